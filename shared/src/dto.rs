@@ -1,0 +1,111 @@
+//! Request and response bodies of the JSON API.
+
+use serde::{Deserialize, Serialize};
+
+/// Language of the verification mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// Korean (the default).
+    #[default]
+    Ko,
+    /// English.
+    En,
+}
+
+/// `POST /api/email_auth`: ask for a verification code for a prospective account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "username": "hong_gildong", "nickname": "길동", "email": "gildong@example.com", "locale": "ko"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct EmailAuthRequest {
+    /// 3–20 ASCII letters, digits or `_`; unique case-insensitively.
+    pub username: String,
+    /// 2–20 letters, digits and inner spaces after NFC and trimming; unique.
+    pub nickname: String,
+    /// Where the six-digit code is sent. At most 254 bytes.
+    pub email: String,
+    /// Language of the mail (`ko` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
+}
+
+/// `202 Accepted` answer of `POST /api/email_auth`. The code itself is only ever mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"expires_in": 600, "resend_after": 60})))]
+pub struct EmailAuthResponse {
+    /// Seconds until the mailed code expires.
+    pub expires_in: u64,
+    /// Seconds before another code may be requested for the same address.
+    pub resend_after: u64,
+}
+
+/// `POST /api/register`: create the account with the mailed code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "username": "hong_gildong", "password": "correct horse battery staple",
+    "nickname": "길동", "email": "gildong@example.com", "code": "042917"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub username: String,
+    /// 8–128 characters (Unicode scalar values), not equal to the username or email.
+    pub password: String,
+    pub nickname: String,
+    pub email: String,
+    /// The six digits from the mail.
+    pub code: String,
+}
+
+/// The public profile of an account: `201` of register, `200` of nick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "username": "hong_gildong", "nickname": "길동", "email": "gildong@example.com"
+})))]
+pub struct UserProfile {
+    pub username: String,
+    pub nickname: String,
+    pub email: String,
+}
+
+/// `POST /api/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "username": "hong_gildong", "password": "correct horse battery staple"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// `200` answer of `POST /api/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.signature",
+    "token_type": "Bearer", "expires_in": 3600
+})))]
+pub struct LoginResponse {
+    /// A JWT (HS256) to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+}
+
+/// `200` answer of the health endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HealthStatus {
+    /// `ok`, or `unavailable` when a dependency does not answer.
+    pub status: String,
+}

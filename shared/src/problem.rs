@@ -1,0 +1,123 @@
+//! RFC 9457 `application/problem+json` bodies with a stable machine `code`.
+
+use serde::{Deserialize, Serialize};
+
+/// Every machine-readable error code the API answers with. Clients translate by code; the
+/// English `title`/`detail` are for people reading raw responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Request-level.
+    MalformedBody,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    NotFound,
+    MethodNotAllowed,
+    ValidationFailed,
+    // Email verification.
+    UsernameTaken,
+    NicknameTaken,
+    EmailTaken,
+    ResendCooldown,
+    TooManyCodes,
+    InvalidCode,
+    CodeExpired,
+    MailUnavailable,
+    // Authentication.
+    InvalidCredentials,
+    InvalidToken,
+    // Infrastructure.
+    ServiceUnavailable,
+    Internal,
+    // Field-level codes (inside `errors[]`).
+    Required,
+    TooShort,
+    TooLong,
+    InvalidCharacters,
+    InvalidFormat,
+    WeakPassword,
+}
+
+impl ErrorCode {
+    /// The wire spelling, e.g. `"username_taken"`.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            MalformedBody => "malformed_body",
+            UnsupportedMediaType => "unsupported_media_type",
+            PayloadTooLarge => "payload_too_large",
+            NotFound => "not_found",
+            MethodNotAllowed => "method_not_allowed",
+            ValidationFailed => "validation_failed",
+            UsernameTaken => "username_taken",
+            NicknameTaken => "nickname_taken",
+            EmailTaken => "email_taken",
+            ResendCooldown => "resend_cooldown",
+            TooManyCodes => "too_many_codes",
+            InvalidCode => "invalid_code",
+            CodeExpired => "code_expired",
+            MailUnavailable => "mail_unavailable",
+            InvalidCredentials => "invalid_credentials",
+            InvalidToken => "invalid_token",
+            ServiceUnavailable => "service_unavailable",
+            Internal => "internal",
+            Required => "required",
+            TooShort => "too_short",
+            TooLong => "too_long",
+            InvalidCharacters => "invalid_characters",
+            InvalidFormat => "invalid_format",
+            WeakPassword => "weak_password",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldError {
+    /// The request field, named as in the request body (`username`, `code`, …).
+    pub field: String,
+    /// Machine code of the rule that failed (`too_short`, `invalid_code`, …).
+    pub code: ErrorCode,
+    /// English explanation.
+    pub message: String,
+}
+
+/// An RFC 9457 problem details body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "type": "about:blank", "title": "Invalid verification code", "status": 400,
+    "detail": "The code does not match. 4 attempts left.", "code": "invalid_code",
+    "errors": [{"field": "code", "code": "invalid_code", "message": "The code does not match."}],
+    "attempts_left": 4
+})))]
+pub struct Problem {
+    /// A URI reference identifying the problem type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short, human-readable summary (English).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Human-readable explanation of this occurrence (English).
+    pub detail: String,
+    /// Stable machine code.
+    pub code: ErrorCode,
+    /// Per-field problems, for `validation_failed` and field-specific conflicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    /// For `invalid_code`: wrong guesses still allowed before the code dies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// For `429` answers: seconds to wait (also sent as `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}

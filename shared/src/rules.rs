@@ -1,0 +1,292 @@
+//! Input rules, one definition for both sides: the server's domain types parse with these, the
+//! client checks forms with the same functions before it sends anything.
+//!
+//! Every check returns the field-level [`ErrorCode`] of the first rule that fails.
+
+use crate::problem::ErrorCode;
+use unicode_normalization::UnicodeNormalization;
+
+/// Username length in ASCII characters.
+pub const USERNAME_MIN_LEN: usize = 3;
+pub const USERNAME_MAX_LEN: usize = 20;
+/// Nickname length in Unicode characters, after NFC and trimming.
+pub const NICKNAME_MIN_LEN: usize = 2;
+pub const NICKNAME_MAX_LEN: usize = 20;
+/// Email length in bytes (RFC 5321 path limit).
+pub const EMAIL_MAX_BYTES: usize = 254;
+/// Local part length in bytes (RFC 5321).
+pub const EMAIL_LOCAL_MAX_BYTES: usize = 64;
+/// Password length in Unicode characters.
+pub const PASSWORD_MIN_LEN: usize = 8;
+pub const PASSWORD_MAX_LEN: usize = 128;
+/// Digits in a verification code.
+pub const CODE_LEN: usize = 6;
+
+/// Characters that render as nothing but count as letters (Hangul fillers): refused in
+/// nicknames so that nobody can register an invisible or look-alike-blank name.
+const INVISIBLE_LETTERS: [char; 4] = ['\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}'];
+
+/// `true` for the characters a username may contain.
+pub fn is_username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Usernames: 3–20 ASCII letters, digits or `_`.
+pub fn check_username(raw: &str) -> Result<(), ErrorCode> {
+    if raw.is_empty() {
+        return Err(ErrorCode::Required);
+    }
+    if !raw.chars().all(is_username_char) {
+        return Err(ErrorCode::InvalidCharacters);
+    }
+    length(raw.len(), USERNAME_MIN_LEN, USERNAME_MAX_LEN)
+}
+
+/// The form a nickname is stored and compared in: Unicode NFC, surrounding whitespace removed.
+pub fn normalize_nickname(raw: &str) -> String {
+    raw.nfc().collect::<String>().trim().to_owned()
+}
+
+/// `true` for the characters a nickname may contain besides single inner spaces.
+pub fn is_nickname_char(c: char) -> bool {
+    c.is_alphanumeric() && !INVISIBLE_LETTERS.contains(&c)
+}
+
+/// Nicknames, checked on their [`normalize_nickname`] form: 2–20 characters, letters and
+/// digits of any script, single spaces between words; no control, format (zero-width) or
+/// invisible characters.
+pub fn check_nickname(normalized: &str) -> Result<(), ErrorCode> {
+    if normalized.is_empty() {
+        return Err(ErrorCode::Required);
+    }
+    let mut previous_space = false;
+    for c in normalized.chars() {
+        if c == ' ' {
+            if previous_space {
+                return Err(ErrorCode::InvalidCharacters);
+            }
+            previous_space = true;
+        } else if is_nickname_char(c) {
+            previous_space = false;
+        } else {
+            return Err(ErrorCode::InvalidCharacters);
+        }
+    }
+    length(
+        normalized.chars().count(),
+        NICKNAME_MIN_LEN,
+        NICKNAME_MAX_LEN,
+    )
+}
+
+/// The shape every email address must have: at most 254 bytes, no whitespace or control
+/// characters (no header injection), one `@` with a local part of at most 64 bytes and a
+/// dotted domain. The server additionally applies full address-syntax validation.
+pub fn check_email(raw: &str) -> Result<(), ErrorCode> {
+    if raw.is_empty() {
+        return Err(ErrorCode::Required);
+    }
+    if raw.len() > EMAIL_MAX_BYTES {
+        return Err(ErrorCode::TooLong);
+    }
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ErrorCode::InvalidCharacters);
+    }
+    let Some((local, domain)) = raw.split_once('@') else {
+        return Err(ErrorCode::InvalidFormat);
+    };
+    let domain_ok = !domain.contains('@')
+        && domain.contains('.')
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+    if local.is_empty() || local.len() > EMAIL_LOCAL_MAX_BYTES || !domain_ok {
+        return Err(ErrorCode::InvalidFormat);
+    }
+    Ok(())
+}
+
+/// The form an email address is compared, hashed and stored in for uniqueness: NFC, lowercase.
+pub fn normalize_email(raw: &str) -> String {
+    raw.nfc().collect::<String>().to_lowercase()
+}
+
+/// Passwords: 8–128 Unicode characters, and not the username or the email address itself
+/// (compared case-insensitively).
+pub fn check_password(password: &str, username: &str, email: &str) -> Result<(), ErrorCode> {
+    if password.is_empty() {
+        return Err(ErrorCode::Required);
+    }
+    length(password.chars().count(), PASSWORD_MIN_LEN, PASSWORD_MAX_LEN)?;
+    let lowered = password.to_lowercase();
+    if (!username.is_empty() && lowered == username.to_lowercase())
+        || (!email.is_empty() && lowered == email.to_lowercase())
+    {
+        return Err(ErrorCode::WeakPassword);
+    }
+    Ok(())
+}
+
+/// Verification codes: exactly six ASCII digits.
+pub fn check_code(raw: &str) -> Result<(), ErrorCode> {
+    if raw.is_empty() {
+        return Err(ErrorCode::Required);
+    }
+    if raw.len() != CODE_LEN || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ErrorCode::InvalidFormat);
+    }
+    Ok(())
+}
+
+fn length(len: usize, min: usize, max: usize) -> Result<(), ErrorCode> {
+    if len < min {
+        Err(ErrorCode::TooShort)
+    } else if len > max {
+        Err(ErrorCode::TooLong)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(check_username("abc"), Ok(()));
+        assert_eq!(check_username("Hong_Gildong_2024"), Ok(()));
+        assert_eq!(check_username(""), Err(ErrorCode::Required));
+        assert_eq!(check_username("ab"), Err(ErrorCode::TooShort));
+        assert_eq!(check_username(&"a".repeat(21)), Err(ErrorCode::TooLong));
+        assert_eq!(check_username("홍길동"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(check_username("a b c"), Err(ErrorCode::InvalidCharacters));
+        // Cyrillic 'а' looks like Latin 'a'.
+        assert_eq!(check_username("\u{430}dmin"), Err(ErrorCode::InvalidCharacters));
+    }
+
+    #[test]
+    fn nicknames() {
+        let ok = |s: &str| check_nickname(&normalize_nickname(s));
+        assert_eq!(ok("길동"), Ok(()));
+        assert_eq!(ok("  홍 길동  "), Ok(()));
+        assert_eq!(ok("Kim 2"), Ok(()));
+        assert_eq!(ok("가"), Err(ErrorCode::TooShort));
+        assert_eq!(ok("   "), Err(ErrorCode::Required));
+        assert_eq!(ok(&"가".repeat(21)), Err(ErrorCode::TooLong));
+        assert_eq!(ok("a  b"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("ab\u{200B}c"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("ab\u{200D}c"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("ab\u{FEFF}"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("ab\ncd"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("\u{3164}\u{3164}"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("a<b>"), Err(ErrorCode::InvalidCharacters));
+    }
+
+    #[test]
+    fn nickname_length_counts_composed_hangul() {
+        // 20 syllables typed as decomposed jamo (60 code points) compose to 20 characters.
+        let decomposed: String = "한".repeat(20).nfd().collect();
+        assert_eq!(decomposed.chars().count(), 60);
+        assert_eq!(check_nickname(&normalize_nickname(&decomposed)), Ok(()));
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(check_email("a@example.com"), Ok(()));
+        assert_eq!(check_email(""), Err(ErrorCode::Required));
+        assert_eq!(check_email("no-at.example.com"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(check_email("a@b@example.com"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(check_email("a@localhost"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(check_email("a@ex..com"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(
+            check_email("a@example.com\r\nBcc: victim@example.com"),
+            Err(ErrorCode::InvalidCharacters)
+        );
+        assert_eq!(check_email(" a@example.com"), Err(ErrorCode::InvalidCharacters));
+        let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
+        assert_eq!(check_email(&long), Err(ErrorCode::TooLong));
+        let long_local = format!("{}@example.com", "a".repeat(65));
+        assert_eq!(check_email(&long_local), Err(ErrorCode::InvalidFormat));
+    }
+
+    #[test]
+    fn passwords() {
+        assert_eq!(check_password("correct horse", "user", "u@example.com"), Ok(()));
+        assert_eq!(check_password("", "user", "u@example.com"), Err(ErrorCode::Required));
+        assert_eq!(check_password("short", "user", "u@example.com"), Err(ErrorCode::TooShort));
+        // Eight Hangul syllables are 24 bytes but 8 characters: long enough.
+        assert_eq!(check_password("가나다라마바사아", "user", "u@x.com"), Ok(()));
+        assert_eq!(check_password(&"가".repeat(129), "u", "u@x.com"), Err(ErrorCode::TooLong));
+        assert_eq!(
+            check_password("Hong_Gildong", "hong_gildong", "u@x.com"),
+            Err(ErrorCode::WeakPassword)
+        );
+        assert_eq!(
+            check_password("U@Example.com", "someone", "u@example.com"),
+            Err(ErrorCode::WeakPassword)
+        );
+    }
+
+    #[test]
+    fn codes() {
+        assert_eq!(check_code("012345"), Ok(()));
+        assert_eq!(check_code(""), Err(ErrorCode::Required));
+        assert_eq!(check_code("12345"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(check_code("1234567"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(check_code("12a456"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(check_code("١٢٣٤٥٦"), Err(ErrorCode::InvalidFormat));
+    }
+
+    #[test]
+    fn error_codes_serialize_as_their_wire_names() {
+        for code in [ErrorCode::UsernameTaken, ErrorCode::ResendCooldown, ErrorCode::WeakPassword] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn valid_usernames_are_accepted(s in "[A-Za-z0-9_]{3,20}") {
+            prop_assert_eq!(check_username(&s), Ok(()));
+        }
+
+        #[test]
+        fn usernames_with_any_other_char_are_refused(
+            prefix in "[a-z]{2,8}", bad in any::<char>().prop_filter("not allowed", |c| !is_username_char(*c))
+        ) {
+            let s = format!("{prefix}{bad}");
+            prop_assert!(check_username(&s).is_err());
+        }
+
+        #[test]
+        fn accepted_nicknames_are_normalised_and_clean(s in any::<String>()) {
+            let n = normalize_nickname(&s);
+            if check_nickname(&n).is_ok() {
+                prop_assert_eq!(n.trim(), n.as_str());
+                prop_assert!(n.chars().all(|c| c == ' ' || (c.is_alphanumeric() && !c.is_control())));
+                prop_assert!((NICKNAME_MIN_LEN..=NICKNAME_MAX_LEN).contains(&n.chars().count()));
+                prop_assert_eq!(normalize_nickname(&n), n.clone());
+            }
+        }
+
+        #[test]
+        fn accepted_emails_never_carry_whitespace(s in any::<String>()) {
+            if check_email(&s).is_ok() {
+                prop_assert!(!s.chars().any(|c| c.is_whitespace() || c.is_control()));
+                prop_assert!(s.len() <= EMAIL_MAX_BYTES);
+                prop_assert_eq!(s.matches('@').count(), 1);
+            }
+        }
+
+        #[test]
+        fn codes_are_exactly_six_digits(s in any::<String>()) {
+            prop_assert_eq!(
+                check_code(&s).is_ok(),
+                s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit())
+            );
+        }
+    }
+}
