@@ -1,0 +1,104 @@
+//! The typed API client: the only module that speaks HTTP. Every request and answer is a
+//! `shared` DTO, so a renamed field breaks the build instead of the page.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::{de::DeserializeOwned, Serialize};
+use shared::{
+    EmailAuthRequest, EmailAuthResponse, ErrorCode, LoginRequest, LoginResponse, Problem,
+    RegisterRequest, UserProfile,
+};
+
+/// Why a call did not produce its success body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The API answered with a problem+json body (`retry_after` filled from the
+    /// `Retry-After` header when the body lacks it).
+    Problem(Problem),
+    /// No answer at all (offline, connection refused, CORS, aborted).
+    Network,
+    /// An answer that is not the API's: an error page from a proxy, or an unreadable body.
+    Unexpected { status: u16 },
+}
+
+impl ApiError {
+    /// The token was refused: the session is over.
+    pub fn is_unauthorized(&self) -> bool {
+        match self {
+            ApiError::Problem(p) => p.status == 401 || p.code == ErrorCode::InvalidToken,
+            ApiError::Unexpected { status } => *status == 401,
+            ApiError::Network => false,
+        }
+    }
+}
+
+/// `POST /api/email_auth`: mail a code to the address.
+pub async fn email_auth(body: &EmailAuthRequest) -> Result<EmailAuthResponse, ApiError> {
+    post("/api/email_auth", body).await
+}
+
+/// `POST /api/register`: create the account with the typed code.
+pub async fn register(body: &RegisterRequest) -> Result<UserProfile, ApiError> {
+    post("/api/register", body).await
+}
+
+/// `POST /api/login`.
+pub async fn login(body: &LoginRequest) -> Result<LoginResponse, ApiError> {
+    post("/api/login", body).await
+}
+
+/// `GET /api/nick` as the holder of `token`.
+pub async fn nick(token: &str) -> Result<UserProfile, ApiError> {
+    let request = with_accept(Request::get("/api/nick"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    send(request).await
+}
+
+async fn post<B: Serialize, R: DeserializeOwned>(path: &str, body: &B) -> Result<R, ApiError> {
+    // Serialising a DTO cannot fail; a failure here would be a bug, reported as unexpected.
+    let request = with_accept(Request::post(path))
+        .json(body)
+        .map_err(|_| ApiError::Unexpected { status: 0 })?;
+    send(request).await
+}
+
+fn with_accept(builder: RequestBuilder) -> RequestBuilder {
+    builder.header("Accept", "application/json, application/problem+json")
+}
+
+async fn send<R: DeserializeOwned>(request: Request) -> Result<R, ApiError> {
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    read(response).await
+}
+
+async fn read<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
+    let status = response.status();
+    if response.ok() {
+        return response
+            .json::<R>()
+            .await
+            .map_err(|_| ApiError::Unexpected { status });
+    }
+    let retry_header = response
+        .headers()
+        .get("Retry-After")
+        .and_then(|v| parse_retry_after(&v));
+    match response.json::<Problem>().await {
+        Ok(problem) => Err(ApiError::Problem(with_retry_after(problem, retry_header))),
+        Err(_) => Err(ApiError::Unexpected { status }),
+    }
+}
+
+/// `Retry-After` in its delay-seconds form (the API never sends an HTTP date).
+pub fn parse_retry_after(value: &str) -> Option<u64> {
+    value.trim().parse().ok()
+}
+
+/// The body's `retry_after` wins; the header fills in when the body has none.
+pub fn with_retry_after(mut problem: Problem, header: Option<u64>) -> Problem {
+    if problem.retry_after.is_none() {
+        problem.retry_after = header;
+    }
+    problem
+}

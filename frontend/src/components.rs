@@ -1,0 +1,222 @@
+//! Small building blocks shared by the pages.
+
+use crate::api::ApiError;
+use crate::form::{self, Alert, Field, FieldErrors};
+use crate::i18n::{self, use_i18n, Lang, Notice, T};
+use crate::session;
+use leptos::prelude::*;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+
+/// A one-time notice for the next page (set before navigating to `/login`).
+#[derive(Debug, Clone, Copy)]
+pub struct Flash(pub RwSignal<Option<Notice>>);
+
+impl Flash {
+    pub fn take(&self) -> Option<Notice> {
+        let notice = self.0.get_untracked();
+        self.0.set(None);
+        notice
+    }
+
+    pub fn set(&self, notice: Notice) {
+        self.0.set(Some(notice));
+    }
+}
+
+pub fn use_flash() -> Flash {
+    expect_context::<Flash>()
+}
+
+/// Keeps `document.title` in step with the page and language.
+pub fn use_title(key: T) {
+    let i18n = use_i18n();
+    Effect::new(move || {
+        let lang = i18n.get();
+        document().set_title(&format!(
+            "{} · {}",
+            i18n::t(lang, key),
+            i18n::t(lang, T::AppName)
+        ));
+    });
+}
+
+/// `Date.now()`, refreshed twice a second while the calling component lives.
+pub fn use_clock() -> ReadSignal<f64> {
+    let (now, set_now) = signal(js_sys::Date::now());
+    if let Ok(handle) = set_interval_with_handle(
+        move || set_now.set(js_sys::Date::now()),
+        Duration::from_millis(500),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    now
+}
+
+/// Moves keyboard focus to the input of `field` once the current render has landed.
+pub fn focus_field(field: Field) {
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(field.name())
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}
+
+/// Shows a failed call on the form: issues next to fields, the rest in the alert region;
+/// then focuses the first field that needs attention.
+pub fn show_api_error(
+    err: &ApiError,
+    errors: RwSignal<FieldErrors>,
+    alert: RwSignal<Option<Alert>>,
+) {
+    match err {
+        ApiError::Problem(problem) => {
+            let feedback = form::feedback(problem);
+            if let Some(field) = feedback.fields.first() {
+                focus_field(field);
+            }
+            errors.update(|e| e.merge(feedback.fields));
+            alert.set(feedback.alert);
+        }
+        ApiError::Network => alert.set(Some(Alert::Network)),
+        ApiError::Unexpected { status } => alert.set(Some(Alert::Server { status: *status })),
+    }
+}
+
+/// Shows client-side check results; `true` when the form may be sent.
+pub fn accept_checks(
+    found: FieldErrors,
+    errors: RwSignal<FieldErrors>,
+    alert: RwSignal<Option<Alert>>,
+) -> bool {
+    let first = found.first();
+    errors.set(found);
+    match first {
+        Some(field) => {
+            alert.set(Some(Alert::FixFields));
+            focus_field(field);
+            false
+        }
+        None => {
+            alert.set(None);
+            true
+        }
+    }
+}
+
+/// A labelled input with its hint and its error message (announced politely).
+#[component]
+pub fn TextField(
+    field: Field,
+    value: RwSignal<String>,
+    errors: RwSignal<FieldErrors>,
+    autocomplete: &'static str,
+    #[prop(into, default = "text".into())] input_type: Signal<&'static str>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<usize>,
+    #[prop(optional)] with_hint: bool,
+    /// Rendered after the input on the same row (a button).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = field.name();
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let message = move || {
+        let lang = i18n.get();
+        errors.with(|e| {
+            e.get(field)
+                .map(|issue| i18n::issue_message(lang, field, issue))
+        })
+    };
+    let invalid = move || errors.with(|e| e.get(field).is_some());
+    let described_by = if with_hint {
+        format!("{hint_id} {error_id}")
+    } else {
+        error_id.clone()
+    };
+    view! {
+        <div class="field" class:invalid=invalid>
+            <label for=id>{move || i18n::label(i18n.get(), field)}</label>
+            <div class="input-row">
+                <input
+                    id=id
+                    name=id
+                    type=move || input_type.get()
+                    autocomplete=autocomplete
+                    inputmode=inputmode
+                    maxlength=maxlength.map(|m| m.to_string())
+                    autocapitalize="off"
+                    spellcheck="false"
+                    aria-invalid=move || if invalid() { "true" } else { "false" }
+                    aria-describedby=described_by
+                    prop:value=move || value.get()
+                    on:input=move |ev| {
+                        value.set(event_target_value(&ev));
+                        if errors.with_untracked(|e| e.get(field).is_some()) {
+                            errors.update(|e| e.remove(field));
+                        }
+                    }
+                />
+                {children.map(|c| c())}
+            </div>
+            {with_hint
+                .then(|| {
+                    view! {
+                        <p id=hint_id class="hint">
+                            {move || i18n::hint(i18n.get(), field)}
+                        </p>
+                    }
+                })}
+            <p id=error_id class="field-error" aria-live="polite">
+                {message}
+            </p>
+        </div>
+    }
+}
+
+/// The form-wide error, in an assertive live region that is always in the page.
+#[component]
+pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="live" role="alert">
+            {move || {
+                let lang = i18n.get();
+                alert
+                    .with(|a| a.as_ref().map(|a| i18n::alert_message(lang, a)))
+                    .map(|text| view! { <p class="banner error">{text}</p> })
+            }}
+        </div>
+    }
+}
+
+/// Language buttons; the choice is remembered in `localStorage`.
+#[component]
+pub fn LangSwitch() -> impl IntoView {
+    let i18n = use_i18n();
+    let button = move |lang: Lang| {
+        view! {
+            <button
+                type="button"
+                lang=lang.tag()
+                aria-pressed=move || if i18n.get() == lang { "true" } else { "false" }
+                on:click=move |_| {
+                    i18n.lang.set(lang);
+                    session::save_lang(lang.tag());
+                }
+            >
+                {lang.native_name()}
+            </button>
+        }
+    };
+    view! {
+        <div class="lang-switch" role="group" aria-label=move || i18n.t(T::Language)>
+            {Lang::ALL.into_iter().map(button).collect_view()}
+        </div>
+    }
+}

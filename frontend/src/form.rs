@@ -1,0 +1,255 @@
+//! Form logic with no DOM and no HTTP: the client-side checks (the `shared` rules, one
+//! definition for both sides) and the translation of a problem+json answer into what the form
+//! shows next to its fields.
+
+use shared::{rules, ErrorCode, Problem};
+
+/// An input of the signup or login form. `name()` is the `name=` and `id=` of its `<input>`,
+/// which is also the request field it fills (except the confirmation, which is never sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Username,
+    Password,
+    PasswordConfirm,
+    Nickname,
+    Email,
+    Code,
+}
+
+impl Field {
+    pub const ALL: [Field; 6] = [
+        Field::Username,
+        Field::Password,
+        Field::PasswordConfirm,
+        Field::Nickname,
+        Field::Email,
+        Field::Code,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Username => "username",
+            Field::Password => "password",
+            Field::PasswordConfirm => "password_confirm",
+            Field::Nickname => "nickname",
+            Field::Email => "email",
+            Field::Code => "code",
+        }
+    }
+
+    /// The form field for a request field named in a problem's `errors[]`.
+    pub fn from_wire(name: &str) -> Option<Field> {
+        Field::ALL
+            .into_iter()
+            .find(|f| *f != Field::PasswordConfirm && f.name() == name)
+    }
+}
+
+/// What is wrong with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Issue {
+    /// A rule of the API (client- or server-side), by its machine code.
+    Rule(ErrorCode),
+    /// The confirmation differs from the password (client-side only).
+    PasswordMismatch,
+    /// Sign up was pressed before a code was requested.
+    VerifyFirst,
+    /// The server refused the code; `attempts_left` guesses remain for it.
+    WrongCode { attempts_left: Option<u32> },
+}
+
+/// At most one issue per field, in form order of discovery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(Field, Issue)>);
+
+impl FieldErrors {
+    pub fn get(&self, field: Field) -> Option<&Issue> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, i)| i)
+    }
+
+    /// Records `issue` for `field` unless the field already has one.
+    pub fn insert(&mut self, field: Field, issue: Issue) {
+        if self.get(field).is_none() {
+            self.0.push((field, issue));
+        }
+    }
+
+    pub fn remove(&mut self, field: Field) {
+        self.0.retain(|(f, _)| *f != field);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first field with an issue in the order of the form, for focusing it.
+    pub fn first(&self) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| self.get(*f).is_some())
+    }
+
+    /// Adds the issues of `other` (fields that already have one keep it).
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (field, issue) in other.0 {
+            self.insert(field, issue);
+        }
+    }
+
+    fn check(&mut self, field: Field, result: Result<(), ErrorCode>) {
+        if let Err(code) = result {
+            self.insert(field, Issue::Rule(code));
+        }
+    }
+}
+
+/// The signup form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignupInput {
+    pub username: String,
+    pub password: String,
+    pub password_confirm: String,
+    pub nickname: String,
+    pub email: String,
+    pub code: String,
+}
+
+impl SignupInput {
+    /// Username as sent: surrounding whitespace dropped (it can never be part of one).
+    pub fn username(&self) -> String {
+        self.username.trim().to_owned()
+    }
+
+    /// Nickname as sent and as the server compares it (NFC, trimmed).
+    pub fn nickname(&self) -> String {
+        rules::normalize_nickname(&self.nickname)
+    }
+
+    /// Email as sent: surrounding whitespace from a paste dropped.
+    pub fn email(&self) -> String {
+        self.email.trim().to_owned()
+    }
+
+    /// The code exactly as typed, minus surrounding whitespace. Never compared here.
+    pub fn code(&self) -> String {
+        self.code.trim().to_owned()
+    }
+}
+
+/// Checks before `POST /api/email_auth`: username, nickname and email.
+pub fn check_email_auth(input: &SignupInput) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.check(Field::Username, rules::check_username(&input.username()));
+    errors.check(Field::Nickname, rules::check_nickname(&input.nickname()));
+    errors.check(Field::Email, rules::check_email(&input.email()));
+    errors
+}
+
+/// Checks before `POST /api/register`. Without a requested code the email field asks for
+/// the verification step first.
+pub fn check_register(input: &SignupInput, code_requested: bool) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    let (username, email) = (input.username(), input.email());
+    errors.check(Field::Username, rules::check_username(&username));
+    errors.check(
+        Field::Password,
+        rules::check_password(&input.password, &username, &email),
+    );
+    if input.password_confirm.is_empty() {
+        errors.insert(Field::PasswordConfirm, Issue::Rule(ErrorCode::Required));
+    } else if input.password_confirm != input.password {
+        errors.insert(Field::PasswordConfirm, Issue::PasswordMismatch);
+    }
+    errors.check(Field::Nickname, rules::check_nickname(&input.nickname()));
+    errors.check(Field::Email, rules::check_email(&email));
+    if code_requested {
+        errors.check(Field::Code, rules::check_code(&input.code()));
+    } else {
+        errors.insert(Field::Email, Issue::VerifyFirst);
+    }
+    errors
+}
+
+/// Checks before `POST /api/login`: only that both fields are filled (the rules of signup
+/// are not repeated, so login does not hint at what an account looks like).
+pub fn check_login(username: &str, password: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if username.trim().is_empty() {
+        errors.insert(Field::Username, Issue::Rule(ErrorCode::Required));
+    }
+    if password.is_empty() {
+        errors.insert(Field::Password, Issue::Rule(ErrorCode::Required));
+    }
+    errors
+}
+
+/// A message for the whole form (shown in its `role="alert"` region).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Alert {
+    /// Some fields need fixing; their own messages say how.
+    FixFields,
+    /// The API refused with this code (and maybe a wait).
+    Api {
+        code: ErrorCode,
+        retry_after: Option<u64>,
+    },
+    /// No answer: offline, DNS, refused connection.
+    Network,
+    /// An answer that is not the API's (proxy error page, unreadable body).
+    Server { status: u16 },
+}
+
+/// What a problem answer means for the form: issues next to fields and/or one alert.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Feedback {
+    pub fields: FieldErrors,
+    pub alert: Option<Alert>,
+}
+
+/// Maps a problem+json body onto the form: `errors[]` go next to their fields; the
+/// field-specific top-level codes (taken, wrong or expired code) go next to the field they
+/// are about even when `errors[]` is absent; everything else becomes the form's alert.
+pub fn feedback(problem: &Problem) -> Feedback {
+    let mut fields = FieldErrors::default();
+    let wrong_code = || Issue::WrongCode {
+        attempts_left: problem.attempts_left,
+    };
+    for error in problem.errors.iter().flatten() {
+        let Some(field) = Field::from_wire(&error.field) else {
+            continue;
+        };
+        let issue = match error.code {
+            ErrorCode::InvalidCode => wrong_code(),
+            code => Issue::Rule(code),
+        };
+        fields.insert(field, issue);
+    }
+    let own_field = match problem.code {
+        ErrorCode::UsernameTaken => Some((Field::Username, Issue::Rule(problem.code))),
+        ErrorCode::NicknameTaken => Some((Field::Nickname, Issue::Rule(problem.code))),
+        ErrorCode::EmailTaken => Some((Field::Email, Issue::Rule(problem.code))),
+        ErrorCode::InvalidCode => Some((Field::Code, wrong_code())),
+        ErrorCode::CodeExpired => Some((Field::Code, Issue::Rule(problem.code))),
+        _ => None,
+    };
+    let alert = if let Some((field, issue)) = own_field {
+        fields.insert(field, issue);
+        None
+    } else if problem.code == ErrorCode::ValidationFailed && !fields.is_empty() {
+        Some(Alert::FixFields)
+    } else {
+        Some(Alert::Api {
+            code: problem.code,
+            retry_after: problem.retry_after,
+        })
+    };
+    Feedback { fields, alert }
+}
+
+/// Whole seconds left until `deadline_ms`, rounded up, never negative.
+pub fn seconds_left(deadline_ms: f64, now_ms: f64) -> u64 {
+    let left = ((deadline_ms - now_ms) / 1000.0).ceil();
+    if left.is_finite() && left > 0.0 {
+        left as u64
+    } else {
+        0
+    }
+}

@@ -1,0 +1,96 @@
+//! `/login`: username and password; the token goes to `sessionStorage`.
+
+use crate::api;
+use crate::components::{
+    accept_checks, show_api_error, use_flash, use_title, AlertRegion, TextField,
+};
+use crate::form::{self, Alert, Field, FieldErrors};
+use crate::i18n::{self, use_i18n, T};
+use crate::session;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use shared::LoginRequest;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
+    use_title(T::LoginTitle);
+    let navigate = use_navigate();
+    let notice = RwSignal::new(use_flash().take());
+
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let errors = RwSignal::new(FieldErrors::default());
+    let alert = RwSignal::new(None::<Alert>);
+
+    let login = Action::new_local(move |req: &LoginRequest| {
+        let req = req.clone();
+        let navigate = navigate.clone();
+        async move {
+            match api::login(&req).await {
+                Ok(token) => {
+                    session::set_token(&token.access_token);
+                    navigate(
+                        "/",
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
+                }
+                Err(err) => show_api_error(&err, errors, alert),
+            }
+        }
+    });
+    let pending = login.pending();
+
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        notice.set(None);
+        let (user, pass) = (username.get_untracked(), password.get_untracked());
+        if accept_checks(form::check_login(&user, &pass), errors, alert) {
+            login.dispatch(LoginRequest {
+                username: user.trim().to_owned(),
+                password: pass,
+            });
+        }
+    };
+
+    view! {
+        <section class="card" aria-labelledby="login-title">
+            <h1 id="login-title">{move || i18n.t(T::LoginTitle)}</h1>
+            <p class="lead">{move || i18n.t(T::LoginLead)}</p>
+            <div class="live" role="status">
+                {move || {
+                    notice
+                        .get()
+                        .map(|n| view! { <p class="banner success">{i18n::notice(i18n.get(), &n)}</p> })
+                }}
+            </div>
+            <AlertRegion alert />
+            <form on:submit=on_submit novalidate>
+                <TextField field=Field::Username value=username errors autocomplete="username" />
+                <TextField
+                    field=Field::Password
+                    value=password
+                    errors
+                    autocomplete="current-password"
+                    input_type="password"
+                />
+                <button id="login-submit" type="submit" class="primary" disabled=move || pending.get()>
+                    {move || i18n.t(if pending.get() { T::LoggingIn } else { T::LogIn })}
+                </button>
+            </form>
+            <p class="switch">
+                {move || i18n.t(T::NoAccount)} " "
+                <A href="/signup">{move || i18n.t(T::SignUp)}</A>
+            </p>
+        </section>
+    }
+}
