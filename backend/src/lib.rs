@@ -1,0 +1,13 @@
+//! The signup API: email verification codes that only the server ever sees, argon2id password
+//! hashes, expiring JWTs, MongoDB storage with uniqueness enforced by indexes.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod mail;
+pub mod openapi;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

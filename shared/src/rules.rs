@@ -100,7 +100,12 @@ pub fn check_email(raw: &str) -> Result<(), ErrorCode> {
         && domain
             .split('.')
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-    if local.is_empty() || local.len() > EMAIL_LOCAL_MAX_BYTES || !domain_ok {
+    let local_ok = !local.is_empty()
+        && local.len() <= EMAIL_LOCAL_MAX_BYTES
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..");
+    if !local_ok || !domain_ok {
         return Err(ErrorCode::InvalidFormat);
     }
     Ok(())
@@ -163,7 +168,10 @@ mod tests {
         assert_eq!(check_username("홍길동"), Err(ErrorCode::InvalidCharacters));
         assert_eq!(check_username("a b c"), Err(ErrorCode::InvalidCharacters));
         // Cyrillic 'а' looks like Latin 'a'.
-        assert_eq!(check_username("\u{430}dmin"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(
+            check_username("\u{430}dmin"),
+            Err(ErrorCode::InvalidCharacters)
+        );
     }
 
     #[test]
@@ -196,15 +204,29 @@ mod tests {
     fn emails() {
         assert_eq!(check_email("a@example.com"), Ok(()));
         assert_eq!(check_email(""), Err(ErrorCode::Required));
-        assert_eq!(check_email("no-at.example.com"), Err(ErrorCode::InvalidFormat));
-        assert_eq!(check_email("a@b@example.com"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(
+            check_email("no-at.example.com"),
+            Err(ErrorCode::InvalidFormat)
+        );
+        assert_eq!(
+            check_email("a@b@example.com"),
+            Err(ErrorCode::InvalidFormat)
+        );
         assert_eq!(check_email("a@localhost"), Err(ErrorCode::InvalidFormat));
         assert_eq!(check_email("a@ex..com"), Err(ErrorCode::InvalidFormat));
+        assert_eq!(
+            check_email("a..b@example.com"),
+            Err(ErrorCode::InvalidFormat)
+        );
+        assert_eq!(check_email(".a@example.com"), Err(ErrorCode::InvalidFormat));
         assert_eq!(
             check_email("a@example.com\r\nBcc: victim@example.com"),
             Err(ErrorCode::InvalidCharacters)
         );
-        assert_eq!(check_email(" a@example.com"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(
+            check_email(" a@example.com"),
+            Err(ErrorCode::InvalidCharacters)
+        );
         let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
         assert_eq!(check_email(&long), Err(ErrorCode::TooLong));
         let long_local = format!("{}@example.com", "a".repeat(65));
@@ -213,12 +235,27 @@ mod tests {
 
     #[test]
     fn passwords() {
-        assert_eq!(check_password("correct horse", "user", "u@example.com"), Ok(()));
-        assert_eq!(check_password("", "user", "u@example.com"), Err(ErrorCode::Required));
-        assert_eq!(check_password("short", "user", "u@example.com"), Err(ErrorCode::TooShort));
+        assert_eq!(
+            check_password("correct horse", "user", "u@example.com"),
+            Ok(())
+        );
+        assert_eq!(
+            check_password("", "user", "u@example.com"),
+            Err(ErrorCode::Required)
+        );
+        assert_eq!(
+            check_password("short", "user", "u@example.com"),
+            Err(ErrorCode::TooShort)
+        );
         // Eight Hangul syllables are 24 bytes but 8 characters: long enough.
-        assert_eq!(check_password("가나다라마바사아", "user", "u@x.com"), Ok(()));
-        assert_eq!(check_password(&"가".repeat(129), "u", "u@x.com"), Err(ErrorCode::TooLong));
+        assert_eq!(
+            check_password("가나다라마바사아", "user", "u@x.com"),
+            Ok(())
+        );
+        assert_eq!(
+            check_password(&"가".repeat(129), "u", "u@x.com"),
+            Err(ErrorCode::TooLong)
+        );
         assert_eq!(
             check_password("Hong_Gildong", "hong_gildong", "u@x.com"),
             Err(ErrorCode::WeakPassword)
@@ -241,7 +278,11 @@ mod tests {
 
     #[test]
     fn error_codes_serialize_as_their_wire_names() {
-        for code in [ErrorCode::UsernameTaken, ErrorCode::ResendCooldown, ErrorCode::WeakPassword] {
+        for code in [
+            ErrorCode::UsernameTaken,
+            ErrorCode::ResendCooldown,
+            ErrorCode::WeakPassword,
+        ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }

@@ -1,0 +1,431 @@
+//! Typed settings: built-in defaults, then an optional `.env` file, then `APP_*` environment
+//! variables. Secrets are [`SecretString`]s, which never print.
+//!
+//! In `development` a missing `APP_JWT_SECRET` / `APP_CODE_PEPPER` is generated once and kept in
+//! a git-ignored file (`.dev-secrets.env`), with a loud warning. In `production` the server
+//! refuses to start without them, or with ones shorter than 32 bytes.
+
+use anyhow::{bail, Context};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use std::{collections::HashMap, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
+
+/// Minimum length of the JWT secret and the code pepper, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP: only for local catchers.
+    None,
+    /// Plain connection upgraded with STARTTLS (port 587).
+    StartTls,
+    /// Implicit TLS (port 465).
+    Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub tls: SmtpTls,
+    /// Upper bound for one whole send (connect, dialogue, data).
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub secret: SecretString,
+    pub ttl: Duration,
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// Limits of the email verification flow.
+#[derive(Debug, Clone)]
+pub struct CodeSettings {
+    pub pepper: SecretString,
+    pub ttl: Duration,
+    pub max_attempts: u32,
+    pub resend_cooldown: Duration,
+    pub max_per_email_per_hour: u32,
+    pub max_per_ip_per_hour: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: Environment,
+    pub host: IpAddr,
+    pub port: u16,
+    pub mongodb_uri: SecretString,
+    pub mongodb_db: String,
+    /// How long a request waits for the database before answering 503.
+    pub mongodb_timeout: Duration,
+    pub smtp: SmtpSettings,
+    pub mail_from: String,
+    pub jwt: JwtSettings,
+    pub codes: CodeSettings,
+    /// Concurrent argon2 computations (each on its own blocking thread).
+    pub hash_concurrency: usize,
+    /// The built single-page app, served at `/` when the folder exists.
+    pub static_dir: PathBuf,
+    pub shutdown_grace: Duration,
+    /// `json` or `pretty` log lines.
+    pub log_json: bool,
+    /// Things the operator must see at start-up (e.g. generated development secrets).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    /// Reads `.env` (if present) and the process environment.
+    pub fn load() -> anyhow::Result<Self> {
+        // A missing .env is normal; a broken one is an error worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => return Err(e).context("reading .env"),
+        }
+        let vars: HashMap<String, String> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("APP_"))
+            .collect();
+        Self::from_vars(&vars)
+    }
+
+    /// Builds settings from `APP_*` variables (a map, so tests need no process environment).
+    pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<Self> {
+        let get = |key: &str| vars.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let env = match get("APP_ENV").unwrap_or("development") {
+            "development" | "dev" => Environment::Development,
+            "production" | "prod" => Environment::Production,
+            other => bail!("APP_ENV must be `development` or `production`, not `{other}`"),
+        };
+        let mut warnings = Vec::new();
+        let (jwt_secret, pepper) = secrets(
+            env,
+            get("APP_JWT_SECRET"),
+            get("APP_CODE_PEPPER"),
+            vars,
+            &mut warnings,
+        )?;
+
+        let smtp_tls = match get("APP_SMTP_TLS").unwrap_or("none") {
+            "none" => SmtpTls::None,
+            "starttls" => SmtpTls::StartTls,
+            "tls" => SmtpTls::Tls,
+            other => bail!("APP_SMTP_TLS must be `none`, `starttls` or `tls`, not `{other}`"),
+        };
+        if env == Environment::Production && smtp_tls == SmtpTls::None {
+            warnings
+                .push("APP_SMTP_TLS=none in production: mail leaves this host unencrypted".into());
+        }
+
+        Ok(Self {
+            env,
+            host: parse(get("APP_HOST"), "APP_HOST", IpAddr::from([127, 0, 0, 1]))?,
+            port: parse(get("APP_PORT"), "APP_PORT", 8080)?,
+            mongodb_uri: SecretString::from(
+                get("APP_MONGODB_URI").unwrap_or("mongodb://127.0.0.1:27017"),
+            ),
+            mongodb_db: get("APP_MONGODB_DB").unwrap_or("emailauth").to_owned(),
+            mongodb_timeout: secs(
+                get("APP_MONGODB_TIMEOUT_SECS"),
+                "APP_MONGODB_TIMEOUT_SECS",
+                5,
+            )?,
+            smtp: SmtpSettings {
+                host: get("APP_SMTP_HOST").unwrap_or("127.0.0.1").to_owned(),
+                port: parse(get("APP_SMTP_PORT"), "APP_SMTP_PORT", 1025)?,
+                username: get("APP_SMTP_USERNAME").map(str::to_owned),
+                password: get("APP_SMTP_PASSWORD").map(SecretString::from),
+                tls: smtp_tls,
+                timeout: secs(get("APP_SMTP_TIMEOUT_SECS"), "APP_SMTP_TIMEOUT_SECS", 10)?,
+            },
+            mail_from: get("APP_MAIL_FROM")
+                .unwrap_or("Email Auth <no-reply@example.com>")
+                .to_owned(),
+            jwt: JwtSettings {
+                secret: jwt_secret,
+                ttl: secs(get("APP_JWT_TTL_SECS"), "APP_JWT_TTL_SECS", 3600)?,
+                issuer: get("APP_JWT_ISSUER").unwrap_or("emailauth").to_owned(),
+                audience: get("APP_JWT_AUDIENCE")
+                    .unwrap_or("emailauth-api")
+                    .to_owned(),
+            },
+            codes: CodeSettings {
+                pepper,
+                ttl: secs(get("APP_CODE_TTL_SECS"), "APP_CODE_TTL_SECS", 600)?,
+                max_attempts: parse(get("APP_CODE_MAX_ATTEMPTS"), "APP_CODE_MAX_ATTEMPTS", 5)?,
+                resend_cooldown: secs(
+                    get("APP_RESEND_COOLDOWN_SECS"),
+                    "APP_RESEND_COOLDOWN_SECS",
+                    60,
+                )?,
+                max_per_email_per_hour: parse(
+                    get("APP_CODES_PER_EMAIL_PER_HOUR"),
+                    "APP_CODES_PER_EMAIL_PER_HOUR",
+                    5,
+                )?,
+                max_per_ip_per_hour: parse(
+                    get("APP_CODES_PER_IP_PER_HOUR"),
+                    "APP_CODES_PER_IP_PER_HOUR",
+                    30,
+                )?,
+            },
+            hash_concurrency: parse(
+                get("APP_HASH_CONCURRENCY"),
+                "APP_HASH_CONCURRENCY",
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )?
+            .max(1),
+            static_dir: get("APP_STATIC_DIR").unwrap_or("frontend/dist").into(),
+            shutdown_grace: secs(
+                get("APP_SHUTDOWN_GRACE_SECS"),
+                "APP_SHUTDOWN_GRACE_SECS",
+                30,
+            )?,
+            log_json: match get("APP_LOG_FORMAT") {
+                Some("json") => true,
+                Some("pretty") => false,
+                Some(other) => bail!("APP_LOG_FORMAT must be `json` or `pretty`, not `{other}`"),
+                None => env == Environment::Production,
+            },
+            warnings,
+        })
+    }
+}
+
+fn parse<T: FromStr>(raw: Option<&str>, key: &str, default: T) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match raw {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|e| anyhow::anyhow!("{key}: cannot parse `{v}`: {e}")),
+    }
+}
+
+fn secs(raw: Option<&str>, key: &str, default: u64) -> anyhow::Result<Duration> {
+    parse(raw, key, default).map(Duration::from_secs)
+}
+
+/// The JWT secret and the code pepper: from the environment, or (development only) from the
+/// generated local file.
+fn secrets(
+    env: Environment,
+    jwt: Option<&str>,
+    pepper: Option<&str>,
+    vars: &HashMap<String, String>,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<(SecretString, SecretString)> {
+    if let (Some(jwt), Some(pepper)) = (jwt, pepper) {
+        check_strength("APP_JWT_SECRET", jwt, env, warnings)?;
+        check_strength("APP_CODE_PEPPER", pepper, env, warnings)?;
+        return Ok((SecretString::from(jwt), SecretString::from(pepper)));
+    }
+    if env == Environment::Production {
+        bail!(
+            "APP_ENV=production requires APP_JWT_SECRET and APP_CODE_PEPPER \
+             (each at least {MIN_SECRET_BYTES} bytes, e.g. `openssl rand -base64 48`)"
+        );
+    }
+    let path = PathBuf::from(
+        vars.get("APP_DEV_SECRETS_FILE")
+            .map(String::as_str)
+            .unwrap_or(".dev-secrets.env"),
+    );
+    let stored = read_dev_secrets(&path)?;
+    let (jwt_value, pepper_value) = match (jwt, pepper, stored) {
+        (j, p, Some((sj, sp))) => (j.map_or(sj, str::to_owned), p.map_or(sp, str::to_owned)),
+        (j, p, None) => {
+            let sj = random_secret();
+            let sp = random_secret();
+            write_dev_secrets(&path, &sj, &sp)?;
+            (j.map_or(sj, str::to_owned), p.map_or(sp, str::to_owned))
+        }
+    };
+    warnings.push(format!(
+        "!!! DEVELOPMENT SECRETS: APP_JWT_SECRET/APP_CODE_PEPPER not set; using generated values \
+         from {}. Never run like this in production (APP_ENV=production refuses to). !!!",
+        path.display()
+    ));
+    Ok((
+        SecretString::from(jwt_value),
+        SecretString::from(pepper_value),
+    ))
+}
+
+fn check_strength(
+    key: &str,
+    value: &str,
+    env: Environment,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    if value.len() >= MIN_SECRET_BYTES {
+        return Ok(());
+    }
+    let message = format!(
+        "{key} is {} bytes; at least {MIN_SECRET_BYTES} are required",
+        value.len()
+    );
+    if env == Environment::Production {
+        bail!(message);
+    }
+    warnings.push(format!("!!! WEAK SECRET: {message} in production !!!"));
+    Ok(())
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn read_dev_secrets(path: &std::path::Path) -> anyhow::Result<Option<(String, String)>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let mut jwt = None;
+    let mut pepper = None;
+    for line in text.lines() {
+        match line.split_once('=') {
+            Some(("APP_JWT_SECRET", v)) => jwt = Some(v.trim().to_owned()),
+            Some(("APP_CODE_PEPPER", v)) => pepper = Some(v.trim().to_owned()),
+            _ => {}
+        }
+    }
+    Ok(jwt.zip(pepper))
+}
+
+fn write_dev_secrets(path: &std::path::Path, jwt: &str, pepper: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(
+        file,
+        "# Generated development secrets (git-ignored). Delete to rotate.\n\
+         APP_JWT_SECRET={jwt}\nAPP_CODE_PEPPER={pepper}"
+    )?;
+    Ok(())
+}
+
+impl SmtpSettings {
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_ref().map(|p| p.expose_secret())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    const STRONG: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn production_refuses_missing_secrets() {
+        let err = Settings::from_vars(&vars(&[("APP_ENV", "production")])).unwrap_err();
+        assert!(err.to_string().contains("APP_JWT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_weak_secrets() {
+        let err = Settings::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("APP_JWT_SECRET", "short"),
+            ("APP_CODE_PEPPER", STRONG),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn production_accepts_strong_secrets_and_defaults_to_json_logs() {
+        let s = Settings::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+            ("APP_SMTP_TLS", "starttls"),
+            ("APP_PORT", "9000"),
+        ]))
+        .unwrap();
+        assert_eq!(s.port, 9000);
+        assert_eq!(s.smtp.tls, SmtpTls::StartTls);
+        assert!(s.log_json);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn development_generates_secrets_once_and_warns() {
+        let dir = std::env::temp_dir().join(format!("devsecrets-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secrets.env");
+        let v = vars(&[("APP_DEV_SECRETS_FILE", file.to_str().unwrap())]);
+        let first = Settings::from_vars(&v).unwrap();
+        let second = Settings::from_vars(&v).unwrap();
+        assert_eq!(
+            first.jwt.secret.expose_secret(),
+            second.jwt.secret.expose_secret()
+        );
+        assert_eq!(first.jwt.secret.expose_secret().len(), 64);
+        assert_ne!(
+            first.jwt.secret.expose_secret(),
+            first.codes.pepper.expose_secret()
+        );
+        assert!(first
+            .warnings
+            .iter()
+            .any(|w| w.contains("DEVELOPMENT SECRETS")));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Settings::from_vars(&vars(&[
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+        ]))
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains(STRONG));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Settings::from_vars(&vars(&[
+            ("APP_PORT", "eighty"),
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("APP_PORT"), "{err}");
+        let err = Settings::from_vars(&vars(&[
+            ("APP_SMTP_TLS", "ssl"),
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("APP_SMTP_TLS"), "{err}");
+    }
+}

@@ -1,0 +1,64 @@
+//! Types that can only hold valid values. Handlers turn request bodies into these once and
+//! never check again.
+
+mod code;
+mod email;
+mod nickname;
+mod password;
+mod requests;
+mod username;
+
+pub use code::VerificationCode;
+pub use email::EmailAddress;
+pub use nickname::Nickname;
+pub use password::Password;
+pub use requests::{Credentials, NewSignup, Registration};
+pub use username::Username;
+
+use shared::{ErrorCode, FieldError};
+
+/// A field that failed to parse, with an English message for people reading raw responses.
+pub(crate) fn field_error(field: &str, code: ErrorCode) -> FieldError {
+    let message = match (field, code) {
+        (_, ErrorCode::Required) => "This field is required.".to_owned(),
+        ("username", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
+            "Use {}–{} characters.",
+            shared::rules::USERNAME_MIN_LEN,
+            shared::rules::USERNAME_MAX_LEN
+        ),
+        ("username", ErrorCode::InvalidCharacters) => {
+            "Use only ASCII letters, digits and underscores.".to_owned()
+        }
+        ("nickname", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
+            "Use {}–{} characters.",
+            shared::rules::NICKNAME_MIN_LEN,
+            shared::rules::NICKNAME_MAX_LEN
+        ),
+        ("nickname", ErrorCode::InvalidCharacters) => {
+            "Use letters, digits and single spaces between words.".to_owned()
+        }
+        ("email", ErrorCode::TooLong) => format!(
+            "An email address has at most {} bytes.",
+            shared::rules::EMAIL_MAX_BYTES
+        ),
+        ("email", _) => "Enter a valid email address.".to_owned(),
+        ("password", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
+            "Use {}–{} characters.",
+            shared::rules::PASSWORD_MIN_LEN,
+            shared::rules::PASSWORD_MAX_LEN
+        ),
+        ("password", ErrorCode::WeakPassword) => {
+            "The password must not be your username or email address.".to_owned()
+        }
+        ("code", _) => format!(
+            "Enter the {} digits from the mail.",
+            shared::rules::CODE_LEN
+        ),
+        _ => "This value is not valid.".to_owned(),
+    };
+    FieldError {
+        field: field.to_owned(),
+        code,
+        message,
+    }
+}

@@ -1,0 +1,213 @@
+//! Request bodies turned into domain values, with every bad field reported at once.
+
+use shared::{EmailAuthRequest, FieldError, Locale, LoginRequest, RegisterRequest};
+
+use super::{field_error, EmailAddress, Nickname, Password, Username, VerificationCode};
+use crate::error::ApiError;
+
+/// A valid `POST /api/email_auth` body.
+#[derive(Debug)]
+pub struct NewSignup {
+    pub username: Username,
+    pub nickname: Nickname,
+    pub email: EmailAddress,
+    pub locale: Locale,
+}
+
+/// A valid `POST /api/register` body.
+#[derive(Debug)]
+pub struct Registration {
+    pub username: Username,
+    pub nickname: Nickname,
+    pub email: EmailAddress,
+    pub password: Password,
+    pub code: VerificationCode,
+}
+
+/// A `POST /api/login` body.
+#[derive(Debug)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Password,
+}
+
+/// Collects field errors while parsing.
+#[derive(Default)]
+struct Fields(Vec<FieldError>);
+
+impl Fields {
+    fn take<T>(&mut self, field: &str, parsed: Result<T, shared::ErrorCode>) -> Option<T> {
+        parsed
+            .map_err(|code| self.0.push(field_error(field, code)))
+            .ok()
+    }
+
+    fn finish(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.0))
+        }
+    }
+}
+
+impl TryFrom<EmailAuthRequest> for NewSignup {
+    type Error = ApiError;
+
+    fn try_from(body: EmailAuthRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let username = fields.take("username", Username::parse(body.username));
+        let nickname = fields.take("nickname", Nickname::parse(&body.nickname));
+        let email = fields.take("email", EmailAddress::parse(body.email));
+        match (username, nickname, email) {
+            (Some(username), Some(nickname), Some(email)) => Ok(Self {
+                username,
+                nickname,
+                email,
+                locale: body.locale.unwrap_or_default(),
+            }),
+            _ => Err(fields
+                .finish()
+                .err()
+                .unwrap_or(ApiError::Validation(vec![]))),
+        }
+    }
+}
+
+impl TryFrom<RegisterRequest> for Registration {
+    type Error = ApiError;
+
+    fn try_from(body: RegisterRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let password = Password::parse(body.password, &body.username, &body.email);
+        let username = fields.take("username", Username::parse(body.username));
+        let nickname = fields.take("nickname", Nickname::parse(&body.nickname));
+        let email = fields.take("email", EmailAddress::parse(body.email));
+        let password = fields.take("password", password);
+        let code = fields.take("code", VerificationCode::parse(body.code));
+        match (username, nickname, email, password, code) {
+            (Some(username), Some(nickname), Some(email), Some(password), Some(code)) => Ok(Self {
+                username,
+                nickname,
+                email,
+                password,
+                code,
+            }),
+            _ => Err(fields
+                .finish()
+                .err()
+                .unwrap_or(ApiError::Validation(vec![]))),
+        }
+    }
+}
+
+impl TryFrom<LoginRequest> for Credentials {
+    type Error = ApiError;
+
+    fn try_from(body: LoginRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        if body.username.is_empty() {
+            fields
+                .0
+                .push(field_error("username", shared::ErrorCode::Required));
+        }
+        let password = fields.take("password", Password::for_login(body.password));
+        fields.finish()?;
+        match password {
+            Some(password) => Ok(Self {
+                username: body.username,
+                password,
+            }),
+            None => Err(ApiError::Validation(vec![])),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields_of(err: ApiError) -> Vec<(String, String)> {
+        match err {
+            ApiError::Validation(errors) => errors
+                .into_iter()
+                .map(|e| (e.field, e.code.as_str().to_owned()))
+                .collect(),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_listed() {
+        let err = NewSignup::try_from(EmailAuthRequest {
+            username: "a".into(),
+            nickname: "\u{200B}".into(),
+            email: "nope".into(),
+            locale: None,
+        })
+        .unwrap_err();
+        assert_eq!(
+            fields_of(err),
+            vec![
+                ("username".into(), "too_short".into()),
+                ("nickname".into(), "invalid_characters".into()),
+                ("email".into(), "invalid_format".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn registration_reports_weak_password_and_bad_code() {
+        let err = Registration::try_from(RegisterRequest {
+            username: "gildong".into(),
+            password: "GILDONG1".into(),
+            nickname: "길동".into(),
+            email: "g@example.com".into(),
+            code: "12345".into(),
+        })
+        .unwrap_err();
+        // "GILDONG1" is not the username; this pins that only exact (case-folded) matches count.
+        assert_eq!(
+            fields_of(err),
+            vec![("code".into(), "invalid_format".into())]
+        );
+
+        let err = Registration::try_from(RegisterRequest {
+            username: "gildong".into(),
+            password: "GilDong".into(),
+            nickname: "길동".into(),
+            email: "g@example.com".into(),
+            code: "123456".into(),
+        })
+        .unwrap_err();
+        assert_eq!(
+            fields_of(err),
+            vec![("password".into(), "too_short".into())]
+        );
+
+        let err = Registration::try_from(RegisterRequest {
+            username: "gildong99".into(),
+            password: "GilDong99".into(),
+            nickname: "길동".into(),
+            email: "g@example.com".into(),
+            code: "123456".into(),
+        })
+        .unwrap_err();
+        assert_eq!(
+            fields_of(err),
+            vec![("password".into(), "weak_password".into())]
+        );
+    }
+
+    #[test]
+    fn locale_defaults_to_korean() {
+        let s = NewSignup::try_from(EmailAuthRequest {
+            username: "gildong".into(),
+            nickname: "길동".into(),
+            email: "g@example.com".into(),
+            locale: None,
+        })
+        .unwrap();
+        assert_eq!(s.locale, Locale::Ko);
+    }
+}

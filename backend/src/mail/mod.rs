@@ -1,0 +1,127 @@
+//! Outgoing mail through lettre: one pooled SMTP transport per process, every send bounded by
+//! a timeout (lettre's own only covers the TCP connect).
+
+mod templates;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::{
+    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    transport::smtp::{
+        authentication::Credentials,
+        client::{Tls, TlsParameters},
+        PoolConfig,
+    },
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+use shared::Locale;
+
+use crate::{
+    config::{SmtpSettings, SmtpTls},
+    domain::{EmailAddress, VerificationCode},
+};
+pub use templates::Rendered;
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    timeout: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("SMTP send did not finish within {0:?}")]
+    Timeout(Duration),
+    #[error("SMTP send failed: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("building the message failed: {0}")]
+    Build(#[from] lettre::error::Error),
+    #[error("recipient address refused: {0}")]
+    Address(#[from] lettre::address::AddressError),
+}
+
+impl Mailer {
+    pub fn new(settings: &SmtpSettings, from: &str) -> anyhow::Result<Self> {
+        let from: Mailbox = from
+            .parse()
+            .context("APP_MAIL_FROM is not a valid mailbox")?;
+        let mut builder = match settings.tls {
+            SmtpTls::None => {
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+            }
+            SmtpTls::StartTls | SmtpTls::Tls => {
+                let params =
+                    TlsParameters::new(settings.host.clone()).context("SMTP TLS parameters")?;
+                let tls = if settings.tls == SmtpTls::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                };
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(tls)
+            }
+        }
+        .port(settings.port)
+        .timeout(Some(settings.timeout))
+        .pool_config(
+            PoolConfig::new()
+                .max_size(8)
+                .idle_timeout(Duration::from_secs(30)),
+        );
+        if let (Some(user), Some(password)) = (&settings.username, settings.password()) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.to_owned()));
+        }
+        Ok(Self {
+            transport: builder.build(),
+            from,
+            timeout: settings.timeout,
+        })
+    }
+
+    pub async fn send_code(
+        &self,
+        to: &EmailAddress,
+        code: &VerificationCode,
+        valid_for: Duration,
+        locale: Locale,
+    ) -> Result<(), MailError> {
+        self.send(to, templates::code(code, valid_for, locale))
+            .await
+    }
+
+    pub async fn send_account_exists(
+        &self,
+        to: &EmailAddress,
+        locale: Locale,
+    ) -> Result<(), MailError> {
+        self.send(to, templates::account_exists(locale)).await
+    }
+
+    async fn send(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {
+        // The address was parsed by EmailAddress (no whitespace/CRLF), so it cannot inject
+        // headers; lettre parses it again into a Mailbox.
+        let to: Mailbox = to.as_str().parse()?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(rendered.subject)
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(rendered.text),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_HTML)
+                            .body(rendered.html),
+                    ),
+            )?;
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Ok(result) => result.map(|_| ()).map_err(MailError::from),
+            Err(_) => Err(MailError::Timeout(self.timeout)),
+        }
+    }
+}

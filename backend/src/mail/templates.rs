@@ -1,0 +1,117 @@
+//! The mails, in Korean and English, as plain text and HTML. No user-supplied text is placed
+//! in them, so there is nothing to escape.
+
+use std::time::Duration;
+
+use shared::Locale;
+
+use crate::domain::VerificationCode;
+
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn html_page(lang: &str, heading: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:system-ui,sans-serif;\
+         color:#1f2937;max-width:480px;margin:auto;padding:24px\">\
+         <h1 style=\"font-size:20px\">{heading}</h1>{body}</body></html>"
+    )
+}
+
+pub fn code(code: &VerificationCode, valid_for: Duration, locale: Locale) -> Rendered {
+    let minutes = valid_for.as_secs().div_ceil(60);
+    let digits = code.expose();
+    let code_html = format!(
+        "<p style=\"font-size:32px;letter-spacing:8px;font-weight:700;font-family:monospace\">{digits}</p>"
+    );
+    match locale {
+        Locale::Ko => Rendered {
+            subject: "[이메일 인증] 인증 번호".into(),
+            text: format!(
+                "인증 번호: {digits}\n\n이 번호는 {minutes}분 동안 유효합니다.\n\
+                 본인이 요청하지 않았다면 이 메일을 무시하세요. 누구에게도 번호를 알려 주지 마세요.\n"
+            ),
+            html: html_page(
+                "ko",
+                "이메일 인증 번호",
+                &format!(
+                    "{code_html}<p>이 번호는 {minutes}분 동안 유효합니다.</p>\
+                     <p>본인이 요청하지 않았다면 이 메일을 무시하세요. 누구에게도 번호를 알려 주지 마세요.</p>"
+                ),
+            ),
+        },
+        Locale::En => Rendered {
+            subject: "Your verification code".into(),
+            text: format!(
+                "Verification code: {digits}\n\nThe code is valid for {minutes} minutes.\n\
+                 If you did not ask for it, ignore this mail. Never share the code with anyone.\n"
+            ),
+            html: html_page(
+                "en",
+                "Your verification code",
+                &format!(
+                    "{code_html}<p>The code is valid for {minutes} minutes.</p>\
+                     <p>If you did not ask for it, ignore this mail. Never share the code with anyone.</p>"
+                ),
+            ),
+        },
+    }
+}
+
+pub fn account_exists(locale: Locale) -> Rendered {
+    match locale {
+        Locale::Ko => Rendered {
+            subject: "[이메일 인증] 이미 가입된 주소입니다".into(),
+            text: "이 이메일 주소로 이미 가입된 계정이 있습니다. 로그인해 주세요.\n\
+                   본인이 요청하지 않았다면 이 메일을 무시하세요.\n"
+                .into(),
+            html: html_page(
+                "ko",
+                "이미 가입된 주소입니다",
+                "<p>이 이메일 주소로 이미 가입된 계정이 있습니다. 로그인해 주세요.</p>\
+                 <p>본인이 요청하지 않았다면 이 메일을 무시하세요.</p>",
+            ),
+        },
+        Locale::En => Rendered {
+            subject: "You already have an account".into(),
+            text: "An account with this email address already exists. Please log in instead.\n\
+                   If you did not ask for a code, ignore this mail.\n"
+                .into(),
+            html: html_page(
+                "en",
+                "You already have an account",
+                "<p>An account with this email address already exists. Please log in instead.</p>\
+                 <p>If you did not ask for a code, ignore this mail.</p>",
+            ),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_mails_carry_the_code_in_both_parts_and_languages() {
+        let c = VerificationCode::parse("042917".into()).unwrap();
+        for locale in [Locale::Ko, Locale::En] {
+            let r = code(&c, Duration::from_secs(600), locale);
+            assert!(r.text.contains("042917") && r.html.contains("042917"));
+            assert!(r.text.contains("10"));
+        }
+        assert!(code(&c, Duration::from_secs(600), Locale::Ko)
+            .text
+            .contains("인증 번호"));
+    }
+
+    #[test]
+    fn account_exists_mails_carry_no_digits() {
+        for locale in [Locale::Ko, Locale::En] {
+            let r = account_exists(locale);
+            assert!(!r.text.chars().any(|c| c.is_ascii_digit()));
+        }
+    }
+}

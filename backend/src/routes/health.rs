@@ -1,0 +1,42 @@
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use shared::HealthStatus;
+
+use crate::{error::ApiError, startup::AppState};
+
+/// Liveness: 200 while the process runs.
+#[utoipa::path(get, path = "/health/live", tag = "health",
+    responses((status = 200, description = "The process is running", body = HealthStatus)))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(HealthStatus {
+        status: "ok".into(),
+    })
+}
+
+/// Readiness: 200 only when the database answers a ping and its indexes exist.
+#[utoipa::path(get, path = "/health/ready", tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve", body = HealthStatus),
+        (status = 503, description = "The database does not answer", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;
+    match ping {
+        Ok(Ok(())) if state.indexes_ready.load(Ordering::Acquire) => {
+            Ok(HttpResponse::Ok().json(HealthStatus {
+                status: "ok".into(),
+            }))
+        }
+        Ok(Ok(())) => Err(ApiError::Unavailable(anyhow::anyhow!(
+            "indexes not created yet"
+        ))),
+        Ok(Err(e)) => Err(ApiError::Unavailable(e.into())),
+        Err(_) => Err(ApiError::Unavailable(anyhow::anyhow!(
+            "database ping timed out"
+        ))),
+    }
+}

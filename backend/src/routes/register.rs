@@ -1,0 +1,111 @@
+use actix_web::{web, HttpResponse};
+use mongodb::bson::DateTime;
+use shared::{RegisterRequest, UserProfile};
+
+use crate::{
+    domain::Registration,
+    error::ApiError,
+    startup::AppState,
+    store::{CodeDoc, InsertError, NewUser, UniqueField},
+};
+
+/// Creates the account when the mailed code matches. The code is checked only here, on the
+/// server, against its stored HMAC; it is consumed only when the account is created.
+#[utoipa::path(post, path = "/api/register", tag = "signup",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created", body = UserProfile),
+        (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
+          (expired, used, exhausted or never sent) or `malformed_body`", body = shared::Problem,
+         content_type = "application/problem+json"),
+        (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`", body = shared::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let registration = Registration::try_from(body.into_inner())?;
+    let store = &state.store;
+    let max = state.codes.max_attempts;
+    let email_key = registration.email.key();
+
+    // Take an attempt first, compare second: no number of concurrent guesses gets more than
+    // `max` comparisons.
+    let code = store
+        .take_code_attempt(&email_key, DateTime::now(), max)
+        .await?
+        .ok_or(ApiError::CodeExpired)?;
+    if !state
+        .code_mac
+        .verify(&registration.email, &registration.code, &code.tag.bytes)
+    {
+        let attempts_left = max.saturating_sub(u32::try_from(code.attempts).unwrap_or(max));
+        tracing::info!(
+            event = "code_failed",
+            attempts_left,
+            "wrong verification code"
+        );
+        return Err(ApiError::InvalidCode { attempts_left });
+    }
+
+    let created = create_user(&state, &registration, email_key).await;
+    match created {
+        Ok(profile) => {
+            if let Err(e) = store.delete_code(&code).await {
+                tracing::warn!(error = %e, "used code not deleted; it expires on its own");
+            }
+            Ok(HttpResponse::Created().json(profile))
+        }
+        Err(e) => {
+            give_back(store, &code).await;
+            Err(e)
+        }
+    }
+}
+
+async fn create_user(
+    state: &AppState,
+    r: &Registration,
+    email_key: String,
+) -> Result<UserProfile, ApiError> {
+    let password_hash = state
+        .hasher
+        .hash(&r.password)
+        .await
+        .map_err(ApiError::Internal)?;
+    let user = state
+        .store
+        .insert_user(NewUser {
+            username: r.username.as_str().to_owned(),
+            username_key: r.username.key(),
+            nickname: r.nickname.as_str().to_owned(),
+            nickname_key: r.nickname.key(),
+            email: r.email.as_str().to_owned(),
+            email_key,
+            password_hash,
+        })
+        .await
+        .map_err(|e| match e {
+            InsertError::Duplicate(UniqueField::Username) => ApiError::UsernameTaken,
+            InsertError::Duplicate(UniqueField::Nickname) => ApiError::NicknameTaken,
+            InsertError::Duplicate(UniqueField::Email) => ApiError::EmailTaken,
+            InsertError::Db(e) => e.into(),
+        })?;
+    tracing::info!(event = "signup", user_id = %user.id, "account created");
+    Ok(UserProfile {
+        username: user.username,
+        nickname: user.nickname,
+        email: user.email,
+    })
+}
+
+/// A right code whose registration failed for another reason keeps its attempt.
+async fn give_back(store: &crate::store::Store, code: &CodeDoc) {
+    if let Err(e) = store.return_code_attempt(code).await {
+        tracing::warn!(error = %e, "could not return a code attempt");
+    }
+}

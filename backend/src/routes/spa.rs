@@ -1,0 +1,103 @@
+//! Serves the built single-page app: hashed assets with a year-long immutable cache,
+//! `index.html` (also for every client-side route) with `no-cache`, and problem+json 404s for
+//! unknown API paths.
+
+use std::path::{Component, Path, PathBuf};
+
+use actix_files::NamedFile;
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+
+use crate::{error::ApiError, startup::AppState};
+
+pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    if path.starts_with("/api/") || path == "/api" || path.starts_with("/health") {
+        return Err(ApiError::NotFound);
+    }
+    let method = req.method();
+    if method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD {
+        return Err(ApiError::NotFound);
+    }
+    let root = &state.static_dir;
+    if let Some(file) = asset_path(root, path) {
+        if let Ok(named) = NamedFile::open_async(&file).await {
+            let cache = if is_hashed(&file) {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
+            let mut response = named.use_etag(true).into_response(&req);
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static(cache),
+            );
+            return Ok(response);
+        }
+    }
+    // A client-side route (no file extension): answer with the app shell.
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if last.contains('.') {
+        return Err(ApiError::NotFound);
+    }
+    match NamedFile::open_async(root.join("index.html")).await {
+        Ok(index) => {
+            let mut response = index.use_etag(true).into_response(&req);
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-cache"),
+            );
+            Ok(response)
+        }
+        Err(_) => Err(ApiError::NotFound),
+    }
+}
+
+/// The file under `root` that `path` names, refusing anything that could leave `root`.
+fn asset_path(root: &Path, path: &str) -> Option<PathBuf> {
+    let relative = path.trim_start_matches('/');
+    let relative = if relative.is_empty() {
+        "index.html"
+    } else {
+        relative
+    };
+    let candidate = Path::new(relative);
+    if candidate
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return None;
+    }
+    let full = root.join(candidate);
+    full.is_file().then_some(full)
+}
+
+/// Trunk names built assets `<name>-<16 hex digits>[_bg].<ext>`: their content never changes.
+fn is_hashed(file: &Path) -> bool {
+    let Some(stem) = file.file_stem().and_then(|s| s.to_str()) else {
+        return false;
+    };
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names() {
+        assert!(is_hashed(Path::new("frontend-0123456789abcdef_bg.wasm")));
+        assert!(is_hashed(Path::new("frontend-0123456789abcdef.js")));
+        assert!(is_hashed(Path::new("style-0123456789abcdef.css")));
+        assert!(!is_hashed(Path::new("index.html")));
+        assert!(!is_hashed(Path::new("favicon.ico")));
+    }
+
+    #[test]
+    fn no_escape_from_root() {
+        let root = std::env::temp_dir();
+        assert!(asset_path(&root, "/../etc/passwd").is_none());
+        assert!(asset_path(&root, "/a/../../etc/passwd").is_none());
+    }
+}

@@ -1,0 +1,96 @@
+use mongodb::{
+    bson::{doc, spec::BinarySubtype, Binary, DateTime},
+    error::Error,
+    options::ReturnDocument,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+
+/// The live verification code of one address. Only the HMAC tag is stored, never the code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeDoc {
+    /// The normalised email address.
+    #[serde(rename = "_id")]
+    pub email_key: String,
+    pub tag: Binary,
+    /// Guesses evaluated so far (reserved before each comparison).
+    pub attempts: i32,
+    pub expires_at: DateTime,
+    pub created_at: DateTime,
+}
+
+fn binary(bytes: Vec<u8>) -> Binary {
+    Binary {
+        subtype: BinarySubtype::Generic,
+        bytes,
+    }
+}
+
+impl Store {
+    /// Stores a new code for the address, replacing any earlier one (so at most one code per
+    /// address is ever valid).
+    pub async fn put_code(
+        &self,
+        email_key: &str,
+        tag: Vec<u8>,
+        now: DateTime,
+        expires_at: DateTime,
+    ) -> Result<(), Error> {
+        let code = CodeDoc {
+            email_key: email_key.to_owned(),
+            tag: binary(tag),
+            attempts: 0,
+            expires_at,
+            created_at: now,
+        };
+        self.codes
+            .replace_one(doc! { "_id": email_key }, &code)
+            .upsert(true)
+            .await?;
+        Ok(())
+    }
+
+    /// Atomically takes one of the code's attempts, if it is live (not expired, attempts left).
+    /// Returns the code after the increment; `None` means there is no live code. Because the
+    /// attempt is taken before the comparison, concurrent guessers can never evaluate more than
+    /// `max_attempts` guesses in total.
+    pub async fn take_code_attempt(
+        &self,
+        email_key: &str,
+        now: DateTime,
+        max_attempts: u32,
+    ) -> Result<Option<CodeDoc>, Error> {
+        self.codes
+            .find_one_and_update(
+                doc! {
+                    "_id": email_key,
+                    "expires_at": { "$gt": now },
+                    "attempts": { "$lt": i64::from(max_attempts) },
+                },
+                doc! { "$inc": { "attempts": 1 } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+    }
+
+    /// Gives back an attempt that matched but whose registration failed for another reason
+    /// (e.g. the username was taken meanwhile), so a right code is not burnt by a conflict.
+    pub async fn return_code_attempt(&self, code: &CodeDoc) -> Result<(), Error> {
+        self.codes
+            .update_one(
+                doc! { "_id": &code.email_key, "tag": &code.tag, "attempts": { "$gt": 0 } },
+                doc! { "$inc": { "attempts": -1 } },
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes this exact code (single use); a newer code for the address is left alone.
+    pub async fn delete_code(&self, code: &CodeDoc) -> Result<(), Error> {
+        self.codes
+            .delete_one(doc! { "_id": &code.email_key, "tag": &code.tag })
+            .await
+            .map(|_| ())
+    }
+}

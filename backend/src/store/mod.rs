@@ -1,0 +1,152 @@
+//! MongoDB storage. Uniqueness lives in unique indexes, counters change through atomic
+//! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
+
+mod codes;
+mod throttle;
+mod users;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use mongodb::{
+    bson::doc,
+    error::{Error, ErrorKind, WriteFailure},
+    options::{ClientOptions, IndexOptions},
+    Client, Collection, Database, IndexModel,
+};
+use secrecy::ExposeSecret;
+
+pub use codes::CodeDoc;
+pub use throttle::{LockOutcome, SendKind, SendLock};
+pub use users::{InsertError, NewUser, UniqueField, UserDoc};
+
+/// Handles to the collections, sharing one client (one connection pool) for the process.
+#[derive(Clone)]
+pub struct Store {
+    db: Database,
+    users: Collection<UserDoc>,
+    codes: Collection<CodeDoc>,
+    send_locks: Collection<mongodb::bson::Document>,
+    sends: Collection<mongodb::bson::Document>,
+}
+
+pub const USERNAME_INDEX: &str = "username_key_unique";
+pub const NICKNAME_INDEX: &str = "nickname_key_unique";
+pub const EMAIL_INDEX: &str = "email_key_unique";
+
+impl Store {
+    /// Builds the client. This does not touch the network: the driver connects lazily, so the
+    /// process starts (and reports not-ready) while the database is down.
+    pub async fn connect(
+        uri: &secrecy::SecretString,
+        db: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let mut options = ClientOptions::parse(uri.expose_secret())
+            .await
+            .context("APP_MONGODB_URI is not a valid MongoDB connection string")?;
+        options.app_name = Some("emailauth-backend".into());
+        options.server_selection_timeout = Some(timeout);
+        options.connect_timeout = Some(timeout);
+        let client = Client::with_options(options).context("building the MongoDB client")?;
+        Ok(Self::with_database(client.database(db)))
+    }
+
+    fn with_database(db: Database) -> Self {
+        Self {
+            users: db.collection("users"),
+            codes: db.collection("verification_codes"),
+            send_locks: db.collection("send_locks"),
+            sends: db.collection("mail_sends"),
+            db,
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Answers when the database answers a `ping`.
+    pub async fn ping(&self) -> Result<(), Error> {
+        self.db.run_command(doc! { "ping": 1 }).await.map(|_| ())
+    }
+
+    /// Creates the collections' indexes. Idempotent: creating an index that already exists
+    /// with the same definition is a no-op, so every instance may run this at start-up.
+    pub async fn ensure_indexes(&self) -> Result<(), Error> {
+        let unique = |field: &str, name: &str| {
+            IndexModel::builder()
+                .keys(doc! { field: 1 })
+                .options(
+                    IndexOptions::builder()
+                        .unique(true)
+                        .name(name.to_owned())
+                        .build(),
+                )
+                .build()
+        };
+        let ttl = |field: &str, name: &str| {
+            IndexModel::builder()
+                .keys(doc! { field: 1 })
+                .options(
+                    IndexOptions::builder()
+                        .expire_after(Duration::ZERO)
+                        .name(name.to_owned())
+                        .build(),
+                )
+                .build()
+        };
+        self.users
+            .create_indexes([
+                unique("username_key", USERNAME_INDEX),
+                unique("nickname_key", NICKNAME_INDEX),
+                unique("email_key", EMAIL_INDEX),
+            ])
+            .await?;
+        self.codes
+            .create_index(ttl("expires_at", "expires_at_ttl"))
+            .await?;
+        self.send_locks
+            .create_index(ttl("until", "until_ttl"))
+            .await?;
+        self.sends
+            .create_indexes([
+                ttl("expires_at", "expires_at_ttl"),
+                IndexModel::builder()
+                    .keys(doc! { "kind": 1, "key": 1, "at": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name("kind_key_at".to_owned())
+                            .build(),
+                    )
+                    .build(),
+            ])
+            .await?;
+        Ok(())
+    }
+}
+
+/// `true` when the error means the database could not be reached (answer 503), rather than
+/// that it refused the operation.
+pub fn is_unavailable(e: &Error) -> bool {
+    matches!(
+        *e.kind,
+        ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. }
+    ) || e.contains_label("RetryableWriteError")
+}
+
+/// The index name of a duplicate-key (11000) write error, if this is one.
+pub(crate) fn duplicate_key_index(e: &Error) -> Option<&str> {
+    match &*e.kind {
+        ErrorKind::Write(WriteFailure::WriteError(w)) if w.code == 11000 => Some(
+            [USERNAME_INDEX, NICKNAME_INDEX, EMAIL_INDEX, "_id_"]
+                .into_iter()
+                .find(|name| w.message.contains(name))
+                .unwrap_or(""),
+        ),
+        ErrorKind::Command(c) if c.code == 11000 => Some(""),
+        _ => None,
+    }
+}

@@ -1,0 +1,146 @@
+//! Send limits that every API instance shares: a per-address cooldown lock and a log of sent
+//! mails for the hourly caps.
+
+use std::time::Duration;
+
+use mongodb::{
+    bson::{doc, oid::ObjectId, DateTime, Document},
+    error::Error,
+    options::ReturnDocument,
+};
+
+use super::{duplicate_key_index, Store};
+
+/// What a send-log entry counts against.
+#[derive(Debug, Clone, Copy)]
+pub enum SendKind {
+    Email,
+    Ip,
+}
+
+impl SendKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SendKind::Email => "email",
+            SendKind::Ip => "ip",
+        }
+    }
+}
+
+/// A held cooldown lock for one address. Give it back with [`Store::release_send_lock`] when
+/// nothing was sent, so a failed attempt costs the person no waiting.
+#[derive(Debug)]
+pub struct SendLock {
+    email_key: String,
+    until: DateTime,
+    previous_until: Option<DateTime>,
+}
+
+pub enum LockOutcome {
+    Acquired(SendLock),
+    /// Another send for this address happened recently; free again at this time.
+    Cooldown(DateTime),
+}
+
+fn add(t: DateTime, d: Duration) -> DateTime {
+    DateTime::from_millis(t.timestamp_millis() + d.as_millis() as i64)
+}
+
+fn sub(t: DateTime, d: Duration) -> DateTime {
+    DateTime::from_millis(t.timestamp_millis() - d.as_millis() as i64)
+}
+
+impl Store {
+    /// Takes the address's cooldown lock until `now + cooldown`, atomically: the filter matches
+    /// only an expired lock, and when a live lock exists the upsert collides with it on `_id`
+    /// (duplicate key), so of any number of concurrent callers exactly one wins.
+    pub async fn acquire_send_lock(
+        &self,
+        email_key: &str,
+        now: DateTime,
+        cooldown: Duration,
+    ) -> Result<LockOutcome, Error> {
+        let until = add(now, cooldown);
+        let result = self
+            .send_locks
+            .find_one_and_update(
+                doc! { "_id": email_key, "until": { "$lte": now } },
+                doc! { "$set": { "until": until } },
+            )
+            .upsert(true)
+            .return_document(ReturnDocument::Before)
+            .await;
+        match result {
+            Ok(previous) => Ok(LockOutcome::Acquired(SendLock {
+                email_key: email_key.to_owned(),
+                until,
+                previous_until: previous.and_then(|d| d.get_datetime("until").ok().copied()),
+            })),
+            Err(e) if duplicate_key_index(&e).is_some() => {
+                let held = self.send_locks.find_one(doc! { "_id": email_key }).await?;
+                let free_at = held
+                    .and_then(|d| d.get_datetime("until").ok().copied())
+                    .unwrap_or(until);
+                Ok(LockOutcome::Cooldown(free_at))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Gives the lock back, restoring the state before it was taken.
+    pub async fn release_send_lock(&self, lock: SendLock) -> Result<(), Error> {
+        let ours = doc! { "_id": &lock.email_key, "until": lock.until };
+        match lock.previous_until {
+            Some(previous) => self
+                .send_locks
+                .update_one(ours, doc! { "$set": { "until": previous } })
+                .await
+                .map(|_| ()),
+            None => self.send_locks.delete_one(ours).await.map(|_| ()),
+        }
+    }
+
+    /// Logs one mail against `key`, kept for `window` (the cap's period).
+    pub async fn record_send(
+        &self,
+        kind: SendKind,
+        key: &str,
+        now: DateTime,
+        window: Duration,
+    ) -> Result<ObjectId, Error> {
+        let id = ObjectId::new();
+        let entry: Document = doc! {
+            "_id": id, "kind": kind.as_str(), "key": key, "at": now, "expires_at": add(now, window),
+        };
+        self.sends.insert_one(entry).await?;
+        Ok(id)
+    }
+
+    pub async fn forget_send(&self, id: ObjectId) -> Result<(), Error> {
+        self.sends.delete_one(doc! { "_id": id }).await.map(|_| ())
+    }
+
+    /// Mails logged against `key` within `window` before `now`, and when the oldest of them
+    /// leaves the window.
+    pub async fn sends_in_window(
+        &self,
+        kind: SendKind,
+        key: &str,
+        now: DateTime,
+        window: Duration,
+    ) -> Result<(u64, Option<DateTime>), Error> {
+        let filter = doc! { "kind": kind.as_str(), "key": key, "at": { "$gt": sub(now, window) } };
+        let count = self.sends.count_documents(filter.clone()).await?;
+        if count == 0 {
+            return Ok((0, None));
+        }
+        let oldest = self
+            .sends
+            .find_one(filter)
+            .sort(doc! { "at": 1 })
+            .await?
+            .and_then(|d| d.get_datetime("at").ok().copied())
+            .map(|at| add(at, window));
+        Ok((count, oldest))
+    }
+}

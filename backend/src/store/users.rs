@@ -1,0 +1,96 @@
+use mongodb::{
+    bson::{doc, oid::ObjectId, DateTime},
+    error::Error,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{duplicate_key_index, Store, EMAIL_INDEX, NICKNAME_INDEX, USERNAME_INDEX};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    /// As the person typed it.
+    pub username: String,
+    /// Lowercase: the unique key.
+    pub username_key: String,
+    pub nickname: String,
+    pub nickname_key: String,
+    pub email: String,
+    pub email_key: String,
+    /// PHC string, `$argon2id$…`.
+    pub password_hash: String,
+    pub created_at: DateTime,
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub username_key: String,
+    pub nickname: String,
+    pub nickname_key: String,
+    pub email: String,
+    pub email_key: String,
+    pub password_hash: String,
+}
+
+/// Which unique index refused an insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueField {
+    Username,
+    Nickname,
+    Email,
+}
+
+pub enum InsertError {
+    Duplicate(UniqueField),
+    Db(Error),
+}
+
+impl Store {
+    pub async fn find_user_by_id(&self, id: &str) -> Result<Option<UserDoc>, Error> {
+        let Ok(oid) = ObjectId::parse_str(id) else {
+            return Ok(None);
+        };
+        self.users.find_one(doc! { "_id": oid }).await
+    }
+
+    pub async fn find_user_by_username_key(&self, key: &str) -> Result<Option<UserDoc>, Error> {
+        self.users.find_one(doc! { "username_key": key }).await
+    }
+
+    /// Whether an account holds this key in `field` (`username_key`, `nickname_key`,
+    /// `email_key`). For friendly early answers only: the unique index decides.
+    pub async fn user_exists(&self, field: &str, key: &str) -> Result<bool, Error> {
+        Ok(self
+            .users
+            .count_documents(doc! { field: key })
+            .limit(1)
+            .await?
+            > 0)
+    }
+
+    /// Inserts the user; a concurrent or earlier holder of any unique key makes this fail with
+    /// [`UniqueField`], decided by the database's unique indexes (never check-then-insert).
+    pub async fn insert_user(&self, new: NewUser) -> Result<UserDoc, InsertError> {
+        let user = UserDoc {
+            id: ObjectId::new(),
+            username: new.username,
+            username_key: new.username_key,
+            nickname: new.nickname,
+            nickname_key: new.nickname_key,
+            email: new.email,
+            email_key: new.email_key,
+            password_hash: new.password_hash,
+            created_at: DateTime::now(),
+        };
+        match self.users.insert_one(&user).await {
+            Ok(_) => Ok(user),
+            Err(e) => Err(match duplicate_key_index(&e) {
+                Some(USERNAME_INDEX) => InsertError::Duplicate(UniqueField::Username),
+                Some(NICKNAME_INDEX) => InsertError::Duplicate(UniqueField::Nickname),
+                Some(EMAIL_INDEX) => InsertError::Duplicate(UniqueField::Email),
+                _ => InsertError::Db(e),
+            }),
+        }
+    }
+}

@@ -1,0 +1,284 @@
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const GILDONG: Signup = Signup {
+    username: "hong_gildong",
+    nickname: "길동",
+    email: "gildong@example.com",
+};
+
+#[tokio::test]
+async fn a_code_is_mailed_and_never_returned() {
+    let app = spawn_app().await;
+    let r = app.email_auth(&GILDONG).await;
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body, json!({"expires_in": 600, "resend_after": 60}));
+
+    let mail = app.mail.last_mail_to(GILDONG.email).await;
+    let code = extract_code(&mail.text).expect("code in text part");
+    assert!(mail.html.contains(&code), "code in HTML part");
+    assert!(
+        mail.subject.contains("인증"),
+        "Korean by default: {}",
+        mail.subject
+    );
+    assert!(!body.to_string().contains(&code));
+
+    // Only the HMAC is stored.
+    let codes = app.collection("verification_codes").await;
+    assert_eq!(codes.len(), 1);
+    let stored = codes[0].to_string();
+    assert!(
+        !stored.contains(&code),
+        "plain code in the database: {stored}"
+    );
+    assert_eq!(codes[0].get_binary_generic("tag").unwrap().len(), 32);
+}
+
+#[tokio::test]
+async fn english_mails_on_request() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/email_auth",
+            &json!({"username": "jane", "nickname": "Jane", "email": "jane@example.com", "locale": "en"}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let mail = app.mail.last_mail_to("jane@example.com").await;
+    assert_eq!(mail.subject, "Your verification code");
+    assert!(extract_code(&mail.text).is_some());
+}
+
+#[tokio::test]
+async fn every_bad_field_is_listed() {
+    let app = spawn_app().await;
+    let r = app
+        .post(
+            "/api/email_auth",
+            &json!({"username": "a!", "nickname": "x\u{200B}y", "email": "a@b.c\r\nBcc: v@example.com"}),
+        )
+        .await;
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(
+        field_codes(&p),
+        vec![
+            ("username".into(), "invalid_characters".into()),
+            ("nickname".into(), "invalid_characters".into()),
+            ("email".into(), "invalid_characters".into()),
+        ]
+    );
+    assert_eq!(app.mail.count(), 0, "nothing sent");
+    assert!(app.collection("verification_codes").await.is_empty());
+}
+
+#[tokio::test]
+async fn taken_usernames_and_nicknames_conflict_case_insensitively() {
+    let app = spawn_app().await;
+    app.sign_up(&GILDONG).await;
+    let r = app
+        .email_auth(&Signup {
+            username: "HONG_GILDONG",
+            nickname: "다른이",
+            email: "other@example.com",
+        })
+        .await;
+    let p = assert_problem(r, 409, "username_taken").await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("username".into(), "username_taken".into())]
+    );
+    let r = app
+        .email_auth(&Signup {
+            username: "someone",
+            nickname: " 길동 ",
+            email: "other@example.com",
+        })
+        .await;
+    assert_problem(r, 409, "nickname_taken").await;
+}
+
+#[tokio::test]
+async fn a_registered_email_answers_like_a_new_one_but_gets_no_code() {
+    // No cooldown, so the code mail sent during sign-up does not turn this request into a 429.
+    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    app.sign_up(&GILDONG).await;
+    let before = app.mail.mails_to(GILDONG.email).len();
+
+    let taken = app
+        .email_auth(&Signup {
+            username: "newname",
+            nickname: "새이름",
+            email: "GilDong@Example.com",
+        })
+        .await;
+    let fresh = app
+        .email_auth(&Signup {
+            username: "newname2",
+            nickname: "새이름2",
+            email: "fresh@example.com",
+        })
+        .await;
+    assert_eq!(taken.status(), fresh.status());
+    let taken_headers: Vec<String> = taken.headers().keys().map(|k| k.to_string()).collect();
+    let fresh_headers: Vec<String> = fresh.headers().keys().map(|k| k.to_string()).collect();
+    assert_eq!(taken_headers, fresh_headers);
+    assert_eq!(taken.text().await.unwrap(), fresh.text().await.unwrap());
+
+    // The owner of the address is told an account exists, with no code in it.
+    let mails = app.mail.mails_to("GilDong@Example.com");
+    assert_eq!(mails.len(), before + 1);
+    let notice = mails.last().unwrap();
+    assert!(notice.text.contains("이미 가입"), "{}", notice.text);
+    assert_eq!(extract_code(&notice.text), None);
+    // No code exists for it.
+    let codes = app.collection("verification_codes").await;
+    assert_eq!(codes.len(), 1, "only fresh@example.com has a code");
+    assert_eq!(codes[0].get_str("_id").unwrap(), "fresh@example.com");
+}
+
+#[tokio::test]
+async fn resending_within_the_cooldown_is_refused_with_retry_after() {
+    let app = spawn_app().await;
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    let r = app.email_auth(&GILDONG).await;
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((55..=60).contains(&retry_after), "{retry_after}");
+    let p = assert_problem(r, 429, "resend_cooldown").await;
+    assert_eq!(p.retry_after, Some(retry_after));
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), 1);
+}
+
+#[tokio::test]
+async fn a_new_code_replaces_the_old_one() {
+    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    let first = app.request_code(&GILDONG).await;
+    let second = app.request_code(&GILDONG).await;
+    assert_eq!(app.collection("verification_codes").await.len(), 1);
+    if first != second {
+        let r = app.register(&GILDONG, PASSWORD, &first).await;
+        assert_problem(r, 400, "invalid_code").await;
+    }
+    let r = app.register(&GILDONG, PASSWORD, &second).await;
+    assert_eq!(r.status(), 201);
+}
+
+#[tokio::test]
+async fn the_hourly_cap_per_address_is_enforced() {
+    let app = spawn_app_with(&[
+        ("APP_RESEND_COOLDOWN_SECS", "0"),
+        ("APP_CODES_PER_EMAIL_PER_HOUR", "3"),
+    ])
+    .await;
+    for _ in 0..3 {
+        assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    }
+    let r = app.email_auth(&GILDONG).await;
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 3500 && retry_after <= 3600, "{retry_after}");
+    assert_problem(r, 429, "too_many_codes").await;
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), 3);
+}
+
+#[tokio::test]
+async fn the_hourly_cap_per_client_ip_is_enforced() {
+    let app = spawn_app_with(&[("APP_CODES_PER_IP_PER_HOUR", "2")]).await;
+    for i in 0..2 {
+        let email = format!("person{i}@example.com");
+        let r = app
+            .email_auth(&Signup {
+                username: &format!("person{i}"),
+                nickname: &format!("사람{i}"),
+                email: &email,
+            })
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    let r = app
+        .email_auth(&Signup {
+            username: "person9",
+            nickname: "사람9",
+            email: "person9@example.com",
+        })
+        .await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 429, "too_many_codes").await;
+    assert!(app.mail.mails_to("person9@example.com").is_empty());
+}
+
+#[tokio::test]
+async fn when_smtp_refuses_nothing_is_consumed() {
+    let app = spawn_app().await;
+    app.mail.refuse(true);
+    let r = app.email_auth(&GILDONG).await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 503, "mail_unavailable").await;
+    assert!(
+        app.collection("verification_codes").await.is_empty(),
+        "no live code"
+    );
+    assert!(app.collection("mail_sends").await.is_empty(), "no cap used");
+
+    // Mail is back: the person retries at once, no cooldown.
+    app.mail.refuse(false);
+    let code = app.request_code(&GILDONG).await;
+    assert_eq!(app.register(&GILDONG, PASSWORD, &code).await.status(), 201);
+}
+
+#[tokio::test]
+async fn when_smtp_is_down_the_answer_is_503_at_once() {
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let app = spawn_app_with(&[("APP_SMTP_PORT", &port)]).await;
+    let started = std::time::Instant::now();
+    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert!(app.collection("verification_codes").await.is_empty());
+    assert!(app.collection("mail_sends").await.is_empty());
+    // The cooldown was not consumed either: a retry is another 503, not a 429.
+    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
+}
+
+#[tokio::test]
+async fn a_silent_smtp_server_times_out_into_503() {
+    // A test-only fault: accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = spawn_app_with(&[("APP_SMTP_PORT", &port), ("APP_SMTP_TIMEOUT_SECS", "1")]).await;
+    let started = std::time::Instant::now();
+    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    assert!(app.collection("verification_codes").await.is_empty());
+    // Nothing consumed: the retry is judged afresh (503 again, not 429).
+    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
+}
+
+#[tokio::test]
+async fn concurrent_requests_for_one_address_leave_exactly_one_code() {
+    let app = spawn_app().await;
+    let responses = futures_util::future::join_all((0..20).map(|_| app.email_auth(&GILDONG))).await;
+    let accepted = responses.iter().filter(|r| r.status() == 202).count();
+    let throttled = responses.iter().filter(|r| r.status() == 429).count();
+    assert_eq!((accepted, throttled), (1, 19));
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), 1);
+    assert_eq!(app.collection("verification_codes").await.len(), 1);
+}

@@ -1,0 +1,377 @@
+use std::{
+    collections::HashMap,
+    net::TcpListener,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
+
+use backend::{config::Settings, startup::Application};
+use mailin_embedded::{response, Handler, Response, Server, SslConfig};
+use mongodb::bson::{doc, Document};
+use serde_json::{json, Value};
+use shared::Problem;
+
+pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
+pub const PEPPER: &str = "test-code-pepper-0123456789abcdef012345678";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// One message as the SMTP server received it, MIME-decoded.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A real SMTP server on a random loopback port, inside the test process.
+#[derive(Clone)]
+pub struct MailServer {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Mail>>>,
+    refuse: Arc<AtomicBool>,
+}
+
+#[derive(Clone)]
+struct Collector {
+    inbox: Arc<Mutex<Vec<Mail>>>,
+    refuse: Arc<AtomicBool>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Collector {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        if self.refuse.load(Ordering::SeqCst) {
+            return response::TRANSACTION_FAILED;
+        }
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let parsed = mail_parser::MessageParser::default().parse(&self.data);
+        let Some(message) = parsed else {
+            return response::TRANSACTION_FAILED;
+        };
+        let mail = Mail {
+            to: self.to.clone(),
+            subject: message.subject().unwrap_or_default().to_owned(),
+            text: message
+                .body_text(0)
+                .map(|t| t.into_owned())
+                .unwrap_or_default(),
+            html: message
+                .body_html(0)
+                .map(|t| t.into_owned())
+                .unwrap_or_default(),
+        };
+        if let Ok(mut inbox) = self.inbox.lock() {
+            inbox.push(mail);
+        }
+        response::OK
+    }
+}
+
+impl MailServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind SMTP port");
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Arc::new(Mutex::new(Vec::new()));
+        let refuse = Arc::new(AtomicBool::new(false));
+        let handler = Collector {
+            inbox: inbox.clone(),
+            refuse: refuse.clone(),
+            to: vec![],
+            data: vec![],
+        };
+        std::thread::spawn(move || {
+            let mut server = Server::new(handler);
+            server
+                .with_name("mail.test")
+                .with_num_threads(16)
+                .with_tcp_listener(listener);
+            if let Err(e) = server.with_ssl(SslConfig::None).map(|_| ()) {
+                eprintln!("smtp ssl config: {e}");
+                return;
+            }
+            if let Err(e) = server.serve() {
+                eprintln!("smtp server stopped: {e}");
+            }
+        });
+        Self {
+            port,
+            inbox,
+            refuse,
+        }
+    }
+
+    /// Make the server refuse every message (a 554 after DATA) until told otherwise.
+    pub fn refuse(&self, on: bool) {
+        self.refuse.store(on, Ordering::SeqCst);
+    }
+
+    pub fn mails_to(&self, address: &str) -> Vec<Mail> {
+        self.inbox
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(address)))
+            .cloned()
+            .collect()
+    }
+
+    pub fn count(&self) -> usize {
+        self.inbox.lock().unwrap().len()
+    }
+
+    /// The last mail to `address`, waiting briefly for it to arrive.
+    pub async fn last_mail_to(&self, address: &str) -> Mail {
+        for _ in 0..100 {
+            if let Some(mail) = self.mails_to(address).pop() {
+                return mail;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no mail arrived for {address}");
+    }
+
+    /// Reads the code from the last mail to `address`, as a person would.
+    pub async fn code_for(&self, address: &str) -> String {
+        let mail = self.last_mail_to(address).await;
+        extract_code(&mail.text).unwrap_or_else(|| panic!("no code in mail: {mail:?}"))
+    }
+}
+
+/// The first run of exactly six digits in `text`.
+pub fn extract_code(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            if i - start == 6 {
+                return Some(chars[start..i].iter().collect());
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub mail: MailServer,
+    pub db: mongodb::Database,
+}
+
+pub fn mongodb_uri() -> String {
+    std::env::var("TEST_MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into())
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the app with test settings, overridden by `overrides` (`APP_*` names).
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    let mail = MailServer::start();
+    let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let mut vars: HashMap<String, String> = [
+        ("APP_PORT", "0".to_owned()),
+        ("APP_MONGODB_URI", mongodb_uri()),
+        ("APP_MONGODB_DB", db_name.clone()),
+        ("APP_SMTP_PORT", mail.port.to_string()),
+        ("APP_SMTP_TIMEOUT_SECS", "3".to_owned()),
+        ("APP_JWT_SECRET", JWT_SECRET.to_owned()),
+        ("APP_CODE_PEPPER", PEPPER.to_owned()),
+        ("APP_CODES_PER_IP_PER_HOUR", "100000".to_owned()),
+        ("APP_STATIC_DIR", "/nonexistent".to_owned()),
+        ("APP_LOG_FORMAT", "pretty".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in overrides {
+        vars.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings = Settings::from_vars(&vars).expect("test settings");
+    let app = Application::build(settings).await.expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let db = mongodb::Client::with_uri_str(mongodb_uri())
+        .await
+        .unwrap()
+        .database(&db_name);
+    let app = TestApp {
+        address,
+        client,
+        mail,
+        db,
+    };
+    app.wait_ready().await;
+    app
+}
+
+pub struct Signup<'a> {
+    pub username: &'a str,
+    pub nickname: &'a str,
+    pub email: &'a str,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = self.client.get(self.url("/health/ready")).send().await {
+                if r.status() == 200 {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "app never became ready (is the database server running at {}?)",
+            mongodb_uri()
+        );
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn email_auth(&self, s: &Signup<'_>) -> reqwest::Response {
+        self.post(
+            "/api/email_auth",
+            &json!({"username": s.username, "nickname": s.nickname, "email": s.email}),
+        )
+        .await
+    }
+
+    pub async fn register(&self, s: &Signup<'_>, password: &str, code: &str) -> reqwest::Response {
+        self.post(
+            "/api/register",
+            &json!({"username": s.username, "password": password, "nickname": s.nickname,
+                    "email": s.email, "code": code}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/login",
+            &json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn nick(&self, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url("/api/nick"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Requests a code and returns it, read from the mail.
+    pub async fn request_code(&self, s: &Signup<'_>) -> String {
+        let r = self.email_auth(s).await;
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+        self.mail.code_for(s.email).await
+    }
+
+    /// The whole signup: code, register. Returns nothing; panics on any failure.
+    pub async fn sign_up(&self, s: &Signup<'_>) {
+        let code = self.request_code(s).await;
+        let r = self.register(s, PASSWORD, &code).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+
+    pub async fn token_for(&self, username: &str) -> String {
+        let r = self.login(username, PASSWORD).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn users(&self) -> Vec<Document> {
+        use futures_util::TryStreamExt;
+        self.db
+            .collection::<Document>("users")
+            .find(doc! {})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap()
+    }
+
+    pub async fn collection(&self, name: &str) -> Vec<Document> {
+        use futures_util::TryStreamExt;
+        self.db
+            .collection::<Document>(name)
+            .find(doc! {})
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap()
+    }
+}
+
+/// Asserts a problem+json answer with this status and code, and returns it.
+pub async fn assert_problem(r: reqwest::Response, status: u16, code: &str) -> Problem {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let content_type = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let text = r.text().await.unwrap();
+    let problem: Problem = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(problem.code.as_str(), code, "{text}");
+    assert_eq!(problem.status, status);
+    problem
+}
+
+pub fn field_codes(p: &Problem) -> Vec<(String, String)> {
+    p.errors
+        .as_ref()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| (e.field.clone(), e.code.as_str().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,160 @@
+//! Request-level problems: bodies, content types, routes, health.
+
+use serde_json::Value;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.url("/api/login"))
+        .header("content-type", "application/json")
+        .body("{\"username\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 400, "malformed_body").await;
+}
+
+#[tokio::test]
+async fn wrong_types_and_unknown_fields_are_400_without_echoing_values() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.url("/api/login"))
+        .header("content-type", "application/json")
+        .body(r#"{"username": "x", "password": 98765432123}"#)
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(r, 400, "malformed_body").await;
+    assert!(!p.detail.contains("98765432123"), "{}", p.detail);
+
+    let r = app
+        .post(
+            "/api/login",
+            &serde_json::json!({"username": "x", "password": "y", "admin": true}),
+        )
+        .await;
+    let p = assert_problem(r, 400, "malformed_body").await;
+    assert!(p.detail.contains("admin"), "{}", p.detail);
+}
+
+#[tokio::test]
+async fn other_content_types_are_415() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .post(app.url("/api/email_auth"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("id_give=a&email_give=b")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 415, "unsupported_media_type").await;
+    let r = app
+        .client
+        .post(app.url("/api/login"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 415, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn bodies_over_16_kib_are_413() {
+    let app = spawn_app().await;
+    let big = serde_json::json!({"username": "x".repeat(17 * 1024), "password": "y"});
+    assert_problem(app.post("/api/login", &big).await, 413, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let app = spawn_app().await;
+    let r = app.client.get(app.url("/api/nope")).send().await.unwrap();
+    assert_problem(r, 404, "not_found").await;
+    let r = app.client.get(app.url("/api/login")).send().await.unwrap();
+    assert_problem(r, 405, "method_not_allowed").await;
+}
+
+#[tokio::test]
+async fn health_endpoints_answer() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .get(app.url("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn with_the_database_unreachable_the_app_starts_not_ready_and_answers_503() {
+    // Nothing listens on this port: the app must start anyway and say so.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let uri = format!("mongodb://127.0.0.1:{port}/?serverSelectionTimeoutMS=500");
+    let settings_vars = [
+        ("APP_MONGODB_URI", uri.as_str()),
+        ("APP_MONGODB_TIMEOUT_SECS", "1"),
+    ];
+    let app = spawn_unready(&settings_vars).await;
+    let client = reqwest::Client::new();
+    let live = client
+        .get(format!("{app}/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let ready = client
+        .get(format!("{app}/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert!(ready.headers().contains_key("retry-after"));
+    assert_problem(ready, 503, "service_unavailable").await;
+    let r = client
+        .post(format!("{app}/api/login"))
+        .json(&serde_json::json!({"username": "someone", "password": "whatever1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 503, "service_unavailable").await;
+}
+
+/// Starts the app without waiting for readiness; returns its base URL.
+async fn spawn_unready(overrides: &[(&str, &str)]) -> String {
+    let mut vars: std::collections::HashMap<String, String> = [
+        ("APP_PORT", "0"),
+        ("APP_JWT_SECRET", JWT_SECRET),
+        ("APP_CODE_PEPPER", PEPPER),
+        ("APP_LOG_FORMAT", "pretty"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    let settings = backend::config::Settings::from_vars(&vars).unwrap();
+    let app = backend::startup::Application::build(settings)
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    url
+}

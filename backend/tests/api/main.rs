@@ -1,0 +1,9 @@
+//! Integration tests: the real app on port 0, against the real MongoDB-wire server (a fresh
+//! database per test) and a real SMTP server inside the test process.
+
+mod email_auth;
+mod helpers;
+mod http;
+mod login;
+mod nick;
+mod register;

@@ -1,0 +1,161 @@
+use backend::auth::{Claims, JwtKeys};
+use backend::config::JwtSettings;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const GILDONG: Signup = Signup {
+    username: "Hong_Gildong",
+    nickname: "길동",
+    email: "gildong@example.com",
+};
+
+fn keys(secret: &str, audience: &str) -> JwtKeys {
+    JwtKeys::new(&JwtSettings {
+        secret: SecretString::from(secret),
+        ttl: std::time::Duration::from_secs(3600),
+        issuer: "emailauth".into(),
+        audience: audience.into(),
+    })
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+async fn assert_invalid_token(r: reqwest::Response) {
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        r#"Bearer error="invalid_token""#
+    );
+    assert_problem(r, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn the_full_journey_shows_who_i_am_and_never_the_code() {
+    let app = spawn_app().await;
+    let mut seen = String::new();
+
+    let r = app.email_auth(&GILDONG).await;
+    seen.push_str(&format!("{:?}", r.headers()));
+    seen.push_str(&r.text().await.unwrap());
+    let code = app.mail.code_for(GILDONG.email).await;
+
+    let r = app.register(&GILDONG, PASSWORD, &code).await;
+    assert_eq!(r.status(), 201);
+    seen.push_str(&format!("{:?}", r.headers()));
+    seen.push_str(&r.text().await.unwrap());
+
+    let r = app.login(GILDONG.username, PASSWORD).await;
+    seen.push_str(&format!("{:?}", r.headers()));
+    let login = r.text().await.unwrap();
+    seen.push_str(&login);
+    let token = serde_json::from_str::<Value>(&login).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let r = app.nick(&token).await;
+    assert_eq!(r.status(), 200);
+    seen.push_str(&format!("{:?}", r.headers()));
+    let profile: Value = r.json().await.unwrap();
+    seen.push_str(&profile.to_string());
+    assert_eq!(
+        profile,
+        json!({"username": "Hong_Gildong", "nickname": "길동", "email": "gildong@example.com"})
+    );
+    assert!(!seen.contains(&code), "the code appeared in a response");
+}
+
+#[tokio::test]
+async fn missing_malformed_and_foreign_tokens_are_refused() {
+    let app = spawn_app().await;
+    app.sign_up(&GILDONG).await;
+    let token = app.token_for(GILDONG.username).await;
+
+    assert_invalid_token(app.client.get(app.url("/api/nick")).send().await.unwrap()).await;
+    assert_invalid_token(
+        app.client
+            .get(app.url("/api/nick"))
+            .header("authorization", "Basic abc")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_invalid_token(app.nick("not.a.jwt").await).await;
+
+    // Tampered payload, original signature.
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged_payload = parts[1].replacen(|c: char| c.is_ascii_alphabetic(), "A", 1);
+    let tampered = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+    assert_ne!(tampered, token);
+    assert_invalid_token(app.nick(&tampered).await).await;
+
+    // alg: none, same claims, no signature.
+    let header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0"; // {"alg":"none","typ":"JWT"}
+    assert_invalid_token(app.nick(&format!("{header}.{}.", parts[1])).await).await;
+
+    // Signed with another secret.
+    let sub = app.users().await[0].get_object_id("_id").unwrap().to_hex();
+    let claims = |exp: u64, aud: &str| Claims {
+        sub: sub.clone(),
+        iat: now() - 10,
+        nbf: now() - 10,
+        exp,
+        iss: "emailauth".into(),
+        aud: aud.into(),
+    };
+    let other = keys("a-completely-different-secret-0123456789", "emailauth-api");
+    assert_invalid_token(
+        app.nick(&other.sign(&claims(now() + 600, "emailauth-api")).unwrap())
+            .await,
+    )
+    .await;
+
+    // Right key: expired, wrong audience.
+    let ours = keys(JWT_SECRET, "emailauth-api");
+    assert_eq!(
+        app.nick(&ours.sign(&claims(now() + 600, "emailauth-api")).unwrap())
+            .await
+            .status(),
+        200
+    );
+    assert_invalid_token(
+        app.nick(&ours.sign(&claims(now() - 1, "emailauth-api")).unwrap())
+            .await,
+    )
+    .await;
+    assert_invalid_token(
+        app.nick(&ours.sign(&claims(now() + 600, "someone-else")).unwrap())
+            .await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_whose_user_is_gone_is_refused() {
+    let app = spawn_app().await;
+    app.sign_up(&GILDONG).await;
+    let token = app.token_for(GILDONG.username).await;
+    app.db
+        .collection::<mongodb::bson::Document>("users")
+        .delete_many(mongodb::bson::doc! {})
+        .await
+        .unwrap();
+    assert_invalid_token(app.nick(&token).await).await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused() {
+    let app = spawn_app_with(&[("APP_JWT_TTL_SECS", "1")]).await;
+    app.sign_up(&GILDONG).await;
+    let token = app.token_for(GILDONG.username).await;
+    assert_eq!(app.nick(&token).await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_invalid_token(app.nick(&token).await).await;
+}

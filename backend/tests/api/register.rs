@@ -1,0 +1,325 @@
+use futures_util::{stream, StreamExt};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const GILDONG: Signup = Signup {
+    username: "Hong_Gildong",
+    nickname: "길동",
+    email: "gildong@example.com",
+};
+
+#[tokio::test]
+async fn registering_with_the_mailed_code_creates_the_account() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let r = app.register(&GILDONG, PASSWORD, &code).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"username": "Hong_Gildong", "nickname": "길동", "email": "gildong@example.com"})
+    );
+    let users = app.users().await;
+    assert_eq!(users.len(), 1);
+    let hash = users[0].get_str("password_hash").unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(!users[0].to_string().contains(PASSWORD));
+    // Single use: the code is gone.
+    assert!(app.collection("verification_codes").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_used_code_fails() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    assert_eq!(app.register(&GILDONG, PASSWORD, &code).await.status(), 201);
+    let again = Signup {
+        username: "another",
+        nickname: "다른사람",
+        email: GILDONG.email,
+    };
+    assert_problem(
+        app.register(&again, PASSWORD, &code).await,
+        400,
+        "code_expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_codes_count_down_and_the_sixth_try_fails_even_when_right() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let p = assert_problem(
+            app.register(&GILDONG, PASSWORD, wrong).await,
+            400,
+            "invalid_code",
+        )
+        .await;
+        assert_eq!(p.attempts_left, Some(left));
+        assert_eq!(
+            field_codes(&p),
+            vec![("code".into(), "invalid_code".into())]
+        );
+    }
+    assert_problem(
+        app.register(&GILDONG, PASSWORD, &code).await,
+        400,
+        "code_expired",
+    )
+    .await;
+    assert!(app.users().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_expired_code_fails() {
+    let app = spawn_app_with(&[("APP_CODE_TTL_SECS", "1")]).await;
+    let code = app.request_code(&GILDONG).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_problem(
+        app.register(&GILDONG, PASSWORD, &code).await,
+        400,
+        "code_expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_never_sent_fails() {
+    let app = spawn_app().await;
+    assert_problem(
+        app.register(&GILDONG, PASSWORD, "123456").await,
+        400,
+        "code_expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_for_another_address_fails() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let other = Signup {
+        username: "other",
+        nickname: "다른",
+        email: "other@example.com",
+    };
+    app.request_code(&other).await;
+    let thief = Signup {
+        email: "other@example.com",
+        ..GILDONG
+    };
+    let p = assert_problem(
+        app.register(&thief, PASSWORD, &code).await,
+        400,
+        "invalid_code",
+    )
+    .await;
+    assert_eq!(p.attempts_left, Some(4));
+}
+
+#[tokio::test]
+async fn field_rules_are_checked_first_and_consume_nothing() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let p = assert_problem(
+        app.register(&GILDONG, "short", &code).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("password".into(), "too_short".into())]
+    );
+    let p = assert_problem(
+        app.register(&GILDONG, "hong_gildong", &code).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("password".into(), "weak_password".into())]
+    );
+    let p = assert_problem(
+        app.register(&GILDONG, "GilDong@Example.com", &code).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("password".into(), "weak_password".into())]
+    );
+    let p = assert_problem(
+        app.register(&GILDONG, &"가".repeat(129), &code).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("password".into(), "too_long".into())]
+    );
+    // Unicode characters, not bytes: eight Hangul syllables are enough.
+    let r = app.register(&GILDONG, "가나다라마바사아", &code).await;
+    assert_eq!(r.status(), 201, "no attempt was used up by the 422s");
+}
+
+#[tokio::test]
+async fn a_taken_email_conflicts_at_register() {
+    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    // Two people request codes for one address before either registers.
+    let first = Signup {
+        username: "first",
+        nickname: "첫째",
+        email: "shared@example.com",
+    };
+    let second = Signup {
+        username: "second",
+        nickname: "둘째",
+        email: "Shared@Example.com",
+    };
+    let code = app.request_code(&first).await;
+    assert_eq!(app.register(&first, PASSWORD, &code).await.status(), 201);
+    let code = {
+        // The address is now registered: a new request gets the account-exists mail, no code.
+        assert_eq!(app.email_auth(&second).await.status(), 202);
+        code
+    };
+    assert_problem(
+        app.register(&second, PASSWORD, &code).await,
+        400,
+        "code_expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_conflict_gives_the_attempt_back() {
+    let app = spawn_app().await;
+    app.sign_up(&GILDONG).await;
+    let late = Signup {
+        username: "late",
+        nickname: "늦은이",
+        email: "late@example.com",
+    };
+    let code = app.request_code(&late).await;
+    let clash = Signup {
+        username: "HONG_GILDONG",
+        ..late
+    };
+    for _ in 0..6 {
+        assert_problem(
+            app.register(&clash, PASSWORD, &code).await,
+            409,
+            "username_taken",
+        )
+        .await;
+    }
+    let nick_clash = Signup {
+        nickname: "길동",
+        ..late
+    };
+    assert_problem(
+        app.register(&nick_clash, PASSWORD, &code).await,
+        409,
+        "nickname_taken",
+    )
+    .await;
+    assert_eq!(app.register(&late, PASSWORD, &code).await.status(), 201);
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_registrations_of_one_username_create_one_account() {
+    let app = spawn_app_with(&[("APP_HASH_CONCURRENCY", "2")]).await;
+    let people: Vec<(String, String)> = (0..200)
+        .map(|i| (format!("p{i}@example.com"), format!("사람{i}")))
+        .collect();
+    // Everyone gets a real code first (16 at a time).
+    let codes: Vec<String> = stream::iter(people.iter())
+        .map(|(email, nickname)| {
+            let app = &app;
+            async move {
+                app.request_code(&Signup {
+                    username: "contested",
+                    nickname,
+                    email,
+                })
+                .await
+            }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    let statuses: Vec<u16> = futures_util::future::join_all(people.iter().zip(&codes).map(
+        |((email, nickname), code)| {
+            let app = &app;
+            async move {
+                let s = Signup {
+                    username: "contested",
+                    nickname,
+                    email,
+                };
+                app.register(&s, PASSWORD, code).await.status().as_u16()
+            }
+        },
+    ))
+    .await;
+    let created = statuses.iter().filter(|&&s| s == 201).count();
+    let conflicts = statuses.iter().filter(|&&s| s == 409).count();
+    assert_eq!((created, conflicts), (1, 199), "{statuses:?}");
+    assert_eq!(app.users().await.len(), 1);
+}
+
+#[tokio::test]
+async fn two_concurrent_registrations_with_one_code_create_one_account() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let other = Signup {
+        username: "twin",
+        nickname: "쌍둥이",
+        email: GILDONG.email,
+    };
+    let (a, b) = tokio::join!(
+        app.register(&GILDONG, PASSWORD, &code),
+        app.register(&other, PASSWORD, &code)
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses[0], 201);
+    assert!(statuses[1] == 409 || statuses[1] == 400, "{statuses:?}");
+    assert_eq!(app.users().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_wrong_guesses_evaluate_at_most_five() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let statuses: Vec<(u16, Option<u32>)> =
+        futures_util::future::join_all((0..100).map(|_| async {
+            let r = app.register(&GILDONG, PASSWORD, wrong).await;
+            let status = r.status().as_u16();
+            let p: shared::Problem = r.json().await.unwrap();
+            (status, p.attempts_left)
+        }))
+        .await;
+    let evaluated = statuses.iter().filter(|(_, left)| left.is_some()).count();
+    assert_eq!(evaluated, 5, "{statuses:?}");
+    assert!(statuses.iter().all(|(s, _)| *s == 400));
+    // The code is dead, even the right one.
+    assert_problem(
+        app.register(&GILDONG, PASSWORD, &code).await,
+        400,
+        "code_expired",
+    )
+    .await;
+}
