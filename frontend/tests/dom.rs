@@ -1,0 +1,315 @@
+//! Components rendered into the real DOM of headless Chromium: names, labels, autocomplete,
+//! live regions, and the client-side checks showing up next to their fields. No network:
+//! every interaction here is refused by the client before a request would be made.
+
+use frontend::components::{Flash, LangSwitch};
+use frontend::form::{Field, Issue};
+use frontend::i18n::{self, use_i18n, I18n, Lang, T};
+use frontend::pages::{login::LoginPage, signup::SignupPage};
+use leptos::prelude::*;
+use leptos_router::components::Router;
+use shared::ErrorCode;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Lets Leptos flush its scheduled effects and renders.
+async fn tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// A fresh container in `<body>`, removed with everything in it when dropped.
+struct Host(HtmlElement);
+
+impl Host {
+    fn new() -> Self {
+        let doc = document();
+        let el: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+        doc.body().unwrap().append_child(&el).unwrap();
+        Host(el)
+    }
+
+    fn el(&self) -> HtmlElement {
+        self.0.clone()
+    }
+
+    fn query(&self, selector: &str) -> Option<web_sys::Element> {
+        self.0.query_selector(selector).unwrap()
+    }
+
+    fn input(&self, name: &str) -> HtmlInputElement {
+        self.query(&format!("input[name=\"{name}\"]"))
+            .unwrap_or_else(|| panic!("no input named {name}"))
+            .unchecked_into()
+    }
+
+    fn text(&self, selector: &str) -> String {
+        self.query(selector)
+            .unwrap_or_else(|| panic!("nothing matches {selector}"))
+            .text_content()
+            .unwrap_or_default()
+    }
+
+    fn click(&self, selector: &str) {
+        let el: HtmlElement = self.query(selector).unwrap().unchecked_into();
+        el.click();
+    }
+
+    fn type_into(&self, name: &str, value: &str) {
+        let input = self.input(name);
+        input.set_value(value);
+        let init = web_sys::EventInit::new();
+        init.set_bubbles(true);
+        let event = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+        input.dispatch_event(&event).unwrap();
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.0.remove();
+    }
+}
+
+fn with_contexts<V: IntoView + 'static>(
+    lang: Lang,
+    page: impl Fn() -> V + Clone + Send + Sync + 'static,
+) -> impl Fn() -> AnyView + 'static {
+    move || {
+        provide_context(I18n::new(lang));
+        provide_context(Flash(RwSignal::new(None)));
+        let page = page.clone();
+        view! { <Router>{page()}</Router> }.into_any()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn signup_inputs_are_labelled_and_named_after_the_dto_fields() {
+    let host = Host::new();
+    let _app = leptos::mount::mount_to(
+        host.el(),
+        with_contexts(Lang::En, || view! { <SignupPage /> }),
+    );
+    tick().await;
+
+    for (name, autocomplete, kind) in [
+        ("username", "username", "text"),
+        ("password", "new-password", "password"),
+        ("password_confirm", "new-password", "password"),
+        ("nickname", "nickname", "text"),
+        ("email", "email", "email"),
+    ] {
+        let input = host.input(name);
+        assert_eq!(
+            input.get_attribute("autocomplete").as_deref(),
+            Some(autocomplete),
+            "{name}"
+        );
+        assert_eq!(input.type_(), kind, "{name}");
+        let label = host.query(&format!("label[for=\"{}\"]", input.id()));
+        assert!(
+            label.is_some_and(|l| !l.text_content().unwrap_or_default().is_empty()),
+            "{name}"
+        );
+        let error_id = format!("{name}-error");
+        let described = input.get_attribute("aria-describedby").unwrap_or_default();
+        assert!(
+            described.split(' ').any(|id| id == error_id),
+            "{name}: {described}"
+        );
+        let region = host.query(&format!("#{error_id}")).unwrap();
+        assert_eq!(region.get_attribute("aria-live").as_deref(), Some("polite"));
+    }
+    assert!(
+        host.query("input[name=\"code\"]").is_none(),
+        "code field before any code was sent"
+    );
+    assert!(
+        host.query("[role=\"alert\"]").is_some(),
+        "form alert region is always present"
+    );
+    assert_eq!(
+        host.text("#verify-email"),
+        i18n::t(Lang::En, T::VerifyEmail)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn verify_email_with_empty_fields_shows_errors_without_calling_the_api() {
+    let host = Host::new();
+    let _app = leptos::mount::mount_to(
+        host.el(),
+        with_contexts(Lang::Ko, || view! { <SignupPage /> }),
+    );
+    tick().await;
+
+    host.click("#verify-email");
+    tick().await;
+    let required =
+        i18n::issue_message(Lang::Ko, Field::Username, &Issue::Rule(ErrorCode::Required));
+    for name in ["username", "nickname", "email"] {
+        assert_eq!(host.text(&format!("#{name}-error")), required, "{name}");
+        assert_eq!(
+            host.input(name).get_attribute("aria-invalid").as_deref(),
+            Some("true")
+        );
+    }
+    assert_eq!(
+        host.text("#password-error"),
+        "",
+        "password is not checked at this step"
+    );
+    assert_eq!(
+        host.text("[role=\"alert\"]"),
+        i18n::error_message(Lang::Ko, ErrorCode::ValidationFailed)
+    );
+    assert_eq!(
+        host.query("#verify-email")
+            .unwrap()
+            .get_attribute("disabled"),
+        None,
+        "nothing in flight, so the button stays usable"
+    );
+
+    // Typing into a field clears its error.
+    host.type_into("username", "hong_gildong");
+    tick().await;
+    assert_eq!(host.text("#username-error"), "");
+    assert_eq!(
+        host.input("username")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("false")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn sign_up_before_verifying_asks_for_the_code_and_checks_the_confirmation() {
+    let host = Host::new();
+    let _app = leptos::mount::mount_to(
+        host.el(),
+        with_contexts(Lang::En, || view! { <SignupPage /> }),
+    );
+    tick().await;
+
+    host.type_into("username", "hong_gildong");
+    host.type_into("password", "correct horse battery");
+    host.type_into("password_confirm", "correct horse batterY");
+    host.type_into("nickname", "Gildong");
+    host.type_into("email", "gildong@example.com");
+    host.click("#signup-submit");
+    tick().await;
+
+    assert_eq!(
+        host.text("#password_confirm-error"),
+        i18n::issue_message(Lang::En, Field::PasswordConfirm, &Issue::PasswordMismatch)
+    );
+    assert_eq!(
+        host.text("#email-error"),
+        i18n::issue_message(Lang::En, Field::Email, &Issue::VerifyFirst)
+    );
+    assert_eq!(host.text("#username-error"), "");
+    assert_eq!(
+        document().active_element().map(|e| e.id()).as_deref(),
+        Some("password_confirm"),
+        "focus moves to the first field to fix"
+    );
+
+    // The show/hide toggle switches both password fields.
+    host.click("button[aria-controls=\"password password_confirm\"]");
+    tick().await;
+    assert_eq!(host.input("password").type_(), "text");
+    assert_eq!(host.input("password_confirm").type_(), "text");
+}
+
+#[wasm_bindgen_test]
+async fn login_uses_current_password_and_requires_both_fields() {
+    let host = Host::new();
+    let _app = leptos::mount::mount_to(
+        host.el(),
+        with_contexts(Lang::En, || view! { <LoginPage /> }),
+    );
+    tick().await;
+
+    assert_eq!(
+        host.input("username")
+            .get_attribute("autocomplete")
+            .as_deref(),
+        Some("username")
+    );
+    let password = host.input("password");
+    assert_eq!(
+        password.get_attribute("autocomplete").as_deref(),
+        Some("current-password")
+    );
+    assert_eq!(password.type_(), "password");
+
+    host.click("#login-submit");
+    tick().await;
+    let required = i18n::error_message(Lang::En, ErrorCode::Required);
+    assert_eq!(host.text("#username-error"), required);
+    assert_eq!(host.text("#password-error"), required);
+}
+
+#[wasm_bindgen_test]
+async fn the_language_switch_retranslates_and_is_remembered() {
+    frontend::session::save_lang("ko");
+    let host = Host::new();
+    let _app = leptos::mount::mount_to(host.el(), || {
+        provide_context(I18n::new(Lang::Ko));
+        let i18n = use_i18n();
+        view! {
+            <LangSwitch />
+            <p id="probe">{move || i18n.t(T::SignUp)}</p>
+        }
+    });
+    tick().await;
+    assert_eq!(host.text("#probe"), "회원가입");
+    assert_eq!(
+        host.query("button[lang=\"ko\"]")
+            .unwrap()
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
+
+    host.click("button[lang=\"en\"]");
+    tick().await;
+    assert_eq!(host.text("#probe"), "Sign up");
+    assert_eq!(
+        host.query("button[lang=\"en\"]")
+            .unwrap()
+            .get_attribute("aria-pressed")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(frontend::session::saved_lang().as_deref(), Some("en"));
+    assert_eq!(frontend::app::initial_lang(), Lang::En);
+}
+
+#[wasm_bindgen_test]
+fn the_token_lives_in_session_storage() {
+    frontend::session::clear_token();
+    assert_eq!(frontend::session::token(), None);
+    frontend::session::set_token("abc.def.ghi");
+    assert_eq!(frontend::session::token().as_deref(), Some("abc.def.ghi"));
+    let raw = web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        raw.get_item("access_token").unwrap().as_deref(),
+        Some("abc.def.ghi")
+    );
+    frontend::session::clear_token();
+    assert_eq!(frontend::session::token(), None);
+}

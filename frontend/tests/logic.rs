@@ -1,0 +1,526 @@
+//! Pure client logic: the i18n tables, the form checks and the problem-to-field mapping.
+//! Run in headless Chromium (see the crate README section in the report / justfile).
+
+use frontend::api::{parse_retry_after, with_retry_after, ApiError};
+use frontend::form::{
+    check_email_auth, check_login, check_register, feedback, seconds_left, Alert, Field,
+    FieldErrors, Issue, SignupInput,
+};
+use frontend::i18n::{self, Lang, Notice, T};
+use shared::{rules, ErrorCode, FieldError, Problem};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Every variant of `ErrorCode`. The match below stops compiling when a variant is added,
+/// which is the reminder to list it here too.
+fn all_error_codes() -> Vec<ErrorCode> {
+    use ErrorCode::*;
+    let all = vec![
+        MalformedBody,
+        UnsupportedMediaType,
+        PayloadTooLarge,
+        NotFound,
+        MethodNotAllowed,
+        ValidationFailed,
+        UsernameTaken,
+        NicknameTaken,
+        EmailTaken,
+        ResendCooldown,
+        TooManyCodes,
+        InvalidCode,
+        CodeExpired,
+        MailUnavailable,
+        InvalidCredentials,
+        InvalidToken,
+        ServiceUnavailable,
+        Internal,
+        Required,
+        TooShort,
+        TooLong,
+        InvalidCharacters,
+        InvalidFormat,
+        WeakPassword,
+    ];
+    for code in &all {
+        match code {
+            MalformedBody | UnsupportedMediaType | PayloadTooLarge | NotFound
+            | MethodNotAllowed | ValidationFailed | UsernameTaken | NicknameTaken | EmailTaken
+            | ResendCooldown | TooManyCodes | InvalidCode | CodeExpired | MailUnavailable
+            | InvalidCredentials | InvalidToken | ServiceUnavailable | Internal | Required
+            | TooShort | TooLong | InvalidCharacters | InvalidFormat | WeakPassword => {}
+        }
+    }
+    all
+}
+
+const ALL_T: [T; 27] = [
+    T::AppName,
+    T::Language,
+    T::SignupTitle,
+    T::SignupLead,
+    T::LoginTitle,
+    T::LoginLead,
+    T::HomeTitle,
+    T::ShowPassword,
+    T::HidePassword,
+    T::VerifyEmail,
+    T::Sending,
+    T::Resend,
+    T::SignUp,
+    T::SigningUp,
+    T::LogIn,
+    T::LoggingIn,
+    T::LogOut,
+    T::HaveAccount,
+    T::NoAccount,
+    T::CodeExpiredHint,
+    T::Loading,
+    T::Retry,
+    T::NotFoundTitle,
+    T::GoHome,
+    T::ProfileUsername,
+    T::ProfileEmail,
+    T::ProfileNickname,
+];
+
+fn has_hangul(s: &str) -> bool {
+    s.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))
+}
+
+/// Korean text is Korean, English text has no Hangul: catches swapped or missing pairs.
+fn assert_language(lang: Lang, text: &str, what: &str) {
+    assert!(!text.trim().is_empty(), "{what}: empty in {lang:?}");
+    match lang {
+        Lang::Ko => assert!(
+            has_hangul(text),
+            "{what}: Korean text without Hangul: {text}"
+        ),
+        Lang::En => assert!(
+            !has_hangul(text),
+            "{what}: English text with Hangul: {text}"
+        ),
+    }
+}
+
+#[wasm_bindgen_test]
+fn every_error_code_has_a_distinct_message_in_both_languages() {
+    let codes = all_error_codes();
+    for lang in Lang::ALL {
+        let mut seen = std::collections::HashSet::new();
+        for code in &codes {
+            let text = i18n::error_message(lang, *code);
+            assert_language(lang, text, code.as_str());
+            assert!(
+                seen.insert(text),
+                "{code} shares its {lang:?} message: {text}"
+            );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
+    for lang in Lang::ALL {
+        for key in ALL_T {
+            assert_language(lang, i18n::t(lang, key), &format!("{key:?}"));
+        }
+        for notice in [
+            Notice::Registered,
+            Notice::SessionExpired,
+            Notice::LoggedOut,
+        ] {
+            assert_language(lang, i18n::notice(lang, &notice), &format!("{notice:?}"));
+        }
+        for field in Field::ALL {
+            assert_language(lang, i18n::label(lang, field), &format!("label {field:?}"));
+            if field != Field::PasswordConfirm {
+                assert_language(lang, &i18n::hint(lang, field), &format!("hint {field:?}"));
+            }
+        }
+        for alert in [
+            Alert::FixFields,
+            Alert::Network,
+            Alert::Server { status: 502 },
+        ] {
+            assert_language(
+                lang,
+                &i18n::alert_message(lang, &alert),
+                &format!("{alert:?}"),
+            );
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn hints_and_length_messages_quote_the_shared_limits() {
+    let hint = i18n::hint(Lang::En, Field::Username);
+    assert!(
+        hint.contains(&rules::USERNAME_MIN_LEN.to_string()),
+        "{hint}"
+    );
+    assert!(
+        hint.contains(&rules::USERNAME_MAX_LEN.to_string()),
+        "{hint}"
+    );
+    let short = i18n::issue_message(Lang::Ko, Field::Password, &Issue::Rule(ErrorCode::TooShort));
+    assert_eq!(
+        short,
+        format!("{}자 이상 입력해 주세요.", rules::PASSWORD_MIN_LEN)
+    );
+    let long = i18n::issue_message(Lang::En, Field::Nickname, &Issue::Rule(ErrorCode::TooLong));
+    assert_eq!(
+        long,
+        format!("Use at most {} characters.", rules::NICKNAME_MAX_LEN)
+    );
+}
+
+#[wasm_bindgen_test]
+fn wrong_code_messages_carry_the_attempts_left() {
+    let wrong =
+        |lang, n| i18n::issue_message(lang, Field::Code, &Issue::WrongCode { attempts_left: n });
+    assert_eq!(
+        wrong(Lang::En, Some(3)),
+        "That code is not correct. 3 attempts left."
+    );
+    assert_eq!(
+        wrong(Lang::En, Some(1)),
+        "That code is not correct. 1 attempt left."
+    );
+    assert!(wrong(Lang::En, Some(0)).contains("request a new code"));
+    assert_eq!(
+        wrong(Lang::Ko, Some(4)),
+        "인증 코드가 일치하지 않습니다. 남은 시도: 4회"
+    );
+    assert_eq!(
+        wrong(Lang::Ko, None),
+        i18n::error_message(Lang::Ko, ErrorCode::InvalidCode)
+    );
+}
+
+#[wasm_bindgen_test]
+fn greetings_times_and_waits() {
+    assert_eq!(i18n::welcome(Lang::Ko, "길동"), "길동님 환영합니다");
+    assert_eq!(i18n::welcome(Lang::En, "Gildong"), "Welcome, Gildong");
+    assert_eq!(i18n::clock(600), "10:00");
+    assert_eq!(i18n::clock(65), "1:05");
+    assert_eq!(i18n::duration(Lang::Ko, 125), "2분 5초");
+    assert_eq!(i18n::duration(Lang::En, 45), "45 s");
+    let alert = Alert::Api {
+        code: ErrorCode::ResendCooldown,
+        retry_after: Some(42),
+    };
+    assert!(i18n::alert_message(Lang::Ko, &alert).ends_with("42초 후에 다시 시도해 주세요."));
+}
+
+#[wasm_bindgen_test]
+fn language_follows_the_browser_with_korean_as_default() {
+    assert_eq!(Lang::negotiate(["en-US", "ko"]), Lang::En);
+    assert_eq!(Lang::negotiate(["fr-FR", "ko-KR", "en"]), Lang::Ko);
+    assert_eq!(Lang::negotiate(["fr-FR", "EN_gb"]), Lang::En);
+    assert_eq!(Lang::negotiate(["de", "ja"]), Lang::Ko);
+    assert_eq!(Lang::negotiate([]), Lang::Ko);
+    assert_eq!(Lang::En.locale(), shared::Locale::En);
+}
+
+fn valid_input() -> SignupInput {
+    SignupInput {
+        username: "hong_gildong".into(),
+        password: "correct horse battery".into(),
+        password_confirm: "correct horse battery".into(),
+        nickname: "  홍 길동 ".into(),
+        email: " gildong@example.com ".into(),
+        code: "042917".into(),
+    }
+}
+
+fn issue(errors: &FieldErrors, field: Field) -> Option<Issue> {
+    errors.get(field).cloned()
+}
+
+#[wasm_bindgen_test]
+fn email_auth_checks_use_the_shared_rules() {
+    let input = valid_input();
+    assert!(check_email_auth(&input).is_empty());
+    assert_eq!(input.nickname(), "홍 길동");
+    assert_eq!(input.email(), "gildong@example.com");
+
+    let empty = check_email_auth(&SignupInput::default());
+    for field in [Field::Username, Field::Nickname, Field::Email] {
+        assert_eq!(
+            issue(&empty, field),
+            Some(Issue::Rule(ErrorCode::Required)),
+            "{field:?}"
+        );
+    }
+    assert_eq!(
+        issue(&empty, Field::Password),
+        None,
+        "password is not part of this step"
+    );
+
+    let bad = SignupInput {
+        username: "ab".into(),
+        nickname: "a  b".into(),
+        email: "no-at-sign".into(),
+        ..valid_input()
+    };
+    let found = check_email_auth(&bad);
+    assert_eq!(
+        issue(&found, Field::Username),
+        Some(Issue::Rule(ErrorCode::TooShort))
+    );
+    assert_eq!(
+        issue(&found, Field::Nickname),
+        Some(Issue::Rule(ErrorCode::InvalidCharacters))
+    );
+    assert_eq!(
+        issue(&found, Field::Email),
+        Some(Issue::Rule(ErrorCode::InvalidFormat))
+    );
+    assert_eq!(found.first(), Some(Field::Username));
+}
+
+#[wasm_bindgen_test]
+fn register_checks_password_confirmation_and_code() {
+    assert!(check_register(&valid_input(), true).is_empty());
+
+    let not_requested = check_register(&valid_input(), false);
+    assert_eq!(
+        issue(&not_requested, Field::Email),
+        Some(Issue::VerifyFirst)
+    );
+    assert_eq!(issue(&not_requested, Field::Code), None);
+
+    let mismatch = SignupInput {
+        password_confirm: "something else".into(),
+        ..valid_input()
+    };
+    let found = check_register(&mismatch, true);
+    assert_eq!(
+        issue(&found, Field::PasswordConfirm),
+        Some(Issue::PasswordMismatch)
+    );
+    assert_eq!(found.first(), Some(Field::PasswordConfirm));
+
+    let same_as_username = SignupInput {
+        password: "Hong_Gildong".into(),
+        password_confirm: "Hong_Gildong".into(),
+        ..valid_input()
+    };
+    let found = check_register(&same_as_username, true);
+    assert_eq!(
+        issue(&found, Field::Password),
+        Some(Issue::Rule(ErrorCode::WeakPassword))
+    );
+
+    let short_code = SignupInput {
+        code: " 12345 ".into(),
+        ..valid_input()
+    };
+    let found = check_register(&short_code, true);
+    assert_eq!(
+        issue(&found, Field::Code),
+        Some(Issue::Rule(ErrorCode::InvalidFormat))
+    );
+    assert_eq!(
+        SignupInput {
+            code: " 042917\n".into(),
+            ..valid_input()
+        }
+        .code(),
+        "042917"
+    );
+}
+
+#[wasm_bindgen_test]
+fn login_checks_only_presence() {
+    assert!(
+        check_login("a", "b").is_empty(),
+        "login must not apply signup rules"
+    );
+    let found = check_login("  ", "");
+    assert_eq!(
+        issue(&found, Field::Username),
+        Some(Issue::Rule(ErrorCode::Required))
+    );
+    assert_eq!(
+        issue(&found, Field::Password),
+        Some(Issue::Rule(ErrorCode::Required))
+    );
+}
+
+fn problem(status: u16, code: ErrorCode) -> Problem {
+    Problem {
+        type_: "about:blank".into(),
+        title: "t".into(),
+        status,
+        detail: "d".into(),
+        code,
+        errors: None,
+        attempts_left: None,
+        retry_after: None,
+    }
+}
+
+fn field_error(field: &str, code: ErrorCode) -> FieldError {
+    FieldError {
+        field: field.into(),
+        code,
+        message: "m".into(),
+    }
+}
+
+#[wasm_bindgen_test]
+fn validation_problems_go_next_to_their_fields() {
+    let p = Problem {
+        errors: Some(vec![
+            field_error("password", ErrorCode::WeakPassword),
+            field_error("username", ErrorCode::TooShort),
+            field_error("locale", ErrorCode::InvalidFormat),
+        ]),
+        ..problem(422, ErrorCode::ValidationFailed)
+    };
+    let fb = feedback(&p);
+    assert_eq!(
+        issue(&fb.fields, Field::Password),
+        Some(Issue::Rule(ErrorCode::WeakPassword))
+    );
+    assert_eq!(
+        issue(&fb.fields, Field::Username),
+        Some(Issue::Rule(ErrorCode::TooShort))
+    );
+    assert_eq!(fb.fields.first(), Some(Field::Username));
+    assert_eq!(fb.alert, Some(Alert::FixFields));
+}
+
+#[wasm_bindgen_test]
+fn wrong_and_expired_codes_go_to_the_code_field() {
+    // As the backend sends it, with errors[] …
+    let json = r#"{"type":"about:blank","title":"Invalid verification code","status":400,
+        "detail":"The code does not match. 4 attempts left.","code":"invalid_code",
+        "errors":[{"field":"code","code":"invalid_code","message":"The code does not match."}],
+        "attempts_left":4}"#;
+    let p: Problem = serde_json::from_str(json).expect("problem body");
+    let fb = feedback(&p);
+    assert_eq!(
+        issue(&fb.fields, Field::Code),
+        Some(Issue::WrongCode {
+            attempts_left: Some(4)
+        })
+    );
+    assert_eq!(fb.alert, None);
+
+    // … and without.
+    let bare = Problem {
+        attempts_left: Some(2),
+        ..problem(400, ErrorCode::InvalidCode)
+    };
+    assert_eq!(
+        issue(&feedback(&bare).fields, Field::Code),
+        Some(Issue::WrongCode {
+            attempts_left: Some(2)
+        })
+    );
+    let expired = feedback(&problem(400, ErrorCode::CodeExpired));
+    assert_eq!(
+        issue(&expired.fields, Field::Code),
+        Some(Issue::Rule(ErrorCode::CodeExpired))
+    );
+    assert_eq!(expired.alert, None);
+}
+
+#[wasm_bindgen_test]
+fn conflicts_mark_the_taken_field() {
+    for (code, field) in [
+        (ErrorCode::UsernameTaken, Field::Username),
+        (ErrorCode::NicknameTaken, Field::Nickname),
+        (ErrorCode::EmailTaken, Field::Email),
+    ] {
+        let fb = feedback(&problem(409, code));
+        assert_eq!(issue(&fb.fields, field), Some(Issue::Rule(code)), "{code}");
+        assert_eq!(fb.alert, None, "{code}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn other_problems_become_the_form_alert() {
+    let cooldown = Problem {
+        retry_after: Some(42),
+        ..problem(429, ErrorCode::ResendCooldown)
+    };
+    let fb = feedback(&cooldown);
+    assert!(fb.fields.is_empty());
+    assert_eq!(
+        fb.alert,
+        Some(Alert::Api {
+            code: ErrorCode::ResendCooldown,
+            retry_after: Some(42)
+        })
+    );
+    let creds = feedback(&problem(401, ErrorCode::InvalidCredentials));
+    assert_eq!(
+        creds.alert,
+        Some(Alert::Api {
+            code: ErrorCode::InvalidCredentials,
+            retry_after: None
+        })
+    );
+}
+
+#[wasm_bindgen_test]
+fn retry_after_header_fills_in_for_the_body() {
+    assert_eq!(parse_retry_after(" 60 "), Some(60));
+    assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    let p = with_retry_after(problem(429, ErrorCode::TooManyCodes), Some(300));
+    assert_eq!(p.retry_after, Some(300));
+    let body_wins = Problem {
+        retry_after: Some(5),
+        ..problem(429, ErrorCode::ResendCooldown)
+    };
+    assert_eq!(with_retry_after(body_wins, Some(300)).retry_after, Some(5));
+}
+
+#[wasm_bindgen_test]
+fn only_refused_tokens_end_the_session() {
+    assert!(ApiError::Problem(problem(401, ErrorCode::InvalidToken)).is_unauthorized());
+    assert!(ApiError::Unexpected { status: 401 }.is_unauthorized());
+    assert!(!ApiError::Network.is_unauthorized());
+    assert!(!ApiError::Problem(problem(503, ErrorCode::ServiceUnavailable)).is_unauthorized());
+}
+
+#[wasm_bindgen_test]
+fn countdowns_round_up_and_stop_at_zero() {
+    assert_eq!(seconds_left(10_500.0, 0.0), 11);
+    assert_eq!(seconds_left(60_000.0, 0.0), 60);
+    assert_eq!(seconds_left(1_000.0, 999.0), 1);
+    assert_eq!(seconds_left(1_000.0, 1_000.0), 0);
+    assert_eq!(seconds_left(0.0, 5_000.0), 0);
+    assert_eq!(seconds_left(f64::NAN, 0.0), 0);
+}
+
+#[wasm_bindgen_test]
+fn field_names_match_the_request_bodies() {
+    let body = serde_json::to_value(shared::RegisterRequest {
+        username: String::new(),
+        password: String::new(),
+        nickname: String::new(),
+        email: String::new(),
+        code: String::new(),
+    })
+    .unwrap();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for field in Field::ALL {
+        let sent = keys.contains(&field.name());
+        assert_eq!(sent, field != Field::PasswordConfirm, "{field:?}");
+        if sent {
+            assert_eq!(Field::from_wire(field.name()), Some(field));
+        }
+    }
+    assert_eq!(Field::from_wire("password_confirm"), None);
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what `trunk build --release` in frontend/ needs, skipping whatever is already in
+# place at the right version (tools are cached in ~/.cargo/bin). Safe to run on every build.
+#
+#   - the wasm32-unknown-unknown Rust target
+#   - trunk 0.21.14 (0.22 needs a newer rustc)
+#   - wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock
+#   - wasm-opt 132 from npm binaryen (frontend/node_modules/.bin; Debian's binaryen 108
+#     produces a broken app) — the build needs that directory on PATH, see the end
+#   - the crates of the frontend in the local cargo cache (Trunk runs cargo --offline)
+#
+# Afterwards:
+#   cd frontend && PATH="$PWD/node_modules/.bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true trunk build --release
+set -euo pipefail
+
+TRUNK_VERSION=0.21.14
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FRONTEND="$ROOT/frontend"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# `tool --version` prints "<name> <version>"; empty when the tool is missing.
+installed_version() {
+    "$1" --version 2>/dev/null | awk 'NR == 1 { print $2 }' || true
+}
+
+# The version of a package in Cargo.lock.
+locked_version() {
+    awk -v name="$1" '
+        $0 == "[[package]]" { in_pkg = 1; found = 0; next }
+        in_pkg && $0 == "name = \"" name "\"" { found = 1; next }
+        in_pkg && found && /^version = / { gsub(/"/, "", $3); print $3; exit }
+    ' "$ROOT/Cargo.lock"
+}
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(installed_version trunk)" != "$TRUNK_VERSION" ]]; then
+    log "installing trunk $TRUNK_VERSION (about 7 minutes on 2 cores)"
+    cargo install trunk --locked --version "$TRUNK_VERSION"
+fi
+
+WASM_BINDGEN_VERSION="$(locked_version wasm-bindgen)"
+if [[ -z "$WASM_BINDGEN_VERSION" ]]; then
+    echo "wasm-bindgen is not in $ROOT/Cargo.lock" >&2
+    exit 1
+fi
+if [[ "$(installed_version wasm-bindgen)" != "$WASM_BINDGEN_VERSION" ]]; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
+    # Without --locked: the CLI's own lockfile pins a webpki-roots that no longer builds.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+WASM_OPT="$FRONTEND/node_modules/.bin/wasm-opt"
+if [[ "$("$WASM_OPT" --version 2>/dev/null || true)" != "wasm-opt version 132"* ]]; then
+    log "installing wasm-opt (npm binaryen, frontend/package-lock.json)"
+    (cd "$FRONTEND" && npm ci --no-audit --no-fund)
+fi
+
+# Trunk builds with --offline --locked; make sure every crate of the frontend is cached.
+cargo fetch --locked --manifest-path "$ROOT/Cargo.toml" --target wasm32-unknown-unknown
+
+log "frontend tools ready: trunk $(installed_version trunk), wasm-bindgen $(installed_version wasm-bindgen), $("$WASM_OPT" --version)"
