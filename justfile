@@ -1,0 +1,26 @@
+# Email-verified signup, done right. `just run` serves the app; `just test` runs every test.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes.
+default:
+    @just --list
+
+# Install what is missing: database server, mail catcher, Chromium, WASM toolchain.
+setup:
+    bash scripts/install-tools.sh
+
+# Database + mail catcher + API serving the SPA at http://127.0.0.1:8080 (Ctrl-C stops all).
+run: setup
+    bash scripts/run.sh
+
+# Lints, unit, property, integration, WASM and browser end-to-end tests.
+test: setup
+    bash scripts/test.sh
+
+# Build the single-page app (frontend/dist) if it is stale.
+frontend: setup
+    bash scripts/build-frontend.sh
+
+# Format and lint.
+fmt:
+    cargo fmt --all

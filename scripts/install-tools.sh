@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what `just run` and `just test` need and the machine lacks. Idempotent: every step
+# is skipped when its tool is already there at the right version.
+#   apt:   cmake (to build the database server), chromium + chromedriver + fonts (browser tests)
+#   cargo: secantus-mdb (the MongoDB-wire server) into $TOOLS_DIR
+#   npm:   maildev (package.json / package-lock.json)
+#   frontend: wasm target, trunk, wasm-bindgen-cli, wasm-opt (scripts/setup-frontend.sh)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+want_apt=(cmake chromium chromium-driver fonts-liberation fonts-noto-cjk curl)
+missing=()
+for pkg in "${want_apt[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  log "apt-get install ${missing[*]}"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! [ -x "$SECANTUS" ]; then
+  log "building the database server secantus-mdb $SECANTUS_VERSION into $TOOLS_DIR (about 9 min, once)"
+  # The crate declares rust-version 1.98 but builds with 1.95.
+  cargo install secantus-mdb --version "$SECANTUS_VERSION" --ignore-rust-version --locked \
+    --root "$TOOLS_DIR" --quiet || cargo install secantus-mdb --version "$SECANTUS_VERSION" \
+    --ignore-rust-version --root "$TOOLS_DIR" --quiet
+fi
+
+if ! [ -x "$MAILDEV" ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci (maildev)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+bash "$ROOT/scripts/setup-frontend.sh"

@@ -1,0 +1,68 @@
+# Shared helpers for the scripts: where tools live, starting and stopping the local services.
+# Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${TOOLS_DIR:-$ROOT/.tools}"
+RUN_DIR="${RUN_DIR:-$ROOT/.run}"
+SECANTUS_VERSION="0.5.3-beta.193"
+SECANTUS="$TOOLS_DIR/bin/secantusd-rs"
+MAILDEV="$ROOT/node_modules/.bin/maildev"
+PIDS=()
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+# wait_http URL SECONDS: poll until the URL answers 2xx.
+wait_http() {
+  local url=$1 limit=$2 i
+  for ((i = 0; i < limit * 10; i++)); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for $url" >&2
+  return 1
+}
+
+# wait_port PORT SECONDS: poll until something listens on 127.0.0.1:PORT.
+wait_port() {
+  local port=$1 limit=$2 i
+  for ((i = 0; i < limit * 10; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for port $port" >&2
+  return 1
+}
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# start_db PORT DATA_DIR: the MongoDB-wire server (SecantusDB, GPL-2.0, a separate process).
+start_db() {
+  local port=$1 dir=$2
+  port_free "$port" || { echo "port $port is taken: stop whatever listens there" >&2; return 1; }
+  mkdir -p "$dir" "$RUN_DIR"
+  "$SECANTUS" --host 127.0.0.1 --port "$port" --storage-path "$dir" --cache-size 256M \
+    >"$RUN_DIR/db-$port.log" 2>&1 &
+  PIDS+=($!)
+  wait_port "$port" 30
+  log "database   mongodb://127.0.0.1:$port (data in $dir)"
+}
+
+# start_maildev SMTP_PORT WEB_PORT: the SMTP catcher with its web UI and REST API.
+start_maildev() {
+  local smtp=$1 web=$2 dir="$RUN_DIR/maildev-$1"
+  port_free "$smtp" || { echo "port $smtp is taken: stop whatever listens there" >&2; return 1; }
+  mkdir -p "$dir"
+  TMPDIR="$dir" "$MAILDEV" --ip 127.0.0.1 --smtp "$smtp" --web "$web" --web-ip 127.0.0.1 \
+    --mail-directory "$dir" --silent >"$RUN_DIR/maildev-$smtp.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$web/api/healthz" 30
+  log "mail       smtp://127.0.0.1:$smtp, inbox at http://127.0.0.1:$web/"
+}
+
+# stop_all: SIGTERM everything this script started, then wait for it.
+stop_all() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  PIDS=()
+}
