@@ -189,12 +189,26 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the app with test settings, overridden by `overrides` (`APP_*` names).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
-    let mail = MailServer::start();
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    spawn_instance(&db_name, MailServer::start(), overrides).await
+}
+
+/// Two instances of the app on different ports, one database, one SMTP server: what runs
+/// behind a load balancer. Both start at once, so both create the indexes concurrently.
+pub async fn spawn_pair(overrides: &[(&str, &str)]) -> (TestApp, TestApp) {
+    let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let mail = MailServer::start();
+    tokio::join!(
+        spawn_instance(&db_name, mail.clone(), overrides),
+        spawn_instance(&db_name, mail, overrides)
+    )
+}
+
+async fn spawn_instance(db_name: &str, mail: MailServer, overrides: &[(&str, &str)]) -> TestApp {
     let mut vars: HashMap<String, String> = [
         ("APP_PORT", "0".to_owned()),
         ("APP_MONGODB_URI", mongodb_uri()),
-        ("APP_MONGODB_DB", db_name.clone()),
+        ("APP_MONGODB_DB", db_name.to_owned()),
         ("APP_SMTP_PORT", mail.port.to_string()),
         ("APP_SMTP_TIMEOUT_SECS", "3".to_owned()),
         ("APP_JWT_SECRET", JWT_SECRET.to_owned()),
@@ -222,7 +236,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let db = mongodb::Client::with_uri_str(mongodb_uri())
         .await
         .unwrap()
-        .database(&db_name);
+        .database(db_name);
     let app = TestApp {
         address,
         client,

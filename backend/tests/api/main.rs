@@ -7,3 +7,4 @@ mod http;
 mod login;
 mod nick;
 mod register;
+mod scale_out;

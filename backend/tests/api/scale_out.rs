@@ -1,0 +1,97 @@
+//! Two stateless instances on one database: every decision-making piece of state is shared.
+
+use futures_util::future::join_all;
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const GILDONG: Signup = Signup {
+    username: "hong_gildong",
+    nickname: "길동",
+    email: "gildong@example.com",
+};
+
+#[tokio::test]
+async fn a_code_requested_on_one_instance_is_accepted_on_the_other() {
+    let (a, b) = spawn_pair(&[]).await;
+    assert_ne!(a.address, b.address);
+    let code = a.request_code(&GILDONG).await;
+    assert_eq!(b.register(&GILDONG, PASSWORD, &code).await.status(), 201);
+    // A token issued by B works on A.
+    let r = b.login(GILDONG.username, PASSWORD).await;
+    let token = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(a.nick(&token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn wrong_guesses_share_one_counter_and_the_cooldown_is_shared() {
+    let (a, b) = spawn_pair(&[]).await;
+    let code = a.request_code(&GILDONG).await;
+    assert_problem(b.email_auth(&GILDONG).await, 429, "resend_cooldown").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let mut left = Vec::new();
+    for i in 0..5 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        let p = assert_problem(
+            app.register(&GILDONG, PASSWORD, wrong).await,
+            400,
+            "invalid_code",
+        )
+        .await;
+        left.push(p.attempts_left.unwrap());
+    }
+    assert_eq!(left, vec![4, 3, 2, 1, 0]);
+    assert_problem(
+        b.register(&GILDONG, PASSWORD, &code).await,
+        400,
+        "code_expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn fifty_concurrent_registrations_across_instances_make_one_account() {
+    let (a, b) = spawn_pair(&[]).await;
+    let people: Vec<(String, String)> = (0..50)
+        .map(|i| (format!("q{i}@example.com"), format!("큐{i}")))
+        .collect();
+    let mut codes = Vec::new();
+    for (email, nickname) in &people {
+        codes.push(
+            a.request_code(&Signup {
+                username: "contested",
+                nickname,
+                email,
+            })
+            .await,
+        );
+    }
+    let statuses: Vec<u16> = join_all(people.iter().zip(&codes).enumerate().map(
+        |(i, ((email, nickname), code))| {
+            let app = if i % 2 == 0 { &a } else { &b };
+            async move {
+                let s = Signup {
+                    username: "contested",
+                    nickname,
+                    email,
+                };
+                app.register(&s, PASSWORD, code).await.status().as_u16()
+            }
+        },
+    ))
+    .await;
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 409).count(),
+        49,
+        "{statuses:?}"
+    );
+    assert_eq!(a.users().await.len(), 1);
+}
