@@ -1,0 +1,214 @@
+// Shared pieces of the browser end-to-end tests: the browser, per-test pages with step
+// screenshots, unique people, the mail catcher, and small waiting assertions.
+//
+// Environment (set by scripts/e2e.sh):
+//   BASE_URL       the backend serving the SPA, e.g. http://127.0.0.1:8081
+//   MAILDEV_URL    maildev's web/REST address, e.g. http://127.0.0.1:1081
+//   ARTIFACTS_DIR  where screenshots go (default e2e/artifacts)
+//   CHROMIUM       the browser binary (default /usr/bin/chromium)
+
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export const BASE_URL = (process.env.BASE_URL ?? 'http://127.0.0.1:8081').replace(/\/$/, '');
+export const MAILDEV_URL = (process.env.MAILDEV_URL ?? 'http://127.0.0.1:1081').replace(/\/$/, '');
+const ARTIFACTS_DIR = process.env.ARTIFACTS_DIR ?? path.join(here, '..', 'artifacts');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** How long a single UI expectation may take (the API hashes passwords with argon2id). */
+export const UI_TIMEOUT = 15_000;
+/** How long to wait for a mail to arrive. */
+const MAIL_TIMEOUT = 15_000;
+
+// ---------------------------------------------------------------------------------------
+// Browser
+
+/**
+ * Launches Debian's Chromium headless, with its config, cache and temp files in a fresh
+ * folder (removed again by the returned `close`).
+ */
+export async function launchBrowser() {
+  const home = mkdtempSync(path.join(tmpdir(), 'e2e-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    env: { ...process.env, XDG_CONFIG_HOME: home, XDG_CACHE_HOME: home, TMPDIR: home },
+    timeout: 30_000,
+  });
+  return {
+    browser,
+    async close() {
+      await browser.close().catch(() => {});
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `Happy path: sign up → log in` → `happy-path-sign-up-log-in`. */
+function slug(name) {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
+}
+
+/**
+ * A fresh browser context (Korean locale, phone-to-desktop sized window) and page for the
+ * test `t`, with `shot(step)` saving `artifacts/<test>/<nn>-<step>.png`, and the page's
+ * console errors reported as test diagnostics.
+ */
+export async function openPage(browser, t, { locale = 'ko-KR', viewport } = {}) {
+  const context = await browser.newContext({
+    baseURL: BASE_URL,
+    locale,
+    viewport: viewport ?? { width: 1000, height: 900 },
+  });
+  context.setDefaultTimeout(UI_TIMEOUT);
+  context.setDefaultNavigationTimeout(UI_TIMEOUT);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+  });
+
+  const dir = path.join(ARTIFACTS_DIR, slug(t.name));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  const shot = async (step) => {
+    n += 1;
+    const file = path.join(dir, `${String(n).padStart(2, '0')}-${slug(step)}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+  };
+
+  const close = async () => {
+    for (const p of problems) t.diagnostic(p);
+    await context.close().catch(() => {});
+  };
+  return { context, page, shot, close, problems };
+}
+
+// ---------------------------------------------------------------------------------------
+// People
+
+let counter = 0;
+
+/** A person nobody has used before: username ≤ 20 chars, Korean nickname, lowercase email. */
+export function newPerson(tag) {
+  counter += 1;
+  const id = `${Date.now().toString(36).slice(-5)}${process.pid.toString(36).slice(-2)}${counter}`;
+  return {
+    username: `${tag}_${id}`.slice(0, 20),
+    password: `Pw-${id}-correct horse`,
+    nickname: `테스터 ${id}`.slice(0, 20),
+    email: `${tag}.${id}@example.test`.toLowerCase(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Mail (maildev 3 REST API)
+
+async function mailsTo(address) {
+  const url = `${MAILDEV_URL}/api/email?to.address=${encodeURIComponent(address)}`;
+  const res = await fetch(url);
+  assert.equal(res.status, 200, `maildev answered ${res.status} for ${url}`);
+  return res.json();
+}
+
+/** How many mails `address` has received so far. */
+export async function mailCount(address) {
+  return (await mailsTo(address)).length;
+}
+
+/**
+ * Waits for mail number `after + 1` to `address` and reads the six-digit code from its
+ * decoded plain-text body, the way a person reads it.
+ */
+export async function readCode(address, { after = 0 } = {}) {
+  const deadline = Date.now() + MAIL_TIMEOUT;
+  for (;;) {
+    const mails = await mailsTo(address);
+    if (mails.length > after) {
+      const last = mails[mails.length - 1];
+      const match = /(?<!\d)(\d{6})(?!\d)/.exec(last.text ?? '');
+      assert.ok(match, `no six-digit code in the mail to ${address}: ${JSON.stringify(last.text)}`);
+      return match[1];
+    }
+    if (Date.now() > deadline) {
+      assert.fail(`no mail to ${address} within ${MAIL_TIMEOUT} ms (had ${mails.length})`);
+    }
+    await sleep(200);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// API shortcuts (for setting up a test's preconditions, not for the thing under test)
+
+async function postJson(pathname, body) {
+  const res = await fetch(`${BASE_URL}${pathname}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `POST ${pathname} → ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Creates `person`'s account through the API, reading the code from the mail. */
+export async function registerViaApi(person) {
+  const before = await mailCount(person.email);
+  const { username, nickname, email, password } = person;
+  await postJson('/api/email_auth', { username, nickname, email, locale: 'ko' });
+  const code = await readCode(email, { after: before });
+  await postJson('/api/register', { username, password, nickname, email, code });
+}
+
+// ---------------------------------------------------------------------------------------
+// Waiting assertions (playwright-core has no `expect`)
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until `locator` is visible and its text matches `expected` (a RegExp, or a string
+ * it must contain); fails with the last text seen.
+ */
+export async function expectText(locator, expected, { timeout = UI_TIMEOUT } = {}) {
+  const matches = (text) =>
+    expected instanceof RegExp ? expected.test(text) : text.includes(expected);
+  await locator.waitFor({ state: 'visible', timeout });
+  const deadline = Date.now() + timeout;
+  let text = '';
+  for (;;) {
+    text = ((await locator.textContent({ timeout: 1_000 }).catch(() => '')) ?? '').trim();
+    if (matches(text)) return text;
+    if (Date.now() > deadline) break;
+    await sleep(100);
+  }
+  assert.fail(`expected ${locator} to show ${expected}, but it shows ${JSON.stringify(text)}`);
+}
+
+/** Waits until the page's path is `pathname`. */
+export async function expectPath(page, pathname, { timeout = UI_TIMEOUT } = {}) {
+  await page
+    .waitForURL((url) => url.pathname === pathname, { timeout })
+    .catch(() => {});
+  assert.equal(new URL(page.url()).pathname, pathname, `expected to be on ${pathname}`);
+}

@@ -1,0 +1,172 @@
+// Signup, login and the main page in a real Chromium against the real backend, database and
+// mail catcher. Every step leaves a screenshot in e2e/artifacts/<test>/.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  expectPath,
+  expectText,
+  launchBrowser,
+  newPerson,
+  openPage,
+  registerViaApi,
+} from '../lib/harness.js';
+import {
+  expectMainPage,
+  fieldError,
+  fillSignup,
+  logIn,
+  requestCode,
+  signUpAndLogIn,
+  signupForm,
+  submitCode,
+} from '../lib/flows.js';
+
+let chromium;
+before(async () => {
+  chromium = await launchBrowser();
+});
+after(async () => {
+  await chromium?.close();
+});
+
+/** Runs `body` with a fresh page for the test, closing it afterwards whatever happens. */
+async function withPage(t, body, options) {
+  const session = await openPage(chromium.browser, t, options);
+  try {
+    await body(session);
+  } catch (err) {
+    await session.shot('failure').catch(() => {});
+    throw err;
+  } finally {
+    await session.close();
+  }
+}
+
+test('happy path: signup, mailed code, register, login, main page', async (t) => {
+  await withPage(t, async ({ page, shot }) => {
+    const person = newPerson('happy');
+    await signUpAndLogIn(page, shot, person);
+    assert.equal(await page.locator('html').getAttribute('lang'), 'ko');
+    assert.match(await page.title(), /내 정보/);
+    // The token is kept for this tab only.
+    const stored = await page.evaluate(() => ({
+      session: Object.keys(sessionStorage),
+      local: Object.keys(localStorage),
+    }));
+    assert.deepEqual(stored.session, ['access_token']);
+    assert.ok(!stored.local.includes('access_token'), 'no token in localStorage');
+  });
+});
+
+test('a wrong code shows the error and the attempts left', async (t) => {
+  await withPage(t, async ({ page, shot }) => {
+    const person = newPerson('wrong');
+    await fillSignup(page, shot, person);
+    const code = await requestCode(page, shot, person);
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    await submitCode(page, shot, wrong, 'wrong code entered');
+
+    const error = fieldError(page, 'code');
+    const text = await expectText(error, '인증 코드가 일치하지 않습니다');
+    assert.match(text, /남은 시도: 4회/, `attempts left in ${JSON.stringify(text)}`);
+    assert.equal(await signupForm(page).code.getAttribute('aria-invalid'), 'true');
+    await expectPath(page, '/signup');
+    await shot('wrong code error');
+
+    // The right code still works afterwards.
+    await submitCode(page, shot, code, 'right code entered');
+    await expectPath(page, '/login');
+    await expectText(page.getByRole('status'), '가입이 완료되었습니다');
+    await shot('registered after a wrong try');
+  });
+});
+
+test('a taken username shows the error next to the field', async (t) => {
+  const first = newPerson('taken');
+  await registerViaApi(first);
+  await withPage(t, async ({ page, shot }) => {
+    const second = { ...newPerson('other'), username: first.username };
+    const form = await fillSignup(page, shot, second);
+    await form.verify.click();
+
+    const text = await expectText(fieldError(page, 'username'), '이미 사용 중인 아이디입니다.');
+    assert.ok(text);
+    assert.equal(await form.username.getAttribute('aria-invalid'), 'true');
+    // The error is tied to its field for screen readers.
+    const describedBy = (await form.username.getAttribute('aria-describedby')) ?? '';
+    assert.ok(describedBy.split(/\s+/).includes('username-error'), describedBy);
+    // No code was sent, so no code field.
+    assert.equal(await form.code.count(), 0, 'no code field after a refused request');
+    await shot('username taken error');
+  });
+});
+
+test('a reload keeps the session; log-out returns to login and / then goes to login', async (t) => {
+  const person = newPerson('session');
+  await registerViaApi(person);
+  await withPage(t, async ({ page, shot }) => {
+    await page.goto('/');
+    await expectPath(page, '/login');
+    await shot('unauthenticated main redirects to login');
+    await logIn(page, shot, person);
+
+    await page.reload();
+    await expectPath(page, '/');
+    await expectMainPage(page, person);
+    await shot('main page after reload');
+
+    await page.getByRole('button', { name: '로그아웃', exact: true }).click();
+    await expectPath(page, '/login');
+    await expectText(page.getByRole('status'), '로그아웃되었습니다.');
+    await shot('logged out');
+    const token = await page.evaluate(() => sessionStorage.getItem('access_token'));
+    assert.equal(token, null, 'the token is gone after log-out');
+
+    await page.goto('/');
+    await expectPath(page, '/login');
+    await expectText(page.getByRole('heading', { level: 1 }), '로그인');
+    await shot('main page after log-out goes to login');
+  });
+});
+
+test('no response the browser receives contains the verification code', async (t) => {
+  await withPage(t, async ({ page, shot }) => {
+    const bodies = [];
+    const reads = [];
+    page.on('response', (res) => {
+      const url = new URL(res.url());
+      const isApi = url.pathname.startsWith('/api/');
+      const isDocument = res.request().resourceType() === 'document';
+      if (!isApi && !isDocument) return;
+      reads.push(
+        res
+          .body()
+          .then((buf) => bodies.push({ url: url.pathname, status: res.status(), text: buf.toString('utf8') }))
+          .catch(() => bodies.push({ url: url.pathname, status: res.status(), text: null })),
+      );
+    });
+
+    const person = newPerson('nocode');
+    const code = await signUpAndLogIn(page, shot, person);
+    await page.reload();
+    await expectMainPage(page, person);
+    await Promise.all(reads);
+
+    const api = bodies.filter((b) => b.url.startsWith('/api/'));
+    const seen = new Set(api.map((b) => b.url));
+    for (const p of ['/api/email_auth', '/api/register', '/api/login', '/api/nick']) {
+      assert.ok(seen.has(p), `a response from ${p} was recorded (saw ${[...seen].join(', ')})`);
+    }
+    for (const b of bodies) {
+      assert.notEqual(b.text, null, `body of ${b.url} (${b.status}) could be read`);
+      assert.ok(!b.text.includes(code), `the response of ${b.url} (${b.status}) contains the code`);
+    }
+    // Nor does the page keep it anywhere once the account exists.
+    const kept = await page.evaluate(() =>
+      JSON.stringify([{ ...sessionStorage }, { ...localStorage }, document.cookie]),
+    );
+    assert.ok(!kept.includes(code), 'browser storage holds no code');
+    t.diagnostic(`checked ${bodies.length} response bodies (${api.length} from /api/)`);
+  });
+});

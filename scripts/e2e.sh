@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests: Debian's Chromium driven by playwright-core (node --test) against
+# the real backend serving the built SPA, a real database server and the maildev SMTP catcher.
+# Screenshots of every step land in e2e/artifacts/<test>/.
+#
+# Uses its own ports (backend 8081, SMTP 1026, mail web 1081; database 27019 unless
+# TEST_MONGODB_URI points at one already running), so it runs beside `just run`.
+# Extra arguments go to `node --test` (e.g. --test-name-pattern=happy).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+trap stop_all EXIT
+
+E2E_APP_PORT="${E2E_APP_PORT:-8081}"
+E2E_SMTP_PORT="${E2E_SMTP_PORT:-1026}"
+E2E_MAIL_WEB_PORT="${E2E_MAIL_WEB_PORT:-1081}"
+E2E_DB_PORT="${E2E_DB_PORT:-27019}"
+
+# The test driver: playwright-core only (no browser download; Chromium comes from Debian).
+if [ ! -f e2e/node_modules/.package-lock.json ] ||
+   [ e2e/package-lock.json -nt e2e/node_modules/.package-lock.json ]; then
+  log "e2e        npm ci"
+  (cd e2e && npm ci --no-audit --no-fund)
+fi
+[ -x /usr/bin/chromium ] || { echo "e2e needs /usr/bin/chromium (just setup)" >&2; exit 1; }
+
+bash scripts/build-frontend.sh
+[ -f frontend/dist/index.html ] || { echo "frontend/dist/index.html is missing" >&2; exit 1; }
+log "e2e        cargo build -p backend"
+cargo build -p backend
+
+port_free "$E2E_APP_PORT" || { echo "port $E2E_APP_PORT is taken: stop whatever listens there" >&2; exit 1; }
+
+if [ -z "${TEST_MONGODB_URI:-}" ]; then
+  rm -rf "$RUN_DIR/e2e-db"
+  start_db "$E2E_DB_PORT" "$RUN_DIR/e2e-db"
+  TEST_MONGODB_URI="mongodb://127.0.0.1:$E2E_DB_PORT"
+fi
+start_maildev "$E2E_SMTP_PORT" "$E2E_MAIL_WEB_PORT"
+# Start from an empty inbox (maildev keeps mails from earlier runs in its mail directory).
+curl -fsS -X DELETE "http://127.0.0.1:$E2E_MAIL_WEB_PORT/api/email/all" >/dev/null
+
+# A database of its own per run, fixed test secrets (40 chars), and limits loose enough
+# that the suite's few signups from 127.0.0.1 never hit the per-IP hourly cap.
+E2E_DB_NAME="e2e_$(date +%s)_$$"
+E2E_LOG="$RUN_DIR/e2e-backend.log"
+mkdir -p "$RUN_DIR"
+APP_ENV=development \
+APP_HOST=127.0.0.1 \
+APP_PORT="$E2E_APP_PORT" \
+APP_MONGODB_URI="$TEST_MONGODB_URI" \
+APP_MONGODB_DB="$E2E_DB_NAME" \
+APP_SMTP_HOST=127.0.0.1 \
+APP_SMTP_PORT="$E2E_SMTP_PORT" \
+APP_STATIC_DIR="$ROOT/frontend/dist" \
+APP_JWT_SECRET="e2e-jwt-secret-0123456789abcdefghijklmno" \
+APP_CODE_PEPPER="e2e-code-pepper-0123456789abcdefghijklmn" \
+APP_CODES_PER_IP_PER_HOUR=1000 \
+APP_LOG_FORMAT=pretty \
+  ./target/debug/backend >"$E2E_LOG" 2>&1 &
+PIDS+=($!)
+if ! wait_http "http://127.0.0.1:$E2E_APP_PORT/health/ready" 60; then
+  echo "--- backend log ($E2E_LOG) ---" >&2
+  tail -n 50 "$E2E_LOG" >&2
+  exit 1
+fi
+log "e2e        app http://127.0.0.1:$E2E_APP_PORT/ (db $E2E_DB_NAME), mail http://127.0.0.1:$E2E_MAIL_WEB_PORT/"
+
+# Chromium's and node's scratch files stay in our own folder.
+E2E_TMP="$RUN_DIR/e2e-tmp"
+rm -rf "$E2E_TMP"
+mkdir -p "$E2E_TMP"
+export TMPDIR="$E2E_TMP" XDG_CONFIG_HOME="$E2E_TMP" XDG_CACHE_HOME="$E2E_TMP"
+export BASE_URL="http://127.0.0.1:$E2E_APP_PORT"
+export MAILDEV_URL="http://127.0.0.1:$E2E_MAIL_WEB_PORT"
+export ARTIFACTS_DIR="$ROOT/e2e/artifacts"
+
+log "e2e        node --test (screenshots in e2e/artifacts/)"
+status=0
+(cd e2e && node --test --test-concurrency=1 --test-timeout=120000 "$@" tests/*.test.js) || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "--- last backend log lines ($E2E_LOG) ---" >&2
+  tail -n 30 "$E2E_LOG" >&2
+fi
+exit "$status"
