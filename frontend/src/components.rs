@@ -41,11 +41,12 @@ pub fn use_title(key: T) {
     });
 }
 
-/// `Date.now()`, refreshed twice a second while the calling component lives.
-pub fn use_clock() -> ReadSignal<f64> {
-    let (now, set_now) = signal(js_sys::Date::now());
+/// `Date.now()`, refreshed twice a second while the calling component lives. Set it to
+/// `Date.now()` right after computing a deadline, so countdowns start from the full value.
+pub fn use_clock() -> RwSignal<f64> {
+    let now = RwSignal::new(js_sys::Date::now());
     if let Ok(handle) = set_interval_with_handle(
-        move || set_now.set(js_sys::Date::now()),
+        move || now.set(js_sys::Date::now()),
         Duration::from_millis(500),
     ) {
         on_cleanup(move || handle.clear());

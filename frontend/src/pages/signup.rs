@@ -69,6 +69,7 @@ pub fn SignupPage() -> impl IntoView {
         async move {
             let result = api::email_auth(&req).await;
             let sent_at = js_sys::Date::now();
+            now.set(sent_at);
             let at = |secs: u64| sent_at + secs as f64 * 1000.0;
             match result {
                 Ok(answer) => {
