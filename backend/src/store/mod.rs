@@ -11,7 +11,7 @@ use anyhow::Context;
 use mongodb::{
     bson::doc,
     error::{Error, ErrorKind, WriteFailure},
-    options::{ClientOptions, IndexOptions},
+    options::{ClientOptions, IndexOptions, ReadPreference, SelectionCriteria, WriteConcern},
     Client, Collection, Database, IndexModel,
 };
 use secrecy::ExposeSecret;
@@ -46,6 +46,11 @@ impl Store {
             .await
             .context("APP_MONGODB_URI is not a valid MongoDB connection string")?;
         options.app_name = Some("emailauth-backend".into());
+        // Correctness needs every decision read from, and every write acknowledged by, the
+        // majority-backed primary: a code, an attempt counter or an account acknowledged by
+        // one node only could be rolled back by a failover. The URI may not weaken this.
+        options.write_concern = Some(WriteConcern::majority());
+        options.selection_criteria = Some(SelectionCriteria::ReadPreference(ReadPreference::Primary));
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
         let client = Client::with_options(options).context("building the MongoDB client")?;
