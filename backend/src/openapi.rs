@@ -1,12 +1,19 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and the `shared` types.
 
 use actix_web::{http::header, HttpResponse};
+use serde_json::Value;
+use shared::ErrorCode;
 use utoipa::{
-    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+    openapi::{
+        example::ExampleBuilder,
+        schema::{AllOfBuilder, ObjectBuilder, Type},
+        security::{Http, HttpAuthScheme, SecurityScheme},
+        Ref, RefOr,
+    },
     Modify, OpenApi,
 };
 
-use crate::routes;
+use crate::{error::ApiError, routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,7 +32,7 @@ use crate::routes;
         routes::health::ready,
     ),
     components(schemas(shared::ErrorCode, shared::FieldError, shared::Problem, shared::Locale)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemCodes),
     tags(
         (name = "signup", description = "Email verification and account creation"),
         (name = "account", description = "Log in and read the profile"),
@@ -45,8 +52,171 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Media type of every error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Makes each problem+json response exact: the `code`s it may carry are the ones its
+/// description names in backticks (in the handler's `#[utoipa::path]`), so its schema becomes
+/// `Problem` with `code` limited to those and `status` to the response's own, and it gets one
+/// example per code, rendered by the same code that renders real answers.
+struct ProblemCodes;
+
+impl Modify for ProblemCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    let Some(content) = response.content.get_mut(PROBLEM_JSON) else {
+                        continue;
+                    };
+                    let status: u16 = status.parse().expect("numeric status");
+                    let codes = codes_in(&response.description);
+                    assert!(
+                        !codes.is_empty(),
+                        "{path} {status}: name its problem codes in backticks in the description"
+                    );
+                    content.schema = Some(problem_schema(status, &codes));
+                    for code in codes {
+                        let problem = sample(code).expect("response-level code").problem();
+                        assert_eq!(problem.status, status, "{path}: `{code}` is not a {status}");
+                        let value = serde_json::to_value(problem).expect("problem serialises");
+                        let example = ExampleBuilder::new().value(Some(value)).build();
+                        content.examples.insert(code.as_str().to_owned(), example.into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every response-level problem code written in backticks in `description`, in order
+/// (field-level codes such as `weak_password` may be mentioned too; they are skipped).
+fn codes_in(description: &str) -> Vec<ErrorCode> {
+    description
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|word| serde_json::from_value(Value::String(word.to_owned())).ok())
+        .filter(|code| sample(*code).is_some())
+        .collect()
+}
+
+fn problem_schema(status: u16, codes: &[ErrorCode]) -> RefOr<utoipa::openapi::Schema> {
+    let narrowed = ObjectBuilder::new()
+        .property(
+            "status",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .enum_values(Some([status])),
+        )
+        .property(
+            "code",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(codes.iter().map(|c| c.as_str()))),
+        );
+    let all_of = AllOfBuilder::new()
+        .item(Ref::from_schema_name("Problem"))
+        .item(narrowed)
+        .build();
+    RefOr::T(utoipa::openapi::Schema::AllOf(all_of))
+}
+
+/// An error of this code, as the server would answer it (for the examples); `None` for the
+/// field-level codes, which only appear inside `errors[]`.
+fn sample(code: ErrorCode) -> Option<ApiError> {
+    use ErrorCode as C;
+    Some(match code {
+        C::MalformedBody => ApiError::MalformedBody("missing field `email`".into()),
+        C::UnsupportedMediaType => ApiError::UnsupportedMediaType,
+        C::PayloadTooLarge => ApiError::PayloadTooLarge(crate::startup::MAX_BODY_BYTES),
+        C::NotFound => ApiError::NotFound,
+        C::MethodNotAllowed => ApiError::MethodNotAllowed,
+        C::ValidationFailed => ApiError::Validation(vec![crate::domain::field_error(
+            "username",
+            C::TooShort,
+        )]),
+        C::UsernameTaken => ApiError::UsernameTaken,
+        C::NicknameTaken => ApiError::NicknameTaken,
+        C::EmailTaken => ApiError::EmailTaken,
+        C::ResendCooldown => ApiError::ResendCooldown { retry_after: 42 },
+        C::TooManyCodes => ApiError::TooManyCodes { retry_after: 1800 },
+        C::InvalidCode => ApiError::InvalidCode { attempts_left: 4 },
+        C::CodeExpired => ApiError::CodeExpired,
+        C::MailUnavailable => ApiError::MailUnavailable,
+        C::InvalidCredentials => ApiError::InvalidCredentials,
+        C::InvalidToken => ApiError::InvalidToken,
+        C::ServiceUnavailable => ApiError::Unavailable(anyhow::anyhow!("example")),
+        C::Internal => ApiError::Internal(anyhow::anyhow!("example")),
+        C::Required
+        | C::TooShort
+        | C::TooLong
+        | C::InvalidCharacters
+        | C::InvalidFormat
+        | C::WeakPassword => return None,
+    })
+}
+
+/// The document as served at `/api/openapi.json` and committed as `openapi/openapi.json`.
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    camel_case_links(&mut doc);
+    doc
+}
+
+/// The committed form of [`document`]: pretty JSON with a trailing newline.
+pub fn pretty() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).expect("the document serialises");
+    text.push('\n');
+    text
+}
+
+/// utoipa 5.5 serialises Link Objects with snake_case keys (`operation_id`, `request_body`);
+/// OpenAPI spells them `operationId`, `operationRef` and `requestBody`.
+fn camel_case_links(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let responses = paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("responses"))
+        .filter_map(Value::as_object_mut)
+        .flat_map(|responses| responses.values_mut());
+    for response in responses {
+        let Some(links) = response.get_mut("links").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for link in links.values_mut().filter_map(Value::as_object_mut) {
+            *link = std::mem::take(link)
+                .into_iter()
+                .map(|(key, value)| {
+                    let key = match key.as_str() {
+                        "operation_id" => "operationId".to_owned(),
+                        "operation_ref" => "operationRef".to_owned(),
+                        "request_body" => "requestBody".to_owned(),
+                        _ => key,
+                    };
+                    (key, value)
+                })
+                .collect();
+        }
+    }
+}
+
 pub async fn serve() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .json(ApiDoc::openapi())
+        .json(document())
 }

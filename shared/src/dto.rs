@@ -23,10 +23,21 @@ pub enum Locale {
 #[serde(deny_unknown_fields)]
 pub struct EmailAuthRequest {
     /// 3–20 ASCII letters, digits or `_`; unique case-insensitively.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 20, pattern = "^[A-Za-z0-9_]+$")
+    )]
     pub username: String,
-    /// 2–20 letters, digits and inner spaces after NFC and trimming; unique.
+    /// 2–20 letters, digits and single inner spaces after NFC and trimming (so the raw value
+    /// may be longer); no invisible or control characters; unique.
+    #[cfg_attr(feature = "openapi", schema(min_length = 2))]
     pub nickname: String,
-    /// Where the six-digit code is sent. At most 254 bytes.
+    /// Where the six-digit code is sent. At most 254 bytes, one `@`, local part at most 64
+    /// bytes, a dotted domain, no whitespace or control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+    )]
     pub email: String,
     /// Language of the mail (`ko` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,12 +64,27 @@ pub struct EmailAuthResponse {
 })))]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    /// As in `POST /api/email_auth`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 3, max_length = 20, pattern = "^[A-Za-z0-9_]+$")
+    )]
     pub username: String,
-    /// 8–128 characters (Unicode scalar values), not equal to the username or email.
+    /// 8–128 characters (Unicode scalar values), not equal to the username or email
+    /// (`weak_password`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: String,
+    /// As in `POST /api/email_auth`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 2))]
     pub nickname: String,
+    /// The address the code was mailed to.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+    )]
     pub email: String,
     /// The six digits from the mail.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub code: String,
 }
 
@@ -82,7 +108,11 @@ pub struct UserProfile {
 })))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The username (compared case-insensitively).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1))]
     pub username: String,
+    /// At most 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
 }
 

@@ -8,13 +8,18 @@ use crate::{domain::Credentials, error::ApiError, startup::AppState};
 #[utoipa::path(post, path = "/api/login", tag = "account",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = LoginResponse),
+        (status = 200, description = "Signed in", body = LoginResponse,
+         links(("nick" = (operation_id = "nick",
+            description = "Read the profile with the token: `Authorization: Bearer <access_token>`",
+            parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))))),
         (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: empty or over-long fields", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn login(
     state: web::Data<AppState>,

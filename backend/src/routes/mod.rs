@@ -1,5 +1,6 @@
 //! One module per endpoint.
 
+pub mod docs;
 pub mod email_auth;
 pub mod health;
 pub mod login;
@@ -19,6 +20,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/api/login").route(web::post().to(login::login)))
         .service(resource("/api/nick").route(web::get().to(nick::nick)))
         .service(resource("/api/openapi.json").route(web::get().to(crate::openapi::serve)))
+        .service(resource("/api/docs").route(web::get().to(docs::index)))
+        .service(resource("/api/docs/").route(web::get().to(docs::index)))
+        .service(resource("/api/docs/{file}").route(web::get().to(docs::file)))
         .service(resource("/health/live").route(web::get().to(health::live)))
         .service(resource("/health/ready").route(web::get().to(health::ready)));
 }

@@ -12,7 +12,9 @@ use crate::auth::AuthUser;
           foreign token, or the user no longer exists", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 503, description = "`service_unavailable`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn nick(auth: AuthUser) -> HttpResponse {
     let user = auth.user;

@@ -14,7 +14,10 @@ use crate::{
 #[utoipa::path(post, path = "/api/register", tag = "signup",
     request_body = RegisterRequest,
     responses(
-        (status = 201, description = "Account created", body = UserProfile),
+        (status = 201, description = "Account created", body = UserProfile,
+         links(("login" = (operation_id = "login",
+            description = "Log in with the new account's username and password",
+            request_body = json!({"username": "$request.body#/username", "password": "$request.body#/password"}))))),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
           (expired, used, exhausted or never sent) or `malformed_body`", body = shared::Problem,
          content_type = "application/problem+json"),
@@ -22,7 +25,9 @@ use crate::{
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
 pub async fn register(
     state: web::Data<AppState>,

@@ -1,0 +1,130 @@
+//! The committed contract (`openapi/openapi.json`) is exactly what the code generates, and it
+//! says what the issue promises. No database needed.
+
+use serde_json::Value;
+use shared::rules;
+
+const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+
+fn doc() -> Value {
+    backend::openapi::document()
+}
+
+#[test]
+fn committed_spec_is_up_to_date() {
+    let generated = backend::openapi::pretty();
+    if generated != COMMITTED {
+        let line = generated
+            .lines()
+            .zip(COMMITTED.lines())
+            .position(|(a, b)| a != b)
+            .map_or(generated.lines().count().min(COMMITTED.lines().count()), |i| i)
+            + 1;
+        panic!(
+            "openapi/openapi.json is stale (first difference at line {line}). \
+             Regenerate it with `just openapi` \
+             (cargo run -q -p backend --example openapi > openapi/openapi.json) and commit it."
+        );
+    }
+}
+
+#[test]
+fn is_openapi_3_1_with_every_endpoint() {
+    let doc = doc();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let ops = [
+        ("/api/email_auth", "post"),
+        ("/api/register", "post"),
+        ("/api/login", "post"),
+        ("/api/nick", "get"),
+        ("/health/live", "get"),
+        ("/health/ready", "get"),
+    ];
+    for (path, method) in ops {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+    assert_eq!(doc["paths"].as_object().unwrap().len(), ops.len());
+}
+
+fn operations(doc: &Value) -> impl Iterator<Item = (String, &Value)> {
+    doc["paths"].as_object().unwrap().iter().flat_map(|(path, item)| {
+        item.as_object()
+            .unwrap()
+            .iter()
+            .map(move |(method, op)| (format!("{method} {path}"), op))
+    })
+}
+
+#[test]
+fn every_error_is_problem_json_with_its_codes() {
+    let doc = doc();
+    for (name, op) in operations(&doc) {
+        for (status, response) in op["responses"].as_object().unwrap() {
+            let content = response["content"].as_object().unwrap();
+            if status.starts_with('2') {
+                assert!(content.contains_key("application/json"), "{name} {status}");
+                continue;
+            }
+            let problem = &content["application/problem+json"];
+            assert_eq!(content.len(), 1, "{name} {status}: only problem+json");
+            let all_of = &problem["schema"]["allOf"];
+            assert_eq!(all_of[0]["$ref"], "#/components/schemas/Problem", "{name} {status}");
+            let codes = all_of[1]["properties"]["code"]["enum"].as_array().unwrap();
+            assert!(!codes.is_empty(), "{name} {status}");
+            let examples = problem["examples"].as_object().unwrap();
+            for code in codes {
+                let example = &examples[code.as_str().unwrap()]["value"];
+                assert_eq!(&example["code"], code, "{name} {status}");
+                assert_eq!(example["status"].to_string(), *status, "{name} {status}");
+            }
+            let has_retry_after = response["headers"]["Retry-After"].is_object();
+            let needs_retry_after = status == "429" || status == "503";
+            assert_eq!(has_retry_after, needs_retry_after, "{name} {status}: Retry-After");
+        }
+    }
+}
+
+#[test]
+fn nick_needs_the_bearer_scheme_and_nothing_else_does() {
+    let doc = doc();
+    let scheme = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(scheme["type"], "http");
+    assert_eq!(scheme["scheme"], "bearer");
+    for (name, op) in operations(&doc) {
+        let secured = op["security"] == serde_json::json!([{"bearer": []}]);
+        assert_eq!(secured, name == "get /api/nick", "{name}");
+    }
+}
+
+#[test]
+fn request_bodies_have_examples_and_refuse_unknown_fields() {
+    let doc = doc();
+    for name in ["EmailAuthRequest", "RegisterRequest", "LoginRequest"] {
+        let schema = &doc["components"]["schemas"][name];
+        assert_eq!(schema["additionalProperties"], false, "{name}");
+        assert!(schema["example"].is_object(), "{name}");
+    }
+}
+
+#[test]
+fn field_limits_match_the_shared_rules() {
+    let doc = doc();
+    let props = |schema: &str| doc["components"]["schemas"][schema]["properties"].clone();
+    for schema in ["EmailAuthRequest", "RegisterRequest"] {
+        let p = props(schema);
+        assert_eq!(p["username"]["minLength"], rules::USERNAME_MIN_LEN);
+        assert_eq!(p["username"]["maxLength"], rules::USERNAME_MAX_LEN);
+        assert_eq!(p["nickname"]["minLength"], rules::NICKNAME_MIN_LEN);
+        assert_eq!(p["email"]["maxLength"], rules::EMAIL_MAX_BYTES);
+        let pattern = p["email"]["pattern"].as_str().unwrap();
+        assert!(pattern.contains(&format!("{{1,{}}}", rules::EMAIL_LOCAL_MAX_BYTES)));
+    }
+    let p = props("RegisterRequest");
+    assert_eq!(p["password"]["minLength"], rules::PASSWORD_MIN_LEN);
+    assert_eq!(p["password"]["maxLength"], rules::PASSWORD_MAX_LEN);
+    assert_eq!(
+        p["code"]["pattern"],
+        format!("^[0-9]{{{}}}$", rules::CODE_LEN)
+    );
+    assert_eq!(props("LoginRequest")["password"]["maxLength"], rules::PASSWORD_MAX_LEN);
+}
