@@ -40,8 +40,9 @@ start_maildev "$E2E_SMTP_PORT" "$E2E_MAIL_WEB_PORT"
 # Start from an empty inbox (maildev keeps mails from earlier runs in its mail directory).
 curl -fsS -X DELETE "http://127.0.0.1:$E2E_MAIL_WEB_PORT/api/email/all" >/dev/null
 
-# A database of its own per run, fixed test secrets (40 chars), and limits loose enough
-# that the suite's few signups from 127.0.0.1 never hit the per-IP hourly cap.
+# A database of its own per run, fixed test secrets (40 chars), the code rules the tests
+# assert (5 attempts, 60 s resend cooldown, 10 min validity) pinned against a local .env,
+# and a per-IP cap loose enough that the suite's signups from 127.0.0.1 never hit it.
 E2E_DB_NAME="e2e_$(date +%s)_$$"
 E2E_LOG="$RUN_DIR/e2e-backend.log"
 mkdir -p "$RUN_DIR"
@@ -52,9 +53,14 @@ APP_MONGODB_URI="$TEST_MONGODB_URI" \
 APP_MONGODB_DB="$E2E_DB_NAME" \
 APP_SMTP_HOST=127.0.0.1 \
 APP_SMTP_PORT="$E2E_SMTP_PORT" \
+APP_SMTP_TLS=none \
 APP_STATIC_DIR="$ROOT/frontend/dist" \
 APP_JWT_SECRET="e2e-jwt-secret-0123456789abcdefghijklmno" \
 APP_CODE_PEPPER="e2e-code-pepper-0123456789abcdefghijklmn" \
+APP_CODE_TTL_SECS=600 \
+APP_CODE_MAX_ATTEMPTS=5 \
+APP_RESEND_COOLDOWN_SECS=60 \
+APP_CODES_PER_EMAIL_PER_HOUR=5 \
 APP_CODES_PER_IP_PER_HOUR=1000 \
 APP_LOG_FORMAT=pretty \
   ./target/debug/backend >"$E2E_LOG" 2>&1 &

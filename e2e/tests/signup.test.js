@@ -7,8 +7,10 @@ import {
   expectPath,
   expectText,
   launchBrowser,
+  mailCount,
   newPerson,
   openPage,
+  readCode,
   registerViaApi,
 } from '../lib/harness.js';
 import {
@@ -35,6 +37,7 @@ async function withPage(t, body, options) {
   const session = await openPage(chromium.browser, t, options);
   try {
     await body(session);
+    assert.deepEqual(session.unexpectedProblems(), [], 'no page errors or console errors');
   } catch (err) {
     await session.shot('failure').catch(() => {});
     throw err;
@@ -168,5 +171,69 @@ test('no response the browser receives contains the verification code', async (t
     );
     assert.ok(!kept.includes(code), 'browser storage holds no code');
     t.diagnostic(`checked ${bodies.length} response bodies (${api.length} from /api/)`);
+  });
+});
+
+test('English browser at 360 px: the whole journey in English, no sideways scrolling', async (t) => {
+  const viewport = { width: 360, height: 780 };
+  await withPage(
+    t,
+    async ({ page, shot }) => {
+      const noOverflow = async (where) => {
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(width <= viewport.width, `${where}: page is ${width}px wide at ${viewport.width}px`);
+      };
+      const person = newPerson('en');
+      await page.goto('/signup');
+      await expectText(page.getByRole('heading', { level: 1 }), 'Create an account');
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+      await page.getByLabel('Username', { exact: true }).fill(person.username);
+      await page.getByLabel('Password', { exact: true }).fill(person.password);
+      await page.getByLabel('Confirm password', { exact: true }).fill(person.password);
+      await page.getByLabel('Nickname', { exact: true }).fill(person.nickname);
+      await page.getByLabel('Email', { exact: true }).fill(person.email);
+      await noOverflow('signup');
+      await shot('signup filled');
+
+      const before = await mailCount(person.email);
+      await page.getByRole('button', { name: 'Verify email', exact: true }).click();
+      await expectText(page.getByRole('status'), `We sent a code to ${person.email}`);
+      const code = await readCode(person.email, { after: before });
+      await page.getByLabel('Verification code', { exact: true }).fill(code);
+      await noOverflow('code step');
+      await shot('code entered');
+      await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+
+      await expectPath(page, '/login');
+      await expectText(page.getByRole('status'), 'Your account is ready. Please log in.');
+      // Keyboard only: type, Tab to the password, Enter submits.
+      await page.getByLabel('Username', { exact: true }).focus();
+      await page.keyboard.type(person.username);
+      await page.keyboard.press('Tab');
+      await page.keyboard.type(person.password);
+      await noOverflow('login');
+      await shot('login typed with the keyboard');
+      await page.keyboard.press('Enter');
+
+      await expectPath(page, '/');
+      await expectText(page.getByRole('heading', { level: 1 }), `Welcome, ${person.nickname}`);
+      await expectText(page.locator('#profile-email'), person.email);
+      await noOverflow('main');
+      await shot('main page');
+    },
+    { locale: 'en-US', viewport },
+  );
+});
+
+test('a rejected token sends the person back to login with a message', async (t) => {
+  await withPage(t, async ({ page, shot }) => {
+    await page.goto('/login');
+    await page.evaluate(() => sessionStorage.setItem('access_token', 'not-a-valid-token'));
+    await page.goto('/');
+    await expectPath(page, '/login');
+    await expectText(page.getByRole('status'), '로그인이 만료되었습니다. 다시 로그인해 주세요.');
+    const token = await page.evaluate(() => sessionStorage.getItem('access_token'));
+    assert.equal(token, null, 'the rejected token is dropped');
+    await shot('rejected token back on login');
   });
 });
