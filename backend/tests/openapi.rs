@@ -18,7 +18,10 @@ fn committed_spec_is_up_to_date() {
             .lines()
             .zip(COMMITTED.lines())
             .position(|(a, b)| a != b)
-            .map_or(generated.lines().count().min(COMMITTED.lines().count()), |i| i)
+            .map_or(
+                generated.lines().count().min(COMMITTED.lines().count()),
+                |i| i,
+            )
             + 1;
         panic!(
             "openapi/openapi.json is stale (first difference at line {line}). \
@@ -47,12 +50,16 @@ fn is_openapi_3_1_with_every_endpoint() {
 }
 
 fn operations(doc: &Value) -> impl Iterator<Item = (String, &Value)> {
-    doc["paths"].as_object().unwrap().iter().flat_map(|(path, item)| {
-        item.as_object()
-            .unwrap()
-            .iter()
-            .map(move |(method, op)| (format!("{method} {path}"), op))
-    })
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .iter()
+                .map(move |(method, op)| (format!("{method} {path}"), op))
+        })
 }
 
 #[test]
@@ -68,7 +75,10 @@ fn every_error_is_problem_json_with_its_codes() {
             let problem = &content["application/problem+json"];
             assert_eq!(content.len(), 1, "{name} {status}: only problem+json");
             let all_of = &problem["schema"]["allOf"];
-            assert_eq!(all_of[0]["$ref"], "#/components/schemas/Problem", "{name} {status}");
+            assert_eq!(
+                all_of[0]["$ref"], "#/components/schemas/Problem",
+                "{name} {status}"
+            );
             let codes = all_of[1]["properties"]["code"]["enum"].as_array().unwrap();
             assert!(!codes.is_empty(), "{name} {status}");
             let examples = problem["examples"].as_object().unwrap();
@@ -79,7 +89,10 @@ fn every_error_is_problem_json_with_its_codes() {
             }
             let has_retry_after = response["headers"]["Retry-After"].is_object();
             let needs_retry_after = status == "429" || status == "503";
-            assert_eq!(has_retry_after, needs_retry_after, "{name} {status}: Retry-After");
+            assert_eq!(
+                has_retry_after, needs_retry_after,
+                "{name} {status}: Retry-After"
+            );
         }
     }
 }
@@ -126,5 +139,8 @@ fn field_limits_match_the_shared_rules() {
         p["code"]["pattern"],
         format!("^[0-9]{{{}}}$", rules::CODE_LEN)
     );
-    assert_eq!(props("LoginRequest")["password"]["maxLength"], rules::PASSWORD_MAX_LEN);
+    assert_eq!(
+        props("LoginRequest")["password"]["maxLength"],
+        rules::PASSWORD_MAX_LEN
+    );
 }

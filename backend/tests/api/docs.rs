@@ -7,7 +7,12 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn served_spec_is_the_committed_file() {
     let app = spawn_app().await;
-    let r = app.client.get(app.url("/api/openapi.json")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let served: serde_json::Value = r.json().await.unwrap();
     let committed: serde_json::Value =
@@ -25,7 +30,11 @@ async fn docs_assets_are_served_locally() {
         ("/api/docs", "text/html", "/api/docs/init.js"),
         ("/api/docs/", "text/html", "/api/docs/swagger-ui-bundle.js"),
         ("/api/docs/init.js", "text/javascript", "/api/openapi.json"),
-        ("/api/docs/swagger-ui-bundle.js", "text/javascript", "SwaggerUIBundle"),
+        (
+            "/api/docs/swagger-ui-bundle.js",
+            "text/javascript",
+            "SwaggerUIBundle",
+        ),
         ("/api/docs/swagger-ui.css", "text/css", ".swagger-ui"),
         ("/api/docs/LICENSE", "text/plain", "Apache License"),
     ] {
@@ -38,11 +47,24 @@ async fn docs_assets_are_served_locally() {
         if content_type == "text/html" {
             assert!(!body.contains("<script>"), "{path}: no inline scripts");
         }
-        assert!(!body.contains("://unpkg") && !body.contains("cdn.jsdelivr"), "{path}: no CDN");
+        assert!(
+            !body.contains("://unpkg") && !body.contains("cdn.jsdelivr"),
+            "{path}: no CDN"
+        );
     }
-    let r = app.client.get(app.url("/api/docs/nope.js")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/docs/nope.js"))
+        .send()
+        .await
+        .unwrap();
     crate::helpers::assert_problem(r, 404, "not_found").await;
-    let r = app.client.get(app.url("/api/docs/..%2Fopenapi.rs")).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/docs/..%2Fopenapi.rs"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -52,7 +74,12 @@ fn chromium() -> String {
     }
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|name| {
+            Command::new(name)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
         .unwrap_or_else(|| panic!("no Chromium found (install it with `just setup` or set CHROME)"))
         .to_owned()
 }
@@ -106,11 +133,39 @@ async fn docs_render_offline_in_headless_chromium() {
         !dom.contains("Failed to load API definition"),
         "Swagger UI could not load the spec:\n{dom}"
     );
-    assert!(dom.contains("Email-verified signup API"), "no title rendered:\n{dom}");
-    for path in ["/api/email_auth", "/api/register", "/api/login", "/api/nick", "/health/ready"] {
+    assert!(
+        dom.contains("class=\"title\">Email-verified signup API"),
+        "Swagger UI rendered no title:\n{dom}"
+    );
+    for path in [
+        "/api/email_auth",
+        "/api/register",
+        "/api/login",
+        "/api/nick",
+        "/health/ready",
+    ] {
         assert!(
             dom.contains(&format!("data-path=\"{path}\"")) || dom.contains(&format!(">{path}<")),
             "operation {path} not rendered:\n{dom}"
         );
+    }
+}
+
+#[tokio::test]
+async fn wrong_methods_answer_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (reqwest::Method::GET, "/api/login", "POST"),
+        (reqwest::Method::DELETE, "/api/nick", "GET"),
+        (reqwest::Method::POST, "/api/docs", "GET"),
+    ] {
+        let r = app
+            .client
+            .request(method, app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["allow"], allow, "{path}");
+        crate::helpers::assert_problem(r, 405, "method_not_allowed").await;
     }
 }
