@@ -1,0 +1,770 @@
+//! Closed-loop load driver for `just bench`. `scripts/bench.sh` starts the database server,
+//! maildev, this project's backend and the seed Flask server, then runs this against both.
+//!
+//! Every client is a task with its own HTTP connection that sends its next request as soon as
+//! the previous answer has been read. A run stops after a fixed time or request count; its
+//! throughput counts only the expected answers, and latencies cover every answer.
+//!
+//! Usage: bench --api URL --seed URL --maildev URL --pids backend=P,db=P,seed=P+P
+//!              [--secs 4] [--out bench/results.json] [--extra JSON]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use serde_json::{json, Value};
+
+const LEVELS: [usize; 3] = [1, 16, 64];
+/// Registrations per level: each one consumes a code mailed in a set-up phase.
+const REGISTER_COUNTS: [u64; 3] = [25, 100, 200];
+const PASSWORD: &str = "correct horse battery";
+
+type Make = Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// What counts as a success: this API's status code, or the seed's `200 {"result": "success"}`.
+#[derive(Clone, Copy)]
+enum Check {
+    Status(u16),
+    Seed,
+}
+
+/// Process groups whose CPU time and memory are sampled (`name=pid+pid,...`).
+struct Procs(Vec<(String, Vec<u32>)>);
+
+impl Procs {
+    fn ticks(&self) -> BTreeMap<String, u64> {
+        let mut groups = self.0.clone();
+        groups.push(("driver".into(), vec![std::process::id()]));
+        groups
+            .into_iter()
+            .map(|(name, pids)| (name, pids.iter().map(|&p| cpu_ticks(p)).sum()))
+            .collect()
+    }
+
+    fn pids(&self, name: &str) -> &[u32] {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, p)| p)
+    }
+
+    /// Sum of a `/proc/PID/status` field (kB) over a group, in MB.
+    fn mem_mb(&self, name: &str, field: &str) -> f64 {
+        let kb: u64 = self.pids(name).iter().map(|&p| status_kb(p, field)).sum();
+        round(kb as f64 / 1024.0, 1)
+    }
+}
+
+/// utime + stime of a process, in clock ticks (100 a second on Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    get(11) + get(12)
+}
+
+fn status_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Stats {
+    ok: u64,
+    errors: u64,
+    secs: f64,
+    lat_us: Vec<u64>,
+    cpu: BTreeMap<String, f64>,
+    backend_rss_mb: f64,
+}
+
+impl Stats {
+    fn rps(&self) -> f64 {
+        self.ok as f64 / self.secs
+    }
+
+    /// Nearest-rank percentile, in ms.
+    fn pct(&self, p: f64) -> f64 {
+        if self.lat_us.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((p / 100.0) * self.lat_us.len() as f64).ceil() as usize;
+        self.lat_us[i.clamp(1, self.lat_us.len()) - 1] as f64 / 1000.0
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "requests_per_s": round(self.rps(), 1),
+            "p50_ms": round(self.pct(50.0), 2),
+            "p99_ms": round(self.pct(99.0), 2),
+            "ok": self.ok,
+            "errors": self.errors,
+            "seconds": round(self.secs, 2),
+            "cpu_percent": self.cpu,
+            "backend_rss_after_mb": self.backend_rss_mb,
+        })
+    }
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}
+
+/// `clients` closed loops until `dur` has passed or `limit` requests have been started.
+async fn run(
+    procs: &Procs,
+    make: Make,
+    clients: usize,
+    dur: Duration,
+    limit: u64,
+    check: Check,
+) -> Stats {
+    let next = Arc::new(AtomicU64::new(0));
+    let before = procs.ticks();
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (make, next) = (make.clone(), next.clone());
+        set.spawn(async move {
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("HTTP client");
+            let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
+            while start.elapsed() < dur {
+                let n = next.fetch_add(1, Relaxed);
+                if n >= limit {
+                    break;
+                }
+                let t = Instant::now();
+                let good = match make(&client, n).send().await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        let body = resp.bytes().await.unwrap_or_default();
+                        match check {
+                            Check::Status(s) => status == s,
+                            Check::Seed => status == 200 && contains(&body, b"success"),
+                        }
+                    }
+                    Err(_) => false,
+                };
+                lat.push(t.elapsed().as_micros() as u64);
+                if good {
+                    ok += 1
+                } else {
+                    errors += 1
+                }
+            }
+            (lat, ok, errors)
+        });
+    }
+    let mut stats = Stats {
+        ok: 0,
+        errors: 0,
+        secs: 0.0,
+        lat_us: Vec::new(),
+        cpu: BTreeMap::new(),
+        backend_rss_mb: 0.0,
+    };
+    while let Some(done) = set.join_next().await {
+        let (lat, ok, errors) = done.expect("client task");
+        stats.lat_us.extend(lat);
+        stats.ok += ok;
+        stats.errors += errors;
+    }
+    stats.secs = start.elapsed().as_secs_f64();
+    stats.lat_us.sort_unstable();
+    let after = procs.ticks();
+    stats.backend_rss_mb = procs.mem_mb("backend", "VmRSS");
+    for (name, t) in after {
+        let used = (t - before.get(&name).copied().unwrap_or(0)) as f64 / 100.0;
+        stats.cpu.insert(name, round(100.0 * used / stats.secs, 0));
+    }
+    stats
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A fresh tag per call, so that generated usernames and addresses never repeat.
+fn tag() -> u64 {
+    static TAG: AtomicU64 = AtomicU64::new(0);
+    TAG.fetch_add(1, Relaxed)
+}
+
+/// The first run of exactly six digits in a mail's text.
+fn six_digits(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let j = (i..b.len())
+            .find(|&k| !b[k].is_ascii_digit())
+            .unwrap_or(b.len());
+        if j - i == 6 {
+            return Some(text[i..j].to_owned());
+        }
+        i = j.max(i + 1);
+    }
+    None
+}
+
+async fn mail_code(c: &reqwest::Client, maildev: &str, addr: &str) -> Option<String> {
+    for _ in 0..50 {
+        let resp = c
+            .get(format!("{maildev}/api/email"))
+            .query(&[("to.address", addr)])
+            .send()
+            .await;
+        if let Ok(resp) = resp {
+            let v: Value = resp.json().await.unwrap_or(Value::Null);
+            let text = v
+                .as_array()
+                .and_then(|a| a.last())
+                .and_then(|m| m["text"].as_str());
+            if let Some(code) = text.and_then(six_digits) {
+                return Some(code);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+fn signup_body(t: u64, n: u64, prefix: &str) -> Value {
+    let name = format!("{prefix}{t}x{n}");
+    json!({"username": name, "nickname": name, "email": format!("{name}@example.com")})
+}
+
+fn seed_form(t: u64, n: u64, prefix: &str) -> Vec<(&'static str, String)> {
+    let name = format!("{prefix}{t}x{n}");
+    vec![
+        ("id_give", name.clone()),
+        ("pw_give", PASSWORD.into()),
+        ("nickname_give", name.clone()),
+        ("email_give", format!("{name}@example.com")),
+    ]
+}
+
+/// Signs a user up on this API through maildev and logs in: returns (username, token).
+async fn ours_user(c: &reqwest::Client, api: &str, maildev: &str) -> (String, String) {
+    let mut body = signup_body(tag(), 0, "u");
+    let name = body["username"].as_str().unwrap().to_owned();
+    let r = c
+        .post(format!("{api}/api/email_auth"))
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(
+        r.expect("email_auth").status().as_u16(),
+        202,
+        "set-up email_auth"
+    );
+    let addr = body["email"].as_str().unwrap().to_owned();
+    body["code"] = mail_code(c, maildev, &addr)
+        .await
+        .expect("code in maildev")
+        .into();
+    body["password"] = PASSWORD.into();
+    let r = c
+        .post(format!("{api}/api/register"))
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(
+        r.expect("register").status().as_u16(),
+        201,
+        "set-up register"
+    );
+    let login = json!({"username": name, "password": PASSWORD});
+    let r = c.post(format!("{api}/api/login")).json(&login).send().await;
+    let v: Value = r.expect("login").json().await.expect("login body");
+    (name, v["access_token"].as_str().expect("token").to_owned())
+}
+
+async fn seed_user(c: &reqwest::Client, seed: &str) -> (String, String) {
+    let form = seed_form(tag(), 0, "s");
+    let name = form[0].1.clone();
+    let r = c
+        .post(format!("{seed}/api/register"))
+        .form(&form)
+        .send()
+        .await;
+    assert_eq!(r.expect("seed register").status().as_u16(), 200);
+    let r = c
+        .post(format!("{seed}/api/login"))
+        .form(&form[..2])
+        .send()
+        .await;
+    let v: Value = r
+        .expect("seed login")
+        .json()
+        .await
+        .expect("seed login body");
+    (name, v["token"].as_str().expect("seed token").to_owned())
+}
+
+/// Median time of one argon2id hash at the crate's defaults (the server's parameters).
+fn argon2_hash_secs() -> f64 {
+    let argon = Argon2::default();
+    let mut out = [0u8; 32];
+    let mut times: Vec<f64> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            argon
+                .hash_password_into(PASSWORD.as_bytes(), b"sixteen byte salt", &mut out)
+                .expect("argon2");
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn parse_args() -> BTreeMap<String, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.chunks(2)
+        .map(|kv| {
+            let key = kv[0].trim_start_matches("--").to_owned();
+            (key, kv.get(1).cloned().unwrap_or_default())
+        })
+        .collect()
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args = parse_args();
+    let arg = |k: &str| {
+        args.get(k)
+            .cloned()
+            .unwrap_or_else(|| panic!("--{k} is required"))
+    };
+    let (api, seed, maildev) = (arg("api"), arg("seed"), arg("maildev"));
+    let dur = Duration::from_secs_f64(args.get("secs").map_or(4.0, |s| s.parse().unwrap()));
+    let out = args
+        .get("out")
+        .cloned()
+        .unwrap_or("bench/results.json".into());
+    let extra: Value = args
+        .get("extra")
+        .map_or(json!({}), |s| serde_json::from_str(s).unwrap());
+    let procs = Procs(
+        arg("pids")
+            .split(',')
+            .filter_map(|g| g.split_once('='))
+            .map(|(n, p)| {
+                (
+                    n.to_owned(),
+                    p.split('+').filter_map(|x| x.parse().ok()).collect(),
+                )
+            })
+            .collect(),
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+
+    let mut hash_s = f64::NAN;
+    let memory_idle = json!({
+        "backend_rss_idle_mb": procs.mem_mb("backend", "VmRSS"),
+        "seed_rss_idle_mb": procs.mem_mb("seed", "VmRSS"),
+        "db_rss_idle_mb": procs.mem_mb("db", "VmRSS"),
+    });
+
+    let c = reqwest::Client::new();
+    let (ours_name, ours_token) = ours_user(&c, &api, &maildev).await;
+    let (seed_name, seed_token) = seed_user(&c, &seed).await;
+
+    // Requests for each endpoint, built per run so that generated names never repeat.
+    let make = |server: &str, endpoint: &str| -> Make {
+        let t = tag();
+        match (server, endpoint) {
+            ("ours", "nick") => {
+                let (url, tok) = (format!("{api}/api/nick"), ours_token.clone());
+                Arc::new(move |c, _| c.get(&url).bearer_auth(&tok))
+            }
+            ("seed", "nick") => {
+                let (url, tok) = (format!("{seed}/api/nick"), seed_token.clone());
+                Arc::new(move |c, _| c.get(&url).header("token_give", &tok))
+            }
+            ("ours", "login") => {
+                let url = format!("{api}/api/login");
+                let body = json!({"username": ours_name, "password": PASSWORD});
+                Arc::new(move |c, _| c.post(&url).json(&body))
+            }
+            ("seed", "login") => {
+                let url = format!("{seed}/api/login");
+                let form = [("id_give", seed_name.clone()), ("pw_give", PASSWORD.into())];
+                Arc::new(move |c, _| c.post(&url).form(&form))
+            }
+            ("ours", "email_auth") => {
+                let url = format!("{api}/api/email_auth");
+                Arc::new(move |c, n| c.post(&url).json(&signup_body(t, n, "e")))
+            }
+            ("seed", "email_auth") => {
+                let url = format!("{seed}/api/email_auth");
+                Arc::new(move |c, n| c.post(&url).form(&seed_form(t, n, "e")))
+            }
+            ("seed", "register") => {
+                let url = format!("{seed}/api/register");
+                Arc::new(move |c, n| c.post(&url).form(&seed_form(t, n, "r")))
+            }
+            _ => unreachable!(),
+        }
+    };
+    let check = |server: &str, endpoint: &str| match (server, endpoint) {
+        ("seed", _) => Check::Seed,
+        (_, "email_auth") => Check::Status(202),
+        _ => Check::Status(200),
+    };
+
+    // Warm both servers' connection pools.
+    for server in ["ours", "seed"] {
+        let m = make(server, "nick");
+        run(
+            &procs,
+            m,
+            16,
+            Duration::from_secs(1),
+            u64::MAX,
+            check(server, "nick"),
+        )
+        .await;
+    }
+
+    let mut endpoints = serde_json::Map::new();
+    for endpoint in ["nick", "login", "email_auth"] {
+        if endpoint == "login" {
+            // In the same conditions as the login runs that follow.
+            hash_s = argon2_hash_secs();
+            eprintln!("argon2id m=19456,t=2,p=1: {:.1} ms a hash", hash_s * 1e3);
+        }
+        let mut per = json!({"ours": {}, "seed": {}});
+        for clients in LEVELS {
+            for server in ["ours", "seed"] {
+                let (m, ch) = (make(server, endpoint), check(server, endpoint));
+                let s = run(&procs, m, clients, dur, u64::MAX, ch).await;
+                eprintln!(
+                    "{endpoint:>10} {server} c={clients:<2} {:>8.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  backend RSS {} MB  cpu {:?}",
+                    s.rps(), s.pct(50.0), s.pct(99.0), s.errors, s.backend_rss_mb, s.cpu
+                );
+                per[server][clients.to_string()] = s.json();
+            }
+        }
+        endpoints.insert(endpoint.into(), per);
+    }
+
+    // Registration: each request needs a mailed code, so the codes are requested first.
+    let t = tag();
+    let total: u64 = REGISTER_COUNTS.iter().sum();
+    let url = format!("{api}/api/email_auth");
+    let m: Make = Arc::new(move |c, n| c.post(&url).json(&signup_body(t, n, "r")));
+    let long = Duration::from_secs(120);
+    let s = run(&procs, m, 16, long, total, Check::Status(202)).await;
+    eprintln!(
+        "register set-up: {} codes mailed, {} errors",
+        s.ok, s.errors
+    );
+    let next = Arc::new(AtomicU64::new(0));
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (c, maildev, next) = (c.clone(), maildev.clone(), next.clone());
+        set.spawn(async move {
+            let mut found = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Relaxed);
+                if n >= total {
+                    return found;
+                }
+                let mut body = signup_body(t, n, "r");
+                let addr = body["email"].as_str().unwrap().to_owned();
+                if let Some(code) = mail_code(&c, &maildev, &addr).await {
+                    body["code"] = code.into();
+                    body["password"] = PASSWORD.into();
+                    found.push(body);
+                }
+            }
+        });
+    }
+    let mut registrations = Vec::new();
+    while let Some(found) = set.join_next().await {
+        registrations.extend(found.expect("code fetcher"));
+    }
+    let mut per = json!({"ours": {}, "seed": {}});
+    let mut offset = 0;
+    for (clients, count) in LEVELS.into_iter().zip(REGISTER_COUNTS) {
+        let batch: Arc<Vec<Value>> = Arc::new(
+            registrations
+                .iter()
+                .skip(offset)
+                .take(count as usize)
+                .cloned()
+                .collect(),
+        );
+        offset += count as usize;
+        let url = format!("{api}/api/register");
+        let limit = batch.len() as u64;
+        let m: Make = Arc::new(move |c, n| c.post(&url).json(&batch[n as usize]));
+        let s = run(&procs, m, clients, long, limit, Check::Status(201)).await;
+        eprintln!(
+            "  register ours c={clients:<2} {:>8.1} req/s  p99 {:>7.2} ms  errors {}",
+            s.rps(),
+            s.pct(99.0),
+            s.errors
+        );
+        per["ours"][clients.to_string()] = s.json();
+        let m = make("seed", "register");
+        let s = run(&procs, m, clients, long, count, Check::Seed).await;
+        eprintln!(
+            "  register seed c={clients:<2} {:>8.1} req/s  p99 {:>7.2} ms  errors {}",
+            s.rps(),
+            s.pct(99.0),
+            s.errors
+        );
+        per["seed"][clients.to_string()] = s.json();
+    }
+    endpoints.insert("register".into(), per);
+
+    // /api/nick from one client while 64 clients keep the CPU busy with logins.
+    let (login, nick) = tokio::join!(
+        run(
+            &procs,
+            make("ours", "login"),
+            64,
+            dur,
+            u64::MAX,
+            Check::Status(200)
+        ),
+        run(
+            &procs,
+            make("ours", "nick"),
+            1,
+            dur,
+            u64::MAX,
+            Check::Status(200)
+        ),
+    );
+    eprintln!(
+        "nick under login load: p99 {:.2} ms (logins {:.1} req/s)",
+        nick.pct(99.0),
+        login.rps()
+    );
+
+    // Login timing: unknown users against a known user with a wrong password, interleaved.
+    let url = format!("{api}/api/login");
+    let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
+    for i in 0..170 {
+        let body = if i % 2 == 0 {
+            json!({"username": format!("nobody{i}"), "password": PASSWORD})
+        } else {
+            json!({"username": ours_name, "password": "wrong password"})
+        };
+        let t = Instant::now();
+        let r = c.post(&url).json(&body).send().await.expect("login");
+        assert_eq!(r.status().as_u16(), 401);
+        let _ = r.bytes().await;
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        if i >= 10 {
+            if i % 2 == 0 {
+                unknown.push(ms)
+            } else {
+                wrong.push(ms)
+            }
+        }
+    }
+    let (unknown_ms, wrong_ms) = (median(unknown), median(wrong));
+
+    // Headline ratios.
+    let ep = |e: &str, s: &str, c: usize, k: &str| {
+        endpoints[e][s][c.to_string()][k]
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    };
+    let vs_seed = |e: &str, c: usize| {
+        round(
+            ep(e, "ours", c, "requests_per_s") / ep(e, "seed", c, "requests_per_s"),
+            2,
+        )
+    };
+    let login_ceiling = cores as f64 / hash_s;
+    let login_eff = ep("login", "ours", 64, "requests_per_s") / login_ceiling;
+    let nick_alone_p99 = ep("nick", "ours", 1, "p99_ms");
+    let nick_load_ratio = nick.pct(99.0) / nick_alone_p99;
+    let gap = unknown_ms / wrong_ms;
+    let nick_ratio = vs_seed("nick", 64);
+    let nick_p99_ok = ep("nick", "ours", 64, "p99_ms") <= ep("nick", "seed", 64, "p99_ms");
+    let headline = json!({
+        "login_efficiency": {
+            "value": round(login_eff, 2),
+            "login_requests_per_s_at_64": ep("login", "ours", 64, "requests_per_s"),
+            "ceiling_requests_per_s": round(login_ceiling, 1),
+            "argon2_hash_ms": round(hash_s * 1e3, 2),
+            "cores": cores,
+            "goal": ">= 0.9", "met": login_eff >= 0.9,
+        },
+        "nick_p99_under_login_load": {
+            "value": round(nick_load_ratio, 2),
+            "nick_p99_alone_ms": nick_alone_p99,
+            "nick_p99_under_load_ms": round(nick.pct(99.0), 2),
+            "nick_errors_under_load": nick.errors,
+            "login_requests_per_s_meanwhile": round(login.rps(), 1),
+            "goal": "never starved: p99 under load below one argon2 hash",
+            "met": nick.errors == 0 && nick.pct(99.0) < hash_s * 1e3,
+        },
+        "nick_vs_seed": {
+            "value": nick_ratio, "at_16": vs_seed("nick", 16), "at_1": vs_seed("nick", 1),
+            "p99_ms_ours": ep("nick", "ours", 64, "p99_ms"), "p99_ms_seed": ep("nick", "seed", 64, "p99_ms"),
+            "goal": ">= 10x at 64 clients with equal or better p99", "met": nick_ratio >= 10.0 && nick_p99_ok,
+        },
+        "login_vs_seed": { "value": vs_seed("login", 64), "at_16": vs_seed("login", 16), "at_1": vs_seed("login", 1) },
+        "email_auth_vs_seed": { "value": vs_seed("email_auth", 64), "at_16": vs_seed("email_auth", 16), "at_1": vs_seed("email_auth", 1) },
+        "register_vs_seed": { "value": vs_seed("register", 64), "at_16": vs_seed("register", 16), "at_1": vs_seed("register", 1) },
+        "login_timing_gap": {
+            "value": round(gap, 3), "unknown_user_median_ms": round(unknown_ms, 2), "wrong_password_median_ms": round(wrong_ms, 2),
+            "goal": "0.9-1.1", "met": (0.9..=1.1).contains(&gap),
+        },
+    });
+    let mut memory = memory_idle;
+    memory["backend_rss_peak_mb"] = procs.mem_mb("backend", "VmHWM").into();
+    memory["backend_rss_end_mb"] = procs.mem_mb("backend", "VmRSS").into();
+    memory["seed_rss_end_mb"] = procs.mem_mb("seed", "VmRSS").into();
+    memory["db_rss_end_mb"] = procs.mem_mb("db", "VmRSS").into();
+    let results = json!({
+        "run_seconds": dur.as_secs_f64(),
+        "cores": cores,
+        "headline": headline,
+        "endpoints": endpoints,
+        "nick_under_login_load": {"nick_1_client": nick.json(), "login_64_clients": login.json()},
+        "memory": memory,
+        "other": extra,
+    });
+    std::fs::write(&out, serde_json::to_string_pretty(&results).unwrap() + "\n")
+        .expect("write results");
+    print!("{}", table(&results));
+}
+
+/// The Markdown report.
+fn table(r: &Value) -> String {
+    let mut s = String::from(
+        "| endpoint | clients | ours req/s | p50 ms | p99 ms | err | seed req/s | p50 ms | p99 ms | err | ours/seed | CPU % ours: backend/db/mail/driver | CPU % seed: gunicorn/db/mail/driver |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n",
+    );
+    for e in ["nick", "login", "email_auth", "register"] {
+        for c in LEVELS {
+            let (o, sd) = (
+                &r["endpoints"][e]["ours"][c.to_string()],
+                &r["endpoints"][e]["seed"][c.to_string()],
+            );
+            let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+            let cpu = |v: &Value, k: &str| v["cpu_percent"][k].as_f64().unwrap_or(f64::NAN);
+            s += &format!(
+                "| /api/{e} | {c} | {:.0} | {:.2} | {:.2} | {} | {:.0} | {:.2} | {:.2} | {} | {:.2} | {:.0}/{:.0}/{:.0}/{:.0} | {:.0}/{:.0}/{:.0}/{:.0} |\n",
+                f(o, "requests_per_s"), f(o, "p50_ms"), f(o, "p99_ms"), o["errors"],
+                f(sd, "requests_per_s"), f(sd, "p50_ms"), f(sd, "p99_ms"), sd["errors"],
+                f(o, "requests_per_s") / f(sd, "requests_per_s"),
+                cpu(o, "backend"), cpu(o, "db"), cpu(o, "mail"), cpu(o, "driver"),
+                cpu(sd, "seed"), cpu(sd, "db"), cpu(sd, "mail"), cpu(sd, "driver"),
+            );
+        }
+    }
+    s += "\n| headline | measured | goal | met |\n|---|---|---|---|\n";
+    let h = &r["headline"];
+    let met = |k: &str| match h[k]["met"].as_bool() {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "-",
+    };
+    let mut row = |name: &str, value: String, goal: &str, met: &str| {
+        s += &format!("| {name} | {value} | {goal} | {met} |\n");
+    };
+    let l = &h["login_efficiency"];
+    row(
+        "login_efficiency",
+        format!(
+            "{} ({} req/s of a {} req/s ceiling; hash {} ms, {} cores)",
+            l["value"],
+            l["login_requests_per_s_at_64"],
+            l["ceiling_requests_per_s"],
+            l["argon2_hash_ms"],
+            l["cores"]
+        ),
+        "≥ 0.9",
+        met("login_efficiency"),
+    );
+    let n = &h["nick_p99_under_login_load"];
+    row(
+        "nick_p99_under_login_load",
+        format!(
+            "{} ({} ms vs {} ms alone, 1 client; {} errors)",
+            n["value"],
+            n["nick_p99_under_load_ms"],
+            n["nick_p99_alone_ms"],
+            n["nick_errors_under_load"]
+        ),
+        "runtime never starved (p99 < one hash)",
+        met("nick_p99_under_login_load"),
+    );
+    let n = &h["nick_vs_seed"];
+    row(
+        "nick_vs_seed (64 clients)",
+        format!(
+            "{}× (16: {}×; p99 {} vs {} ms)",
+            n["value"], n["at_16"], n["p99_ms_ours"], n["p99_ms_seed"]
+        ),
+        "≥ 10× at equal or better p99",
+        met("nick_vs_seed"),
+    );
+    for k in ["login_vs_seed", "email_auth_vs_seed", "register_vs_seed"] {
+        row(
+            &format!("{k} (64 clients)"),
+            format!(
+                "{}× (16: {}×, 1: {}×)",
+                h[k]["value"], h[k]["at_16"], h[k]["at_1"]
+            ),
+            "report",
+            "-",
+        );
+    }
+    let g = &h["login_timing_gap"];
+    row(
+        "login_timing_gap",
+        format!(
+            "{} (unknown user {} ms / wrong password {} ms, medians)",
+            g["value"], g["unknown_user_median_ms"], g["wrong_password_median_ms"]
+        ),
+        "0.9–1.1",
+        met("login_timing_gap"),
+    );
+    let m = &r["memory"];
+    row(
+        "backend RSS",
+        format!(
+            "idle {} MB, peak {} MB (seed: idle {} MB, end {} MB; db end {} MB)",
+            m["backend_rss_idle_mb"],
+            m["backend_rss_peak_mb"],
+            m["seed_rss_idle_mb"],
+            m["seed_rss_end_mb"],
+            m["db_rss_end_mb"]
+        ),
+        "report",
+        "-",
+    );
+    let o = &r["other"];
+    if let Some(obj) = o.as_object() {
+        for (k, v) in obj {
+            row(k, v.to_string().trim_matches('"').to_owned(), "report", "-");
+        }
+    }
+    s
+}

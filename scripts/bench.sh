@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# `just bench`: release build, then the database server, maildev, this backend and the seed
+# Flask server (gunicorn, one worker a core) on their own ports, measured side by side by the
+# closed-loop driver in bench/. Writes bench/results.json and prints a Markdown table.
+# Knobs: BENCH_SECS (seconds a run, default 4), BENCH_SKIP_FRONTEND=1, BENCH_*_PORT, and
+# BENCH_BACKEND_BIN=path to measure an already built backend (e.g. a commit's, built in a
+# `git worktree`) instead of building this tree's.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+DB_PORT="${BENCH_DB_PORT:-27030}"
+SMTP_PORT="${BENCH_SMTP_PORT:-1030}"
+MAIL_WEB_PORT="${BENCH_MAIL_WEB_PORT:-1031}"
+API_PORT="${BENCH_API_PORT:-8090}"
+SEED_PORT="${BENCH_SEED_PORT:-5090}"
+SEED_DIR="${SEED_DIR:-$ROOT/../shared/baselines/seed_flask}"
+SEED_VENV="$TOOLS_DIR/venv-seed"
+CORES="$(nproc)"
+
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+# wait_first URL PID: poll every 5 ms until the URL answers (any status with -f unset).
+wait_first() {
+  local url=$1 pid=$2 flags=$3 i
+  for ((i = 0; i < 6000; i++)); do
+    curl $flags -s -o /dev/null "$url" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { echo "process $pid exited before $url answered" >&2; return 1; }
+    sleep 0.005
+  done
+  echo "timed out waiting for $url" >&2
+  return 1
+}
+
+# The seed's Python environment, once.
+if [ ! -x "$SEED_VENV/bin/gunicorn" ]; then
+  log "seed venv  $SEED_VENV (flask, pymongo, PyJWT, gunicorn)"
+  python3 -m venv "$SEED_VENV"
+  "$SEED_VENV/bin/pip" install -q -r "$SEED_DIR/requirements.txt"
+fi
+
+log "release build (backend, then the bench driver: separate builds keep the backend's features as in \`just run\`)"
+BACKEND_BIN="${BENCH_BACKEND_BIN:-}"
+if [ -z "$BACKEND_BIN" ]; then
+  cargo build --release -p backend
+  BACKEND_BIN=./target/release/backend
+fi
+cargo build --release -p bench
+
+# The WASM bundle, as `just run` serves it.
+extra="{}"
+if [ "${BENCH_SKIP_FRONTEND:-0}" != 1 ]; then
+  bash scripts/build-frontend.sh || log "frontend build failed: bundle size not measured"
+fi
+wasm=(frontend/dist/*.wasm) js=(frontend/dist/*.js)
+if [ -f "${wasm[0]}" ]; then
+  size() { cat "$@" | wc -c; }
+  gz() { cat "$@" | gzip -9 | wc -c; }
+  extra=$(printf '{"wasm_bundle_bytes":%d,"wasm_bundle_gzip_bytes":%d,"js_glue_bytes":%d,"js_glue_gzip_bytes":%d' \
+    "$(size "${wasm[@]}")" "$(gz "${wasm[@]}")" "$(size "${js[@]}")" "$(gz "${js[@]}")")
+  extra="$extra}"
+fi
+
+rm -rf "$RUN_DIR/bench-db" "$RUN_DIR/maildev-$SMTP_PORT"
+start_db "$DB_PORT" "$RUN_DIR/bench-db"
+DB_PID=${PIDS[-1]}
+start_maildev "$SMTP_PORT" "$MAIL_WEB_PORT"
+MAIL_PID=${PIDS[-1]}
+
+export RUST_LOG=warn APP_LOG_FORMAT=json APP_ENV=development
+export APP_PORT="$API_PORT" APP_MONGODB_URI="mongodb://127.0.0.1:$DB_PORT" APP_MONGODB_DB=bench
+export APP_SMTP_PORT="$SMTP_PORT" APP_RESEND_COOLDOWN_SECS=0
+export APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000
+export APP_JWT_SECRET="bench-jwt-secret-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export APP_CODE_PEPPER="bench-code-pepper-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export APP_STATIC_DIR="$ROOT/frontend/dist"
+
+t0=$(date +%s%N)
+"$BACKEND_BIN" >"$RUN_DIR/bench-backend.log" 2>&1 &
+BACKEND_PID=$!
+PIDS+=("$BACKEND_PID")
+wait_first "http://127.0.0.1:$API_PORT/health/ready" "$BACKEND_PID" -f
+backend_cold=$(ms_since "$t0")
+log "backend    http://127.0.0.1:$API_PORT ready in $backend_cold ms"
+
+t0=$(date +%s%N)
+MONGO_URI="mongodb://127.0.0.1:$DB_PORT" MONGO_DB=seedbench SMTP_PORT="$SMTP_PORT" \
+  SECRET_KEY=seed-bench-secret "$SEED_VENV/bin/gunicorn" --chdir "$SEED_DIR" -w "$CORES" \
+  -b "127.0.0.1:$SEED_PORT" --header-map dangerous app:app >"$RUN_DIR/bench-seed.log" 2>&1 &
+SEED_PID=$!
+PIDS+=("$SEED_PID")
+wait_first "http://127.0.0.1:$SEED_PORT/" "$SEED_PID" ""
+seed_cold=$(ms_since "$t0")
+for ((i = 0; i < 100; i++)); do
+  [ "$(pgrep -P "$SEED_PID" | wc -l)" -ge "$CORES" ] && break
+  sleep 0.1
+done
+seed_pids=$(echo "$SEED_PID" $(pgrep -P "$SEED_PID") | tr ' ' '+')
+log "seed       http://127.0.0.1:$SEED_PORT first answer in $seed_cold ms ($CORES workers)"
+
+extra=$(printf '%s' "$extra" | sed 's/}$//')
+[ "$extra" = "{" ] || extra="$extra,"
+extra="$extra\"backend_cold_start_ms\":$backend_cold,\"seed_cold_start_ms\":$seed_cold}"
+
+mkdir -p bench
+log "driving load (${BENCH_SECS:-4} s a run; progress on stderr)"
+timeout 540 ./target/release/bench \
+  --api "http://127.0.0.1:$API_PORT" --seed "http://127.0.0.1:$SEED_PORT" \
+  --maildev "http://127.0.0.1:$MAIL_WEB_PORT" \
+  --pids "backend=$BACKEND_PID,db=$DB_PID,mail=$MAIL_PID,seed=$seed_pids" \
+  --secs "${BENCH_SECS:-4}" --out bench/results.json --extra "$extra"
+log "wrote bench/results.json"
