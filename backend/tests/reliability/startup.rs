@@ -1,0 +1,133 @@
+//! Start-up of the real binary: weak configuration is refused loudly; a missing database is
+//! waited for, not fatal.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::{JWT_SECRET, PEPPER};
+use crate::support::{free_port, wait_exit, wait_ready, Answer, Backend, DbServer};
+
+#[test]
+fn production_refuses_a_missing_or_short_jwt_secret() {
+    let long_pepper = PEPPER;
+    let cases: [(&str, Vec<(&str, &str)>); 3] = [
+        ("missing", vec![("APP_CODE_PEPPER", long_pepper)]),
+        (
+            "short",
+            vec![
+                ("APP_JWT_SECRET", "too-short-secret"),
+                ("APP_CODE_PEPPER", long_pepper),
+            ],
+        ),
+        (
+            "blank",
+            vec![("APP_JWT_SECRET", "   "), ("APP_CODE_PEPPER", long_pepper)],
+        ),
+    ];
+    for (name, vars) in cases {
+        let mut vars = vars;
+        vars.push(("APP_ENV", "production"));
+        let started = Instant::now();
+        let mut backend = Backend::spawn(&vars);
+        let status = wait_exit(&mut backend.child, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{name}: still running after 10 s"));
+        let took = started.elapsed();
+        let output = backend.output();
+        eprintln!(
+            "STARTUP ({name} APP_JWT_SECRET): {status} after {took:?}: {}",
+            output.trim()
+        );
+        assert!(!status.success(), "{name}: started anyway");
+        assert!(
+            output.contains("APP_JWT_SECRET"),
+            "{name}: message does not name the variable: {output}"
+        );
+        assert!(took < Duration::from_secs(5), "{name}: took {took:?}");
+    }
+
+    // The same settings with a proper secret start (the refusal above was about the secret).
+    let mut backend = Backend::spawn(&[
+        ("APP_ENV", "production"),
+        ("APP_JWT_SECRET", JWT_SECRET),
+        ("APP_CODE_PEPPER", PEPPER),
+        ("APP_MONGODB_URI", "mongodb://127.0.0.1:9"),
+    ]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        backend.child.try_wait().unwrap().is_none(),
+        "a correct production configuration did not start: {}",
+        backend.output()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starts_without_the_database_and_becomes_ready_when_it_appears() {
+    let db_port = free_port();
+    let uri = format!("mongodb://127.0.0.1:{db_port}");
+    let backend = Backend::spawn(&[
+        ("APP_MONGODB_URI", uri.as_str()),
+        ("APP_MONGODB_TIMEOUT_SECS", "1"),
+        ("APP_JWT_SECRET", JWT_SECRET),
+        ("APP_CODE_PEPPER", PEPPER),
+    ]);
+    let address = backend.address();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+
+    // Live as soon as it listens.
+    let started = Instant::now();
+    let live = loop {
+        if let Ok(r) = client.get(format!("{address}/health/live")).send().await {
+            break r;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never listened: {}",
+            backend.output()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(live.status(), 200);
+
+    // Not ready, and the API says 503, for as long as the database is missing.
+    for _ in 0..2 {
+        let ready = Answer::read(
+            client
+                .get(format!("{address}/health/ready"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        assert!(ready.is_unavailable(), "{ready:?}");
+        let login = Answer::read(
+            client
+                .post(format!("{address}/api/login"))
+                .json(&serde_json::json!({"username": "nobody", "password": "whatever1"}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+        assert!(login.is_unavailable(), "{login:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // The database appears: ready without a restart.
+    let db = tokio::task::block_in_place(|| DbServer::start_on(db_port));
+    let became_ready = wait_ready(&client, &address, Duration::from_secs(30)).await;
+    eprintln!(
+        "STARTUP (database down at start): ready {became_ready:?} after the database came up"
+    );
+    let login = client
+        .post(format!("{address}/api/login"))
+        .json(&serde_json::json!({"username": "nobody", "password": "whatever1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 401);
+    drop(db);
+}
