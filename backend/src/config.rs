@@ -42,7 +42,10 @@ pub struct SmtpSettings {
 
 #[derive(Debug, Clone)]
 pub struct JwtSettings {
+    /// Signs new tokens and verifies them.
     pub secret: SecretString,
+    /// After a rotation: still verifies tokens signed before it, until they expire.
+    pub previous_secret: Option<SecretString>,
     pub ttl: Duration,
     pub issuer: String,
     pub audience: String,
@@ -59,6 +62,20 @@ pub struct CodeSettings {
     pub max_per_ip_per_hour: u32,
 }
 
+/// Throttling of authentication attempts.
+#[derive(Debug, Clone)]
+pub struct ThrottleSettings {
+    /// Failed logins per account within `login_failure_window` before further attempts wait.
+    pub max_login_failures: u32,
+    pub login_failure_window: Duration,
+    /// Per client IP token bucket on every auth endpoint: sustained requests per second…
+    pub ip_per_second: u32,
+    /// …and the burst allowed on top.
+    pub ip_burst: u32,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies, load balancers).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub env: Environment,
@@ -72,6 +89,9 @@ pub struct Settings {
     pub mail_from: String,
     pub jwt: JwtSettings,
     pub codes: CodeSettings,
+    pub throttle: ThrottleSettings,
+    /// Origins allowed to call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
     /// Concurrent argon2 computations (each on its own blocking thread).
     pub hash_concurrency: usize,
     /// The built single-page app, served at `/` when the folder exists.
@@ -151,6 +171,13 @@ impl Settings {
                 .unwrap_or("Email Auth <no-reply@example.com>")
                 .to_owned(),
             jwt: JwtSettings {
+                previous_secret: match get("APP_JWT_PREVIOUS_SECRET") {
+                    Some(previous) => {
+                        check_strength("APP_JWT_PREVIOUS_SECRET", previous, env, &mut warnings)?;
+                        Some(SecretString::from(previous))
+                    }
+                    None => None,
+                },
                 secret: jwt_secret,
                 ttl: secs(get("APP_JWT_TTL_SECS"), "APP_JWT_TTL_SECS", 3600)?,
                 issuer: get("APP_JWT_ISSUER").unwrap_or("emailauth").to_owned(),
@@ -178,6 +205,40 @@ impl Settings {
                     30,
                 )?,
             },
+            throttle: ThrottleSettings {
+                max_login_failures: parse(
+                    get("APP_LOGIN_MAX_FAILURES"),
+                    "APP_LOGIN_MAX_FAILURES",
+                    10,
+                )?,
+                login_failure_window: secs(
+                    get("APP_LOGIN_FAILURE_WINDOW_SECS"),
+                    "APP_LOGIN_FAILURE_WINDOW_SECS",
+                    900,
+                )?,
+                ip_per_second: parse::<u32>(
+                    get("APP_RATE_LIMIT_PER_SECOND"),
+                    "APP_RATE_LIMIT_PER_SECOND",
+                    5,
+                )?
+                .max(1),
+                ip_burst: parse::<u32>(get("APP_RATE_LIMIT_BURST"), "APP_RATE_LIMIT_BURST", 30)?
+                    .max(1),
+                trusted_proxies: get("APP_TRUSTED_PROXIES")
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(parse_net)
+                    .collect::<anyhow::Result<_>>()?,
+            },
+            cors_origins: get("APP_CORS_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             hash_concurrency: parse(
                 get("APP_HASH_CONCURRENCY"),
                 "APP_HASH_CONCURRENCY",
@@ -211,6 +272,15 @@ where
             .parse()
             .map_err(|e| anyhow::anyhow!("{key}: cannot parse `{v}`: {e}")),
     }
+}
+
+/// An address (`10.0.0.1`) or a network (`10.0.0.0/8`).
+fn parse_net(raw: &str) -> anyhow::Result<ipnet::IpNet> {
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            anyhow::anyhow!("APP_TRUSTED_PROXIES: `{raw}` is not an IP address or network")
+        })
 }
 
 fn secs(raw: Option<&str>, key: &str, default: u64) -> anyhow::Result<Duration> {
@@ -409,6 +479,27 @@ mod tests {
         .unwrap();
         let debug = format!("{s:?}");
         assert!(!debug.contains(STRONG));
+    }
+
+    #[test]
+    fn trusted_proxies_and_cors_origins_are_lists() {
+        let s = Settings::from_vars(&vars(&[
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+            ("APP_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16,::1"),
+            ("APP_CORS_ORIGINS", "https://app.example.com"),
+        ]))
+        .unwrap();
+        assert_eq!(s.throttle.trusted_proxies.len(), 3);
+        assert!(s.throttle.trusted_proxies[1].contains(&"192.168.4.5".parse::<IpAddr>().unwrap()));
+        assert_eq!(s.cors_origins, vec!["https://app.example.com".to_owned()]);
+        let err = Settings::from_vars(&vars(&[
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+            ("APP_TRUSTED_PROXIES", "proxy.example.com"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("APP_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

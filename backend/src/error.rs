@@ -43,6 +43,10 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("invalid token")]
     InvalidToken,
+    #[error("too many failed logins for this account")]
+    TooManyAttempts { retry_after: u64 },
+    #[error("too many requests from this client")]
+    RateLimited { retry_after: u64 },
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error("internal error")]
@@ -72,6 +76,8 @@ impl ApiError {
             MailUnavailable => ErrorCode::MailUnavailable,
             InvalidCredentials => ErrorCode::InvalidCredentials,
             InvalidToken => ErrorCode::InvalidToken,
+            TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            RateLimited { .. } => ErrorCode::RateLimited,
             Unavailable(_) => ErrorCode::ServiceUnavailable,
             Internal(_) => ErrorCode::Internal,
         }
@@ -96,6 +102,8 @@ impl ApiError {
             MailUnavailable => "Mail unavailable",
             InvalidCredentials => "Invalid credentials",
             InvalidToken => "Invalid token",
+            TooManyAttempts { .. } => "Too many failed logins",
+            RateLimited { .. } => "Too many requests",
             Unavailable(_) => "Service unavailable",
             Internal(_) => "Internal server error",
         }
@@ -137,6 +145,12 @@ impl ApiError {
                 .into(),
             InvalidCredentials => "The username or password is incorrect.".into(),
             InvalidToken => "The access token is missing, invalid or expired.".into(),
+            TooManyAttempts { retry_after } => {
+                format!("Too many failed logins for this account. Try again in {retry_after} s.")
+            }
+            RateLimited { retry_after } => {
+                format!("Too many requests from this address. Try again in {retry_after} s.")
+            }
             Unavailable(_) => "A dependency is temporarily unavailable. Try again shortly.".into(),
             Internal(_) => "An unexpected error occurred.".into(),
         }
@@ -163,9 +177,10 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::ResendCooldown { retry_after } | ApiError::TooManyCodes { retry_after } => {
-                Some(*retry_after)
-            }
+            ApiError::ResendCooldown { retry_after }
+            | ApiError::TooManyCodes { retry_after }
+            | ApiError::TooManyAttempts { retry_after }
+            | ApiError::RateLimited { retry_after } => Some(*retry_after),
             ApiError::Unavailable(_) | ApiError::MailUnavailable => Some(UNAVAILABLE_RETRY_AFTER),
             _ => None,
         }
@@ -204,7 +219,10 @@ impl ResponseError for ApiError {
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             UsernameTaken | NicknameTaken | EmailTaken => StatusCode::CONFLICT,
-            ResendCooldown { .. } | TooManyCodes { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ResendCooldown { .. }
+            | TooManyCodes { .. }
+            | TooManyAttempts { .. }
+            | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
             MailUnavailable | Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -28,6 +28,9 @@ use crate::{error::ApiError, routes};
         routes::register::register,
         routes::login::login,
         routes::nick::nick,
+        routes::logout_all::logout_all,
+        routes::password_reset::request,
+        routes::password_reset::confirm,
         routes::health::live,
         routes::health::ready,
     ),
@@ -102,13 +105,14 @@ impl Modify for ProblemCodes {
 }
 
 /// Codes that only appear inside `errors[]`: descriptions may name them, they are skipped.
-const FIELD_LEVEL: [ErrorCode; 6] = [
+const FIELD_LEVEL: [ErrorCode; 7] = [
     ErrorCode::Required,
     ErrorCode::TooShort,
     ErrorCode::TooLong,
     ErrorCode::InvalidCharacters,
     ErrorCode::InvalidFormat,
     ErrorCode::WeakPassword,
+    ErrorCode::CommonPassword,
 ];
 
 /// Every response-level problem code written in backticks in `description`, in order.
@@ -173,6 +177,8 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::MailUnavailable => ApiError::MailUnavailable,
         C::InvalidCredentials => ApiError::InvalidCredentials,
         C::InvalidToken => ApiError::InvalidToken,
+        C::TooManyAttempts => ApiError::TooManyAttempts { retry_after: 90 },
+        C::RateLimited => ApiError::RateLimited { retry_after: 1 },
         C::ServiceUnavailable => ApiError::Unavailable(anyhow::anyhow!("example")),
         C::Internal => ApiError::Internal(anyhow::anyhow!("example")),
         // Field-level codes, and codes no response description names yet.

@@ -20,13 +20,31 @@ use anyhow::Context;
 
 use crate::{
     auth::{CodeMac, JwtKeys, PasswordHasher},
-    config::{CodeSettings, Settings},
+    config::{CodeSettings, Settings, ThrottleSettings},
     error::json_error,
     mail::Mailer,
     routes,
     store::Store,
     telemetry,
+    throttle::{IpLimiter, TrustedProxies},
 };
+
+/// Responses that are not HTML pages may load nothing and be framed by nobody.
+const API_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// No cross-origin access unless origins are configured (`APP_CORS_ORIGINS`).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    origins
+        .iter()
+        .fold(actix_cors::Cors::default(), |cors, origin| {
+            cors.allowed_origin(origin)
+        })
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE])
+        .max_age(600)
+}
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -39,6 +57,9 @@ pub struct AppState {
     pub code_mac: CodeMac,
     pub jwt: JwtKeys,
     pub codes: CodeSettings,
+    pub throttle: ThrottleSettings,
+    pub proxies: TrustedProxies,
+    pub ip_limiter: IpLimiter,
     pub static_dir: PathBuf,
     /// Set once the indexes exist (created in the background, retried until the database
     /// answers).
@@ -72,11 +93,16 @@ impl Application {
             code_mac: CodeMac::new(settings.codes.pepper.clone()),
             jwt: JwtKeys::new(&settings.jwt),
             codes: settings.codes.clone(),
+            proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone()),
+            ip_limiter: IpLimiter::new(settings.throttle.ip_per_second, settings.throttle.ip_burst),
+            throttle: settings.throttle.clone(),
             static_dir: settings.static_dir.clone(),
             indexes_ready,
             store,
         });
 
+        tokio::spawn(forget_idle_clients(state.clone()));
+        let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -86,12 +112,19 @@ impl Application {
                         .content_type_required(true)
                         .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into()),
                 )
+                .wrap(cors(&cors_origins))
                 .wrap(
+                    // Added where a handler set none (the SPA shell and the docs set their own
+                    // Content-Security-Policy).
                     DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::REFERRER_POLICY, "no-referrer"))
                         .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'")),
+                        .add((header::CONTENT_SECURITY_POLICY, API_CSP))
+                        .add((
+                            header::HeaderName::from_static("cross-origin-opener-policy"),
+                            "same-origin",
+                        )),
                 )
                 .wrap(from_fn(telemetry::log_requests))
                 .configure(routes::configure)
@@ -118,6 +151,15 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Drops per-IP buckets that are full again, once a minute, so memory stays bounded.
+async fn forget_idle_clients(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        state.ip_limiter.forget_idle();
     }
 }
 

@@ -248,6 +248,14 @@ pub fn error_message(lang: Lang, code: ErrorCode) -> &'static str {
             "로그인이 만료되었습니다. 다시 로그인해 주세요.",
             "Your session has expired. Please log in again.",
         ),
+        TooManyAttempts => (
+            "로그인 시도가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+            "Too many failed log-ins for this account. Please wait a moment.",
+        ),
+        RateLimited => (
+            "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+            "Too many requests. Please wait a moment.",
+        ),
         ServiceUnavailable => (
             "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
             "The service is briefly unavailable. Please try again in a moment.",
@@ -270,6 +278,10 @@ pub fn error_message(lang: Lang, code: ErrorCode) -> &'static str {
         WeakPassword => (
             "추측하기 쉬운 비밀번호입니다. 아이디나 이메일과 다른 비밀번호를 써 주세요.",
             "This password is too easy to guess. Don't use your username or email.",
+        ),
+        CommonPassword => (
+            "너무 흔한 비밀번호입니다. 다른 비밀번호를 써 주세요.",
+            "This password is one of the most common ones. Please choose another.",
         ),
     };
     pick(lang, ko, en)

@@ -139,3 +139,33 @@ pub struct HealthStatus {
     /// `ok`, or `unavailable` when a dependency does not answer.
     pub status: String,
 }
+
+/// `POST /api/password_reset/request`: mail a reset code. Answered the same way whether or not
+/// the address has an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"email": "gildong@example.com", "locale": "ko"})))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    pub email: String,
+    /// Language of the mail (`ko` when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
+}
+
+/// `POST /api/password_reset/confirm`: set a new password with the mailed code. Every token
+/// issued before is invalidated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "email": "gildong@example.com", "code": "042917", "new_password": "a new long passphrase"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    pub email: String,
+    /// The six digits from the reset mail.
+    pub code: String,
+    /// 8–128 characters, not a common password, not containing the username or the email's
+    /// local part.
+    pub new_password: String,
+}

@@ -27,6 +27,10 @@ pub enum ErrorCode {
     // Authentication.
     InvalidCredentials,
     InvalidToken,
+    /// Too many failed logins for one account; wait `Retry-After`.
+    TooManyAttempts,
+    /// Too many requests from one client address; wait `Retry-After`.
+    RateLimited,
     // Infrastructure.
     ServiceUnavailable,
     Internal,
@@ -37,9 +41,44 @@ pub enum ErrorCode {
     InvalidCharacters,
     InvalidFormat,
     WeakPassword,
+    CommonPassword,
 }
 
 impl ErrorCode {
+    /// Every variant, for clients that must have a message for each (pinned by a test).
+    pub const ALL: [ErrorCode; 27] = {
+        use ErrorCode::*;
+        [
+            MalformedBody,
+            UnsupportedMediaType,
+            PayloadTooLarge,
+            NotFound,
+            MethodNotAllowed,
+            ValidationFailed,
+            UsernameTaken,
+            NicknameTaken,
+            EmailTaken,
+            ResendCooldown,
+            TooManyCodes,
+            InvalidCode,
+            CodeExpired,
+            MailUnavailable,
+            InvalidCredentials,
+            InvalidToken,
+            TooManyAttempts,
+            RateLimited,
+            ServiceUnavailable,
+            Internal,
+            Required,
+            TooShort,
+            TooLong,
+            InvalidCharacters,
+            InvalidFormat,
+            WeakPassword,
+            CommonPassword,
+        ]
+    };
+
     /// The wire spelling, e.g. `"username_taken"`.
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;
@@ -60,6 +99,8 @@ impl ErrorCode {
             MailUnavailable => "mail_unavailable",
             InvalidCredentials => "invalid_credentials",
             InvalidToken => "invalid_token",
+            TooManyAttempts => "too_many_attempts",
+            RateLimited => "rate_limited",
             ServiceUnavailable => "service_unavailable",
             Internal => "internal",
             Required => "required",
@@ -68,6 +109,7 @@ impl ErrorCode {
             InvalidCharacters => "invalid_characters",
             InvalidFormat => "invalid_format",
             WeakPassword => "weak_password",
+            CommonPassword => "common_password",
         }
     }
 }
@@ -120,4 +162,37 @@ pub struct Problem {
     /// For `429` answers: seconds to wait (also sent as `Retry-After`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn all_lists_every_variant_once() {
+        // This match stops compiling when a variant is added: add it to `ALL` too.
+        let index = |code: ErrorCode| -> usize {
+            use ErrorCode::*;
+            match code {
+                MalformedBody | UnsupportedMediaType | PayloadTooLarge | NotFound
+                | MethodNotAllowed | ValidationFailed | UsernameTaken | NicknameTaken
+                | EmailTaken | ResendCooldown | TooManyCodes | InvalidCode | CodeExpired
+                | MailUnavailable | InvalidCredentials | InvalidToken | TooManyAttempts
+                | RateLimited | ServiceUnavailable | Internal | Required | TooShort | TooLong
+                | InvalidCharacters | InvalidFormat | WeakPassword | CommonPassword => {
+                    ErrorCode::ALL
+                        .iter()
+                        .position(|c| *c == code)
+                        .unwrap_or(usize::MAX)
+                }
+            }
+        };
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert_ne!(index(code), usize::MAX);
+            assert!(seen.insert(code.as_str()), "{code} listed twice");
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
 }

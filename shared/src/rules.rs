@@ -116,17 +116,24 @@ pub fn normalize_email(raw: &str) -> String {
     raw.nfc().collect::<String>().to_lowercase()
 }
 
-/// Passwords: 8–128 Unicode characters, and not the username or the email address itself
-/// (compared case-insensitively).
+/// Shortest username or email local part that a password may not contain: shorter ones
+/// (`a@…`) would forbid ordinary passwords.
+pub const PERSONAL_PART_MIN_LEN: usize = 3;
+
+/// Passwords: 8–128 Unicode characters, and not containing the username or the email
+/// address's local part (compared case-insensitively). The server also refuses the most common
+/// passwords (`common_password`), a list too large to ship to the browser.
 pub fn check_password(password: &str, username: &str, email: &str) -> Result<(), ErrorCode> {
     if password.is_empty() {
         return Err(ErrorCode::Required);
     }
     length(password.chars().count(), PASSWORD_MIN_LEN, PASSWORD_MAX_LEN)?;
     let lowered = password.to_lowercase();
-    if (!username.is_empty() && lowered == username.to_lowercase())
-        || (!email.is_empty() && lowered == email.to_lowercase())
-    {
+    let local_part = email.split('@').next().unwrap_or_default();
+    let contains = |part: &str| {
+        part.chars().count() >= PERSONAL_PART_MIN_LEN && lowered.contains(&part.to_lowercase())
+    };
+    if contains(username) || contains(local_part) {
         return Err(ErrorCode::WeakPassword);
     }
     Ok(())
@@ -261,8 +268,17 @@ mod tests {
             Err(ErrorCode::WeakPassword)
         );
         assert_eq!(
-            check_password("U@Example.com", "someone", "u@example.com"),
+            check_password("my-Hong_Gildong-2024", "hong_gildong", "u@x.com"),
             Err(ErrorCode::WeakPassword)
+        );
+        assert_eq!(
+            check_password("GilDong@Example.com", "someone", "gildong@example.com"),
+            Err(ErrorCode::WeakPassword)
+        );
+        // One- and two-letter local parts are too short to forbid anything.
+        assert_eq!(
+            check_password("u and me forever", "someone", "u@example.com"),
+            Ok(())
         );
     }
 

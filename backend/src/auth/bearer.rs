@@ -5,8 +5,9 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
 use crate::{error::ApiError, startup::AppState, store::UserDoc};
 
-/// The authenticated user of a request: extracting it checks the bearer token and that the
-/// user still exists. Any failure is `401 invalid_token` with `WWW-Authenticate`.
+/// The authenticated user of a request: extracting it checks the bearer token, that the user
+/// still exists, and that the token was not revoked since (log out everywhere, password
+/// reset). Any failure is `401 invalid_token` with `WWW-Authenticate`.
 #[derive(Debug)]
 pub struct AuthUser {
     pub user: UserDoc,
@@ -28,6 +29,7 @@ impl FromRequest for AuthUser {
                 .store
                 .find_user_by_id(&claims.sub)
                 .await?
+                .filter(|user| user.token_version == claims.ver)
                 .ok_or(ApiError::InvalidToken)?;
             Ok(AuthUser { user })
         })

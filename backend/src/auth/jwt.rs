@@ -1,8 +1,11 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::ExposeSecret;
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::config::JwtSettings;
 
@@ -15,24 +18,43 @@ pub struct Claims {
     pub exp: u64,
     pub iss: String,
     pub aud: String,
+    /// The user's token version when issued; tokens of older versions are revoked.
+    pub ver: i64,
 }
 
-/// Signs and verifies HS256 tokens. Verification pins the algorithm (so `alg: none` or an RS/HS
-/// confusion is refused) and requires `exp`, `nbf`, `iss` and `aud`, with no leeway: the same
-/// server issues and checks, so there is no clock skew to forgive.
+struct VerifyingKey {
+    kid: String,
+    key: DecodingKey,
+}
+
+/// Signs and verifies HS256 tokens. Every token names its key (`kid`, derived from the secret
+/// so it reveals nothing); the server signs with the current key and verifies with the current
+/// or the previous one, so `APP_JWT_SECRET` can be rotated without logging everyone out.
+/// Verification pins the algorithm (so `alg: none` or an RS/HS confusion is refused) and
+/// requires `exp`, `nbf`, `iss`, `aud` and `sub`, with no leeway: the same servers issue and
+/// check, so there is no clock skew to forgive.
 #[derive(Clone)]
 pub struct JwtKeys {
+    kid: String,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    verifying: std::sync::Arc<Vec<VerifyingKey>>,
     validation: Validation,
     issuer: String,
     audience: String,
     ttl: Duration,
 }
 
+/// A key id: the first 8 bytes of SHA-256 over a domain tag and the secret, in hex.
+fn key_id(secret: &SecretString) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"emailauth jwt kid\0")
+        .chain_update(secret.expose_secret().as_bytes())
+        .finalize();
+    hex::encode(&digest[..8])
+}
+
 impl JwtKeys {
     pub fn new(settings: &JwtSettings) -> Self {
-        let secret = settings.secret.expose_secret().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.validate_exp = true;
@@ -40,9 +62,17 @@ impl JwtKeys {
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        let verifying = std::iter::once(&settings.secret)
+            .chain(settings.previous_secret.as_ref())
+            .map(|secret| VerifyingKey {
+                kid: key_id(secret),
+                key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            })
+            .collect();
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            kid: key_id(&settings.secret),
+            encoding: EncodingKey::from_secret(settings.secret.expose_secret().as_bytes()),
+            verifying: std::sync::Arc::new(verifying),
             validation,
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
@@ -54,7 +84,7 @@ impl JwtKeys {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: &str) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: &str, version: i64) -> anyhow::Result<String> {
         let now = now_secs();
         self.sign(&Claims {
             sub: user_id.to_owned(),
@@ -63,20 +93,22 @@ impl JwtKeys {
             exp: now + self.ttl.as_secs(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            ver: version,
         })
     }
 
-    /// Signs arbitrary claims (tests use this to forge expired or foreign-audience tokens).
+    /// Signs arbitrary claims with the current key (tests use this to forge expired or
+    /// foreign-audience tokens).
     pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
-        Ok(encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &self.encoding,
-        )?)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.kid.clone());
+        Ok(encode(&header, claims, &self.encoding)?)
     }
 
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+        let kid = decode_header(token).ok()?.kid?;
+        let key = self.verifying.iter().find(|k| k.kid == kid)?;
+        decode::<Claims>(token, &key.key, &self.validation)
             .ok()
             .map(|data| data.claims)
     }
@@ -91,32 +123,60 @@ pub fn now_secs() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::SecretString;
 
-    fn keys(secret: &str) -> JwtKeys {
-        JwtKeys::new(&JwtSettings {
+    fn settings(secret: &str, previous: Option<&str>) -> JwtSettings {
+        JwtSettings {
             secret: SecretString::from(secret),
+            previous_secret: previous.map(SecretString::from),
             ttl: Duration::from_secs(3600),
             issuer: "iss".into(),
             audience: "aud".into(),
-        })
+        }
+    }
+
+    fn keys(secret: &str) -> JwtKeys {
+        JwtKeys::new(&settings(secret, None))
     }
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    const NEXT: &str = "fedcba9876543210fedcba9876543210";
 
     #[test]
-    fn round_trip() {
+    fn round_trip_with_kid() {
         let k = keys(SECRET);
-        let token = k.issue("abc").unwrap();
+        let token = k.issue("abc", 3).unwrap();
+        let header = decode_header(&token).unwrap();
+        assert_eq!(
+            header.kid.as_deref(),
+            Some(key_id(&SecretString::from(SECRET)).as_str())
+        );
+        assert!(!header.kid.unwrap().contains("0123456789abcdef"));
         let claims = k.verify(&token).unwrap();
-        assert_eq!(claims.sub, "abc");
+        assert_eq!((claims.sub.as_str(), claims.ver), ("abc", 3));
         assert_eq!(claims.exp - claims.iat, 3600);
     }
 
     #[test]
-    fn refuses_other_keys_tampering_expiry_audience_and_alg_none() {
+    fn rotation_keeps_old_tokens_valid_and_signs_with_the_new_key() {
+        let old = keys(SECRET).issue("abc", 0).unwrap();
+        let rotated = JwtKeys::new(&settings(NEXT, Some(SECRET)));
+        assert!(
+            rotated.verify(&old).is_some(),
+            "previous key still verifies"
+        );
+        let new = rotated.issue("abc", 0).unwrap();
+        assert!(
+            keys(SECRET).verify(&new).is_none(),
+            "signed with the new key"
+        );
+        // Once the previous key is dropped, its tokens die.
+        assert!(keys(NEXT).verify(&old).is_none());
+    }
+
+    #[test]
+    fn refuses_other_keys_tampering_expiry_audience_missing_kid_and_alg_none() {
         let k = keys(SECRET);
-        let token = k.issue("abc").unwrap();
+        let token = k.issue("abc", 0).unwrap();
         assert!(keys("another-secret-0123456789abcdefxx")
             .verify(&token)
             .is_none());
@@ -135,6 +195,7 @@ mod tests {
             exp: now - 1,
             iss: "iss".into(),
             aud: "aud".into(),
+            ver: 0,
         };
         assert!(k.verify(&k.sign(&base).unwrap()).is_none(), "expired");
         let future = Claims {
@@ -159,14 +220,24 @@ mod tests {
         };
         assert!(k.verify(&k.sign(&issuer).unwrap()).is_none(), "issuer");
 
+        // A valid signature but no kid.
+        let no_kid = encode(
+            &Header::new(Algorithm::HS256),
+            &Claims {
+                exp: now + 100,
+                ..base.clone()
+            },
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert!(k.verify(&no_kid).is_none(), "kid required");
+
         // alg: none with the original claims and no signature.
         use base64_url as b64;
         let payload = token.split('.').nth(1).unwrap();
-        let none = format!(
-            "{}.{}.",
-            b64::encode(br#"{"alg":"none","typ":"JWT"}"#),
-            payload
-        );
+        let kid = key_id(&SecretString::from(SECRET));
+        let header = format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#);
+        let none = format!("{}.{}.", b64::encode(header.as_bytes()), payload);
         assert!(k.verify(&none).is_none(), "alg none");
     }
 

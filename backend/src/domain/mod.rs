@@ -12,7 +12,7 @@ pub use code::VerificationCode;
 pub use email::EmailAddress;
 pub use nickname::Nickname;
 pub use password::Password;
-pub use requests::{Credentials, NewSignup, Registration};
+pub use requests::{Credentials, NewSignup, Registration, ResetConfirmation, ResetRequest};
 pub use username::Username;
 
 use shared::{ErrorCode, FieldError};
@@ -42,13 +42,18 @@ pub(crate) fn field_error(field: &str, code: ErrorCode) -> FieldError {
             shared::rules::EMAIL_MAX_BYTES
         ),
         ("email", _) => "Enter a valid email address.".to_owned(),
-        ("password", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
+        ("password" | "new_password", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
             "Use {}–{} characters.",
             shared::rules::PASSWORD_MIN_LEN,
             shared::rules::PASSWORD_MAX_LEN
         ),
-        ("password", ErrorCode::WeakPassword) => {
-            "The password must not be your username or email address.".to_owned()
+        ("password" | "new_password", ErrorCode::WeakPassword) => {
+            "The password must not contain your username or the part of your email address \
+             before the @."
+                .to_owned()
+        }
+        ("password" | "new_password", ErrorCode::CommonPassword) => {
+            "This password is one of the most common ones; choose another.".to_owned()
         }
         ("code", _) => format!(
             "Enter the {} digits from the mail.",

@@ -1,6 +1,9 @@
 //! Request bodies turned into domain values, with every bad field reported at once.
 
-use shared::{EmailAuthRequest, FieldError, Locale, LoginRequest, RegisterRequest};
+use shared::{
+    EmailAuthRequest, FieldError, Locale, LoginRequest, PasswordResetConfirm, PasswordResetRequest,
+    RegisterRequest,
+};
 
 use super::{field_error, EmailAddress, Nickname, Password, Username, VerificationCode};
 use crate::error::ApiError;
@@ -29,6 +32,71 @@ pub struct Registration {
 pub struct Credentials {
     pub username: String,
     pub password: Password,
+}
+
+/// A valid `POST /api/password_reset/request` body.
+#[derive(Debug)]
+pub struct ResetRequest {
+    pub email: EmailAddress,
+    pub locale: Locale,
+}
+
+/// A `POST /api/password_reset/confirm` body whose fields have the right shape. The new
+/// password is checked against the account's username once the code has proved who asks.
+#[derive(Debug)]
+pub struct ResetConfirmation {
+    pub email: EmailAddress,
+    pub code: VerificationCode,
+    pub new_password: String,
+}
+
+impl ResetConfirmation {
+    /// The full policy for the new password, now that the username is known.
+    pub fn password_for(&self, username: &str) -> Result<Password, ApiError> {
+        Password::parse(self.new_password.clone(), username, self.email.as_str())
+            .map_err(|code| ApiError::Validation(vec![field_error("new_password", code)]))
+    }
+}
+
+impl TryFrom<PasswordResetRequest> for ResetRequest {
+    type Error = ApiError;
+
+    fn try_from(body: PasswordResetRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let email = fields.take("email", EmailAddress::parse(body.email));
+        fields.finish()?;
+        match email {
+            Some(email) => Ok(Self {
+                email,
+                locale: body.locale.unwrap_or_default(),
+            }),
+            None => Err(ApiError::Validation(vec![])),
+        }
+    }
+}
+
+impl TryFrom<PasswordResetConfirm> for ResetConfirmation {
+    type Error = ApiError;
+
+    fn try_from(body: PasswordResetConfirm) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        // Everything that needs no account: length, the email's local part, common passwords.
+        let password = Password::parse(body.new_password.clone(), "", &body.email);
+        let email = fields.take("email", EmailAddress::parse(body.email));
+        let code = fields.take("code", VerificationCode::parse(body.code));
+        fields.take("new_password", password);
+        match (email, code) {
+            (Some(email), Some(code)) if fields.0.is_empty() => Ok(Self {
+                email,
+                code,
+                new_password: body.new_password,
+            }),
+            _ => Err(fields
+                .finish()
+                .err()
+                .unwrap_or(ApiError::Validation(vec![]))),
+        }
+    }
 }
 
 /// Collects field errors while parsing.
@@ -166,10 +234,13 @@ mod tests {
             code: "12345".into(),
         })
         .unwrap_err();
-        // "GILDONG1" is not the username; this pins that only exact (case-folded) matches count.
+        // "GILDONG1" contains the username, whatever the case.
         assert_eq!(
             fields_of(err),
-            vec![("code".into(), "invalid_format".into())]
+            vec![
+                ("password".into(), "weak_password".into()),
+                ("code".into(), "invalid_format".into())
+            ]
         );
 
         let err = Registration::try_from(RegisterRequest {

@@ -20,6 +20,7 @@ use shared::Locale;
 use crate::{
     config::{SmtpSettings, SmtpTls},
     domain::{EmailAddress, VerificationCode},
+    store::CodePurpose,
 };
 pub use templates::Rendered;
 
@@ -83,11 +84,23 @@ impl Mailer {
         &self,
         to: &EmailAddress,
         code: &VerificationCode,
+        purpose: CodePurpose,
         valid_for: Duration,
         locale: Locale,
     ) -> Result<(), MailError> {
-        self.send(to, templates::code(code, valid_for, locale))
-            .await
+        let rendered = match purpose {
+            CodePurpose::Signup => templates::code(code, valid_for, locale),
+            CodePurpose::PasswordReset => templates::reset_code(code, valid_for, locale),
+        };
+        self.send(to, rendered).await
+    }
+
+    pub async fn send_no_account(
+        &self,
+        to: &EmailAddress,
+        locale: Locale,
+    ) -> Result<(), MailError> {
+        self.send(to, templates::no_account(locale)).await
     }
 
     pub async fn send_account_exists(

@@ -61,6 +61,77 @@ pub fn code(code: &VerificationCode, valid_for: Duration, locale: Locale) -> Ren
     }
 }
 
+pub fn reset_code(code: &VerificationCode, valid_for: Duration, locale: Locale) -> Rendered {
+    let minutes = valid_for.as_secs().div_ceil(60);
+    let digits = code.expose();
+    let code_html = format!(
+        "<p style=\"font-size:32px;letter-spacing:8px;font-weight:700;font-family:monospace\">{digits}</p>"
+    );
+    match locale {
+        Locale::Ko => Rendered {
+            subject: "[비밀번호 재설정] 인증 번호".into(),
+            text: format!(
+                "비밀번호 재설정 인증 번호: {digits}\n\n이 번호는 {minutes}분 동안 유효합니다.\n\
+                 비밀번호를 바꾸면 모든 기기에서 로그아웃됩니다.\n\
+                 본인이 요청하지 않았다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.\n"
+            ),
+            html: html_page(
+                "ko",
+                "비밀번호 재설정 인증 번호",
+                &format!(
+                    "{code_html}<p>이 번호는 {minutes}분 동안 유효합니다. 비밀번호를 바꾸면 모든 기기에서 로그아웃됩니다.</p>\
+                     <p>본인이 요청하지 않았다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.</p>"
+                ),
+            ),
+        },
+        Locale::En => Rendered {
+            subject: "Your password reset code".into(),
+            text: format!(
+                "Password reset code: {digits}\n\nThe code is valid for {minutes} minutes.\n\
+                 Changing your password signs you out everywhere.\n\
+                 If you did not ask for it, ignore this mail: your password stays as it is.\n"
+            ),
+            html: html_page(
+                "en",
+                "Your password reset code",
+                &format!(
+                    "{code_html}<p>The code is valid for {minutes} minutes. Changing your password signs you out everywhere.</p>\
+                     <p>If you did not ask for it, ignore this mail: your password stays as it is.</p>"
+                ),
+            ),
+        },
+    }
+}
+
+pub fn no_account(locale: Locale) -> Rendered {
+    match locale {
+        Locale::Ko => Rendered {
+            subject: "[비밀번호 재설정] 가입된 계정이 없습니다".into(),
+            text: "이 이메일 주소로 가입된 계정이 없어 비밀번호를 재설정할 수 없습니다.\n\
+                   다른 주소로 가입했는지 확인해 주세요. 본인이 요청하지 않았다면 이 메일을 무시하세요.\n"
+                .into(),
+            html: html_page(
+                "ko",
+                "가입된 계정이 없습니다",
+                "<p>이 이메일 주소로 가입된 계정이 없어 비밀번호를 재설정할 수 없습니다.</p>\
+                 <p>다른 주소로 가입했는지 확인해 주세요. 본인이 요청하지 않았다면 이 메일을 무시하세요.</p>",
+            ),
+        },
+        Locale::En => Rendered {
+            subject: "No account for this address".into(),
+            text: "There is no account with this email address, so no password was reset.\n\
+                   Perhaps you signed up with another address. If you did not ask, ignore this mail.\n"
+                .into(),
+            html: html_page(
+                "en",
+                "No account for this address",
+                "<p>There is no account with this email address, so no password was reset.</p>\
+                 <p>Perhaps you signed up with another address. If you did not ask, ignore this mail.</p>",
+            ),
+        },
+    }
+}
+
 pub fn account_exists(locale: Locale) -> Rendered {
     match locale {
         Locale::Ko => Rendered {
@@ -108,10 +179,22 @@ mod tests {
     }
 
     #[test]
-    fn account_exists_mails_carry_no_digits() {
+    fn notices_carry_no_digits() {
         for locale in [Locale::Ko, Locale::En] {
-            let r = account_exists(locale);
-            assert!(!r.text.chars().any(|c| c.is_ascii_digit()));
+            for r in [account_exists(locale), no_account(locale)] {
+                assert!(!r.text.chars().any(|c| c.is_ascii_digit()));
+                let runs = r.html.split(|c: char| !c.is_ascii_digit());
+                assert!(runs.into_iter().all(|run| run.len() < 6), "{}", r.html);
+            }
         }
+    }
+
+    #[test]
+    fn reset_mails_differ_from_signup_mails() {
+        let c = VerificationCode::parse("042917".into()).unwrap();
+        let signup = code(&c, Duration::from_secs(600), Locale::En);
+        let reset = reset_code(&c, Duration::from_secs(600), Locale::En);
+        assert_ne!(signup.subject, reset.subject);
+        assert!(reset.text.contains("042917") && reset.html.contains("042917"));
     }
 }

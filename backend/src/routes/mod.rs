@@ -1,30 +1,62 @@
 //! One module per endpoint.
 
+mod code_mail;
 pub mod docs;
 pub mod email_auth;
 pub mod health;
 pub mod login;
+pub mod logout_all;
 pub mod nick;
+pub mod password_reset;
 pub mod register;
 pub mod spa;
 
-use actix_web::{web, ResponseError};
+use actix_web::{middleware::from_fn, web, ResponseError};
 
-use crate::error::ApiError;
+use crate::{error::ApiError, throttle::limit_by_ip};
 
 /// Registers the API routes. Wrong methods on a known path answer 405 problem+json with the
 /// `Allow` header RFC 9110 requires.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/api/email_auth", "POST").route(web::post().to(email_auth::email_auth)))
-        .service(resource("/api/register", "POST").route(web::post().to(register::register)))
-        .service(resource("/api/login", "POST").route(web::post().to(login::login)))
-        .service(resource("/api/nick", "GET").route(web::get().to(nick::nick)))
-        .service(resource("/api/openapi.json", "GET").route(web::get().to(crate::openapi::serve)))
-        .service(resource("/api/docs", "GET").route(web::get().to(docs::index)))
-        .service(resource("/api/docs/", "GET").route(web::get().to(docs::index)))
-        .service(resource("/api/docs/{file}", "GET").route(web::get().to(docs::file)))
-        .service(resource("/health/live", "GET").route(web::get().to(health::live)))
-        .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
+    // The authentication endpoints sit behind the per-client-IP token bucket.
+    let auth = |path: &str, allow: &'static str, route: actix_web::Route| {
+        resource(path, allow)
+            .route(route)
+            .wrap(from_fn(limit_by_ip))
+    };
+    cfg.service(auth(
+        "/api/email_auth",
+        "POST",
+        web::post().to(email_auth::email_auth),
+    ))
+    .service(auth(
+        "/api/register",
+        "POST",
+        web::post().to(register::register),
+    ))
+    .service(auth("/api/login", "POST", web::post().to(login::login)))
+    .service(auth(
+        "/api/logout_all",
+        "POST",
+        web::post().to(logout_all::logout_all),
+    ))
+    .service(auth(
+        "/api/password_reset/request",
+        "POST",
+        web::post().to(password_reset::request),
+    ))
+    .service(auth(
+        "/api/password_reset/confirm",
+        "POST",
+        web::post().to(password_reset::confirm),
+    ))
+    .service(resource("/api/nick", "GET").route(web::get().to(nick::nick)))
+    .service(resource("/api/openapi.json", "GET").route(web::get().to(crate::openapi::serve)))
+    .service(resource("/api/docs", "GET").route(web::get().to(docs::index)))
+    .service(resource("/api/docs/", "GET").route(web::get().to(docs::index)))
+    .service(resource("/api/docs/{file}", "GET").route(web::get().to(docs::file)))
+    .service(resource("/health/live", "GET").route(web::get().to(health::live)))
+    .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
 }
 
 /// A resource whose other methods answer 405 with `Allow: <allow>`.
@@ -37,10 +69,4 @@ fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
         );
         response
     }))
-}
-
-/// The client's address as seen by this server (the TCP peer).
-pub(crate) fn client_ip(req: &actix_web::HttpRequest) -> String {
-    req.peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string())
 }

@@ -6,7 +6,7 @@ use crate::{
     domain::Registration,
     error::ApiError,
     startup::AppState,
-    store::{CodeDoc, InsertError, NewUser, UniqueField},
+    store::{CodeDoc, CodePurpose, InsertError, NewUser, UniqueField},
 };
 
 /// Creates the account when the mailed code matches. The code is checked only here, on the
@@ -41,13 +41,15 @@ pub async fn register(
     // Take an attempt first, compare second: no number of concurrent guesses gets more than
     // `max` comparisons.
     let code = store
-        .take_code_attempt(&email_key, DateTime::now(), max)
+        .take_code_attempt(CodePurpose::Signup, &email_key, DateTime::now(), max)
         .await?
         .ok_or(ApiError::CodeExpired)?;
-    if !state
-        .code_mac
-        .verify(&registration.email, &registration.code, &code.tag.bytes)
-    {
+    if !state.code_mac.verify(
+        CodePurpose::Signup,
+        &registration.email,
+        &registration.code,
+        &code.tag.bytes,
+    ) {
         let attempts_left = max.saturating_sub(u32::try_from(code.attempts).unwrap_or(max));
         tracing::info!(
             event = "code_failed",
@@ -60,7 +62,7 @@ pub async fn register(
     let created = create_user(&state, &registration, email_key).await;
     match created {
         Ok(profile) => {
-            if let Err(e) = store.delete_code(&code).await {
+            if let Err(e) = store.delete_code(CodePurpose::Signup, &code).await {
                 tracing::warn!(error = %e, "used code not deleted; it expires on its own");
             }
             Ok(HttpResponse::Created().json(profile))
@@ -110,7 +112,7 @@ async fn create_user(
 
 /// A right code whose registration failed for another reason keeps its attempt.
 async fn give_back(store: &crate::store::Store, code: &CodeDoc) {
-    if let Err(e) = store.return_code_attempt(code).await {
+    if let Err(e) = store.return_code_attempt(CodePurpose::Signup, code).await {
         tracing::warn!(error = %e, "could not return a code attempt");
     }
 }

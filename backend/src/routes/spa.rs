@@ -19,6 +19,9 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
         return Err(ApiError::NotFound);
     }
     let root = &state.static_dir;
+    if path == "/" || path == "/index.html" {
+        return index(&req, root).await;
+    }
     if let Some(file) = asset_path(root, path) {
         if let Ok(named) = NamedFile::open_async(&file).await {
             let cache = if is_hashed(&file) {
@@ -39,17 +42,52 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     if last.contains('.') {
         return Err(ApiError::NotFound);
     }
-    match NamedFile::open_async(root.join("index.html")).await {
-        Ok(index) => {
-            let mut response = index.use_etag(true).into_response(&req);
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                header::HeaderValue::from_static("no-cache"),
-            );
-            Ok(response)
-        }
-        Err(_) => Err(ApiError::NotFound),
+    index(&req, root).await
+}
+
+/// The app shell, with a Content-Security-Policy that allows exactly its own inline loader
+/// script (by hash), the WASM module and same-origin requests — nothing else.
+async fn index(req: &HttpRequest, root: &Path) -> Result<HttpResponse, ApiError> {
+    let Ok(html) = tokio::fs::read_to_string(root.join("index.html")).await else {
+        return Err(ApiError::NotFound);
+    };
+    let mut response = HttpResponse::Ok();
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, spa_csp(&html)));
+    if req.method() == actix_web::http::Method::HEAD {
+        return Ok(response.finish());
     }
+    Ok(response.body(html))
+}
+
+pub fn spa_csp(html: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hashes: String = inline_scripts(html)
+        .map(|script| {
+            let digest = sha2::Sha256::digest(script.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The bodies of `<script>` elements without a `src` attribute.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, rest) = rest.split_once('>')?;
+        let (body, _) = rest.split_once("</script>")?;
+        (!attributes.contains("src=")).then_some(body)
+    })
 }
 
 /// The file under `root` that `path` names, refusing anything that could leave `root`.
@@ -92,6 +130,21 @@ mod tests {
         assert!(is_hashed(Path::new("style-0123456789abcdef.css")));
         assert!(!is_hashed(Path::new("index.html")));
         assert!(!is_hashed(Path::new("favicon.ico")));
+    }
+
+    #[test]
+    fn csp_allows_exactly_the_inline_loader() {
+        let html = "<html><script type=\"module\">import init from '/a.js';</script>\
+                    <script src=\"/b.js\"></script></html>";
+        let csp = spa_csp(html);
+        // sha256 of "import init from '/a.js';", base64.
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        let expected = base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(b"import init from '/a.js';"));
+        assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
+        assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
     }
 
     #[test]

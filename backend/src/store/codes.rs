@@ -7,6 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::Store;
 
+/// What a code proves. Each purpose has its own collection, so a signup code can never reset
+/// a password nor the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodePurpose {
+    Signup,
+    PasswordReset,
+}
+
 /// The live verification code of one address. Only the HMAC tag is stored, never the code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeDoc {
@@ -28,10 +36,18 @@ fn binary(bytes: Vec<u8>) -> Binary {
 }
 
 impl Store {
+    fn codes(&self, purpose: CodePurpose) -> &mongodb::Collection<CodeDoc> {
+        match purpose {
+            CodePurpose::Signup => &self.signup_codes,
+            CodePurpose::PasswordReset => &self.reset_codes,
+        }
+    }
+
     /// Stores a new code for the address, replacing any earlier one (so at most one code per
     /// address is ever valid).
     pub async fn put_code(
         &self,
+        purpose: CodePurpose,
         email_key: &str,
         tag: Vec<u8>,
         now: DateTime,
@@ -44,7 +60,7 @@ impl Store {
             expires_at,
             created_at: now,
         };
-        self.codes
+        self.codes(purpose)
             .replace_one(doc! { "_id": email_key }, &code)
             .upsert(true)
             .await?;
@@ -57,11 +73,12 @@ impl Store {
     /// `max_attempts` guesses in total.
     pub async fn take_code_attempt(
         &self,
+        purpose: CodePurpose,
         email_key: &str,
         now: DateTime,
         max_attempts: u32,
     ) -> Result<Option<CodeDoc>, Error> {
-        self.codes
+        self.codes(purpose)
             .find_one_and_update(
                 doc! {
                     "_id": email_key,
@@ -76,8 +93,12 @@ impl Store {
 
     /// Gives back an attempt that matched but whose registration failed for another reason
     /// (e.g. the username was taken meanwhile), so a right code is not burnt by a conflict.
-    pub async fn return_code_attempt(&self, code: &CodeDoc) -> Result<(), Error> {
-        self.codes
+    pub async fn return_code_attempt(
+        &self,
+        purpose: CodePurpose,
+        code: &CodeDoc,
+    ) -> Result<(), Error> {
+        self.codes(purpose)
             .update_one(
                 doc! { "_id": &code.email_key, "tag": &code.tag, "attempts": { "$gt": 0 } },
                 doc! { "$inc": { "attempts": -1 } },
@@ -87,8 +108,8 @@ impl Store {
     }
 
     /// Removes this exact code (single use); a newer code for the address is left alone.
-    pub async fn delete_code(&self, code: &CodeDoc) -> Result<(), Error> {
-        self.codes
+    pub async fn delete_code(&self, purpose: CodePurpose, code: &CodeDoc) -> Result<(), Error> {
+        self.codes(purpose)
             .delete_one(doc! { "_id": &code.email_key, "tag": &code.tag })
             .await
             .map(|_| ())

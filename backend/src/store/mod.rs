@@ -16,8 +16,8 @@ use mongodb::{
 };
 use secrecy::ExposeSecret;
 
-pub use codes::CodeDoc;
-pub use throttle::{LockOutcome, SendKind, SendLock};
+pub use codes::{CodeDoc, CodePurpose};
+pub use throttle::{EventKind, LockOutcome, SendLock};
 pub use users::{InsertError, NewUser, UniqueField, UserDoc};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
@@ -25,9 +25,10 @@ pub use users::{InsertError, NewUser, UniqueField, UserDoc};
 pub struct Store {
     db: Database,
     users: Collection<UserDoc>,
-    codes: Collection<CodeDoc>,
+    signup_codes: Collection<CodeDoc>,
+    reset_codes: Collection<CodeDoc>,
     send_locks: Collection<mongodb::bson::Document>,
-    sends: Collection<mongodb::bson::Document>,
+    events: Collection<mongodb::bson::Document>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -50,7 +51,8 @@ impl Store {
         // majority-backed primary: a code, an attempt counter or an account acknowledged by
         // one node only could be rolled back by a failover. The URI may not weaken this.
         options.write_concern = Some(WriteConcern::majority());
-        options.selection_criteria = Some(SelectionCriteria::ReadPreference(ReadPreference::Primary));
+        options.selection_criteria =
+            Some(SelectionCriteria::ReadPreference(ReadPreference::Primary));
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
         let client = Client::with_options(options).context("building the MongoDB client")?;
@@ -60,9 +62,10 @@ impl Store {
     fn with_database(db: Database) -> Self {
         Self {
             users: db.collection("users"),
-            codes: db.collection("verification_codes"),
+            signup_codes: db.collection("verification_codes"),
+            reset_codes: db.collection("reset_codes"),
             send_locks: db.collection("send_locks"),
-            sends: db.collection("mail_sends"),
+            events: db.collection("throttle_events"),
             db,
         }
     }
@@ -108,13 +111,15 @@ impl Store {
                 unique("email_key", EMAIL_INDEX),
             ])
             .await?;
-        self.codes
-            .create_index(ttl("expires_at", "expires_at_ttl"))
-            .await?;
+        for codes in [&self.signup_codes, &self.reset_codes] {
+            codes
+                .create_index(ttl("expires_at", "expires_at_ttl"))
+                .await?;
+        }
         self.send_locks
             .create_index(ttl("until", "until_ttl"))
             .await?;
-        self.sends
+        self.events
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),
                 IndexModel::builder()

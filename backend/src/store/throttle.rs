@@ -1,5 +1,5 @@
-//! Send limits that every API instance shares: a per-address cooldown lock and a log of sent
-//! mails for the hourly caps.
+//! Limits that every API instance shares: a per-address cooldown lock, and a log of events
+//! (mails sent, failed logins) counted over sliding windows.
 
 use std::time::Duration;
 
@@ -11,18 +11,23 @@ use mongodb::{
 
 use super::{duplicate_key_index, Store};
 
-/// What a send-log entry counts against.
+/// What an event-log entry counts against.
 #[derive(Debug, Clone, Copy)]
-pub enum SendKind {
-    Email,
-    Ip,
+pub enum EventKind {
+    /// A mail sent to an address (key: normalised email).
+    MailToAddress,
+    /// A mail requested from a client address (key: IP).
+    MailFromIp,
+    /// A failed (or in-progress) login (key: normalised username).
+    LoginFailure,
 }
 
-impl SendKind {
+impl EventKind {
     fn as_str(self) -> &'static str {
         match self {
-            SendKind::Email => "email",
-            SendKind::Ip => "ip",
+            EventKind::MailToAddress => "mail_to_address",
+            EventKind::MailFromIp => "mail_from_ip",
+            EventKind::LoginFailure => "login_failure",
         }
     }
 }
@@ -100,10 +105,10 @@ impl Store {
         }
     }
 
-    /// Logs one mail against `key`, kept for `window` (the cap's period).
-    pub async fn record_send(
+    /// Logs one event against `key`, kept for `window` (the limit's period).
+    pub async fn record_event(
         &self,
-        kind: SendKind,
+        kind: EventKind,
         key: &str,
         now: DateTime,
         window: Duration,
@@ -112,30 +117,38 @@ impl Store {
         let entry: Document = doc! {
             "_id": id, "kind": kind.as_str(), "key": key, "at": now, "expires_at": add(now, window),
         };
-        self.sends.insert_one(entry).await?;
+        self.events.insert_one(entry).await?;
         Ok(id)
     }
 
-    pub async fn forget_send(&self, id: ObjectId) -> Result<(), Error> {
-        self.sends.delete_one(doc! { "_id": id }).await.map(|_| ())
+    pub async fn forget_event(&self, id: ObjectId) -> Result<(), Error> {
+        self.events.delete_one(doc! { "_id": id }).await.map(|_| ())
     }
 
-    /// Mails logged against `key` within `window` before `now`, and when the oldest of them
+    /// Forgets every event of this kind for `key` (a successful login clears its failures).
+    pub async fn clear_events(&self, kind: EventKind, key: &str) -> Result<(), Error> {
+        self.events
+            .delete_many(doc! { "kind": kind.as_str(), "key": key })
+            .await
+            .map(|_| ())
+    }
+
+    /// Events logged against `key` within `window` before `now`, and when the oldest of them
     /// leaves the window.
-    pub async fn sends_in_window(
+    pub async fn events_in_window(
         &self,
-        kind: SendKind,
+        kind: EventKind,
         key: &str,
         now: DateTime,
         window: Duration,
     ) -> Result<(u64, Option<DateTime>), Error> {
         let filter = doc! { "kind": kind.as_str(), "key": key, "at": { "$gt": sub(now, window) } };
-        let count = self.sends.count_documents(filter.clone()).await?;
+        let count = self.events.count_documents(filter.clone()).await?;
         if count == 0 {
             return Ok((0, None));
         }
         let oldest = self
-            .sends
+            .events
             .find_one(filter)
             .sort(doc! { "at": 1 })
             .await?

@@ -21,6 +21,10 @@ pub struct UserDoc {
     /// PHC string, `$argon2id$…`.
     pub password_hash: String,
     pub created_at: DateTime,
+    /// Carried in every token as `ver`; raising it (log out everywhere, password reset)
+    /// invalidates every token issued before.
+    #[serde(default)]
+    pub token_version: i64,
 }
 
 pub struct NewUser {
@@ -54,6 +58,32 @@ impl Store {
         self.users.find_one(doc! { "_id": oid }).await
     }
 
+    pub async fn find_user_by_email_key(&self, key: &str) -> Result<Option<UserDoc>, Error> {
+        self.users.find_one(doc! { "email_key": key }).await
+    }
+
+    /// Invalidates every token issued so far for this user.
+    pub async fn revoke_tokens(&self, id: ObjectId) -> Result<(), Error> {
+        self.users
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$inc": { "token_version": 1_i64 } },
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Sets a new password hash and invalidates every token issued before, in one write.
+    pub async fn set_password(&self, id: ObjectId, password_hash: &str) -> Result<(), Error> {
+        self.users
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "password_hash": password_hash }, "$inc": { "token_version": 1_i64 } },
+            )
+            .await
+            .map(|_| ())
+    }
+
     pub async fn find_user_by_username_key(&self, key: &str) -> Result<Option<UserDoc>, Error> {
         self.users.find_one(doc! { "username_key": key }).await
     }
@@ -82,6 +112,7 @@ impl Store {
             email_key: new.email_key,
             password_hash: new.password_hash,
             created_at: DateTime::now(),
+            token_version: 0,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

@@ -227,7 +227,10 @@ async fn when_smtp_refuses_nothing_is_consumed() {
         app.collection("verification_codes").await.is_empty(),
         "no live code"
     );
-    assert!(app.collection("mail_sends").await.is_empty(), "no cap used");
+    assert!(
+        app.collection("throttle_events").await.is_empty(),
+        "no cap used"
+    );
 
     // Mail is back: the person retries at once, no cooldown.
     app.mail.refuse(false);
@@ -246,7 +249,7 @@ async fn when_smtp_is_down_the_answer_is_503_at_once() {
     assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert!(app.collection("verification_codes").await.is_empty());
-    assert!(app.collection("mail_sends").await.is_empty());
+    assert!(app.collection("throttle_events").await.is_empty());
     // The cooldown was not consumed either: a retry is another 503, not a 429.
     assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
 }

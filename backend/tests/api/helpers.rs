@@ -214,6 +214,9 @@ async fn spawn_instance(db_name: &str, mail: MailServer, overrides: &[(&str, &st
         ("APP_JWT_SECRET", JWT_SECRET.to_owned()),
         ("APP_CODE_PEPPER", PEPPER.to_owned()),
         ("APP_CODES_PER_IP_PER_HOUR", "100000".to_owned()),
+        // Tests fire hundreds of requests from one address; the per-IP bucket has its own test.
+        ("APP_RATE_LIMIT_PER_SECOND", "100000".to_owned()),
+        ("APP_RATE_LIMIT_BURST", "100000".to_owned()),
         ("APP_STATIC_DIR", "/nonexistent".to_owned()),
         ("APP_LOG_FORMAT", "pretty".to_owned()),
     ]
@@ -271,6 +274,16 @@ impl TestApp {
             "app never became ready (is the database server running at {}?)",
             mongodb_uri()
         );
+    }
+
+    pub async fn post_from(&self, ip: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("x-forwarded-for", ip)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {

@@ -1,6 +1,7 @@
 //! Integration tests: the real app on port 0, against the real MongoDB-wire server (a fresh
 //! database per test) and a real SMTP server inside the test process.
 
+mod account;
 mod docs;
 mod email_auth;
 mod helpers;

@@ -14,6 +14,7 @@ const GILDONG: Signup = Signup {
 fn keys(secret: &str, audience: &str) -> JwtKeys {
     JwtKeys::new(&JwtSettings {
         secret: SecretString::from(secret),
+        previous_secret: None,
         ttl: std::time::Duration::from_secs(3600),
         issuer: "emailauth".into(),
         audience: audience.into(),
@@ -109,6 +110,7 @@ async fn missing_malformed_and_foreign_tokens_are_refused() {
         exp,
         iss: "emailauth".into(),
         aud: aud.into(),
+        ver: 0,
     };
     let other = keys("a-completely-different-secret-0123456789", "emailauth-api");
     assert_invalid_token(

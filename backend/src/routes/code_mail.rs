@@ -1,0 +1,178 @@
+//! Sending a code (or a notice) to an address under the shared limits: the per-address resend
+//! cooldown and hourly cap, and the per-client-IP hourly cap. Used by signup and password
+//! reset alike, so the caps count both kinds of mail.
+
+use std::{net::IpAddr, time::Duration};
+
+use mongodb::bson::DateTime;
+use shared::{EmailAuthResponse, Locale};
+
+use crate::{
+    domain::{EmailAddress, VerificationCode},
+    error::ApiError,
+    mail::MailError,
+    startup::AppState,
+    store::{CodePurpose, EventKind, LockOutcome},
+};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// What the mail says.
+#[derive(Debug, Clone, Copy)]
+pub enum Outgoing {
+    /// A new code for this purpose, stored (as an HMAC) once the mail is accepted.
+    Code(CodePurpose),
+    /// A signup for an address that already has an account.
+    AccountExists,
+    /// A password reset for an address that has no account.
+    NoAccount,
+}
+
+/// Sends one mail under the limits and answers what the client is told, which is the same
+/// whatever `outgoing` is. On any error nothing is consumed: no cooldown, no cap, no code.
+pub async fn send(
+    state: &AppState,
+    email: &EmailAddress,
+    locale: Locale,
+    ip: Option<IpAddr>,
+    outgoing: Outgoing,
+) -> Result<EmailAuthResponse, ApiError> {
+    let store = &state.store;
+    let email_key = email.key();
+    let now = DateTime::now();
+    let lock = match store
+        .acquire_send_lock(&email_key, now, state.codes.resend_cooldown)
+        .await?
+    {
+        LockOutcome::Acquired(lock) => lock,
+        LockOutcome::Cooldown(free_at) => {
+            tracing::info!(
+                event = "throttled",
+                limit = "resend_cooldown",
+                "mail refused"
+            );
+            return Err(ApiError::ResendCooldown {
+                retry_after: seconds_until(now, free_at),
+            });
+        }
+    };
+    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    match send_under_lock(state, email, &email_key, locale, &ip, now, outgoing).await {
+        Ok(()) => {
+            tracing::info!(event = "code_sent", kind = ?outgoing, %ip, "mail sent");
+            Ok(EmailAuthResponse {
+                expires_in: state.codes.ttl.as_secs(),
+                resend_after: state.codes.resend_cooldown.as_secs(),
+            })
+        }
+        Err(e) => {
+            // Nothing was sent: the person may try again at once.
+            if let Err(release) = store.release_send_lock(lock).await {
+                tracing::warn!(error = %release, "could not release the resend cooldown");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Everything after the cooldown lock is held: the hourly caps, the mail, the code. On error,
+/// nothing it did is left behind except the lock, which the caller releases.
+async fn send_under_lock(
+    state: &AppState,
+    email: &EmailAddress,
+    email_key: &str,
+    locale: Locale,
+    ip: &str,
+    now: DateTime,
+    outgoing: Outgoing,
+) -> Result<(), ApiError> {
+    let store = &state.store;
+    let limits = &state.codes;
+    // Log the IP's mail first and count it with the others, so that concurrent requests from
+    // one address can never together exceed the cap.
+    let ip_event = store
+        .record_event(EventKind::MailFromIp, ip, now, HOUR)
+        .await?;
+    let result = async {
+        let (ip_mails, ip_free_at) = store
+            .events_in_window(EventKind::MailFromIp, ip, now, HOUR)
+            .await?;
+        if ip_mails > u64::from(limits.max_per_ip_per_hour) {
+            tracing::info!(event = "throttled", limit = "codes_per_ip", %ip, "mail refused");
+            return Err(too_many(now, ip_free_at));
+        }
+        let (address_mails, address_free_at) = store
+            .events_in_window(EventKind::MailToAddress, email_key, now, HOUR)
+            .await?;
+        if address_mails >= u64::from(limits.max_per_email_per_hour) {
+            tracing::info!(event = "throttled", limit = "codes_per_email", %ip, "mail refused");
+            return Err(too_many(now, address_free_at));
+        }
+
+        let mailer = &state.mailer;
+        let sent: Result<(), MailError> = match outgoing {
+            Outgoing::AccountExists => mailer.send_account_exists(email, locale).await,
+            Outgoing::NoAccount => mailer.send_no_account(email, locale).await,
+            Outgoing::Code(purpose) => {
+                let code = VerificationCode::generate();
+                let sent = mailer
+                    .send_code(email, &code, purpose, limits.ttl, locale)
+                    .await;
+                if sent.is_ok() {
+                    let expires_at = DateTime::from_millis(
+                        now.timestamp_millis() + limits.ttl.as_millis() as i64,
+                    );
+                    let tag = state.code_mac.tag(purpose, email, &code);
+                    store
+                        .put_code(purpose, email_key, tag, now, expires_at)
+                        .await?;
+                }
+                sent
+            }
+        };
+        if let Err(e) = sent {
+            tracing::warn!(event = "mail_failed", error = %e, "mail not sent");
+            return Err(ApiError::MailUnavailable);
+        }
+        store
+            .record_event(EventKind::MailToAddress, email_key, now, HOUR)
+            .await?;
+        Ok(())
+    }
+    .await;
+    if result.is_err() {
+        if let Err(e) = store.forget_event(ip_event).await {
+            tracing::warn!(error = %e, "could not undo the IP mail record");
+        }
+    }
+    result
+}
+
+fn too_many(now: DateTime, free_at: Option<DateTime>) -> ApiError {
+    ApiError::TooManyCodes {
+        retry_after: free_at.map_or(HOUR.as_secs(), |t| seconds_until(now, t)),
+    }
+}
+
+/// Whole seconds from `now` until `then`, rounded up, at least 1.
+pub fn seconds_until(now: DateTime, then: DateTime) -> u64 {
+    let millis = then
+        .timestamp_millis()
+        .saturating_sub(now.timestamp_millis())
+        .max(0) as u64;
+    millis.div_ceil(1000).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_round_up() {
+        let now = DateTime::from_millis(1_000_000);
+        assert_eq!(seconds_until(now, DateTime::from_millis(1_000_001)), 1);
+        assert_eq!(seconds_until(now, DateTime::from_millis(1_060_000)), 60);
+        assert_eq!(seconds_until(now, DateTime::from_millis(1_059_001)), 60);
+        assert_eq!(seconds_until(now, DateTime::from_millis(900_000)), 1);
+    }
+}

@@ -1,0 +1,138 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use mongodb::bson::DateTime;
+use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
+
+use super::code_mail::{self, Outgoing};
+use crate::{
+    domain::{ResetConfirmation, ResetRequest},
+    error::ApiError,
+    startup::AppState,
+    store::{CodePurpose, EventKind},
+};
+
+/// Mails a reset code to the address if it has an account, or a notice that it has none.
+/// The answer is the same either way, so nobody can probe for accounts.
+#[utoipa::path(post, path = "/api/password_reset/request", tag = "account",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
+        (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \\
+          codes, counted together), or `rate_limited`", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
+         body = shared::Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+pub async fn request(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<PasswordResetRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = ResetRequest::try_from(body.into_inner())?;
+    let outgoing = if state
+        .store
+        .user_exists("email_key", &request.email.key())
+        .await?
+    {
+        Outgoing::Code(CodePurpose::PasswordReset)
+    } else {
+        Outgoing::NoAccount
+    };
+    let ip = state.proxies.client_ip(&req);
+    let answer = code_mail::send(&state, &request.email, request.locale, ip, outgoing).await?;
+    Ok(HttpResponse::Accepted().json(answer))
+}
+
+/// Sets a new password with the mailed code. Every token issued before is revoked, and the
+/// account's failed-login count is cleared.
+#[utoipa::path(post, path = "/api/password_reset/confirm", tag = "account",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "Password changed; every earlier token is revoked"),
+        (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` or `malformed_body`",
+         body = shared::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)",
+         body = shared::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`service_unavailable`", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<PasswordResetConfirm>,
+) -> Result<HttpResponse, ApiError> {
+    let confirmation = ResetConfirmation::try_from(body.into_inner())?;
+    let store = &state.store;
+    let max = state.codes.max_attempts;
+    let purpose = CodePurpose::PasswordReset;
+    let email_key = confirmation.email.key();
+    let ip = state
+        .proxies
+        .client_ip(&req)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
+
+    let code = store
+        .take_code_attempt(purpose, &email_key, DateTime::now(), max)
+        .await?
+        .ok_or(ApiError::CodeExpired)?;
+    if !state.code_mac.verify(
+        purpose,
+        &confirmation.email,
+        &confirmation.code,
+        &code.tag.bytes,
+    ) {
+        let attempts_left = max.saturating_sub(u32::try_from(code.attempts).unwrap_or(max));
+        tracing::info!(event = "code_failed", purpose = "reset", attempts_left, %ip, "wrong reset code");
+        return Err(ApiError::InvalidCode { attempts_left });
+    }
+    let result = async {
+        let user = store
+            .find_user_by_email_key(&email_key)
+            .await?
+            .ok_or(ApiError::CodeExpired)?;
+        let password = confirmation.password_for(&user.username)?;
+        let hash = state
+            .hasher
+            .hash(&password)
+            .await
+            .map_err(ApiError::Internal)?;
+        store.set_password(user.id, &hash).await?;
+        Ok::<_, ApiError>(user)
+    }
+    .await;
+    match result {
+        Ok(user) => {
+            if let Err(e) = store.delete_code(purpose, &code).await {
+                tracing::warn!(error = %e, "used reset code not deleted; it expires on its own");
+            }
+            if let Err(e) = store
+                .clear_events(EventKind::LoginFailure, &user.username_key)
+                .await
+            {
+                tracing::warn!(error = %e, "could not clear failed logins after a reset");
+            }
+            tracing::info!(event = "password_reset", user_id = %user.id, %ip, "password changed, tokens revoked");
+            Ok(HttpResponse::NoContent().finish())
+        }
+        Err(e) => {
+            // A right code whose reset failed for another reason (e.g. a weak password) keeps
+            // its attempt.
+            if let Err(give_back) = store.return_code_attempt(purpose, &code).await {
+                tracing::warn!(error = %give_back, "could not return a code attempt");
+            }
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,432 @@
+//! The account lifecycle and abuse resistance: password reset, logging out everywhere, the
+//! password policy, per-account and per-IP throttling, security headers.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const GILDONG: Signup = Signup {
+    username: "hong_gildong",
+    nickname: "길동",
+    email: "gildong@example.com",
+};
+const NEW_PASSWORD: &str = "a brand new passphrase";
+
+async fn reset_code(app: &TestApp, email: &str) -> String {
+    let r = app
+        .post("/api/password_reset/request", &json!({"email": email}))
+        .await;
+    assert_eq!(r.status(), 202);
+    app.mail.code_for(email).await
+}
+
+async fn confirm(app: &TestApp, email: &str, code: &str, password: &str) -> reqwest::Response {
+    app.post(
+        "/api/password_reset/confirm",
+        &json!({"email": email, "code": code, "new_password": password}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_password_reset_changes_the_password_and_revokes_every_earlier_token() {
+    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    app.sign_up(&GILDONG).await;
+    let old_token = app.token_for(GILDONG.username).await;
+    assert_eq!(app.nick(&old_token).await.status(), 200);
+
+    let code = reset_code(&app, GILDONG.email).await;
+    let mail = app.mail.last_mail_to(GILDONG.email).await;
+    assert!(mail.subject.contains("비밀번호"), "{}", mail.subject);
+    assert_eq!(
+        confirm(&app, GILDONG.email, &code, NEW_PASSWORD)
+            .await
+            .status(),
+        204
+    );
+
+    assert_problem(app.nick(&old_token).await, 401, "invalid_token").await;
+    assert_problem(
+        app.login(GILDONG.username, PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let r = app.login(GILDONG.username, NEW_PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    let token = r.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.nick(&token).await.status(), 200);
+    // Single use.
+    assert_problem(
+        confirm(&app, GILDONG.email, &code, "yet another passphrase").await,
+        400,
+        "code_expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_reset_request_for_an_unknown_email_is_indistinguishable() {
+    // No cooldown, so the signup's code mail does not turn the reset request into a 429.
+    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    app.sign_up(&GILDONG).await;
+
+    let known = app
+        .post(
+            "/api/password_reset/request",
+            &json!({"email": GILDONG.email}),
+        )
+        .await;
+    let unknown = app
+        .post(
+            "/api/password_reset/request",
+            &json!({"email": "nobody@example.com"}),
+        )
+        .await;
+    assert_eq!(known.status(), 202);
+    assert_eq!(known.status(), unknown.status());
+    let names = |r: &reqwest::Response| {
+        r.headers()
+            .keys()
+            .map(|k| k.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&known), names(&unknown));
+    assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap());
+    // The mails differ: the account holder gets a code, the unknown address a notice.
+    assert!(extract_code(&app.mail.last_mail_to(GILDONG.email).await.text).is_some());
+    let notice = app.mail.last_mail_to("nobody@example.com").await;
+    assert_eq!(extract_code(&notice.text), None);
+    assert!(notice.text.contains("계정이 없"), "{}", notice.text);
+    assert_eq!(app.collection("reset_codes").await.len(), 1);
+}
+
+#[tokio::test]
+async fn reset_codes_follow_the_code_rules_and_are_not_signup_codes() {
+    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    app.sign_up(&GILDONG).await;
+    let code = reset_code(&app, GILDONG.email).await;
+    // A reset code is useless for signing up and vice versa (separate purposes).
+    let other = Signup {
+        username: "other",
+        nickname: "다른",
+        email: GILDONG.email,
+    };
+    assert_problem(
+        app.register(&other, PASSWORD, &code).await,
+        400,
+        "code_expired",
+    )
+    .await;
+    // Policy first, and a refused password keeps the attempt.
+    let p = assert_problem(
+        confirm(&app, GILDONG.email, &code, "password123").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("new_password".into(), "common_password".into())]
+    );
+    let p = assert_problem(
+        confirm(&app, GILDONG.email, &code, "I am hong_gildong!").await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("new_password".into(), "weak_password".into())]
+    );
+    // Five wrong guesses kill it.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for left in (0..5).rev() {
+        let p = assert_problem(
+            confirm(&app, GILDONG.email, wrong, NEW_PASSWORD).await,
+            400,
+            "invalid_code",
+        )
+        .await;
+        assert_eq!(p.attempts_left, Some(left));
+    }
+    assert_problem(
+        confirm(&app, GILDONG.email, &code, NEW_PASSWORD).await,
+        400,
+        "code_expired",
+    )
+    .await;
+    assert!(!app.collection("reset_codes").await[0]
+        .to_string()
+        .contains(&code));
+}
+
+#[tokio::test]
+async fn reset_mails_share_the_per_address_limits_with_signup_mails() {
+    let app = spawn_app().await;
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    let r = app
+        .post(
+            "/api/password_reset/request",
+            &json!({"email": GILDONG.email}),
+        )
+        .await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 429, "resend_cooldown").await;
+}
+
+#[tokio::test]
+async fn logout_all_revokes_every_token_of_the_user_only() {
+    let app = spawn_app().await;
+    app.sign_up(&GILDONG).await;
+    let other = Signup {
+        username: "other_user",
+        nickname: "다른이",
+        email: "other@example.com",
+    };
+    app.sign_up(&other).await;
+    let phone = app.token_for(GILDONG.username).await;
+    let laptop = app.token_for(GILDONG.username).await;
+    let theirs = app.token_for(other.username).await;
+
+    let r = app
+        .client
+        .post(app.url("/api/logout_all"))
+        .bearer_auth(&phone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_problem(app.nick(&phone).await, 401, "invalid_token").await;
+    assert_problem(app.nick(&laptop).await, 401, "invalid_token").await;
+    assert_eq!(
+        app.nick(&theirs).await.status(),
+        200,
+        "other users are untouched"
+    );
+    // A new login works again.
+    let fresh = app.token_for(GILDONG.username).await;
+    assert_eq!(app.nick(&fresh).await.status(), 200);
+    // Without a token: 401.
+    let r = app
+        .client
+        .post(app.url("/api/logout_all"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(r, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn common_passwords_and_passwords_containing_the_name_are_refused_at_signup() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let p = assert_problem(
+        app.register(&GILDONG, "iloveyou123", &code).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("password".into(), "common_password".into())]
+    );
+    let p = assert_problem(
+        app.register(&GILDONG, "xxGilDong@Example.comxx", &code)
+            .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        field_codes(&p),
+        vec![("password".into(), "weak_password".into())]
+    );
+    assert_eq!(app.register(&GILDONG, PASSWORD, &code).await.status(), 201);
+}
+
+#[tokio::test]
+async fn eleven_wrong_logins_from_eleven_addresses_are_throttled_per_account() {
+    let app = spawn_app_with(&[("APP_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.sign_up(&GILDONG).await;
+    let body = json!({"username": GILDONG.username, "password": "wrong password"});
+    for i in 1..=10 {
+        let r = app
+            .post_from(&format!("203.0.113.{i}"), "/api/login", &body)
+            .await;
+        assert_problem(r, 401, "invalid_credentials").await;
+    }
+    let r = app.post_from("203.0.113.11", "/api/login", &body).await;
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    assert_problem(r, 429, "too_many_attempts").await;
+    // Even the right password waits: the attacker cannot tell.
+    let right = json!({"username": GILDONG.username, "password": PASSWORD});
+    assert_problem(
+        app.post_from("198.51.100.1", "/api/login", &right).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // Unknown accounts are throttled alike, so the limit reveals nothing.
+    let ghost = json!({"username": "ghost_user", "password": "wrong password"});
+    for _ in 0..10 {
+        assert_eq!(app.post("/api/login", &ghost).await.status(), 401);
+    }
+    assert_problem(
+        app.post("/api/login", &ghost).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn failures_expire_and_a_success_clears_them() {
+    let app = spawn_app_with(&[
+        ("APP_LOGIN_MAX_FAILURES", "2"),
+        ("APP_LOGIN_FAILURE_WINDOW_SECS", "2"),
+    ])
+    .await;
+    app.sign_up(&GILDONG).await;
+    assert_eq!(
+        app.login(GILDONG.username, "wrong password").await.status(),
+        401
+    );
+    assert_eq!(
+        app.login(GILDONG.username, PASSWORD).await.status(),
+        200,
+        "success clears"
+    );
+    assert_eq!(
+        app.login(GILDONG.username, "wrong password").await.status(),
+        401
+    );
+    assert_eq!(
+        app.login(GILDONG.username, "wrong password").await.status(),
+        401
+    );
+    assert_problem(
+        app.login(GILDONG.username, PASSWORD).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // No permanent lockout: the window slides on.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    assert_eq!(app.login(GILDONG.username, PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_per_ip_token_bucket_refuses_bursts_with_retry_after() {
+    let app = spawn_app_with(&[
+        ("APP_RATE_LIMIT_PER_SECOND", "1"),
+        ("APP_RATE_LIMIT_BURST", "3"),
+        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let body = json!({"username": "nobody", "password": "whatever1"});
+    for _ in 0..3 {
+        assert_eq!(
+            app.post_from("203.0.113.50", "/api/login", &body)
+                .await
+                .status(),
+            401
+        );
+    }
+    let r = app.post_from("203.0.113.50", "/api/login", &body).await;
+    assert!(r.headers().contains_key("retry-after"));
+    assert_problem(r, 429, "rate_limited").await;
+    // Another client behind the same proxy has its own bucket.
+    assert_eq!(
+        app.post_from("203.0.113.51", "/api/login", &body)
+            .await
+            .status(),
+        401
+    );
+    // Health checks are not throttled.
+    let r = app
+        .client
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_from_untrusted_peers() {
+    let app = spawn_app_with(&[
+        ("APP_RATE_LIMIT_PER_SECOND", "1"),
+        ("APP_RATE_LIMIT_BURST", "2"),
+    ])
+    .await;
+    let body = json!({"username": "nobody", "password": "whatever1"});
+    // Rotating X-Forwarded-For does not buy a fresh bucket when the peer is not a proxy.
+    for i in 0..2 {
+        assert_eq!(
+            app.post_from(&format!("203.0.113.{i}"), "/api/login", &body)
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_problem(
+        app.post_from("203.0.113.99", "/api/login", &body).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    let app = spawn_app().await;
+    for path in ["/health/live", "/api/nope"] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert!(!h.contains_key("access-control-allow-origin"));
+    }
+    // No CORS unless configured: a cross-origin preflight gets no allowance.
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/login"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn configured_cors_origins_are_allowed() {
+    let app = spawn_app_with(&[("APP_CORS_ORIGINS", "https://app.example.com")]).await;
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/login"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+}
