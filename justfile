@@ -24,3 +24,11 @@ frontend: setup
 # Format and lint.
 fmt:
     cargo fmt --all
+
+# Regenerate the committed OpenAPI document (openapi/openapi.json).
+openapi:
+    cargo run -q -p backend --example openapi > openapi/openapi.json
+
+# Benchmarks against the original Flask server: bench/results.json and a Markdown table.
+bench: setup
+    bash scripts/bench.sh

@@ -73,6 +73,10 @@ export RUST_LOG=warn APP_LOG_FORMAT=json APP_ENV=development
 export APP_PORT="$API_PORT" APP_MONGODB_URI="mongodb://127.0.0.1:$DB_PORT" APP_MONGODB_DB=bench
 export APP_SMTP_PORT="$SMTP_PORT" APP_RESEND_COOLDOWN_SECS=0
 export APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000
+# All load comes from one address: the per-IP token bucket would measure itself.
+export APP_RATE_LIMIT_PER_SECOND=1000000 APP_RATE_LIMIT_BURST=1000000
+# The timing-gap run logs in as one user over and over; keep the account throttle out of it.
+export APP_LOGIN_MAX_FAILURES=1000000
 export APP_JWT_SECRET="bench-jwt-secret-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export APP_CODE_PEPPER="bench-code-pepper-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export APP_STATIC_DIR="$ROOT/frontend/dist"

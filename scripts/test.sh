@@ -27,6 +27,18 @@ if [ -x scripts/test-frontend.sh ] || [ -f scripts/test-frontend.sh ]; then
   bash scripts/test-frontend.sh
 fi
 
+log "contract tests (schemathesis against the running server)"
+start_maildev 1027 1082
+cargo build -q -p backend
+APP_PORT=18080 APP_MONGODB_URI="$TEST_MONGODB_URI" APP_MONGODB_DB="contract_$(date +%s)" \
+  APP_SMTP_PORT=1027 APP_STATIC_DIR=/nonexistent \
+  APP_JWT_SECRET=contract-jwt-secret-0123456789abcdef0123 \
+  APP_CODE_PEPPER=contract-pepper-0123456789abcdef01234567 \
+  APP_CODES_PER_IP_PER_HOUR=1000000 APP_RATE_LIMIT_PER_SECOND=100000 APP_RATE_LIMIT_BURST=100000 \
+  target/debug/backend >"$RUN_DIR/contract-app.log" 2>&1 &
+PIDS+=($!)
+BASE_URL=http://127.0.0.1:18080 MAILDEV_URL=http://127.0.0.1:1082 bash scripts/contract.sh
+
 if [ -f scripts/e2e.sh ]; then
   log "end-to-end tests (Playwright + Chromium)"
   bash scripts/e2e.sh
