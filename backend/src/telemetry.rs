@@ -27,6 +27,15 @@ pub fn init(settings: &Settings) {
     };
 }
 
+/// The client address (behind trusted proxies, the forwarded one).
+fn client_ip(req: &ServiceRequest) -> String {
+    let state = req.app_data::<actix_web::web::Data<crate::startup::AppState>>();
+    state
+        .and_then(|state| state.proxies.client_ip(req.request()))
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
+}
+
 pub async fn log_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -37,7 +46,7 @@ pub async fn log_requests(
         request_id = %request_id,
         method = %req.method(),
         path = %req.path(),
-        ip = %req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
+        ip = %client_ip(&req),
     );
     let started = Instant::now();
     let result = next.call(req).instrument(span.clone()).await;
