@@ -4,8 +4,8 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
 use shared::{
-    EmailAuthRequest, EmailAuthResponse, ErrorCode, LoginRequest, LoginResponse, Problem,
-    RegisterRequest, UserProfile,
+    EmailAuthRequest, EmailAuthResponse, ErrorCode, LoginRequest, LoginResponse,
+    PasswordResetConfirm, PasswordResetRequest, Problem, RegisterRequest, UserProfile,
 };
 
 /// Why a call did not produce its success body.
@@ -46,6 +46,32 @@ pub async fn login(body: &LoginRequest) -> Result<LoginResponse, ApiError> {
     post("/api/login", body).await
 }
 
+/// `POST /api/password_reset/request`: mail a reset code (same answer with or without an
+/// account behind the address).
+pub async fn password_reset_request(
+    body: &PasswordResetRequest,
+) -> Result<EmailAuthResponse, ApiError> {
+    post("/api/password_reset/request", body).await
+}
+
+/// `POST /api/password_reset/confirm`: set the new password with the typed code (`204`).
+pub async fn password_reset_confirm(body: &PasswordResetConfirm) -> Result<(), ApiError> {
+    let request = with_accept(Request::post("/api/password_reset/confirm"))
+        .json(body)
+        .map_err(|_| ApiError::Unexpected { status: 0 })?;
+    send_no_content(request).await
+}
+
+/// `POST /api/logout_all` as the holder of `token`: revokes every token of the account,
+/// this one included (`204`).
+pub async fn logout_all(token: &str) -> Result<(), ApiError> {
+    let request = with_accept(Request::post("/api/logout_all"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    send_no_content(request).await
+}
+
 /// `GET /api/nick` as the holder of `token`.
 pub async fn nick(token: &str) -> Result<UserProfile, ApiError> {
     let request = with_accept(Request::get("/api/nick"))
@@ -72,6 +98,15 @@ async fn send<R: DeserializeOwned>(request: Request) -> Result<R, ApiError> {
     read(response).await
 }
 
+/// For answers without a body (`204`): any success status will do.
+async fn send_no_content(request: Request) -> Result<(), ApiError> {
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
+    if response.ok() {
+        return Ok(());
+    }
+    Err(failure(response).await)
+}
+
 async fn read<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
     let status = response.status();
     if response.ok() {
@@ -80,13 +115,19 @@ async fn read<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
             .await
             .map_err(|_| ApiError::Unexpected { status });
     }
+    Err(failure(response).await)
+}
+
+/// The error a non-success answer stands for.
+async fn failure(response: Response) -> ApiError {
+    let status = response.status();
     let retry_header = response
         .headers()
         .get("Retry-After")
         .and_then(|v| parse_retry_after(&v));
     match response.json::<Problem>().await {
-        Ok(problem) => Err(ApiError::Problem(with_retry_after(problem, retry_header))),
-        Err(_) => Err(ApiError::Unexpected { status }),
+        Ok(problem) => ApiError::Problem(with_retry_after(problem, retry_header)),
+        Err(_) => ApiError::Unexpected { status },
     }
 }
 

@@ -2,7 +2,9 @@
 
 use crate::components::{Flash, LangSwitch};
 use crate::i18n::{use_i18n, I18n, Lang, T};
-use crate::pages::{home::HomePage, login::LoginPage, not_found::NotFoundPage, signup::SignupPage};
+use crate::pages::{
+    home::HomePage, login::LoginPage, not_found::NotFoundPage, reset::ResetPage, signup::SignupPage,
+};
 use crate::session;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
@@ -42,6 +44,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage />
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/reset") view=ResetPage />
                 </Routes>
             </main>
         </Router>

@@ -2,9 +2,10 @@
 //! definition for both sides) and the translation of a problem+json answer into what the form
 //! shows next to its fields.
 
+use crate::api::ApiError;
 use shared::{rules, ErrorCode, Problem};
 
-/// An input of the signup or login form. `name()` is the `name=` and `id=` of its `<input>`,
+/// An input of the signup, login or password-reset form. `name()` is the `name=` and `id=` of its `<input>`,
 /// which is also the request field it fills (except the confirmation, which is never sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -14,17 +15,28 @@ pub enum Field {
     Nickname,
     Email,
     Code,
+    /// The password chosen on the reset page (`new_password` of the request).
+    NewPassword,
+    NewPasswordConfirm,
 }
 
 impl Field {
-    pub const ALL: [Field; 6] = [
+    /// Every field, in the order the forms show them (for focusing the first to fix).
+    pub const ALL: [Field; 8] = [
         Field::Username,
         Field::Password,
         Field::PasswordConfirm,
         Field::Nickname,
         Field::Email,
         Field::Code,
+        Field::NewPassword,
+        Field::NewPasswordConfirm,
     ];
+
+    /// The confirmations, which exist only in the page and are never sent.
+    pub fn is_confirmation(self) -> bool {
+        matches!(self, Field::PasswordConfirm | Field::NewPasswordConfirm)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -34,6 +46,8 @@ impl Field {
             Field::Nickname => "nickname",
             Field::Email => "email",
             Field::Code => "code",
+            Field::NewPassword => "new_password",
+            Field::NewPasswordConfirm => "new_password_confirm",
         }
     }
 
@@ -41,7 +55,7 @@ impl Field {
     pub fn from_wire(name: &str) -> Option<Field> {
         Field::ALL
             .into_iter()
-            .find(|f| *f != Field::PasswordConfirm && f.name() == name)
+            .find(|f| !f.is_confirmation() && f.name() == name)
     }
 }
 
@@ -168,6 +182,54 @@ pub fn check_register(input: &SignupInput, code_requested: bool) -> FieldErrors 
     errors
 }
 
+/// The password-reset form as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResetInput {
+    pub email: String,
+    pub code: String,
+    pub new_password: String,
+    pub new_password_confirm: String,
+}
+
+impl ResetInput {
+    /// Email as sent: surrounding whitespace from a paste dropped.
+    pub fn email(&self) -> String {
+        self.email.trim().to_owned()
+    }
+
+    /// The code exactly as typed, minus surrounding whitespace. Never compared here.
+    pub fn code(&self) -> String {
+        self.code.trim().to_owned()
+    }
+}
+
+/// Checks before `POST /api/password_reset/request`: only the address.
+pub fn check_reset_request(input: &ResetInput) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.check(Field::Email, rules::check_email(&input.email()));
+    errors
+}
+
+/// Checks before `POST /api/password_reset/confirm`: the address, the code, and the new
+/// password under the signup rules. The page does not know the username, so only the email's
+/// local part is checked here; the server also checks the username and the common passwords.
+pub fn check_reset_confirm(input: &ResetInput) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    let email = input.email();
+    errors.check(Field::Email, rules::check_email(&email));
+    errors.check(Field::Code, rules::check_code(&input.code()));
+    errors.check(
+        Field::NewPassword,
+        rules::check_password(&input.new_password, "", &email),
+    );
+    if input.new_password_confirm.is_empty() {
+        errors.insert(Field::NewPasswordConfirm, Issue::Rule(ErrorCode::Required));
+    } else if input.new_password_confirm != input.new_password {
+        errors.insert(Field::NewPasswordConfirm, Issue::PasswordMismatch);
+    }
+    errors
+}
+
 /// Checks before `POST /api/login`: only that both fields are filled (the rules of signup
 /// are not repeated, so login does not hint at what an account looks like).
 pub fn check_login(username: &str, password: &str) -> FieldErrors {
@@ -195,6 +257,20 @@ pub enum Alert {
     Network,
     /// An answer that is not the API's (proxy error page, unreadable body).
     Server { status: u16 },
+}
+
+impl From<ApiError> for Alert {
+    /// The whole failure as one message, for places without fields.
+    fn from(err: ApiError) -> Self {
+        match err {
+            ApiError::Problem(p) => Alert::Api {
+                code: p.code,
+                retry_after: p.retry_after,
+            },
+            ApiError::Network => Alert::Network,
+            ApiError::Unexpected { status } => Alert::Server { status },
+        }
+    }
 }
 
 /// What a problem answer means for the form: issues next to fields and/or one alert.

@@ -88,6 +88,15 @@ pub enum T {
     ProfileUsername,
     ProfileEmail,
     ProfileNickname,
+    ForgotPassword,
+    ResetTitle,
+    ResetLead,
+    SendResetCode,
+    ChangePassword,
+    ChangingPassword,
+    RememberedPassword,
+    LogOutEverywhere,
+    LoggingOutEverywhere,
 }
 
 /// The text for `key` in `lang`.
@@ -129,6 +138,18 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         T::ProfileUsername => ("아이디", "Username"),
         T::ProfileEmail => ("이메일", "Email"),
         T::ProfileNickname => ("닉네임", "Nickname"),
+        T::ForgotPassword => ("비밀번호를 잊으셨나요?", "Forgot password?"),
+        T::ResetTitle => ("비밀번호 재설정", "Reset your password"),
+        T::ResetLead => (
+            "가입한 이메일로 받은 재설정 코드로 새 비밀번호를 정합니다.",
+            "We'll email you a code to set a new password.",
+        ),
+        T::SendResetCode => ("재설정 코드 받기", "Send reset code"),
+        T::ChangePassword => ("비밀번호 변경", "Change password"),
+        T::ChangingPassword => ("변경하는 중…", "Changing password…"),
+        T::RememberedPassword => ("비밀번호가 생각나셨나요?", "Remembered it?"),
+        T::LogOutEverywhere => ("모든 기기에서 로그아웃", "Log out everywhere"),
+        T::LoggingOutEverywhere => ("로그아웃하는 중…", "Logging out…"),
     };
     pick(lang, ko, en)
 }
@@ -149,6 +170,8 @@ pub fn label(lang: Lang, field: Field) -> &'static str {
         Field::Nickname => ("닉네임", "Nickname"),
         Field::Email => ("이메일", "Email"),
         Field::Code => ("인증 코드", "Verification code"),
+        Field::NewPassword => ("새 비밀번호", "New password"),
+        Field::NewPasswordConfirm => ("새 비밀번호 확인", "Confirm new password"),
     };
     pick(lang, ko, en)
 }
@@ -163,12 +186,12 @@ pub fn hint(lang: Lang, field: Field) -> String {
         (Lang::En, Field::Username) => {
             format!("{USERNAME_MIN_LEN}–{USERNAME_MAX_LEN} letters, digits or _")
         }
-        (Lang::Ko, Field::Password) => {
-            format!("{PASSWORD_MIN_LEN}자 이상, 아이디나 이메일과 다르게")
+        (Lang::Ko, Field::Password | Field::NewPassword) => {
+            format!("{PASSWORD_MIN_LEN}자 이상, 아이디나 이메일 아이디(@ 앞부분)가 들어가지 않게")
         }
-        (Lang::En, Field::Password) => {
-            format!("At least {PASSWORD_MIN_LEN} characters, not your username or email")
-        }
+        (Lang::En, Field::Password | Field::NewPassword) => format!(
+            "At least {PASSWORD_MIN_LEN} characters, without your username or the part of your email before @"
+        ),
         (Lang::Ko, Field::Nickname) => format!(
             "{NICKNAME_MIN_LEN}–{NICKNAME_MAX_LEN}자, 글자와 숫자 (단어 사이 띄어쓰기 가능)"
         ),
@@ -179,7 +202,7 @@ pub fn hint(lang: Lang, field: Field) -> String {
         (Lang::En, Field::Email) => "We'll send the verification code here".to_owned(),
         (Lang::Ko, Field::Code) => format!("메일로 받은 숫자 {CODE_LEN}자리"),
         (Lang::En, Field::Code) => format!("The {CODE_LEN} digits from the email"),
-        (_, Field::PasswordConfirm) => String::new(),
+        (_, Field::PasswordConfirm | Field::NewPasswordConfirm) => String::new(),
     }
 }
 
@@ -276,8 +299,8 @@ pub fn error_message(lang: Lang, code: ErrorCode) -> &'static str {
             "This is not in the right format.",
         ),
         WeakPassword => (
-            "추측하기 쉬운 비밀번호입니다. 아이디나 이메일과 다른 비밀번호를 써 주세요.",
-            "This password is too easy to guess. Don't use your username or email.",
+            "추측하기 쉬운 비밀번호입니다. 아이디나 이메일 아이디(@ 앞부분)가 들어가지 않게 해 주세요.",
+            "This password is too easy to guess: it contains your username or the part of your email before @.",
         ),
         CommonPassword => (
             "너무 흔한 비밀번호입니다. 다른 비밀번호를 써 주세요.",
@@ -313,7 +336,10 @@ pub fn issue_message(lang: Lang, field: Field, issue: &Issue) -> String {
     let min_max = match field {
         Field::Username => Some((USERNAME_MIN_LEN, USERNAME_MAX_LEN)),
         Field::Nickname => Some((NICKNAME_MIN_LEN, NICKNAME_MAX_LEN)),
-        Field::Password | Field::PasswordConfirm => Some((PASSWORD_MIN_LEN, PASSWORD_MAX_LEN)),
+        Field::Password
+        | Field::PasswordConfirm
+        | Field::NewPassword
+        | Field::NewPasswordConfirm => Some((PASSWORD_MIN_LEN, PASSWORD_MAX_LEN)),
         Field::Email | Field::Code => None,
     };
     match (code, min_max, lang) {
@@ -371,13 +397,13 @@ fn wrong_code(lang: Lang, attempts_left: Option<u32>) -> String {
 pub fn alert_message(lang: Lang, alert: &Alert) -> String {
     match alert {
         Alert::FixFields => error_message(lang, ErrorCode::ValidationFailed).into(),
-        Alert::Api { code, retry_after } => {
-            let message = error_message(lang, *code);
-            match retry_after {
-                Some(secs) if *secs > 0 => format!("{message} {}", retry_in(lang, *secs)),
-                _ => message.into(),
+        Alert::Api { code, retry_after } => match retry_after {
+            Some(secs) if *secs > 0 => {
+                let lead = wait_lead(lang, *code).unwrap_or_else(|| error_message(lang, *code));
+                format!("{lead} {}", retry_in(lang, *secs))
             }
-        }
+            _ => error_message(lang, *code).into(),
+        },
         Alert::Network => pick(
             lang,
             "서버에 연결할 수 없습니다. 인터넷 연결을 확인하고 다시 시도해 주세요.",
@@ -393,6 +419,39 @@ pub fn alert_message(lang: Lang, alert: &Alert) -> String {
             }
         },
     }
+}
+
+/// What a refusal with a known wait says before "try again in …": the plain message of these
+/// codes ends in "please wait a moment" or the like, which the exact wait replaces.
+pub fn wait_lead(lang: Lang, code: ErrorCode) -> Option<&'static str> {
+    let (ko, en) = match code {
+        ErrorCode::TooManyAttempts => (
+            "이 계정에 로그인 실패가 너무 많아 잠시 로그인할 수 없습니다.",
+            "Too many failed log-ins for this account, so logging in is paused.",
+        ),
+        ErrorCode::RateLimited => (
+            "요청이 너무 많습니다.",
+            "Too many requests from your connection.",
+        ),
+        ErrorCode::MailUnavailable => (
+            "지금은 메일을 보낼 수 없습니다.",
+            "We can't send email right now.",
+        ),
+        ErrorCode::ServiceUnavailable => (
+            "서비스를 잠시 사용할 수 없습니다.",
+            "The service is briefly unavailable.",
+        ),
+        ErrorCode::Internal => (
+            "서버에서 문제가 생겼습니다.",
+            "Something went wrong on our side.",
+        ),
+        ErrorCode::ResendCooldown => (
+            "이 주소로 코드를 방금 보냈습니다.",
+            "A code was just sent to this address.",
+        ),
+        _ => return None,
+    };
+    Some(pick(lang, ko, en))
 }
 
 /// "Try again in …" for a wait in seconds.
@@ -445,6 +504,19 @@ pub fn code_sent(lang: Lang, email: &str) -> String {
     }
 }
 
+/// Confirmation after a reset was requested. The answer is the same whether or not the
+/// address has an account, and so is this text.
+pub fn reset_code_sent(lang: Lang, email: &str) -> String {
+    match lang {
+        Lang::Ko => format!(
+            "{email}(으)로 가입한 계정이 있으면 재설정 코드를 보냈습니다. 메일함을 확인해 주세요."
+        ),
+        Lang::En => format!(
+            "If {email} belongs to an account, we sent a reset code to it. Check your inbox."
+        ),
+    }
+}
+
 /// The greeting on the main page.
 pub fn welcome(lang: Lang, nickname: &str) -> String {
     match lang {
@@ -459,6 +531,8 @@ pub enum Notice {
     Registered,
     SessionExpired,
     LoggedOut,
+    LoggedOutEverywhere,
+    PasswordChanged,
 }
 
 pub fn notice(lang: Lang, notice: &Notice) -> &'static str {
@@ -472,6 +546,14 @@ pub fn notice(lang: Lang, notice: &Notice) -> &'static str {
             "Your session has expired. Please log in again.",
         ),
         Notice::LoggedOut => ("로그아웃되었습니다.", "You have been logged out."),
+        Notice::LoggedOutEverywhere => (
+            "모든 기기에서 로그아웃되었습니다.",
+            "You have been logged out on every device.",
+        ),
+        Notice::PasswordChanged => (
+            "비밀번호가 변경되었습니다. 모든 기기에서 로그아웃되었습니다. 새 비밀번호로 로그인해 주세요.",
+            "Your password has been changed and you have been logged out on every device. Please log in with your new password.",
+        ),
     };
     pick(lang, ko, en)
 }

@@ -1,4 +1,5 @@
-//! The single-page client: signup with an emailed code, login, and the main page.
+//! The single-page client: signup with an emailed code, login, password reset by emailed code,
+//! and the main page.
 //!
 //! Pure logic (`form`, `i18n`) is separate from the DOM (`components`, `pages`) and from HTTP
 //! (`api`, the only module that makes requests), so it can be tested on its own.

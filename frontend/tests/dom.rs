@@ -5,7 +5,7 @@
 use frontend::components::{Flash, LangSwitch};
 use frontend::form::{Field, Issue};
 use frontend::i18n::{self, use_i18n, I18n, Lang, T};
-use frontend::pages::{login::LoginPage, signup::SignupPage};
+use frontend::pages::{login::LoginPage, reset::ResetPage, signup::SignupPage};
 use leptos::prelude::*;
 use leptos_router::components::Router;
 use shared::ErrorCode;
@@ -312,4 +312,72 @@ fn the_token_lives_in_session_storage() {
     );
     frontend::session::clear_token();
     assert_eq!(frontend::session::token(), None);
+}
+
+#[wasm_bindgen_test]
+async fn login_links_to_the_password_reset() {
+    let host = Host::new();
+    let _app = leptos::mount::mount_to(
+        host.el(),
+        with_contexts(Lang::Ko, || view! { <LoginPage /> }),
+    );
+    tick().await;
+    let link = host
+        .query("a#forgot-password")
+        .expect("a forgot-password link");
+    assert_eq!(link.get_attribute("href").as_deref(), Some("/reset"));
+    assert_eq!(
+        link.text_content().unwrap_or_default(),
+        "비밀번호를 잊으셨나요?"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn reset_asks_for_a_valid_email_before_sending_and_hides_the_code_step() {
+    let host = Host::new();
+    let _app = leptos::mount::mount_to(
+        host.el(),
+        with_contexts(Lang::En, || view! { <ResetPage /> }),
+    );
+    tick().await;
+
+    assert_eq!(host.text("h1"), "Reset your password");
+    let email = host.input("email");
+    assert_eq!(
+        email.get_attribute("autocomplete").as_deref(),
+        Some("email")
+    );
+    assert_eq!(email.type_(), "email");
+    assert_eq!(host.text("#reset-send"), "Send reset code");
+    // The code and the new password only appear once a code was asked for.
+    assert!(host.query("input[name=\"code\"]").is_none());
+    assert!(host.query("input[name=\"new_password\"]").is_none());
+    assert!(host.query("#reset-submit").is_none());
+
+    host.click("#reset-send");
+    tick().await;
+    assert_eq!(
+        host.text("#email-error"),
+        i18n::error_message(Lang::En, ErrorCode::Required)
+    );
+    assert_eq!(email.get_attribute("aria-invalid").as_deref(), Some("true"));
+
+    host.type_into("email", "not an address");
+    tick().await;
+    assert_eq!(host.text("#email-error"), "", "typing clears the error");
+    host.click("#reset-send");
+    tick().await;
+    assert_eq!(
+        host.text("#email-error"),
+        i18n::issue_message(
+            Lang::En,
+            Field::Email,
+            &Issue::Rule(ErrorCode::InvalidCharacters)
+        )
+    );
+    assert!(host.query("input[name=\"code\"]").is_none());
+    assert_eq!(
+        document().active_element().map(|e| e.id()).as_deref(),
+        Some("email")
+    );
 }

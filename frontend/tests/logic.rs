@@ -3,8 +3,8 @@
 
 use frontend::api::{parse_retry_after, with_retry_after, ApiError};
 use frontend::form::{
-    check_email_auth, check_login, check_register, feedback, seconds_left, Alert, Field,
-    FieldErrors, Issue, SignupInput,
+    check_email_auth, check_login, check_register, check_reset_confirm, check_reset_request,
+    feedback, seconds_left, Alert, Field, FieldErrors, Issue, ResetInput, SignupInput,
 };
 use frontend::i18n::{self, Lang, Notice, T};
 use shared::{rules, ErrorCode, FieldError, Problem};
@@ -17,7 +17,7 @@ fn all_error_codes() -> Vec<ErrorCode> {
     ErrorCode::ALL.to_vec()
 }
 
-const ALL_T: [T; 27] = [
+const ALL_T: [T; 36] = [
     T::AppName,
     T::Language,
     T::SignupTitle,
@@ -45,6 +45,15 @@ const ALL_T: [T; 27] = [
     T::ProfileUsername,
     T::ProfileEmail,
     T::ProfileNickname,
+    T::ForgotPassword,
+    T::ResetTitle,
+    T::ResetLead,
+    T::SendResetCode,
+    T::ChangePassword,
+    T::ChangingPassword,
+    T::RememberedPassword,
+    T::LogOutEverywhere,
+    T::LoggingOutEverywhere,
 ];
 
 fn has_hangul(s: &str) -> bool {
@@ -92,12 +101,14 @@ fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
             Notice::Registered,
             Notice::SessionExpired,
             Notice::LoggedOut,
+            Notice::LoggedOutEverywhere,
+            Notice::PasswordChanged,
         ] {
             assert_language(lang, i18n::notice(lang, &notice), &format!("{notice:?}"));
         }
         for field in Field::ALL {
             assert_language(lang, i18n::label(lang, field), &format!("label {field:?}"));
-            if field != Field::PasswordConfirm {
+            if !field.is_confirmation() {
                 assert_language(lang, &i18n::hint(lang, field), &format!("hint {field:?}"));
             }
         }
@@ -478,12 +489,253 @@ fn field_names_match_the_request_bodies() {
         .keys()
         .map(String::as_str)
         .collect();
+    let reset = serde_json::to_value(shared::PasswordResetConfirm {
+        email: String::new(),
+        code: String::new(),
+        new_password: String::new(),
+    })
+    .unwrap();
+    let keys: Vec<&str> = keys
+        .into_iter()
+        .chain(reset.as_object().unwrap().keys().map(String::as_str))
+        .collect();
     for field in Field::ALL {
         let sent = keys.contains(&field.name());
-        assert_eq!(sent, field != Field::PasswordConfirm, "{field:?}");
+        assert_eq!(sent, !field.is_confirmation(), "{field:?}");
         if sent {
             assert_eq!(Field::from_wire(field.name()), Some(field));
         }
     }
     assert_eq!(Field::from_wire("password_confirm"), None);
+    assert_eq!(Field::from_wire("new_password_confirm"), None);
+}
+
+fn valid_reset() -> ResetInput {
+    ResetInput {
+        email: " gildong@example.com ".into(),
+        code: " 042917 ".into(),
+        new_password: "a new long passphrase".into(),
+        new_password_confirm: "a new long passphrase".into(),
+    }
+}
+
+#[wasm_bindgen_test]
+fn reset_request_checks_only_the_email() {
+    assert!(check_reset_request(&valid_reset()).is_empty());
+    let empty = check_reset_request(&ResetInput::default());
+    assert_eq!(
+        issue(&empty, Field::Email),
+        Some(Issue::Rule(ErrorCode::Required))
+    );
+    assert_eq!(
+        issue(&empty, Field::NewPassword),
+        None,
+        "the password is not part of this step"
+    );
+    let bad = check_reset_request(&ResetInput {
+        email: "gildong@@example.com".into(),
+        ..valid_reset()
+    });
+    assert_eq!(
+        issue(&bad, Field::Email),
+        Some(Issue::Rule(ErrorCode::InvalidFormat))
+    );
+}
+
+#[wasm_bindgen_test]
+fn reset_confirm_checks_code_new_password_and_confirmation() {
+    let input = valid_reset();
+    assert!(check_reset_confirm(&input).is_empty());
+    assert_eq!(input.email(), "gildong@example.com");
+    assert_eq!(input.code(), "042917");
+
+    let empty = check_reset_confirm(&ResetInput::default());
+    for field in [
+        Field::Email,
+        Field::Code,
+        Field::NewPassword,
+        Field::NewPasswordConfirm,
+    ] {
+        assert_eq!(
+            issue(&empty, field),
+            Some(Issue::Rule(ErrorCode::Required)),
+            "{field:?}"
+        );
+    }
+    assert_eq!(empty.first(), Some(Field::Email));
+
+    let short = check_reset_confirm(&ResetInput {
+        new_password: "short".into(),
+        new_password_confirm: "short".into(),
+        ..valid_reset()
+    });
+    assert_eq!(
+        issue(&short, Field::NewPassword),
+        Some(Issue::Rule(ErrorCode::TooShort))
+    );
+    assert_eq!(short.first(), Some(Field::NewPassword));
+
+    // The email's local part (case-insensitively) makes the password weak; the username is
+    // unknown on this page and left to the server.
+    let weak = check_reset_confirm(&ResetInput {
+        new_password: "my GilDong password".into(),
+        new_password_confirm: "my GilDong password".into(),
+        ..valid_reset()
+    });
+    assert_eq!(
+        issue(&weak, Field::NewPassword),
+        Some(Issue::Rule(ErrorCode::WeakPassword))
+    );
+
+    let mismatch = check_reset_confirm(&ResetInput {
+        new_password_confirm: "a new long passphrasE".into(),
+        ..valid_reset()
+    });
+    assert_eq!(
+        issue(&mismatch, Field::NewPasswordConfirm),
+        Some(Issue::PasswordMismatch)
+    );
+    assert_eq!(issue(&mismatch, Field::NewPassword), None);
+
+    let bad_code = check_reset_confirm(&ResetInput {
+        code: "12a456".into(),
+        ..valid_reset()
+    });
+    assert_eq!(
+        issue(&bad_code, Field::Code),
+        Some(Issue::Rule(ErrorCode::InvalidFormat))
+    );
+}
+
+#[wasm_bindgen_test]
+fn reset_problems_go_next_to_the_new_password_and_code() {
+    for code in [
+        ErrorCode::TooShort,
+        ErrorCode::TooLong,
+        ErrorCode::WeakPassword,
+        ErrorCode::CommonPassword,
+    ] {
+        let p = Problem {
+            errors: Some(vec![field_error("new_password", code)]),
+            ..problem(422, ErrorCode::ValidationFailed)
+        };
+        let fb = feedback(&p);
+        assert_eq!(
+            issue(&fb.fields, Field::NewPassword),
+            Some(Issue::Rule(code)),
+            "{code}"
+        );
+        assert_eq!(fb.fields.first(), Some(Field::NewPassword));
+        assert_eq!(fb.alert, Some(Alert::FixFields));
+    }
+    let wrong = Problem {
+        attempts_left: Some(3),
+        ..problem(400, ErrorCode::InvalidCode)
+    };
+    assert_eq!(
+        issue(&feedback(&wrong).fields, Field::Code),
+        Some(Issue::WrongCode {
+            attempts_left: Some(3)
+        })
+    );
+    // The limits quoted next to the new password are the shared ones.
+    assert_eq!(
+        i18n::issue_message(
+            Lang::En,
+            Field::NewPassword,
+            &Issue::Rule(ErrorCode::TooShort)
+        ),
+        format!("Use at least {} characters.", rules::PASSWORD_MIN_LEN)
+    );
+    assert_eq!(
+        i18n::issue_message(
+            Lang::Ko,
+            Field::NewPassword,
+            &Issue::Rule(ErrorCode::CommonPassword)
+        ),
+        i18n::error_message(Lang::Ko, ErrorCode::CommonPassword)
+    );
+    assert_eq!(
+        i18n::issue_message(
+            Lang::Ko,
+            Field::NewPasswordConfirm,
+            &Issue::PasswordMismatch
+        ),
+        "비밀번호가 일치하지 않습니다."
+    );
+}
+
+#[wasm_bindgen_test]
+fn login_throttling_says_how_long_to_wait() {
+    let throttled = Problem {
+        retry_after: Some(600),
+        ..problem(429, ErrorCode::TooManyAttempts)
+    };
+    let fb = feedback(&throttled);
+    assert!(fb.fields.is_empty(), "not a field's fault");
+    let alert = fb.alert.expect("an alert");
+    assert_eq!(
+        i18n::alert_message(Lang::Ko, &alert),
+        "이 계정에 로그인 실패가 너무 많아 잠시 로그인할 수 없습니다. 10분 후에 다시 시도해 주세요."
+    );
+    assert_eq!(
+        i18n::alert_message(Lang::En, &alert),
+        "Too many failed log-ins for this account, so logging in is paused. Try again in 10 min."
+    );
+    let limited = Alert::Api {
+        code: ErrorCode::RateLimited,
+        retry_after: Some(3),
+    };
+    assert_eq!(
+        i18n::alert_message(Lang::En, &limited),
+        "Too many requests from your connection. Try again in 3 s."
+    );
+    // Without a wait, the plain message (which says to wait a moment) stands alone.
+    let unknown = Alert::Api {
+        code: ErrorCode::TooManyAttempts,
+        retry_after: None,
+    };
+    assert_eq!(
+        i18n::alert_message(Lang::Ko, &unknown),
+        i18n::error_message(Lang::Ko, ErrorCode::TooManyAttempts)
+    );
+    // Every code gets a message with its wait in both languages, never a doubled "wait".
+    for code in ErrorCode::ALL {
+        for lang in Lang::ALL {
+            let text = i18n::alert_message(
+                lang,
+                &Alert::Api {
+                    code,
+                    retry_after: Some(90),
+                },
+            );
+            assert_language(lang, &text, code.as_str());
+            let wait = i18n::retry_in(lang, 90);
+            assert!(text.ends_with(&wait), "{text}");
+            assert_eq!(text.matches("잠시 후").count(), 0, "{text}");
+            assert_eq!(text.matches("in a moment").count(), 0, "{text}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn reset_and_logout_everywhere_texts() {
+    let ko = i18n::reset_code_sent(Lang::Ko, "gildong@example.com");
+    assert!(
+        ko.contains("gildong@example.com") && ko.contains("재설정 코드"),
+        "{ko}"
+    );
+    let en = i18n::reset_code_sent(Lang::En, "gildong@example.com");
+    assert!(en.starts_with("If gildong@example.com"), "{en}");
+    assert!(i18n::notice(Lang::Ko, &Notice::PasswordChanged)
+        .starts_with("비밀번호가 변경되었습니다. 모든 기기에서 로그아웃되었습니다"));
+    assert_eq!(
+        i18n::t(Lang::Ko, T::ForgotPassword),
+        "비밀번호를 잊으셨나요?"
+    );
+    assert_eq!(i18n::t(Lang::En, T::SendResetCode), "Send reset code");
+    assert_eq!(
+        i18n::t(Lang::Ko, T::LogOutEverywhere),
+        "모든 기기에서 로그아웃"
+    );
 }

@@ -1,7 +1,8 @@
 //! `/`: the signed-in person's profile from `/api/nick`; without a token, off to `/login`.
+//! Log out (this tab) and log out everywhere (`/api/logout_all`: every token of the account).
 
 use crate::api::{self, ApiError};
-use crate::components::{use_flash, use_title};
+use crate::components::{use_flash, use_title, AlertRegion};
 use crate::form::Alert;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
@@ -40,10 +41,13 @@ fn end_session(notice: Notice) -> impl Fn() + Clone {
 #[component]
 fn Profile(token: String) -> impl IntoView {
     let i18n = use_i18n();
-    let profile = LocalResource::new(move || {
+    let profile = {
         let token = token.clone();
-        async move { api::nick(&token).await }
-    });
+        LocalResource::new(move || {
+            let token = token.clone();
+            async move { api::nick(&token).await }
+        })
+    };
 
     let expired = end_session(Notice::SessionExpired);
     Effect::new(move || {
@@ -52,6 +56,25 @@ fn Profile(token: String) -> impl IntoView {
         }
     });
     let log_out = end_session(Notice::LoggedOut);
+
+    let alert = RwSignal::new(None::<Alert>);
+    let logout_all = {
+        let everywhere = end_session(Notice::LoggedOutEverywhere);
+        let expired = end_session(Notice::SessionExpired);
+        Action::new_local(move |_: &()| {
+            let token = token.clone();
+            let (everywhere, expired) = (everywhere.clone(), expired.clone());
+            async move {
+                match api::logout_all(&token).await {
+                    Ok(()) => everywhere(),
+                    // The token was already revoked (by another device's "log out everywhere").
+                    Err(err) if err.is_unauthorized() => expired(),
+                    Err(err) => alert.set(Some(Alert::from(err))),
+                }
+            }
+        })
+    };
+    let logging_out = logout_all.pending();
 
     let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
@@ -70,9 +93,28 @@ fn Profile(token: String) -> impl IntoView {
                         })
                 }}
             </Suspense>
-            <button id="logout" type="button" class="secondary wide" on:click=move |_| log_out()>
-                {move || i18n.t(T::LogOut)}
-            </button>
+            <AlertRegion alert />
+            <div class="actions">
+                <button id="logout" type="button" class="secondary" on:click=move |_| log_out()>
+                    {move || i18n.t(T::LogOut)}
+                </button>
+                <button
+                    id="logout-all"
+                    type="button"
+                    class="ghost"
+                    disabled=move || logging_out.get()
+                    on:click=move |_| {
+                        if !logging_out.get_untracked() {
+                            alert.set(None);
+                            logout_all.dispatch(());
+                        }
+                    }
+                >
+                    {move || {
+                        i18n.t(if logging_out.get() { T::LoggingOutEverywhere } else { T::LogOutEverywhere })
+                    }}
+                </button>
+            </div>
         </section>
     }
 }
@@ -111,14 +153,7 @@ fn ProfileView(profile: UserProfile) -> impl IntoView {
 #[component]
 fn LoadError(err: ApiError, on_retry: impl Fn() + 'static) -> impl IntoView {
     let i18n = use_i18n();
-    let alert = match err {
-        ApiError::Problem(p) => Alert::Api {
-            code: p.code,
-            retry_after: p.retry_after,
-        },
-        ApiError::Network => Alert::Network,
-        ApiError::Unexpected { status } => Alert::Server { status },
-    };
+    let alert = Alert::from(err);
     view! {
         <div role="alert">
             <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p>

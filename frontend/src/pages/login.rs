@@ -83,6 +83,11 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     input_type="password"
                 />
+                <p class="forgot">
+                    <A href="/reset" attr:id="forgot-password">
+                        {move || i18n.t(T::ForgotPassword)}
+                    </A>
+                </p>
                 <button id="login-submit" type="submit" class="primary" disabled=move || pending.get()>
                     {move || i18n.t(if pending.get() { T::LoggingIn } else { T::LogIn })}
                 </button>
