@@ -18,6 +18,8 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 rm -rf "$RUN_DIR/test-db"
 start_db "$TEST_DB_PORT" "$RUN_DIR/test-db"
 export TEST_MONGODB_URI="mongodb://127.0.0.1:$TEST_DB_PORT"
+# The reliability tests start, stop and kill database servers of their own.
+export SECANTUS_BIN="$SECANTUS"
 
 log "cargo test (shared, backend)"
 cargo test --workspace --exclude frontend
