@@ -1,0 +1,252 @@
+// The account lifecycle in a real Chromium against the real backend, database and mail
+// catcher: "forgot password" by mailed code, "log out everywhere", and the login throttle.
+// Every step leaves a screenshot in e2e/artifacts/<test>/.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  BASE_URL,
+  MAILDEV_URL,
+  UI_TIMEOUT,
+  expectPath,
+  expectText,
+  launchBrowser,
+  mailCount,
+  newPerson,
+  openPage,
+  readCode,
+  registerViaApi,
+} from '../lib/harness.js';
+import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
+
+let chromium;
+before(async () => {
+  chromium = await launchBrowser();
+});
+after(async () => {
+  await chromium?.close();
+});
+
+/**
+ * Runs `body` with one fresh browser context per name in `devices` (each with its own
+ * screenshot folder), closing them afterwards whatever happens.
+ */
+async function withDevices(t, devices, body, options) {
+  const sessions = [];
+  try {
+    for (const device of devices) {
+      // openPage names the screenshot folder after the test; one folder per device.
+      const named = device
+        ? { name: `${device} ${t.name}`, diagnostic: (m) => t.diagnostic(`${device}: ${m}`) }
+        : t;
+      sessions.push(await openPage(chromium.browser, named, options));
+    }
+    await body(...sessions);
+    for (const [i, s] of sessions.entries()) {
+      assert.deepEqual(s.unexpectedProblems(), [], `no page or console errors (${devices[i] || 'page'})`);
+    }
+  } catch (err) {
+    for (const s of sessions) await s.shot('failure').catch(() => {});
+    throw err;
+  } finally {
+    for (const s of sessions) await s.close();
+  }
+}
+
+/** The reset page's controls, found by their labels. */
+function resetForm(page) {
+  return {
+    email: page.getByLabel('이메일', { exact: true }),
+    code: page.getByLabel('인증 코드', { exact: true }),
+    newPassword: page.getByLabel('새 비밀번호', { exact: true }),
+    confirm: page.getByLabel('새 비밀번호 확인', { exact: true }),
+    send: page.locator('#reset-send'),
+    submit: page.getByRole('button', { name: '비밀번호 변경', exact: true }),
+  };
+}
+
+/** Fills in the login form and presses "로그인" (no expectation about the outcome). */
+async function tryLogIn(page, username, password) {
+  await page.getByLabel('아이디', { exact: true }).fill(username);
+  await page.getByLabel('비밀번호', { exact: true }).fill(password);
+  await page.getByRole('button', { name: '로그인', exact: true }).click();
+}
+
+test('forgot password: mailed code, new password, notice, old password refused', async (t) => {
+  const person = newPerson('reset');
+  // Signing up mailed a code moments ago, which starts the address's resend cooldown; a
+  // reset mail shares it.
+  await registerViaApi(person);
+  await withDevices(t, [''], async ({ page, shot }) => {
+    await page.goto('/login');
+    await expectText(page.getByRole('heading', { level: 1 }), '로그인');
+    await page.getByRole('link', { name: '비밀번호를 잊으셨나요?', exact: true }).click();
+    await expectPath(page, '/reset');
+    await expectText(page.getByRole('heading', { level: 1 }), '비밀번호 재설정');
+    assert.match(await page.title(), /비밀번호 재설정/);
+    const form = resetForm(page);
+    assert.equal(await form.email.getAttribute('name'), 'email');
+    assert.equal(await form.email.getAttribute('autocomplete'), 'email');
+    assert.equal(await form.code.count(), 0, 'no code field before a code was asked for');
+    await shot('reset page');
+
+    // An address that is not one is refused before anything is sent.
+    await form.email.fill('not-an-address');
+    await form.send.click();
+    await expectText(fieldError(page, 'email'), '올바른 이메일 주소를 입력해 주세요.');
+    await shot('invalid email refused');
+
+    await form.email.fill(person.email);
+    await expectText(form.send, '재설정 코드 받기');
+    await form.send.click();
+    // The signup mail's cooldown is still running: the page says how long to wait and counts
+    // it down on the button.
+    await expectText(
+      page.getByRole('alert'),
+      /이 주소로 코드를 방금 보냈습니다\. (\d+분 )?\d+초 후에 다시 시도해 주세요\./,
+    );
+    await expectText(form.send, /다시 보내기 \(\d+초\)/);
+    assert.equal(await form.send.isDisabled(), true, 'send button waits out the cooldown');
+    await shot('cooldown shared with the signup mail');
+
+    await page.waitForFunction(() => !document.querySelector('#reset-send')?.disabled, null, {
+      timeout: 75_000,
+      polling: 500,
+    });
+    await expectText(form.send, '다시 보내기');
+    const before = await mailCount(person.email);
+    await form.send.click();
+    await expectText(
+      page.getByRole('status'),
+      `${person.email}(으)로 가입한 계정이 있으면 재설정 코드를 보냈습니다`,
+    );
+    await expectText(page.getByRole('timer'), /남은 시간 \d+:\d\d/);
+    await expectText(form.send, /다시 보내기 \(\d+초\)/);
+    assert.equal(await form.code.getAttribute('name'), 'code');
+    assert.equal(await form.code.getAttribute('autocomplete'), 'one-time-code');
+    assert.equal(await form.newPassword.getAttribute('name'), 'new_password');
+    assert.equal(await form.newPassword.getAttribute('autocomplete'), 'new-password');
+    assert.equal(await form.newPassword.getAttribute('type'), 'password');
+    await shot('reset code requested');
+    // The last mail to the address is the reset mail, with its code.
+    const code = await readCode(person.email, { after: before });
+    const inbox = `${MAILDEV_URL}/api/email?to.address=${encodeURIComponent(person.email)}`;
+    const mails = await (await fetch(inbox)).json();
+    assert.match(mails[mails.length - 1].subject, /비밀번호 재설정/);
+
+    // The client checks the new password with the shared rules: the email's name part.
+    const local = person.email.split('@')[0];
+    await form.code.fill(code);
+    await form.newPassword.fill(`My-${local}-pw`);
+    await form.confirm.fill(`My-${local}-pw`);
+    await form.submit.click();
+    await expectText(fieldError(page, 'new_password'), '추측하기 쉬운 비밀번호입니다');
+    await shot('new password with the email name refused');
+
+    // A wrong code: the error and the attempts left, next to the code field.
+    const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+    const newPassword = `Nw-${Date.now().toString(36)} 새 비밀번호`;
+    await form.code.fill(wrong);
+    await form.newPassword.fill(newPassword);
+    await form.confirm.fill(newPassword);
+    await form.submit.click();
+    const text = await expectText(fieldError(page, 'code'), '인증 코드가 일치하지 않습니다');
+    assert.match(text, /남은 시도: 4회/, `attempts left in ${JSON.stringify(text)}`);
+    assert.equal(await form.code.getAttribute('aria-invalid'), 'true');
+    await shot('wrong reset code');
+
+    // A common password is refused by the server, next to the new password field.
+    await form.code.fill(code);
+    await form.newPassword.fill('password123');
+    await form.confirm.fill('password123');
+    await form.submit.click();
+    await expectText(fieldError(page, 'new_password'), '너무 흔한 비밀번호입니다');
+    assert.equal(await form.newPassword.getAttribute('aria-invalid'), 'true');
+    await shot('common password refused by the server');
+
+    // Show/hide switches both password fields.
+    await page.getByRole('button', { name: '보기', exact: true }).click();
+    assert.equal(await form.newPassword.getAttribute('type'), 'text');
+    assert.equal(await form.confirm.getAttribute('type'), 'text');
+    await form.newPassword.fill(newPassword);
+    await form.confirm.fill(newPassword);
+    await shot('new password entered');
+    await form.submit.click();
+
+    await expectPath(page, '/login');
+    await expectText(
+      page.getByRole('status'),
+      '비밀번호가 변경되었습니다. 모든 기기에서 로그아웃되었습니다.',
+    );
+    await shot('password changed, login page with notice');
+
+    // The old password no longer works …
+    await tryLogIn(page, person.username, person.password);
+    await expectText(page.getByRole('alert'), '아이디 또는 비밀번호가 올바르지 않습니다.');
+    await expectPath(page, '/login');
+    await shot('old password refused');
+    // … the new one does.
+    await logIn(page, shot, { ...person, password: newPassword });
+  });
+});
+
+test('log out everywhere: the other device is logged out on its next request', async (t) => {
+  const person = newPerson('everywhere');
+  await registerViaApi(person);
+  await withDevices(t, ['device A', 'device B'], async (a, b) => {
+    for (const d of [a, b]) {
+      await d.page.goto('/login');
+      await logIn(d.page, d.shot, person);
+    }
+    const tokenA = await a.page.evaluate(() => sessionStorage.getItem('access_token'));
+    const tokenB = await b.page.evaluate(() => sessionStorage.getItem('access_token'));
+    assert.ok(tokenA && tokenB, 'both devices hold a token');
+
+    const button = a.page.getByRole('button', { name: '모든 기기에서 로그아웃', exact: true });
+    await expectText(button, '모든 기기에서 로그아웃');
+    await a.shot('main page with log out everywhere');
+    await button.click();
+    await expectPath(a.page, '/login');
+    await expectText(a.page.getByRole('status'), '모든 기기에서 로그아웃되었습니다.');
+    assert.equal(await a.page.evaluate(() => sessionStorage.getItem('access_token')), null);
+    await a.shot('logged out everywhere');
+
+    // Device B still shows its page until it asks the server again.
+    await b.page.reload();
+    await expectPath(b.page, '/login');
+    await expectText(b.page.getByRole('status'), '로그인이 만료되었습니다. 다시 로그인해 주세요.');
+    assert.equal(await b.page.evaluate(() => sessionStorage.getItem('access_token')), null);
+    await b.shot('other device back on login after reload');
+
+    // The revoked token stays refused; a fresh log-in works.
+    const res = await fetch(`${BASE_URL}/api/nick`, { headers: { authorization: `Bearer ${tokenB}` } });
+    assert.equal(res.status, 401, 'the old token is refused by the API');
+    await logIn(b.page, b.shot, person);
+    await expectMainPage(b.page, person);
+  });
+});
+
+test('too many failed logins: the message says how long to wait', async (t) => {
+  // Unknown usernames are counted like real ones, so no account is needed.
+  const username = newPerson('throttle').username;
+  for (let i = 0; i < 10; i += 1) {
+    const res = await fetch(`${BASE_URL}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: `wrong password ${i}` }),
+    });
+    assert.equal(res.status, 401, `failure ${i + 1} is an ordinary refusal`);
+  }
+  await withDevices(t, [''], async ({ page, shot }) => {
+    await page.goto('/login');
+    await tryLogIn(page, username, 'yet another guess');
+    const text = await expectText(
+      page.getByRole('alert'),
+      /^이 계정에 로그인 실패가 너무 많아 잠시 로그인할 수 없습니다\. (\d+분 )?(\d+초 )?후에 다시 시도해 주세요\.$/,
+      { timeout: UI_TIMEOUT },
+    );
+    assert.match(text, /1[45]분/, `a wait of about 15 minutes in ${JSON.stringify(text)}`);
+    await expectPath(page, '/login');
+    await shot('login throttled with the wait');
+  });
+});
