@@ -70,8 +70,8 @@ pub struct RegisterRequest {
         schema(min_length = 3, max_length = 20, pattern = "^[A-Za-z0-9_]+$")
     )]
     pub username: String,
-    /// 8–128 characters (Unicode scalar values), not equal to the username or email
-    /// (`weak_password`).
+    /// 8–128 characters (Unicode scalar values), not containing the username or the email's
+    /// local part (≥ 3 characters, `weak_password`), not a common password (`common_password`).
     #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub password: String,
     /// As in `POST /api/email_auth`.
