@@ -27,7 +27,9 @@ const DB_TIMEOUT: Duration = Duration::from_secs(2);
 const ANSWER_BOUND: Duration = Duration::from_secs(3 * 2 + 2);
 const REGISTER_WORKERS: usize = 6;
 const LOGIN_WORKERS: usize = 2;
-const PREPARED: usize = 160;
+/// Prepared registrations (with mailed codes) per outage.
+const PER_OUTAGE: usize = 150;
+const SIGNALS: [&str; 2] = ["TERM", "KILL"];
 
 #[derive(Debug, Clone)]
 struct Prepared {
@@ -117,7 +119,8 @@ async fn register_worker(app: Arc<TestApp>, load: Arc<Load>) {
             load.retry.lock().unwrap().push(p);
         }
         load.records.lock().unwrap().push(record);
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        // Paced so that each outage's batch lasts through it.
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -155,7 +158,9 @@ async fn one_outage(
     db: &mut DbServer,
     load: &Arc<Load>,
     signal: &'static str,
+    batch: Vec<Prepared>,
 ) -> Figures {
+    *load.queue.lock().unwrap() = batch.into();
     load.stop.store(false, Ordering::SeqCst);
     let first_record = load.records.lock().unwrap().len();
     let mut workers = vec![];
@@ -275,7 +280,7 @@ async fn database_outage_under_load_answers_503_recovers_and_loses_nothing() {
         email: "steady@example.com",
     })
     .await;
-    let prepared: Vec<Prepared> = join_all((0..PREPARED).map(|i| {
+    let mut prepared: Vec<Prepared> = join_all((0..PER_OUTAGE * SIGNALS.len()).map(|i| {
         let app = app.clone();
         async move {
             let p = Prepared {
@@ -296,15 +301,16 @@ async fn database_outage_under_load_answers_503_recovers_and_loses_nothing() {
     }))
     .await;
     let load = Arc::new(Load {
-        queue: Mutex::new(prepared.into()),
+        queue: Mutex::new(VecDeque::new()),
         retry: Mutex::new(vec![]),
         records: Mutex::new(vec![]),
         stop: AtomicBool::new(false),
     });
 
     let mut figures = vec![];
-    for signal in ["TERM", "KILL"] {
-        figures.push(one_outage(&app, &mut db, &load, signal).await);
+    for signal in SIGNALS {
+        let batch = prepared.split_off(prepared.len() - PER_OUTAGE);
+        figures.push(one_outage(&app, &mut db, &load, signal, batch).await);
     }
 
     // Clients retry what got 503, with the same code: the code was not consumed.

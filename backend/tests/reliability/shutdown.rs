@@ -30,6 +30,9 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
         ("APP_SHUTDOWN_GRACE_SECS", grace.as_str()),
         // One hash at a time: 48 logins queue for a second or more.
         ("APP_HASH_CONCURRENCY", "1"),
+        ("APP_RATE_LIMIT_PER_SECOND", "100000"),
+        ("APP_RATE_LIMIT_BURST", "100000"),
+        ("APP_LOGIN_MAX_FAILURES", "100000"),
     ]);
     let address = backend.address();
     let client = reqwest::Client::builder()

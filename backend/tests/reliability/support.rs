@@ -206,6 +206,11 @@ pub async fn spawn_app_on(db_uri: &str, overrides: &[(&str, &str)]) -> TestApp {
         ("APP_JWT_SECRET", JWT_SECRET.to_owned()),
         ("APP_CODE_PEPPER", PEPPER.to_owned()),
         ("APP_CODES_PER_IP_PER_HOUR", "100000".to_owned()),
+        // Load from one address and repeated wrong passwords are the point of these tests;
+        // the throttles have tests of their own.
+        ("APP_RATE_LIMIT_PER_SECOND", "100000".to_owned()),
+        ("APP_RATE_LIMIT_BURST", "100000".to_owned()),
+        ("APP_LOGIN_MAX_FAILURES", "100000".to_owned()),
         ("APP_STATIC_DIR", "/nonexistent".to_owned()),
         ("APP_LOG_FORMAT", "pretty".to_owned()),
     ]
