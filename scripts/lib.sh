@@ -40,7 +40,9 @@ start_db() {
   local port=$1 dir=$2
   port_free "$port" || { echo "port $port is taken: stop whatever listens there" >&2; return 1; }
   mkdir -p "$dir" "$RUN_DIR"
-  "$SECANTUS" --host 127.0.0.1 --port "$port" --storage-path "$dir" --cache-size 256M \
+  # --sync-on-commit: without it a crash (kill -9, power loss) loses writes the server had
+  # already acknowledged, j: true or not (backend/tests/reliability/durability.rs).
+  "$SECANTUS" --host 127.0.0.1 --port "$port" --storage-path "$dir" --cache-size 256M --sync-on-commit \
     >"$RUN_DIR/db-$port.log" 2>&1 &
   PIDS+=($!)
   wait_port "$port" 30

@@ -29,6 +29,9 @@ if [ -x scripts/test-frontend.sh ] || [ -f scripts/test-frontend.sh ]; then
   bash scripts/test-frontend.sh
 fi
 
+log "fuzzing (request bodies, input rules; bounded)"
+FUZZ_SECS="${FUZZ_SECS:-20}" bash scripts/fuzz.sh
+
 log "contract tests (schemathesis against the running server)"
 start_maildev 1027 1082
 cargo build -q -p backend

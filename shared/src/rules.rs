@@ -47,6 +47,18 @@ pub fn normalize_nickname(raw: &str) -> String {
     raw.nfc().collect::<String>().trim().to_owned()
 }
 
+/// Scripts whose letters pass for one another (Latin a/o/p, Cyrillic а/о/р, Greek ο/ρ): a
+/// nickname may use any one of them, but not mix them, so "pаypal" (Cyrillic а) cannot pose
+/// as "paypal".
+fn confusable_script(c: char) -> Option<u8> {
+    match c {
+        'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}' => Some(0),
+        '\u{0370}'..='\u{03FF}' | '\u{1F00}'..='\u{1FFF}' => Some(1),
+        '\u{0400}'..='\u{052F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}' => Some(2),
+        _ => None,
+    }
+}
+
 /// `true` for the characters a nickname may contain besides single inner spaces.
 pub fn is_nickname_char(c: char) -> bool {
     c.is_alphanumeric() && !INVISIBLE_LETTERS.contains(&c)
@@ -58,6 +70,16 @@ pub fn is_nickname_char(c: char) -> bool {
 pub fn check_nickname(normalized: &str) -> Result<(), ErrorCode> {
     if normalized.is_empty() {
         return Err(ErrorCode::Required);
+    }
+    // No compatibility forms that imitate plain letters (fullwidth, mathematical, circled).
+    if !unicode_normalization::is_nfkc(normalized) {
+        return Err(ErrorCode::InvalidCharacters);
+    }
+    let mut scripts = normalized.chars().filter_map(confusable_script);
+    if let Some(first) = scripts.next() {
+        if scripts.any(|s| s != first) {
+            return Err(ErrorCode::InvalidCharacters);
+        }
     }
     let mut previous_space = false;
     for c in normalized.chars() {
@@ -111,9 +133,11 @@ pub fn check_email(raw: &str) -> Result<(), ErrorCode> {
     Ok(())
 }
 
-/// The form an email address is compared, hashed and stored in for uniqueness: NFC, lowercase.
+/// The form an email address is compared, hashed and stored in for uniqueness: NFC, lowercase,
+/// NFC again (lowercasing can leave combining marks out of canonical order, e.g. `İ` → `i̇`, so
+/// that two canonically equivalent addresses would get different keys).
 pub fn normalize_email(raw: &str) -> String {
-    raw.nfc().collect::<String>().to_lowercase()
+    raw.nfc().collect::<String>().to_lowercase().nfc().collect()
 }
 
 /// Shortest username or email local part that a password may not contain: shorter ones
@@ -197,6 +221,20 @@ mod tests {
         assert_eq!(ok("ab\ncd"), Err(ErrorCode::InvalidCharacters));
         assert_eq!(ok("\u{3164}\u{3164}"), Err(ErrorCode::InvalidCharacters));
         assert_eq!(ok("a<b>"), Err(ErrorCode::InvalidCharacters));
+        // Look-alikes: mixed Latin/Cyrillic, fullwidth, mathematical bold.
+        assert_eq!(ok("p\u{430}ypal"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("\u{FF50}\u{FF41}ypal"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(ok("\u{1D429}\u{1D41A}ypal"), Err(ErrorCode::InvalidCharacters));
+        // One script at a time is fine, and so is Hangul next to Latin.
+        assert_eq!(ok("Иван"), Ok(()));
+        assert_eq!(ok("길동 Kim"), Ok(()));
+    }
+
+    #[test]
+    fn email_keys_are_stable() {
+        // Lowercasing İ yields i + U+0307, which must be reordered after the following U+0596.
+        let once = normalize_email("x\u{130}\u{596}@example.com");
+        assert_eq!(normalize_email(&once), once);
     }
 
     #[test]

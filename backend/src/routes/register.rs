@@ -68,7 +68,11 @@ pub async fn register(
             Ok(HttpResponse::Created().json(profile))
         }
         Err(e) => {
-            give_back(store, &code).await;
+            // With the database unreachable the give-back would only wait out a second
+            // server-selection timeout before failing too: answer the 503 now.
+            if !matches!(e, ApiError::Unavailable(_)) {
+                give_back(store, &code).await;
+            }
             Err(e)
         }
     }

@@ -558,7 +558,6 @@ fn random_bodies_never_get_a_5xx() {
 /// NFC keeps apart from the ASCII name they imitate. These parse today (see the report on
 /// issue 8 for the proposed `shared::rules` change); remove the `ignore` with that change.
 #[test]
-#[ignore = "needs the mixed-script / NFKC nickname rule proposed on issue 8"]
 fn look_alike_nicknames_are_refused() {
     use backend::domain::NewSignup;
     for nickname in [
