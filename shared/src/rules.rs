@@ -223,8 +223,14 @@ mod tests {
         assert_eq!(ok("a<b>"), Err(ErrorCode::InvalidCharacters));
         // Look-alikes: mixed Latin/Cyrillic, fullwidth, mathematical bold.
         assert_eq!(ok("p\u{430}ypal"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("\u{FF50}\u{FF41}ypal"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("\u{1D429}\u{1D41A}ypal"), Err(ErrorCode::InvalidCharacters));
+        assert_eq!(
+            ok("\u{FF50}\u{FF41}ypal"),
+            Err(ErrorCode::InvalidCharacters)
+        );
+        assert_eq!(
+            ok("\u{1D429}\u{1D41A}ypal"),
+            Err(ErrorCode::InvalidCharacters)
+        );
         // One script at a time is fine, and so is Hangul next to Latin.
         assert_eq!(ok("Иван"), Ok(()));
         assert_eq!(ok("길동 Kim"), Ok(()));

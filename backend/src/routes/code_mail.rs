@@ -1,8 +1,8 @@
-//! Sending a code (or a notice) to an address under the shared limits: the per-address resend
-//! cooldown and hourly cap, and the per-client-IP hourly cap. Used by signup and password
-//! reset alike, so the caps count both kinds of mail.
+//! The life of a code, shared by signup and password reset: sending it (or a notice) under the
+//! per-address resend cooldown and hourly cap and the per-client-IP hourly cap, which count
+//! both kinds of mail together; and redeeming it.
 
-use std::{net::IpAddr, time::Duration};
+use std::{future::Future, net::IpAddr, time::Duration};
 
 use mongodb::bson::DateTime;
 use shared::{EmailAuthResponse, Locale};
@@ -146,6 +146,53 @@ async fn send_under_lock(
         }
     }
     result
+}
+
+/// Checks `code` against the live code of `email` and, when it matches, runs `action`. The
+/// code is consumed only if the action succeeds; a right code whose action fails for another
+/// reason (a name taken meanwhile, a refused password) keeps its attempt.
+///
+/// An attempt is taken before the comparison, atomically, so no number of concurrent guesses
+/// gets more than `max_attempts` comparisons.
+pub async fn redeem<T, Fut>(
+    state: &AppState,
+    purpose: CodePurpose,
+    email: &EmailAddress,
+    code: &VerificationCode,
+    action: impl FnOnce() -> Fut,
+) -> Result<T, ApiError>
+where
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let store = &state.store;
+    let max = state.codes.max_attempts;
+    let live = store
+        .take_code_attempt(purpose, &email.key(), DateTime::now(), max)
+        .await?
+        .ok_or(ApiError::CodeExpired)?;
+    if !state.code_mac.verify(purpose, email, code, &live.tag.bytes) {
+        let attempts_left = max.saturating_sub(u32::try_from(live.attempts).unwrap_or(max));
+        tracing::info!(event = "code_failed", ?purpose, attempts_left, "wrong code");
+        return Err(ApiError::InvalidCode { attempts_left });
+    }
+    match action().await {
+        Ok(done) => {
+            if let Err(e) = store.delete_code(purpose, &live).await {
+                tracing::warn!(error = %e, "used code not deleted; it expires on its own");
+            }
+            Ok(done)
+        }
+        Err(e) => {
+            // With the database unreachable the give-back would only wait out a second
+            // server-selection timeout before failing too: answer the 503 now.
+            if !matches!(e, ApiError::Unavailable(_)) {
+                if let Err(give_back) = store.return_code_attempt(purpose, &live).await {
+                    tracing::warn!(error = %give_back, "could not return a code attempt");
+                }
+            }
+            Err(e)
+        }
+    }
 }
 
 fn too_many(now: DateTime, free_at: Option<DateTime>) -> ApiError {

@@ -1,5 +1,4 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use mongodb::bson::DateTime;
 use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 
 use super::code_mail::{self, Outgoing};
@@ -74,65 +73,39 @@ pub async fn confirm(
 ) -> Result<HttpResponse, ApiError> {
     let confirmation = ResetConfirmation::try_from(body.into_inner())?;
     let store = &state.store;
-    let max = state.codes.max_attempts;
-    let purpose = CodePurpose::PasswordReset;
     let email_key = confirmation.email.key();
     let ip = state
         .proxies
         .client_ip(&req)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-
-    let code = store
-        .take_code_attempt(purpose, &email_key, DateTime::now(), max)
-        .await?
-        .ok_or(ApiError::CodeExpired)?;
-    if !state.code_mac.verify(
-        purpose,
+    let user = code_mail::redeem(
+        &state,
+        CodePurpose::PasswordReset,
         &confirmation.email,
         &confirmation.code,
-        &code.tag.bytes,
-    ) {
-        let attempts_left = max.saturating_sub(u32::try_from(code.attempts).unwrap_or(max));
-        tracing::info!(event = "code_failed", purpose = "reset", attempts_left, %ip, "wrong reset code");
-        return Err(ApiError::InvalidCode { attempts_left });
-    }
-    let result = async {
-        let user = store
-            .find_user_by_email_key(&email_key)
-            .await?
-            .ok_or(ApiError::CodeExpired)?;
-        let password = confirmation.password_for(&user.username)?;
-        let hash = state
-            .hasher
-            .hash(&password)
-            .await
-            .map_err(ApiError::Internal)?;
-        store.set_password(user.id, &hash).await?;
-        Ok::<_, ApiError>(user)
-    }
-    .await;
-    match result {
-        Ok(user) => {
-            if let Err(e) = store.delete_code(purpose, &code).await {
-                tracing::warn!(error = %e, "used reset code not deleted; it expires on its own");
-            }
-            if let Err(e) = store
-                .clear_events(EventKind::LoginFailure, &user.username_key)
+        || async {
+            let user = store
+                .find_user_by_email_key(&email_key)
+                .await?
+                .ok_or(ApiError::CodeExpired)?;
+            let password = confirmation.password_for(&user.username)?;
+            let hash = state
+                .hasher
+                .hash(&password)
                 .await
-            {
-                tracing::warn!(error = %e, "could not clear failed logins after a reset");
-            }
-            tracing::info!(event = "password_reset", user_id = %user.id, %ip, "password changed, tokens revoked");
-            Ok(HttpResponse::NoContent().finish())
-        }
-        Err(e) => {
-            // A right code whose reset failed for another reason (e.g. a weak password) keeps
-            // its attempt.
-            if let Err(give_back) = store.return_code_attempt(purpose, &code).await {
-                tracing::warn!(error = %give_back, "could not return a code attempt");
-            }
-            Err(e)
-        }
+                .map_err(ApiError::Internal)?;
+            store.set_password(user.id, &hash).await?;
+            Ok(user)
+        },
+    )
+    .await?;
+    if let Err(e) = store
+        .clear_events(EventKind::LoginFailure, &user.username_key)
+        .await
+    {
+        tracing::warn!(error = %e, "could not clear failed logins after a reset");
     }
+    tracing::info!(event = "password_reset", user_id = %user.id, %ip, "password changed, tokens revoked");
+    Ok(HttpResponse::NoContent().finish())
 }

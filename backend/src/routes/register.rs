@@ -1,12 +1,12 @@
 use actix_web::{web, HttpResponse};
-use mongodb::bson::DateTime;
 use shared::{RegisterRequest, UserProfile};
 
+use super::code_mail;
 use crate::{
     domain::Registration,
     error::ApiError,
     startup::AppState,
-    store::{CodeDoc, CodePurpose, InsertError, NewUser, UniqueField},
+    store::{CodePurpose, InsertError, NewUser, UniqueField},
 };
 
 /// Creates the account when the mailed code matches. The code is checked only here, on the
@@ -34,55 +34,18 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let registration = Registration::try_from(body.into_inner())?;
-    let store = &state.store;
-    let max = state.codes.max_attempts;
-    let email_key = registration.email.key();
-
-    // Take an attempt first, compare second: no number of concurrent guesses gets more than
-    // `max` comparisons.
-    let code = store
-        .take_code_attempt(CodePurpose::Signup, &email_key, DateTime::now(), max)
-        .await?
-        .ok_or(ApiError::CodeExpired)?;
-    if !state.code_mac.verify(
+    let profile = code_mail::redeem(
+        &state,
         CodePurpose::Signup,
         &registration.email,
         &registration.code,
-        &code.tag.bytes,
-    ) {
-        let attempts_left = max.saturating_sub(u32::try_from(code.attempts).unwrap_or(max));
-        tracing::info!(
-            event = "code_failed",
-            attempts_left,
-            "wrong verification code"
-        );
-        return Err(ApiError::InvalidCode { attempts_left });
-    }
-
-    let created = create_user(&state, &registration, email_key).await;
-    match created {
-        Ok(profile) => {
-            if let Err(e) = store.delete_code(CodePurpose::Signup, &code).await {
-                tracing::warn!(error = %e, "used code not deleted; it expires on its own");
-            }
-            Ok(HttpResponse::Created().json(profile))
-        }
-        Err(e) => {
-            // With the database unreachable the give-back would only wait out a second
-            // server-selection timeout before failing too: answer the 503 now.
-            if !matches!(e, ApiError::Unavailable(_)) {
-                give_back(store, &code).await;
-            }
-            Err(e)
-        }
-    }
+        || create_user(&state, &registration),
+    )
+    .await?;
+    Ok(HttpResponse::Created().json(profile))
 }
 
-async fn create_user(
-    state: &AppState,
-    r: &Registration,
-    email_key: String,
-) -> Result<UserProfile, ApiError> {
+async fn create_user(state: &AppState, r: &Registration) -> Result<UserProfile, ApiError> {
     let password_hash = state
         .hasher
         .hash(&r.password)
@@ -96,7 +59,7 @@ async fn create_user(
             nickname: r.nickname.as_str().to_owned(),
             nickname_key: r.nickname.key(),
             email: r.email.as_str().to_owned(),
-            email_key,
+            email_key: r.email.key(),
             password_hash,
         })
         .await
@@ -112,11 +75,4 @@ async fn create_user(
         nickname: user.nickname,
         email: user.email,
     })
-}
-
-/// A right code whose registration failed for another reason keeps its attempt.
-async fn give_back(store: &crate::store::Store, code: &CodeDoc) {
-    if let Err(e) = store.return_code_attempt(CodePurpose::Signup, code).await {
-        tracing::warn!(error = %e, "could not return a code attempt");
-    }
 }
