@@ -147,6 +147,11 @@ pub struct HealthStatus {
 #[cfg_attr(feature = "openapi", schema(example = json!({"email": "gildong@example.com", "locale": "ko"})))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    /// The account's address. At most 254 bytes.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+    )]
     pub email: String,
     /// Language of the mail (`ko` when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,10 +167,16 @@ pub struct PasswordResetRequest {
 })))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirm {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+    )]
     pub email: String,
     /// The six digits from the reset mail.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
     pub code: String,
     /// 8–128 characters, not a common password, not containing the username or the email's
     /// local part.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub new_password: String,
 }

@@ -33,6 +33,10 @@ pub struct Mailer {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
+    /// The mail server refused the recipient's address itself (501 syntax error in the
+    /// address, 553 mailbox name not allowed): the person must correct it; retrying won't help.
+    #[error("SMTP server refused the recipient address ({0})")]
+    RecipientRefused(u16),
     #[error("SMTP send did not finish within {0:?}")]
     Timeout(Duration),
     #[error("SMTP send failed: {0}")]
@@ -133,7 +137,11 @@ impl Mailer {
                     ),
             )?;
         match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
-            Ok(result) => result.map(|_| ()).map_err(MailError::from),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => match e.status().map(u16::from) {
+                Some(code @ (501 | 553)) => Err(MailError::RecipientRefused(code)),
+                _ => Err(MailError::Smtp(e)),
+            },
             Err(_) => Err(MailError::Timeout(self.timeout)),
         }
     }

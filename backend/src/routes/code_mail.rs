@@ -5,10 +5,10 @@
 use std::{future::Future, net::IpAddr, time::Duration};
 
 use mongodb::bson::DateTime;
-use shared::{EmailAuthResponse, Locale};
+use shared::{EmailAuthResponse, ErrorCode, Locale};
 
 use crate::{
-    domain::{EmailAddress, VerificationCode},
+    domain::{field_error, EmailAddress, VerificationCode},
     error::ApiError,
     mail::MailError,
     startup::AppState,
@@ -130,9 +130,19 @@ async fn send_under_lock(
                 sent
             }
         };
-        if let Err(e) = sent {
-            tracing::warn!(event = "mail_failed", error = %e, "mail not sent");
-            return Err(ApiError::MailUnavailable);
+        match sent {
+            Ok(()) => {}
+            Err(e @ MailError::RecipientRefused(_)) => {
+                tracing::info!(event = "mail_refused", error = %e, "recipient refused");
+                return Err(ApiError::Validation(vec![field_error(
+                    "email",
+                    ErrorCode::InvalidFormat,
+                )]));
+            }
+            Err(e) => {
+                tracing::warn!(event = "mail_failed", error = %e, "mail not sent");
+                return Err(ApiError::MailUnavailable);
+            }
         }
         store
             .record_event(EventKind::MailToAddress, email_key, now, HOUR)

@@ -14,7 +14,7 @@ use crate::{domain::NewSignup, error::ApiError, startup::AppState, store::CodePu
         (status = 409, description = "`username_taken` or `nickname_taken`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`, every bad field in `errors`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, every bad field in `errors` (also when the mail server refuses the address)", body = shared::Problem, content_type = "application/problem+json"),
         (status = 429, description = "`resend_cooldown` (one code per address per cooldown) or \
           `too_many_codes` (hourly cap per address or per client IP)", body = shared::Problem,
          content_type = "application/problem+json",

@@ -12,13 +12,14 @@ use crate::{
 /// Mails a reset code to the address if it has an account, or a notice that it has none.
 /// The answer is the same either way, so nobody can probe for accounts.
 #[utoipa::path(post, path = "/api/password_reset/request", tag = "account",
+    operation_id = "password_reset_request",
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
         (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)", body = shared::Problem, content_type = "application/problem+json"),
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \\
           codes, counted together), or `rate_limited`", body = shared::Problem,
          content_type = "application/problem+json",
@@ -50,6 +51,7 @@ pub async fn request(
 /// Sets a new password with the mailed code. Every token issued before is revoked, and the
 /// account's failed-login count is cleared.
 #[utoipa::path(post, path = "/api/password_reset/confirm", tag = "account",
+    operation_id = "password_reset_confirm",
     request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "Password changed; every earlier token is revoked"),

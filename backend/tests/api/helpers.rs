@@ -33,17 +33,26 @@ pub struct MailServer {
     pub port: u16,
     inbox: Arc<Mutex<Vec<Mail>>>,
     refuse: Arc<AtomicBool>,
+    refuse_recipients: Arc<AtomicBool>,
 }
 
 #[derive(Clone)]
 struct Collector {
     inbox: Arc<Mutex<Vec<Mail>>>,
     refuse: Arc<AtomicBool>,
+    refuse_recipients: Arc<AtomicBool>,
     to: Vec<String>,
     data: Vec<u8>,
 }
 
 impl Handler for Collector {
+    fn rcpt(&mut self, _to: &str) -> Response {
+        if self.refuse_recipients.load(Ordering::SeqCst) {
+            return response::BAD_MAILBOX;
+        }
+        response::OK
+    }
+
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         if self.refuse.load(Ordering::SeqCst) {
             return response::TRANSACTION_FAILED;
@@ -88,9 +97,11 @@ impl MailServer {
         let port = listener.local_addr().unwrap().port();
         let inbox = Arc::new(Mutex::new(Vec::new()));
         let refuse = Arc::new(AtomicBool::new(false));
+        let refuse_recipients = Arc::new(AtomicBool::new(false));
         let handler = Collector {
             inbox: inbox.clone(),
             refuse: refuse.clone(),
+            refuse_recipients: refuse_recipients.clone(),
             to: vec![],
             data: vec![],
         };
@@ -112,12 +123,18 @@ impl MailServer {
             port,
             inbox,
             refuse,
+            refuse_recipients,
         }
     }
 
     /// Make the server refuse every message (a 554 after DATA) until told otherwise.
     pub fn refuse(&self, on: bool) {
         self.refuse.store(on, Ordering::SeqCst);
+    }
+
+    /// Make the server refuse every recipient address (553 mailbox name not allowed).
+    pub fn refuse_recipients(&self, on: bool) {
+        self.refuse_recipients.store(on, Ordering::SeqCst);
     }
 
     pub fn mails_to(&self, address: &str) -> Vec<Mail> {
