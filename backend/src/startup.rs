@@ -102,6 +102,9 @@ impl Application {
         });
 
         tokio::spawn(forget_idle_clients(state.clone()));
+        // Build the OpenAPI document now: a mistake in an annotation stops the start-up
+        // instead of failing the first request for it.
+        crate::openapi::prebuild();
         let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
