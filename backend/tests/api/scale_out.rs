@@ -95,3 +95,22 @@ async fn fifty_concurrent_registrations_across_instances_make_one_account() {
     );
     assert_eq!(a.users().await.len(), 1);
 }
+
+#[tokio::test]
+async fn logging_out_everywhere_on_one_instance_is_honoured_by_the_other_at_once() {
+    let (a, b) = spawn_pair(&[]).await;
+    a.sign_up(&GILDONG).await;
+    let token = b.token_for(GILDONG.username).await;
+    assert_eq!(a.nick(&token).await.status(), 200);
+    assert_eq!(b.nick(&token).await.status(), 200);
+    let r = a
+        .client
+        .post(a.url("/api/logout_all"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // The stated bound is zero: no cache, the very next request on B is refused.
+    assert_problem(b.nick(&token).await, 401, "invalid_token").await;
+}
