@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod code_step;
 pub mod components;
 pub mod form;
 pub mod i18n;

@@ -2,27 +2,17 @@
 //! is the same whether or not the address has an account); the code and a new password then
 //! set the password, which logs the account out everywhere.
 
-use crate::api::{self, ApiError};
-use crate::components::{
-    accept_checks, focus_field, show_api_error, use_clock, use_flash, use_title, AlertRegion,
-    TextField,
-};
-use crate::form::{self, seconds_left, Alert, Field, FieldErrors, ResetInput};
+use crate::api;
+use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
+use crate::components::{accept_checks, use_clock, use_flash, use_title, AlertRegion, TextField};
+use crate::form::{self, Alert, Field, FieldErrors, ResetInput};
 use crate::i18n::{self, use_i18n, Notice, T};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
-use shared::{ErrorCode, PasswordResetConfirm, PasswordResetRequest};
-
-/// A reset code requested for `email`; `expires_at` is unknown when the server only told us
-/// that a mail went to the address recently (a cooldown answer).
-#[derive(Debug, Clone, PartialEq)]
-struct CodeRequest {
-    email: String,
-    expires_at: Option<f64>,
-}
+use shared::{PasswordResetConfirm, PasswordResetRequest};
 
 #[component]
 pub fn ResetPage() -> impl IntoView {
@@ -40,9 +30,7 @@ pub fn ResetPage() -> impl IntoView {
 
     let errors = RwSignal::new(FieldErrors::default());
     let alert = RwSignal::new(None::<Alert>);
-    let code_request = RwSignal::new(None::<CodeRequest>);
-    // Epoch milliseconds before which the server will refuse another mail to the address.
-    let resend_at = RwSignal::new(0.0_f64);
+    let step = CodeStep::new(email, now, errors, alert);
 
     let input = move || ResetInput {
         email: email.get_untracked(),
@@ -51,51 +39,11 @@ pub fn ResetPage() -> impl IntoView {
         new_password_confirm: new_password_confirm.get_untracked(),
     };
 
-    // A code belongs to the address it was sent to: editing the address starts over.
-    Effect::new(move || {
-        let typed = email.with(|e| e.trim().to_owned());
-        if code_request.with_untracked(|c| c.as_ref().is_some_and(|c| c.email != typed)) {
-            code_request.set(None);
-            resend_at.set(0.0);
-        }
-    });
-
     let send_code = Action::new_local(move |req: &PasswordResetRequest| {
         let req = req.clone();
         async move {
             let result = api::password_reset_request(&req).await;
-            let sent_at = js_sys::Date::now();
-            now.set(sent_at);
-            let at = |secs: u64| sent_at + secs as f64 * 1000.0;
-            match result {
-                Ok(answer) => {
-                    resend_at.set(at(answer.resend_after));
-                    code_request.set(Some(CodeRequest {
-                        email: req.email,
-                        expires_at: Some(at(answer.expires_in)),
-                    }));
-                    errors.update(|e| e.remove(Field::Code));
-                    focus_field(Field::Code);
-                }
-                Err(err) => {
-                    if let ApiError::Problem(p) = &err {
-                        if let Some(wait) = p.retry_after {
-                            resend_at.set(at(wait));
-                        }
-                        // A cooldown means a mail went to this address moments ago: it may
-                        // hold a reset code already.
-                        if p.code == ErrorCode::ResendCooldown
-                            && code_request.with_untracked(Option::is_none)
-                        {
-                            code_request.set(Some(CodeRequest {
-                                email: req.email,
-                                expires_at: None,
-                            }));
-                        }
-                    }
-                    show_api_error(&err, errors, alert);
-                }
-            }
+            step.answered(req.email, result);
         }
     });
     let sending = send_code.pending();
@@ -115,22 +63,11 @@ pub fn ResetPage() -> impl IntoView {
                         },
                     );
                 }
-                Err(err) => {
-                    if matches!(&err, ApiError::Problem(p) if p.code == ErrorCode::CodeExpired) {
-                        code_request.update(|c| {
-                            if let Some(c) = c {
-                                c.expires_at = Some(0.0);
-                            }
-                        });
-                    }
-                    show_api_error(&err, errors, alert);
-                }
+                Err(err) => step.failed(&err),
             }
         }
     });
     let confirming = confirm.pending();
-
-    let cooldown_left = move || seconds_left(resend_at.get(), now.get());
 
     let request_code = move || {
         if sending.get_untracked() {
@@ -157,8 +94,8 @@ pub fn ResetPage() -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         // Before a code was asked for, Enter in the email field asks for one.
-        if code_request.with_untracked(Option::is_none) {
-            if cooldown_left() == 0 {
+        if !step.requested_untracked() {
+            if step.cooldown_left() == 0 {
                 request_code();
             }
             return;
@@ -184,29 +121,6 @@ pub fn ResetPage() -> impl IntoView {
         }
     });
 
-    let send_label = move || {
-        let lang = i18n.get();
-        let left = cooldown_left();
-        if sending.get() {
-            i18n::t(lang, T::Sending).to_owned()
-        } else if left > 0 {
-            i18n::resend_in(lang, left)
-        } else if code_request.with(Option::is_some) {
-            i18n::t(lang, T::Resend).to_owned()
-        } else {
-            i18n::t(lang, T::SendResetCode).to_owned()
-        }
-    };
-
-    let code_timer = move || {
-        let lang = i18n.get();
-        let expires_at = code_request.with(|c| c.as_ref().and_then(|c| c.expires_at))?;
-        Some(match seconds_left(expires_at, now.get()) {
-            0 => i18n::t(lang, T::CodeExpiredHint).to_owned(),
-            left => i18n::code_expires_in(lang, left),
-        })
-    };
-
     view! {
         <section class="card" aria-labelledby="reset-title">
             <h1 id="reset-title">{move || i18n.t(T::ResetTitle)}</h1>
@@ -221,44 +135,17 @@ pub fn ResetPage() -> impl IntoView {
                     input_type="email"
                     inputmode="email"
                 >
-                    <button
+                    <SendCodeButton
                         id="reset-send"
-                        type="button"
-                        class="secondary"
-                        disabled=move || { sending.get() || cooldown_left() > 0 }
-                        on:click=move |_| request_code()
-                    >
-                        {send_label}
-                    </button>
+                        step
+                        sending
+                        first=T::SendResetCode
+                        on_click=request_code
+                    />
                 </TextField>
-                <div class="live" role="status">
-                    {move || {
-                        code_request
-                            .get()
-                            .map(|c| {
-                                view! {
-                                    <p class="banner info">
-                                        {i18n::reset_code_sent(i18n.get(), &c.email)}
-                                    </p>
-                                }
-                            })
-                    }}
-                </div>
-                <Show when=move || code_request.with(Option::is_some)>
-                    <div class="code-step">
-                        <TextField
-                            field=Field::Code
-                            value=code
-                            errors
-                            autocomplete="one-time-code"
-                            inputmode="numeric"
-                            maxlength=shared::rules::CODE_LEN
-                            with_hint=true
-                        />
-                        <p class="timer" role="timer">
-                            {code_timer}
-                        </p>
-                    </div>
+                <CodeSentStatus step message=i18n::reset_code_sent />
+                <Show when=move || step.requested()>
+                    <CodeField step value=code />
                     <TextField
                         field=Field::NewPassword
                         value=new_password

@@ -3,26 +3,16 @@
 //! The code is never seen by this page except as the text the person types into the code
 //! field, which is forwarded to `/api/register` as is.
 
-use crate::api::{self, ApiError};
-use crate::components::{
-    accept_checks, focus_field, show_api_error, use_clock, use_flash, use_title, AlertRegion,
-    TextField,
-};
-use crate::form::{self, seconds_left, Alert, Field, FieldErrors, SignupInput};
+use crate::api;
+use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
+use crate::components::{accept_checks, use_clock, use_flash, use_title, AlertRegion, TextField};
+use crate::form::{self, Alert, Field, FieldErrors, SignupInput};
 use crate::i18n::{self, use_i18n, Notice, T};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
-use shared::{EmailAuthRequest, ErrorCode, RegisterRequest};
-
-/// A code requested for `email`; `expires_at` is unknown when the server only told us that
-/// one was sent recently (a cooldown answer).
-#[derive(Debug, Clone, PartialEq)]
-struct CodeRequest {
-    email: String,
-    expires_at: Option<f64>,
-}
+use shared::{EmailAuthRequest, RegisterRequest};
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
@@ -42,9 +32,7 @@ pub fn SignupPage() -> impl IntoView {
 
     let errors = RwSignal::new(FieldErrors::default());
     let alert = RwSignal::new(None::<Alert>);
-    let code_request = RwSignal::new(None::<CodeRequest>);
-    // Epoch milliseconds before which the server will refuse another code.
-    let resend_at = RwSignal::new(0.0_f64);
+    let step = CodeStep::new(email, now, errors, alert);
 
     let input = move || SignupInput {
         username: username.get_untracked(),
@@ -55,50 +43,11 @@ pub fn SignupPage() -> impl IntoView {
         code: code.get_untracked(),
     };
 
-    // A code belongs to the address it was sent to: editing the address starts over.
-    Effect::new(move || {
-        let typed = email.with(|e| e.trim().to_owned());
-        if code_request.with_untracked(|c| c.as_ref().is_some_and(|c| c.email != typed)) {
-            code_request.set(None);
-            resend_at.set(0.0);
-        }
-    });
-
     let send_code = Action::new_local(move |req: &EmailAuthRequest| {
         let req = req.clone();
         async move {
             let result = api::email_auth(&req).await;
-            let sent_at = js_sys::Date::now();
-            now.set(sent_at);
-            let at = |secs: u64| sent_at + secs as f64 * 1000.0;
-            match result {
-                Ok(answer) => {
-                    resend_at.set(at(answer.resend_after));
-                    code_request.set(Some(CodeRequest {
-                        email: req.email,
-                        expires_at: Some(at(answer.expires_in)),
-                    }));
-                    errors.update(|e| e.remove(Field::Code));
-                    focus_field(Field::Code);
-                }
-                Err(err) => {
-                    if let ApiError::Problem(p) = &err {
-                        if let Some(wait) = p.retry_after {
-                            resend_at.set(at(wait));
-                        }
-                        // A cooldown means a code for this address is already on its way.
-                        if p.code == ErrorCode::ResendCooldown
-                            && code_request.with_untracked(Option::is_none)
-                        {
-                            code_request.set(Some(CodeRequest {
-                                email: req.email,
-                                expires_at: None,
-                            }));
-                        }
-                    }
-                    show_api_error(&err, errors, alert);
-                }
-            }
+            step.answered(req.email, result);
         }
     });
     let sending = send_code.pending();
@@ -112,22 +61,11 @@ pub fn SignupPage() -> impl IntoView {
                     flash.set(Notice::Registered);
                     navigate("/login", Default::default());
                 }
-                Err(err) => {
-                    if matches!(&err, ApiError::Problem(p) if p.code == ErrorCode::CodeExpired) {
-                        code_request.update(|c| {
-                            if let Some(c) = c {
-                                c.expires_at = Some(0.0);
-                            }
-                        });
-                    }
-                    show_api_error(&err, errors, alert);
-                }
+                Err(err) => step.failed(&err),
             }
         }
     });
     let registering = register.pending();
-
-    let cooldown_left = move || seconds_left(resend_at.get(), now.get());
 
     let request_code = move || {
         if sending.get_untracked() {
@@ -161,7 +99,7 @@ pub fn SignupPage() -> impl IntoView {
             return;
         }
         let input = input();
-        let requested = code_request.with_untracked(Option::is_some);
+        let requested = step.requested_untracked();
         if accept_checks(form::check_register(&input, requested), errors, alert) {
             register.dispatch(RegisterRequest {
                 username: input.username(),
@@ -180,29 +118,6 @@ pub fn SignupPage() -> impl IntoView {
             "password"
         }
     });
-
-    let verify_label = move || {
-        let lang = i18n.get();
-        let left = cooldown_left();
-        if sending.get() {
-            i18n::t(lang, T::Sending).to_owned()
-        } else if left > 0 {
-            i18n::resend_in(lang, left)
-        } else if code_request.with(Option::is_some) {
-            i18n::t(lang, T::Resend).to_owned()
-        } else {
-            i18n::t(lang, T::VerifyEmail).to_owned()
-        }
-    };
-
-    let code_timer = move || {
-        let lang = i18n.get();
-        let expires_at = code_request.with(|c| c.as_ref().and_then(|c| c.expires_at))?;
-        Some(match seconds_left(expires_at, now.get()) {
-            0 => i18n::t(lang, T::CodeExpiredHint).to_owned(),
-            left => i18n::code_expires_in(lang, left),
-        })
-    };
 
     view! {
         <section class="card" aria-labelledby="signup-title">
@@ -261,42 +176,17 @@ pub fn SignupPage() -> impl IntoView {
                     inputmode="email"
                     with_hint=true
                 >
-                    <button
+                    <SendCodeButton
                         id="verify-email"
-                        type="button"
-                        class="secondary"
-                        disabled=move || { sending.get() || cooldown_left() > 0 }
-                        on:click=move |_| request_code()
-                    >
-                        {verify_label}
-                    </button>
+                        step
+                        sending
+                        first=T::VerifyEmail
+                        on_click=request_code
+                    />
                 </TextField>
-                <div class="live" role="status">
-                    {move || {
-                        code_request
-                            .get()
-                            .map(|c| {
-                                view! {
-                                    <p class="banner info">{i18n::code_sent(i18n.get(), &c.email)}</p>
-                                }
-                            })
-                    }}
-                </div>
-                <Show when=move || code_request.with(Option::is_some)>
-                    <div class="code-step">
-                        <TextField
-                            field=Field::Code
-                            value=code
-                            errors
-                            autocomplete="one-time-code"
-                            inputmode="numeric"
-                            maxlength=shared::rules::CODE_LEN
-                            with_hint=true
-                        />
-                        <p class="timer" role="timer">
-                            {code_timer}
-                        </p>
-                    </div>
+                <CodeSentStatus step message=i18n::code_sent />
+                <Show when=move || step.requested()>
+                    <CodeField step value=code />
                 </Show>
                 <button
                     id="signup-submit"

@@ -1,0 +1,207 @@
+//! The "verify email" step shared by `/signup` and `/reset`: asking for a mailed code, the
+//! resend cooldown, and the code field with its expiry countdown.
+
+use crate::api::ApiError;
+use crate::components::{focus_field, show_api_error, TextField};
+use crate::form::{seconds_left, Alert, Field, FieldErrors};
+use crate::i18n::{self, use_i18n, Lang, T};
+use leptos::prelude::*;
+use shared::{EmailAuthResponse, ErrorCode};
+
+/// A code requested for `email`; `expires_at` is unknown when the server only told us that
+/// a mail went to the address recently (a cooldown answer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeRequest {
+    pub email: String,
+    pub expires_at: Option<f64>,
+}
+
+/// The state of the code step of a form, with the form's errors and alert it reports to.
+#[derive(Debug, Clone, Copy)]
+pub struct CodeStep {
+    request: RwSignal<Option<CodeRequest>>,
+    /// Epoch milliseconds before which the server will refuse another mail to the address.
+    resend_at: RwSignal<f64>,
+    now: RwSignal<f64>,
+    errors: RwSignal<FieldErrors>,
+    alert: RwSignal<Option<Alert>>,
+}
+
+impl CodeStep {
+    /// A code step for the address in `email`, counting down against the clock `now`.
+    pub fn new(
+        email: RwSignal<String>,
+        now: RwSignal<f64>,
+        errors: RwSignal<FieldErrors>,
+        alert: RwSignal<Option<Alert>>,
+    ) -> Self {
+        let step = Self {
+            request: RwSignal::new(None),
+            resend_at: RwSignal::new(0.0),
+            now,
+            errors,
+            alert,
+        };
+        // A code belongs to the address it was sent to: editing the address starts over.
+        Effect::new(move || {
+            let typed = email.with(|e| e.trim().to_owned());
+            if step
+                .request
+                .with_untracked(|c| c.as_ref().is_some_and(|c| c.email != typed))
+            {
+                step.request.set(None);
+                step.resend_at.set(0.0);
+            }
+        });
+        step
+    }
+
+    /// Whether a code was asked for (tracked).
+    pub fn requested(self) -> bool {
+        self.request.with(Option::is_some)
+    }
+
+    /// Whether a code was asked for (untracked).
+    pub fn requested_untracked(self) -> bool {
+        self.request.with_untracked(Option::is_some)
+    }
+
+    /// Seconds before another code may be asked for (tracked).
+    pub fn cooldown_left(self) -> u64 {
+        seconds_left(self.resend_at.get(), self.now.get())
+    }
+
+    /// Takes in the answer to asking for a code mailed to `email`.
+    pub fn answered(self, email: String, result: Result<EmailAuthResponse, ApiError>) {
+        let sent_at = js_sys::Date::now();
+        self.now.set(sent_at);
+        let at = |secs: u64| sent_at + secs as f64 * 1000.0;
+        match result {
+            Ok(answer) => {
+                self.resend_at.set(at(answer.resend_after));
+                self.request.set(Some(CodeRequest {
+                    email,
+                    expires_at: Some(at(answer.expires_in)),
+                }));
+                self.errors.update(|e| e.remove(Field::Code));
+                focus_field(Field::Code);
+            }
+            Err(err) => {
+                if let ApiError::Problem(p) = &err {
+                    if let Some(wait) = p.retry_after {
+                        self.resend_at.set(at(wait));
+                    }
+                    // A cooldown means a mail went to this address moments ago: it may hold
+                    // a code already.
+                    if p.code == ErrorCode::ResendCooldown && !self.requested_untracked() {
+                        self.request.set(Some(CodeRequest {
+                            email,
+                            expires_at: None,
+                        }));
+                    }
+                }
+                show_api_error(&err, self.errors, self.alert);
+            }
+        }
+    }
+
+    /// Shows a failed final submit on the form; an expired code also stops the countdown.
+    pub fn failed(self, err: &ApiError) {
+        if matches!(err, ApiError::Problem(p) if p.code == ErrorCode::CodeExpired) {
+            self.request.update(|c| {
+                if let Some(c) = c {
+                    c.expires_at = Some(0.0);
+                }
+            });
+        }
+        show_api_error(err, self.errors, self.alert);
+    }
+
+    /// The text of the send button, `first` before any code was asked for (tracked).
+    fn send_label(self, lang: Lang, sending: bool, first: T) -> String {
+        let left = self.cooldown_left();
+        if sending {
+            i18n::t(lang, T::Sending).to_owned()
+        } else if left > 0 {
+            i18n::resend_in(lang, left)
+        } else if self.requested() {
+            i18n::t(lang, T::Resend).to_owned()
+        } else {
+            i18n::t(lang, first).to_owned()
+        }
+    }
+
+    /// The expiry countdown of the code, when its expiry is known (tracked).
+    fn timer(self, lang: Lang) -> Option<String> {
+        let expires_at = self
+            .request
+            .with(|c| c.as_ref().and_then(|c| c.expires_at))?;
+        Some(match seconds_left(expires_at, self.now.get()) {
+            0 => i18n::t(lang, T::CodeExpiredHint).to_owned(),
+            left => i18n::code_expires_in(lang, left),
+        })
+    }
+}
+
+/// The button that asks for a code: `first` is its label before one was asked for.
+#[component]
+pub fn SendCodeButton(
+    id: &'static str,
+    step: CodeStep,
+    sending: Memo<bool>,
+    first: T,
+    on_click: impl Fn() + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button
+            id=id
+            type="button"
+            class="secondary"
+            disabled=move || { sending.get() || step.cooldown_left() > 0 }
+            on:click=move |_| on_click()
+        >
+            {move || step.send_label(i18n.get(), sending.get(), first)}
+        </button>
+    }
+}
+
+/// The polite announcement that a code was sent, worded by `message`.
+#[component]
+pub fn CodeSentStatus(step: CodeStep, message: fn(Lang, &str) -> String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="live" role="status">
+            {move || {
+                step.request
+                    .get()
+                    .map(|c| {
+                        view! { <p class="banner info">{message(i18n.get(), &c.email)}</p> }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// The code field with its expiry countdown.
+#[component]
+pub fn CodeField(step: CodeStep, value: RwSignal<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let errors = step.errors;
+    view! {
+        <div class="code-step">
+            <TextField
+                field=Field::Code
+                value
+                errors
+                autocomplete="one-time-code"
+                inputmode="numeric"
+                maxlength=shared::rules::CODE_LEN
+                with_hint=true
+            />
+            <p class="timer" role="timer">
+                {move || step.timer(i18n.get())}
+            </p>
+        </div>
+    }
+}
