@@ -103,7 +103,7 @@ test('forgot password: mailed code, new password, notice, old password refused',
     // it down on the button.
     await expectText(
       page.getByRole('alert'),
-      /이 주소로 코드를 방금 보냈습니다\. (\d+분 )?\d+초 후에 다시 시도해 주세요\./,
+      /이 주소로 코드를 방금 보냈습니다\. (\d+분( \d+초)?|\d+초) 후에 다시 시도해 주세요\./,
     );
     await expectText(form.send, /다시 보내기 \(\d+초\)/);
     assert.equal(await form.send.isDisabled(), true, 'send button waits out the cooldown');
