@@ -6,7 +6,7 @@ use crate::{
     domain::Registration,
     error::ApiError,
     startup::AppState,
-    store::{CodePurpose, InsertError, NewUser, UniqueField},
+    store::{CodePurpose, InsertError, NewUser, UniqueField, UserDoc},
 };
 
 /// Creates the account when the mailed code matches. The code is checked only here, on the
@@ -51,7 +51,7 @@ async fn create_user(state: &AppState, r: &Registration) -> Result<UserProfile, 
         .hash(&r.password)
         .await
         .map_err(ApiError::Internal)?;
-    let user = state
+    let inserted = state
         .store
         .insert_user(NewUser {
             username: r.username.as_str().to_owned(),
@@ -62,17 +62,54 @@ async fn create_user(state: &AppState, r: &Registration) -> Result<UserProfile, 
             email_key: r.email.key(),
             password_hash,
         })
-        .await
-        .map_err(|e| match e {
-            InsertError::Duplicate(UniqueField::Username) => ApiError::UsernameTaken,
-            InsertError::Duplicate(UniqueField::Nickname) => ApiError::NicknameTaken,
-            InsertError::Duplicate(UniqueField::Email) => ApiError::EmailTaken,
-            InsertError::Db(e) => e.into(),
-        })?;
-    tracing::info!(event = "signup", user_id = %user.id, "account created");
+        .await;
+    let user = match inserted {
+        Ok(user) => {
+            tracing::info!(event = "signup", user_id = %user.id, "account created");
+            user
+        }
+        Err(InsertError::Duplicate(field)) => match replayed(state, r).await? {
+            Some(user) => user,
+            None => {
+                return Err(match field {
+                    UniqueField::Username => ApiError::UsernameTaken,
+                    UniqueField::Nickname => ApiError::NicknameTaken,
+                    UniqueField::Email => ApiError::EmailTaken,
+                })
+            }
+        },
+        Err(InsertError::Db(e)) => return Err(e.into()),
+    };
     Ok(UserProfile {
         username: user.username,
         nickname: user.nickname,
         email: user.email,
     })
+}
+
+/// The account this very registration already created, if it did. When the database dies
+/// between committing an insert and acknowledging it, the person gets a 503 for an account
+/// that exists; their retry (same code, which was not consumed) must then get the 201, not a
+/// 409 for their own account. It is the same registration only if username, nickname and
+/// email all match and the password verifies against the stored hash.
+async fn replayed(state: &AppState, r: &Registration) -> Result<Option<UserDoc>, ApiError> {
+    let Some(user) = state
+        .store
+        .find_user_by_username_key(&r.username.key())
+        .await?
+    else {
+        return Ok(None);
+    };
+    if user.email_key != r.email.key() || user.nickname_key != r.nickname.key() {
+        return Ok(None);
+    }
+    let same_password = state
+        .hasher
+        .verify(&r.password, Some(&user.password_hash))
+        .await
+        .map_err(ApiError::Internal)?;
+    if same_password {
+        tracing::info!(event = "signup_replayed", user_id = %user.id, "retry of a committed signup");
+    }
+    Ok(same_password.then_some(user))
 }

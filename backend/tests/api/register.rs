@@ -323,3 +323,43 @@ async fn a_hundred_concurrent_wrong_guesses_evaluate_at_most_five() {
     )
     .await;
 }
+
+/// What a committed-but-unacknowledged insert leaves behind: the account exists, the code is
+/// still live (the 503 consumed nothing), and the person retries the same registration.
+#[tokio::test]
+async fn a_retry_of_a_registration_that_was_committed_gets_its_201() {
+    let app = spawn_app().await;
+    let code = app.request_code(&GILDONG).await;
+    let hasher = backend::auth::PasswordHasher::new(1).unwrap();
+    let hash = hasher
+        .hash(&backend::domain::Password::for_login(PASSWORD.into()).unwrap())
+        .await
+        .unwrap();
+    app.db
+        .collection::<mongodb::bson::Document>("users")
+        .insert_one(mongodb::bson::doc! {
+            "username": GILDONG.username, "username_key": "hong_gildong",
+            "nickname": GILDONG.nickname, "nickname_key": "길동",
+            "email": GILDONG.email, "email_key": GILDONG.email,
+            "password_hash": hash, "created_at": mongodb::bson::DateTime::now(), "token_version": 0_i64,
+        })
+        .await
+        .unwrap();
+    // Someone else with the same names but another password is still refused…
+    let r = app
+        .register(&GILDONG, "another long passphrase", &code)
+        .await;
+    assert_eq!(r.status(), 409);
+    let p: shared::Problem = r.json().await.unwrap();
+    assert!(
+        ["username_taken", "nickname_taken", "email_taken"].contains(&p.code.as_str()),
+        "{p:?}"
+    );
+    // …while the same registration is recognised and answered as created, once.
+    assert_eq!(app.register(&GILDONG, PASSWORD, &code).await.status(), 201);
+    assert_eq!(app.users().await.len(), 1);
+    assert!(
+        app.collection("verification_codes").await.is_empty(),
+        "the code is used up"
+    );
+}
