@@ -207,7 +207,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app with test settings, overridden by `overrides` (`APP_*` names).
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
-    spawn_instance(&db_name, MailServer::start(), overrides).await
+    spawn_instance(&mongodb_uri(), &db_name, MailServer::start(), overrides).await
 }
 
 /// Two instances of the app on different ports, one database, one SMTP server: what runs
@@ -215,16 +215,24 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 pub async fn spawn_pair(overrides: &[(&str, &str)]) -> (TestApp, TestApp) {
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let mail = MailServer::start();
+    let uri = mongodb_uri();
     tokio::join!(
-        spawn_instance(&db_name, mail.clone(), overrides),
-        spawn_instance(&db_name, mail, overrides)
+        spawn_instance(&uri, &db_name, mail.clone(), overrides),
+        spawn_instance(&uri, &db_name, mail, overrides)
     )
 }
 
-async fn spawn_instance(db_name: &str, mail: MailServer, overrides: &[(&str, &str)]) -> TestApp {
+/// The app on port 0 with test settings against database `db_name` at `db_uri`, sending to
+/// `mail`; `overrides` (`APP_*` names) win over the test defaults.
+pub async fn spawn_instance(
+    db_uri: &str,
+    db_name: &str,
+    mail: MailServer,
+    overrides: &[(&str, &str)],
+) -> TestApp {
     let mut vars: HashMap<String, String> = [
         ("APP_PORT", "0".to_owned()),
-        ("APP_MONGODB_URI", mongodb_uri()),
+        ("APP_MONGODB_URI", db_uri.to_owned()),
         ("APP_MONGODB_DB", db_name.to_owned()),
         ("APP_SMTP_PORT", mail.port.to_string()),
         ("APP_SMTP_TIMEOUT_SECS", "3".to_owned()),
@@ -253,7 +261,7 @@ async fn spawn_instance(db_name: &str, mail: MailServer, overrides: &[(&str, &st
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
-    let db = mongodb::Client::with_uri_str(mongodb_uri())
+    let db = mongodb::Client::with_uri_str(db_uri)
         .await
         .unwrap()
         .database(db_name);

@@ -3,7 +3,6 @@
 //! it, and the real `backend` binary as a child process.
 
 use std::{
-    collections::HashMap,
     fs,
     io::Read,
     net::{TcpListener, TcpStream},
@@ -12,9 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use backend::{config::Settings, startup::Application};
-
-use crate::helpers::{MailServer, TestApp, JWT_SECRET, PEPPER};
+use crate::helpers::{spawn_instance, MailServer, TestApp};
 
 /// The database server binary: `SECANTUS_BIN`, else `$TOOLS_DIR/bin/secantusd-rs`, else the
 /// workspace's `.tools/bin/secantusd-rs`.
@@ -196,52 +193,11 @@ impl Drop for DbServer {
 /// The app in-process on port 0 against `db_uri` (a fresh database), with a fresh SMTP server.
 pub async fn spawn_app_on(db_uri: &str, overrides: &[(&str, &str)]) -> TestApp {
     let db_name = format!("rel_{}", uuid::Uuid::new_v4().simple());
-    let mail = MailServer::start();
-    let mut vars: HashMap<String, String> = [
-        ("APP_PORT", "0".to_owned()),
-        ("APP_MONGODB_URI", db_uri.to_owned()),
-        ("APP_MONGODB_DB", db_name.clone()),
-        ("APP_SMTP_PORT", mail.port.to_string()),
-        ("APP_SMTP_TIMEOUT_SECS", "3".to_owned()),
-        ("APP_JWT_SECRET", JWT_SECRET.to_owned()),
-        ("APP_CODE_PEPPER", PEPPER.to_owned()),
-        ("APP_CODES_PER_IP_PER_HOUR", "100000".to_owned()),
-        // Load from one address and repeated wrong passwords are the point of these tests;
-        // the throttles have tests of their own.
-        ("APP_RATE_LIMIT_PER_SECOND", "100000".to_owned()),
-        ("APP_RATE_LIMIT_BURST", "100000".to_owned()),
-        ("APP_LOGIN_MAX_FAILURES", "100000".to_owned()),
-        ("APP_STATIC_DIR", "/nonexistent".to_owned()),
-        ("APP_LOG_FORMAT", "pretty".to_owned()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
-    for (k, v) in overrides {
-        vars.insert((*k).to_owned(), (*v).to_owned());
-    }
-    let settings = Settings::from_vars(&vars).expect("test settings");
-    let app = Application::build(settings).await.expect("build app");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let db = mongodb::Client::with_uri_str(db_uri)
-        .await
-        .unwrap()
-        .database(&db_name);
-    let app = TestApp {
-        address,
-        client,
-        mail,
-        db,
-    };
-    wait_ready(&app.client, &app.address, Duration::from_secs(20)).await;
-    app
+    // Load from one address and repeated wrong passwords are the point of these tests; the
+    // throttles have tests of their own. `overrides` come later and win.
+    let mut all = vec![("APP_LOGIN_MAX_FAILURES", "100000")];
+    all.extend_from_slice(overrides);
+    spawn_instance(db_uri, &db_name, MailServer::start(), &all).await
 }
 
 /// Polls `/health/ready` until it answers 200; returns how long that took.
