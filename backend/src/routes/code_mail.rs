@@ -94,19 +94,25 @@ async fn send_under_lock(
         .record_event(EventKind::MailFromIp, ip, now, HOUR)
         .await?;
     let result = async {
-        let (ip_mails, ip_free_at) = store
+        let ip_mails = store
             .events_in_window(EventKind::MailFromIp, ip, now, HOUR)
             .await?;
         if ip_mails > u64::from(limits.max_per_ip_per_hour) {
             tracing::info!(event = "throttled", limit = "codes_per_ip", %ip, "mail refused");
-            return Err(too_many(now, ip_free_at));
+            let free_at = store
+                .window_frees_at(EventKind::MailFromIp, ip, now, HOUR)
+                .await?;
+            return Err(too_many(now, free_at));
         }
-        let (address_mails, address_free_at) = store
+        let address_mails = store
             .events_in_window(EventKind::MailToAddress, email_key, now, HOUR)
             .await?;
         if address_mails >= u64::from(limits.max_per_email_per_hour) {
             tracing::info!(event = "throttled", limit = "codes_per_email", %ip, "mail refused");
-            return Err(too_many(now, address_free_at));
+            let free_at = store
+                .window_frees_at(EventKind::MailToAddress, email_key, now, HOUR)
+                .await?;
+            return Err(too_many(now, free_at));
         }
 
         let mailer = &state.mailer;

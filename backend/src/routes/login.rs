@@ -54,7 +54,7 @@ pub async fn login(
             limits.login_failure_window,
         )
         .await?;
-    let (failures, free_at) = store
+    let failures = store
         .events_in_window(
             EventKind::LoginFailure,
             &key,
@@ -67,6 +67,10 @@ pub async fn login(
             tracing::warn!(error = %e, "could not undo a login attempt record");
         }
         tracing::info!(event = "throttled", limit = "login_failures", %ip, "login refused");
+        let window = limits.login_failure_window;
+        let free_at = store
+            .window_frees_at(EventKind::LoginFailure, &key, now, window)
+            .await?;
         return Err(ApiError::TooManyAttempts {
             retry_after: free_at.map_or(limits.login_failure_window.as_secs(), |t| {
                 seconds_until(now, t)

@@ -133,27 +133,36 @@ impl Store {
             .map(|_| ())
     }
 
-    /// Events logged against `key` within `window` before `now`, and when the oldest of them
-    /// leaves the window.
+    /// Events logged against `key` within `window` before `now`.
     pub async fn events_in_window(
         &self,
         kind: EventKind,
         key: &str,
         now: DateTime,
         window: Duration,
-    ) -> Result<(u64, Option<DateTime>), Error> {
-        let filter = doc! { "kind": kind.as_str(), "key": key, "at": { "$gt": sub(now, window) } };
-        let count = self.events.count_documents(filter.clone()).await?;
-        if count == 0 {
-            return Ok((0, None));
-        }
-        let oldest = self
+    ) -> Result<u64, Error> {
+        self.events
+            .count_documents(
+                doc! { "kind": kind.as_str(), "key": key, "at": { "$gt": sub(now, window) } },
+            )
+            .await
+    }
+
+    /// When the oldest event in the window leaves it (asked only when refusing, for
+    /// `Retry-After`).
+    pub async fn window_frees_at(
+        &self,
+        kind: EventKind,
+        key: &str,
+        now: DateTime,
+        window: Duration,
+    ) -> Result<Option<DateTime>, Error> {
+        Ok(self
             .events
-            .find_one(filter)
+            .find_one(doc! { "kind": kind.as_str(), "key": key, "at": { "$gt": sub(now, window) } })
             .sort(doc! { "at": 1 })
             .await?
             .and_then(|d| d.get_datetime("at").ok().copied())
-            .map(|at| add(at, window));
-        Ok((count, oldest))
+            .map(|at| add(at, window)))
     }
 }
