@@ -44,6 +44,20 @@ APP_PORT=18080 APP_MONGODB_URI="$TEST_MONGODB_URI" APP_MONGODB_DB="contract_$(da
 PIDS+=($!)
 BASE_URL=http://127.0.0.1:18080 MAILDEV_URL=http://127.0.0.1:1082 bash scripts/contract.sh
 
+log "contract tests with the default limits (paced, fewer examples)"
+# Every limit left at its default, so the per-IP bucket, the mail caps and the failed-login
+# and wrong-code ceilings answer for real: each of those answers must be documented.
+APP_PORT=18081 APP_MONGODB_URI="$TEST_MONGODB_URI" APP_MONGODB_DB="contract_defaults_$(date +%s)" \
+  APP_SMTP_PORT=1027 APP_STATIC_DIR=/nonexistent \
+  APP_JWT_SECRET=contract-jwt-secret-0123456789abcdef0123 \
+  APP_CODE_PEPPER=contract-pepper-0123456789abcdef01234567 \
+  target/debug/backend >"$RUN_DIR/contract-defaults-app.log" 2>&1 &
+PIDS+=($!)
+BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.0.0.1:1082 \
+  CONTRACT_CONFIG="$ROOT/openapi/schemathesis-default-limits.toml" \
+  CONTRACT_MAX_EXAMPLES="${CONTRACT_DEFAULTS_MAX_EXAMPLES:-25}" CONTRACT_RATE_LIMIT=8/s \
+  bash scripts/contract.sh
+
 if [ -f scripts/e2e.sh ]; then
   log "end-to-end tests (Playwright + Chromium)"
   bash scripts/e2e.sh
