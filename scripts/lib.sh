@@ -2,7 +2,9 @@
 # Sourced, not run.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS_DIR="${TOOLS_DIR:-$ROOT/.tools}"
+# One per-user place for the built tools, shared by `just run`, `just test` and CI, so a second
+# clone reuses the database server built by the first.
+TOOLS_DIR="${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/emailauth-tools}"
 RUN_DIR="${RUN_DIR:-$ROOT/.run}"
 SECANTUS_VERSION="0.5.3-beta.193"
 SECANTUS="$TOOLS_DIR/bin/secantusd-rs"
