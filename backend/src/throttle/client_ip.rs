@@ -3,11 +3,15 @@ use std::net::{IpAddr, SocketAddr};
 use actix_web::{http::header::HeaderMap, HttpRequest};
 use ipnet::{IpNet, Ipv4Net};
 
-/// The reverse proxies whose `X-Forwarded-For` is believed. Any other peer is the client
-/// itself, whatever headers it sends, so a client cannot pick its own address.
+use super::rate_key::{Ipv6Prefix, RateKey};
+
+/// The reverse proxies whose `X-Forwarded-For` is believed, and how a client address becomes
+/// the key of the per-IP limits. Any peer that is not a trusted proxy is the client itself,
+/// whatever headers it sends, so a client cannot pick its own address.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies {
     nets: Vec<IpNet>,
+    ipv6_prefix: Ipv6Prefix,
 }
 
 impl TrustedProxies {
@@ -16,6 +20,15 @@ impl TrustedProxies {
             // Addresses are compared in canonical form (see `canonical`), so a proxy listed as
             // `::ffff:10.0.0.1` is the IPv4 proxy `10.0.0.1`.
             nets: nets.into_iter().map(canonical_net).collect(),
+            ipv6_prefix: Ipv6Prefix::default(),
+        }
+    }
+
+    /// How IPv6 clients are grouped by [`Self::rate_key`] (`APP_IPV6_PREFIX`).
+    pub fn with_ipv6_prefix(self, ipv6_prefix: Ipv6Prefix) -> Self {
+        Self {
+            ipv6_prefix,
+            ..self
         }
     }
 
@@ -23,9 +36,21 @@ impl TrustedProxies {
         self.nets.iter().any(|net| net.contains(ip))
     }
 
+    /// The client's full address, for logs. Limits count by [`Self::rate_key`] instead.
     pub fn client_ip(&self, req: &HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr()?.ip();
         Some(self.resolve(peer, req.headers()))
+    }
+
+    /// What every per-IP limit (the token bucket, the hourly mail cap, login throttling) counts
+    /// by: the client's IPv4 address or IPv6 network.
+    pub fn rate_key(&self, req: &HttpRequest) -> Option<RateKey> {
+        self.client_ip(req).map(|ip| self.rate_key_of(ip))
+    }
+
+    /// The [`RateKey`] of an already resolved client address.
+    pub fn rate_key_of(&self, ip: IpAddr) -> RateKey {
+        RateKey::new(ip, self.ipv6_prefix)
     }
 
     /// The peer, or — when the peer is a trusted proxy — the client as the proxy chain saw it.
@@ -248,5 +273,23 @@ mod tests {
         assert_eq!(proxies.resolve(ip("10.1.2.3"), &h), ip("203.0.113.9"));
         assert_eq!(proxies.resolve(ip("192.0.2.1"), &h), ip("203.0.113.9"));
         assert_eq!(proxies.resolve(ip("11.0.0.1"), &h), ip("11.0.0.1"));
+    }
+
+    #[test]
+    fn rate_keys_group_ipv6_networks() {
+        let proxies = TrustedProxies::default();
+        assert_eq!(
+            proxies.rate_key_of(ip("2001:db8:1:2::7")),
+            proxies.rate_key_of(ip("2001:db8:1:2:ffff::1"))
+        );
+        let wide = TrustedProxies::default().with_ipv6_prefix("48".parse().unwrap());
+        assert_eq!(
+            wide.rate_key_of(ip("2001:db8:1:2::7")).to_string(),
+            "2001:db8:1::/48"
+        );
+        assert_eq!(
+            proxies.rate_key_of(ip("::ffff:203.0.113.9")).to_string(),
+            "203.0.113.9"
+        );
     }
 }
