@@ -74,6 +74,8 @@ pub struct ThrottleSettings {
     pub ip_burst: u32,
     /// Peers whose `X-Forwarded-For` is believed (reverse proxies, load balancers).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Every per-IP limit counts an IPv6 client by its network of this prefix length.
+    pub ipv6_prefix: crate::throttle::Ipv6Prefix,
 }
 
 #[derive(Debug, Clone)]
@@ -231,6 +233,11 @@ impl Settings {
                     .filter(|s| !s.is_empty())
                     .map(parse_net)
                     .collect::<anyhow::Result<_>>()?,
+                ipv6_prefix: parse(
+                    get("APP_IPV6_PREFIX"),
+                    "APP_IPV6_PREFIX",
+                    crate::throttle::Ipv6Prefix::default(),
+                )?,
             },
             cors_origins: get("APP_CORS_ORIGINS")
                 .unwrap_or_default()
@@ -500,6 +507,27 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("APP_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn the_ipv6_prefix_defaults_to_64_and_is_bounded() {
+        let with = |prefix: Option<&str>| {
+            let mut v = vars(&[("APP_JWT_SECRET", STRONG), ("APP_CODE_PEPPER", STRONG)]);
+            if let Some(p) = prefix {
+                v.insert("APP_IPV6_PREFIX".into(), p.into());
+            }
+            Settings::from_vars(&v)
+        };
+        assert_eq!(with(None).unwrap().throttle.ipv6_prefix.bits(), 64);
+        assert_eq!(with(Some("56")).unwrap().throttle.ipv6_prefix.bits(), 56);
+        assert_eq!(with(Some("128")).unwrap().throttle.ipv6_prefix.bits(), 128);
+        for bad in ["31", "129", "0", "64bits"] {
+            let err = with(Some(bad)).unwrap_err().to_string();
+            assert!(
+                err.contains("APP_IPV6_PREFIX") && err.contains("between 32 and 128"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

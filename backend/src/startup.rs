@@ -93,7 +93,8 @@ impl Application {
             code_mac: CodeMac::new(settings.codes.pepper.clone()),
             jwt: JwtKeys::new(&settings.jwt),
             codes: settings.codes.clone(),
-            proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone()),
+            proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone())
+                .with_ipv6_prefix(settings.throttle.ipv6_prefix),
             ip_limiter: IpLimiter::new(settings.throttle.ip_per_second, settings.throttle.ip_burst),
             throttle: settings.throttle.clone(),
             static_dir: settings.static_dir.clone(),

@@ -56,7 +56,11 @@ pub async fn send(
             });
         }
     };
-    let ip = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    // The per-IP cap counts by rate key: an IPv6 client's whole network, not one address.
+    let ip = ip.map_or_else(
+        || "unknown".to_owned(),
+        |ip| state.proxies.rate_key_of(ip).to_string(),
+    );
     match send_under_lock(state, email, &email_key, locale, &ip, now, outgoing).await {
         Ok(()) => {
             tracing::info!(event = "code_sent", kind = ?outgoing, %ip, "mail sent");

@@ -1,4 +1,4 @@
-use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+use std::{num::NonZeroU32, time::Duration};
 
 use actix_web::{
     body::MessageBody,
@@ -11,12 +11,14 @@ use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
 };
 
+use super::RateKey;
 use crate::{error::ApiError, startup::AppState};
 
-/// A GCRA token bucket per client address (the `governor` crate). Kept in memory: each
-/// instance protects itself; the limits that must hold across instances live in the database.
+/// A GCRA token bucket per client [`RateKey`] (an IPv4 address or an IPv6 network; the
+/// `governor` crate). Kept in memory: each instance protects itself; the limits that must hold
+/// across instances live in the database.
 pub struct IpLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limiter: DefaultKeyedRateLimiter<RateKey>,
 }
 
 impl IpLimiter {
@@ -29,9 +31,9 @@ impl IpLimiter {
     }
 
     /// `Ok` to proceed, or how long to wait.
-    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+    pub fn check(&self, key: RateKey) -> Result<(), Duration> {
         self.limiter
-            .check_key(&ip)
+            .check_key(&key)
             .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
@@ -50,8 +52,9 @@ pub async fn limit_by_ip(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
         if let Some(ip) = state.proxies.client_ip(req.request()) {
-            if let Err(wait) = state.ip_limiter.check(ip) {
-                tracing::info!(event = "throttled", limit = "ip_rate", %ip, "request refused");
+            let key = state.proxies.rate_key_of(ip);
+            if let Err(wait) = state.ip_limiter.check(key) {
+                tracing::info!(event = "throttled", limit = "ip_rate", %ip, %key, "request refused");
                 let retry_after = wait.as_secs_f64().ceil().max(1.0) as u64;
                 return Err(ApiError::RateLimited { retry_after }.into());
             }
@@ -63,20 +66,34 @@ pub async fn limit_by_ip(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::throttle::Ipv6Prefix;
+
+    fn key(ip: &str) -> RateKey {
+        RateKey::new(ip.parse().unwrap(), Ipv6Prefix::default())
+    }
 
     #[test]
     fn a_burst_then_a_wait() {
         let limiter = IpLimiter::new(1, 3);
-        let ip: IpAddr = "203.0.113.1".parse().unwrap();
         for _ in 0..3 {
-            assert!(limiter.check(ip).is_ok());
+            assert!(limiter.check(key("203.0.113.1")).is_ok());
         }
-        let wait = limiter.check(ip).unwrap_err();
+        let wait = limiter.check(key("203.0.113.1")).unwrap_err();
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(1),
             "{wait:?}"
         );
         // Other addresses have their own bucket.
-        assert!(limiter.check("203.0.113.2".parse().unwrap()).is_ok());
+        assert!(limiter.check(key("203.0.113.2")).is_ok());
+    }
+
+    #[test]
+    fn one_ipv6_network_shares_one_bucket() {
+        let limiter = IpLimiter::new(1, 3);
+        for i in 1..=3 {
+            assert!(limiter.check(key(&format!("2001:db8:1:2::{i}"))).is_ok());
+        }
+        assert!(limiter.check(key("2001:db8:1:2:ffff::9")).is_err());
+        assert!(limiter.check(key("2001:db8:1:3::1")).is_ok());
     }
 }

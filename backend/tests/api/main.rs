@@ -2,6 +2,7 @@
 //! database per test) and a real SMTP server inside the test process.
 
 mod account;
+mod client_ip;
 mod docs;
 mod email_auth;
 mod helpers;
