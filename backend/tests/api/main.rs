@@ -4,9 +4,11 @@
 mod account;
 mod docs;
 mod email_auth;
+mod hash_queue;
 mod helpers;
 mod http;
 mod login;
 mod nick;
+mod production;
 mod register;
 mod scale_out;
