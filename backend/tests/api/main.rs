@@ -4,6 +4,7 @@
 mod account;
 mod docs;
 mod email_auth;
+mod email_domains;
 mod hash_queue;
 mod helpers;
 mod http;
