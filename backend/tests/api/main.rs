@@ -9,6 +9,7 @@ mod hash_queue;
 mod helpers;
 mod http;
 mod login;
+mod look_alike_nicknames;
 mod nick;
 mod production;
 mod register;

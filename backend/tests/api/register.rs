@@ -341,7 +341,9 @@ async fn a_retry_of_a_registration_that_was_committed_gets_its_201() {
         .collection::<mongodb::bson::Document>("users")
         .insert_one(mongodb::bson::doc! {
             "username": GILDONG.username, "username_key": "hong_gildong",
-            "nickname": GILDONG.nickname, "nickname_key": "길동",
+            "nickname": GILDONG.nickname,
+            "nickname_key": backend::domain::nickname_key(GILDONG.nickname),
+            "nickname_key_v": backend::domain::NICKNAME_KEY_VERSION,
             "email": GILDONG.email, "email_key": GILDONG.email,
             "password_hash": hash, "created_at": mongodb::bson::DateTime::now(), "token_version": 0_i64,
         })
