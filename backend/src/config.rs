@@ -3,7 +3,9 @@
 //!
 //! In `development` a missing `APP_JWT_SECRET` / `APP_CODE_PEPPER` is generated once and kept in
 //! a git-ignored file (`.dev-secrets.env`), with a loud warning. In `production` the server
-//! refuses to start without them, or with ones shorter than 32 bytes.
+//! refuses to start without them. In every mode a secret that *is* given must be at least 32
+//! bytes: one token signed with a short key lets anyone brute-force the key offline, and a
+//! development server is often reachable by more people than its author thinks.
 
 use anyhow::{bail, Context};
 use rand::RngCore;
@@ -12,6 +14,14 @@ use std::{collections::HashMap, net::IpAddr, path::PathBuf, str::FromStr, time::
 
 /// Minimum length of the JWT secret and the code pepper, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Default length of the password-hash queue per hashing thread (`APP_HASH_QUEUE` defaults to
+/// this times `APP_HASH_CONCURRENCY`). One argon2id hash at the OWASP parameters takes about
+/// 30–70 ms of one core (measured: 68 ms on a busy 2-core machine), so a full queue is one to
+/// two seconds of work per thread: a person waits that long at worst in a burst, well within
+/// any client's timeout, and anything beyond is a flood that gets a 503 with `Retry-After`
+/// at once instead of making every login slower without end.
+pub const HASH_QUEUE_PER_THREAD: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Environment {
@@ -96,6 +106,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// Concurrent argon2 computations (each on its own blocking thread).
     pub hash_concurrency: usize,
+    /// Password hashes allowed to wait for a hashing thread; past it, answer 503 at once.
+    pub hash_queue: usize,
     /// The built single-page app, served at `/` when the folder exists.
     pub static_dir: PathBuf,
     pub shutdown_grace: Duration,
@@ -143,10 +155,26 @@ impl Settings {
             "tls" => SmtpTls::Tls,
             other => bail!("APP_SMTP_TLS must be `none`, `starttls` or `tls`, not `{other}`"),
         };
-        if env == Environment::Production && smtp_tls == SmtpTls::None {
-            warnings
-                .push("APP_SMTP_TLS=none in production: mail leaves this host unencrypted".into());
+        let smtp_host = get("APP_SMTP_HOST").unwrap_or("127.0.0.1");
+        // Plain SMTP carries the codes (and the relay password) readable by anyone on the path:
+        // in production only to a relay on this very host, which then does its own TLS.
+        if env == Environment::Production
+            && smtp_tls == SmtpTls::None
+            && !is_loopback_host(smtp_host)
+        {
+            bail!(
+                "APP_SMTP_TLS=none with APP_SMTP_HOST={smtp_host}: APP_ENV=production sends \
+                 mail in plain text only to a relay on this host (127.0.0.1, ::1, localhost); \
+                 set APP_SMTP_TLS=starttls (port 587) or tls (465)"
+            );
         }
+
+        let hash_concurrency = parse(
+            get("APP_HASH_CONCURRENCY"),
+            "APP_HASH_CONCURRENCY",
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        )?
+        .max(1);
 
         Ok(Self {
             env,
@@ -162,7 +190,7 @@ impl Settings {
                 5,
             )?,
             smtp: SmtpSettings {
-                host: get("APP_SMTP_HOST").unwrap_or("127.0.0.1").to_owned(),
+                host: smtp_host.to_owned(),
                 port: parse(get("APP_SMTP_PORT"), "APP_SMTP_PORT", 1025)?,
                 username: get("APP_SMTP_USERNAME").map(str::to_owned),
                 password: get("APP_SMTP_PASSWORD").map(SecretString::from),
@@ -175,7 +203,7 @@ impl Settings {
             jwt: JwtSettings {
                 previous_secret: match get("APP_JWT_PREVIOUS_SECRET") {
                     Some(previous) => {
-                        check_strength("APP_JWT_PREVIOUS_SECRET", previous, env, &mut warnings)?;
+                        check_strength("APP_JWT_PREVIOUS_SECRET", previous)?;
                         Some(SecretString::from(previous))
                     }
                     None => None,
@@ -246,10 +274,11 @@ impl Settings {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            hash_concurrency: parse(
-                get("APP_HASH_CONCURRENCY"),
-                "APP_HASH_CONCURRENCY",
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            hash_concurrency,
+            hash_queue: parse::<usize>(
+                get("APP_HASH_QUEUE"),
+                "APP_HASH_QUEUE",
+                HASH_QUEUE_PER_THREAD * hash_concurrency,
             )?
             .max(1),
             static_dir: get("APP_STATIC_DIR").unwrap_or("frontend/dist").into(),
@@ -303,9 +332,14 @@ fn secrets(
     vars: &HashMap<String, String>,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<(SecretString, SecretString)> {
+    // A secret that is given is checked whether or not the other one is.
+    if let Some(jwt) = jwt {
+        check_strength("APP_JWT_SECRET", jwt)?;
+    }
+    if let Some(pepper) = pepper {
+        check_strength("APP_CODE_PEPPER", pepper)?;
+    }
     if let (Some(jwt), Some(pepper)) = (jwt, pepper) {
-        check_strength("APP_JWT_SECRET", jwt, env, warnings)?;
-        check_strength("APP_CODE_PEPPER", pepper, env, warnings)?;
         return Ok((SecretString::from(jwt), SecretString::from(pepper)));
     }
     if env == Environment::Production {
@@ -321,7 +355,13 @@ fn secrets(
     );
     let stored = read_dev_secrets(&path)?;
     let (jwt_value, pepper_value) = match (jwt, pepper, stored) {
-        (j, p, Some((sj, sp))) => (j.map_or(sj, str::to_owned), p.map_or(sp, str::to_owned)),
+        (j, p, Some((sj, sp))) => {
+            // Generated ones are 64 characters; a hand-edited file is held to the same rule.
+            let from_file = |key: &str| format!("{key} in {}", path.display());
+            check_strength(&from_file("APP_JWT_SECRET"), &sj)?;
+            check_strength(&from_file("APP_CODE_PEPPER"), &sp)?;
+            (j.map_or(sj, str::to_owned), p.map_or(sp, str::to_owned))
+        }
         (j, p, None) => {
             let sj = random_secret();
             let sp = random_secret();
@@ -340,24 +380,31 @@ fn secrets(
     ))
 }
 
-fn check_strength(
-    key: &str,
-    value: &str,
-    env: Environment,
-    warnings: &mut Vec<String>,
-) -> anyhow::Result<()> {
+/// Refuses a secret shorter than [`MIN_SECRET_BYTES`], in every environment, naming `key`.
+fn check_strength(key: &str, value: &str) -> anyhow::Result<()> {
     if value.len() >= MIN_SECRET_BYTES {
         return Ok(());
     }
-    let message = format!(
-        "{key} is {} bytes; at least {MIN_SECRET_BYTES} are required",
+    bail!(
+        "{key} is {} bytes; at least {MIN_SECRET_BYTES} are required \
+         (e.g. `openssl rand -base64 48`)",
         value.len()
-    );
-    if env == Environment::Production {
-        bail!(message);
+    )
+}
+
+/// `true` for an SMTP host that is this machine: `localhost` or a loopback address
+/// (127.0.0.0/8, `::1`, also written `[::1]` or IPv4-mapped).
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim().trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
     }
-    warnings.push(format!("!!! WEAK SECRET: {message} in production !!!"));
-    Ok(())
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<IpAddr>()
+        .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 fn random_secret() -> String {
@@ -435,6 +482,136 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn short_secrets_are_refused_in_every_mode() {
+        for env in ["development", "production"] {
+            for key in [
+                "APP_JWT_SECRET",
+                "APP_CODE_PEPPER",
+                "APP_JWT_PREVIOUS_SECRET",
+            ] {
+                let mut v = vars(&[
+                    ("APP_ENV", env),
+                    ("APP_JWT_SECRET", STRONG),
+                    ("APP_CODE_PEPPER", STRONG),
+                    ("APP_SMTP_TLS", "starttls"),
+                ]);
+                v.insert(key.into(), "short".into());
+                let err = Settings::from_vars(&v).unwrap_err().to_string();
+                assert!(err.contains(key), "{env} {key}: {err}");
+                assert!(err.contains("at least 32"), "{env} {key}: {err}");
+                // One byte short is still short; exactly 32 is enough.
+                v.insert(key.into(), STRONG[..31].into());
+                assert!(Settings::from_vars(&v).is_err(), "{env} {key}: 31 bytes");
+                v.insert(key.into(), STRONG.into());
+                assert!(Settings::from_vars(&v).is_ok(), "{env} {key}: 32 bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_even_when_the_other_is_generated() {
+        let dir = std::env::temp_dir().join(format!("devsecrets-{}", uuid::Uuid::new_v4()));
+        let file = dir.join("secrets.env");
+        for (key, other) in [
+            ("APP_JWT_SECRET", "APP_CODE_PEPPER"),
+            ("APP_CODE_PEPPER", "APP_JWT_SECRET"),
+        ] {
+            let err = Settings::from_vars(&vars(&[
+                ("APP_DEV_SECRETS_FILE", file.to_str().unwrap()),
+                (key, "secret"),
+            ]))
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains(key) && !err.contains(other), "{err}");
+        }
+        assert!(
+            !file.exists(),
+            "nothing generated for a refused configuration"
+        );
+    }
+
+    #[test]
+    fn a_short_secret_in_the_development_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("devsecrets-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("secrets.env");
+        std::fs::write(
+            &file,
+            format!("APP_JWT_SECRET=short\nAPP_CODE_PEPPER={STRONG}\n"),
+        )
+        .unwrap();
+        let err = Settings::from_vars(&vars(&[("APP_DEV_SECRETS_FILE", file.to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("APP_JWT_SECRET"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn production_sends_plain_smtp_only_to_this_host() {
+        let with = |env: &str, host: &str, tls: &str| {
+            Settings::from_vars(&vars(&[
+                ("APP_ENV", env),
+                ("APP_JWT_SECRET", STRONG),
+                ("APP_CODE_PEPPER", STRONG),
+                ("APP_SMTP_HOST", host),
+                ("APP_SMTP_TLS", tls),
+            ]))
+        };
+        for remote in [
+            "smtp.example.com",
+            "10.0.0.5",
+            "2001:db8::25",
+            "localhost.example.com",
+        ] {
+            let err = with("production", remote, "none").unwrap_err().to_string();
+            assert!(
+                err.contains("APP_SMTP_TLS") && err.contains("APP_SMTP_HOST"),
+                "{remote}: {err}"
+            );
+            assert!(with("production", remote, "starttls").is_ok(), "{remote}");
+            assert!(with("production", remote, "tls").is_ok(), "{remote}");
+            assert!(with("development", remote, "none").is_ok(), "{remote}");
+        }
+        for local in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "::ffff:127.0.0.1",
+            "localhost",
+            "LocalHost.",
+        ] {
+            let s = with("production", local, "none").unwrap_or_else(|e| panic!("{local}: {e}"));
+            assert_eq!(s.smtp.host, local);
+            assert!(s.warnings.is_empty(), "{local}: {:?}", s.warnings);
+        }
+        // The default host is loopback: production with the defaults starts.
+        assert!(Settings::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+        ]))
+        .is_ok());
+    }
+
+    #[test]
+    fn the_hash_queue_scales_with_the_hashing_threads() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut v = vars(&[("APP_JWT_SECRET", STRONG), ("APP_CODE_PEPPER", STRONG)]);
+            v.extend(vars(extra));
+            Settings::from_vars(&v)
+        };
+        let s = with(&[("APP_HASH_CONCURRENCY", "3")]).unwrap();
+        assert_eq!(s.hash_queue, 3 * HASH_QUEUE_PER_THREAD);
+        let s = with(&[("APP_HASH_CONCURRENCY", "3"), ("APP_HASH_QUEUE", "5")]).unwrap();
+        assert_eq!((s.hash_concurrency, s.hash_queue), (3, 5));
+        assert_eq!(with(&[("APP_HASH_QUEUE", "0")]).unwrap().hash_queue, 1);
+        let err = with(&[("APP_HASH_QUEUE", "many")]).unwrap_err();
+        assert!(err.to_string().contains("APP_HASH_QUEUE"), "{err}");
     }
 
     #[test]

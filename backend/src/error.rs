@@ -49,12 +49,18 @@ pub enum ApiError {
     RateLimited { retry_after: u64 },
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// The password-hash queue is full: refused before any work, retry in a moment.
+    #[error("password hashing is saturated")]
+    Overloaded,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
 
 /// Seconds a client should wait before retrying after a 503.
 const UNAVAILABLE_RETRY_AFTER: u64 = 5;
+
+/// Seconds to wait after a 503 for a full hash queue: it drains within about a second.
+const OVERLOADED_RETRY_AFTER: u64 = 1;
 
 impl ApiError {
     pub fn code(&self) -> ErrorCode {
@@ -78,7 +84,7 @@ impl ApiError {
             InvalidToken => ErrorCode::InvalidToken,
             TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             RateLimited { .. } => ErrorCode::RateLimited,
-            Unavailable(_) => ErrorCode::ServiceUnavailable,
+            Unavailable(_) | Overloaded => ErrorCode::ServiceUnavailable,
             Internal(_) => ErrorCode::Internal,
         }
     }
@@ -104,7 +110,7 @@ impl ApiError {
             InvalidToken => "Invalid token",
             TooManyAttempts { .. } => "Too many failed logins",
             RateLimited { .. } => "Too many requests",
-            Unavailable(_) => "Service unavailable",
+            Unavailable(_) | Overloaded => "Service unavailable",
             Internal(_) => "Internal server error",
         }
     }
@@ -152,6 +158,9 @@ impl ApiError {
                 format!("Too many requests from this address. Try again in {retry_after} s.")
             }
             Unavailable(_) => "A dependency is temporarily unavailable. Try again shortly.".into(),
+            Overloaded => format!(
+                "The server is busy checking passwords. Try again in {OVERLOADED_RETRY_AFTER} s."
+            ),
             Internal(_) => "An unexpected error occurred.".into(),
         }
     }
@@ -182,6 +191,7 @@ impl ApiError {
             | ApiError::TooManyAttempts { retry_after }
             | ApiError::RateLimited { retry_after } => Some(*retry_after),
             ApiError::Unavailable(_) | ApiError::MailUnavailable => Some(UNAVAILABLE_RETRY_AFTER),
+            ApiError::Overloaded => Some(OVERLOADED_RETRY_AFTER),
             _ => None,
         }
     }
@@ -224,7 +234,7 @@ impl ResponseError for ApiError {
             | TooManyAttempts { .. }
             | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
-            MailUnavailable | Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            MailUnavailable | Unavailable(_) | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -247,6 +257,15 @@ impl ResponseError for ApiError {
         }
         response.insert_header((header::CACHE_CONTROL, "no-store"));
         response.json(self.problem())
+    }
+}
+
+impl From<crate::auth::HashError> for ApiError {
+    fn from(e: crate::auth::HashError) -> Self {
+        match e {
+            crate::auth::HashError::Busy => ApiError::Overloaded,
+            crate::auth::HashError::Failed(e) => ApiError::Internal(e),
+        }
     }
 }
 
@@ -313,6 +332,7 @@ mod tests {
             ),
             (ApiError::CodeExpired, 400, "code_expired"),
             (ApiError::MailUnavailable, 503, "mail_unavailable"),
+            (ApiError::Overloaded, 503, "service_unavailable"),
             (ApiError::InvalidToken, 401, "invalid_token"),
             (ApiError::PayloadTooLarge(16), 413, "payload_too_large"),
             (

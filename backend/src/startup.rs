@@ -20,7 +20,7 @@ use anyhow::Context;
 
 use crate::{
     auth::{CodeMac, JwtKeys, PasswordHasher},
-    config::{CodeSettings, Settings, ThrottleSettings},
+    config::{CodeSettings, Environment, Settings, ThrottleSettings},
     error::json_error,
     mail::Mailer,
     routes,
@@ -32,6 +32,12 @@ use crate::{
 /// Responses that are not HTML pages may load nothing and be framed by nobody.
 const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// In production browsers must only ever reach the API over HTTPS, for two years, on every
+/// subdomain too: a first plain-HTTP request could otherwise be intercepted and rewritten. Not
+/// sent in development, where the server is plain HTTP on localhost and the header would pin
+/// `localhost` to HTTPS in the developer's browser.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
 
 /// No cross-origin access unless origins are configured (`APP_CORS_ORIGINS`).
 fn cors(origins: &[String]) -> actix_cors::Cors {
@@ -89,7 +95,7 @@ impl Application {
 
         let state = web::Data::new(AppState {
             mailer: Mailer::new(&settings.smtp, &settings.mail_from)?,
-            hasher: PasswordHasher::new(settings.hash_concurrency)?,
+            hasher: PasswordHasher::with_queue(settings.hash_concurrency, settings.hash_queue)?,
             code_mac: CodeMac::new(settings.codes.pepper.clone()),
             jwt: JwtKeys::new(&settings.jwt),
             codes: settings.codes.clone(),
@@ -107,6 +113,7 @@ impl Application {
         // instead of failing the first request for it.
         crate::openapi::prebuild();
         let cors_origins = settings.cors_origins.clone();
+        let production = settings.env == Environment::Production;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -117,10 +124,10 @@ impl Application {
                         .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into()),
                 )
                 .wrap(cors(&cors_origins))
-                .wrap(
+                .wrap({
                     // Added where a handler set none (the SPA shell and the docs set their own
                     // Content-Security-Policy).
-                    DefaultHeaders::new()
+                    let headers = DefaultHeaders::new()
                         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                         .add((header::REFERRER_POLICY, "no-referrer"))
                         .add((header::X_FRAME_OPTIONS, "DENY"))
@@ -128,8 +135,13 @@ impl Application {
                         .add((
                             header::HeaderName::from_static("cross-origin-opener-policy"),
                             "same-origin",
-                        )),
-                )
+                        ));
+                    if production {
+                        headers.add((header::STRICT_TRANSPORT_SECURITY, HSTS))
+                    } else {
+                        headers
+                    }
+                })
                 .wrap(from_fn(telemetry::log_requests))
                 .configure(routes::configure)
                 .default_service(web::to(routes::spa::serve))

@@ -101,9 +101,19 @@ pub fn check_nickname(normalized: &str) -> Result<(), ErrorCode> {
     )
 }
 
-/// The shape every email address must have: at most 254 bytes, no whitespace or control
-/// characters (no header injection), one `@` with a local part of at most 64 bytes and a
-/// dotted domain. The server additionally applies full address-syntax validation.
+/// Characters that end or split an address in a mail header (`To: a@b.c, x@y.z`,
+/// `<a@b.c>`, comments in parentheses, quoted strings): never part of an address we accept.
+/// `[`, `]` and `:` are refused too, as the syntax of address literals (see [`check_email`]).
+const HEADER_SPECIALS: [char; 8] = ['<', '>', ',', ';', '"', '\\', '(', ')'];
+
+/// The shape every email address must have: at most 254 bytes, no whitespace, control or
+/// header-special characters (no header injection), one `@` with a local part of at most 64
+/// bytes and a dotted host name. The server additionally applies full address-syntax
+/// validation.
+///
+/// The domain must be a name, never an address: `x@[10.0.0.5]`, `x@[IPv6:::1]`,
+/// `x@127.0.0.1` (or `x@0x7f.1`, or in fullwidth digits) would have the relay deliver to
+/// whatever host the client names, inside our network included, so they are `invalid_format`.
 pub fn check_email(raw: &str) -> Result<(), ErrorCode> {
     if raw.is_empty() {
         return Err(ErrorCode::Required);
@@ -111,7 +121,10 @@ pub fn check_email(raw: &str) -> Result<(), ErrorCode> {
     if raw.len() > EMAIL_MAX_BYTES {
         return Err(ErrorCode::TooLong);
     }
-    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if raw
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || HEADER_SPECIALS.contains(&c))
+    {
         return Err(ErrorCode::InvalidCharacters);
     }
     let Some((local, domain)) = raw.split_once('@') else {
@@ -121,16 +134,46 @@ pub fn check_email(raw: &str) -> Result<(), ErrorCode> {
         && domain.contains('.')
         && domain
             .split('.')
-            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
+        && !is_address_literal(domain);
     let local_ok = !local.is_empty()
         && local.len() <= EMAIL_LOCAL_MAX_BYTES
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..");
+        && !local.contains("..")
+        && !local.contains(['[', ']', ':']);
     if !local_ok || !domain_ok {
         return Err(ErrorCode::InvalidFormat);
     }
     Ok(())
+}
+
+/// `true` when an email domain is, or would be read as, an IP address: a bracketed literal
+/// (`[10.0.0.5]`, `[IPv6:::1]`), anything with a colon (IPv6), or a name whose last label is a
+/// number (`127.0.0.1`, `10.1`, `0x7f.0.0.1`: the forms `inet_aton` and URL parsers take for
+/// IPv4; no top-level domain is numeric). Checked after NFKC and with the full stops that IDNA
+/// maps to `.`, so `１２７.０.０.１` or `127。0。0。1` are caught as well.
+fn is_address_literal(domain: &str) -> bool {
+    let folded: String = domain
+        .nfkc()
+        .map(|c| match c {
+            '\u{3002}' | '\u{FF0E}' | '\u{FF61}' => '.',
+            c => c,
+        })
+        .collect();
+    if folded.contains(['[', ']', ':']) {
+        return true;
+    }
+    let last = folded
+        .trim_end_matches('.')
+        .rsplit('.')
+        .next()
+        .unwrap_or("");
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|digits| digits.chars().all(|c| c.is_ascii_hexdigit()));
+    hex || (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The form an email address is compared, hashed and stored in for uniqueness: NFC, lowercase,
@@ -282,6 +325,69 @@ mod tests {
         assert_eq!(check_email(&long), Err(ErrorCode::TooLong));
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert_eq!(check_email(&long_local), Err(ErrorCode::InvalidFormat));
+        for specials in [
+            "a<b@example.com",
+            "<a@example.com>",
+            "a@example.com>",
+            "a,b@example.com",
+            "a@example.com,b@example.com",
+            "a;b@example.com",
+            "\"ab\"@example.com",
+            "a\\b@example.com",
+            "a(comment)@example.com",
+        ] {
+            assert_eq!(
+                check_email(specials),
+                Err(ErrorCode::InvalidCharacters),
+                "{specials}"
+            );
+        }
+    }
+
+    #[test]
+    fn ip_literal_domains_are_refused() {
+        for literal in [
+            "x@[10.0.0.5]",
+            "x@127.0.0.1",
+            "x@10.0.0.5",
+            "x@1.2.3.4.5",
+            "x@10.1",
+            "x@0x7f.0.0.1",
+            "x@0x7F.1",
+            "x@localhost.0x",
+            "x@example.123",
+            "x@[IPv6:::1]",
+            "x@[IPv6:2001:db8::1]",
+            "x@[::1]",
+            "x@::1",
+            "x@::ffff:127.0.0.1",
+            "x@[127.0.0.1",
+            "x@127.0.0.1]",
+            // Fullwidth digits and stops that IDNA maps to ASCII.
+            "x@\u{FF11}\u{FF12}\u{FF17}.\u{FF10}.\u{FF10}.\u{FF11}",
+            "x@127\u{FF0E}0\u{FF0E}0\u{FF0E}1",
+            "x@example\u{3002}123",
+            "x[1]@example.com",
+            "x:y@example.com",
+        ] {
+            assert_eq!(
+                check_email(literal),
+                Err(ErrorCode::InvalidFormat),
+                "{literal}"
+            );
+        }
+        // Names that merely contain digits are names.
+        for name in [
+            "x@123.example.com",
+            "x@1a.example.com",
+            "x@example.co.kr",
+            "x@mail.0x7f.com",
+            "x@example.museum",
+            "x@xn--9n2bp8q.xn--9t4b11yi5a",
+            "x@\u{4F8B}\u{3048}.jp",
+        ] {
+            assert_eq!(check_email(name), Ok(()), "{name}");
+        }
     }
 
     #[test]
@@ -348,6 +454,46 @@ mod tests {
         }
     }
 
+    /// Addresses of the ordinary shape: local parts with dots and the usual symbols, host names
+    /// of one to three labels (digits and hyphens inside), an alphabetic top-level domain.
+    fn address() -> impl Strategy<Value = String> {
+        (
+            "[a-z0-9]([a-z0-9_+-]{0,8}[a-z0-9])?(\\.[a-z0-9]{1,8}){0,2}",
+            "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?){0,2}",
+            "[a-z]{2,6}",
+        )
+            .prop_map(|(local, domain, tld)| format!("{local}@{domain}.{tld}"))
+    }
+
+    /// Characters that end a header line, split or close an address in one, or make it a
+    /// literal: CR, LF and every other line or space separator, NUL, `<`, `>`, `,`, `;`,
+    /// quotes, backslash, parentheses, brackets, colon and a second `@`.
+    const BREAKERS: [char; 21] = [
+        '\r', '\n', '<', '>', '\t', ' ', '\0', '\u{85}', '\u{A0}', '\u{2028}', '\u{2029}', ',',
+        ';', '"', '\\', '(', ')', '[', ']', ':', '@',
+    ];
+
+    /// An [`address`] with one to three [`BREAKERS`] inserted anywhere (ends included).
+    fn with_breakers() -> impl Strategy<Value = String> {
+        (
+            address(),
+            prop::collection::vec(
+                (
+                    any::<prop::sample::Index>(),
+                    prop::sample::select(&BREAKERS[..]),
+                ),
+                1..=3,
+            ),
+        )
+            .prop_map(|(address, injections)| {
+                let mut chars: Vec<char> = address.chars().collect();
+                for (at, c) in injections {
+                    chars.insert(at.index(chars.len() + 1), c);
+                }
+                chars.into_iter().collect()
+            })
+    }
+
     proptest! {
         #[test]
         fn valid_usernames_are_accepted(s in "[A-Za-z0-9_]{3,20}") {
@@ -374,11 +520,27 @@ mod tests {
         }
 
         #[test]
-        fn accepted_emails_never_carry_whitespace(s in any::<String>()) {
-            if check_email(&s).is_ok() {
-                prop_assert!(!s.chars().any(|c| c.is_whitespace() || c.is_control()));
-                prop_assert!(s.len() <= EMAIL_MAX_BYTES);
-                prop_assert_eq!(s.matches('@').count(), 1);
+        fn ordinary_addresses_are_accepted(address in address()) {
+            prop_assert_eq!(check_email(&address), Ok(()));
+        }
+
+        #[test]
+        fn addresses_with_header_breaking_characters_are_refused(raw in with_breakers()) {
+            prop_assert!(check_email(&raw).is_err(), "{:?} was accepted", raw);
+        }
+
+        #[test]
+        fn ip_address_domains_are_invalid_format(
+            local in "[a-z0-9]{1,10}", v4 in any::<std::net::Ipv4Addr>(), v6 in any::<std::net::Ipv6Addr>()
+        ) {
+            for raw in [
+                format!("{local}@{v4}"),
+                format!("{local}@[{v4}]"),
+                format!("{local}@[IPv6:{v6}]"),
+                format!("{local}@[{v6}]"),
+                format!("{local}@{v6}"),
+            ] {
+                prop_assert_eq!(check_email(&raw), Err(ErrorCode::InvalidFormat), "{}", raw);
             }
         }
 

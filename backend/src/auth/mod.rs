@@ -9,4 +9,4 @@ mod password;
 pub use bearer::AuthUser;
 pub use code_mac::CodeMac;
 pub use jwt::{Claims, JwtKeys};
-pub use password::PasswordHasher;
+pub use password::{HashError, PasswordHasher};

@@ -26,6 +26,11 @@ type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 /// hash on a growing pool of blocking threads left glibc holding gigabytes), no time goes to
 /// faulting in fresh pages, and a real verification and the dummy one cost exactly the same.
 /// A burst of logins queues for the threads; an idle thread frees its memory.
+///
+/// The queue is bounded (`queue` jobs waiting, besides the ones running): a flood of logins
+/// for made-up usernames would otherwise queue without end and make every login, the owner's
+/// included, slower without end. A job that finds the queue full is refused at once with
+/// [`HashError::Busy`] (answered 503 with `Retry-After`), having cost nothing.
 #[derive(Clone)]
 pub struct PasswordHasher {
     jobs: crossbeam_channel::Sender<Job>,
@@ -34,9 +39,30 @@ pub struct PasswordHasher {
     dummy_hash: Arc<str>,
 }
 
+/// Why a hash or a verification did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Every hashing thread is busy and the queue is full: nothing was evaluated.
+    #[error("every hashing thread is busy and the queue is full")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 impl PasswordHasher {
+    /// `concurrency` hashing threads with the default queue
+    /// ([`HASH_QUEUE_PER_THREAD`](crate::config::HASH_QUEUE_PER_THREAD) per thread).
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
-        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        let concurrency = concurrency.max(1);
+        Self::with_queue(
+            concurrency,
+            crate::config::HASH_QUEUE_PER_THREAD * concurrency,
+        )
+    }
+
+    /// `concurrency` hashing threads, and at most `queue` (at least 1) jobs waiting for them.
+    pub fn with_queue(concurrency: usize, queue: usize) -> anyhow::Result<Self> {
+        let (jobs, queue) = crossbeam_channel::bounded::<Job>(queue.max(1));
         for i in 0..concurrency.max(1) {
             let queue = queue.clone();
             std::thread::Builder::new()
@@ -72,14 +98,18 @@ impl PasswordHasher {
     }
 
     /// A PHC string `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>` with a fresh random salt.
-    pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
+    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let plain = password.expose().to_owned();
-        self.run(move |memory| hash_with(&plain, memory)).await?
+        Ok(self.run(move |memory| hash_with(&plain, memory)).await??)
     }
 
     /// Verifies `password` against `stored`, or against the dummy hash when there is no user:
     /// the work is the same either way and the answer for `None` is always `false`.
-    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> anyhow::Result<bool> {
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<bool, HashError> {
         let plain = password.expose().to_owned();
         let (hash, real) = match stored {
             Some(h) => (h.to_owned(), true),
@@ -91,17 +121,22 @@ impl PasswordHasher {
         Ok(ok && real)
     }
 
+    /// Queues `f` for a hashing thread, or refuses it at once when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Memory) -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
+    ) -> Result<T, HashError> {
         let (done, result) = tokio::sync::oneshot::channel();
-        self.jobs
-            .send(Box::new(move |memory| {
-                let _ = done.send(f(memory));
-            }))
-            .map_err(|_| anyhow::anyhow!("hashing threads stopped"))?;
-        result.await.context("hashing job dropped")
+        let job: Job = Box::new(move |memory| {
+            let _ = done.send(f(memory));
+        });
+        self.jobs.try_send(job).map_err(|e| match e {
+            crossbeam_channel::TrySendError::Full(_) => HashError::Busy,
+            crossbeam_channel::TrySendError::Disconnected(_) => {
+                HashError::Failed(anyhow::anyhow!("hashing threads stopped"))
+            }
+        })?;
+        Ok(result.await.context("hashing job dropped")?)
     }
 }
 
@@ -211,6 +246,45 @@ mod tests {
     async fn unknown_users_never_verify() {
         let hasher = PasswordHasher::new(1).unwrap();
         assert!(!hasher.verify(&pw("anything"), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_the_queued_jobs_still_complete() {
+        let hasher = PasswordHasher::with_queue(1, 2).unwrap();
+        let stored = hasher.hash(&pw("queued password")).await.unwrap();
+        // Hold the only hashing thread until told otherwise.
+        let (started, is_running) = tokio::sync::oneshot::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let mut running = Box::pin(hasher.run(move |_| {
+            let _ = started.send(());
+            let _ = released.recv();
+        }));
+        assert!(futures_util::poll!(&mut running).is_pending());
+        is_running.await.unwrap();
+        // Two jobs fill the queue (each submits on its first poll)…
+        let (queued, another) = (pw("queued password"), pw("another password"));
+        let mut first = Box::pin(hasher.verify(&queued, Some(&stored)));
+        let mut second = Box::pin(hasher.hash(&another));
+        assert!(futures_util::poll!(&mut first).is_pending());
+        assert!(futures_util::poll!(&mut second).is_pending());
+        // …so the next ones are refused without waiting, whatever they are.
+        assert!(matches!(
+            hasher.verify(&pw("queued password"), None).await,
+            Err(HashError::Busy)
+        ));
+        assert!(matches!(
+            hasher.hash(&pw("third password")).await,
+            Err(HashError::Busy)
+        ));
+        release.send(()).unwrap();
+        running.await.unwrap();
+        assert!(first.await.unwrap());
+        assert!(second.await.unwrap().starts_with("$argon2id$"));
+        // With the queue drained, work is accepted again.
+        assert!(hasher
+            .verify(&pw("queued password"), Some(&stored))
+            .await
+            .unwrap());
     }
 
     #[tokio::test]

@@ -10,7 +10,7 @@ mod username;
 
 pub use code::VerificationCode;
 pub use email::EmailAddress;
-pub use nickname::Nickname;
+pub use nickname::{nickname_key, Nickname, NICKNAME_KEY_VERSION};
 pub use password::Password;
 pub use requests::{Credentials, NewSignup, Registration, ResetConfirmation, ResetRequest};
 pub use username::Username;

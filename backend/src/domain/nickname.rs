@@ -1,7 +1,28 @@
 use shared::{rules, ErrorCode};
 
-/// 2–20 letters/digits/inner spaces after NFC and trimming. Unique case-insensitively through
-/// [`Nickname::key`].
+/// Version of the [`nickname_key`] scheme, stored next to every key (`nickname_key_v`) so that
+/// keys computed by an older scheme can be found and recomputed at start-up. Version 1 (no
+/// field) was the lowercase nickname; version 2 is the confusable skeleton.
+pub const NICKNAME_KEY_VERSION: i32 = 2;
+
+/// The uniqueness key of a nickname in its stored (normalized) form: the UTS #39 confusable
+/// skeleton of its lowercase form, lowercased again.
+///
+/// Mixed scripts are refused by the rules, but a name written wholly in another script can
+/// still look identical: all-Cyrillic `раураӏ` is `paypal` on screen. The skeleton maps every
+/// character to the prototype it is confusable with (`р`→`p`, `а`→`a`, `ӏ`→`l`, `1`→`l`,
+/// `rn`→`m`), so look-alikes get one key and the unique index refuses the second. Lowercasing
+/// first keeps uniqueness case-insensitive; lowercasing the result folds the few uppercase
+/// prototypes (`0`→`O`) into the lowercase ones they equally resemble.
+pub fn nickname_key(normalized: &str) -> String {
+    let lowered = normalized.to_lowercase();
+    unicode_security::skeleton(&lowered)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// 2–20 letters/digits/inner spaces after NFC and trimming. Unique case-insensitively and up to
+/// confusable look-alikes through [`Nickname::key`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Nickname(String);
 
@@ -16,8 +37,9 @@ impl Nickname {
         &self.0
     }
 
+    /// See [`nickname_key`].
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        nickname_key(&self.0)
     }
 }
 
@@ -56,7 +78,50 @@ mod tests {
         }
     }
 
+    fn key(raw: &str) -> String {
+        Nickname::parse(raw).unwrap().key()
+    }
+
+    #[test]
+    fn look_alikes_in_other_scripts_share_a_key() {
+        // All-Cyrillic р а у р а ӏ (palochka) looks exactly like Latin "paypal".
+        let cyrillic = "\u{440}\u{430}\u{443}\u{440}\u{430}\u{4CF}";
+        assert!(Nickname::parse(cyrillic).is_ok(), "one script is allowed");
+        assert_eq!(key(cyrillic), key("paypal"));
+        assert_eq!(key("PayPal"), key("paypal"));
+        // All-Greek ο (omicron) for o, digits and letters that pass for each other.
+        assert_eq!(key("\u{3bf}\u{3bf}"), key("oo"));
+        assert_eq!(key("paypa1"), key("paypal"));
+        assert_eq!(key("g00gle"), key("google"));
+        assert_eq!(key("modern"), key("modem"));
+        // Cyrillic capitals fold like Latin ones.
+        assert_eq!(
+            key("\u{420}\u{410}\u{423}\u{420}\u{410}\u{4C0}"),
+            key("paypal")
+        );
+    }
+
+    #[test]
+    fn different_names_keep_different_keys() {
+        for (a, b) in [
+            ("paypal", "paypals"),
+            ("길동", "길순"),
+            ("Kim 2", "Kim 3"),
+            ("Иван", "Ivan"),
+            ("홍 길동", "홍길동"),
+        ] {
+            assert_ne!(key(a), key(b), "{a} / {b}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn keys_ignore_case(s in "[a-zA-Z0-9가-힣]{2,20}") {
+            prop_assert_eq!(key(&s), key(&s.to_uppercase()));
+            prop_assert_eq!(key(&s), key(&s.to_lowercase()));
+        }
+
+
         #[test]
         fn parsed_nicknames_are_stable_under_reparsing(s in any::<String>()) {
             if let Ok(n) = Nickname::parse(&s) {

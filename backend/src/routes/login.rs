@@ -23,7 +23,8 @@ use crate::{domain::Credentials, error::ApiError, startup::AppState, store::Even
           (from any address) within the window, or `rate_limited`: too many requests from this client address",
          body = shared::Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+        (status = 503, description = "`service_unavailable`: the database does not answer, \
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
@@ -80,11 +81,16 @@ pub async fn login(
 
     let user = store.find_user_by_username_key(&key).await?;
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
-    let verified = state
-        .hasher
-        .verify(&credentials.password, stored)
-        .await
-        .map_err(ApiError::Internal)?;
+    let verified = match state.hasher.verify(&credentials.password, stored).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            // Nothing was evaluated (the hash queue was full): not a failed login.
+            if let Err(undo) = store.forget_event(attempt).await {
+                tracing::warn!(error = %undo, "could not undo a login attempt record");
+            }
+            return Err(e.into());
+        }
+    };
     let user = match (verified, user) {
         (true, Some(user)) => user,
         (_, user) => {

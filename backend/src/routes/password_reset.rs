@@ -64,7 +64,8 @@ pub async fn request(
         (status = 429, description = "`rate_limited`", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "`service_unavailable`", body = shared::Problem,
+        (status = 503, description = "`service_unavailable`: the database does not answer, \
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
@@ -92,11 +93,7 @@ pub async fn confirm(
                 .await?
                 .ok_or(ApiError::CodeExpired)?;
             let password = confirmation.password_for(&user.username)?;
-            let hash = state
-                .hasher
-                .hash(&password)
-                .await
-                .map_err(ApiError::Internal)?;
+            let hash = state.hasher.hash(&password).await?;
             store.set_password(user.id, &hash).await?;
             Ok(user)
         },

@@ -25,7 +25,8 @@ use crate::{
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+        (status = 503, description = "`service_unavailable`: the database does not answer, \
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
@@ -46,11 +47,7 @@ pub async fn register(
 }
 
 async fn create_user(state: &AppState, r: &Registration) -> Result<UserProfile, ApiError> {
-    let password_hash = state
-        .hasher
-        .hash(&r.password)
-        .await
-        .map_err(ApiError::Internal)?;
+    let password_hash = state.hasher.hash(&r.password).await?;
     let inserted = state
         .store
         .insert_user(NewUser {
@@ -106,8 +103,7 @@ async fn replayed(state: &AppState, r: &Registration) -> Result<Option<UserDoc>,
     let same_password = state
         .hasher
         .verify(&r.password, Some(&user.password_hash))
-        .await
-        .map_err(ApiError::Internal)?;
+        .await?;
     if same_password {
         tracing::info!(event = "signup_replayed", user_id = %user.id, "retry of a committed signup");
     }

@@ -79,8 +79,10 @@ impl Store {
         self.db.run_command(doc! { "ping": 1 }).await.map(|_| ())
     }
 
-    /// Creates the collections' indexes. Idempotent: creating an index that already exists
-    /// with the same definition is a no-op, so every instance may run this at start-up.
+    /// Creates the collections' indexes, then brings keys stored under an older scheme up to
+    /// date ([`Store::migrate_nickname_keys`]). Idempotent: creating an index that already
+    /// exists with the same definition is a no-op and a migrated key is not touched again, so
+    /// every instance may run this at start-up.
     pub async fn ensure_indexes(&self) -> Result<(), Error> {
         let unique = |field: &str, name: &str| {
             IndexModel::builder()
@@ -132,6 +134,8 @@ impl Store {
                     .build(),
             ])
             .await?;
+        // After the unique index exists, so that a look-alike collision is refused by it.
+        self.migrate_nickname_keys().await?;
         Ok(())
     }
 }

@@ -1,10 +1,11 @@
 use mongodb::{
-    bson::{doc, oid::ObjectId, DateTime},
+    bson::{doc, oid::ObjectId, Bson, DateTime, Document},
     error::Error,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{duplicate_key_index, Store, EMAIL_INDEX, NICKNAME_INDEX, USERNAME_INDEX};
+use crate::domain::{nickname_key, NICKNAME_KEY_VERSION};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserDoc {
@@ -15,7 +16,12 @@ pub struct UserDoc {
     /// Lowercase: the unique key.
     pub username_key: String,
     pub nickname: String,
+    /// [`crate::domain::nickname_key`] of `nickname`: the unique key.
     pub nickname_key: String,
+    /// The scheme `nickname_key` was computed with; absent (0) in documents written before
+    /// there were versions. [`Store::migrate_nickname_keys`] brings old ones up to date.
+    #[serde(default)]
+    pub nickname_key_v: i32,
     pub email: String,
     pub email_key: String,
     /// PHC string, `$argon2id$…`.
@@ -108,6 +114,7 @@ impl Store {
             username_key: new.username_key,
             nickname: new.nickname,
             nickname_key: new.nickname_key,
+            nickname_key_v: NICKNAME_KEY_VERSION,
             email: new.email,
             email_key: new.email_key,
             password_hash: new.password_hash,
@@ -123,5 +130,60 @@ impl Store {
                 _ => InsertError::Db(e),
             }),
         }
+    }
+
+    /// Recomputes the `nickname_key` of every account stored under an older key scheme (no
+    /// `nickname_key_v`, or a lower one), so that look-alikes of existing nicknames are found
+    /// by the unique index. Idempotent and safe with several instances starting at once: each
+    /// update is conditional on the document still holding the old key and version.
+    ///
+    /// Oldest accounts first, so that when two existing nicknames turn out to be look-alikes,
+    /// the older keeps the key. The newer one cannot take it (the unique index refuses): it is
+    /// logged and skipped, keeps its old key and version, and is retried at the next start.
+    /// Returns how many documents were brought up to date and how many were skipped.
+    pub async fn migrate_nickname_keys(&self) -> Result<(u64, u64), Error> {
+        let users = self.users.clone_with_type::<Document>();
+        let mut outdated = users
+            .find(doc! { "nickname_key_v": { "$ne": NICKNAME_KEY_VERSION } })
+            .projection(doc! { "nickname": 1, "nickname_key": 1, "nickname_key_v": 1 })
+            .sort(doc! { "_id": 1 })
+            .await?;
+        let (mut migrated, mut skipped) = (0, 0);
+        while outdated.advance().await? {
+            let user = outdated.deserialize_current()?;
+            let (Ok(id), Ok(nickname)) = (user.get_object_id("_id"), user.get_str("nickname"))
+            else {
+                let id = user.get("_id").map(ToString::to_string).unwrap_or_default();
+                tracing::warn!(user_id = id, "account without a nickname: key not migrated");
+                skipped += 1;
+                continue;
+            };
+            let old_key = user.get("nickname_key").cloned().unwrap_or(Bson::Null);
+            let old_version = user.get("nickname_key_v").cloned().unwrap_or(Bson::Null);
+            let update = users
+                .update_one(
+                    doc! { "_id": id, "nickname_key": old_key, "nickname_key_v": old_version },
+                    doc! { "$set": {
+                        "nickname_key": nickname_key(nickname),
+                        "nickname_key_v": NICKNAME_KEY_VERSION,
+                    } },
+                )
+                .await;
+            match update {
+                Ok(_) => migrated += 1,
+                Err(e) if duplicate_key_index(&e) == Some(NICKNAME_INDEX) => {
+                    tracing::warn!(
+                        user_id = %id,
+                        "nickname is a look-alike of an older account's: key not migrated"
+                    );
+                    skipped += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if migrated + skipped > 0 {
+            tracing::info!(migrated, skipped, "nickname keys recomputed");
+        }
+        Ok((migrated, skipped))
     }
 }

@@ -59,6 +59,53 @@ fn production_refuses_a_missing_or_short_jwt_secret() {
     );
 }
 
+/// A secret that is given must be strong in development too: one token signed with a 5-byte
+/// key lets anyone find the key offline and sign tokens for every account.
+#[test]
+fn development_refuses_a_short_secret_or_pepper() {
+    for (key, vars) in [
+        (
+            "APP_JWT_SECRET",
+            vec![("APP_JWT_SECRET", "12345"), ("APP_CODE_PEPPER", PEPPER)],
+        ),
+        (
+            "APP_CODE_PEPPER",
+            vec![("APP_JWT_SECRET", JWT_SECRET), ("APP_CODE_PEPPER", "12345")],
+        ),
+        (
+            "APP_JWT_PREVIOUS_SECRET",
+            vec![
+                ("APP_JWT_SECRET", JWT_SECRET),
+                ("APP_CODE_PEPPER", PEPPER),
+                ("APP_JWT_PREVIOUS_SECRET", "12345"),
+            ],
+        ),
+        // Only one given: the other would be generated, the given one is still checked.
+        ("APP_JWT_SECRET", vec![("APP_JWT_SECRET", "12345")]),
+    ] {
+        for env in [None, Some("development")] {
+            let mut vars = vars.clone();
+            vars.push(("APP_MONGODB_URI", "mongodb://127.0.0.1:9"));
+            if let Some(env) = env {
+                vars.push(("APP_ENV", env));
+            }
+            let mut backend = Backend::spawn(&vars);
+            let status = wait_exit(&mut backend.child, Duration::from_secs(10))
+                .unwrap_or_else(|| panic!("{key} ({env:?}): still running after 10 s"));
+            let output = backend.output();
+            eprintln!(
+                "STARTUP (5-byte {key}, APP_ENV={env:?}): {status}: {}",
+                output.trim()
+            );
+            assert!(!status.success(), "{key} ({env:?}): started anyway");
+            assert!(
+                output.contains(key) && output.contains("at least 32"),
+                "{key} ({env:?}): message does not name the variable: {output}"
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn starts_without_the_database_and_becomes_ready_when_it_appears() {
     let db_port = free_port();
