@@ -29,6 +29,7 @@ pub struct Store {
     reset_codes: Collection<CodeDoc>,
     send_locks: Collection<mongodb::bson::Document>,
     events: Collection<mongodb::bson::Document>,
+    known_networks: Collection<mongodb::bson::Document>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -66,6 +67,7 @@ impl Store {
             reset_codes: db.collection("reset_codes"),
             send_locks: db.collection("send_locks"),
             events: db.collection("throttle_events"),
+            known_networks: db.collection("known_networks"),
             db,
         }
     }
@@ -131,6 +133,9 @@ impl Store {
                     )
                     .build(),
             ])
+            .await?;
+        self.known_networks
+            .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;
         Ok(())
     }
