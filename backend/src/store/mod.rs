@@ -18,7 +18,7 @@ use secrecy::ExposeSecret;
 
 pub use codes::{CodeDoc, CodePurpose};
 pub use throttle::{EventKind, LockOutcome, SendLock};
-pub use users::{InsertError, NewUser, UniqueField, UserDoc};
+pub use users::{InsertError, NewUser, RevokedToken, UniqueField, UserDoc, MAX_REVOKED_TOKENS};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
