@@ -86,6 +86,13 @@ pub struct ThrottleSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Every per-IP limit counts an IPv6 client by its network of this prefix length.
     pub ipv6_prefix: crate::throttle::Ipv6Prefix,
+    /// How long a network an account logged in from stays known: its failed logins are
+    /// counted apart from strangers', so strangers cannot lock the owner out there.
+    pub known_network_ttl: Duration,
+    /// Lifetime of the device cookie set on every successful login (same purpose, per client).
+    pub device_cookie_ttl: Duration,
+    /// Mark the device cookie `Secure` (production, where the API is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -266,6 +273,17 @@ impl Settings {
                     "APP_IPV6_PREFIX",
                     crate::throttle::Ipv6Prefix::default(),
                 )?,
+                known_network_ttl: secs(
+                    get("APP_LOGIN_KNOWN_NETWORK_TTL_SECS"),
+                    "APP_LOGIN_KNOWN_NETWORK_TTL_SECS",
+                    90 * 24 * 3600,
+                )?,
+                device_cookie_ttl: secs(
+                    get("APP_LOGIN_DEVICE_TTL_SECS"),
+                    "APP_LOGIN_DEVICE_TTL_SECS",
+                    365 * 24 * 3600,
+                )?,
+                secure_cookies: env == Environment::Production,
             },
             cors_origins: get("APP_CORS_ORIGINS")
                 .unwrap_or_default()
@@ -705,6 +723,43 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn login_trust_lifetimes_default_and_parse_and_cookies_are_secure_in_production() {
+        let s = Settings::from_vars(&vars(&[
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+        ]))
+        .unwrap();
+        assert_eq!(s.throttle.known_network_ttl, Duration::from_secs(7_776_000));
+        assert_eq!(
+            s.throttle.device_cookie_ttl,
+            Duration::from_secs(31_536_000)
+        );
+        assert!(!s.throttle.secure_cookies);
+        let s = Settings::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+            ("APP_SMTP_TLS", "starttls"),
+            ("APP_LOGIN_KNOWN_NETWORK_TTL_SECS", "60"),
+            ("APP_LOGIN_DEVICE_TTL_SECS", "120"),
+        ]))
+        .unwrap();
+        assert_eq!(s.throttle.known_network_ttl, Duration::from_secs(60));
+        assert_eq!(s.throttle.device_cookie_ttl, Duration::from_secs(120));
+        assert!(s.throttle.secure_cookies);
+        let err = Settings::from_vars(&vars(&[
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+            ("APP_LOGIN_DEVICE_TTL_SECS", "a year"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("APP_LOGIN_DEVICE_TTL_SECS"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@ use crate::{error::ApiError, routes};
         routes::register::register,
         routes::login::login,
         routes::nick::nick,
+        routes::logout::logout,
         routes::logout_all::logout_all,
         routes::password_reset::request,
         routes::password_reset::confirm,

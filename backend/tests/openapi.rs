@@ -40,6 +40,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/register", "post"),
         ("/api/login", "post"),
         ("/api/nick", "get"),
+        ("/api/logout", "post"),
         ("/api/logout_all", "post"),
         ("/api/password_reset/request", "post"),
         ("/api/password_reset/confirm", "post"),
@@ -108,14 +109,15 @@ fn every_error_is_problem_json_with_its_codes() {
 }
 
 #[test]
-fn only_nick_and_logout_all_need_the_bearer_scheme() {
+fn only_nick_and_the_logouts_need_the_bearer_scheme() {
     let doc = doc();
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["type"], "http");
     assert_eq!(scheme["scheme"], "bearer");
     for (name, op) in operations(&doc) {
         let secured = op["security"] == serde_json::json!([{"bearer": []}]);
-        let needs = name == "get /api/nick" || name == "post /api/logout_all";
+        let needs =
+            ["get /api/nick", "post /api/logout", "post /api/logout_all"].contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");
     }
 }

@@ -1,5 +1,6 @@
 // The account lifecycle in a real Chromium against the real backend, database and mail
-// catcher: "forgot password" by mailed code, "log out everywhere", and the login throttle.
+// catcher: "forgot password" by mailed code, "log out" and "log out everywhere", and the
+// login throttle.
 // Every step leaves a screenshot in e2e/artifacts/<test>/.
 
 import assert from 'node:assert/strict';
@@ -187,6 +188,43 @@ test('forgot password: mailed code, new password, notice, old password refused',
     await shot('old password refused');
     // … the new one does.
     await logIn(page, shot, { ...person, password: newPassword });
+  });
+});
+
+test('log out: the token is revoked on the server, the other device stays logged in', async (t) => {
+  const person = newPerson('logout');
+  await registerViaApi(person);
+  await withDevices(t, ['device A', 'device B'], async (a, b) => {
+    for (const d of [a, b]) {
+      await d.page.goto('/login');
+      await logIn(d.page, d.shot, person);
+    }
+    // A copy of the token, as someone who read it out of the tab would keep it.
+    const copied = await a.page.evaluate(() => sessionStorage.getItem('access_token'));
+    assert.ok(copied, 'device A holds a token');
+    const nick = (token) =>
+      a.page.evaluate(
+        async (bearer) => (await fetch('/api/nick', { headers: { authorization: `Bearer ${bearer}` } })).status,
+        token,
+      );
+    assert.equal(await nick(copied), 200, 'the copy works while logged in');
+
+    await a.page.getByRole('button', { name: '로그아웃', exact: true }).click();
+    await expectPath(a.page, '/login');
+    await expectText(a.page.getByRole('status'), '로그아웃되었습니다.');
+    assert.equal(await a.page.evaluate(() => sessionStorage.getItem('access_token')), null);
+    await a.shot('logged out');
+
+    // The server refuses the copied token now, from the page and from anywhere else.
+    assert.equal(await nick(copied), 401, 'the copied token is refused after log-out');
+    const res = await fetch(`${BASE_URL}/api/nick`, { headers: { authorization: `Bearer ${copied}` } });
+    assert.equal(res.status, 401, 'refused outside the browser too');
+
+    // Device B's session goes on.
+    await b.page.reload();
+    await expectPath(b.page, '/');
+    await expectMainPage(b.page, person);
+    await b.shot('other device still logged in');
   });
 });
 

@@ -62,6 +62,16 @@ pub async fn password_reset_confirm(body: &PasswordResetConfirm) -> Result<(), A
     send_no_content(request).await
 }
 
+/// `POST /api/logout` as the holder of `token`: revokes this token only, on the server, so a
+/// copy of it is useless from now on (`204`).
+pub async fn logout(token: &str) -> Result<(), ApiError> {
+    let request = with_accept(Request::post("/api/logout"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .build()
+        .map_err(|_| ApiError::Network)?;
+    send_no_content(request).await
+}
+
 /// `POST /api/logout_all` as the holder of `token`: revokes every token of the account,
 /// this one included (`204`).
 pub async fn logout_all(token: &str) -> Result<(), ApiError> {

@@ -3,14 +3,18 @@ use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
+use super::Claims;
 use crate::{error::ApiError, startup::AppState, store::UserDoc};
 
 /// The authenticated user of a request: extracting it checks the bearer token, that the user
-/// still exists, and that the token was not revoked since (log out everywhere, password
-/// reset). Any failure is `401 invalid_token` with `WWW-Authenticate`.
+/// still exists, and that the token was not revoked since (log out, log out everywhere,
+/// password reset), all from the one read of the user by id. Any failure is
+/// `401 invalid_token` with `WWW-Authenticate`.
 #[derive(Debug)]
 pub struct AuthUser {
     pub user: UserDoc,
+    /// The verified claims of the token used (its id, for logging out).
+    pub claims: Claims,
 }
 
 impl FromRequest for AuthUser {
@@ -29,9 +33,9 @@ impl FromRequest for AuthUser {
                 .store
                 .find_user_by_id(&claims.sub)
                 .await?
-                .filter(|user| user.token_version == claims.ver)
+                .filter(|user| user.token_version == claims.ver && !user.has_revoked(&claims.jti))
                 .ok_or(ApiError::InvalidToken)?;
-            Ok(AuthUser { user })
+            Ok(AuthUser { user, claims })
         })
     }
 }

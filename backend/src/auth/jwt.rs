@@ -20,6 +20,10 @@ pub struct Claims {
     pub aud: String,
     /// The user's token version when issued; tokens of older versions are revoked.
     pub ver: i64,
+    /// This token's own id (128 random bits, hex), so that logging out can revoke it alone.
+    /// Empty in tokens issued before ids existed (and then left out when signing).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub jti: String,
 }
 
 struct VerifyingKey {
@@ -94,6 +98,7 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             ver: version,
+            jti: token_id(),
         })
     }
 
@@ -112,6 +117,13 @@ impl JwtKeys {
             .ok()
             .map(|data| data.claims)
     }
+}
+
+/// A fresh token id: 16 random bytes in hex.
+fn token_id() -> String {
+    let mut id = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
+    hex::encode(id)
 }
 
 pub fn now_secs() -> u64 {
@@ -154,6 +166,27 @@ mod tests {
         let claims = k.verify(&token).unwrap();
         assert_eq!((claims.sub.as_str(), claims.ver), ("abc", 3));
         assert_eq!(claims.exp - claims.iat, 3600);
+        assert_eq!(claims.jti.len(), 32);
+        let again = k.verify(&k.issue("abc", 3).unwrap()).unwrap();
+        assert_ne!(again.jti, claims.jti, "every token has its own id");
+    }
+
+    #[test]
+    fn tokens_from_before_token_ids_still_verify_with_an_empty_id() {
+        let k = keys(SECRET);
+        let mut claims = k.verify(&k.issue("abc", 0).unwrap()).unwrap();
+        claims.jti = String::new();
+        let legacy = k.sign(&claims).unwrap();
+        let payload = legacy.split('.').nth(1).unwrap();
+        use base64::Engine;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        assert!(
+            !String::from_utf8(json).unwrap().contains("jti"),
+            "no jti claim at all, as before ids existed"
+        );
+        assert_eq!(k.verify(&legacy).unwrap().jti, "");
     }
 
     #[test]
@@ -196,6 +229,7 @@ mod tests {
             iss: "iss".into(),
             aud: "aud".into(),
             ver: 0,
+            jti: "id".into(),
         };
         assert!(k.verify(&k.sign(&base).unwrap()).is_none(), "expired");
         let future = Claims {

@@ -1,12 +1,14 @@
-//! Password hashing (argon2id on a bounded blocking pool), verification-code MACs, JWTs and
-//! the bearer-token extractor.
+//! Password hashing (argon2id on a bounded blocking pool), verification-code MACs, JWTs,
+//! the bearer-token extractor and the login device cookie.
 
 mod bearer;
 mod code_mac;
+pub mod device;
 mod jwt;
 mod password;
 
 pub use bearer::AuthUser;
 pub use code_mac::CodeMac;
+pub use device::DeviceKeys;
 pub use jwt::{Claims, JwtKeys};
 pub use password::{HashError, PasswordHasher};

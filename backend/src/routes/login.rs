@@ -3,14 +3,65 @@ use mongodb::bson::DateTime;
 use shared::{LoginRequest, LoginResponse};
 
 use super::code_mail::seconds_until;
-use crate::{domain::Credentials, error::ApiError, startup::AppState, store::EventKind};
+use crate::{
+    auth::{
+        device::{device_cookies, set_device_cookie},
+        DeviceKeys,
+    },
+    domain::Credentials,
+    error::ApiError,
+    startup::AppState,
+    store::EventKind,
+};
+
+/// Whose failures a login attempt is counted with (OWASP's device cookies, plus known
+/// networks): failures from strangers never block the owner on a device or network that
+/// has logged in before, and strangers together still get at most the cap.
+enum Pool {
+    /// A client presenting a valid device cookie of this account: counted against that
+    /// device alone.
+    Device(String),
+    /// A client on a network this account logged in from before: counted against that
+    /// (account, network) alone.
+    Network(String),
+    /// Everyone else: one shared pool per account (and per unknown username alike).
+    Untrusted,
+}
+
+impl Pool {
+    /// The event kind and key this pool's failures are logged under.
+    fn events(&self, account: &str) -> (EventKind, String) {
+        match self {
+            Pool::Device(id) => (EventKind::LoginFailureFromDevice, format!("{account} {id}")),
+            Pool::Network(net) => (
+                EventKind::LoginFailureFromNetwork,
+                format!("{account} {net}"),
+            ),
+            Pool::Untrusted => (EventKind::LoginFailure, account.to_owned()),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Pool::Device(_) => "device",
+            Pool::Network(_) => "network",
+            Pool::Untrusted => "untrusted",
+        }
+    }
+}
 
 /// Exchanges a username and password for an access token. Unknown users and wrong passwords
 /// get the same answer after the same work (a dummy hash is verified when there is no user).
+/// Every success also sets the device cookie (`emailauth_device`, `HttpOnly`,
+/// `SameSite=Strict`, `Path=/api/login`) and remembers the client's network for the account:
+/// later failed logins from that device or network are counted apart from strangers', so
+/// nobody else can lock the owner out there.
 #[utoipa::path(post, path = "/api/login", tag = "account",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = LoginResponse,
+         headers(("Set-Cookie" = String, description = "The device cookie `emailauth_device`, \
+           sent back with later logins to this account from this client")),
          links(("nick" = (operation_id = "nick",
             description = "Read the profile with the token: `Authorization: Bearer <access_token>`",
             parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))))),
@@ -20,7 +71,8 @@ use crate::{domain::Credentials, error::ApiError, startup::AppState, store::Even
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`: empty or over-long fields", body = shared::Problem, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
-          (from any address) within the window, or `rate_limited`: too many requests from this client address",
+          within the window, counted per known device (device cookie), per known network, and for all \
+          other clients together; or `rate_limited`: too many requests from this client address",
          body = shared::Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
@@ -37,45 +89,41 @@ pub async fn login(
     let store = &state.store;
     let limits = &state.throttle;
     let key = credentials.username.to_ascii_lowercase();
-    let ip = state
-        .proxies
-        .client_ip(&req)
-        .map(|ip| ip.to_string())
-        .unwrap_or_default();
-
-    // Count this attempt as a failure before evaluating it, so that concurrent guesses from
-    // any number of addresses can never together evaluate more than the limit. Unknown
-    // usernames are counted alike, so the limit reveals nothing about who exists.
+    let client = state.proxies.client_ip(&req);
+    let ip = client.map(|ip| ip.to_string()).unwrap_or_default();
+    // A known network is the same rate key every per-IP limit uses: an IPv4 address or an
+    // IPv6 network (APP_IPV6_PREFIX).
+    let network = client.map(|ip| state.proxies.rate_key_of(ip).to_string());
     let now = DateTime::now();
-    let attempt = store
-        .record_event(
-            EventKind::LoginFailure,
-            &key,
-            now,
-            limits.login_failure_window,
-        )
-        .await?;
-    let failures = store
-        .events_in_window(
-            EventKind::LoginFailure,
-            &key,
-            now,
-            limits.login_failure_window,
-        )
-        .await?;
+
+    // Which pool this attempt counts in. The same steps run for unknown usernames: a cookie
+    // check is arithmetic on the username as typed, and the network lookup is one read
+    // whether or not the account exists. The device key is derived per request (two HMACs)
+    // so that it needs no state of its own.
+    let devices = DeviceKeys::new(&state.codes.pepper);
+    let device = device_cookies(&req).find_map(|value| devices.verify(&key, value));
+    let pool = match (device, &network) {
+        (Some(id), _) => Pool::Device(id),
+        (None, Some(net)) if store.is_known_network(&key, net, now).await? => {
+            Pool::Network(net.clone())
+        }
+        _ => Pool::Untrusted,
+    };
+    let (kind, pool_key) = pool.events(&key);
+
+    // Count this attempt as a failure before evaluating it, so that concurrent guesses in one
+    // pool can never together evaluate more than the limit.
+    let window = limits.login_failure_window;
+    let attempt = store.record_event(kind, &pool_key, now, window).await?;
+    let failures = store.events_in_window(kind, &pool_key, now, window).await?;
     if failures > u64::from(limits.max_login_failures) {
         if let Err(e) = store.forget_event(attempt).await {
             tracing::warn!(error = %e, "could not undo a login attempt record");
         }
-        tracing::info!(event = "throttled", limit = "login_failures", %ip, "login refused");
-        let window = limits.login_failure_window;
-        let free_at = store
-            .window_frees_at(EventKind::LoginFailure, &key, now, window)
-            .await?;
+        tracing::info!(event = "throttled", limit = "login_failures", pool = pool.name(), %ip, "login refused");
+        let free_at = store.window_frees_at(kind, &pool_key, now, window).await?;
         return Err(ApiError::TooManyAttempts {
-            retry_after: free_at.map_or(limits.login_failure_window.as_secs(), |t| {
-                seconds_until(now, t)
-            }),
+            retry_after: free_at.map_or(window.as_secs(), |t| seconds_until(now, t)),
         });
     }
 
@@ -95,19 +143,37 @@ pub async fn login(
         (true, Some(user)) => user,
         (_, user) => {
             let user_id = user.map(|u| u.id.to_hex()).unwrap_or_default();
-            tracing::info!(event = "login_failed", user_id, %ip, "login refused");
+            tracing::info!(event = "login_failed", user_id, pool = pool.name(), %ip, "login refused");
             return Err(ApiError::InvalidCredentials);
         }
     };
-    // A success clears the account's failures.
-    store.clear_events(EventKind::LoginFailure, &key).await?;
+    // A success clears the failures of the pool it was counted in, and no other.
+    store.clear_events(kind, &pool_key).await?;
+    if let Some(net) = &network {
+        // Best effort: the person proved who they are; failing to remember where from must
+        // not turn that into an error.
+        if let Err(e) = store
+            .remember_network(&key, net, now, limits.known_network_ttl)
+            .await
+        {
+            tracing::warn!(error = %e, "could not remember the network of a login");
+        }
+    }
+    let cookie = match &pool {
+        Pool::Device(id) => devices.sign(&key, id),
+        _ => devices.issue(&key),
+    };
     let token = state
         .jwt
         .issue(&user.id.to_hex(), user.token_version)
         .map_err(ApiError::Internal)?;
-    tracing::info!(event = "login", user_id = %user.id, %ip, "signed in");
+    tracing::info!(event = "login", user_id = %user.id, pool = pool.name(), %ip, "signed in");
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::SET_COOKIE,
+            set_device_cookie(&cookie, limits.device_cookie_ttl, limits.secure_cookies),
+        ))
         .json(LoginResponse {
             access_token: token,
             token_type: "Bearer".into(),

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod email_auth;
 pub mod health;
 pub mod login;
+pub mod logout;
 pub mod logout_all;
 pub mod nick;
 pub mod password_reset;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(register::register),
     ))
     .service(auth("/api/login", "POST", web::post().to(login::login)))
+    .service(auth("/api/logout", "POST", web::post().to(logout::logout)))
     .service(auth(
         "/api/logout_all",
         "POST",

@@ -18,7 +18,7 @@ use secrecy::ExposeSecret;
 
 pub use codes::{CodeDoc, CodePurpose};
 pub use throttle::{EventKind, LockOutcome, SendLock};
-pub use users::{InsertError, NewUser, UniqueField, UserDoc};
+pub use users::{InsertError, NewUser, RevokedToken, UniqueField, UserDoc, MAX_REVOKED_TOKENS};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -29,6 +29,7 @@ pub struct Store {
     reset_codes: Collection<CodeDoc>,
     send_locks: Collection<mongodb::bson::Document>,
     events: Collection<mongodb::bson::Document>,
+    known_networks: Collection<mongodb::bson::Document>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -66,6 +67,7 @@ impl Store {
             reset_codes: db.collection("reset_codes"),
             send_locks: db.collection("send_locks"),
             events: db.collection("throttle_events"),
+            known_networks: db.collection("known_networks"),
             db,
         }
     }
@@ -136,6 +138,9 @@ impl Store {
             .await?;
         // After the unique index exists, so that a look-alike collision is refused by it.
         self.migrate_nickname_keys().await?;
+        self.known_networks
+            .create_index(ttl("expires_at", "expires_at_ttl"))
+            .await?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
-//! Limits that every API instance shares: a per-address cooldown lock, and a log of events
-//! (mails sent, failed logins) counted over sliding windows.
+//! Limits that every API instance shares: a per-address cooldown lock, a log of events
+//! (mails sent, failed logins) counted over sliding windows, and the networks each account
+//! has logged in from.
 
 use std::time::Duration;
 
@@ -18,8 +19,15 @@ pub enum EventKind {
     MailToAddress,
     /// A mail requested from a client address (key: IP).
     MailFromIp,
-    /// A failed (or in-progress) login (key: normalised username).
+    /// A failed (or in-progress) login from a client the account does not know (key:
+    /// normalised username): every stranger shares this pool.
     LoginFailure,
+    /// A failed (or in-progress) login from a device that proved it logged in to the account
+    /// before (key: `<username key> <device id>`).
+    LoginFailureFromDevice,
+    /// A failed (or in-progress) login from a network the account logged in from before (key:
+    /// `<username key> <network key>`).
+    LoginFailureFromNetwork,
 }
 
 impl EventKind {
@@ -28,6 +36,8 @@ impl EventKind {
             EventKind::MailToAddress => "mail_to_address",
             EventKind::MailFromIp => "mail_from_ip",
             EventKind::LoginFailure => "login_failure",
+            EventKind::LoginFailureFromDevice => "login_failure_device",
+            EventKind::LoginFailureFromNetwork => "login_failure_network",
         }
     }
 }
@@ -164,5 +174,54 @@ impl Store {
             .await?
             .and_then(|d| d.get_datetime("at").ok().copied())
             .map(|at| add(at, window)))
+    }
+}
+
+/// The `_id` of a known network: the suffix is an address or network in text form, which has
+/// no space, so the pair splits unambiguously at the last space whatever the username holds.
+fn known_network_id(account: &str, network: &str) -> String {
+    format!("{account} {network}")
+}
+
+impl Store {
+    /// Remembers that `account` logged in successfully from `network`, until `now + ttl`
+    /// (renewed by every success from there).
+    pub async fn remember_network(
+        &self,
+        account: &str,
+        network: &str,
+        now: DateTime,
+        ttl: Duration,
+    ) -> Result<(), Error> {
+        let result = self
+            .known_networks
+            .update_one(
+                doc! { "_id": known_network_id(account, network) },
+                doc! { "$set": { "expires_at": add(now, ttl) } },
+            )
+            .upsert(true)
+            .await;
+        match result {
+            // Two concurrent first logins from one network: the other upsert inserted it.
+            Err(e) if duplicate_key_index(&e).is_some() => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Whether `account` logged in successfully from `network` within its memory.
+    pub async fn is_known_network(
+        &self,
+        account: &str,
+        network: &str,
+        now: DateTime,
+    ) -> Result<bool, Error> {
+        Ok(self
+            .known_networks
+            .count_documents(
+                doc! { "_id": known_network_id(account, network), "expires_at": { "$gt": now } },
+            )
+            .limit(1)
+            .await?
+            > 0)
     }
 }

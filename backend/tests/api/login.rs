@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -46,5 +46,331 @@ async fn empty_fields_are_422() {
             ("username".into(), "required".into()),
             ("password".into(), "required".into())
         ]
+    );
+}
+
+// Lock-out resistance (issue 12 item 5): a device that logged in before (device cookie) and a
+// network that did are counted apart from strangers, who share one capped pool.
+
+const RIGHT: &str = PASSWORD;
+const WRONG: &str = "wrong password";
+
+/// One client: an address (sent as `X-Forwarded-For` through the trusted test proxy) and,
+/// when it keeps cookies, a jar holding the device cookie, as curl `-b jar -c jar` or a browser.
+struct Client {
+    ip: String,
+    keeps_cookies: bool,
+    device_cookie: Option<String>,
+}
+
+impl Client {
+    fn with_jar(ip: &str) -> Self {
+        Self {
+            ip: ip.to_owned(),
+            keeps_cookies: true,
+            device_cookie: None,
+        }
+    }
+
+    fn without_cookies(ip: &str) -> Self {
+        Self {
+            keeps_cookies: false,
+            ..Self::with_jar(ip)
+        }
+    }
+
+    /// The same jar, from another address (the owner's laptop on a new network).
+    fn moved_to(&self, ip: &str) -> Self {
+        Self {
+            ip: ip.to_owned(),
+            keeps_cookies: self.keeps_cookies,
+            device_cookie: self.device_cookie.clone(),
+        }
+    }
+
+    async fn login(&mut self, app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+        let mut request = app
+            .client
+            .post(app.url("/api/login"))
+            .header("x-forwarded-for", &self.ip)
+            .json(&json!({"username": username, "password": password}));
+        if let Some(value) = &self.device_cookie {
+            request = request.header("cookie", format!("emailauth_device={value}"));
+        }
+        let r = request.send().await.expect("request");
+        if self.keeps_cookies {
+            if let Some(set) = r.headers().get("set-cookie") {
+                let pair = set.to_str().unwrap().split(';').next().unwrap();
+                let (name, value) = pair.split_once('=').unwrap();
+                assert_eq!(name, "emailauth_device");
+                self.device_cookie = Some(value.to_owned());
+            }
+        }
+        r
+    }
+}
+
+/// A stranger's address for guess number `i`.
+fn stranger(i: usize) -> Client {
+    Client::without_cookies(&format!("203.0.{}.{}", i / 250, i % 250 + 1))
+}
+
+async fn throttled_app() -> TestApp {
+    let app = spawn_app_with(&[("APP_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    app.sign_up(&GILDONG).await;
+    app
+}
+
+/// `n` wrong passwords from `n` fresh addresses, one after the other: the first ten are
+/// evaluated (401), the rest refused (429).
+async fn guess_from_strangers(app: &TestApp, range: std::ops::Range<usize>) {
+    for i in range {
+        let r = stranger(i).login(app, GILDONG.username, WRONG).await;
+        if i < 10 {
+            assert_problem(r, 401, "invalid_credentials").await;
+        } else {
+            assert!(r.headers().contains_key("retry-after"));
+            assert_problem(r, 429, "too_many_attempts").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_login_sets_a_device_cookie_scoped_to_login() {
+    let app = throttled_app().await;
+    let r = Client::with_jar("198.51.100.7")
+        .login(&app, GILDONG.username, RIGHT)
+        .await;
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let attributes: Vec<&str> = cookie.split("; ").skip(1).collect();
+    assert_eq!(
+        attributes,
+        [
+            "Max-Age=31536000",
+            "Path=/api/login",
+            "HttpOnly",
+            "SameSite=Strict"
+        ],
+        "{cookie}"
+    );
+    // A refused login sets none.
+    let r = Client::with_jar("198.51.100.7")
+        .login(&app, GILDONG.username, WRONG)
+        .await;
+    assert_eq!(r.status(), 401);
+    assert!(!r.headers().contains_key("set-cookie"));
+
+    // In production the cookie only travels over HTTPS.
+    let app = spawn_app_with(&[("APP_ENV", "production")]).await;
+    app.sign_up(&GILDONG).await;
+    let r = app.login(GILDONG.username, RIGHT).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .ends_with("; Secure"));
+}
+
+#[tokio::test]
+async fn the_owner_logs_in_from_a_known_device_after_thirty_failures_from_elsewhere() {
+    let app = throttled_app().await;
+    let mut laptop = Client::with_jar("198.51.100.7");
+    assert_eq!(
+        laptop.login(&app, GILDONG.username, RIGHT).await.status(),
+        200
+    );
+    assert!(laptop.device_cookie.is_some());
+
+    guess_from_strangers(&app, 0..30).await;
+
+    // The owner's laptop, now on a network never seen before, is not locked out: it proves
+    // with its cookie that it logged in here before.
+    let mut travelling = laptop.moved_to("192.0.2.77");
+    assert_eq!(
+        travelling
+            .login(&app, GILDONG.username, RIGHT)
+            .await
+            .status(),
+        200
+    );
+    // Its success cleared only its own pool: the 31st stranger is still refused, and so is
+    // the right password from a stranger (no one learns it was right).
+    assert_problem(
+        stranger(30).login(&app, GILDONG.username, WRONG).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    assert_problem(
+        stranger(31).login(&app, GILDONG.username, RIGHT).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // The device has a cap of its own: a stolen cookie buys ten guesses, not more.
+    for _ in 0..10 {
+        assert_eq!(
+            travelling
+                .login(&app, GILDONG.username, WRONG)
+                .await
+                .status(),
+            401
+        );
+    }
+    assert_problem(
+        travelling.login(&app, GILDONG.username, RIGHT).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_owner_logs_in_from_a_known_network_without_a_cookie() {
+    let app = throttled_app().await;
+    let mut home = Client::without_cookies("198.51.100.7");
+    assert_eq!(
+        home.login(&app, GILDONG.username, RIGHT).await.status(),
+        200
+    );
+    assert!(home.device_cookie.is_none());
+
+    guess_from_strangers(&app, 0..30).await;
+
+    assert_eq!(
+        home.login(&app, GILDONG.username, RIGHT).await.status(),
+        200
+    );
+    assert_problem(
+        stranger(30).login(&app, GILDONG.username, WRONG).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    // The network has its own cap too, and another account knows nothing of it.
+    for _ in 0..10 {
+        assert_eq!(
+            home.login(&app, GILDONG.username, WRONG).await.status(),
+            401
+        );
+    }
+    assert_problem(
+        home.login(&app, GILDONG.username, RIGHT).await,
+        429,
+        "too_many_attempts",
+    )
+    .await;
+    assert_eq!(app.collection("known_networks").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_forged_or_foreign_device_cookie_counts_as_untrusted() {
+    let app = throttled_app().await;
+    let other = Signup {
+        username: "other_user",
+        nickname: "다른이",
+        email: "other@example.com",
+    };
+    app.sign_up(&other).await;
+    let mut theirs = Client::with_jar("198.51.100.20");
+    assert_eq!(
+        theirs.login(&app, other.username, RIGHT).await.status(),
+        200
+    );
+    let mut mine = Client::with_jar("198.51.100.7");
+    assert_eq!(
+        mine.login(&app, GILDONG.username, RIGHT).await.status(),
+        200
+    );
+    let valid = mine.device_cookie.clone().unwrap();
+
+    guess_from_strangers(&app, 0..10).await;
+
+    let flip = |at: usize| {
+        let mut bytes = valid.clone().into_bytes();
+        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        String::from_utf8(bytes).unwrap()
+    };
+    let (id, _) = valid.split_once('.').unwrap();
+    let forged = [
+        theirs.device_cookie.clone().unwrap(), // another account's cookie
+        flip(0),                               // tampered id
+        flip(valid.len() - 1),                 // tampered tag
+        id.to_owned(),                         // id without its tag
+        format!("{id}.{}", "0".repeat(64)),    // made-up tag
+        "garbage".to_owned(),
+    ];
+    for (i, cookie) in forged.into_iter().enumerate() {
+        let mut client = stranger(100 + i);
+        client.device_cookie = Some(cookie.clone());
+        assert_problem(
+            client.login(&app, GILDONG.username, RIGHT).await,
+            429,
+            "too_many_attempts",
+        )
+        .await;
+    }
+    // The genuine cookie, from a new address, still gets in.
+    let mut genuine = mine.moved_to("192.0.2.77");
+    assert_eq!(
+        genuine.login(&app, GILDONG.username, RIGHT).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn parallel_guesses_from_new_addresses_evaluate_at_most_ten_while_the_owner_gets_in() {
+    let app = throttled_app().await;
+    let mut laptop = Client::with_jar("198.51.100.7");
+    assert_eq!(
+        laptop.login(&app, GILDONG.username, RIGHT).await.status(),
+        200
+    );
+
+    let guesses = (0..50).map(|i| {
+        let app = &app;
+        async move {
+            stranger(i)
+                .login(app, GILDONG.username, WRONG)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let mut owner = laptop.moved_to("192.0.2.77");
+    let (statuses, owner_status) = tokio::join!(
+        futures_util::future::join_all(guesses),
+        owner.login(&app, GILDONG.username, RIGHT)
+    );
+    assert_eq!(owner_status.status(), 200, "the owner is not locked out");
+    let evaluated = statuses.iter().filter(|&&s| s == 401).count();
+    assert!(
+        evaluated <= 10,
+        "{evaluated} guesses evaluated: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&s| s == 401 || s == 429),
+        "{statuses:?}"
+    );
+    // Refused guesses leave no record, evaluated ones stay: strangers in sequence now get
+    // exactly the rest of the ten, whatever the interleaving was.
+    let mut more = 0;
+    for i in 60..80 {
+        match stranger(i)
+            .login(&app, GILDONG.username, WRONG)
+            .await
+            .status()
+            .as_u16()
+        {
+            401 => more += 1,
+            429 => break,
+            other => panic!("status {other}"),
+        }
+    }
+    assert_eq!(evaluated + more, 10, "{evaluated} in parallel, then {more}");
+    assert_eq!(
+        owner.login(&app, GILDONG.username, RIGHT).await.status(),
+        200
     );
 }

@@ -111,6 +111,7 @@ async fn missing_malformed_and_foreign_tokens_are_refused() {
         iss: "emailauth".into(),
         aud: aud.into(),
         ver: 0,
+        jti: "0123456789abcdef0123456789abcdef".into(),
     };
     let other = keys("a-completely-different-secret-0123456789", "emailauth-api");
     assert_invalid_token(

@@ -114,3 +114,24 @@ async fn logging_out_everywhere_on_one_instance_is_honoured_by_the_other_at_once
     // The stated bound is zero: no cache, the very next request on B is refused.
     assert_problem(b.nick(&token).await, 401, "invalid_token").await;
 }
+
+#[tokio::test]
+async fn a_token_logged_out_on_one_instance_is_refused_by_the_other_at_once() {
+    let (a, b) = spawn_pair(&[]).await;
+    a.sign_up(&GILDONG).await;
+    let phone = a.token_for(GILDONG.username).await;
+    let laptop = b.token_for(GILDONG.username).await;
+    assert_eq!(b.nick(&phone).await.status(), 200);
+    let r = a
+        .client
+        .post(a.url("/api/logout"))
+        .bearer_auth(&phone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    // No cache anywhere: the very next request on B is refused; the other session goes on.
+    assert_problem(b.nick(&phone).await, 401, "invalid_token").await;
+    assert_eq!(b.nick(&laptop).await.status(), 200);
+    assert_eq!(a.nick(&laptop).await.status(), 200);
+}

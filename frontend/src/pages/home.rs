@@ -1,5 +1,6 @@
 //! `/`: the signed-in person's profile from `/api/nick`; without a token, off to `/login`.
-//! Log out (this tab) and log out everywhere (`/api/logout_all`: every token of the account).
+//! Log out (`/api/logout`: this tab's token) and log out everywhere (`/api/logout_all`: every
+//! token of the account).
 
 use crate::api::{self, ApiError};
 use crate::components::{use_flash, use_title, AlertRegion};
@@ -55,7 +56,21 @@ fn Profile(token: String) -> impl IntoView {
             expired();
         }
     });
-    let log_out = end_session(Notice::LoggedOut);
+    let log_out = {
+        let logged_out = end_session(Notice::LoggedOut);
+        let token = token.clone();
+        Action::new_local(move |_: &()| {
+            let token = token.clone();
+            let logged_out = logged_out.clone();
+            async move {
+                // Revoke the token on the server, so a copy of it is worthless too. Whatever
+                // the answer (already revoked, offline), this tab forgets it.
+                let _ = api::logout(&token).await;
+                logged_out();
+            }
+        })
+    };
+    let leaving = log_out.pending();
 
     let alert = RwSignal::new(None::<Alert>);
     let logout_all = {
@@ -95,7 +110,17 @@ fn Profile(token: String) -> impl IntoView {
             </Suspense>
             <AlertRegion alert />
             <div class="actions">
-                <button id="logout" type="button" class="secondary" on:click=move |_| log_out()>
+                <button
+                    id="logout"
+                    type="button"
+                    class="secondary"
+                    disabled=move || leaving.get()
+                    on:click=move |_| {
+                        if !leaving.get_untracked() {
+                            log_out.dispatch(());
+                        }
+                    }
+                >
                     {move || i18n.t(T::LogOut)}
                 </button>
                 <button
