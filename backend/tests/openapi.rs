@@ -31,6 +31,27 @@ fn committed_spec_is_up_to_date() {
     }
 }
 
+/// Every operation behind the per-IP token bucket says so: its 429 names `rate_limited`.
+#[test]
+fn every_rate_limited_operation_documents_rate_limited() {
+    let doc = doc();
+    for path in backend::routes::PER_IP_LIMITED {
+        let codes = &doc["paths"][path]["post"]["responses"]["429"]["content"]
+            ["application/problem+json"]["schema"]["allOf"][1]["properties"]["code"]["enum"];
+        let codes: Vec<&str> = codes
+            .as_array()
+            .unwrap_or_else(|| panic!("{path}: no documented 429 problem codes"))
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(codes.contains(&"rate_limited"), "{path}: 429 codes {codes:?}");
+        assert!(
+            doc["paths"][path]["post"]["responses"]["429"]["headers"]["Retry-After"].is_object(),
+            "{path}: 429 without Retry-After"
+        );
+    }
+}
+
 #[test]
 fn is_openapi_3_1_with_every_endpoint() {
     let doc = doc();

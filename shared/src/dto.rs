@@ -29,11 +29,13 @@ pub struct EmailAuthRequest {
     )]
     pub username: String,
     /// 2–20 letters, digits and single inner spaces after NFC and trimming (so the raw value
-    /// may be longer); no invisible or control characters; unique.
+    /// may be longer); no invisible or control characters; unique up to case and Unicode
+    /// look-alikes (UTS #39 confusable skeleton).
     #[cfg_attr(feature = "openapi", schema(min_length = 2))]
     pub nickname: String,
     /// Where the six-digit code is sent. At most 254 bytes, one `@`, local part at most 64
-    /// bytes, a dotted domain, no whitespace or control characters.
+    /// bytes, a dotted domain name (not an IP address); no whitespace, control characters,
+    /// quotes, backslashes, angle brackets, commas, semicolons or parentheses.
     #[cfg_attr(
         feature = "openapi",
         schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")

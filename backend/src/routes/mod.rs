@@ -16,11 +16,27 @@ use actix_web::{middleware::from_fn, web, ResponseError};
 
 use crate::{error::ApiError, throttle::limit_by_ip};
 
+/// The paths behind the per-client-IP token bucket: each must document `429 rate_limited`
+/// (tests/openapi.rs checks the document against this list).
+pub const PER_IP_LIMITED: [&str; 7] = [
+    "/api/email_auth",
+    "/api/register",
+    "/api/login",
+    "/api/logout",
+    "/api/logout_all",
+    "/api/password_reset/request",
+    "/api/password_reset/confirm",
+];
+
 /// Registers the API routes. Wrong methods on a known path answer 405 problem+json with the
 /// `Allow` header RFC 9110 requires.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // The authentication endpoints sit behind the per-client-IP token bucket.
     let auth = |path: &str, allow: &'static str, route: actix_web::Route| {
+        assert!(
+            PER_IP_LIMITED.contains(&path),
+            "{path} is rate limited: list it in PER_IP_LIMITED"
+        );
         resource(path, allow)
             .route(route)
             .wrap(from_fn(limit_by_ip))
