@@ -70,6 +70,9 @@ pub struct CodeSettings {
     pub resend_cooldown: Duration,
     pub max_per_email_per_hour: u32,
     pub max_per_ip_per_hour: u32,
+    /// Wrong code guesses per address per sliding 24 h, across every code and both purposes:
+    /// without it each resend would restore `max_attempts` guesses.
+    pub max_failures_per_day: u32,
 }
 
 /// Throttling of authentication attempts.
@@ -240,6 +243,11 @@ impl Settings {
                     get("APP_CODES_PER_IP_PER_HOUR"),
                     "APP_CODES_PER_IP_PER_HOUR",
                     30,
+                )?,
+                max_failures_per_day: parse(
+                    get("APP_CODE_MAX_FAILURES_PER_DAY"),
+                    "APP_CODE_MAX_FAILURES_PER_DAY",
+                    20,
                 )?,
             },
             throttle: ThrottleSettings {
@@ -758,6 +766,23 @@ mod tests {
         .unwrap_err();
         assert!(
             err.to_string().contains("APP_LOGIN_DEVICE_TTL_SECS"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_daily_cap_on_wrong_codes_defaults_to_twenty_and_is_configurable() {
+        let strong = [("APP_JWT_SECRET", STRONG), ("APP_CODE_PEPPER", STRONG)];
+        let s = Settings::from_vars(&vars(&strong)).unwrap();
+        assert_eq!(s.codes.max_failures_per_day, 20);
+        let mut set = strong.to_vec();
+        set.push(("APP_CODE_MAX_FAILURES_PER_DAY", "7"));
+        let s = Settings::from_vars(&vars(&set)).unwrap();
+        assert_eq!(s.codes.max_failures_per_day, 7);
+        set.push(("APP_CODE_MAX_FAILURES_PER_DAY", "many"));
+        let err = Settings::from_vars(&vars(&set)).unwrap_err();
+        assert!(
+            err.to_string().contains("APP_CODE_MAX_FAILURES_PER_DAY"),
             "{err}"
         );
     }

@@ -37,6 +37,8 @@ pub enum ApiError {
     InvalidCode { attempts_left: u32 },
     #[error("no valid verification code")]
     CodeExpired,
+    #[error("too many wrong codes for this address today")]
+    TooManyGuesses { retry_after: u64 },
     #[error("mail could not be sent")]
     MailUnavailable,
     #[error("invalid credentials")]
@@ -79,6 +81,7 @@ impl ApiError {
             TooManyCodes { .. } => ErrorCode::TooManyCodes,
             InvalidCode { .. } => ErrorCode::InvalidCode,
             CodeExpired => ErrorCode::CodeExpired,
+            TooManyGuesses { .. } => ErrorCode::TooManyGuesses,
             MailUnavailable => ErrorCode::MailUnavailable,
             InvalidCredentials => ErrorCode::InvalidCredentials,
             InvalidToken => ErrorCode::InvalidToken,
@@ -105,6 +108,7 @@ impl ApiError {
             TooManyCodes { .. } => "Too many codes",
             InvalidCode { .. } => "Invalid verification code",
             CodeExpired => "Verification code expired",
+            TooManyGuesses { .. } => "Too many wrong codes",
             MailUnavailable => "Mail unavailable",
             InvalidCredentials => "Invalid credentials",
             InvalidToken => "Invalid token",
@@ -146,6 +150,9 @@ impl ApiError {
             CodeExpired => "There is no valid code for this address: it expired, was used, \
                             was guessed wrong too often, or was never sent. Request a new one."
                 .into(),
+            TooManyGuesses { retry_after } => format!(
+                "Too many wrong codes were entered for this address. Try again in {retry_after} s."
+            ),
             MailUnavailable => "The verification mail could not be sent. Nothing was used up; \
                                 try again shortly."
                 .into(),
@@ -188,6 +195,7 @@ impl ApiError {
         match self {
             ApiError::ResendCooldown { retry_after }
             | ApiError::TooManyCodes { retry_after }
+            | ApiError::TooManyGuesses { retry_after }
             | ApiError::TooManyAttempts { retry_after }
             | ApiError::RateLimited { retry_after } => Some(*retry_after),
             ApiError::Unavailable(_) | ApiError::MailUnavailable => Some(UNAVAILABLE_RETRY_AFTER),
@@ -209,9 +217,9 @@ impl ApiError {
                 _ => None,
             },
             retry_after: match self {
-                ApiError::ResendCooldown { .. } | ApiError::TooManyCodes { .. } => {
-                    self.retry_after()
-                }
+                ApiError::ResendCooldown { .. }
+                | ApiError::TooManyCodes { .. }
+                | ApiError::TooManyGuesses { .. } => self.retry_after(),
                 _ => None,
             },
         }
@@ -231,6 +239,7 @@ impl ResponseError for ApiError {
             UsernameTaken | NicknameTaken | EmailTaken => StatusCode::CONFLICT,
             ResendCooldown { .. }
             | TooManyCodes { .. }
+            | TooManyGuesses { .. }
             | TooManyAttempts { .. }
             | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
@@ -331,6 +340,11 @@ mod tests {
                 "invalid_code",
             ),
             (ApiError::CodeExpired, 400, "code_expired"),
+            (
+                ApiError::TooManyGuesses { retry_after: 7 },
+                429,
+                "too_many_guesses",
+            ),
             (ApiError::MailUnavailable, 503, "mail_unavailable"),
             (ApiError::Overloaded, 503, "service_unavailable"),
             (ApiError::InvalidToken, 401, "invalid_token"),

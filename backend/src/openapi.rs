@@ -175,6 +175,9 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::TooManyCodes => ApiError::TooManyCodes { retry_after: 1800 },
         C::InvalidCode => ApiError::InvalidCode { attempts_left: 4 },
         C::CodeExpired => ApiError::CodeExpired,
+        C::TooManyGuesses => ApiError::TooManyGuesses {
+            retry_after: 30_000,
+        },
         C::MailUnavailable => ApiError::MailUnavailable,
         C::InvalidCredentials => ApiError::InvalidCredentials,
         C::InvalidToken => ApiError::InvalidToken,

@@ -44,7 +44,10 @@ fn every_rate_limited_operation_documents_rate_limited() {
             .iter()
             .filter_map(Value::as_str)
             .collect();
-        assert!(codes.contains(&"rate_limited"), "{path}: 429 codes {codes:?}");
+        assert!(
+            codes.contains(&"rate_limited"),
+            "{path}: 429 codes {codes:?}"
+        );
         assert!(
             doc["paths"][path]["post"]["responses"]["429"]["headers"]["Retry-After"].is_object(),
             "{path}: 429 without Retry-After"

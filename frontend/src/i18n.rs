@@ -259,6 +259,10 @@ pub fn error_message(lang: Lang, code: ErrorCode) -> &'static str {
             "인증 코드가 만료되었습니다. 새 코드를 받아 주세요.",
             "This code has expired. Please request a new one.",
         ),
+        TooManyGuesses => (
+            "이 주소로 잘못된 코드가 너무 많이 입력되었습니다. 나중에 다시 시도해 주세요.",
+            "Too many wrong codes for this address. Please try again later.",
+        ),
         MailUnavailable => (
             "지금은 메일을 보낼 수 없습니다. 잠시 후 다시 시도해 주세요.",
             "We can't send email right now. Please try again in a moment.",
@@ -448,6 +452,10 @@ pub fn wait_lead(lang: Lang, code: ErrorCode) -> Option<&'static str> {
         ErrorCode::ResendCooldown => (
             "이 주소로 코드를 방금 보냈습니다.",
             "A code was just sent to this address.",
+        ),
+        ErrorCode::TooManyGuesses => (
+            "이 주소로 잘못된 코드가 너무 많이 입력되었습니다.",
+            "Too many wrong codes for this address.",
         ),
         _ => return None,
     };

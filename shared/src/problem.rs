@@ -23,6 +23,9 @@ pub enum ErrorCode {
     TooManyCodes,
     InvalidCode,
     CodeExpired,
+    /// Too many wrong codes for one address within a day (all codes, signup and reset
+    /// together); wait `Retry-After`.
+    TooManyGuesses,
     MailUnavailable,
     // Authentication.
     InvalidCredentials,
@@ -46,7 +49,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every variant, for clients that must have a message for each (pinned by a test).
-    pub const ALL: [ErrorCode; 27] = {
+    pub const ALL: [ErrorCode; 28] = {
         use ErrorCode::*;
         [
             MalformedBody,
@@ -62,6 +65,7 @@ impl ErrorCode {
             TooManyCodes,
             InvalidCode,
             CodeExpired,
+            TooManyGuesses,
             MailUnavailable,
             InvalidCredentials,
             InvalidToken,
@@ -96,6 +100,7 @@ impl ErrorCode {
             TooManyCodes => "too_many_codes",
             InvalidCode => "invalid_code",
             CodeExpired => "code_expired",
+            TooManyGuesses => "too_many_guesses",
             MailUnavailable => "mail_unavailable",
             InvalidCredentials => "invalid_credentials",
             InvalidToken => "invalid_token",
@@ -177,14 +182,13 @@ mod tests {
                 MalformedBody | UnsupportedMediaType | PayloadTooLarge | NotFound
                 | MethodNotAllowed | ValidationFailed | UsernameTaken | NicknameTaken
                 | EmailTaken | ResendCooldown | TooManyCodes | InvalidCode | CodeExpired
-                | MailUnavailable | InvalidCredentials | InvalidToken | TooManyAttempts
-                | RateLimited | ServiceUnavailable | Internal | Required | TooShort | TooLong
-                | InvalidCharacters | InvalidFormat | WeakPassword | CommonPassword => {
-                    ErrorCode::ALL
-                        .iter()
-                        .position(|c| *c == code)
-                        .unwrap_or(usize::MAX)
-                }
+                | TooManyGuesses | MailUnavailable | InvalidCredentials | InvalidToken
+                | TooManyAttempts | RateLimited | ServiceUnavailable | Internal | Required
+                | TooShort | TooLong | InvalidCharacters | InvalidFormat | WeakPassword
+                | CommonPassword => ErrorCode::ALL
+                    .iter()
+                    .position(|c| *c == code)
+                    .unwrap_or(usize::MAX),
             }
         };
         let mut seen = std::collections::HashSet::new();

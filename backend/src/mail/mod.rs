@@ -115,6 +115,17 @@ impl Mailer {
         self.send(to, templates::account_exists(locale)).await
     }
 
+    /// The notice after a password reset: when it happened, and what to do if it was not them.
+    pub async fn send_password_changed(
+        &self,
+        to: &EmailAddress,
+        changed_at: mongodb::bson::DateTime,
+        locale: Locale,
+    ) -> Result<(), MailError> {
+        self.send(to, templates::password_changed(changed_at, locale))
+            .await
+    }
+
     async fn send(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {
         // The address was parsed by EmailAddress (no whitespace/CRLF), so it cannot inject
         // headers; lettre parses it again into a Mailbox.

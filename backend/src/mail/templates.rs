@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use mongodb::bson::DateTime;
 use shared::Locale;
 
 use crate::domain::VerificationCode;
@@ -161,9 +162,122 @@ pub fn account_exists(locale: Locale) -> Rendered {
     }
 }
 
+pub fn password_changed(at: DateTime, locale: Locale) -> Rendered {
+    match locale {
+        Locale::Ko => {
+            // Korean readers get Korean time (UTC+9, no daylight saving).
+            let when = format!("{} (한국 시간)", minute_of(at, 9 * 60));
+            Rendered {
+                subject: "[비밀번호 변경] 비밀번호가 변경되었습니다".into(),
+                text: format!(
+                    "계정의 비밀번호가 {when}에 변경되었습니다. 모든 기기에서 로그아웃되었습니다.\n\n\
+                     본인이 변경했다면 이 메일을 무시하세요.\n\
+                     본인이 변경하지 않았다면 지금 바로 이 이메일 주소로 비밀번호를 다시 재설정하고 \
+                     고객 지원에 알려 주세요.\n"
+                ),
+                html: html_page(
+                    "ko",
+                    "비밀번호가 변경되었습니다",
+                    &format!(
+                        "<p>계정의 비밀번호가 {when}에 변경되었습니다. 모든 기기에서 로그아웃되었습니다.</p>\
+                         <p>본인이 변경했다면 이 메일을 무시하세요.</p>\
+                         <p><strong>본인이 변경하지 않았다면</strong> 지금 바로 이 이메일 주소로 \
+                         비밀번호를 다시 재설정하고 고객 지원에 알려 주세요.</p>"
+                    ),
+                ),
+            }
+        }
+        Locale::En => {
+            let when = format!("{} UTC", minute_of(at, 0));
+            Rendered {
+                subject: "Your password was changed".into(),
+                text: format!(
+                    "The password of your account was changed at {when}, and you were signed out \
+                     everywhere.\n\nIf it was you, ignore this mail.\n\
+                     If it wasn't you, reset your password again right away with this email \
+                     address, and contact support.\n"
+                ),
+                html: html_page(
+                    "en",
+                    "Your password was changed",
+                    &format!(
+                        "<p>The password of your account was changed at {when}, and you were \
+                         signed out everywhere.</p><p>If it was you, ignore this mail.</p>\
+                         <p><strong>If it wasn't you</strong>, reset your password again right \
+                         away with this email address, and contact support.</p>"
+                    ),
+                ),
+            }
+        }
+    }
+}
+
+/// `YYYY-MM-DD hh:mm` of `at` shifted by `offset_minutes` from UTC (proleptic Gregorian).
+fn minute_of(at: DateTime, offset_minutes: i64) -> String {
+    let minutes = at.timestamp_millis().div_euclid(60_000) + offset_minutes;
+    let (days, minute_of_day) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's `civil_from_days`).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}",
+        minute_of_day / 60,
+        minute_of_day % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_civil_dates_in_the_readers_zone() {
+        // 2024-02-29T23:59:30Z, a leap day.
+        let at = DateTime::from_millis(1_709_251_170_000);
+        assert_eq!(minute_of(at, 0), "2024-02-29 23:59");
+        assert_eq!(minute_of(at, 9 * 60), "2024-03-01 08:59");
+        assert_eq!(minute_of(DateTime::from_millis(0), 0), "1970-01-01 00:00");
+        assert_eq!(
+            minute_of(DateTime::from_millis(4_102_444_800_000), 0),
+            "2100-01-01 00:00"
+        );
+    }
+
+    #[test]
+    fn the_password_changed_notice_says_when_and_what_to_do_in_both_languages() {
+        let at = DateTime::from_millis(1_709_251_170_000);
+        let ko = password_changed(at, Locale::Ko);
+        assert!(ko.subject.contains("비밀번호가 변경"), "{}", ko.subject);
+        assert!(
+            ko.text.contains("2024-03-01 08:59 (한국 시간)"),
+            "{}",
+            ko.text
+        );
+        assert!(ko.html.contains("2024-03-01 08:59") && ko.html.contains("lang=\"ko\""));
+        assert!(ko.text.contains("재설정") && ko.text.contains("고객 지원"));
+        let en = password_changed(at, Locale::En);
+        assert_eq!(en.subject, "Your password was changed");
+        assert!(en.text.contains("2024-02-29 23:59 UTC"), "{}", en.text);
+        assert!(en.text.contains("reset your password again") && en.text.contains("support"));
+        for r in [ko, en] {
+            // No code-like run of digits a reader could mistake for a code.
+            assert!(r
+                .text
+                .split(|c: char| !c.is_ascii_digit())
+                .all(|run| run.len() < 6));
+            assert!(r
+                .html
+                .split(|c: char| !c.is_ascii_digit())
+                .all(|run| run.len() < 6));
+        }
+    }
 
     #[test]
     fn code_mails_carry_the_code_in_both_parts_and_languages() {

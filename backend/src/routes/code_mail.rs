@@ -1,10 +1,13 @@
 //! The life of a code, shared by signup and password reset: sending it (or a notice) under the
 //! per-address resend cooldown and hourly cap and the per-client-IP hourly cap, which count
-//! both kinds of mail together; and redeeming it.
+//! both kinds of mail together; and redeeming it, under the per-address daily cap on wrong
+//! guesses. Whether the address has an account changes only the mail's text: the answers, the
+//! stored documents and the work done are the same.
 
 use std::{future::Future, net::IpAddr, time::Duration};
 
 use mongodb::bson::DateTime;
+use rand::RngCore;
 use shared::{EmailAuthResponse, ErrorCode, Locale};
 
 use crate::{
@@ -16,16 +19,31 @@ use crate::{
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
+/// The window of the cap on wrong guesses per address.
+const DAY: Duration = Duration::from_secs(24 * 3600);
+/// Bytes of a code's tag (HMAC-SHA256), and so of a decoy's.
+const TAG_BYTES: usize = 32;
 
 /// What the mail says.
 #[derive(Debug, Clone, Copy)]
 pub enum Outgoing {
     /// A new code for this purpose, stored (as an HMAC) once the mail is accepted.
     Code(CodePurpose),
-    /// A signup for an address that already has an account.
+    /// A signup for an address that already has an account (a signup decoy is stored).
     AccountExists,
-    /// A password reset for an address that has no account.
+    /// A password reset for an address that has no account (a reset decoy is stored).
     NoAccount,
+}
+
+impl Outgoing {
+    /// The collection whose document for the address this mail replaces: a code or a decoy.
+    fn purpose(self) -> CodePurpose {
+        match self {
+            Outgoing::Code(purpose) => purpose,
+            Outgoing::AccountExists => CodePurpose::Signup,
+            Outgoing::NoAccount => CodePurpose::PasswordReset,
+        }
+    }
 }
 
 /// Sends one mail under the limits and answers what the client is told, which is the same
@@ -40,6 +58,15 @@ pub async fn send(
     let store = &state.store;
     let email_key = email.key();
     let now = DateTime::now();
+    // An address whose guesses are used up for the day gets no new code (it could not be
+    // used); asked before anything is taken or sent, and the same with or without an account.
+    let failures = store
+        .events_in_window(EventKind::CodeFailure, &email_key, now, DAY)
+        .await?;
+    if failures >= u64::from(state.codes.max_failures_per_day) {
+        tracing::info!(event = "throttled", limit = "code_failures", "mail refused");
+        return Err(too_many_guesses(state, &email_key, now).await?);
+    }
     let lock = match store
         .acquire_send_lock(&email_key, now, state.codes.resend_cooldown)
         .await?
@@ -120,26 +147,29 @@ async fn send_under_lock(
         }
 
         let mailer = &state.mailer;
-        let sent: Result<(), MailError> = match outgoing {
-            Outgoing::AccountExists => mailer.send_account_exists(email, locale).await,
-            Outgoing::NoAccount => mailer.send_no_account(email, locale).await,
+        // A notice leaves a decoy where a code would be: a tag of random bytes, which no
+        // code's HMAC can equal (that would take a preimage of HMAC-SHA256). Guesses against
+        // it are then answered, counted and timed exactly like guesses against a real code.
+        let (sent, tag) = match outgoing {
+            Outgoing::AccountExists => {
+                (mailer.send_account_exists(email, locale).await, decoy_tag())
+            }
+            Outgoing::NoAccount => (mailer.send_no_account(email, locale).await, decoy_tag()),
             Outgoing::Code(purpose) => {
                 let code = VerificationCode::generate();
                 let sent = mailer
                     .send_code(email, &code, purpose, limits.ttl, locale)
                     .await;
-                if sent.is_ok() {
-                    let expires_at = DateTime::from_millis(
-                        now.timestamp_millis() + limits.ttl.as_millis() as i64,
-                    );
-                    let tag = state.code_mac.tag(purpose, email, &code);
-                    store
-                        .put_code(purpose, email_key, tag, now, expires_at)
-                        .await?;
-                }
-                sent
+                (sent, state.code_mac.tag(purpose, email, &code))
             }
         };
+        if sent.is_ok() {
+            let expires_at =
+                DateTime::from_millis(now.timestamp_millis() + limits.ttl.as_millis() as i64);
+            store
+                .put_code(outgoing.purpose(), email_key, tag, locale, now, expires_at)
+                .await?;
+        }
         match sent {
             Ok(()) => {}
             Err(e @ MailError::RecipientRefused(_)) => {
@@ -168,39 +198,67 @@ async fn send_under_lock(
     result
 }
 
-/// Checks `code` against the live code of `email` and, when it matches, runs `action`. The
-/// code is consumed only if the action succeeds; a right code whose action fails for another
-/// reason (a name taken meanwhile, a refused password) keeps its attempt.
+/// Checks `code` against the live code of `email` and, when it matches, runs `action`, and
+/// answers its result with the locale the code was requested in. The code is consumed only if
+/// the action succeeds; a right code whose action fails for another reason (a name taken
+/// meanwhile, a refused password) keeps its attempt.
 ///
 /// An attempt is taken before the comparison, atomically, so no number of concurrent guesses
-/// gets more than `max_attempts` comparisons.
+/// gets more than `max_attempts` comparisons per code; and each guess is logged as a failure
+/// before that and counted with the address's others of the last 24 hours, so no number of
+/// concurrent guesses, resends and purposes gets more than `max_failures_per_day` wrong ones.
 pub async fn redeem<T, Fut>(
     state: &AppState,
     purpose: CodePurpose,
     email: &EmailAddress,
     code: &VerificationCode,
     action: impl FnOnce() -> Fut,
-) -> Result<T, ApiError>
+) -> Result<(T, Locale), ApiError>
 where
     Fut: Future<Output = Result<T, ApiError>>,
 {
     let store = &state.store;
     let max = state.codes.max_attempts;
-    let live = store
-        .take_code_attempt(purpose, &email.key(), DateTime::now(), max)
+    let email_key = email.key();
+    let now = DateTime::now();
+    let guess = store
+        .record_event(EventKind::CodeFailure, &email_key, now, DAY)
+        .await?;
+    let failures = store
+        .events_in_window(EventKind::CodeFailure, &email_key, now, DAY)
+        .await?;
+    if failures > u64::from(state.codes.max_failures_per_day) {
+        forget_guess(state, guess).await;
+        tracing::info!(
+            event = "throttled",
+            limit = "code_failures",
+            ?purpose,
+            "guess refused"
+        );
+        return Err(too_many_guesses(state, &email_key, now).await?);
+    }
+    // On a database error the record stays: the attempt may have been taken.
+    let Some(live) = store
+        .take_code_attempt(purpose, &email_key, now, max)
         .await?
-        .ok_or(ApiError::CodeExpired)?;
+    else {
+        // Nothing was compared, so nothing was guessed.
+        forget_guess(state, guess).await;
+        return Err(ApiError::CodeExpired);
+    };
     if !state.code_mac.verify(purpose, email, code, &live.tag.bytes) {
         let attempts_left = max.saturating_sub(u32::try_from(live.attempts).unwrap_or(max));
         tracing::info!(event = "code_failed", ?purpose, attempts_left, "wrong code");
         return Err(ApiError::InvalidCode { attempts_left });
     }
+    // A right code is no failure, whatever the action makes of it.
+    forget_guess(state, guess).await;
     match action().await {
         Ok(done) => {
             if let Err(e) = store.delete_code(purpose, &live).await {
                 tracing::warn!(error = %e, "used code not deleted; it expires on its own");
             }
-            Ok(done)
+            Ok((done, live.locale))
         }
         Err(e) => {
             // With the database unreachable the give-back would only wait out a second
@@ -213,6 +271,35 @@ where
             Err(e)
         }
     }
+}
+
+/// Random bytes of a tag's length.
+fn decoy_tag() -> Vec<u8> {
+    let mut decoy = vec![0u8; TAG_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut decoy);
+    decoy
+}
+
+async fn forget_guess(state: &AppState, guess: mongodb::bson::oid::ObjectId) {
+    if let Err(e) = state.store.forget_event(guess).await {
+        tracing::warn!(error = %e, "could not undo a code guess record");
+    }
+}
+
+/// The refusal for an address past its daily wrong guesses: wait until the oldest leaves the
+/// 24-hour window.
+async fn too_many_guesses(
+    state: &AppState,
+    email_key: &str,
+    now: DateTime,
+) -> Result<ApiError, ApiError> {
+    let free_at = state
+        .store
+        .window_frees_at(EventKind::CodeFailure, email_key, now, DAY)
+        .await?;
+    Ok(ApiError::TooManyGuesses {
+        retry_after: free_at.map_or(DAY.as_secs(), |t| seconds_until(now, t)),
+    })
 }
 
 fn too_many(now: DateTime, free_at: Option<DateTime>) -> ApiError {

@@ -15,8 +15,10 @@ use crate::{domain::NewSignup, error::ApiError, startup::AppState, store::CodePu
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed`, every bad field in `errors` (also when the mail server refuses the address)", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`resend_cooldown` (one code per address per cooldown) or \
-          `too_many_codes` (hourly cap per address or per client IP)", body = shared::Problem,
+        (status = 429, description = "`resend_cooldown` (one code per address per cooldown), \
+          `too_many_codes` (hourly cap per address or per client IP), `too_many_guesses` \
+          (too many wrong codes for this address within 24 hours) or `rate_limited` (too many \
+          requests from this client address)", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",

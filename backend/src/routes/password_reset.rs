@@ -1,12 +1,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
+use mongodb::bson::DateTime;
+use shared::{EmailAuthResponse, Locale, PasswordResetConfirm, PasswordResetRequest};
 
 use super::code_mail::{self, Outgoing};
 use crate::{
-    domain::{ResetConfirmation, ResetRequest},
+    domain::{EmailAddress, ResetConfirmation, ResetRequest},
     error::ApiError,
     startup::AppState,
-    store::{CodePurpose, EventKind},
+    store::{CodePurpose, EventKind, UserDoc},
 };
 
 /// Mails a reset code to the address if it has an account, or a notice that it has none.
@@ -20,8 +21,9 @@ use crate::{
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed` (also when the mail server refuses the address)", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \\
-          codes, counted together), or `rate_limited`", body = shared::Problem,
+        (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \
+          codes, counted together), `too_many_guesses` (too many wrong codes for this address within \
+          24 hours), or `rate_limited`", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
@@ -54,14 +56,18 @@ pub async fn request(
     operation_id = "password_reset_confirm",
     request_body = PasswordResetConfirm,
     responses(
-        (status = 204, description = "Password changed; every earlier token is revoked"),
-        (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` or `malformed_body`",
+        (status = 204, description = "Password changed; every earlier token is revoked, and the \
+          owner is mailed a notice of the change"),
+        (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` or `malformed_body`. \
+          A wrong code gets the same answer whether or not the address has an account",
          body = shared::Problem, content_type = "application/problem+json"),
         (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)",
          body = shared::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = shared::Problem,
+        (status = 429, description = "`too_many_guesses` (too many wrong codes for this address \
+          within 24 hours, signup and reset codes together; even the right code waits) or `rate_limited`",
+         body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
@@ -82,7 +88,7 @@ pub async fn confirm(
         .client_ip(&req)
         .map(|ip| ip.to_string())
         .unwrap_or_default();
-    let user = code_mail::redeem(
+    let (user, locale) = code_mail::redeem(
         &state,
         CodePurpose::PasswordReset,
         &confirmation.email,
@@ -106,5 +112,30 @@ pub async fn confirm(
         tracing::warn!(error = %e, "could not clear failed logins after a reset");
     }
     tracing::info!(event = "password_reset", user_id = %user.id, %ip, "password changed, tokens revoked");
+    notify_password_changed(&state, &user, &confirmation.email, locale);
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Tells the owner their password was changed, so that a reset they did not make does not go
+/// unnoticed. In the background: the change stands whatever the mail server does, and the
+/// answer does not wait on it; a failure is logged.
+fn notify_password_changed(
+    state: &AppState,
+    user: &UserDoc,
+    requested_for: &EmailAddress,
+    locale: Locale,
+) {
+    // The account's own address; the one the code went to reaches the same mailbox.
+    let to = EmailAddress::parse(user.email.clone()).unwrap_or_else(|_| requested_for.clone());
+    let mailer = state.mailer.clone();
+    let user_id = user.id;
+    let changed_at = DateTime::now();
+    tokio::spawn(async move {
+        match mailer.send_password_changed(&to, changed_at, locale).await {
+            Ok(()) => tracing::info!(event = "password_changed_mail", %user_id, "notice sent"),
+            Err(e) => {
+                tracing::warn!(event = "mail_failed", %user_id, error = %e, "password-changed notice not sent")
+            }
+        }
+    });
 }

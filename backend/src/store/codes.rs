@@ -4,6 +4,7 @@ use mongodb::{
     options::ReturnDocument,
 };
 use serde::{Deserialize, Serialize};
+use shared::Locale;
 
 use super::Store;
 
@@ -16,6 +17,12 @@ pub enum CodePurpose {
 }
 
 /// The live verification code of one address. Only the HMAC tag is stored, never the code.
+///
+/// When a notice was mailed instead of a code (a signup for a registered address, a reset for
+/// an unknown one), a decoy is stored in its place: the same document whose tag is random
+/// bytes, which no code's HMAC can ever equal. Guesses against it then take attempts and are
+/// answered exactly like guesses against a real code, so the code step tells nobody whether
+/// the address has an account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeDoc {
     /// The normalised email address.
@@ -26,6 +33,10 @@ pub struct CodeDoc {
     pub attempts: i32,
     pub expires_at: DateTime,
     pub created_at: DateTime,
+    /// The language of the request that mailed it, for the mails that follow its use.
+    /// Documents written before this field existed read as Korean, the default.
+    #[serde(default)]
+    pub locale: Locale,
 }
 
 fn binary(bytes: Vec<u8>) -> Binary {
@@ -43,13 +54,14 @@ impl Store {
         }
     }
 
-    /// Stores a new code for the address, replacing any earlier one (so at most one code per
-    /// address is ever valid).
+    /// Stores a new code (or decoy) for the address, replacing any earlier one (so at most one
+    /// code per address is ever valid).
     pub async fn put_code(
         &self,
         purpose: CodePurpose,
         email_key: &str,
         tag: Vec<u8>,
+        locale: Locale,
         now: DateTime,
         expires_at: DateTime,
     ) -> Result<(), Error> {
@@ -59,6 +71,7 @@ impl Store {
             attempts: 0,
             expires_at,
             created_at: now,
+            locale,
         };
         self.codes(purpose)
             .replace_one(doc! { "_id": email_key }, &code)

@@ -1,6 +1,6 @@
 //! Limits that every API instance shares: a per-address cooldown lock, a log of events
-//! (mails sent, failed logins) counted over sliding windows, and the networks each account
-//! has logged in from.
+//! (mails sent, failed logins, wrong codes) counted over sliding windows, and the networks each
+//! account has logged in from.
 
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ pub enum EventKind {
     /// A failed (or in-progress) login from a network the account logged in from before (key:
     /// `<username key> <network key>`).
     LoginFailureFromNetwork,
+    /// A wrong (or in-progress) code guess, signup and reset alike (key: normalised email).
+    CodeFailure,
 }
 
 impl EventKind {
@@ -38,6 +40,7 @@ impl EventKind {
             EventKind::LoginFailure => "login_failure",
             EventKind::LoginFailureFromDevice => "login_failure_device",
             EventKind::LoginFailureFromNetwork => "login_failure_network",
+            EventKind::CodeFailure => "code_failure",
         }
     }
 }

@@ -101,7 +101,8 @@ async fn a_reset_request_for_an_unknown_email_is_indistinguishable() {
     let notice = app.mail.last_mail_to("nobody@example.com").await;
     assert_eq!(extract_code(&notice.text), None);
     assert!(notice.text.contains("계정이 없"), "{}", notice.text);
-    assert_eq!(app.collection("reset_codes").await.len(), 1);
+    // The unknown address has a decoy where a code would be, so the code step is alike too.
+    assert_eq!(app.collection("reset_codes").await.len(), 2);
 }
 
 #[tokio::test]

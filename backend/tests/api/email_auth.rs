@@ -101,7 +101,7 @@ async fn taken_usernames_and_nicknames_conflict_case_insensitively() {
 }
 
 #[tokio::test]
-async fn a_registered_email_answers_like_a_new_one_but_gets_no_code() {
+async fn a_registered_email_answers_like_a_new_one_and_gets_a_decoy_instead_of_a_code() {
     // No cooldown, so the code mail sent during sign-up does not turn this request into a 429.
     let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
     app.sign_up(&GILDONG).await;
@@ -133,10 +133,59 @@ async fn a_registered_email_answers_like_a_new_one_but_gets_no_code() {
     let notice = mails.last().unwrap();
     assert!(notice.text.contains("이미 가입"), "{}", notice.text);
     assert_eq!(extract_code(&notice.text), None);
-    // No code exists for it.
+    // A decoy stands where its code would be, stored just like the fresh address's real code,
+    // so the code step cannot tell them apart either.
     let codes = app.collection("verification_codes").await;
-    assert_eq!(codes.len(), 1, "only fresh@example.com has a code");
-    assert_eq!(codes[0].get_str("_id").unwrap(), "fresh@example.com");
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    let shape = |d: &mongodb::bson::Document| {
+        let ttl = d.get_datetime("expires_at").unwrap().timestamp_millis()
+            - d.get_datetime("created_at").unwrap().timestamp_millis();
+        (
+            d.keys().cloned().collect::<Vec<_>>(),
+            d.get_binary_generic("tag").unwrap().len(),
+            d.get_i32("attempts").unwrap(),
+            ttl,
+            d.get_str("locale").unwrap().to_owned(),
+        )
+    };
+    assert_eq!(shape(&codes[0]), shape(&codes[1]));
+    let mut ids: Vec<&str> = codes.iter().map(|d| d.get_str("_id").unwrap()).collect();
+    ids.sort();
+    assert_eq!(ids, ["fresh@example.com", "gildong@example.com"]);
+
+    // A wrong code is answered alike for both, byte for byte, down to the dead code.
+    let fresh_code = app.mail.code_for("fresh@example.com").await;
+    let wrong = if fresh_code == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for _ in 0..6 {
+        let taken = app
+            .register(
+                &Signup {
+                    username: "newname",
+                    nickname: "새이름",
+                    email: "GilDong@Example.com",
+                },
+                PASSWORD,
+                wrong,
+            )
+            .await;
+        let fresh = app
+            .register(
+                &Signup {
+                    username: "newname2",
+                    nickname: "새이름2",
+                    email: "fresh@example.com",
+                },
+                PASSWORD,
+                wrong,
+            )
+            .await;
+        assert_eq!(taken.status(), fresh.status());
+        assert_eq!(taken.text().await.unwrap(), fresh.text().await.unwrap());
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 
 mod account;
 mod client_ip;
+mod codes;
 mod docs;
 mod email_auth;
 mod email_domains;

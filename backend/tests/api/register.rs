@@ -194,12 +194,16 @@ async fn a_taken_email_conflicts_at_register() {
         assert_eq!(app.email_auth(&second).await.status(), 202);
         code
     };
-    assert_problem(
+    // A decoy stands where a new code would be: the used code is just a wrong one, as it would
+    // be for an address without an account.
+    let p = assert_problem(
         app.register(&second, PASSWORD, &code).await,
         400,
-        "code_expired",
+        "invalid_code",
     )
     .await;
+    assert_eq!(p.attempts_left, Some(4));
+    assert_eq!(app.users().await.len(), 1);
 }
 
 #[tokio::test]
@@ -303,7 +307,8 @@ async fn two_concurrent_registrations_with_one_code_create_one_account() {
 
 #[tokio::test]
 async fn a_hundred_concurrent_wrong_guesses_evaluate_at_most_five() {
-    let app = spawn_app().await;
+    // The per-code attempts are the subject here; the daily cap per address has its own tests.
+    let app = spawn_app_with(&[("APP_CODE_MAX_FAILURES_PER_DAY", "1000")]).await;
     let code = app.request_code(&GILDONG).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let statuses: Vec<(u16, Option<u32>)> =
