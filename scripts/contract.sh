@@ -10,7 +10,7 @@
 #   CONTRACT_SEED          reproduce a run (schemathesis prints the seed it used)
 #   CONTRACT_WORKERS       concurrent workers (default 2)
 #   CONTRACT_CONFIG        schemathesis config (default openapi/schemathesis.toml)
-#   CONTRACT_RATE_LIMIT    pace the requests, e.g. 8/s (default: as fast as the server answers)
+#   CONTRACT_RATE_LIMIT    pace the requests, e.g. 4/s (default: as fast as the server answers)
 #
 # The main run needs a fresh (or contract-only) database and raised limits (e.g.
 # APP_CODES_PER_IP_PER_HOUR=1000000): every generated email_auth call counts. A second, paced
