@@ -118,20 +118,73 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// `200` answer of `POST /api/login`.
+/// `200` answer of `POST /api/login` and `POST /api/token/refresh`.
+///
+/// API clients get the refresh token in the body. A browser client asks for the cookie
+/// transport (`X-Token-Transport: cookie`): the refresh token then travels only in the
+/// `HttpOnly` cookie `emailauth_refresh` and `refresh_token` is absent here, so page script
+/// never sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.signature",
-    "token_type": "Bearer", "expires_in": 3600
+    "token_type": "Bearer", "expires_in": 900,
+    "refresh_token": "rt1_3q2-7wAAAAAAAAABhJ3v0k9yqgQ4b6c0YbWm3Jd0uVnq8x2cXg1Zt5Hk7FqLrE",
+    "refresh_expires_in": 2592000
 })))]
 pub struct LoginResponse {
-    /// A JWT (HS256) to send as `Authorization: Bearer <token>`.
+    /// A JWT to send as `Authorization: Bearer <token>`; it names its session (`sid`).
     pub access_token: String,
     /// Always `Bearer`.
     pub token_type: String,
-    /// Seconds until the token expires.
+    /// Seconds until the access token expires (15 minutes by default).
     pub expires_in: u64,
+    /// Single-use: exchange it at `POST /api/token/refresh` for a new pair before it expires.
+    /// Absent with the cookie transport.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// Seconds until the refresh token expires unused (the session's idle expiry, capped by
+    /// its absolute expiry).
+    pub refresh_expires_in: u64,
+}
+
+/// `POST /api/token/refresh`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "refresh_token": "rt1_3q2-7wAAAAAAAAABhJ3v0k9yqgQ4b6c0YbWm3Jd0uVnq8x2cXg1Zt5Hk7FqLrE"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last login or refresh. Omit it (send `{}`) when it travels in
+    /// the `emailauth_refresh` cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// One live session of the signed-in person, in `GET /api/sessions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionInfo {
+    /// The session's id (what `DELETE /api/sessions/{id}` takes).
+    pub id: String,
+    /// When the session began (the login), RFC 3339.
+    pub created_at: String,
+    /// When its refresh token was last used (or the login), RFC 3339.
+    pub last_used_at: String,
+    /// The client address at login or last refresh.
+    pub ip: String,
+    /// The client's `User-Agent` at login or last refresh, truncated to 256 characters.
+    pub user_agent: String,
+    /// Whether this is the session of the token that made the request.
+    pub current: bool,
+}
+
+/// `200` answer of `GET /api/sessions`: newest use first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    pub sessions: Vec<SessionInfo>,
 }
 
 /// `200` answer of the health endpoints.
