@@ -61,6 +61,22 @@ pub struct JwtSettings {
     pub audience: String,
 }
 
+/// Sessions: how long a login lasts and how refresh tokens rotate.
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// A session ends this long after the login, however active it is.
+    pub absolute_ttl: Duration,
+    /// …and this long after its last use (login or refresh).
+    pub idle_ttl: Duration,
+    /// A refresh token already rotated is answered with the session's current pair for this
+    /// long (two tabs refreshing at once); presented later, it is taken as stolen and the
+    /// whole session ends.
+    pub refresh_grace: Duration,
+    /// The app's own origin (`https://auth.example.com`), checked against `Origin` when the
+    /// refresh token comes in a cookie. Unset: the origin must name the request's own host.
+    pub public_origin: Option<String>,
+}
+
 /// Limits of the email verification flow.
 #[derive(Debug, Clone)]
 pub struct CodeSettings {
@@ -110,6 +126,7 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub mail_from: String,
     pub jwt: JwtSettings,
+    pub sessions: SessionSettings,
     pub codes: CodeSettings,
     pub throttle: ThrottleSettings,
     /// Origins allowed to call the API from a browser (CORS); none by default.
@@ -125,6 +142,8 @@ pub struct Settings {
     pub log_json: bool,
     /// Things the operator must see at start-up (e.g. generated development secrets).
     pub warnings: Vec<String>,
+    /// Where "now" comes from: the system clock, except in tests that move time forward.
+    pub clock: crate::clock::Clock,
 }
 
 impl Settings {
@@ -219,11 +238,28 @@ impl Settings {
                     None => None,
                 },
                 secret: jwt_secret,
-                ttl: secs(get("APP_JWT_TTL_SECS"), "APP_JWT_TTL_SECS", 3600)?,
+                ttl: secs(get("APP_JWT_TTL_SECS"), "APP_JWT_TTL_SECS", 900)?,
                 issuer: get("APP_JWT_ISSUER").unwrap_or("emailauth").to_owned(),
                 audience: get("APP_JWT_AUDIENCE")
                     .unwrap_or("emailauth-api")
                     .to_owned(),
+            },
+            sessions: SessionSettings {
+                absolute_ttl: secs(
+                    get("APP_SESSION_TTL_SECS"),
+                    "APP_SESSION_TTL_SECS",
+                    30 * 24 * 3600,
+                )?,
+                idle_ttl: secs(
+                    get("APP_SESSION_IDLE_SECS"),
+                    "APP_SESSION_IDLE_SECS",
+                    7 * 24 * 3600,
+                )?,
+                refresh_grace: secs(get("APP_REFRESH_GRACE_SECS"), "APP_REFRESH_GRACE_SECS", 10)?,
+                public_origin: match get("APP_PUBLIC_ORIGIN") {
+                    Some(origin) => Some(parse_origin(origin)?),
+                    None => None,
+                },
             },
             codes: CodeSettings {
                 pepper,
@@ -320,6 +356,7 @@ impl Settings {
                 None => env == Environment::Production,
             },
             warnings,
+            clock: crate::clock::Clock::system(),
         })
     }
 }
@@ -343,6 +380,20 @@ fn parse_net(raw: &str) -> anyhow::Result<ipnet::IpNet> {
         .map_err(|_| {
             anyhow::anyhow!("APP_TRUSTED_PROXIES: `{raw}` is not an IP address or network")
         })
+}
+
+/// `scheme://host[:port]` with nothing after it, as browsers send in `Origin`.
+fn parse_origin(raw: &str) -> anyhow::Result<String> {
+    let origin = raw.trim().trim_end_matches('/');
+    let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https")
+            && !rest.is_empty()
+            && !rest.contains(['/', '?', '#', '@'])
+    });
+    if !valid {
+        bail!("APP_PUBLIC_ORIGIN: `{raw}` is not an origin like https://auth.example.com");
+    }
+    Ok(origin.to_ascii_lowercase())
 }
 
 fn secs(raw: Option<&str>, key: &str, default: u64) -> anyhow::Result<Duration> {
@@ -492,6 +543,49 @@ mod tests {
     }
 
     const STRONG: &str = "0123456789abcdef0123456789abcdef";
+
+    fn with_secrets(extra: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let mut pairs = vec![("APP_JWT_SECRET", STRONG), ("APP_CODE_PEPPER", STRONG)];
+        pairs.extend_from_slice(extra);
+        Settings::from_vars(&vars(&pairs))
+    }
+
+    #[test]
+    fn session_defaults_and_overrides() {
+        let s = with_secrets(&[]).unwrap();
+        assert_eq!(s.jwt.ttl, Duration::from_secs(15 * 60));
+        assert_eq!(s.sessions.absolute_ttl, Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(s.sessions.idle_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(s.sessions.refresh_grace, Duration::from_secs(10));
+        assert_eq!(s.sessions.public_origin, None);
+        let s = with_secrets(&[
+            ("APP_SESSION_TTL_SECS", "100"),
+            ("APP_SESSION_IDLE_SECS", "50"),
+            ("APP_REFRESH_GRACE_SECS", "0"),
+            ("APP_PUBLIC_ORIGIN", "https://Auth.Example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(s.sessions.absolute_ttl, Duration::from_secs(100));
+        assert_eq!(s.sessions.idle_ttl, Duration::from_secs(50));
+        assert_eq!(s.sessions.refresh_grace, Duration::ZERO);
+        assert_eq!(
+            s.sessions.public_origin.as_deref(),
+            Some("https://auth.example.com")
+        );
+        for bad in [
+            "auth.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/path",
+            "https://u@x",
+        ] {
+            let err = with_secrets(&[("APP_PUBLIC_ORIGIN", bad)]).unwrap_err();
+            assert!(
+                err.to_string().contains("APP_PUBLIC_ORIGIN"),
+                "{bad}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn production_refuses_missing_secrets() {

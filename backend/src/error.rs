@@ -45,6 +45,9 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("invalid token")]
     InvalidToken,
+    /// A refresh token that is missing, not ours, expired, of an ended session, or reused.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
     #[error("too many failed logins for this account")]
     TooManyAttempts { retry_after: u64 },
     #[error("too many requests from this client")]
@@ -84,7 +87,7 @@ impl ApiError {
             TooManyGuesses { .. } => ErrorCode::TooManyGuesses,
             MailUnavailable => ErrorCode::MailUnavailable,
             InvalidCredentials => ErrorCode::InvalidCredentials,
-            InvalidToken => ErrorCode::InvalidToken,
+            InvalidToken | InvalidRefreshToken => ErrorCode::InvalidToken,
             TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
             RateLimited { .. } => ErrorCode::RateLimited,
             Unavailable(_) | Overloaded => ErrorCode::ServiceUnavailable,
@@ -111,7 +114,7 @@ impl ApiError {
             TooManyGuesses { .. } => "Too many wrong codes",
             MailUnavailable => "Mail unavailable",
             InvalidCredentials => "Invalid credentials",
-            InvalidToken => "Invalid token",
+            InvalidToken | InvalidRefreshToken => "Invalid token",
             TooManyAttempts { .. } => "Too many failed logins",
             RateLimited { .. } => "Too many requests",
             Unavailable(_) | Overloaded => "Service unavailable",
@@ -158,6 +161,11 @@ impl ApiError {
                 .into(),
             InvalidCredentials => "The username or password is incorrect.".into(),
             InvalidToken => "The access token is missing, invalid or expired.".into(),
+            InvalidRefreshToken => {
+                "The refresh token is missing, invalid or expired, or its session has ended: \
+                 log in again."
+                    .into()
+            }
             TooManyAttempts { retry_after } => {
                 format!("Too many failed logins for this account. Try again in {retry_after} s.")
             }
@@ -242,7 +250,7 @@ impl ResponseError for ApiError {
             | TooManyGuesses { .. }
             | TooManyAttempts { .. }
             | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            InvalidCredentials | InvalidToken => StatusCode::UNAUTHORIZED,
+            InvalidCredentials | InvalidToken | InvalidRefreshToken => StatusCode::UNAUTHORIZED,
             MailUnavailable | Unavailable(_) | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -348,6 +356,7 @@ mod tests {
             (ApiError::MailUnavailable, 503, "mail_unavailable"),
             (ApiError::Overloaded, 503, "service_unavailable"),
             (ApiError::InvalidToken, 401, "invalid_token"),
+            (ApiError::InvalidRefreshToken, 401, "invalid_token"),
             (ApiError::PayloadTooLarge(16), 413, "payload_too_large"),
             (
                 ApiError::UnsupportedMediaType,

@@ -2,13 +2,16 @@
 //! hashes, expiring JWTs, MongoDB storage with uniqueness enforced by indexes.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod openapi;
 pub mod routes;
+pub mod session;
 pub mod startup;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;

@@ -20,14 +20,17 @@ use crate::{error::ApiError, routes};
     info(
         title = "Email-verified signup API",
         description = "Sign up with a six-digit code that only the server and the mailbox ever see; \
-                       log in for an expiring JWT. Errors are RFC 9457 problem+json with a stable `code`.",
+                       log in for a session: a 15-minute access token and a single-use, rotating refresh token. Errors are RFC 9457 problem+json with a stable `code`.",
         license(name = "MIT"),
     ),
     paths(
         routes::email_auth::email_auth,
         routes::register::register,
         routes::login::login,
+        routes::token_refresh::refresh,
         routes::nick::nick,
+        routes::sessions::list,
+        routes::sessions::end,
         routes::logout::logout,
         routes::logout_all::logout_all,
         routes::password_reset::request,
@@ -39,7 +42,7 @@ use crate::{error::ApiError, routes};
     modifiers(&BearerAuth, &ProblemCodes),
     tags(
         (name = "signup", description = "Email verification and account creation"),
-        (name = "account", description = "Log in and read the profile"),
+        (name = "account", description = "Log in, sessions, and the profile"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]
@@ -162,7 +165,7 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
     Some(match code {
         C::MalformedBody => ApiError::MalformedBody("missing field `email`".into()),
         C::UnsupportedMediaType => ApiError::UnsupportedMediaType,
-        C::PayloadTooLarge => ApiError::PayloadTooLarge(crate::startup::MAX_BODY_BYTES),
+        C::PayloadTooLarge => ApiError::PayloadTooLarge(crate::state::MAX_BODY_BYTES),
         C::NotFound => ApiError::NotFound,
         C::MethodNotAllowed => ApiError::MethodNotAllowed,
         C::ValidationFailed => {

@@ -2,7 +2,6 @@
 
 use std::{
     net::TcpListener,
-    path::PathBuf,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -19,11 +18,12 @@ use actix_web::{
 use anyhow::Context;
 
 use crate::{
-    auth::{CodeMac, JwtKeys, PasswordHasher},
-    config::{CodeSettings, Environment, Settings, ThrottleSettings},
+    auth::{CodeMac, JwtKeys, PasswordHasher, RefreshKeys},
+    config::{Environment, Settings},
     error::json_error,
     mail::Mailer,
     routes,
+    state::{AppState, MAX_BODY_BYTES},
     store::Store,
     telemetry,
     throttle::{IpLimiter, TrustedProxies},
@@ -46,30 +46,10 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
         .fold(actix_cors::Cors::default(), |cors, origin| {
             cors.allowed_origin(origin)
         })
-        .allowed_methods(["GET", "POST"])
+        .allowed_methods(["GET", "POST", "DELETE"])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE])
         .max_age(600)
-}
-
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
-/// Everything a handler needs, shared by all workers.
-pub struct AppState {
-    pub store: Store,
-    pub mailer: Mailer,
-    pub hasher: PasswordHasher,
-    pub code_mac: CodeMac,
-    pub jwt: JwtKeys,
-    pub codes: CodeSettings,
-    pub throttle: ThrottleSettings,
-    pub proxies: TrustedProxies,
-    pub ip_limiter: IpLimiter,
-    pub static_dir: PathBuf,
-    /// Set once the indexes exist (created in the background, retried until the database
-    /// answers).
-    pub indexes_ready: Arc<AtomicBool>,
 }
 
 pub struct Application {
@@ -98,6 +78,9 @@ impl Application {
             hasher: PasswordHasher::with_queue(settings.hash_concurrency, settings.hash_queue)?,
             code_mac: CodeMac::new(settings.codes.pepper.clone()),
             jwt: JwtKeys::new(&settings.jwt),
+            refresh: RefreshKeys::new(&settings.codes.pepper),
+            sessions: settings.sessions.clone(),
+            clock: settings.clock.clone(),
             codes: settings.codes.clone(),
             proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone())
                 .with_ipv6_prefix(settings.throttle.ipv6_prefix),

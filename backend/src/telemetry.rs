@@ -29,7 +29,7 @@ pub fn init(settings: &Settings) {
 
 /// The client address (behind trusted proxies, the forwarded one).
 fn client_ip(req: &ServiceRequest) -> String {
-    let state = req.app_data::<actix_web::web::Data<crate::startup::AppState>>();
+    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
     state
         .and_then(|state| state.proxies.client_ip(req.request()))
         .map(|ip| ip.to_string())

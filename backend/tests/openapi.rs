@@ -36,8 +36,14 @@ fn committed_spec_is_up_to_date() {
 fn every_rate_limited_operation_documents_rate_limited() {
     let doc = doc();
     for path in backend::routes::PER_IP_LIMITED {
-        let codes = &doc["paths"][path]["post"]["responses"]["429"]["content"]
-            ["application/problem+json"]["schema"]["allOf"][1]["properties"]["code"]["enum"];
+        // Each limited path has one operation (POST, or DELETE for a session).
+        let item = doc["paths"][path]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path}: missing"));
+        assert_eq!(item.len(), 1, "{path}");
+        let op = item.values().next().unwrap();
+        let codes = &op["responses"]["429"]["content"]["application/problem+json"]["schema"]
+            ["allOf"][1]["properties"]["code"]["enum"];
         let codes: Vec<&str> = codes
             .as_array()
             .unwrap_or_else(|| panic!("{path}: no documented 429 problem codes"))
@@ -49,7 +55,7 @@ fn every_rate_limited_operation_documents_rate_limited() {
             "{path}: 429 codes {codes:?}"
         );
         assert!(
-            doc["paths"][path]["post"]["responses"]["429"]["headers"]["Retry-After"].is_object(),
+            op["responses"]["429"]["headers"]["Retry-After"].is_object(),
             "{path}: 429 without Retry-After"
         );
     }
@@ -63,7 +69,10 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/email_auth", "post"),
         ("/api/register", "post"),
         ("/api/login", "post"),
+        ("/api/token/refresh", "post"),
         ("/api/nick", "get"),
+        ("/api/sessions", "get"),
+        ("/api/sessions/{id}", "delete"),
         ("/api/logout", "post"),
         ("/api/logout_all", "post"),
         ("/api/password_reset/request", "post"),
@@ -133,17 +142,57 @@ fn every_error_is_problem_json_with_its_codes() {
 }
 
 #[test]
-fn only_nick_and_the_logouts_need_the_bearer_scheme() {
+fn only_the_signed_in_operations_need_the_bearer_scheme() {
     let doc = doc();
     let scheme = &doc["components"]["securitySchemes"]["bearer"];
     assert_eq!(scheme["type"], "http");
     assert_eq!(scheme["scheme"], "bearer");
     for (name, op) in operations(&doc) {
         let secured = op["security"] == serde_json::json!([{"bearer": []}]);
-        let needs =
-            ["get /api/nick", "post /api/logout", "post /api/logout_all"].contains(&name.as_str());
+        let needs = [
+            "get /api/nick",
+            "get /api/sessions",
+            "delete /api/sessions/{id}",
+            "post /api/logout",
+            "post /api/logout_all",
+        ]
+        .contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");
     }
+}
+
+/// A client can walk from a login to everything a session offers by the documented links.
+#[test]
+fn login_and_refresh_link_to_the_session_operations() {
+    let doc = doc();
+    let login = &doc["paths"]["/api/login"]["post"]["responses"]["200"]["links"];
+    for (link, op) in [
+        ("nick", "nick"),
+        ("refresh", "refresh"),
+        ("sessions", "list_sessions"),
+    ] {
+        assert_eq!(login[link]["operationId"], op, "login → {link}");
+    }
+    let refresh = &doc["paths"]["/api/token/refresh"]["post"];
+    assert_eq!(refresh["operationId"], "refresh");
+    assert_eq!(
+        refresh["responses"]["200"]["links"]["refresh"]["operationId"],
+        "refresh"
+    );
+    let list = &doc["paths"]["/api/sessions"]["get"]["responses"]["200"]["links"];
+    assert_eq!(list["end"]["operationId"], "end_session");
+    let schema = &doc["components"]["schemas"]["LoginResponse"];
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(required.contains(&"refresh_expires_in"));
+    assert!(
+        !required.contains(&"refresh_token"),
+        "absent with the cookie transport"
+    );
 }
 
 #[test]
@@ -153,6 +202,7 @@ fn request_bodies_have_examples_and_refuse_unknown_fields() {
         "EmailAuthRequest",
         "RegisterRequest",
         "LoginRequest",
+        "RefreshRequest",
         "PasswordResetRequest",
         "PasswordResetConfirm",
     ] {

@@ -2,18 +2,21 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use mongodb::bson::oid::ObjectId;
 
 use super::Claims;
-use crate::{error::ApiError, startup::AppState, store::UserDoc};
+use crate::{error::ApiError, state::AppState, store::SessionDoc};
 
-/// The authenticated user of a request: extracting it checks the bearer token, that the user
-/// still exists, and that the token was not revoked since (log out, log out everywhere,
-/// password reset), all from the one read of the user by id. Any failure is
+/// The authenticated caller of a request: extracting it checks the bearer token's signature
+/// and times, then reads its session by id (one indexed read). A session that was ended (log
+/// out, ending it from another device, log out everywhere, a password reset, a reused refresh
+/// token) or has expired refuses the token on every instance at once. Any failure is
 /// `401 invalid_token` with `WWW-Authenticate`.
 #[derive(Debug)]
 pub struct AuthUser {
-    pub user: UserDoc,
-    /// The verified claims of the token used (its id, for logging out).
+    pub user_id: ObjectId,
+    pub session: SessionDoc,
+    /// The verified claims of the token used.
     pub claims: Claims,
 }
 
@@ -28,14 +31,21 @@ impl FromRequest for AuthUser {
             let (Some(token), Some(state)) = (token, state) else {
                 return Err(ApiError::InvalidToken);
             };
-            let claims = state.jwt.verify(&token).ok_or(ApiError::InvalidToken)?;
-            let user = state
-                .store
-                .find_user_by_id(&claims.sub)
-                .await?
-                .filter(|user| user.token_version == claims.ver && !user.has_revoked(&claims.jti))
+            let claims = state
+                .jwt
+                .verify(&token, state.clock.now_secs())
                 .ok_or(ApiError::InvalidToken)?;
-            Ok(AuthUser { user, claims })
+            let user_id = ObjectId::parse_str(&claims.sub).map_err(|_| ApiError::InvalidToken)?;
+            let session = state
+                .store
+                .find_live_session(&claims.sid, user_id, state.clock.now())
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            Ok(AuthUser {
+                user_id,
+                session,
+                claims,
+            })
         })
     }
 }

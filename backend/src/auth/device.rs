@@ -81,12 +81,17 @@ fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
 /// Every value the client sent for the device cookie (a browser may hold more than one, e.g.
 /// from different paths); the caller takes the first that verifies.
 pub fn device_cookies(req: &HttpRequest) -> impl Iterator<Item = &str> {
+    cookie_values(req, DEVICE_COOKIE)
+}
+
+/// Every value the client sent for the cookie `wanted`, in order.
+pub fn cookie_values<'a>(req: &'a HttpRequest, wanted: &'a str) -> impl Iterator<Item = &'a str> {
     req.headers()
         .get_all(header::COOKIE)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(name, _)| *name == DEVICE_COOKIE)
+        .filter(move |(name, _)| *name == wanted)
         .map(|(_, value)| value.trim().trim_matches('"'))
 }
 

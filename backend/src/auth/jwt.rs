@@ -1,4 +1,4 @@
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use jsonwebtoken::{
     decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
@@ -18,11 +18,10 @@ pub struct Claims {
     pub exp: u64,
     pub iss: String,
     pub aud: String,
-    /// The user's token version when issued; tokens of older versions are revoked.
-    pub ver: i64,
-    /// This token's own id (128 random bits, hex), so that logging out can revoke it alone.
-    /// Empty in tokens issued before ids existed (and then left out when signing).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// The session this token belongs to: the bearer check reads it, so ending the session
+    /// refuses the token at once.
+    pub sid: String,
+    /// This token's own id (128 random bits, hex), for correlating log lines.
     pub jti: String,
 }
 
@@ -36,7 +35,8 @@ struct VerifyingKey {
 /// or the previous one, so `APP_JWT_SECRET` can be rotated without logging everyone out.
 /// Verification pins the algorithm (so `alg: none` or an RS/HS confusion is refused) and
 /// requires `exp`, `nbf`, `iss`, `aud` and `sub`, with no leeway: the same servers issue and
-/// check, so there is no clock skew to forgive.
+/// check, so there is no clock skew to forgive. The time checks use the caller's "now" (the
+/// state's injected clock), not the library's own reading of the system clock.
 #[derive(Clone)]
 pub struct JwtKeys {
     kid: String,
@@ -61,8 +61,9 @@ impl JwtKeys {
     pub fn new(settings: &JwtSettings) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        // Checked in `verify` against the injected clock instead; still required to exist.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
@@ -88,8 +89,8 @@ impl JwtKeys {
         self.ttl
     }
 
-    pub fn issue(&self, user_id: &str, version: i64) -> anyhow::Result<String> {
-        let now = now_secs();
+    /// A token for `user_id` in session `sid`, valid from `now` (seconds) for the TTL.
+    pub fn issue(&self, user_id: &str, sid: &str, now: u64) -> anyhow::Result<String> {
         self.sign(&Claims {
             sub: user_id.to_owned(),
             iat: now,
@@ -97,7 +98,7 @@ impl JwtKeys {
             exp: now + self.ttl.as_secs(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
-            ver: version,
+            sid: sid.to_owned(),
             jti: token_id(),
         })
     }
@@ -110,12 +111,14 @@ impl JwtKeys {
         Ok(encode(&header, claims, &self.encoding)?)
     }
 
-    pub fn verify(&self, token: &str) -> Option<Claims> {
+    /// The claims of a token signed by a current or previous key, valid at `now` (seconds).
+    pub fn verify(&self, token: &str, now: u64) -> Option<Claims> {
         let kid = decode_header(token).ok()?.kid?;
         let key = self.verifying.iter().find(|k| k.kid == kid)?;
-        decode::<Claims>(token, &key.key, &self.validation)
-            .ok()
-            .map(|data| data.claims)
+        let claims = decode::<Claims>(token, &key.key, &self.validation)
+            .ok()?
+            .claims;
+        (claims.nbf <= now && now < claims.exp && !claims.sid.is_empty()).then_some(claims)
     }
 }
 
@@ -124,12 +127,6 @@ fn token_id() -> String {
     let mut id = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut id);
     hex::encode(id)
-}
-
-pub fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -153,74 +150,91 @@ mod tests {
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
     const NEXT: &str = "fedcba9876543210fedcba9876543210";
 
+    const NOW: u64 = 1_800_000_000;
+
     #[test]
     fn round_trip_with_kid() {
         let k = keys(SECRET);
-        let token = k.issue("abc", 3).unwrap();
+        let token = k.issue("abc", "s1", NOW).unwrap();
         let header = decode_header(&token).unwrap();
         assert_eq!(
             header.kid.as_deref(),
             Some(key_id(&SecretString::from(SECRET)).as_str())
         );
         assert!(!header.kid.unwrap().contains("0123456789abcdef"));
-        let claims = k.verify(&token).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.ver), ("abc", 3));
+        let claims = k.verify(&token, NOW).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.sid.as_str()), ("abc", "s1"));
         assert_eq!(claims.exp - claims.iat, 3600);
         assert_eq!(claims.jti.len(), 32);
-        let again = k.verify(&k.issue("abc", 3).unwrap()).unwrap();
+        let again = k.verify(&k.issue("abc", "s1", NOW).unwrap(), NOW).unwrap();
         assert_ne!(again.jti, claims.jti, "every token has its own id");
     }
 
     #[test]
-    fn tokens_from_before_token_ids_still_verify_with_an_empty_id() {
+    fn validity_follows_the_given_clock() {
         let k = keys(SECRET);
-        let mut claims = k.verify(&k.issue("abc", 0).unwrap()).unwrap();
-        claims.jti = String::new();
-        let legacy = k.sign(&claims).unwrap();
-        let payload = legacy.split('.').nth(1).unwrap();
-        use base64::Engine;
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap();
-        assert!(
-            !String::from_utf8(json).unwrap().contains("jti"),
-            "no jti claim at all, as before ids existed"
-        );
-        assert_eq!(k.verify(&legacy).unwrap().jti, "");
+        let token = k.issue("abc", "s1", NOW).unwrap();
+        assert!(k.verify(&token, NOW - 1).is_none(), "not before issue");
+        assert!(k.verify(&token, NOW + 3599).is_some());
+        assert!(k.verify(&token, NOW + 3600).is_none(), "expired at exp");
+    }
+
+    #[test]
+    fn a_token_without_a_session_is_refused() {
+        let k = keys(SECRET);
+        let mut claims = k.verify(&k.issue("abc", "s1", NOW).unwrap(), NOW).unwrap();
+        claims.sid = String::new();
+        assert!(k.verify(&k.sign(&claims).unwrap(), NOW).is_none());
+        // A token from before sessions (a `ver` claim, no `sid`) does not even parse.
+        let legacy = serde_json::json!({
+            "sub": "abc", "iat": NOW, "nbf": NOW, "exp": NOW + 60, "iss": "iss", "aud": "aud",
+            "ver": 0, "jti": "x"
+        });
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(key_id(&SecretString::from(SECRET)));
+        let token = encode(
+            &header,
+            &legacy,
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+        assert!(k.verify(&token, NOW).is_none());
     }
 
     #[test]
     fn rotation_keeps_old_tokens_valid_and_signs_with_the_new_key() {
-        let old = keys(SECRET).issue("abc", 0).unwrap();
+        let old = keys(SECRET).issue("abc", "s", NOW).unwrap();
         let rotated = JwtKeys::new(&settings(NEXT, Some(SECRET)));
         assert!(
-            rotated.verify(&old).is_some(),
+            rotated.verify(&old, NOW).is_some(),
             "previous key still verifies"
         );
-        let new = rotated.issue("abc", 0).unwrap();
+        let new = rotated.issue("abc", "s", NOW).unwrap();
         assert!(
-            keys(SECRET).verify(&new).is_none(),
+            keys(SECRET).verify(&new, NOW).is_none(),
             "signed with the new key"
         );
         // Once the previous key is dropped, its tokens die.
-        assert!(keys(NEXT).verify(&old).is_none());
+        assert!(keys(NEXT).verify(&old, NOW).is_none());
     }
 
     #[test]
     fn refuses_other_keys_tampering_expiry_audience_missing_kid_and_alg_none() {
         let k = keys(SECRET);
-        let token = k.issue("abc", 0).unwrap();
+        let token = k.issue("abc", "s", NOW).unwrap();
         assert!(keys("another-secret-0123456789abcdefxx")
-            .verify(&token)
+            .verify(&token, NOW)
             .is_none());
 
         // Flip one character of the signature.
         let mut tampered = token.clone().into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        assert!(k.verify(std::str::from_utf8(&tampered).unwrap()).is_none());
+        assert!(k
+            .verify(std::str::from_utf8(&tampered).unwrap(), NOW)
+            .is_none());
 
-        let now = now_secs();
+        let now = NOW;
         let base = Claims {
             sub: "abc".into(),
             iat: now - 100,
@@ -228,17 +242,17 @@ mod tests {
             exp: now - 1,
             iss: "iss".into(),
             aud: "aud".into(),
-            ver: 0,
+            sid: "s".into(),
             jti: "id".into(),
         };
-        assert!(k.verify(&k.sign(&base).unwrap()).is_none(), "expired");
+        assert!(k.verify(&k.sign(&base).unwrap(), NOW).is_none(), "expired");
         let future = Claims {
             nbf: now + 100,
             exp: now + 200,
             ..base.clone()
         };
         assert!(
-            k.verify(&k.sign(&future).unwrap()).is_none(),
+            k.verify(&k.sign(&future).unwrap(), NOW).is_none(),
             "not yet valid"
         );
         let foreign = Claims {
@@ -246,13 +260,16 @@ mod tests {
             exp: now + 100,
             ..base.clone()
         };
-        assert!(k.verify(&k.sign(&foreign).unwrap()).is_none(), "audience");
+        assert!(
+            k.verify(&k.sign(&foreign).unwrap(), NOW).is_none(),
+            "audience"
+        );
         let issuer = Claims {
             iss: "other".into(),
             exp: now + 100,
             ..base.clone()
         };
-        assert!(k.verify(&k.sign(&issuer).unwrap()).is_none(), "issuer");
+        assert!(k.verify(&k.sign(&issuer).unwrap(), NOW).is_none(), "issuer");
 
         // A valid signature but no kid.
         let no_kid = encode(
@@ -264,7 +281,7 @@ mod tests {
             &EncodingKey::from_secret(SECRET.as_bytes()),
         )
         .unwrap();
-        assert!(k.verify(&no_kid).is_none(), "kid required");
+        assert!(k.verify(&no_kid, NOW).is_none(), "kid required");
 
         // alg: none with the original claims and no signature.
         use base64_url as b64;
@@ -272,7 +289,7 @@ mod tests {
         let kid = key_id(&SecretString::from(SECRET));
         let header = format!(r#"{{"alg":"none","typ":"JWT","kid":"{kid}"}}"#);
         let none = format!("{}.{}.", b64::encode(header.as_bytes()), payload);
-        assert!(k.verify(&none).is_none(), "alg none");
+        assert!(k.verify(&none, NOW).is_none(), "alg none");
     }
 
     /// Minimal unpadded base64url, enough to forge a header in a test.

@@ -6,9 +6,11 @@ mod code_mac;
 pub mod device;
 mod jwt;
 mod password;
+mod refresh;
 
 pub use bearer::AuthUser;
 pub use code_mac::CodeMac;
 pub use device::DeviceKeys;
 pub use jwt::{Claims, JwtKeys};
 pub use password::{HashError, PasswordHasher};
+pub use refresh::{new_session_id, token_hash, RefreshClaim, RefreshKeys};

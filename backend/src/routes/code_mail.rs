@@ -14,7 +14,7 @@ use crate::{
     domain::{field_error, EmailAddress, VerificationCode},
     error::ApiError,
     mail::MailError,
-    startup::AppState,
+    state::AppState,
     store::{CodePurpose, EventKind, LockOutcome},
 };
 

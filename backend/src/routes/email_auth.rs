@@ -2,7 +2,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use shared::{EmailAuthRequest, EmailAuthResponse};
 
 use super::code_mail::{self, Outgoing};
-use crate::{domain::NewSignup, error::ApiError, startup::AppState, store::CodePurpose};
+use crate::{domain::NewSignup, error::ApiError, state::AppState, store::CodePurpose};
 
 /// Mails a six-digit code to the address (or, when the address already has an account, a
 /// mail saying so, with the same answer here so that nobody can probe for accounts).

@@ -4,7 +4,7 @@ use std::time::Duration;
 use actix_web::{web, HttpResponse};
 use shared::HealthStatus;
 
-use crate::{error::ApiError, startup::AppState};
+use crate::{error::ApiError, state::AppState};
 
 /// Liveness: 200 while the process runs.
 #[utoipa::path(get, path = "/health/live", tag = "health",

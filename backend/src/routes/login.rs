@@ -1,5 +1,7 @@
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use mongodb::bson::DateTime;
+use actix_web::{
+    http::header::{self, HeaderValue},
+    web, HttpRequest, HttpResponse,
+};
 use shared::{LoginRequest, LoginResponse};
 
 use super::code_mail::seconds_until;
@@ -10,7 +12,8 @@ use crate::{
     },
     domain::Credentials,
     error::ApiError,
-    startup::AppState,
+    session::{self, ClientInfo, Transport},
+    state::AppState,
     store::EventKind,
 };
 
@@ -50,8 +53,10 @@ impl Pool {
     }
 }
 
-/// Exchanges a username and password for an access token. Unknown users and wrong passwords
-/// get the same answer after the same work (a dummy hash is verified when there is no user).
+/// Exchanges a username and password for a new session: a short-lived access token and a
+/// single-use refresh token (in the body, or with `X-Token-Transport: cookie` only in the
+/// `HttpOnly` cookie `emailauth_refresh`). Unknown users and wrong passwords get the same
+/// answer after the same work (a dummy hash is verified when there is no user).
 /// Every success also sets the device cookie (`emailauth_device`, `HttpOnly`,
 /// `SameSite=Strict`, `Path=/api/login`) and remembers the client's network for the account:
 /// later failed logins from that device or network are counted apart from strangers', so
@@ -59,11 +64,19 @@ impl Pool {
 #[utoipa::path(post, path = "/api/login", tag = "account",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in", body = LoginResponse,
+        (status = 200, description = "Signed in: a new session", body = LoginResponse,
          headers(("Set-Cookie" = String, description = "The device cookie `emailauth_device`, \
-           sent back with later logins to this account from this client")),
+           sent back with later logins to this account from this client; with \
+           `X-Token-Transport: cookie` also the refresh cookie `emailauth_refresh` \
+           (`HttpOnly; SameSite=Strict; Path=/api/token`)")),
          links(("nick" = (operation_id = "nick",
             description = "Read the profile with the token: `Authorization: Bearer <access_token>`",
+            parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))),
+           ("refresh" = (operation_id = "refresh",
+            description = "Exchange the refresh token for a new pair before the access token expires",
+            request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+           ("sessions" = (operation_id = "list_sessions",
+            description = "List this account's sessions with the token",
             parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))))),
         (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_credentials`", body = shared::Problem, content_type = "application/problem+json"),
@@ -85,6 +98,7 @@ pub async fn login(
     req: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let transport = Transport::requested(&req);
     let credentials = Credentials::try_from(body.into_inner())?;
     let store = &state.store;
     let limits = &state.throttle;
@@ -94,7 +108,7 @@ pub async fn login(
     // A known network is the same rate key every per-IP limit uses: an IPv4 address or an
     // IPv6 network (APP_IPV6_PREFIX).
     let network = client.map(|ip| state.proxies.rate_key_of(ip).to_string());
-    let now = DateTime::now();
+    let now = state.clock.now();
 
     // Which pool this attempt counts in. The same steps run for unknown usernames: a cookie
     // check is arithmetic on the username as typed, and the network lookup is one read
@@ -163,20 +177,25 @@ pub async fn login(
         Pool::Device(id) => devices.sign(&key, id),
         _ => devices.issue(&key),
     };
-    let token = state
-        .jwt
-        .issue(&user.id.to_hex(), user.token_version)
-        .map_err(ApiError::Internal)?;
-    tracing::info!(event = "login", user_id = %user.id, pool = pool.name(), %ip, "signed in");
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((
-            header::SET_COOKIE,
-            set_device_cookie(&cookie, limits.device_cookie_ttl, limits.secure_cookies),
-        ))
-        .json(LoginResponse {
-            access_token: token,
-            token_type: "Bearer".into(),
-            expires_in: state.jwt.ttl().as_secs(),
-        }))
+    let issued = session::start(&state, user.id, ClientInfo::of(&state, &req)).await?;
+    // A password reset that landed while this login was hashing ended every session before
+    // ours existed: look again, and give up the session if the password it proved is gone.
+    let fenced = store
+        .find_user_by_id(&user.id.to_hex())
+        .await?
+        .is_some_and(|current| current.password_hash == user.password_hash);
+    if !fenced {
+        store.end_session(&issued.session_id).await?;
+        tracing::info!(event = "login_failed", user_id = %user.id, reason = "password_changed", %ip, "login refused");
+        return Err(ApiError::InvalidCredentials);
+    }
+    tracing::info!(event = "login", user_id = %user.id, session = %issued.session_id, pool = pool.name(), %ip, "signed in");
+    let secure = session::secure_cookies(&state, &req);
+    let mut response = session::respond(issued, transport, &state, secure);
+    let device = set_device_cookie(&cookie, limits.device_cookie_ttl, limits.secure_cookies);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&device).map_err(|e| ApiError::Internal(e.into()))?,
+    );
+    Ok(response)
 }

@@ -1,15 +1,15 @@
-use actix_web::{web, HttpRequest, HttpResponse};
-use mongodb::bson::DateTime;
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
-use crate::{auth::AuthUser, error::ApiError, startup::AppState};
+use crate::{auth::AuthUser, error::ApiError, session, state::AppState};
 
-/// Revokes the token used for this request, on every instance at once; the user's other
-/// tokens (other devices, other tabs) keep working. The token's id is stored on the user until
-/// the token expires, and the bearer check reads it with the user it already reads.
+/// Ends the session of the token used for this request, on every instance at once: its
+/// access and refresh tokens are refused from the next request on. The account's other
+/// sessions (other devices) go on. The browser's refresh cookie is cleared.
 #[utoipa::path(post, path = "/api/logout", tag = "account",
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "This token is revoked"),
+        (status = 204, description = "This session is ended",
+         headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),
         (status = 401, description = "`invalid_token`", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
@@ -25,26 +25,16 @@ pub async fn logout(
     req: HttpRequest,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let store = &state.store;
-    let user_id = auth.user.id;
-    if auth.claims.jti.is_empty() {
-        // A token from before tokens had ids cannot be told apart from the user's other such
-        // tokens: the only way to be sure it dies is to end them all.
-        store.revoke_tokens(user_id).await?;
-    } else {
-        let exp = i64::try_from(auth.claims.exp)
-            .ok()
-            .and_then(|secs| secs.checked_mul(1000))
-            .map_or(DateTime::MAX, DateTime::from_millis);
-        store
-            .revoke_token(user_id, &auth.claims.jti, exp, DateTime::now())
-            .await?;
-    }
-    let ip = state
-        .proxies
-        .client_ip(&req)
-        .map(|ip| ip.to_string())
-        .unwrap_or_default();
-    tracing::info!(event = "logout", user_id = %user_id, %ip, "token revoked");
-    Ok(HttpResponse::NoContent().finish())
+    state
+        .store
+        .delete_session(&auth.session.id, auth.user_id)
+        .await?;
+    let ip = session::ClientInfo::of(&state, &req).ip;
+    tracing::info!(event = "logout", user_id = %auth.user_id, session = %auth.session.id, %ip, "session ended");
+    Ok(HttpResponse::NoContent()
+        .insert_header((
+            header::SET_COOKIE,
+            session::clear_cookie(session::secure_cookies(&state, &req)),
+        ))
+        .finish())
 }

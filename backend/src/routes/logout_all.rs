@@ -1,13 +1,14 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
-use crate::{auth::AuthUser, error::ApiError, startup::AppState};
+use crate::{auth::AuthUser, error::ApiError, session, state::AppState};
 
-/// Invalidates every token of the signed-in user, on every device and every instance,
-/// including the one used for this request.
+/// Ends every session of the signed-in person, on every device and every instance, including
+/// the one of this request: all their access and refresh tokens are refused from now on.
 #[utoipa::path(post, path = "/api/logout_all", tag = "account",
     security(("bearer" = [])),
     responses(
-        (status = 204, description = "Every token issued so far is revoked"),
+        (status = 204, description = "Every session is ended",
+         headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),
         (status = 401, description = "`invalid_token`", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
@@ -23,12 +24,13 @@ pub async fn logout_all(
     req: HttpRequest,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    state.store.revoke_tokens(auth.user.id).await?;
-    let ip = state
-        .proxies
-        .client_ip(&req)
-        .map(|ip| ip.to_string())
-        .unwrap_or_default();
-    tracing::info!(event = "logout_all", user_id = %auth.user.id, %ip, "every token revoked");
-    Ok(HttpResponse::NoContent().finish())
+    let ended = state.store.delete_sessions_of(auth.user_id).await?;
+    let ip = session::ClientInfo::of(&state, &req).ip;
+    tracing::info!(event = "logout_all", user_id = %auth.user_id, sessions = ended, %ip, "every session ended");
+    Ok(HttpResponse::NoContent()
+        .insert_header((
+            header::SET_COOKIE,
+            session::clear_cookie(session::secure_cookies(&state, &req)),
+        ))
+        .finish())
 }

@@ -10,7 +10,9 @@ pub mod logout_all;
 pub mod nick;
 pub mod password_reset;
 pub mod register;
+pub mod sessions;
 pub mod spa;
+pub mod token_refresh;
 
 use actix_web::{middleware::from_fn, web, ResponseError};
 
@@ -18,12 +20,14 @@ use crate::{error::ApiError, throttle::limit_by_ip};
 
 /// The paths behind the per-client-IP token bucket: each must document `429 rate_limited`
 /// (tests/openapi.rs checks the document against this list).
-pub const PER_IP_LIMITED: [&str; 7] = [
+pub const PER_IP_LIMITED: [&str; 9] = [
     "/api/email_auth",
     "/api/register",
     "/api/login",
+    "/api/token/refresh",
     "/api/logout",
     "/api/logout_all",
+    "/api/sessions/{id}",
     "/api/password_reset/request",
     "/api/password_reset/confirm",
 ];
@@ -52,6 +56,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(register::register),
     ))
     .service(auth("/api/login", "POST", web::post().to(login::login)))
+    .service(auth(
+        "/api/token/refresh",
+        "POST",
+        web::post().to(token_refresh::refresh),
+    ))
     .service(auth("/api/logout", "POST", web::post().to(logout::logout)))
     .service(auth(
         "/api/logout_all",
@@ -68,6 +77,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "POST",
         web::post().to(password_reset::confirm),
     ))
+    .service(auth(
+        "/api/sessions/{id}",
+        "DELETE",
+        web::delete().to(sessions::end),
+    ))
+    .service(resource("/api/sessions", "GET").route(web::get().to(sessions::list)))
     .service(resource("/api/nick", "GET").route(web::get().to(nick::nick)))
     .service(resource("/api/openapi.json", "GET").route(web::get().to(crate::openapi::serve)))
     .service(resource("/api/docs", "GET").route(web::get().to(docs::index)))

@@ -1,7 +1,7 @@
-use actix_web::{http::header, HttpResponse};
+use actix_web::{http::header, web, HttpResponse};
 use shared::UserProfile;
 
-use crate::auth::AuthUser;
+use crate::{auth::AuthUser, error::ApiError, state::AppState};
 
 /// The signed-in user's profile.
 #[utoipa::path(get, path = "/api/nick", tag = "account",
@@ -9,20 +9,24 @@ use crate::auth::AuthUser;
     responses(
         (status = 200, description = "The signed-in user", body = UserProfile),
         (status = 401, description = "`invalid_token`: missing, malformed, tampered, expired or \
-          foreign token, or the user no longer exists", body = shared::Problem,
+          foreign token, its session has ended, or the user no longer exists", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
          content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
     ))]
-pub async fn nick(auth: AuthUser) -> HttpResponse {
-    let user = auth.user;
-    HttpResponse::Ok()
+pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .store
+        .find_user_by_id(&auth.user_id.to_hex())
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(UserProfile {
             username: user.username,
             nickname: user.nickname,
             email: user.email,
-        })
+        }))
 }

@@ -6,7 +6,7 @@ use super::code_mail::{self, Outgoing};
 use crate::{
     domain::{EmailAddress, ResetConfirmation, ResetRequest},
     error::ApiError,
-    startup::AppState,
+    state::AppState,
     store::{CodePurpose, EventKind, UserDoc},
 };
 

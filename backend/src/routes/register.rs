@@ -5,7 +5,7 @@ use super::code_mail;
 use crate::{
     domain::Registration,
     error::ApiError,
-    startup::AppState,
+    state::AppState,
     store::{CodePurpose, InsertError, NewUser, UniqueField, UserDoc},
 };
 

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use actix_files::NamedFile;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
-use crate::{error::ApiError, startup::AppState};
+use crate::{error::ApiError, state::AppState};
 
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let path = req.path();

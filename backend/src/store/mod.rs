@@ -2,6 +2,7 @@
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
 mod codes;
+mod sessions;
 mod throttle;
 mod users;
 
@@ -17,8 +18,9 @@ use mongodb::{
 use secrecy::ExposeSecret;
 
 pub use codes::{CodeDoc, CodePurpose};
+pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{EventKind, LockOutcome, SendLock};
-pub use users::{InsertError, NewUser, RevokedToken, UniqueField, UserDoc, MAX_REVOKED_TOKENS};
+pub use users::{InsertError, NewUser, UniqueField, UserDoc};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -30,6 +32,7 @@ pub struct Store {
     send_locks: Collection<mongodb::bson::Document>,
     events: Collection<mongodb::bson::Document>,
     known_networks: Collection<mongodb::bson::Document>,
+    sessions: Collection<SessionDoc>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -68,6 +71,7 @@ impl Store {
             send_locks: db.collection("send_locks"),
             events: db.collection("throttle_events"),
             known_networks: db.collection("known_networks"),
+            sessions: db.collection("sessions"),
             db,
         }
     }
@@ -140,6 +144,19 @@ impl Store {
         self.migrate_nickname_keys().await?;
         self.known_networks
             .create_index(ttl("expires_at", "expires_at_ttl"))
+            .await?;
+        self.sessions
+            .create_indexes([
+                ttl("expires_at", "expires_at_ttl"),
+                IndexModel::builder()
+                    .keys(doc! { "user_id": 1, "last_used_at": -1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name("user_last_used".to_owned())
+                            .build(),
+                    )
+                    .build(),
+            ])
             .await?;
         Ok(())
     }

@@ -27,33 +27,7 @@ pub struct UserDoc {
     /// PHC string, `$argon2id$…`.
     pub password_hash: String,
     pub created_at: DateTime,
-    /// Carried in every token as `ver`; raising it (log out everywhere, password reset)
-    /// invalidates every token issued before.
-    #[serde(default)]
-    pub token_version: i64,
-    /// Tokens logged out one by one, each kept until the token itself expires: read with the
-    /// user on every authenticated request, so a revocation costs no extra query.
-    #[serde(default)]
-    pub revoked_tokens: Vec<RevokedToken>,
 }
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RevokedToken {
-    pub jti: String,
-    /// When the token expires anyway; the entry may be dropped after that.
-    pub exp: DateTime,
-}
-
-impl UserDoc {
-    /// Whether the token with this id was logged out.
-    pub fn has_revoked(&self, jti: &str) -> bool {
-        self.revoked_tokens.iter().any(|t| t.jti == jti)
-    }
-}
-
-/// Live revocations kept on one user. Past this, logging out ends every session of the user
-/// instead (a token version bump), so the document read on every request stays small.
-pub const MAX_REVOKED_TOKENS: usize = 128;
 
 pub struct NewUser {
     pub username: String,
@@ -90,67 +64,16 @@ impl Store {
         self.users.find_one(doc! { "email_key": key }).await
     }
 
-    /// Invalidates every token issued so far for this user.
-    pub async fn revoke_tokens(&self, id: ObjectId) -> Result<(), Error> {
-        self.users
-            .update_one(
-                doc! { "_id": id },
-                doc! { "$inc": { "token_version": 1_i64 } },
-            )
-            .await
-            .map(|_| ())
-    }
-
-    /// Revokes the one token `jti` (valid until `exp`), leaving the user's other tokens alone,
-    /// and drops entries of tokens that have expired by `now`. When the user already holds
-    /// [`MAX_REVOKED_TOKENS`] live entries, every token is revoked instead and the list starts
-    /// afresh: never less than what was asked.
-    pub async fn revoke_token(
-        &self,
-        id: ObjectId,
-        jti: &str,
-        exp: DateTime,
-        now: DateTime,
-    ) -> Result<(), Error> {
-        // Pruning and adding are two writes: one update may not both $pull from and $push to
-        // the same array. Each is atomic, and the prune removes only dead entries.
-        self.users
-            .update_one(
-                doc! { "_id": id },
-                doc! { "$pull": { "revoked_tokens": { "exp": { "$lte": now } } } },
-            )
-            .await?;
-        let full = format!("revoked_tokens.{}", MAX_REVOKED_TOKENS - 1);
-        let pushed = self
-            .users
-            .update_one(
-                doc! { "_id": id, full: { "$exists": false } },
-                doc! { "$push": { "revoked_tokens": { "jti": jti, "exp": exp } } },
-            )
-            .await?;
-        if pushed.matched_count == 0 {
-            self.users
-                .update_one(
-                    doc! { "_id": id },
-                    doc! {
-                        "$inc": { "token_version": 1_i64 },
-                        "$set": { "revoked_tokens": [] },
-                    },
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Sets a new password hash and invalidates every token issued before, in one write.
+    /// Sets a new password hash, then ends every session of the user (their refresh tokens
+    /// too): whoever knew the old password is out everywhere.
     pub async fn set_password(&self, id: ObjectId, password_hash: &str) -> Result<(), Error> {
         self.users
             .update_one(
                 doc! { "_id": id },
-                doc! { "$set": { "password_hash": password_hash }, "$inc": { "token_version": 1_i64 } },
+                doc! { "$set": { "password_hash": password_hash } },
             )
-            .await
-            .map(|_| ())
+            .await?;
+        self.delete_sessions_of(id).await.map(|_| ())
     }
 
     pub async fn find_user_by_username_key(&self, key: &str) -> Result<Option<UserDoc>, Error> {
@@ -182,8 +105,6 @@ impl Store {
             email_key: new.email_key,
             password_hash: new.password_hash,
             created_at: DateTime::now(),
-            token_version: 0,
-            revoked_tokens: Vec::new(),
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

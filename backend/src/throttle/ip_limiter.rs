@@ -12,7 +12,7 @@ use governor::{
 };
 
 use super::RateKey;
-use crate::{error::ApiError, startup::AppState};
+use crate::{error::ApiError, state::AppState};
 
 /// A GCRA token bucket per client [`RateKey`] (an IPv4 address or an IPv6 network; the
 /// `governor` crate). Kept in memory: each instance protects itself; the limits that must hold

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use backend::{config::Settings, startup::Application};
+use backend::{clock::Clock, config::Settings, startup::Application};
 use mailin_embedded::{response, Handler, Response, Server, SslConfig};
 use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
@@ -194,6 +194,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub mail: MailServer,
     pub db: mongodb::Database,
+    /// The app's clock: `clock.advance(..)` moves its "now" forward (expiry without sleeping).
+    pub clock: Clock,
 }
 
 pub fn mongodb_uri() -> String {
@@ -251,7 +253,9 @@ pub async fn spawn_instance(
     for (k, v) in overrides {
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
-    let settings = Settings::from_vars(&vars).expect("test settings");
+    let mut settings = Settings::from_vars(&vars).expect("test settings");
+    let clock = Clock::adjustable();
+    settings.clock = clock.clone();
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -270,6 +274,7 @@ pub async fn spawn_instance(
         client,
         mail,
         db,
+        clock,
     };
     app.wait_ready().await;
     app
@@ -369,10 +374,27 @@ impl TestApp {
     }
 
     pub async fn token_for(&self, username: &str) -> String {
+        self.session_for(username).await.0
+    }
+
+    /// Logs in: `(access_token, refresh_token)` of a new session.
+    pub async fn session_for(&self, username: &str) -> (String, String) {
         let r = self.login(username, PASSWORD).await;
         assert_eq!(r.status(), 200);
         let body: Value = r.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// `POST /api/token/refresh` with `refresh_token` in the body.
+    pub async fn refresh(&self, refresh_token: &str) -> reqwest::Response {
+        self.post(
+            "/api/token/refresh",
+            &json!({ "refresh_token": refresh_token }),
+        )
+        .await
     }
 
     pub async fn users(&self) -> Vec<Document> {

@@ -18,7 +18,10 @@ async fn login_returns_a_bearer_token() {
     assert_eq!(r.headers()["cache-control"], "no-store");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(
+        body["expires_in"], 900,
+        "15 minutes: sessions go on by refreshing"
+    );
     assert_eq!(body["access_token"].as_str().unwrap().split('.').count(), 3);
 }
 

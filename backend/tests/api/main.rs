@@ -16,3 +16,4 @@ mod nick;
 mod production;
 mod register;
 mod scale_out;
+mod sessions;

@@ -103,6 +103,10 @@ async fn missing_malformed_and_foreign_tokens_are_refused() {
 
     // Signed with another secret.
     let sub = app.users().await[0].get_object_id("_id").unwrap().to_hex();
+    let sid = app.collection("sessions").await[0]
+        .get_str("_id")
+        .unwrap()
+        .to_owned();
     let claims = |exp: u64, aud: &str| Claims {
         sub: sub.clone(),
         iat: now() - 10,
@@ -110,7 +114,7 @@ async fn missing_malformed_and_foreign_tokens_are_refused() {
         exp,
         iss: "emailauth".into(),
         aud: aud.into(),
-        ver: 0,
+        sid: sid.clone(),
         jti: "0123456789abcdef0123456789abcdef".into(),
     };
     let other = keys("a-completely-different-secret-0123456789", "emailauth-api");
@@ -155,10 +159,16 @@ async fn a_token_whose_user_is_gone_is_refused() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused() {
-    let app = spawn_app_with(&[("APP_JWT_TTL_SECS", "1")]).await;
+    let app = spawn_app_with(&[("APP_JWT_TTL_SECS", "60")]).await;
     app.sign_up(&GILDONG).await;
     let token = app.token_for(GILDONG.username).await;
     assert_eq!(app.nick(&token).await.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.clock.advance(std::time::Duration::from_secs(59));
+    assert_eq!(
+        app.nick(&token).await.status(),
+        200,
+        "a second before expiry"
+    );
+    app.clock.advance(std::time::Duration::from_secs(1));
     assert_invalid_token(app.nick(&token).await).await;
 }

@@ -135,3 +135,47 @@ async fn a_token_logged_out_on_one_instance_is_refused_by_the_other_at_once() {
     assert_eq!(b.nick(&laptop).await.status(), 200);
     assert_eq!(a.nick(&laptop).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_refresh_rotated_on_one_instance_is_caught_as_reused_on_the_other() {
+    let (a, b) = spawn_pair(&[]).await;
+    a.sign_up(&GILDONG).await;
+    let (_, first) = a.session_for(GILDONG.username).await;
+    let r = a.refresh(&first).await;
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let access = v["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(b.nick(&access).await.status(), 200);
+    // Past B's grace period, the spent token presented to B ends the session on both.
+    b.clock.advance(std::time::Duration::from_secs(11));
+    assert_problem(b.refresh(&first).await, 401, "invalid_token").await;
+    assert_problem(a.nick(&access).await, 401, "invalid_token").await;
+    assert_problem(b.nick(&access).await, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn a_session_ended_on_one_instance_is_refused_by_the_other_at_once() {
+    let (a, b) = spawn_pair(&[]).await;
+    a.sign_up(&GILDONG).await;
+    let (phone, phone_refresh) = a.session_for(GILDONG.username).await;
+    let laptop = b.token_for(GILDONG.username).await;
+    let sid = {
+        use base64::Engine;
+        let payload = phone.split('.').nth(1).unwrap();
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        claims["sid"].as_str().unwrap().to_owned()
+    };
+    let r = a
+        .client
+        .delete(a.url(&format!("/api/sessions/{sid}")))
+        .bearer_auth(&laptop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_problem(b.nick(&phone).await, 401, "invalid_token").await;
+    assert_problem(b.refresh(&phone_refresh).await, 401, "invalid_token").await;
+}

@@ -1,0 +1,77 @@
+use actix_web::{http::header, web, HttpResponse};
+use mongodb::bson::DateTime;
+use shared::{SessionInfo, SessionList};
+
+use crate::{auth::AuthUser, error::ApiError, state::AppState};
+
+fn rfc3339(t: DateTime) -> String {
+    t.try_to_rfc3339_string().unwrap_or_default()
+}
+
+/// The signed-in person's live sessions (one per login), most recently used first, the one
+/// of this request marked `current`.
+#[utoipa::path(get, path = "/api/sessions", tag = "account", operation_id = "list_sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The live sessions", body = SessionList,
+         links(("end" = (operation_id = "end_session",
+            description = "End one of them",
+            parameters(("id" = "$response.body#/sessions/0/id")))))),
+        (status = 401, description = "`invalid_token`", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let sessions = state
+        .store
+        .list_sessions(auth.user_id, state.clock.now())
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: s.id == auth.session.id,
+            id: s.id,
+            created_at: rfc3339(s.created_at),
+            last_used_at: rfc3339(s.last_used_at),
+            ip: s.ip,
+            user_agent: s.user_agent,
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(SessionList { sessions }))
+}
+
+/// Ends one session of the signed-in person (another device, or this one): its access and
+/// refresh tokens are refused from the next request on, on every instance.
+#[utoipa::path(delete, path = "/api/sessions/{id}", tag = "account", operation_id = "end_session",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "A session id from `GET /api/sessions`")),
+    responses(
+        (status = 204, description = "The session is ended"),
+        (status = 401, description = "`invalid_token`", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+        (status = 404, description = "`not_found`: no live session of yours has this id", body = shared::Problem,
+         content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+pub async fn end(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    if !state.store.delete_session(&id, auth.user_id).await? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(event = "session_ended", user_id = %auth.user_id, session = %id, by = %auth.session.id, "session ended");
+    Ok(HttpResponse::NoContent().finish())
+}

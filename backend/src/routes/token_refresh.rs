@@ -1,0 +1,80 @@
+use actix_web::{http::header, web, HttpRequest, HttpResponse, ResponseError};
+use shared::{LoginResponse, RefreshRequest};
+
+use crate::{
+    error::ApiError,
+    session::{self, ClientInfo, Transport},
+    state::AppState,
+};
+
+/// Exchanges a refresh token for a new pair; the token presented is then spent. API clients
+/// send it in the body. The browser sends `{}` and the `emailauth_refresh` cookie, from a page
+/// of the app's own origin (`Origin` is checked), and gets the new refresh token in the cookie
+/// only. A spent token presented again within the grace period (default 10 s: two tabs
+/// refreshing at once) gets the session's current pair; after it, the whole session ends.
+#[utoipa::path(post, path = "/api/token/refresh", tag = "account", operation_id = "refresh",
+    request_body = RefreshRequest,
+    params(("X-Token-Transport" = Option<String>, Header,
+        description = "`cookie`: answer with the refresh token in the `HttpOnly` cookie only")),
+    responses(
+        (status = 200, description = "A new pair for the same session", body = LoginResponse,
+         headers(("Set-Cookie" = String, description = "With the cookie transport: the new \\
+           `emailauth_refresh` cookie")),
+         links(("nick" = (operation_id = "nick",
+            description = "Read the profile with the new token",
+            parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))),
+           ("refresh" = (operation_id = "refresh",
+            description = "Exchange the new refresh token next time",
+            request_body = json!({"refresh_token": "$response.body#/refresh_token"}))))),
+        (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_token`: the refresh token is missing, malformed, \
+          not ours, expired, of an ended session, or was already used (then the session ends); \
+          or a cookie refresh from another origin", body = shared::Problem,
+         content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
+         content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    ))]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Json<RefreshRequest>,
+) -> HttpResponse {
+    let secure = session::secure_cookies(&state, &req);
+    let (token, transport) = match body.into_inner().refresh_token {
+        Some(token) => (Some(token), Transport::requested(&req)),
+        // From another origin the cookie is neither used nor cleared: a foreign page must not
+        // be able to log the person out either.
+        None if !session::same_origin(&state, &req) => {
+            tracing::info!(
+                event = "refresh_refused",
+                reason = "origin",
+                "cookie refresh from another origin"
+            );
+            return ApiError::InvalidRefreshToken.error_response();
+        }
+        None => (session::cookie_token(&req), Transport::Cookie),
+    };
+    let result = match token {
+        Some(token) => session::refresh(&state, &token, ClientInfo::of(&state, &req)).await,
+        None => Err(ApiError::InvalidRefreshToken),
+    };
+    match result {
+        Ok(issued) => session::respond(issued, transport, &state, secure),
+        Err(e) => {
+            let mut response = e.error_response();
+            if transport == Transport::Cookie && matches!(e, ApiError::InvalidRefreshToken) {
+                // A dead cookie would only be sent again: drop it.
+                if let Ok(clear) = header::HeaderValue::from_str(&session::clear_cookie(secure)) {
+                    response.headers_mut().append(header::SET_COOKIE, clear);
+                }
+            }
+            response
+        }
+    }
+}

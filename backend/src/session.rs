@@ -1,0 +1,348 @@
+//! The session life cycle shared by the token endpoints: start one at login, rotate its
+//! refresh token, answer with a token pair (in the body for API clients, in an `HttpOnly`
+//! cookie for the browser).
+//!
+//! Rotation rules: a refresh token is single-use. Presented while current, it is exchanged for
+//! the next generation by one conditional update, so concurrent refreshes of one token yield
+//! one successor. The token just replaced is answered with the session's *current* pair for a
+//! short grace period (two tabs refreshing at once); presented after that, or any older
+//! generation at any time, it can only be a copy, and the whole session ends.
+
+use std::time::Duration;
+
+use actix_web::{http::header, HttpRequest, HttpResponse};
+use mongodb::bson::{oid::ObjectId, DateTime};
+use shared::LoginResponse;
+
+use crate::{
+    auth::{new_session_id, token_hash, RefreshClaim},
+    error::ApiError,
+    state::AppState,
+    store::{Rotation, SessionDoc},
+};
+
+/// The refresh cookie of the browser client: `HttpOnly`, `SameSite=Strict`, sent only to the
+/// token endpoints.
+pub const REFRESH_COOKIE: &str = "emailauth_refresh";
+pub const REFRESH_COOKIE_PATH: &str = "/api/token";
+/// Request header by which a browser client asks for the cookie transport.
+pub const TRANSPORT_HEADER: &str = "x-token-transport";
+/// Longest `User-Agent` kept with a session, in characters.
+const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// Where the refresh token travels in a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// In the JSON body (API clients).
+    Body,
+    /// In the `HttpOnly` cookie only (the browser: page script never sees it).
+    Cookie,
+}
+
+impl Transport {
+    /// What the request asked for with `X-Token-Transport: cookie`; the body otherwise.
+    pub fn requested(req: &HttpRequest) -> Self {
+        let cookie = req
+            .headers()
+            .get(TRANSPORT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("cookie"));
+        if cookie {
+            Transport::Cookie
+        } else {
+            Transport::Body
+        }
+    }
+}
+
+/// Who is on the other end, as kept with a session.
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl ClientInfo {
+    pub fn of(state: &AppState, req: &HttpRequest) -> Self {
+        let ip = state
+            .proxies
+            .client_ip(req)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()))
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(MAX_USER_AGENT_CHARS)
+            .collect();
+        Self { ip, user_agent }
+    }
+}
+
+/// A token pair for one session.
+pub struct Issued {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub refresh_expires_in: u64,
+    pub session_id: String,
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn add(t: DateTime, d: Duration) -> DateTime {
+    DateTime::from_millis(t.timestamp_millis().saturating_add(millis(d)))
+}
+
+/// When a session used at `now` ends unless used again: idle expiry, capped by the absolute.
+fn idle_deadline(state: &AppState, now: DateTime, absolute: DateTime) -> DateTime {
+    add(now, state.sessions.idle_ttl).min(absolute)
+}
+
+/// Whole seconds from `from` to `to`, rounded up (a cookie must not die before its session).
+fn seconds_between(from: DateTime, to: DateTime) -> u64 {
+    let ms = to
+        .timestamp_millis()
+        .saturating_sub(from.timestamp_millis())
+        .max(0);
+    u64::try_from(ms.saturating_add(999) / 1000).unwrap_or(0)
+}
+
+/// The pair for `session` at its current generation, with a fresh access token.
+fn pair(state: &AppState, session: &SessionDoc, now: DateTime) -> Result<Issued, ApiError> {
+    let generation = u64::try_from(session.generation)
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("session with a negative generation")))?;
+    let refresh_token = state
+        .refresh
+        .token(&session.id, generation)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("malformed session id")))?;
+    let access_token = state
+        .jwt
+        .issue(
+            &session.user_id.to_hex(),
+            &session.id,
+            state.clock.now_secs(),
+        )
+        .map_err(ApiError::Internal)?;
+    Ok(Issued {
+        access_token,
+        refresh_token,
+        refresh_expires_in: seconds_between(now, session.expires_at),
+        session_id: session.id.clone(),
+    })
+}
+
+/// Starts a session for `user_id` (a login that succeeded) and issues its first pair.
+pub async fn start(
+    state: &AppState,
+    user_id: ObjectId,
+    client: ClientInfo,
+) -> Result<Issued, ApiError> {
+    let now = state.clock.now();
+    let absolute = add(now, state.sessions.absolute_ttl);
+    let id = new_session_id();
+    let first = state
+        .refresh
+        .token(&id, 0)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("malformed session id")))?;
+    let session = SessionDoc {
+        id,
+        user_id,
+        created_at: now,
+        last_used_at: now,
+        absolute_expires_at: absolute,
+        expires_at: idle_deadline(state, now, absolute),
+        ip: client.ip,
+        user_agent: client.user_agent,
+        generation: 0,
+        refresh_hash: token_hash(&first),
+        rotated_at: None,
+    };
+    state.store.insert_session(&session).await?;
+    pair(state, &session, now)
+}
+
+/// Exchanges `token` for the session's next pair (or, within the grace period after its
+/// rotation, the current one). Every refusal is `InvalidRefreshToken`.
+pub async fn refresh(
+    state: &AppState,
+    token: &str,
+    client: ClientInfo,
+) -> Result<Issued, ApiError> {
+    let claim = state
+        .refresh
+        .check(token)
+        .ok_or(ApiError::InvalidRefreshToken)?;
+    let Ok(generation) = i64::try_from(claim.generation) else {
+        return Err(ApiError::InvalidRefreshToken);
+    };
+    let now = state.clock.now();
+    let store = &state.store;
+    let Some(mut session) = store.find_session(&claim.sid).await? else {
+        return Err(ApiError::InvalidRefreshToken);
+    };
+    if session.generation == generation && session.expires_at > now {
+        if session.refresh_hash != token_hash(token) {
+            // Ours by its tag, yet not what the session recorded: refuse, change nothing.
+            return Err(ApiError::InvalidRefreshToken);
+        }
+        let next = state
+            .refresh
+            .token(&session.id, claim.generation + 1)
+            .ok_or(ApiError::InvalidRefreshToken)?;
+        let rotated = store
+            .rotate_session(
+                &session.id,
+                generation,
+                Rotation {
+                    refresh_hash: &token_hash(&next),
+                    now,
+                    expires_at: idle_deadline(state, now, session.absolute_expires_at),
+                    ip: &client.ip,
+                    user_agent: &client.user_agent,
+                },
+            )
+            .await?;
+        match rotated {
+            Some(rotated) => {
+                tracing::info!(event = "refresh", user_id = %rotated.user_id, session = %rotated.id, ip = %client.ip, "session refreshed");
+                return pair(state, &rotated, now);
+            }
+            // Another request rotated it first: decide as for a token one generation old.
+            None => match store.find_session(&claim.sid).await? {
+                Some(latest) => session = latest,
+                None => return Err(ApiError::InvalidRefreshToken),
+            },
+        }
+    }
+    if session.expires_at <= now {
+        return Err(ApiError::InvalidRefreshToken);
+    }
+    decide_old(state, &session, &claim, generation, now).await
+}
+
+/// `claim` names an earlier generation of the live `session`.
+async fn decide_old(
+    state: &AppState,
+    session: &SessionDoc,
+    claim: &RefreshClaim,
+    generation: i64,
+    now: DateTime,
+) -> Result<Issued, ApiError> {
+    let within_grace = session.generation == generation + 1
+        && session
+            .rotated_at
+            .is_some_and(|at| now < add(at, state.sessions.refresh_grace));
+    if within_grace {
+        return pair(state, session, now);
+    }
+    if generation < session.generation {
+        // A token already exchanged, presented again after the grace period: one of the two
+        // holders is not the owner. End the session, so neither the copy nor its successors
+        // work any more.
+        state.store.end_session(&claim.sid).await?;
+        tracing::warn!(event = "refresh_reuse", user_id = %session.user_id, session = %session.id, "a rotated refresh token was reused: session ended");
+    }
+    Err(ApiError::InvalidRefreshToken)
+}
+
+fn refresh_cookie(value: &str, max_age: u64, secure: bool) -> String {
+    format!(
+        "{REFRESH_COOKIE}={value}; Max-Age={max_age}; Path={REFRESH_COOKIE_PATH}; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Removes the refresh cookie.
+pub fn clear_cookie(secure: bool) -> String {
+    refresh_cookie("", 0, secure)
+}
+
+/// Whether cookies for this request get `Secure`: always, except for a development server
+/// reached on a loopback address over plain HTTP (where a `Secure` cookie would be dropped).
+pub fn secure_cookies(state: &AppState, req: &HttpRequest) -> bool {
+    if state.throttle.secure_cookies {
+        return true;
+    }
+    let info = req.connection_info();
+    let host = info.host();
+    let hostname = host
+        .strip_prefix('[')
+        .and_then(|h| h.split_once(']').map(|(h, _)| h))
+        .unwrap_or_else(|| host.rsplit_once(':').map_or(host, |(h, _)| h));
+    let loopback = hostname.eq_ignore_ascii_case("localhost")
+        || hostname
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !(loopback && info.scheme() == "http")
+}
+
+/// The `200` answer carrying `issued`.
+pub fn respond(
+    issued: Issued,
+    transport: Transport,
+    state: &AppState,
+    secure: bool,
+) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    let refresh_token = match transport {
+        Transport::Body => Some(issued.refresh_token),
+        Transport::Cookie => {
+            response.append_header((
+                header::SET_COOKIE,
+                refresh_cookie(&issued.refresh_token, issued.refresh_expires_in, secure),
+            ));
+            None
+        }
+    };
+    response.json(LoginResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer".into(),
+        expires_in: state.jwt.ttl().as_secs(),
+        refresh_token,
+        refresh_expires_in: issued.refresh_expires_in,
+    })
+}
+
+/// The refresh token in the request's cookie, if any.
+pub fn cookie_token(req: &HttpRequest) -> Option<String> {
+    crate::auth::device::cookie_values(req, REFRESH_COOKIE)
+        .find(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// Whether a cookie-carried refresh comes from the app's own pages: the `Origin` header must be
+/// present and name the configured public origin, or (unset) the request's own host. A page on
+/// another site cannot make the browser send our `SameSite=Strict` cookie anyway; this is the
+/// second lock, for browsers or proxies that get that wrong.
+pub fn same_origin(state: &AppState, req: &HttpRequest) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+    else {
+        return false;
+    };
+    if let Some(expected) = &state.sessions.public_origin {
+        return &origin == expected;
+    }
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_ascii_lowercase)
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(|a| a.as_str().to_ascii_lowercase())
+        });
+    matches!(scheme, "http" | "https") && host.as_deref() == Some(authority)
+}

@@ -1,0 +1,40 @@
+//! The state every handler shares. Its own module so that routes, extractors and middleware
+//! depend on it and not on `startup`, which wires them all together.
+
+use std::{
+    path::PathBuf,
+    sync::{atomic::AtomicBool, Arc},
+};
+
+use crate::{
+    auth::{CodeMac, JwtKeys, PasswordHasher, RefreshKeys},
+    clock::Clock,
+    config::{CodeSettings, SessionSettings, ThrottleSettings},
+    mail::Mailer,
+    store::Store,
+    throttle::{IpLimiter, TrustedProxies},
+};
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Everything a handler needs, shared by all workers.
+pub struct AppState {
+    pub store: Store,
+    pub mailer: Mailer,
+    pub hasher: PasswordHasher,
+    pub code_mac: CodeMac,
+    pub jwt: JwtKeys,
+    pub refresh: RefreshKeys,
+    pub sessions: SessionSettings,
+    /// "Now" for every decision on time (an adjustable clock in tests).
+    pub clock: Clock,
+    pub codes: CodeSettings,
+    pub throttle: ThrottleSettings,
+    pub proxies: TrustedProxies,
+    pub ip_limiter: IpLimiter,
+    pub static_dir: PathBuf,
+    /// Set once the indexes exist (created in the background, retried until the database
+    /// answers).
+    pub indexes_ready: Arc<AtomicBool>,
+}

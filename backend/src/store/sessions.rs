@@ -1,0 +1,139 @@
+//! Sessions: one document per login, read by id on every authenticated request (the `_id`
+//! index), rotated with a conditional update so that one refresh token has one successor.
+
+use mongodb::{
+    bson::{doc, oid::ObjectId, DateTime},
+    error::Error,
+    options::ReturnDocument,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionDoc {
+    /// 16 random bytes, hex: the `sid` of its access tokens and inside its refresh tokens.
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub user_id: ObjectId,
+    pub created_at: DateTime,
+    /// The login, then every refresh.
+    pub last_used_at: DateTime,
+    /// The session ends at this time however active it is.
+    pub absolute_expires_at: DateTime,
+    /// The earlier of the absolute expiry and the idle expiry (last use + idle time): the
+    /// moment the session ends unless refreshed first. Every read checks it; a TTL index on it
+    /// only cleans up.
+    pub expires_at: DateTime,
+    /// The client address and `User-Agent` (truncated) at login or last refresh.
+    pub ip: String,
+    pub user_agent: String,
+    /// Generation of the current refresh token (0 at login, +1 per rotation).
+    pub generation: i64,
+    /// Hex SHA-256 of the current refresh token; the token itself is never stored.
+    pub refresh_hash: String,
+    /// When the previous refresh token was replaced: it is answered with the current pair
+    /// until the grace period after this has passed, and treated as stolen after.
+    #[serde(default)]
+    pub rotated_at: Option<DateTime>,
+}
+
+/// What a rotation changes besides the generation.
+pub struct Rotation<'a> {
+    pub refresh_hash: &'a str,
+    pub now: DateTime,
+    pub expires_at: DateTime,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+}
+
+impl Store {
+    pub async fn insert_session(&self, session: &SessionDoc) -> Result<(), Error> {
+        self.sessions.insert_one(session).await.map(|_| ())
+    }
+
+    /// The session `sid` of `user_id` if it has not ended by `now`: the one read behind every
+    /// authenticated request.
+    pub async fn find_live_session(
+        &self,
+        sid: &str,
+        user_id: ObjectId,
+        now: DateTime,
+    ) -> Result<Option<SessionDoc>, Error> {
+        self.sessions
+            .find_one(doc! { "_id": sid, "user_id": user_id, "expires_at": { "$gt": now } })
+            .await
+    }
+
+    /// The session `sid`, ended or not (a refresh decides what to do with it).
+    pub async fn find_session(&self, sid: &str) -> Result<Option<SessionDoc>, Error> {
+        self.sessions.find_one(doc! { "_id": sid }).await
+    }
+
+    /// Moves session `sid` from generation `from` to `from + 1`, if it is still at `from` and
+    /// live at `rotation.now`. Of concurrent rotations from one generation exactly one gets
+    /// the updated session; the others get `None`.
+    pub async fn rotate_session(
+        &self,
+        sid: &str,
+        from: i64,
+        rotation: Rotation<'_>,
+    ) -> Result<Option<SessionDoc>, Error> {
+        self.sessions
+            .find_one_and_update(
+                doc! { "_id": sid, "generation": from, "expires_at": { "$gt": rotation.now } },
+                doc! { "$set": {
+                    "generation": from + 1,
+                    "refresh_hash": rotation.refresh_hash,
+                    "rotated_at": rotation.now,
+                    "last_used_at": rotation.now,
+                    "expires_at": rotation.expires_at,
+                    "ip": rotation.ip,
+                    "user_agent": rotation.user_agent,
+                } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+    }
+
+    /// Ends session `sid` if it belongs to `user_id`; whether there was one.
+    pub async fn delete_session(&self, sid: &str, user_id: ObjectId) -> Result<bool, Error> {
+        let deleted = self
+            .sessions
+            .delete_one(doc! { "_id": sid, "user_id": user_id })
+            .await?;
+        Ok(deleted.deleted_count == 1)
+    }
+
+    /// Ends session `sid` whoever it belongs to (a reused refresh token).
+    pub async fn end_session(&self, sid: &str) -> Result<(), Error> {
+        self.sessions
+            .delete_one(doc! { "_id": sid })
+            .await
+            .map(|_| ())
+    }
+
+    /// Ends every session of `user_id`, refresh tokens included; how many there were.
+    pub async fn delete_sessions_of(&self, user_id: ObjectId) -> Result<u64, Error> {
+        let deleted = self
+            .sessions
+            .delete_many(doc! { "user_id": user_id })
+            .await?;
+        Ok(deleted.deleted_count)
+    }
+
+    /// The live sessions of `user_id` at `now`, most recently used first.
+    pub async fn list_sessions(
+        &self,
+        user_id: ObjectId,
+        now: DateTime,
+    ) -> Result<Vec<SessionDoc>, Error> {
+        use futures_util::TryStreamExt;
+        self.sessions
+            .find(doc! { "user_id": user_id, "expires_at": { "$gt": now } })
+            .sort(doc! { "last_used_at": -1 })
+            .await?
+            .try_collect()
+            .await
+    }
+}
