@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole signup against a running server (`just run`): request a code, read it from the
-# mail catcher's REST API, register, log in, read the profile.
+# mail catcher's REST API, register, log in, read the profile, refresh the session, list it.
 #   BASE_URL     the API (default http://127.0.0.1:8080)
 #   MAILDEV_URL  maildev's web/REST API (default http://127.0.0.1:1080)
 #   USERNAME, NICKNAME, EMAIL, PASSWORD, LOCALE  optional; random unique values by default
@@ -42,9 +42,17 @@ step "3. Register"
 CODE="$code" "$here/register.sh"
 
 step "4. Log in"
-token=$("$here/login.sh")
+pair_file=$(mktemp)
+trap 'rm -f "$pair_file"' EXIT
+token=$(PAIR_FILE="$pair_file" "$here/login.sh")
 
 step "5. Read the profile with the token"
 TOKEN="$token" "$here/nick.sh"
+
+step "6. Refresh the session (the refresh token is single-use)"
+token=$("$here/refresh.sh" "$(jq -r .refresh_token "$pair_file")" | jq -r .access_token)
+
+step "7. List the sessions with the new token"
+TOKEN="$token" "$here/sessions.sh" >/dev/null
 
 step "Done: $USERNAME can sign in with the password \"$PASSWORD\""
