@@ -142,6 +142,8 @@ pub struct Settings {
     pub log_json: bool,
     /// Things the operator must see at start-up (e.g. generated development secrets).
     pub warnings: Vec<String>,
+    /// How often failed security notices are retried (the outbox worker's period).
+    pub outbox_interval: Duration,
     /// Where "now" comes from: the system clock, except in tests that move time forward.
     pub clock: crate::clock::Clock,
 }
@@ -356,6 +358,12 @@ impl Settings {
                 None => env == Environment::Production,
             },
             warnings,
+            outbox_interval: secs(
+                get("APP_OUTBOX_INTERVAL_SECS"),
+                "APP_OUTBOX_INTERVAL_SECS",
+                30,
+            )?
+            .max(Duration::from_secs(1)),
             clock: crate::clock::Clock::system(),
         })
     }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod notices;
 pub mod openapi;
 pub mod routes;
 pub mod session;

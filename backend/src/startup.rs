@@ -92,6 +92,10 @@ impl Application {
         });
 
         tokio::spawn(forget_idle_clients(state.clone()));
+        tokio::spawn(crate::notices::run_outbox(
+            state.clone(),
+            settings.outbox_interval,
+        ));
         // Build the OpenAPI document now: a mistake in an annotation stops the start-up
         // instead of failing the first request for it.
         crate::openapi::prebuild();

@@ -24,6 +24,31 @@ use crate::{
 };
 pub use templates::Rendered;
 
+/// A security notice: what happened to the account (the mail says when).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    PasswordChanged,
+    /// Sent to the old address; names the new one masked (`n***@example.com`).
+    EmailChanged {
+        new_email_masked: String,
+    },
+    AccountDeleted,
+    SecondFactorDisabled,
+}
+
+impl Notice {
+    /// The name in logs and in the outbox.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::PasswordChanged => "password_changed",
+            Notice::EmailChanged { .. } => "email_changed",
+            Notice::AccountDeleted => "account_deleted",
+            Notice::SecondFactorDisabled => "second_factor_disabled",
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -115,15 +140,15 @@ impl Mailer {
         self.send(to, templates::account_exists(locale)).await
     }
 
-    /// The notice after a password reset: when it happened, and what to do if it was not them.
-    pub async fn send_password_changed(
+    /// A security notice: what happened and when, and what to do if it was not them.
+    pub async fn send_notice(
         &self,
         to: &EmailAddress,
-        changed_at: mongodb::bson::DateTime,
+        notice: &Notice,
+        at: mongodb::bson::DateTime,
         locale: Locale,
     ) -> Result<(), MailError> {
-        self.send(to, templates::password_changed(changed_at, locale))
-            .await
+        self.send(to, templates::notice(notice, at, locale)).await
     }
 
     async fn send(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {

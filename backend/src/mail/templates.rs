@@ -162,6 +162,76 @@ pub fn account_exists(locale: Locale) -> Rendered {
     }
 }
 
+/// The mail of a security notice.
+pub fn notice(notice: &super::Notice, at: DateTime, locale: Locale) -> Rendered {
+    use super::Notice;
+    let (ko_when, en_when) = (
+        format!("{} (한국 시간)", minute_of(at, 9 * 60)),
+        format!("{} UTC", minute_of(at, 0)),
+    );
+    let (subject, heading, lines): (String, String, Vec<String>) = match (notice, locale) {
+        (Notice::PasswordChanged, _) => return password_changed(at, locale),
+        (Notice::EmailChanged { new_email_masked }, Locale::Ko) => (
+            "[이메일 변경] 계정의 이메일 주소가 변경되었습니다".into(),
+            "이메일 주소가 변경되었습니다".into(),
+            vec![
+                format!("계정의 이메일 주소가 {ko_when}에 {new_email_masked}(으)로 변경되었습니다."),
+                "본인이 변경하지 않았다면 고객 지원에 바로 알려 주세요.".into(),
+            ],
+        ),
+        (Notice::EmailChanged { new_email_masked }, Locale::En) => (
+            "Your email address was changed".into(),
+            "Your email address was changed".into(),
+            vec![
+                format!("The email address of your account was changed to {new_email_masked} at {en_when}."),
+                "If it wasn't you, contact support right away.".into(),
+            ],
+        ),
+        (Notice::AccountDeleted, Locale::Ko) => (
+            "[계정 삭제] 계정이 삭제되었습니다".into(),
+            "계정이 삭제되었습니다".into(),
+            vec![
+                format!("계정이 {ko_when}에 삭제되었습니다. 그동안 이용해 주셔서 감사합니다."),
+                "본인이 삭제하지 않았다면 고객 지원에 바로 알려 주세요.".into(),
+            ],
+        ),
+        (Notice::AccountDeleted, Locale::En) => (
+            "Your account was deleted".into(),
+            "Your account was deleted".into(),
+            vec![
+                format!("Your account was deleted at {en_when}. Thank you for having been with us."),
+                "If it wasn't you, contact support right away.".into(),
+            ],
+        ),
+        (Notice::SecondFactorDisabled, Locale::Ko) => (
+            "[2단계 인증 해제] 2단계 인증이 꺼졌습니다".into(),
+            "2단계 인증이 꺼졌습니다".into(),
+            vec![
+                format!("계정의 2단계 인증이 {ko_when}에 꺼졌습니다."),
+                "본인이 끄지 않았다면 비밀번호를 재설정하고 고객 지원에 알려 주세요.".into(),
+            ],
+        ),
+        (Notice::SecondFactorDisabled, Locale::En) => (
+            "Two-step verification was turned off".into(),
+            "Two-step verification was turned off".into(),
+            vec![
+                format!("Two-step verification of your account was turned off at {en_when}."),
+                "If it wasn't you, reset your password and contact support.".into(),
+            ],
+        ),
+    };
+    let lang = match locale {
+        Locale::Ko => "ko",
+        Locale::En => "en",
+    };
+    let html_body: String = lines.iter().map(|l| format!("<p>{l}</p>")).collect();
+    Rendered {
+        html: html_page(lang, &heading, &html_body),
+        text: lines.join("\n\n") + "\n",
+        subject,
+    }
+}
+
 pub fn password_changed(at: DateTime, locale: Locale) -> Rendered {
     match locale {
         Locale::Ko => {

@@ -1,13 +1,14 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use mongodb::bson::DateTime;
-use shared::{EmailAuthResponse, Locale, PasswordResetConfirm, PasswordResetRequest};
+use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 
 use super::code_mail::{self, Outgoing};
 use crate::{
     domain::{EmailAddress, ResetConfirmation, ResetRequest},
     error::ApiError,
+    mail::Notice,
+    notices,
     state::AppState,
-    store::{CodePurpose, EventKind, UserDoc},
+    store::{CodePurpose, EventKind},
 };
 
 /// Mails a reset code to the address if it has an account, or a notice that it has none.
@@ -112,30 +113,8 @@ pub async fn confirm(
         tracing::warn!(error = %e, "could not clear failed logins after a reset");
     }
     tracing::info!(event = "password_reset", user_id = %user.id, %ip, "password changed, tokens revoked");
-    notify_password_changed(&state, &user, &confirmation.email, locale);
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Tells the owner their password was changed, so that a reset they did not make does not go
-/// unnoticed. In the background: the change stands whatever the mail server does, and the
-/// answer does not wait on it; a failure is logged.
-fn notify_password_changed(
-    state: &AppState,
-    user: &UserDoc,
-    requested_for: &EmailAddress,
-    locale: Locale,
-) {
     // The account's own address; the one the code went to reaches the same mailbox.
-    let to = EmailAddress::parse(user.email.clone()).unwrap_or_else(|_| requested_for.clone());
-    let mailer = state.mailer.clone();
-    let user_id = user.id;
-    let changed_at = DateTime::now();
-    tokio::spawn(async move {
-        match mailer.send_password_changed(&to, changed_at, locale).await {
-            Ok(()) => tracing::info!(event = "password_changed_mail", %user_id, "notice sent"),
-            Err(e) => {
-                tracing::warn!(event = "mail_failed", %user_id, error = %e, "password-changed notice not sent")
-            }
-        }
-    });
+    let to = EmailAddress::parse(user.email.clone()).unwrap_or_else(|_| confirmation.email.clone());
+    notices::deliver(&state, &to, locale, Notice::PasswordChanged).await;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -2,6 +2,7 @@
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
 mod codes;
+mod outbox;
 mod sessions;
 mod throttle;
 mod users;
@@ -18,6 +19,7 @@ use mongodb::{
 use secrecy::ExposeSecret;
 
 pub use codes::{CodeDoc, CodePurpose};
+pub use outbox::OutboxDoc;
 pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{EventKind, LockOutcome, SendLock};
 pub use users::{InsertError, NewUser, UniqueField, UserDoc};
@@ -33,6 +35,7 @@ pub struct Store {
     events: Collection<mongodb::bson::Document>,
     known_networks: Collection<mongodb::bson::Document>,
     sessions: Collection<SessionDoc>,
+    outbox: Collection<OutboxDoc>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -72,6 +75,7 @@ impl Store {
             events: db.collection("throttle_events"),
             known_networks: db.collection("known_networks"),
             sessions: db.collection("sessions"),
+            outbox: db.collection("mail_outbox"),
             db,
         }
     }
@@ -155,6 +159,15 @@ impl Store {
                             .name("user_last_used".to_owned())
                             .build(),
                     )
+                    .build(),
+            ])
+            .await?;
+        self.outbox
+            .create_indexes([
+                ttl("expires_at", "expires_at_ttl"),
+                IndexModel::builder()
+                    .keys(doc! { "next_at": 1 })
+                    .options(IndexOptions::builder().name("next_at".to_owned()).build())
                     .build(),
             ])
             .await?;

@@ -486,3 +486,69 @@ async fn configured_cors_origins_are_allowed() {
         "https://app.example.com"
     );
 }
+
+/// A security notice the mail server refused stays in the outbox and goes out on a retry; the
+/// change it reports is not undone.
+#[tokio::test]
+async fn a_notice_the_mail_server_refused_is_retried_from_the_outbox() {
+    let app = spawn_app_with(&[
+        ("APP_RESEND_COOLDOWN_SECS", "0"),
+        ("APP_OUTBOX_INTERVAL_SECS", "1"),
+    ])
+    .await;
+    app.sign_up(&GILDONG).await;
+    let code = reset_code(&app, GILDONG.email).await;
+    let before = app.mail.mails_to(GILDONG.email).len();
+    app.mail.refuse(true);
+    assert_eq!(
+        confirm(&app, GILDONG.email, &code, NEW_PASSWORD)
+            .await
+            .status(),
+        204
+    );
+    // The first try fails (the server refuses); the notice waits in the outbox.
+    let mut queued = Vec::new();
+    for _ in 0..200 {
+        queued = app.collection("mail_outbox").await;
+        if queued.first().is_some_and(|d| {
+            d.get_datetime("lease_until").unwrap() == d.get_datetime("next_at").unwrap()
+        }) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        queued[0]
+            .get_document("notice")
+            .unwrap()
+            .get_str("kind")
+            .unwrap(),
+        "password_changed"
+    );
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), before);
+    // The new password works regardless.
+    assert_eq!(
+        app.login(GILDONG.username, NEW_PASSWORD).await.status(),
+        200
+    );
+
+    // The mail server is back and the back-off has passed: the worker sends it, once.
+    app.mail.refuse(false);
+    app.clock.advance(std::time::Duration::from_secs(31));
+    let mut mails = Vec::new();
+    for _ in 0..400 {
+        mails = app.mail.mails_to(GILDONG.email);
+        if mails.len() > before && app.collection("mail_outbox").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(mails.len(), before + 1);
+    assert!(
+        mails[before].subject.contains("비밀번호"),
+        "{}",
+        mails[before].subject
+    );
+    assert!(app.collection("mail_outbox").await.is_empty());
+}

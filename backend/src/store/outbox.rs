@@ -1,0 +1,72 @@
+//! The security-notice outbox: a notice is written here before the change it reports is
+//! answered, and deleted once the mail server accepted it. A send that fails stays, to be
+//! retried by any instance (a lease keeps two instances from sending it at once).
+
+use mongodb::{
+    bson::{doc, oid::ObjectId, DateTime},
+    error::Error,
+    options::ReturnDocument,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboxDoc {
+    #[serde(rename = "_id")]
+    pub id: ObjectId,
+    pub to: String,
+    pub locale: shared::Locale,
+    /// What to tell, with its values ([`crate::notices::Notice`]).
+    pub notice: mongodb::bson::Document,
+    pub created_at: DateTime,
+    /// Sends tried so far.
+    pub attempts: i32,
+    /// Not before this time (back-off after a failure).
+    pub next_at: DateTime,
+    /// While an instance is sending it, until this time.
+    pub lease_until: DateTime,
+    /// Given up (and cleaned up by a TTL index) after this time.
+    pub expires_at: DateTime,
+}
+
+impl Store {
+    pub async fn insert_outbox(&self, doc: &OutboxDoc) -> Result<(), Error> {
+        self.outbox.insert_one(doc).await.map(|_| ())
+    }
+
+    /// Takes one due notice whose lease has lapsed, leasing it until `lease_until`.
+    pub async fn claim_outbox(
+        &self,
+        now: DateTime,
+        lease_until: DateTime,
+    ) -> Result<Option<OutboxDoc>, Error> {
+        self.outbox
+            .find_one_and_update(
+                doc! {
+                    "next_at": { "$lte": now },
+                    "lease_until": { "$lte": now },
+                    "expires_at": { "$gt": now },
+                },
+                doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+    }
+
+    /// Sent: gone.
+    pub async fn delete_outbox(&self, id: ObjectId) -> Result<(), Error> {
+        self.outbox.delete_one(doc! { "_id": id }).await.map(|_| ())
+    }
+
+    /// Not sent: try again at `next_at`, by whichever instance comes first.
+    pub async fn release_outbox(&self, id: ObjectId, next_at: DateTime) -> Result<(), Error> {
+        self.outbox
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "next_at": next_at, "lease_until": next_at } },
+            )
+            .await
+            .map(|_| ())
+    }
+}
