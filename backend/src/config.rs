@@ -61,6 +61,17 @@ pub struct JwtSettings {
     pub audience: String,
 }
 
+/// What the mails say besides their message.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// Templates that replace the built-in ones, by the same relative name (`en/code.html`).
+    pub templates_dir: Option<PathBuf>,
+    /// Named in every mail.
+    pub product_name: String,
+    /// Where the notices tell people to turn; unset: "support" without an address.
+    pub support_email: Option<String>,
+}
+
 /// Sessions: how long a login lasts and how refresh tokens rotate.
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
@@ -125,6 +136,7 @@ pub struct Settings {
     pub mongodb_timeout: Duration,
     pub smtp: SmtpSettings,
     pub mail_from: String,
+    pub mail: MailSettings,
     pub jwt: JwtSettings,
     pub sessions: SessionSettings,
     pub codes: CodeSettings,
@@ -231,6 +243,11 @@ impl Settings {
             mail_from: get("APP_MAIL_FROM")
                 .unwrap_or("Email Auth <no-reply@example.com>")
                 .to_owned(),
+            mail: MailSettings {
+                templates_dir: get("APP_MAIL_TEMPLATES_DIR").map(PathBuf::from),
+                product_name: get("APP_PRODUCT_NAME").unwrap_or("Email Auth").to_owned(),
+                support_email: get("APP_SUPPORT_EMAIL").map(str::to_owned),
+            },
             jwt: JwtSettings {
                 previous_secret: match get("APP_JWT_PREVIOUS_SECRET") {
                     Some(previous) => {
@@ -566,6 +583,12 @@ mod tests {
         assert_eq!(s.sessions.idle_ttl, Duration::from_secs(7 * 24 * 3600));
         assert_eq!(s.sessions.refresh_grace, Duration::from_secs(10));
         assert_eq!(s.sessions.public_origin, None);
+        assert_eq!(s.mail.product_name, "Email Auth");
+        assert_eq!(
+            (s.mail.templates_dir.clone(), s.mail.support_email.clone()),
+            (None, None)
+        );
+        assert_eq!(s.outbox_interval, Duration::from_secs(30));
         let s = with_secrets(&[
             ("APP_SESSION_TTL_SECS", "100"),
             ("APP_SESSION_IDLE_SECS", "50"),

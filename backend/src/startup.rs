@@ -21,7 +21,7 @@ use crate::{
     auth::{CodeMac, JwtKeys, PasswordHasher, RefreshKeys},
     config::{Environment, Settings},
     error::json_error,
-    mail::Mailer,
+    mail::{Mailer, Templates},
     routes,
     state::{AppState, MAX_BODY_BYTES},
     store::Store,
@@ -74,7 +74,15 @@ impl Application {
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
 
         let state = web::Data::new(AppState {
-            mailer: Mailer::new(&settings.smtp, &settings.mail_from)?,
+            mailer: Mailer::new(
+                &settings.smtp,
+                &settings.mail_from,
+                Templates::new(
+                    settings.mail.templates_dir.as_deref(),
+                    &settings.mail.product_name,
+                    settings.mail.support_email.as_deref(),
+                )?,
+            )?,
             hasher: PasswordHasher::with_queue(settings.hash_concurrency, settings.hash_queue)?,
             code_mac: CodeMac::new(settings.codes.pepper.clone()),
             jwt: JwtKeys::new(&settings.jwt),

@@ -22,7 +22,7 @@ use crate::{
     domain::{EmailAddress, VerificationCode},
     store::CodePurpose,
 };
-pub use templates::Rendered;
+pub use templates::{Rendered, Templates, KINDS};
 
 /// A security notice: what happened to the account (the mail says when).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -54,6 +54,7 @@ pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
     timeout: Duration,
+    templates: std::sync::Arc<Templates>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,10 +71,12 @@ pub enum MailError {
     Build(#[from] lettre::error::Error),
     #[error("recipient address refused: {0}")]
     Address(#[from] lettre::address::AddressError),
+    #[error("rendering the mail failed: {0:#}")]
+    Template(anyhow::Error),
 }
 
 impl Mailer {
-    pub fn new(settings: &SmtpSettings, from: &str) -> anyhow::Result<Self> {
+    pub fn new(settings: &SmtpSettings, from: &str, templates: Templates) -> anyhow::Result<Self> {
         let from: Mailbox = from
             .parse()
             .context("APP_MAIL_FROM is not a valid mailbox")?;
@@ -106,6 +109,7 @@ impl Mailer {
             transport: builder.build(),
             from,
             timeout: settings.timeout,
+            templates: std::sync::Arc::new(templates),
         })
     }
 
@@ -117,10 +121,12 @@ impl Mailer {
         valid_for: Duration,
         locale: Locale,
     ) -> Result<(), MailError> {
+        let t = &self.templates;
         let rendered = match purpose {
-            CodePurpose::Signup => templates::code(code, valid_for, locale),
-            CodePurpose::PasswordReset => templates::reset_code(code, valid_for, locale),
-        };
+            CodePurpose::Signup => t.code(code, valid_for, locale),
+            CodePurpose::PasswordReset => t.reset_code(code, valid_for, locale),
+        }
+        .map_err(MailError::Template)?;
         self.send(to, rendered).await
     }
 
@@ -129,7 +135,11 @@ impl Mailer {
         to: &EmailAddress,
         locale: Locale,
     ) -> Result<(), MailError> {
-        self.send(to, templates::no_account(locale)).await
+        let rendered = self
+            .templates
+            .no_account(locale)
+            .map_err(MailError::Template)?;
+        self.send(to, rendered).await
     }
 
     pub async fn send_account_exists(
@@ -137,7 +147,11 @@ impl Mailer {
         to: &EmailAddress,
         locale: Locale,
     ) -> Result<(), MailError> {
-        self.send(to, templates::account_exists(locale)).await
+        let rendered = self
+            .templates
+            .account_exists(locale)
+            .map_err(MailError::Template)?;
+        self.send(to, rendered).await
     }
 
     /// A security notice: what happened and when, and what to do if it was not them.
@@ -148,7 +162,11 @@ impl Mailer {
         at: mongodb::bson::DateTime,
         locale: Locale,
     ) -> Result<(), MailError> {
-        self.send(to, templates::notice(notice, at, locale)).await
+        let rendered = self
+            .templates
+            .notice(notice, at, locale)
+            .map_err(MailError::Template)?;
+        self.send(to, rendered).await
     }
 
     async fn send(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {

@@ -1,11 +1,19 @@
-//! The mails, in Korean and English, as plain text and HTML. No user-supplied text is placed
-//! in them, so there is nothing to escape.
+//! The mails, in Korean and English, as plain text and HTML: minijinja templates. The defaults
+//! are embedded in the binary (`backend/templates/mail/<lang>/`); an operator overrides any of
+//! them without recompiling by putting a file of the same name in `APP_MAIL_TEMPLATES_DIR`
+//! (read at start-up). Every template is compiled and rendered with sample values at start-up,
+//! so a broken override stops the server instead of a mail. In HTML templates every value is
+//! escaped (minijinja escapes `.html` templates); a variable a template uses but is not given
+//! is an error, never an empty hole.
 
-use std::time::Duration;
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
+use anyhow::Context;
+use minijinja::{context, Environment, UndefinedBehavior, Value};
 use mongodb::bson::DateTime;
 use shared::Locale;
 
+use super::Notice;
 use crate::domain::VerificationCode;
 
 pub struct Rendered {
@@ -14,271 +22,231 @@ pub struct Rendered {
     pub html: String,
 }
 
-fn html_page(lang: &str, heading: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{lang}\"><body style=\"font-family:system-ui,sans-serif;\
-         color:#1f2937;max-width:480px;margin:auto;padding:24px\">\
-         <h1 style=\"font-size:20px\">{heading}</h1>{body}</body></html>"
-    )
-}
+/// Every mail kind; each has `<kind>.subject.txt`, `<kind>.txt` and `<kind>.html` per language.
+pub const KINDS: [&str; 8] = [
+    "code",
+    "reset_code",
+    "no_account",
+    "account_exists",
+    "password_changed",
+    "email_changed",
+    "account_deleted",
+    "second_factor_disabled",
+];
 
-pub fn code(code: &VerificationCode, valid_for: Duration, locale: Locale) -> Rendered {
-    let minutes = valid_for.as_secs().div_ceil(60);
-    let digits = code.expose();
-    let code_html = format!(
-        "<p style=\"font-size:32px;letter-spacing:8px;font-weight:700;font-family:monospace\">{digits}</p>"
-    );
-    match locale {
-        Locale::Ko => Rendered {
-            subject: "[이메일 인증] 인증 번호".into(),
-            text: format!(
-                "인증 번호: {digits}\n\n이 번호는 {minutes}분 동안 유효합니다.\n\
-                 본인이 요청하지 않았다면 이 메일을 무시하세요. 누구에게도 번호를 알려 주지 마세요.\n"
-            ),
-            html: html_page(
-                "ko",
-                "이메일 인증 번호",
-                &format!(
-                    "{code_html}<p>이 번호는 {minutes}분 동안 유효합니다.</p>\
-                     <p>본인이 요청하지 않았다면 이 메일을 무시하세요. 누구에게도 번호를 알려 주지 마세요.</p>"
-                ),
-            ),
-        },
-        Locale::En => Rendered {
-            subject: "Your verification code".into(),
-            text: format!(
-                "Verification code: {digits}\n\nThe code is valid for {minutes} minutes.\n\
-                 If you did not ask for it, ignore this mail. Never share the code with anyone.\n"
-            ),
-            html: html_page(
-                "en",
-                "Your verification code",
-                &format!(
-                    "{code_html}<p>The code is valid for {minutes} minutes.</p>\
-                     <p>If you did not ask for it, ignore this mail. Never share the code with anyone.</p>"
-                ),
-            ),
-        },
-    }
-}
-
-pub fn reset_code(code: &VerificationCode, valid_for: Duration, locale: Locale) -> Rendered {
-    let minutes = valid_for.as_secs().div_ceil(60);
-    let digits = code.expose();
-    let code_html = format!(
-        "<p style=\"font-size:32px;letter-spacing:8px;font-weight:700;font-family:monospace\">{digits}</p>"
-    );
-    match locale {
-        Locale::Ko => Rendered {
-            subject: "[비밀번호 재설정] 인증 번호".into(),
-            text: format!(
-                "비밀번호 재설정 인증 번호: {digits}\n\n이 번호는 {minutes}분 동안 유효합니다.\n\
-                 비밀번호를 바꾸면 모든 기기에서 로그아웃됩니다.\n\
-                 본인이 요청하지 않았다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.\n"
-            ),
-            html: html_page(
-                "ko",
-                "비밀번호 재설정 인증 번호",
-                &format!(
-                    "{code_html}<p>이 번호는 {minutes}분 동안 유효합니다. 비밀번호를 바꾸면 모든 기기에서 로그아웃됩니다.</p>\
-                     <p>본인이 요청하지 않았다면 이 메일을 무시하세요. 비밀번호는 바뀌지 않습니다.</p>"
-                ),
-            ),
-        },
-        Locale::En => Rendered {
-            subject: "Your password reset code".into(),
-            text: format!(
-                "Password reset code: {digits}\n\nThe code is valid for {minutes} minutes.\n\
-                 Changing your password signs you out everywhere.\n\
-                 If you did not ask for it, ignore this mail: your password stays as it is.\n"
-            ),
-            html: html_page(
-                "en",
-                "Your password reset code",
-                &format!(
-                    "{code_html}<p>The code is valid for {minutes} minutes. Changing your password signs you out everywhere.</p>\
-                     <p>If you did not ask for it, ignore this mail: your password stays as it is.</p>"
-                ),
-            ),
-        },
-    }
-}
-
-pub fn no_account(locale: Locale) -> Rendered {
-    match locale {
-        Locale::Ko => Rendered {
-            subject: "[비밀번호 재설정] 가입된 계정이 없습니다".into(),
-            text: "이 이메일 주소로 가입된 계정이 없어 비밀번호를 재설정할 수 없습니다.\n\
-                   다른 주소로 가입했는지 확인해 주세요. 본인이 요청하지 않았다면 이 메일을 무시하세요.\n"
-                .into(),
-            html: html_page(
-                "ko",
-                "가입된 계정이 없습니다",
-                "<p>이 이메일 주소로 가입된 계정이 없어 비밀번호를 재설정할 수 없습니다.</p>\
-                 <p>다른 주소로 가입했는지 확인해 주세요. 본인이 요청하지 않았다면 이 메일을 무시하세요.</p>",
-            ),
-        },
-        Locale::En => Rendered {
-            subject: "No account for this address".into(),
-            text: "There is no account with this email address, so no password was reset.\n\
-                   Perhaps you signed up with another address. If you did not ask, ignore this mail.\n"
-                .into(),
-            html: html_page(
-                "en",
-                "No account for this address",
-                "<p>There is no account with this email address, so no password was reset.</p>\
-                 <p>Perhaps you signed up with another address. If you did not ask, ignore this mail.</p>",
-            ),
-        },
-    }
-}
-
-pub fn account_exists(locale: Locale) -> Rendered {
-    match locale {
-        Locale::Ko => Rendered {
-            subject: "[이메일 인증] 이미 가입된 주소입니다".into(),
-            text: "이 이메일 주소로 이미 가입된 계정이 있습니다. 로그인해 주세요.\n\
-                   본인이 요청하지 않았다면 이 메일을 무시하세요.\n"
-                .into(),
-            html: html_page(
-                "ko",
-                "이미 가입된 주소입니다",
-                "<p>이 이메일 주소로 이미 가입된 계정이 있습니다. 로그인해 주세요.</p>\
-                 <p>본인이 요청하지 않았다면 이 메일을 무시하세요.</p>",
-            ),
-        },
-        Locale::En => Rendered {
-            subject: "You already have an account".into(),
-            text: "An account with this email address already exists. Please log in instead.\n\
-                   If you did not ask for a code, ignore this mail.\n"
-                .into(),
-            html: html_page(
-                "en",
-                "You already have an account",
-                "<p>An account with this email address already exists. Please log in instead.</p>\
-                 <p>If you did not ask for a code, ignore this mail.</p>",
-            ),
-        },
-    }
-}
-
-/// The mail of a security notice.
-pub fn notice(notice: &super::Notice, at: DateTime, locale: Locale) -> Rendered {
-    use super::Notice;
-    let (ko_when, en_when) = (
-        format!("{} (한국 시간)", minute_of(at, 9 * 60)),
-        format!("{} UTC", minute_of(at, 0)),
-    );
-    let (subject, heading, lines): (String, String, Vec<String>) = match (notice, locale) {
-        (Notice::PasswordChanged, _) => return password_changed(at, locale),
-        (Notice::EmailChanged { new_email_masked }, Locale::Ko) => (
-            "[이메일 변경] 계정의 이메일 주소가 변경되었습니다".into(),
-            "이메일 주소가 변경되었습니다".into(),
-            vec![
-                format!("계정의 이메일 주소가 {ko_when}에 {new_email_masked}(으)로 변경되었습니다."),
-                "본인이 변경하지 않았다면 고객 지원에 바로 알려 주세요.".into(),
-            ],
-        ),
-        (Notice::EmailChanged { new_email_masked }, Locale::En) => (
-            "Your email address was changed".into(),
-            "Your email address was changed".into(),
-            vec![
-                format!("The email address of your account was changed to {new_email_masked} at {en_when}."),
-                "If it wasn't you, contact support right away.".into(),
-            ],
-        ),
-        (Notice::AccountDeleted, Locale::Ko) => (
-            "[계정 삭제] 계정이 삭제되었습니다".into(),
-            "계정이 삭제되었습니다".into(),
-            vec![
-                format!("계정이 {ko_when}에 삭제되었습니다. 그동안 이용해 주셔서 감사합니다."),
-                "본인이 삭제하지 않았다면 고객 지원에 바로 알려 주세요.".into(),
-            ],
-        ),
-        (Notice::AccountDeleted, Locale::En) => (
-            "Your account was deleted".into(),
-            "Your account was deleted".into(),
-            vec![
-                format!("Your account was deleted at {en_when}. Thank you for having been with us."),
-                "If it wasn't you, contact support right away.".into(),
-            ],
-        ),
-        (Notice::SecondFactorDisabled, Locale::Ko) => (
-            "[2단계 인증 해제] 2단계 인증이 꺼졌습니다".into(),
-            "2단계 인증이 꺼졌습니다".into(),
-            vec![
-                format!("계정의 2단계 인증이 {ko_when}에 꺼졌습니다."),
-                "본인이 끄지 않았다면 비밀번호를 재설정하고 고객 지원에 알려 주세요.".into(),
-            ],
-        ),
-        (Notice::SecondFactorDisabled, Locale::En) => (
-            "Two-step verification was turned off".into(),
-            "Two-step verification was turned off".into(),
-            vec![
-                format!("Two-step verification of your account was turned off at {en_when}."),
-                "If it wasn't you, reset your password and contact support.".into(),
-            ],
-        ),
+macro_rules! embedded {
+    ($($lang:literal / $file:literal),* $(,)?) => {
+        &[$((concat!($lang, "/", $file), include_str!(concat!("../../templates/mail/", $lang, "/", $file)))),*]
     };
-    let lang = match locale {
+}
+
+macro_rules! both_languages {
+    ($($file:literal),* $(,)?) => {
+        embedded!($("ko" / $file, "en" / $file),*)
+    };
+}
+
+/// The built-in templates, by name.
+const DEFAULTS: &[(&str, &str)] = both_languages!(
+    "layout.html",
+    "footer.txt",
+    "code.subject.txt",
+    "code.txt",
+    "code.html",
+    "reset_code.subject.txt",
+    "reset_code.txt",
+    "reset_code.html",
+    "no_account.subject.txt",
+    "no_account.txt",
+    "no_account.html",
+    "account_exists.subject.txt",
+    "account_exists.txt",
+    "account_exists.html",
+    "password_changed.subject.txt",
+    "password_changed.txt",
+    "password_changed.html",
+    "email_changed.subject.txt",
+    "email_changed.txt",
+    "email_changed.html",
+    "account_deleted.subject.txt",
+    "account_deleted.txt",
+    "account_deleted.html",
+    "second_factor_disabled.subject.txt",
+    "second_factor_disabled.txt",
+    "second_factor_disabled.html",
+);
+
+fn lang(locale: Locale) -> &'static str {
+    match locale {
         Locale::Ko => "ko",
         Locale::En => "en",
-    };
-    let html_body: String = lines.iter().map(|l| format!("<p>{l}</p>")).collect();
-    Rendered {
-        html: html_page(lang, &heading, &html_body),
-        text: lines.join("\n\n") + "\n",
-        subject,
     }
 }
 
-pub fn password_changed(at: DateTime, locale: Locale) -> Rendered {
-    match locale {
-        Locale::Ko => {
+/// The compiled templates and the values every mail gets.
+pub struct Templates {
+    env: Environment<'static>,
+    product: String,
+    support_email: Option<String>,
+}
+
+impl Templates {
+    /// The built-in templates, with the files of `overrides` (same relative names, e.g.
+    /// `en/code.html`) in their place. Fails on an unreadable or broken template, and on a
+    /// template that does not render with sample values (a variable it was not given).
+    pub fn new(
+        overrides: Option<&Path>,
+        product: &str,
+        support_email: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let mut sources: BTreeMap<&'static str, String> = DEFAULTS
+            .iter()
+            .map(|(name, source)| (*name, (*source).to_owned()))
+            .collect();
+        if let Some(dir) = overrides {
+            let mut found = 0;
+            for (name, source) in sources.iter_mut() {
+                let path = dir.join(name);
+                if path.is_file() {
+                    *source = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading mail template {}", path.display()))?;
+                    found += 1;
+                }
+            }
+            tracing::info!(dir = %dir.display(), overridden = found, "mail templates loaded");
+        }
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for (name, source) in sources {
+            env.add_template_owned(name, source)
+                .with_context(|| format!("mail template {name}"))?;
+        }
+        let templates = Self {
+            env,
+            product: product.to_owned(),
+            support_email: support_email.map(str::to_owned),
+        };
+        templates.check()?;
+        Ok(templates)
+    }
+
+    /// Renders every template in every language with sample values.
+    fn check(&self) -> anyhow::Result<()> {
+        let sample =
+            VerificationCode::parse("123456".into()).map_err(|_| anyhow::anyhow!("sample code"))?;
+        let at = DateTime::from_millis(0);
+        for locale in [Locale::Ko, Locale::En] {
+            self.code(&sample, Duration::from_secs(600), locale)?;
+            self.reset_code(&sample, Duration::from_secs(600), locale)?;
+            self.no_account(locale)?;
+            self.account_exists(locale)?;
+            for notice in [
+                Notice::PasswordChanged,
+                Notice::EmailChanged {
+                    new_email_masked: "n***@example.com".into(),
+                },
+                Notice::AccountDeleted,
+                Notice::SecondFactorDisabled,
+            ] {
+                self.notice(&notice, at, locale)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `kind` in `locale` with `values` (plus `product`, `support_email` and `lang`).
+    fn render(&self, kind: &str, locale: Locale, values: Value) -> anyhow::Result<Rendered> {
+        let lang = lang(locale);
+        let ctx = context! {
+            product => &self.product,
+            support_email => &self.support_email,
+            lang => lang,
+            ..values
+        };
+        let part = |ext: &str| -> anyhow::Result<String> {
+            let name = format!("{lang}/{kind}.{ext}");
+            self.env
+                .get_template(&name)
+                .and_then(|t| t.render(&ctx))
+                .with_context(|| format!("rendering mail template {name}"))
+        };
+        // One line, whatever the template: a subject with a line break would end the header.
+        let subject = part("subject.txt")?
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Rendered {
+            subject,
+            text: part("txt")?,
+            html: part("html")?,
+        })
+    }
+
+    /// The signup code. Values: `code`, `minutes`.
+    pub fn code(
+        &self,
+        code: &VerificationCode,
+        valid_for: Duration,
+        locale: Locale,
+    ) -> anyhow::Result<Rendered> {
+        self.code_mail("code", code, valid_for, locale)
+    }
+
+    /// The password reset code. Values: `code`, `minutes`.
+    pub fn reset_code(
+        &self,
+        code: &VerificationCode,
+        valid_for: Duration,
+        locale: Locale,
+    ) -> anyhow::Result<Rendered> {
+        self.code_mail("reset_code", code, valid_for, locale)
+    }
+
+    fn code_mail(
+        &self,
+        kind: &str,
+        code: &VerificationCode,
+        valid_for: Duration,
+        locale: Locale,
+    ) -> anyhow::Result<Rendered> {
+        let values = context! {
+            code => code.expose(),
+            minutes => valid_for.as_secs().div_ceil(60),
+        };
+        self.render(kind, locale, values)
+    }
+
+    /// A reset was asked for an address without an account. No values.
+    pub fn no_account(&self, locale: Locale) -> anyhow::Result<Rendered> {
+        self.render("no_account", locale, context! {})
+    }
+
+    /// A signup code was asked for an address that has an account. No values.
+    pub fn account_exists(&self, locale: Locale) -> anyhow::Result<Rendered> {
+        self.render("account_exists", locale, context! {})
+    }
+
+    /// A security notice. Values: `when` (the reader's local time), and `new_email_masked`
+    /// for `email_changed`.
+    pub fn notice(
+        &self,
+        notice: &Notice,
+        at: DateTime,
+        locale: Locale,
+    ) -> anyhow::Result<Rendered> {
+        let when = match locale {
             // Korean readers get Korean time (UTC+9, no daylight saving).
-            let when = format!("{} (한국 시간)", minute_of(at, 9 * 60));
-            Rendered {
-                subject: "[비밀번호 변경] 비밀번호가 변경되었습니다".into(),
-                text: format!(
-                    "계정의 비밀번호가 {when}에 변경되었습니다. 모든 기기에서 로그아웃되었습니다.\n\n\
-                     본인이 변경했다면 이 메일을 무시하세요.\n\
-                     본인이 변경하지 않았다면 지금 바로 이 이메일 주소로 비밀번호를 다시 재설정하고 \
-                     고객 지원에 알려 주세요.\n"
-                ),
-                html: html_page(
-                    "ko",
-                    "비밀번호가 변경되었습니다",
-                    &format!(
-                        "<p>계정의 비밀번호가 {when}에 변경되었습니다. 모든 기기에서 로그아웃되었습니다.</p>\
-                         <p>본인이 변경했다면 이 메일을 무시하세요.</p>\
-                         <p><strong>본인이 변경하지 않았다면</strong> 지금 바로 이 이메일 주소로 \
-                         비밀번호를 다시 재설정하고 고객 지원에 알려 주세요.</p>"
-                    ),
-                ),
-            }
-        }
-        Locale::En => {
-            let when = format!("{} UTC", minute_of(at, 0));
-            Rendered {
-                subject: "Your password was changed".into(),
-                text: format!(
-                    "The password of your account was changed at {when}, and you were signed out \
-                     everywhere.\n\nIf it was you, ignore this mail.\n\
-                     If it wasn't you, reset your password again right away with this email \
-                     address, and contact support.\n"
-                ),
-                html: html_page(
-                    "en",
-                    "Your password was changed",
-                    &format!(
-                        "<p>The password of your account was changed at {when}, and you were \
-                         signed out everywhere.</p><p>If it was you, ignore this mail.</p>\
-                         <p><strong>If it wasn't you</strong>, reset your password again right \
-                         away with this email address, and contact support.</p>"
-                    ),
-                ),
-            }
-        }
+            Locale::Ko => format!("{} (한국 시간)", minute_of(at, 9 * 60)),
+            Locale::En => format!("{} UTC", minute_of(at, 0)),
+        };
+        let values = match notice {
+            Notice::EmailChanged { new_email_masked } => context! {
+                when => when,
+                new_email_masked => new_email_masked,
+            },
+            _ => context! { when => when },
+        };
+        self.render(notice.kind(), locale, values)
     }
 }
 
@@ -306,6 +274,133 @@ fn minute_of(at: DateTime, offset_minutes: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn defaults() -> Templates {
+        Templates::new(None, "Email Auth", None).unwrap()
+    }
+
+    fn password_changed(at: DateTime, locale: Locale) -> Rendered {
+        defaults()
+            .notice(&Notice::PasswordChanged, at, locale)
+            .unwrap()
+    }
+
+    fn code(c: &VerificationCode, d: Duration, locale: Locale) -> Rendered {
+        defaults().code(c, d, locale).unwrap()
+    }
+
+    fn reset_code(c: &VerificationCode, d: Duration, locale: Locale) -> Rendered {
+        defaults().reset_code(c, d, locale).unwrap()
+    }
+
+    fn account_exists(locale: Locale) -> Rendered {
+        defaults().account_exists(locale).unwrap()
+    }
+
+    fn no_account(locale: Locale) -> Rendered {
+        defaults().no_account(locale).unwrap()
+    }
+
+    /// Every template in both languages renders with nothing left unfilled, names the
+    /// product, and is a whole HTML page in its language.
+    #[test]
+    fn every_template_renders_in_both_languages_with_no_placeholder_left() {
+        let t = Templates::new(None, "Acme Login", Some("help@acme.example")).unwrap();
+        let c = VerificationCode::parse("042917".into()).unwrap();
+        let at = DateTime::from_millis(1_709_251_170_000);
+        for locale in [Locale::Ko, Locale::En] {
+            let mut all = vec![
+                t.code(&c, Duration::from_secs(600), locale).unwrap(),
+                t.reset_code(&c, Duration::from_secs(600), locale).unwrap(),
+                t.no_account(locale).unwrap(),
+                t.account_exists(locale).unwrap(),
+            ];
+            for notice in [
+                Notice::PasswordChanged,
+                Notice::EmailChanged {
+                    new_email_masked: "n***@example.com".into(),
+                },
+                Notice::AccountDeleted,
+                Notice::SecondFactorDisabled,
+            ] {
+                all.push(t.notice(&notice, at, locale).unwrap());
+            }
+            assert_eq!(all.len(), KINDS.len());
+            for r in all {
+                for part in [&r.subject, &r.text, &r.html] {
+                    assert!(!part.trim().is_empty());
+                    for left in ["{{", "}}", "{%", "%}", "undefined", "none"] {
+                        assert!(!part.contains(left), "{left} left in {part}");
+                    }
+                }
+                assert!(!r.subject.contains('\n'));
+                assert!(
+                    r.text.contains("Acme Login") && r.html.contains("Acme Login"),
+                    "{}",
+                    r.text
+                );
+                assert!(r.html.contains(&format!("lang=\"{}\"", lang(locale))));
+                assert!(
+                    r.html.starts_with("<!doctype html>") && r.html.trim_end().ends_with("</html>")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_escaped_in_html_and_subjects_stay_on_one_line() {
+        let t = Templates::new(None, "<b>Acme</b>", None).unwrap();
+        let notice = Notice::EmailChanged {
+            new_email_masked: "<script>alert(1)</script>@x.example".into(),
+        };
+        let r = t
+            .notice(&notice, DateTime::from_millis(0), Locale::En)
+            .unwrap();
+        assert!(
+            !r.html.contains("<script>") && r.html.contains("&lt;script&gt;"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("<b>Acme") && r.html.contains("&lt;b&gt;Acme"));
+        // Plain text is not HTML: it carries the value as it is.
+        assert!(r.text.contains("<script>alert(1)</script>@x.example"));
+    }
+
+    #[test]
+    fn an_operator_overrides_a_template_from_a_directory() {
+        let dir = std::env::temp_dir().join(format!("mail-templates-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(dir.join("en")).unwrap();
+        std::fs::write(
+            dir.join("en/code.subject.txt"),
+            "{{ product }}:\n code {{ code }}",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("en/code.txt"),
+            "Your code is {{ code }} ({{ minutes }} min).",
+        )
+        .unwrap();
+        let t = Templates::new(Some(&dir), "Acme", None).unwrap();
+        let c = VerificationCode::parse("042917".into()).unwrap();
+        let r = t.code(&c, Duration::from_secs(300), Locale::En).unwrap();
+        assert_eq!(r.subject, "Acme: code 042917");
+        assert_eq!(r.text, "Your code is 042917 (5 min).");
+        assert!(r.html.contains("042917"), "the HTML part keeps the default");
+        let ko = t.code(&c, Duration::from_secs(300), Locale::Ko).unwrap();
+        assert!(
+            ko.subject.contains("인증 번호"),
+            "other languages keep theirs"
+        );
+
+        // A broken override, or one using a value the mail does not have, stops the start-up.
+        std::fs::write(dir.join("en/code.txt"), "{% if %}").unwrap();
+        let err = Templates::new(Some(&dir), "Acme", None).err().unwrap();
+        assert!(format!("{err:#}").contains("en/code.txt"), "{err:#}");
+        std::fs::write(dir.join("en/code.txt"), "{{ password }}").unwrap();
+        let err = Templates::new(Some(&dir), "Acme", None).err().unwrap();
+        assert!(format!("{err:#}").contains("en/code.txt"), "{err:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn times_are_civil_dates_in_the_readers_zone() {
