@@ -1,4 +1,4 @@
-use rand::{rngs::OsRng, Rng};
+use rand::{rngs::OsRng, Rng, RngCore};
 use shared::{rules, ErrorCode};
 
 /// Six decimal digits. Generated uniformly from the operating system's CSPRNG; `Debug` is
@@ -12,9 +12,16 @@ impl VerificationCode {
         Ok(Self(raw))
     }
 
-    /// A fresh code: uniform over 000000–999999 (`gen_range` rejects biased samples).
+    /// A fresh code from the operating system's CSPRNG.
     pub fn generate() -> Self {
-        let n: u32 = OsRng.gen_range(0..1_000_000);
+        Self::generate_with(&mut OsRng)
+    }
+
+    /// A code drawn from `rng`: uniform over 000000–999999 (`gen_range` rejects biased
+    /// samples). Production passes `OsRng`; tests pass a seeded generator, so a statistical
+    /// check of this mapping is deterministic.
+    pub fn generate_with<R: RngCore + ?Sized>(rng: &mut R) -> Self {
+        let n: u32 = rng.gen_range(0..1_000_000);
         Self(format!("{n:06}"))
     }
 
@@ -47,20 +54,46 @@ mod tests {
     }
 
     #[test]
-    fn leading_digits_are_uniform_enough() {
-        // Chi-square over the first digit of 20,000 codes, 9 degrees of freedom; 27.9 is the
-        // p = 0.001 critical value, so a fair generator fails this once in a thousand runs.
-        let mut counts = [0u32; 10];
+    fn every_digit_position_is_uniform() {
+        // Chi-square per digit position over 20,000 codes, 9 degrees of freedom, against the
+        // p = 0.001 critical value 27.9. The draws come from a fixed seed, so the test is
+        // deterministic (it never fails by chance) while still checking the mapping from
+        // random numbers to codes, where a bias (modulo, truncation) would live.
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed_c0de);
+        let mut counts = [[0u32; 10]; 6];
         for _ in 0..20_000 {
-            let c = VerificationCode::generate();
-            counts[(c.expose().as_bytes()[0] - b'0') as usize] += 1;
+            let c = VerificationCode::generate_with(&mut rng);
+            for (position, digit) in c.expose().bytes().enumerate() {
+                counts[position][(digit - b'0') as usize] += 1;
+            }
         }
         let expected = 2_000.0;
+        for (position, counts) in counts.iter().enumerate() {
+            let chi: f64 = counts
+                .iter()
+                .map(|&n| (n as f64 - expected).powi(2) / expected)
+                .sum();
+            assert!(chi < 27.9, "position {position}: chi-square {chi} for {counts:?}");
+        }
+    }
+
+    #[test]
+    fn a_biased_mapping_would_be_caught() {
+        // The same statistic on a modulo-biased mapping (u16 % 10^6 can never exceed 65535,
+        // so the first digit is always 0) fails: the check has teeth.
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed_c0de);
+        let mut counts = [0u32; 10];
+        for _ in 0..20_000 {
+            let n = u32::from(rand::Rng::gen::<u16>(&mut rng)) % 1_000_000;
+            counts[(format!("{n:06}").as_bytes()[0] - b'0') as usize] += 1;
+        }
         let chi: f64 = counts
             .iter()
-            .map(|&n| (n as f64 - expected).powi(2) / expected)
+            .map(|&n| (f64::from(n) - 2_000.0).powi(2) / 2_000.0)
             .sum();
-        assert!(chi < 27.9, "chi-square {chi} for {counts:?}");
+        assert!(chi > 27.9);
     }
 
     #[test]
