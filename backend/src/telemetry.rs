@@ -49,6 +49,9 @@ pub async fn log_requests(
         ip = %client_ip(&req),
     );
     let started = Instant::now();
+    // Off by default; tests that must know a request reached the server (not merely was sent)
+    // enable `backend::telemetry=debug` and wait for this line.
+    span.in_scope(|| tracing::debug!("request started"));
     let result = next.call(req).instrument(span.clone()).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _entered = span.enter();

@@ -74,7 +74,10 @@ mod tests {
                 .iter()
                 .map(|&n| (n as f64 - expected).powi(2) / expected)
                 .sum();
-            assert!(chi < 27.9, "position {position}: chi-square {chi} for {counts:?}");
+            assert!(
+                chi < 27.9,
+                "position {position}: chi-square {chi} for {counts:?}"
+            );
         }
     }
 

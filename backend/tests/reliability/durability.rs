@@ -64,7 +64,11 @@ async fn acknowledged_then_killed(
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Kill once writes are flowing (a few hundred acknowledged), not after a guessed delay.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while acked.lock().unwrap().len() < 300 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     tokio::task::block_in_place(|| db.stop(signal));
     stop.store(true, Ordering::SeqCst);
     for w in writers {

@@ -60,6 +60,8 @@ struct Load {
     retry: Mutex<Vec<Prepared>>,
     records: Mutex<Vec<Record>>,
     stop: AtomicBool,
+    /// Requests sent and not yet answered.
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 async fn register(app: &TestApp, p: &Prepared) -> Record {
@@ -114,7 +116,9 @@ async fn register_worker(app: Arc<TestApp>, load: Arc<Load>) {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         };
+        load.in_flight.fetch_add(1, Ordering::SeqCst);
         let record = register(&app, &p).await;
+        load.in_flight.fetch_sub(1, Ordering::SeqCst);
         if matches!(&record.answer, Ok(a) if a.status == 503) {
             load.retry.lock().unwrap().push(p);
         }
@@ -132,7 +136,9 @@ async fn login_worker(app: Arc<TestApp>, load: Arc<Load>, n: usize) {
         } else {
             "wrong password!"
         };
+        load.in_flight.fetch_add(1, Ordering::SeqCst);
         let record = login(&app, "steady_user", password).await;
+        load.in_flight.fetch_sub(1, Ordering::SeqCst);
         load.records.lock().unwrap().push(record);
         i += 1;
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -170,7 +176,18 @@ async fn one_outage(
     for n in 0..LOGIN_WORKERS {
         workers.push(tokio::spawn(login_worker(app.clone(), load.clone(), n)));
     }
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Kill the database once the load is flowing (answers are coming back) and requests are
+    // in flight at that moment: conditions, not a head start that a slow runner outgrows.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answered = load.records.lock().unwrap().len() - first_record;
+        if (answered >= 10 && load.in_flight.load(Ordering::SeqCst) >= 2)
+            || Instant::now() > deadline
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 
     // Kill the database with requests in flight.
     let killed_at = Instant::now();
@@ -212,7 +229,19 @@ async fn one_outage(
     let restarted_at = Instant::now();
     let recovery = wait_ready(&app.client, &app.address, Duration::from_secs(30)).await;
     let ready_at = Instant::now();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Keep the load on until a registration started after the restart has succeeded (or the
+    // batch is used up): that is what recovery means to a person.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let registered_since = load.records.lock().unwrap()[first_record..]
+            .iter()
+            .any(|r| r.started >= ready_at && matches!(&r.answer, Ok(a) if a.status == 201));
+        let batch_done = load.queue.lock().unwrap().is_empty();
+        if registered_since || batch_done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     load.stop.store(true, Ordering::SeqCst);
     for w in join_all(workers).await {
         w.unwrap();
@@ -305,6 +334,7 @@ async fn database_outage_under_load_answers_503_recovers_and_loses_nothing() {
         retry: Mutex::new(vec![]),
         records: Mutex::new(vec![]),
         stop: AtomicBool::new(false),
+        in_flight: std::sync::atomic::AtomicUsize::new(0),
     });
 
     let mut figures = vec![];

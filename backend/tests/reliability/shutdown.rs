@@ -35,6 +35,8 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
         ("APP_RATE_LIMIT_PER_SECOND", "100000"),
         ("APP_RATE_LIMIT_BURST", "100000"),
         ("APP_LOGIN_MAX_FAILURES", "100000"),
+        // "request started" lines: the signal waits until every login has reached the server.
+        ("RUST_LOG", "info,backend::telemetry=debug"),
     ]);
     let address = backend.address();
     let client = reqwest::Client::builder()
@@ -90,7 +92,20 @@ async fn sigterm_under_load_finishes_in_flight_requests_and_exits_0() {
         })
     }));
     let logins = tokio::spawn(logins);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Signal once every login is in the server (its "request started" line is logged) and,
+    // with one hashing thread, most are still waiting: no guess at how long that takes.
+    let arrived = || {
+        backend
+            .output()
+            .lines()
+            .filter(|l| l.contains("request started") && l.contains("/api/login"))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while arrived() < LOGINS && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(arrived(), LOGINS, "not every login reached the server");
 
     let pid = backend.child.id();
     let signalled = Instant::now();

@@ -51,12 +51,24 @@ fn production_refuses_a_missing_or_short_jwt_secret() {
         ("APP_CODE_PEPPER", PEPPER),
         ("APP_MONGODB_URI", "mongodb://127.0.0.1:9"),
     ]);
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        backend.child.try_wait().unwrap().is_none(),
-        "a correct production configuration did not start: {}",
-        backend.output()
-    );
+    // Started means serving: wait for the liveness probe to answer (the database is
+    // unreachable, so readiness would not), failing at once if the process exits instead.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let live = loop {
+        assert!(
+            backend.child.try_wait().unwrap().is_none(),
+            "a correct production configuration did not start: {}",
+            backend.output()
+        );
+        if live_answers(backend.port) {
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(live, "never answered /health/live: {}", backend.output());
 }
 
 /// A secret that is given must be strong in development too: one token signed with a 5-byte
@@ -177,4 +189,21 @@ async fn starts_without_the_database_and_becomes_ready_when_it_appears() {
         .unwrap();
     assert_eq!(login.status(), 401);
     drop(db);
+}
+
+/// Whether `GET /health/live` on `port` answers 200 (a blocking, dependency-free request).
+fn live_answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }

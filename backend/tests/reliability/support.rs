@@ -23,6 +23,13 @@ pub fn secantus_bin() -> PathBuf {
     if let Ok(dir) = std::env::var("TOOLS_DIR") {
         candidates.push(PathBuf::from(dir).join("bin/secantusd-rs"));
     }
+    // scripts/lib.sh's default TOOLS_DIR, where `just setup` puts it.
+    let cache = std::env::var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    if let Ok(cache) = cache {
+        candidates.push(cache.join("emailauth-tools/bin/secantusd-rs"));
+    }
     candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin/secantusd-rs"));
     candidates
         .iter()
