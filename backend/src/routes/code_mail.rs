@@ -57,7 +57,7 @@ pub async fn send(
 ) -> Result<EmailAuthResponse, ApiError> {
     let store = &state.store;
     let email_key = email.key();
-    let now = DateTime::now();
+    let now = state.clock.now();
     // An address whose guesses are used up for the day gets no new code (it could not be
     // used); asked before anything is taken or sent, and the same with or without an account.
     let failures = store
@@ -220,7 +220,7 @@ where
     let store = &state.store;
     let max = state.codes.max_attempts;
     let email_key = email.key();
-    let now = DateTime::now();
+    let now = state.clock.now();
     let guess = store
         .record_event(EventKind::CodeFailure, &email_key, now, DAY)
         .await?;

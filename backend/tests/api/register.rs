@@ -79,9 +79,9 @@ async fn wrong_codes_count_down_and_the_sixth_try_fails_even_when_right() {
 
 #[tokio::test]
 async fn an_expired_code_fails() {
-    let app = spawn_app_with(&[("APP_CODE_TTL_SECS", "1")]).await;
+    let app = spawn_app_with(&[("APP_CODE_TTL_SECS", "60")]).await;
     let code = app.request_code(&GILDONG).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.clock.advance(std::time::Duration::from_secs(60));
     assert_problem(
         app.register(&GILDONG, PASSWORD, &code).await,
         400,
