@@ -67,117 +67,183 @@ const UNAVAILABLE_RETRY_AFTER: u64 = 5;
 /// Seconds to wait after a 503 for a full hash queue: it drains within about a second.
 const OVERLOADED_RETRY_AFTER: u64 = 1;
 
+/// Everything a client learns about an error besides its field errors: one row per variant,
+/// so a new error is one edit here (and its code in `shared::ErrorCode`).
+struct Meta {
+    status: StatusCode,
+    code: ErrorCode,
+    title: &'static str,
+    detail: String,
+}
+
 impl ApiError {
-    pub fn code(&self) -> ErrorCode {
+    fn meta(&self) -> Meta {
         use ApiError::*;
+        use ErrorCode as C;
+        use StatusCode as S;
+        let row = |status, code, title, detail: String| Meta {
+            status,
+            code,
+            title,
+            detail,
+        };
         match self {
-            MalformedBody(_) => ErrorCode::MalformedBody,
-            UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
-            PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
-            NotFound => ErrorCode::NotFound,
-            MethodNotAllowed => ErrorCode::MethodNotAllowed,
-            Validation(_) => ErrorCode::ValidationFailed,
-            UsernameTaken => ErrorCode::UsernameTaken,
-            NicknameTaken => ErrorCode::NicknameTaken,
-            EmailTaken => ErrorCode::EmailTaken,
-            ResendCooldown { .. } => ErrorCode::ResendCooldown,
-            TooManyCodes { .. } => ErrorCode::TooManyCodes,
-            InvalidCode { .. } => ErrorCode::InvalidCode,
-            CodeExpired => ErrorCode::CodeExpired,
-            TooManyGuesses { .. } => ErrorCode::TooManyGuesses,
-            MailUnavailable => ErrorCode::MailUnavailable,
-            InvalidCredentials => ErrorCode::InvalidCredentials,
-            InvalidToken | InvalidRefreshToken => ErrorCode::InvalidToken,
-            TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
-            RateLimited { .. } => ErrorCode::RateLimited,
-            Unavailable(_) | Overloaded => ErrorCode::ServiceUnavailable,
-            Internal(_) => ErrorCode::Internal,
-        }
-    }
-
-    fn title(&self) -> &'static str {
-        use ApiError::*;
-        match self {
-            MalformedBody(_) => "Malformed request body",
-            UnsupportedMediaType => "Unsupported media type",
-            PayloadTooLarge(_) => "Request body too large",
-            NotFound => "Not found",
-            MethodNotAllowed => "Method not allowed",
-            Validation(_) => "Validation failed",
-            UsernameTaken => "Username taken",
-            NicknameTaken => "Nickname taken",
-            EmailTaken => "Email taken",
-            ResendCooldown { .. } => "Code sent recently",
-            TooManyCodes { .. } => "Too many codes",
-            InvalidCode { .. } => "Invalid verification code",
-            CodeExpired => "Verification code expired",
-            TooManyGuesses { .. } => "Too many wrong codes",
-            MailUnavailable => "Mail unavailable",
-            InvalidCredentials => "Invalid credentials",
-            InvalidToken | InvalidRefreshToken => "Invalid token",
-            TooManyAttempts { .. } => "Too many failed logins",
-            RateLimited { .. } => "Too many requests",
-            Unavailable(_) | Overloaded => "Service unavailable",
-            Internal(_) => "Internal server error",
-        }
-    }
-
-    fn detail(&self) -> String {
-        use ApiError::*;
-        match self {
-            MalformedBody(why) => {
-                format!("The request body is not valid JSON for this endpoint: {why}.")
-            }
-            UnsupportedMediaType => "Send the request body as application/json.".into(),
-            PayloadTooLarge(limit) => format!("The request body exceeds {limit} bytes."),
-            NotFound => "No resource at this address.".into(),
-            MethodNotAllowed => "This method is not allowed on this resource.".into(),
+            MalformedBody(why) => row(
+                S::BAD_REQUEST,
+                C::MalformedBody,
+                "Malformed request body",
+                format!("The request body is not valid JSON for this endpoint: {why}."),
+            ),
+            UnsupportedMediaType => row(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                C::UnsupportedMediaType,
+                "Unsupported media type",
+                "Send the request body as application/json.".into(),
+            ),
+            PayloadTooLarge(limit) => row(
+                S::PAYLOAD_TOO_LARGE,
+                C::PayloadTooLarge,
+                "Request body too large",
+                format!("The request body exceeds {limit} bytes."),
+            ),
+            NotFound => row(
+                S::NOT_FOUND,
+                C::NotFound,
+                "Not found",
+                "No resource at this address.".into(),
+            ),
+            MethodNotAllowed => row(
+                S::METHOD_NOT_ALLOWED,
+                C::MethodNotAllowed,
+                "Method not allowed",
+                "This method is not allowed on this resource.".into(),
+            ),
             Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-                format!("Invalid fields: {}.", fields.join(", "))
-            }
-            UsernameTaken => "This username is already in use.".into(),
-            NicknameTaken => "This nickname is already in use.".into(),
-            EmailTaken => "An account with this email address already exists.".into(),
-            ResendCooldown { retry_after } => {
-                format!(
-                    "A code was sent to this address moments ago. Try again in {retry_after} s."
+                row(
+                    S::UNPROCESSABLE_ENTITY,
+                    C::ValidationFailed,
+                    "Validation failed",
+                    format!("Invalid fields: {}.", fields.join(", ")),
                 )
             }
-            TooManyCodes { retry_after } => {
-                format!("Too many codes were requested. Try again in {retry_after} s.")
-            }
-            InvalidCode { attempts_left } => {
-                format!("The code does not match. {attempts_left} attempts left.")
-            }
-            CodeExpired => "There is no valid code for this address: it expired, was used, \
-                            was guessed wrong too often, or was never sent. Request a new one."
-                .into(),
-            TooManyGuesses { retry_after } => format!(
-                "Too many wrong codes were entered for this address. Try again in {retry_after} s."
+            UsernameTaken => row(
+                S::CONFLICT,
+                C::UsernameTaken,
+                "Username taken",
+                "This username is already in use.".into(),
             ),
-            MailUnavailable => "The verification mail could not be sent. Nothing was used up; \
-                                try again shortly."
-                .into(),
-            InvalidCredentials => "The username or password is incorrect.".into(),
-            InvalidToken => "The access token is missing, invalid or expired.".into(),
-            InvalidRefreshToken => {
+            NicknameTaken => row(
+                S::CONFLICT,
+                C::NicknameTaken,
+                "Nickname taken",
+                "This nickname is already in use.".into(),
+            ),
+            EmailTaken => row(
+                S::CONFLICT,
+                C::EmailTaken,
+                "Email taken",
+                "An account with this email address already exists.".into(),
+            ),
+            ResendCooldown { retry_after } => row(
+                S::TOO_MANY_REQUESTS,
+                C::ResendCooldown,
+                "Code sent recently",
+                format!("A code was sent to this address moments ago. Try again in {retry_after} s."),
+            ),
+            TooManyCodes { retry_after } => row(
+                S::TOO_MANY_REQUESTS,
+                C::TooManyCodes,
+                "Too many codes",
+                format!("Too many codes were requested. Try again in {retry_after} s."),
+            ),
+            InvalidCode { attempts_left } => row(
+                S::BAD_REQUEST,
+                C::InvalidCode,
+                "Invalid verification code",
+                format!("The code does not match. {attempts_left} attempts left."),
+            ),
+            CodeExpired => row(
+                S::BAD_REQUEST,
+                C::CodeExpired,
+                "Verification code expired",
+                "There is no valid code for this address: it expired, was used, \
+                 was guessed wrong too often, or was never sent. Request a new one."
+                    .into(),
+            ),
+            TooManyGuesses { retry_after } => row(
+                S::TOO_MANY_REQUESTS,
+                C::TooManyGuesses,
+                "Too many wrong codes",
+                format!(
+                    "Too many wrong codes were entered for this address. Try again in {retry_after} s."
+                ),
+            ),
+            MailUnavailable => row(
+                S::SERVICE_UNAVAILABLE,
+                C::MailUnavailable,
+                "Mail unavailable",
+                "The verification mail could not be sent. Nothing was used up; \
+                 try again shortly."
+                    .into(),
+            ),
+            InvalidCredentials => row(
+                S::UNAUTHORIZED,
+                C::InvalidCredentials,
+                "Invalid credentials",
+                "The username or password is incorrect.".into(),
+            ),
+            InvalidToken => row(
+                S::UNAUTHORIZED,
+                C::InvalidToken,
+                "Invalid token",
+                "The access token is missing, invalid or expired.".into(),
+            ),
+            InvalidRefreshToken => row(
+                S::UNAUTHORIZED,
+                C::InvalidToken,
+                "Invalid token",
                 "The refresh token is missing, invalid or expired, or its session has ended: \
                  log in again."
-                    .into()
-            }
-            TooManyAttempts { retry_after } => {
-                format!("Too many failed logins for this account. Try again in {retry_after} s.")
-            }
-            RateLimited { retry_after } => {
-                format!("Too many requests from this address. Try again in {retry_after} s.")
-            }
-            Unavailable(_) => "A dependency is temporarily unavailable. Try again shortly.".into(),
-            Overloaded => format!(
-                "The server is busy checking passwords. Try again in {OVERLOADED_RETRY_AFTER} s."
+                    .into(),
             ),
-            Internal(_) => "An unexpected error occurred.".into(),
+            TooManyAttempts { retry_after } => row(
+                S::TOO_MANY_REQUESTS,
+                C::TooManyAttempts,
+                "Too many failed logins",
+                format!("Too many failed logins for this account. Try again in {retry_after} s."),
+            ),
+            RateLimited { retry_after } => row(
+                S::TOO_MANY_REQUESTS,
+                C::RateLimited,
+                "Too many requests",
+                format!("Too many requests from this address. Try again in {retry_after} s."),
+            ),
+            Unavailable(_) => row(
+                S::SERVICE_UNAVAILABLE,
+                C::ServiceUnavailable,
+                "Service unavailable",
+                "A dependency is temporarily unavailable. Try again shortly.".into(),
+            ),
+            Overloaded => row(
+                S::SERVICE_UNAVAILABLE,
+                C::ServiceUnavailable,
+                "Service unavailable",
+                format!(
+                    "The server is busy checking passwords. Try again in {OVERLOADED_RETRY_AFTER} s."
+                ),
+            ),
+            Internal(_) => row(
+                S::INTERNAL_SERVER_ERROR,
+                C::Internal,
+                "Internal server error",
+                "An unexpected error occurred.".into(),
+            ),
         }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.meta().code
     }
 
     fn field_errors(&self) -> Option<Vec<FieldError>> {
@@ -213,47 +279,29 @@ impl ApiError {
     }
 
     pub fn problem(&self) -> Problem {
+        let meta = self.meta();
         Problem {
             type_: "about:blank".into(),
-            title: self.title().into(),
-            status: self.status_code().as_u16(),
-            detail: self.detail(),
-            code: self.code(),
+            title: meta.title.into(),
+            status: meta.status.as_u16(),
+            detail: meta.detail,
+            code: meta.code,
             errors: self.field_errors(),
             attempts_left: match self {
                 ApiError::InvalidCode { attempts_left } => Some(*attempts_left),
                 _ => None,
             },
-            retry_after: match self {
-                ApiError::ResendCooldown { .. }
-                | ApiError::TooManyCodes { .. }
-                | ApiError::TooManyGuesses { .. } => self.retry_after(),
-                _ => None,
-            },
+            // Every 429 says how long to wait in the body too, not only in `Retry-After`.
+            retry_after: self
+                .retry_after()
+                .filter(|_| meta.status == StatusCode::TOO_MANY_REQUESTS),
         }
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        use ApiError::*;
-        match self {
-            MalformedBody(_) | InvalidCode { .. } | CodeExpired => StatusCode::BAD_REQUEST,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            NotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            UsernameTaken | NicknameTaken | EmailTaken => StatusCode::CONFLICT,
-            ResendCooldown { .. }
-            | TooManyCodes { .. }
-            | TooManyGuesses { .. }
-            | TooManyAttempts { .. }
-            | RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            InvalidCredentials | InvalidToken | InvalidRefreshToken => StatusCode::UNAUTHORIZED,
-            MailUnavailable | Unavailable(_) | Overloaded => StatusCode::SERVICE_UNAVAILABLE,
-            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.meta().status
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -370,6 +418,29 @@ mod tests {
             assert_eq!(p.code.as_str(), code);
             assert_eq!(err.status_code().as_u16(), status);
         }
+    }
+
+    #[test]
+    fn every_429_says_how_long_to_wait_in_the_body_and_the_header() {
+        for err in [
+            ApiError::ResendCooldown { retry_after: 11 },
+            ApiError::TooManyCodes { retry_after: 11 },
+            ApiError::TooManyGuesses { retry_after: 11 },
+            ApiError::TooManyAttempts { retry_after: 11 },
+            ApiError::RateLimited { retry_after: 11 },
+        ] {
+            assert_eq!(err.status_code(), StatusCode::TOO_MANY_REQUESTS);
+            assert_eq!(err.problem().retry_after, Some(11), "{err:?}");
+            let response = err.error_response();
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER).unwrap(),
+                "11",
+                "{err:?}"
+            );
+        }
+        // Other answers with Retry-After (503) keep it to the header.
+        assert_eq!(ApiError::Overloaded.problem().retry_after, None);
+        assert_eq!(ApiError::InvalidToken.problem().retry_after, None);
     }
 
     #[test]
