@@ -62,11 +62,31 @@ impl Modify for BearerAuth {
 /// Media type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// Makes each problem+json response exact: the `code`s it may carry are the ones its
-/// description names in backticks (in the handler's `#[utoipa::path]`), so its schema becomes
-/// `Problem` with `code` limited to those and `status` to the response's own, and it gets one
-/// example per code, rendered by the same code that renders real answers.
+/// Makes each error response exact, so that handlers' `#[utoipa::path]` only say what is
+/// particular to them (`body = Problem` and the codes): every 4xx/5xx is served as
+/// `application/problem+json`, every 429 and 503 documents `Retry-After`, the `code`s it may
+/// carry are the ones its description names in backticks, so its schema becomes `Problem` with
+/// `code` limited to those and `status` to the response's own, and it gets one example per
+/// code, rendered by the same code that renders real answers.
 struct ProblemCodes;
+
+/// Every error answer is problem+json, and a 429 or 503 says when to come back.
+fn problem_response(status: u16, response: &mut utoipa::openapi::Response) {
+    if status < 400 {
+        return;
+    }
+    if let Some(content) = response.content.shift_remove("application/json") {
+        response.content.insert(PROBLEM_JSON.to_owned(), content);
+    }
+    if matches!(status, 429 | 503) && !response.headers.contains_key("Retry-After") {
+        use utoipa::PartialSchema;
+        let header = utoipa::openapi::HeaderBuilder::new()
+            .schema(u64::schema())
+            .description(Some("Seconds to wait"))
+            .build();
+        response.headers.insert("Retry-After".to_owned(), header);
+    }
+}
 
 impl Modify for ProblemCodes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -83,10 +103,11 @@ impl Modify for ProblemCodes {
                     let RefOr::T(response) = response else {
                         continue;
                     };
+                    let status: u16 = status.parse().expect("numeric status");
+                    problem_response(status, response);
                     let Some(content) = response.content.get_mut(PROBLEM_JSON) else {
                         continue;
                     };
-                    let status: u16 = status.parse().expect("numeric status");
                     let codes = codes_in(&response.description);
                     assert!(
                         !codes.is_empty(),

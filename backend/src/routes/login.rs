@@ -78,20 +78,17 @@ impl Pool {
            ("sessions" = (operation_id = "list_sessions",
             description = "List this account's sessions with the token",
             parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))))),
-        (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "`invalid_credentials`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed`: empty or over-long fields", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`malformed_body`", body = shared::Problem),
+        (status = 401, description = "`invalid_credentials`", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: empty or over-long fields", body = shared::Problem),
         (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
           within the window, counted per known device (device cookie), per known network, and for all \
           other clients together; or `rate_limited`: too many requests from this client address",
-         body = shared::Problem, content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+         body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
     ))]
 pub async fn login(
     state: web::Data<AppState>,

@@ -10,11 +10,8 @@ use crate::{auth::AuthUser, error::ApiError, state::AppState};
         (status = 200, description = "The signed-in user", body = UserProfile),
         (status = 401, description = "`invalid_token`: missing, malformed, tampered, expired or \
           foreign token, its session has ended, or the user no longer exists", body = shared::Problem,
-         content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let user = state

@@ -18,18 +18,15 @@ use crate::{
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
-        (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`malformed_body`", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
+        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)", body = shared::Problem),
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \
           codes, counted together), `too_many_guesses` (too many wrong codes for this address within \
-          24 hours), or `rate_limited`", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+          24 hours), or `rate_limited`", body = shared::Problem),
         (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem, content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+         body = shared::Problem),
     ))]
 pub async fn request(
     state: web::Data<AppState>,
@@ -61,20 +58,16 @@ pub async fn request(
           owner is mailed a notice of the change"),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` or `malformed_body`. \
           A wrong code gets the same answer whether or not the address has an account",
-         body = shared::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
+         body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)",
-         body = shared::Problem, content_type = "application/problem+json"),
+         body = shared::Problem),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for this address \
           within 24 hours, signup and reset codes together; even the right code waits) or `rate_limited`",
-         body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+         body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,

@@ -20,21 +20,17 @@ use crate::{
             request_body = json!({"username": "$request.body#/username", "password": "$request.body#/password"}))))),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
           (expired, used, exhausted or never sent) or `malformed_body`. A wrong code gets the \
-          same answer whether or not the address already has an account", body = shared::Problem,
-         content_type = "application/problem+json"),
-        (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem, content_type = "application/problem+json"),
+          same answer whether or not the address already has an account", body = shared::Problem),
+        (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
+        (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem),
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
           within 24 hours (signup and reset codes together; even the right code waits), or \
           `rate_limited`: too many requests from this client address",
-         body = shared::Problem, content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+         body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
     ))]
 pub async fn register(
     state: web::Data<AppState>,

@@ -18,11 +18,8 @@ fn rfc3339(t: DateTime) -> String {
             description = "End one of them",
             parameters(("id" = "$response.body#/sessions/0/id")))))),
         (status = 401, description = "`invalid_token`", body = shared::Problem,
-         content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let sessions = state
@@ -52,16 +49,10 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     responses(
         (status = 204, description = "The session is ended"),
         (status = 401, description = "`invalid_token`", body = shared::Problem,
-         content_type = "application/problem+json",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 404, description = "`not_found`: no live session of yours has this id", body = shared::Problem,
-         content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 404, description = "`not_found`: no live session of yours has this id", body = shared::Problem),
+        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn end(
     state: web::Data<AppState>,

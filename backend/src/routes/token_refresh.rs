@@ -18,7 +18,7 @@ use crate::{
         description = "`cookie`: answer with the refresh token in the `HttpOnly` cookie only")),
     responses(
         (status = 200, description = "A new pair for the same session", body = LoginResponse,
-         headers(("Set-Cookie" = String, description = "With the cookie transport: the new \\
+         headers(("Set-Cookie" = String, description = "With the cookie transport: the new \
            `emailauth_refresh` cookie")),
          links(("nick" = (operation_id = "nick",
             description = "Read the profile with the new token",
@@ -26,19 +26,14 @@ use crate::{
            ("refresh" = (operation_id = "refresh",
             description = "Exchange the new refresh token next time",
             request_body = json!({"refresh_token": "$response.body#/refresh_token"}))))),
-        (status = 400, description = "`malformed_body`", body = shared::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token`: the refresh token is missing, malformed, \
           not ours, expired, of an ended session, or was already used (then the session ends); \
-          or a cookie refresh from another origin", body = shared::Problem,
-         content_type = "application/problem+json"),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem,
-         content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+          or a cookie refresh from another origin", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
+        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
