@@ -62,12 +62,8 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    pub fn of(state: &AppState, req: &HttpRequest) -> Self {
-        let ip = state
-            .proxies
-            .client_ip(req)
-            .map(|ip| ip.to_string())
-            .unwrap_or_default();
+    pub fn of(req: &HttpRequest) -> Self {
+        let ip = crate::throttle::ClientIp::of(req).display();
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)

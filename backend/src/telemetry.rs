@@ -27,15 +27,6 @@ pub fn init(settings: &Settings) {
     };
 }
 
-/// The client address (behind trusted proxies, the forwarded one).
-fn client_ip(req: &ServiceRequest) -> String {
-    let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
-    state
-        .and_then(|state| state.proxies.client_ip(req.request()))
-        .map(|ip| ip.to_string())
-        .unwrap_or_default()
-}
-
 pub async fn log_requests(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -46,7 +37,7 @@ pub async fn log_requests(
         request_id = %request_id,
         method = %req.method(),
         path = %req.path(),
-        ip = %client_ip(&req),
+        ip = %crate::throttle::ClientIp::of(req.request()).display(),
     );
     let started = Instant::now();
     // Off by default; tests that must know a request reached the server (not merely was sent)

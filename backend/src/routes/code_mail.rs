@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     mail::MailError,
     state::AppState,
-    store::{CodePurpose, EventKind, LockOutcome},
+    store::{seconds_until, CodePurpose, EventKind, LockOutcome},
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -306,15 +306,6 @@ fn too_many(now: DateTime, free_at: Option<DateTime>) -> ApiError {
     ApiError::TooManyCodes {
         retry_after: free_at.map_or(HOUR.as_secs(), |t| seconds_until(now, t)),
     }
-}
-
-/// Whole seconds from `now` until `then`, rounded up, at least 1.
-pub fn seconds_until(now: DateTime, then: DateTime) -> u64 {
-    let millis = then
-        .timestamp_millis()
-        .saturating_sub(now.timestamp_millis())
-        .max(0) as u64;
-    millis.div_ceil(1000).max(1)
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::{EmailAuthRequest, EmailAuthResponse};
 
 use super::code_mail::{self, Outgoing};
-use crate::{domain::NewSignup, error::ApiError, state::AppState, store::CodePurpose};
+use crate::{
+    domain::NewSignup, error::ApiError, state::AppState, store::CodePurpose, throttle::ClientIp,
+};
 
 /// Mails a six-digit code to the address (or, when the address already has an account, a
 /// mail saying so, with the same answer here so that nobody can probe for accounts).
@@ -24,7 +26,7 @@ use crate::{domain::NewSignup, error::ApiError, state::AppState, store::CodePurp
     ))]
 pub async fn email_auth(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    ClientIp(ip): ClientIp,
     body: web::Json<EmailAuthRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let signup = NewSignup::try_from(body.into_inner())?;
@@ -48,7 +50,6 @@ pub async fn email_auth(
     } else {
         Outgoing::Code(CodePurpose::Signup)
     };
-    let ip = state.proxies.client_ip(&req);
     let answer = code_mail::send(&state, &signup.email, signup.locale, ip, outgoing).await?;
     Ok(HttpResponse::Accepted().json(answer))
 }

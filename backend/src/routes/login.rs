@@ -4,7 +4,6 @@ use actix_web::{
 };
 use shared::{LoginRequest, LoginResponse};
 
-use super::code_mail::seconds_until;
 use crate::{
     auth::{
         device::{device_cookies, set_device_cookie},
@@ -14,7 +13,8 @@ use crate::{
     error::ApiError,
     session::{self, ClientInfo, Transport},
     state::AppState,
-    store::EventKind,
+    store::{Admission, EventKind, Limit},
+    throttle::ClientIp,
 };
 
 /// Whose failures a login attempt is counted with (OWASP's device cookies, plus known
@@ -100,7 +100,7 @@ pub async fn login(
     let store = &state.store;
     let limits = &state.throttle;
     let key = credentials.username.to_ascii_lowercase();
-    let client = state.proxies.client_ip(&req);
+    let ClientIp(client) = ClientIp::of(&req);
     let ip = client.map(|ip| ip.to_string()).unwrap_or_default();
     // A known network is the same rate key every per-IP limit uses: an IPv4 address or an
     // IPv6 network (APP_IPV6_PREFIX).
@@ -124,19 +124,18 @@ pub async fn login(
 
     // Count this attempt as a failure before evaluating it, so that concurrent guesses in one
     // pool can never together evaluate more than the limit.
-    let window = limits.login_failure_window;
-    let attempt = store.record_event(kind, &pool_key, now, window).await?;
-    let failures = store.events_in_window(kind, &pool_key, now, window).await?;
-    if failures > u64::from(limits.max_login_failures) {
-        if let Err(e) = store.forget_event(attempt).await {
-            tracing::warn!(error = %e, "could not undo a login attempt record");
+    let limit = Limit {
+        kind,
+        window: limits.login_failure_window,
+        max: u64::from(limits.max_login_failures),
+    };
+    let attempt = match store.admit(limit, &pool_key, now).await? {
+        Admission::Admitted(attempt) => attempt,
+        Admission::Refused { retry_after } => {
+            tracing::info!(event = "throttled", limit = "login_failures", pool = pool.name(), %ip, "login refused");
+            return Err(ApiError::TooManyAttempts { retry_after });
         }
-        tracing::info!(event = "throttled", limit = "login_failures", pool = pool.name(), %ip, "login refused");
-        let free_at = store.window_frees_at(kind, &pool_key, now, window).await?;
-        return Err(ApiError::TooManyAttempts {
-            retry_after: free_at.map_or(window.as_secs(), |t| seconds_until(now, t)),
-        });
-    }
+    };
 
     let user = store.find_user_by_username_key(&key).await?;
     let stored = user.as_ref().map(|u| u.password_hash.as_str());
@@ -174,7 +173,7 @@ pub async fn login(
         Pool::Device(id) => devices.sign(&key, id),
         _ => devices.issue(&key),
     };
-    let issued = session::start(&state, user.id, ClientInfo::of(&state, &req)).await?;
+    let issued = session::start(&state, user.id, ClientInfo::of(&req)).await?;
     // A password reset that landed while this login was hashing ended every session before
     // ours existed: look again, and give up the session if the password it proved is gone.
     let fenced = store

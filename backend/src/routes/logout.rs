@@ -1,6 +1,6 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
-use crate::{auth::AuthUser, error::ApiError, session, state::AppState};
+use crate::{auth::AuthUser, error::ApiError, session, state::AppState, throttle::ClientIp};
 
 /// Ends the session of the token used for this request, on every instance at once: its
 /// access and refresh tokens are refused from the next request on. The account's other
@@ -24,7 +24,7 @@ pub async fn logout(
         .store
         .delete_session(&auth.session.id, auth.user_id)
         .await?;
-    let ip = session::ClientInfo::of(&state, &req).ip;
+    let ip = ClientIp::of(&req).display();
     tracing::info!(event = "logout", user_id = %auth.user_id, session = %auth.session.id, %ip, "session ended");
     Ok(HttpResponse::NoContent()
         .insert_header((

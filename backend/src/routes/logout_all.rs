@@ -1,6 +1,6 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
-use crate::{auth::AuthUser, error::ApiError, session, state::AppState};
+use crate::{auth::AuthUser, error::ApiError, session, state::AppState, throttle::ClientIp};
 
 /// Ends every session of the signed-in person, on every device and every instance, including
 /// the one of this request: all their access and refresh tokens are refused from now on.
@@ -20,7 +20,7 @@ pub async fn logout_all(
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
     let ended = state.store.delete_sessions_of(auth.user_id).await?;
-    let ip = session::ClientInfo::of(&state, &req).ip;
+    let ip = ClientIp::of(&req).display();
     tracing::info!(event = "logout_all", user_id = %auth.user_id, sessions = ended, %ip, "every session ended");
     Ok(HttpResponse::NoContent()
         .insert_header((

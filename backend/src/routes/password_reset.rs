@@ -1,4 +1,4 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 
 use super::code_mail::{self, Outgoing};
@@ -9,6 +9,7 @@ use crate::{
     notices,
     state::AppState,
     store::{CodePurpose, EventKind},
+    throttle::ClientIp,
 };
 
 /// Mails a reset code to the address if it has an account, or a notice that it has none.
@@ -30,7 +31,7 @@ use crate::{
     ))]
 pub async fn request(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    ClientIp(ip): ClientIp,
     body: web::Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let request = ResetRequest::try_from(body.into_inner())?;
@@ -43,7 +44,6 @@ pub async fn request(
     } else {
         Outgoing::NoAccount
     };
-    let ip = state.proxies.client_ip(&req);
     let answer = code_mail::send(&state, &request.email, request.locale, ip, outgoing).await?;
     Ok(HttpResponse::Accepted().json(answer))
 }
@@ -71,17 +71,13 @@ pub async fn request(
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientIp,
     body: web::Json<PasswordResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
     let confirmation = ResetConfirmation::try_from(body.into_inner())?;
     let store = &state.store;
     let email_key = confirmation.email.key();
-    let ip = state
-        .proxies
-        .client_ip(&req)
-        .map(|ip| ip.to_string())
-        .unwrap_or_default();
+    let ip = client.display();
     let (user, locale) = code_mail::redeem(
         &state,
         CodePurpose::PasswordReset,

@@ -56,7 +56,7 @@ pub async fn refresh(
         None => (session::cookie_token(&req), Transport::Cookie),
     };
     let result = match token {
-        Some(token) => session::refresh(&state, &token, ClientInfo::of(&state, &req)).await,
+        Some(token) => session::refresh(&state, &token, ClientInfo::of(&req)).await,
         None => Err(ApiError::InvalidRefreshToken),
     };
     match result {

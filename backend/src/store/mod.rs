@@ -21,7 +21,7 @@ use secrecy::ExposeSecret;
 pub use codes::{CodeDoc, CodePurpose};
 pub use outbox::OutboxDoc;
 pub use sessions::{Rotation, SessionDoc};
-pub use throttle::{EventKind, LockOutcome, SendLock};
+pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};
 pub use users::{InsertError, NewUser, UniqueField, UserDoc};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.

@@ -118,6 +118,32 @@ impl Store {
         }
     }
 
+    /// The sliding-window limiter every per-key limit shares: records this attempt, then
+    /// counts the attempts within `limit.window` (this one included). At most `limit.max`
+    /// are admitted. A refused attempt is forgotten again (it does not extend the wait) and
+    /// says when the oldest attempt leaves the window. Record-then-count, so concurrent
+    /// attempts can never together get more than `max` admitted.
+    pub async fn admit(&self, limit: Limit, key: &str, now: DateTime) -> Result<Admission, Error> {
+        let attempt = self
+            .record_event(limit.kind, key, now, limit.window)
+            .await?;
+        let count = self
+            .events_in_window(limit.kind, key, now, limit.window)
+            .await?;
+        if count <= limit.max {
+            return Ok(Admission::Admitted(attempt));
+        }
+        if let Err(e) = self.forget_event(attempt).await {
+            tracing::warn!(error = %e, kind = limit.kind.as_str(), "could not undo a refused attempt");
+        }
+        let free_at = self
+            .window_frees_at(limit.kind, key, now, limit.window)
+            .await?;
+        Ok(Admission::Refused {
+            retry_after: free_at.map_or(limit.window.as_secs(), |t| seconds_until(now, t)),
+        })
+    }
+
     /// Logs one event against `key`, kept for `window` (the limit's period).
     pub async fn record_event(
         &self,
@@ -178,6 +204,32 @@ impl Store {
             .and_then(|d| d.get_datetime("at").ok().copied())
             .map(|at| add(at, window)))
     }
+}
+
+/// A sliding-window limit: at most `max` events of `kind` per key within `window`.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub kind: EventKind,
+    pub window: Duration,
+    pub max: u64,
+}
+
+/// What [`Store::admit`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Go ahead; the recorded attempt (forget it if the attempt turns out not to count).
+    Admitted(ObjectId),
+    /// Over the limit: wait this many seconds.
+    Refused { retry_after: u64 },
+}
+
+/// Whole seconds from `now` until `then`, rounded up, at least 1.
+pub fn seconds_until(now: DateTime, then: DateTime) -> u64 {
+    let millis = then
+        .timestamp_millis()
+        .saturating_sub(now.timestamp_millis())
+        .max(0) as u64;
+    millis.div_ceil(1000).max(1)
 }
 
 /// The `_id` of a known network: the suffix is an address or network in text form, which has

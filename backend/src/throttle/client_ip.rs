@@ -120,6 +120,32 @@ fn canonical_net(net: IpNet) -> IpNet {
     }
 }
 
+/// The client's address, as the trusted proxies tell it (`None` when it cannot be known):
+/// an extractor, so handlers take `ClientIp` instead of each asking the proxies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    pub fn of(req: &HttpRequest) -> Self {
+        let state = req.app_data::<actix_web::web::Data<crate::state::AppState>>();
+        Self(state.and_then(|state| state.proxies.client_ip(req)))
+    }
+
+    /// For log lines and session records: the address, or empty when unknown.
+    pub fn display(self) -> String {
+        self.0.map(|ip| ip.to_string()).unwrap_or_default()
+    }
+}
+
+impl actix_web::FromRequest for ClientIp {
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Ok(Self::of(req)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

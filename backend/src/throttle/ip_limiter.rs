@@ -51,7 +51,7 @@ pub async fn limit_by_ip(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if let Some(state) = req.app_data::<web::Data<AppState>>() {
-        if let Some(ip) = state.proxies.client_ip(req.request()) {
+        if let super::ClientIp(Some(ip)) = super::ClientIp::of(req.request()) {
             let key = state.proxies.rate_key_of(ip);
             if let Err(wait) = state.ip_limiter.check(key) {
                 tracing::info!(event = "throttled", limit = "ip_rate", %ip, %key, "request refused");

@@ -7,6 +7,6 @@ mod client_ip;
 mod ip_limiter;
 mod rate_key;
 
-pub use client_ip::TrustedProxies;
+pub use client_ip::{ClientIp, TrustedProxies};
 pub use ip_limiter::{limit_by_ip, IpLimiter};
 pub use rate_key::{Ipv6Prefix, RateKey};
