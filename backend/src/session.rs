@@ -18,7 +18,7 @@ use crate::{
     auth::{new_session_id, token_hash, RefreshClaim},
     error::ApiError,
     state::AppState,
-    store::{Rotation, SessionDoc},
+    store::{seconds_until, Rotation, SessionDoc},
 };
 
 /// The refresh cookie of the browser client: `HttpOnly`, `SameSite=Strict`, sent only to the
@@ -126,7 +126,8 @@ fn pair(state: &AppState, session: &SessionDoc, now: DateTime) -> Result<Issued,
     Ok(Issued {
         access_token,
         refresh_token,
-        refresh_expires_in: seconds_between(now, session.expires_at),
+        // Rounded up: a cookie must not die before its session.
+        refresh_expires_in: seconds_until(now, session.expires_at),
         session_id: session.id.clone(),
     })
 }

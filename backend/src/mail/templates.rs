@@ -1,5 +1,6 @@
 //! The mails, in Korean and English, as plain text and HTML: minijinja templates. The defaults
-//! are embedded in the binary (`backend/templates/mail/<lang>/`); an operator overrides any of
+//! are embedded in the binary (`backend/templates/mail/<lang>/`, and `layout.html`, the HTML
+//! frame of both languages); an operator overrides any of
 //! them without recompiling by putting a file of the same name in `APP_MAIL_TEMPLATES_DIR`
 //! (read at start-up). Every template is compiled and rendered with sample values at start-up,
 //! so a broken override stops the server instead of a mail. In HTML templates every value is
@@ -46,9 +47,14 @@ macro_rules! both_languages {
     };
 }
 
+/// The HTML frame every HTML part extends (`lang` says the language).
+const LAYOUT: (&str, &str) = (
+    "layout.html",
+    include_str!("../../templates/mail/layout.html"),
+);
+
 /// The built-in templates, by name.
 const DEFAULTS: &[(&str, &str)] = both_languages!(
-    "layout.html",
     "footer.txt",
     "code.subject.txt",
     "code.txt",
@@ -101,6 +107,7 @@ impl Templates {
     ) -> anyhow::Result<Self> {
         let mut sources: BTreeMap<&'static str, String> = DEFAULTS
             .iter()
+            .chain(std::iter::once(&LAYOUT))
             .map(|(name, source)| (*name, (*source).to_owned()))
             .collect();
         if let Some(dir) = overrides {
@@ -140,14 +147,7 @@ impl Templates {
             self.reset_code(&sample, Duration::from_secs(600), locale)?;
             self.no_account(locale)?;
             self.account_exists(locale)?;
-            for notice in [
-                Notice::PasswordChanged,
-                Notice::EmailChanged {
-                    new_email_masked: "n***@example.com".into(),
-                },
-                Notice::AccountDeleted,
-                Notice::SecondFactorDisabled,
-            ] {
+            for notice in sample_notices() {
                 self.notice(&notice, at, locale)?;
             }
         }
@@ -250,6 +250,18 @@ impl Templates {
     }
 }
 
+/// One notice of every kind, with sample values.
+fn sample_notices() -> [Notice; 4] {
+    [
+        Notice::PasswordChanged,
+        Notice::EmailChanged {
+            new_email_masked: "n***@example.com".into(),
+        },
+        Notice::AccountDeleted,
+        Notice::SecondFactorDisabled,
+    ]
+}
+
 /// `YYYY-MM-DD hh:mm` of `at` shifted by `offset_minutes` from UTC (proleptic Gregorian).
 fn minute_of(at: DateTime, offset_minutes: i64) -> String {
     let minutes = at.timestamp_millis().div_euclid(60_000) + offset_minutes;
@@ -315,14 +327,7 @@ mod tests {
                 t.no_account(locale).unwrap(),
                 t.account_exists(locale).unwrap(),
             ];
-            for notice in [
-                Notice::PasswordChanged,
-                Notice::EmailChanged {
-                    new_email_masked: "n***@example.com".into(),
-                },
-                Notice::AccountDeleted,
-                Notice::SecondFactorDisabled,
-            ] {
+            for notice in sample_notices() {
                 all.push(t.notice(&notice, at, locale).unwrap());
             }
             assert_eq!(all.len(), KINDS.len());
