@@ -5,8 +5,13 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
 use shared::{
     EmailAuthRequest, EmailAuthResponse, ErrorCode, LoginRequest, LoginResponse,
-    PasswordResetConfirm, PasswordResetRequest, Problem, RegisterRequest, UserProfile,
+    PasswordResetConfirm, PasswordResetRequest, Problem, RefreshRequest, RegisterRequest,
+    SessionList, UserProfile,
 };
+
+/// Asks the server to keep the refresh token in its `HttpOnly` cookie, out of this page's
+/// reach, instead of the response body.
+const TRANSPORT: (&str, &str) = ("X-Token-Transport", "cookie");
 
 /// Why a call did not produce its success body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +46,41 @@ pub async fn register(body: &RegisterRequest) -> Result<UserProfile, ApiError> {
     post("/api/register", body).await
 }
 
-/// `POST /api/login`.
+/// `POST /api/login`, with the refresh token going to the cookie.
 pub async fn login(body: &LoginRequest) -> Result<LoginResponse, ApiError> {
-    post("/api/login", body).await
+    let request = with_accept(Request::post("/api/login"))
+        .header(TRANSPORT.0, TRANSPORT.1)
+        .json(body)
+        .map_err(|_| ApiError::Unexpected { status: 0 })?;
+    send(request).await
+}
+
+/// `POST /api/token/refresh` with the refresh cookie (the browser sends it; this code never
+/// sees it): a new access token, and a new cookie.
+pub async fn refresh() -> Result<LoginResponse, ApiError> {
+    let request = with_accept(Request::post("/api/token/refresh"))
+        .header(TRANSPORT.0, TRANSPORT.1)
+        .json(&RefreshRequest::default())
+        .map_err(|_| ApiError::Unexpected { status: 0 })?;
+    send(request).await
+}
+
+/// `GET /api/sessions`: the account's live sessions (devices).
+pub async fn sessions(token: &str) -> Result<SessionList, ApiError> {
+    send(bearer(Request::get("/api/sessions"), token)?).await
+}
+
+/// `DELETE /api/sessions/{id}`: ends that session (`204`).
+pub async fn end_session(token: &str, id: &str) -> Result<(), ApiError> {
+    let path = format!("/api/sessions/{}", js_sys::encode_uri_component(id));
+    send_no_content(bearer(Request::delete(&path), token)?).await
+}
+
+fn bearer(builder: RequestBuilder, token: &str) -> Result<Request, ApiError> {
+    with_accept(builder)
+        .header("Authorization", &format!("Bearer {token}"))
+        .build()
+        .map_err(|_| ApiError::Network)
 }
 
 /// `POST /api/password_reset/request`: mail a reset code (same answer with or without an
@@ -62,33 +99,21 @@ pub async fn password_reset_confirm(body: &PasswordResetConfirm) -> Result<(), A
     send_no_content(request).await
 }
 
-/// `POST /api/logout` as the holder of `token`: revokes this token only, on the server, so a
-/// copy of it is useless from now on (`204`).
+/// `POST /api/logout` as the holder of `token`: ends this session on the server (its access
+/// and refresh tokens), and clears the refresh cookie (`204`).
 pub async fn logout(token: &str) -> Result<(), ApiError> {
-    let request = with_accept(Request::post("/api/logout"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .build()
-        .map_err(|_| ApiError::Network)?;
-    send_no_content(request).await
+    send_no_content(bearer(Request::post("/api/logout"), token)?).await
 }
 
-/// `POST /api/logout_all` as the holder of `token`: revokes every token of the account,
-/// this one included (`204`).
+/// `POST /api/logout_all` as the holder of `token`: ends every session of the account, this
+/// one included (`204`).
 pub async fn logout_all(token: &str) -> Result<(), ApiError> {
-    let request = with_accept(Request::post("/api/logout_all"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .build()
-        .map_err(|_| ApiError::Network)?;
-    send_no_content(request).await
+    send_no_content(bearer(Request::post("/api/logout_all"), token)?).await
 }
 
 /// `GET /api/nick` as the holder of `token`.
 pub async fn nick(token: &str) -> Result<UserProfile, ApiError> {
-    let request = with_accept(Request::get("/api/nick"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .build()
-        .map_err(|_| ApiError::Network)?;
-    send(request).await
+    send(bearer(Request::get("/api/nick"), token)?).await
 }
 
 async fn post<B: Serialize, R: DeserializeOwned>(path: &str, body: &B) -> Result<R, ApiError> {

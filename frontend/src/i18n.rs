@@ -97,6 +97,13 @@ pub enum T {
     RememberedPassword,
     LogOutEverywhere,
     LoggingOutEverywhere,
+    Devices,
+    DevicesLead,
+    ThisDevice,
+    EndSession,
+    EndingSession,
+    LastUsed,
+    UnknownBrowser,
 }
 
 /// The text for `key` in `lang`.
@@ -150,6 +157,16 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         T::RememberedPassword => ("비밀번호가 생각나셨나요?", "Remembered it?"),
         T::LogOutEverywhere => ("모든 기기에서 로그아웃", "Log out everywhere"),
         T::LoggingOutEverywhere => ("로그아웃하는 중…", "Logging out…"),
+        T::Devices => ("로그인한 기기", "Devices"),
+        T::DevicesLead => (
+            "이 계정으로 로그인한 기기입니다. 모르는 기기가 있으면 로그아웃시키고 비밀번호를 바꾸세요.",
+            "Where this account is signed in. If you don't recognise one, end it and change your password.",
+        ),
+        T::ThisDevice => ("이 기기", "This device"),
+        T::EndSession => ("로그아웃시키기", "End session"),
+        T::EndingSession => ("로그아웃시키는 중…", "Ending…"),
+        T::LastUsed => ("마지막 사용", "Last used"),
+        T::UnknownBrowser => ("알 수 없는 브라우저", "Unknown browser"),
     };
     pick(lang, ko, en)
 }

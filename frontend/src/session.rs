@@ -1,39 +1,122 @@
-//! What the browser keeps between page loads.
+//! What the browser keeps, and where.
 //!
-//! The access token lives in `sessionStorage`: it survives a reload of the tab but not the
-//! closing of it, and is not shared with other tabs. Any script on the page could read it (as
-//! with any storage a SPA can use); the page loads no third-party script. The language choice
-//! lives in `localStorage`.
+//! Nothing long-lived is readable by page script. The access token (15 minutes) lives in this
+//! module's memory only: not in `localStorage`, `sessionStorage` or `document.cookie`. The
+//! refresh token never reaches script at all: the server keeps it in an `HttpOnly`,
+//! `SameSite=Strict` cookie sent only to `/api/token` (the login asks for that with
+//! `X-Token-Transport: cookie`). A reload or a new tab starts with no access token and gets one
+//! by refreshing; a refresh is scheduled before the token expires; one refresh runs at a time,
+//! and every caller waiting for a token awaits that same one. The language choice lives in
+//! `localStorage`.
 
-const TOKEN_KEY: &str = "access_token";
+use std::{cell::Cell, cell::RefCell, future::Future, time::Duration};
+
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
+use shared::LoginResponse;
+
+use crate::api::{self, ApiError};
+
 const LANG_KEY: &str = "lang";
 
-fn session_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.session_storage().ok().flatten()
+type Refreshing = Shared<LocalBoxFuture<'static, Result<String, ApiError>>>;
+
+thread_local! {
+    static ACCESS: RefCell<Option<String>> = const { RefCell::new(None) };
+    static IN_FLIGHT: RefCell<Option<Refreshing>> = const { RefCell::new(None) };
+    /// Bumped by every new token and by `clear`: a scheduled refresh of an older one is void.
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The access token in memory, if any.
+pub fn token() -> Option<String> {
+    ACCESS.with(|a| a.borrow().clone())
+}
+
+/// Keeps the access token of a login or refresh, and schedules the next refresh.
+pub fn start(tokens: &LoginResponse) {
+    ACCESS.with(|a| *a.borrow_mut() = Some(tokens.access_token.clone()));
+    let generation = GENERATION.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    });
+    leptos::prelude::set_timeout(
+        move || {
+            if GENERATION.with(Cell::get) == generation {
+                leptos::task::spawn_local(async {
+                    // A failure shows at the next request, which ends the session there.
+                    let _ = refresh().await;
+                });
+            }
+        },
+        refresh_delay(tokens.expires_in),
+    );
+}
+
+/// Forgets the access token (the server ends the session; its cookie is cleared there).
+pub fn clear() {
+    ACCESS.with(|a| *a.borrow_mut() = None);
+    GENERATION.with(|g| g.set(g.get() + 1));
+}
+
+/// When to refresh a token that lives `expires_in` seconds: a fifth of its life early, at
+/// most a minute early, never sooner than in a second.
+pub fn refresh_delay(expires_in: u64) -> Duration {
+    let lead = (expires_in / 5).min(60);
+    Duration::from_secs(expires_in.saturating_sub(lead).max(1))
+}
+
+/// A new access token from the refresh cookie. Concurrent callers share one request.
+pub async fn refresh() -> Result<String, ApiError> {
+    let running = IN_FLIGHT.with(|f| f.borrow().clone());
+    let refreshing = running.unwrap_or_else(|| {
+        let refreshing = async {
+            let result = api::refresh().await.map(|tokens| {
+                start(&tokens);
+                tokens.access_token
+            });
+            if result.is_err() {
+                ACCESS.with(|a| *a.borrow_mut() = None);
+            }
+            IN_FLIGHT.with(|f| *f.borrow_mut() = None);
+            result
+        }
+        .boxed_local()
+        .shared();
+        IN_FLIGHT.with(|f| *f.borrow_mut() = Some(refreshing.clone()));
+        refreshing
+    });
+    refreshing.await
+}
+
+/// The access token, refreshing when there is none in memory (a reload, a new tab); `None`
+/// when there is no session.
+pub async fn access() -> Option<String> {
+    match token() {
+        Some(token) => Some(token),
+        None => refresh().await.ok(),
+    }
+}
+
+/// Runs an authenticated call with the current token. When the token is refused (expired
+/// while the tab slept, or the session ended), refreshes once and tries again; when the
+/// refresh fails too, its error (unauthorized) says the session is over.
+pub async fn authed<T, F, Fut>(call: F) -> Result<T, ApiError>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let token = match token() {
+        Some(token) => token,
+        None => refresh().await?,
+    };
+    match call(token).await {
+        Err(err) if err.is_unauthorized() => call(refresh().await?).await,
+        other => other,
+    }
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
-}
-
-pub fn token() -> Option<String> {
-    session_storage()?
-        .get_item(TOKEN_KEY)
-        .ok()
-        .flatten()
-        .filter(|t| !t.is_empty())
-}
-
-pub fn set_token(token: &str) {
-    if let Some(storage) = session_storage() {
-        let _ = storage.set_item(TOKEN_KEY, token);
-    }
-}
-
-pub fn clear_token() {
-    if let Some(storage) = session_storage() {
-        let _ = storage.remove_item(TOKEN_KEY);
-    }
 }
 
 pub fn saved_lang() -> Option<String> {
@@ -60,4 +143,40 @@ pub fn browser_languages() -> Vec<String> {
         tags.extend(navigator.language());
     }
     tags
+}
+
+/// A readable name for a session's `User-Agent`: browser and system, e.g. `Chrome · Linux`;
+/// `None` when neither is recognised.
+pub fn describe_user_agent(ua: &str) -> Option<String> {
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("SamsungBrowser/", "Samsung Internet"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| name);
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("CrOS", "ChromeOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Macintosh", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| name);
+    match (browser, system) {
+        (Some(b), Some(s)) => Some(format!("{b} · {s}")),
+        (Some(one), None) | (None, Some(one)) => Some(one.to_owned()),
+        (None, None) => None,
+    }
 }

@@ -296,21 +296,30 @@ async fn the_language_switch_retranslates_and_is_remembered() {
 }
 
 #[wasm_bindgen_test]
-fn the_token_lives_in_session_storage() {
-    frontend::session::clear_token();
+fn the_access_token_lives_in_memory_only() {
+    frontend::session::clear();
     assert_eq!(frontend::session::token(), None);
-    frontend::session::set_token("abc.def.ghi");
+    frontend::session::start(&shared::LoginResponse {
+        access_token: "abc.def.ghi".into(),
+        token_type: "Bearer".into(),
+        expires_in: 900,
+        refresh_token: None,
+        refresh_expires_in: 604_800,
+    });
     assert_eq!(frontend::session::token().as_deref(), Some("abc.def.ghi"));
-    let raw = web_sys::window()
-        .unwrap()
-        .session_storage()
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        raw.get_item("access_token").unwrap().as_deref(),
-        Some("abc.def.ghi")
-    );
-    frontend::session::clear_token();
+    // Nothing token-like anywhere script-readable storage could leak it from.
+    let window = web_sys::window().unwrap();
+    for storage in [
+        window.session_storage().unwrap().unwrap(),
+        window.local_storage().unwrap().unwrap(),
+    ] {
+        for i in 0..storage.length().unwrap() {
+            let key = storage.key(i).unwrap().unwrap();
+            let value = storage.get_item(&key).unwrap().unwrap_or_default();
+            assert!(!value.contains("abc.def.ghi"), "{key} holds the token");
+        }
+    }
+    frontend::session::clear();
     assert_eq!(frontend::session::token(), None);
 }
 

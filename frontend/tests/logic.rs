@@ -17,7 +17,7 @@ fn all_error_codes() -> Vec<ErrorCode> {
     ErrorCode::all().collect()
 }
 
-const ALL_T: [T; 36] = [
+const ALL_T: [T; 43] = [
     T::AppName,
     T::Language,
     T::SignupTitle,
@@ -54,6 +54,13 @@ const ALL_T: [T; 36] = [
     T::RememberedPassword,
     T::LogOutEverywhere,
     T::LoggingOutEverywhere,
+    T::Devices,
+    T::DevicesLead,
+    T::ThisDevice,
+    T::EndSession,
+    T::EndingSession,
+    T::LastUsed,
+    T::UnknownBrowser,
 ];
 
 fn has_hangul(s: &str) -> bool {
@@ -738,4 +745,55 @@ fn reset_and_logout_everywhere_texts() {
         i18n::t(Lang::Ko, T::LogOutEverywhere),
         "모든 기기에서 로그아웃"
     );
+}
+
+#[wasm_bindgen_test]
+fn refreshes_are_scheduled_before_expiry() {
+    use frontend::session::refresh_delay;
+    use std::time::Duration;
+    // A minute early for the 15-minute default…
+    assert_eq!(refresh_delay(900), Duration::from_secs(840));
+    // …a fifth early for short tokens, never sooner than a second.
+    assert_eq!(refresh_delay(5), Duration::from_secs(4));
+    assert_eq!(refresh_delay(1), Duration::from_secs(1));
+    assert_eq!(refresh_delay(0), Duration::from_secs(1));
+}
+
+#[wasm_bindgen_test]
+fn user_agents_get_readable_names() {
+    use frontend::session::describe_user_agent;
+    let chrome_linux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                        Chrome/120.0.0.0 Safari/537.36";
+    assert_eq!(
+        describe_user_agent(chrome_linux).as_deref(),
+        Some("Chrome · Linux")
+    );
+    let edge_windows = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like \
+                        Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0";
+    assert_eq!(
+        describe_user_agent(edge_windows).as_deref(),
+        Some("Edge · Windows")
+    );
+    let safari_iphone =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+                         (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+    assert_eq!(
+        describe_user_agent(safari_iphone).as_deref(),
+        Some("Safari · iOS")
+    );
+    let firefox_mac =
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.0; rv:121.0) Gecko/20100101 Firefox/121.0";
+    assert_eq!(
+        describe_user_agent(firefox_mac).as_deref(),
+        Some("Firefox · macOS")
+    );
+    let chrome_android = "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) \
+                          Chrome/120.0.0.0 Mobile Safari/537.36";
+    assert_eq!(
+        describe_user_agent(chrome_android).as_deref(),
+        Some("Chrome · Android")
+    );
+    assert_eq!(describe_user_agent("curl/8.5.0").as_deref(), Some("curl"));
+    assert_eq!(describe_user_agent(""), None);
+    assert_eq!(describe_user_agent("SomeBot/1.0"), None);
 }

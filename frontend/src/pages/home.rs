@@ -1,6 +1,8 @@
-//! `/`: the signed-in person's profile from `/api/nick`; without a token, off to `/login`.
-//! Log out (`/api/logout`: this tab's token) and log out everywhere (`/api/logout_all`: every
-//! token of the account).
+//! `/`: the signed-in person's profile from `/api/nick` and their devices (sessions) from
+//! `/api/sessions`; without a session, off to `/login`. A reload or a new tab has no access
+//! token in memory: it refreshes first (the cookie brings the session back). Log out
+//! (`/api/logout`: this session), end another device's session, and log out everywhere
+//! (`/api/logout_all`: every session of the account).
 
 use crate::api::{self, ApiError};
 use crate::components::{use_flash, use_title, AlertRegion};
@@ -11,14 +13,25 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
-use shared::UserProfile;
+use shared::{SessionInfo, UserProfile};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     use_title(T::HomeTitle);
-    match session::token() {
-        Some(token) => view! { <Profile token /> }.into_any(),
-        None => view! { <Redirect path="/login" /> }.into_any(),
+    let i18n = use_i18n();
+    let signed_in = LocalResource::new(session::access);
+    let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
+    view! {
+        <Suspense fallback=loading>
+            {move || {
+                signed_in
+                    .get()
+                    .map(|token| match token {
+                        Some(_) => view! { <Profile /> }.into_any(),
+                        None => view! { <Redirect path="/login" /> }.into_any(),
+                    })
+            }}
+        </Suspense>
     }
 }
 
@@ -27,7 +40,7 @@ fn end_session(notice: Notice) -> impl Fn() + Clone {
     let navigate = use_navigate();
     let flash = use_flash();
     move || {
-        session::clear_token();
+        session::clear();
         flash.set(notice.clone());
         navigate(
             "/login",
@@ -40,15 +53,10 @@ fn end_session(notice: Notice) -> impl Fn() + Clone {
 }
 
 #[component]
-fn Profile(token: String) -> impl IntoView {
+fn Profile() -> impl IntoView {
     let i18n = use_i18n();
-    let profile = {
-        let token = token.clone();
-        LocalResource::new(move || {
-            let token = token.clone();
-            async move { api::nick(&token).await }
-        })
-    };
+    let profile =
+        LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
 
     let expired = end_session(Notice::SessionExpired);
     Effect::new(move || {
@@ -58,14 +66,12 @@ fn Profile(token: String) -> impl IntoView {
     });
     let log_out = {
         let logged_out = end_session(Notice::LoggedOut);
-        let token = token.clone();
         Action::new_local(move |_: &()| {
-            let token = token.clone();
             let logged_out = logged_out.clone();
             async move {
-                // Revoke the token on the server, so a copy of it is worthless too. Whatever
-                // the answer (already revoked, offline), this tab forgets it.
-                let _ = api::logout(&token).await;
+                // End the session on the server, so a copy of its tokens is worthless too.
+                // Whatever the answer (already ended, offline), this tab forgets it.
+                let _ = session::authed(|token| async move { api::logout(&token).await }).await;
                 logged_out();
             }
         })
@@ -77,12 +83,11 @@ fn Profile(token: String) -> impl IntoView {
         let everywhere = end_session(Notice::LoggedOutEverywhere);
         let expired = end_session(Notice::SessionExpired);
         Action::new_local(move |_: &()| {
-            let token = token.clone();
             let (everywhere, expired) = (everywhere.clone(), expired.clone());
             async move {
-                match api::logout_all(&token).await {
+                match session::authed(|token| async move { api::logout_all(&token).await }).await {
                     Ok(()) => everywhere(),
-                    // The token was already revoked (by another device's "log out everywhere").
+                    // The session was already ended (by another device).
                     Err(err) if err.is_unauthorized() => expired(),
                     Err(err) => alert.set(Some(Alert::from(err))),
                 }
@@ -109,6 +114,7 @@ fn Profile(token: String) -> impl IntoView {
                 }}
             </Suspense>
             <AlertRegion alert />
+            <Devices on_expired=end_session(Notice::SessionExpired) />
             <div class="actions">
                 <button
                     id="logout"
@@ -142,6 +148,116 @@ fn Profile(token: String) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The account's sessions, newest use first: this one marked, any other one can be ended.
+#[component]
+fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    let list =
+        LocalResource::new(|| session::authed(|token| async move { api::sessions(&token).await }));
+    let alert = RwSignal::new(None::<Alert>);
+    let end = {
+        let on_expired = on_expired.clone();
+        Action::new_local(move |id: &String| {
+            let id = id.clone();
+            let on_expired = on_expired.clone();
+            async move {
+                let ended = session::authed(|token| {
+                    let id = id.clone();
+                    async move { api::end_session(&token, &id).await }
+                })
+                .await;
+                match ended {
+                    // Gone already (ended elsewhere) is what was asked for: refresh the list.
+                    Ok(()) | Err(ApiError::Problem(shared::Problem { status: 404, .. })) => {
+                        list.refetch()
+                    }
+                    Err(err) if err.is_unauthorized() => on_expired(),
+                    Err(err) => alert.set(Some(Alert::from(err))),
+                }
+            }
+        })
+    };
+    let ending = end.pending();
+    Effect::new(move || {
+        if list.with(|l| matches!(l, Some(Err(e)) if e.is_unauthorized())) {
+            on_expired();
+        }
+    });
+    let row = move |s: SessionInfo| {
+        let name = session::describe_user_agent(&s.user_agent);
+        let last_used = {
+            let at = s.last_used_at.clone();
+            move || local_time(&at, i18n.get().tag())
+        };
+        let id = s.id.clone();
+        view! {
+            <li class="device" data-current=s.current.to_string() data-session=s.id.clone()>
+                <span class="device-name">
+                    {move || name.clone().unwrap_or_else(|| i18n.t(T::UnknownBrowser).to_owned())}
+                </span>
+                <span class="device-ip muted">{s.ip.clone()}</span>
+                <span class="device-last muted">
+                    {move || i18n.t(T::LastUsed)} " " {last_used}
+                </span>
+                {if s.current {
+                    view! { <strong class="badge this-device">{move || i18n.t(T::ThisDevice)}</strong> }
+                        .into_any()
+                } else {
+                    view! {
+                        <button
+                            type="button"
+                            class="ghost end-session"
+                            disabled=move || ending.get()
+                            on:click=move |_| {
+                                if !ending.get_untracked() {
+                                    alert.set(None);
+                                    end.dispatch(id.clone());
+                                }
+                            }
+                        >
+                            {move || i18n.t(if ending.get() { T::EndingSession } else { T::EndSession })}
+                        </button>
+                    }
+                        .into_any()
+                }}
+            </li>
+        }
+    };
+    view! {
+        <section id="devices" class="devices">
+            <h2>{move || i18n.t(T::Devices)}</h2>
+            <p class="muted">{move || i18n.t(T::DevicesLead)}</p>
+            <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
+                {move || {
+                    list.get()
+                        .map(|result| match result {
+                            Ok(l) => {
+                                view! { <ul class="device-list">{l.sessions.into_iter().map(row).collect_view()}</ul> }
+                                    .into_any()
+                            }
+                            Err(err) if err.is_unauthorized() => ().into_any(),
+                            Err(err) => {
+                                view! { <LoadError err on_retry=move || list.refetch() /> }.into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+            <AlertRegion alert />
+        </section>
+    }
+}
+
+/// An RFC 3339 time in the reader's time zone and language.
+fn local_time(rfc3339: &str, lang: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    date.to_locale_string(lang, &wasm_bindgen::JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_else(|| rfc3339.to_owned())
 }
 
 #[component]

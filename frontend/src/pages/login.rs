@@ -1,4 +1,5 @@
-//! `/login`: username and password; the token goes to `sessionStorage`.
+//! `/login`: username and password; the access token stays in memory (`session`), the
+//! refresh token in the server's `HttpOnly` cookie.
 
 use crate::api;
 use crate::components::{
@@ -31,8 +32,8 @@ pub fn LoginPage() -> impl IntoView {
         let navigate = navigate.clone();
         async move {
             match api::login(&req).await {
-                Ok(token) => {
-                    session::set_token(&token.access_token);
+                Ok(tokens) => {
+                    session::start(&tokens);
                     navigate(
                         "/",
                         NavigateOptions {
