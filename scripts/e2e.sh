@@ -41,8 +41,11 @@ start_maildev "$E2E_SMTP_PORT" "$E2E_MAIL_WEB_PORT"
 curl -fsS -X DELETE "http://127.0.0.1:$E2E_MAIL_WEB_PORT/api/email/all" >/dev/null
 
 # A database of its own per run, fixed test secrets (40 chars), the code rules the tests
-# assert (5 attempts, 60 s resend cooldown, 10 min validity) pinned against a local .env,
-# and a per-IP cap loose enough that the suite's signups from 127.0.0.1 never hit it.
+# assert (5 attempts, 10 min validity) pinned against a local .env, and a per-IP cap loose
+# enough that the suite's signups from 127.0.0.1 never hit it. Short waits instead of the
+# defaults, so tests wait for conditions, not minutes: a 15 s resend cooldown (the reset test
+# waits it out) and 20 s access tokens (every test runs through scheduled refreshes, and one
+# waits for a token to expire in a tab whose timers are stopped).
 E2E_DB_NAME="e2e_$(date +%s)_$$"
 E2E_LOG="$RUN_DIR/e2e-backend.log"
 mkdir -p "$RUN_DIR"
@@ -59,7 +62,8 @@ APP_JWT_SECRET="e2e-jwt-secret-0123456789abcdefghijklmno" \
 APP_CODE_PEPPER="e2e-code-pepper-0123456789abcdefghijklmn" \
 APP_CODE_TTL_SECS=600 \
 APP_CODE_MAX_ATTEMPTS=5 \
-APP_RESEND_COOLDOWN_SECS=60 \
+APP_RESEND_COOLDOWN_SECS=15 \
+APP_JWT_TTL_SECS=20 \
 APP_CODES_PER_EMAIL_PER_HOUR=5 \
 APP_CODES_PER_IP_PER_HOUR=1000 \
 APP_RATE_LIMIT_PER_SECOND=1000 \
@@ -85,7 +89,7 @@ export ARTIFACTS_DIR="$ROOT/e2e/artifacts"
 
 log "e2e        node --test (screenshots in e2e/artifacts/)"
 status=0
-(cd e2e && node --test --test-concurrency=1 --test-timeout=120000 "$@" tests/*.test.js) || status=$?
+(cd e2e && E2E_JWT_TTL_SECS=20 node --test --test-concurrency=1 --test-timeout=120000 "$@" tests/*.test.js) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- last backend log lines ($E2E_LOG) ---" >&2
   tail -n 30 "$E2E_LOG" >&2

@@ -216,3 +216,66 @@ export async function expectPath(page, pathname, { timeout = UI_TIMEOUT } = {}) 
     .catch(() => {});
   assert.equal(new URL(page.url()).pathname, pathname, `expected to be on ${pathname}`);
 }
+
+/** Waits until `condition()` (sync or async) is true; fails with `what` after `timeout`. */
+export async function waitUntil(condition, what, { timeout = UI_TIMEOUT, every = 200 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(every);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions
+
+/**
+ * Records what the page receives from the token endpoints: every access token (newest
+ * last), the login answers' bodies, and their `Set-Cookie` headers. The page itself keeps the
+ * access token in memory only, so this is how a test gets hold of one.
+ */
+export function trackTokens(page) {
+  const tracked = { tokens: [], logins: [], cookies: [] };
+  page.on('response', async (res) => {
+    const { pathname } = new URL(res.url());
+    if (!['/api/login', '/api/token/refresh'].includes(pathname) || res.status() !== 200) return;
+    const cookie = await res.headerValue('set-cookie').catch(() => null);
+    const body = await res.json().catch(() => null);
+    if (!body) return;
+    if (pathname === '/api/login') tracked.logins.push(body);
+    if (cookie) tracked.cookies.push(cookie);
+    tracked.tokens.push(body.access_token);
+  });
+  tracked.latest = () => tracked.tokens.at(-1);
+  return tracked;
+}
+
+/** The status `GET /api/nick` answers for `token`, asked from outside the browser. */
+export async function nickStatus(token) {
+  const res = await fetch(`${BASE_URL}/api/nick`, { headers: { authorization: `Bearer ${token}` } });
+  return res.status;
+}
+
+/**
+ * Everything page script can read that could hold a credential: both storages and
+ * `document.cookie`.
+ */
+export async function scriptReadable(page) {
+  return page.evaluate(() => ({
+    session: { ...sessionStorage },
+    local: { ...localStorage },
+    cookie: document.cookie,
+  }));
+}
+
+/** Fails when anything script-readable looks like a token or holds one of `tokens`. */
+export async function assertNoTokenReadable(page, tokens) {
+  const readable = await scriptReadable(page);
+  assert.deepEqual(readable.session, {}, 'sessionStorage is empty');
+  assert.equal(readable.cookie, '', 'no cookie is readable by script');
+  const text = JSON.stringify(readable);
+  assert.ok(!/eyJ[\w-]+\.[\w-]+\./.test(text), `a JWT is readable by script: ${text}`);
+  assert.ok(!text.includes('rt1_'), `a refresh token is readable by script: ${text}`);
+  for (const token of tokens) assert.ok(!text.includes(token), 'a token is readable by script');
+}

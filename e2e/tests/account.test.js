@@ -15,8 +15,11 @@ import {
   mailCount,
   newPerson,
   openPage,
+  nickStatus,
   readCode,
   registerViaApi,
+  trackTokens,
+  waitUntil,
 } from '../lib/harness.js';
 import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
 
@@ -40,7 +43,10 @@ async function withDevices(t, devices, body, options) {
       const named = device
         ? { name: `${device} ${t.name}`, diagnostic: (m) => t.diagnostic(`${device}: ${m}`) }
         : t;
-      sessions.push(await openPage(chromium.browser, named, options));
+      const session = await openPage(chromium.browser, named, options);
+      // The access tokens the device receives (the page keeps them in memory only).
+      session.tokens = trackTokens(session.page);
+      sessions.push(session);
     }
     await body(...sessions);
     for (const [i, s] of sessions.entries()) {
@@ -110,9 +116,10 @@ test('forgot password: mailed code, new password, notice, old password refused',
     assert.equal(await form.send.isDisabled(), true, 'send button waits out the cooldown');
     await shot('cooldown shared with the signup mail');
 
+    // The e2e server's cooldown is 15 s (scripts/e2e.sh): wait for the button, not a clock.
     await page.waitForFunction(() => !document.querySelector('#reset-send')?.disabled, null, {
-      timeout: 75_000,
-      polling: 500,
+      timeout: 30_000,
+      polling: 250,
     });
     await expectText(form.send, '다시 보내기');
     const before = await mailCount(person.email);
@@ -199,8 +206,8 @@ test('log out: the token is revoked on the server, the other device stays logged
       await d.page.goto('/login');
       await logIn(d.page, d.shot, person);
     }
-    // A copy of the token, as someone who read it out of the tab would keep it.
-    const copied = await a.page.evaluate(() => sessionStorage.getItem('access_token'));
+    // A copy of the token, as someone who read it out of the tab's memory would keep it.
+    const copied = a.tokens.latest();
     assert.ok(copied, 'device A holds a token');
     const nick = (token) =>
       a.page.evaluate(
@@ -212,7 +219,6 @@ test('log out: the token is revoked on the server, the other device stays logged
     await a.page.getByRole('button', { name: '로그아웃', exact: true }).click();
     await expectPath(a.page, '/login');
     await expectText(a.page.getByRole('status'), '로그아웃되었습니다.');
-    assert.equal(await a.page.evaluate(() => sessionStorage.getItem('access_token')), null);
     await a.shot('logged out');
 
     // The server refuses the copied token now, from the page and from anywhere else.
@@ -236,9 +242,8 @@ test('log out everywhere: the other device is logged out on its next request', a
       await d.page.goto('/login');
       await logIn(d.page, d.shot, person);
     }
-    const tokenA = await a.page.evaluate(() => sessionStorage.getItem('access_token'));
-    const tokenB = await b.page.evaluate(() => sessionStorage.getItem('access_token'));
-    assert.ok(tokenA && tokenB, 'both devices hold a token');
+    const tokenB = b.tokens.latest();
+    assert.ok(a.tokens.latest() && tokenB, 'both devices hold a token');
 
     const button = a.page.getByRole('button', { name: '모든 기기에서 로그아웃', exact: true });
     await expectText(button, '모든 기기에서 로그아웃');
@@ -246,14 +251,15 @@ test('log out everywhere: the other device is logged out on its next request', a
     await button.click();
     await expectPath(a.page, '/login');
     await expectText(a.page.getByRole('status'), '모든 기기에서 로그아웃되었습니다.');
-    assert.equal(await a.page.evaluate(() => sessionStorage.getItem('access_token')), null);
     await a.shot('logged out everywhere');
+    // Its refresh cookie is gone too: the main page sends it to login.
+    await a.page.goto('/');
+    await expectPath(a.page, '/login');
 
     // Device B still shows its page until it asks the server again.
     await b.page.reload();
     await expectPath(b.page, '/login');
     await expectText(b.page.getByRole('status'), '로그인이 만료되었습니다. 다시 로그인해 주세요.');
-    assert.equal(await b.page.evaluate(() => sessionStorage.getItem('access_token')), null);
     await b.shot('other device back on login after reload');
 
     // The revoked token stays refused; a fresh log-in works.
@@ -286,5 +292,79 @@ test('too many failed logins: the message says how long to wait', async (t) => {
     assert.match(text, /1[45]분/, `a wait of about 15 minutes in ${JSON.stringify(text)}`);
     await expectPath(page, '/login');
     await shot('login throttled with the wait');
+  });
+});
+
+test('devices: the main page lists both sessions, ends the other one, and that device is sent to login', async (t) => {
+  const person = newPerson('devices');
+  await registerViaApi(person);
+  await withDevices(t, ['device A', 'device B'], async (a, b) => {
+    // B first, so that A's list (loaded with A's main page) already has both.
+    for (const d of [b, a]) {
+      await d.page.goto('/login');
+      await logIn(d.page, d.shot, person);
+    }
+    const rows = a.page.locator('#devices li.device');
+    await waitUntil(async () => (await rows.count()) === 2, 'two sessions in the list');
+    await expectText(a.page.getByRole('heading', { name: '로그인한 기기' }), '로그인한 기기');
+    const mine = a.page.locator('#devices li.device[data-current="true"]');
+    await expectText(mine.locator('.this-device'), '이 기기');
+    await expectText(mine.locator('.device-name'), /Chrome/);
+    await expectText(mine.locator('.device-ip'), '127.0.0.1');
+    await expectText(mine.locator('.device-last'), '마지막 사용');
+    assert.equal(await mine.locator('button.end-session').count(), 0, 'no end button for this device');
+    await a.shot('devices listed');
+
+    // End B's session from A.
+    const other = a.page.locator('#devices li.device[data-current="false"]');
+    const tokenB = b.tokens.latest();
+    assert.equal(await nickStatus(tokenB), 200);
+    await other.locator('button.end-session').click();
+    await waitUntil(async () => (await rows.count()) === 1, 'the other session gone from the list');
+    await a.shot('other device ended');
+    assert.equal(await nickStatus(tokenB), 401, "B's token is refused at once");
+
+    // B is sent to the login page on its next request.
+    await b.page.reload();
+    await expectPath(b.page, '/login');
+    await expectText(b.page.getByRole('status'), '로그인이 만료되었습니다. 다시 로그인해 주세요.');
+    await b.shot('ended device back on login');
+    // A goes on.
+    await a.page.reload();
+    await expectMainPage(a.page, person);
+  });
+});
+
+test('an expired access token is refreshed silently and the request goes through', async (t) => {
+  const person = newPerson('expired');
+  await registerViaApi(person);
+  const ttl = Number(process.env.E2E_JWT_TTL_SECS ?? 20);
+  await withDevices(t, [''], async ({ page, shot, tokens }) => {
+    // Fake timers in the page: once paused, the scheduled refresh cannot run, so the token
+    // in memory expires as it would in a tab that slept.
+    await page.clock.install();
+    await page.goto('/login');
+    await logIn(page, shot, person);
+    await page.clock.pauseAt(new Date(Date.now() + 1_000));
+    const stale = tokens.latest();
+    // Wait for the condition (the server refuses the token), not for a time.
+    await waitUntil(async () => (await nickStatus(stale)) === 401, 'the access token to expire', {
+      timeout: (ttl + 20) * 1_000,
+      every: 500,
+    });
+    const refused = page.waitForResponse(
+      (r) => r.url().endsWith('/api/logout_all') && r.status() === 401,
+    );
+    const refreshed = page.waitForResponse(
+      (r) => r.url().endsWith('/api/token/refresh') && r.status() === 200,
+    );
+    const retried = page.waitForResponse(
+      (r) => r.url().endsWith('/api/logout_all') && r.status() === 204,
+    );
+    await page.getByRole('button', { name: '모든 기기에서 로그아웃', exact: true }).click();
+    await Promise.all([refused, refreshed, retried]);
+    // No "session expired": the person never noticed.
+    await expectText(page.getByRole('status'), '모든 기기에서 로그아웃되었습니다.');
+    await shot('request went through after a silent refresh');
   });
 });

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  BASE_URL,
+  assertNoTokenReadable,
   expectPath,
   expectText,
   launchBrowser,
@@ -12,6 +14,7 @@ import {
   openPage,
   readCode,
   registerViaApi,
+  trackTokens,
 } from '../lib/harness.js';
 import {
   expectMainPage,
@@ -46,19 +49,27 @@ async function withPage(t, body, options) {
   }
 }
 
-test('happy path: signup, mailed code, register, login, main page', async (t) => {
+test('happy path: signup, mailed code, register, login, main page; no token readable by script', async (t) => {
   await withPage(t, async ({ page, shot }) => {
+    const tracked = trackTokens(page);
     const person = newPerson('happy');
     await signUpAndLogIn(page, shot, person);
     assert.equal(await page.locator('html').getAttribute('lang'), 'ko');
     assert.match(await page.title(), /내 정보/);
-    // The token is kept for this tab only.
-    const stored = await page.evaluate(() => ({
-      session: Object.keys(sessionStorage),
-      local: Object.keys(localStorage),
-    }));
-    assert.deepEqual(stored.session, ['access_token']);
-    assert.ok(!stored.local.includes('access_token'), 'no token in localStorage');
+    // The login answer carried no refresh token (it went to an HttpOnly cookie) …
+    assert.equal(tracked.logins.length, 1);
+    assert.equal(tracked.logins[0].refresh_token, undefined, 'no refresh token in the body');
+    const cookie = tracked.cookies.find((c) => c.includes('emailauth_refresh='));
+    assert.ok(cookie, 'the refresh token came as a cookie');
+    for (const attr of ['HttpOnly', 'SameSite=Strict', 'Path=/api/token']) {
+      assert.ok(cookie.includes(attr), `${attr} in ${cookie}`);
+    }
+    // … and neither it nor the access token is anywhere page script can read.
+    await assertNoTokenReadable(page, tracked.tokens);
+    const cookies = await page.context().cookies();
+    const refresh = cookies.find((c) => c.name === 'emailauth_refresh');
+    assert.ok(refresh?.httpOnly, 'the refresh cookie is HttpOnly');
+    assert.equal(refresh.sameSite, 'Strict');
   });
 });
 
@@ -105,10 +116,11 @@ test('a taken username shows the error next to the field', async (t) => {
   });
 });
 
-test('a reload keeps the session; log-out returns to login and / then goes to login', async (t) => {
+test('a reload and a second tab keep the session; log-out returns to login and / then goes to login', async (t) => {
   const person = newPerson('session');
   await registerViaApi(person);
   await withPage(t, async ({ page, shot }) => {
+    const tracked = trackTokens(page);
     await page.goto('/');
     await expectPath(page, '/login');
     await shot('unauthenticated main redirects to login');
@@ -118,13 +130,26 @@ test('a reload keeps the session; log-out returns to login and / then goes to lo
     await expectPath(page, '/');
     await expectMainPage(page, person);
     await shot('main page after reload');
+    // The reload had no token in memory: it refreshed through the cookie.
+    assert.ok(tracked.tokens.length >= 2, 'a refresh gave the reloaded page its token');
+    await assertNoTokenReadable(page, tracked.tokens);
+
+    // A second tab of the same browser is logged in too.
+    const second = await page.context().newPage();
+    await second.goto('/');
+    await expectPath(second, '/');
+    await expectMainPage(second, person);
+    await second.close();
+    // And the first tab goes on working after the second one refreshed (two tabs share the
+    // cookie; the server's grace period covers a race).
+    await page.reload();
+    await expectMainPage(page, person);
 
     await page.getByRole('button', { name: '로그아웃', exact: true }).click();
     await expectPath(page, '/login');
     await expectText(page.getByRole('status'), '로그아웃되었습니다.');
     await shot('logged out');
-    const token = await page.evaluate(() => sessionStorage.getItem('access_token'));
-    assert.equal(token, null, 'the token is gone after log-out');
+    await assertNoTokenReadable(page, tracked.tokens);
 
     await page.goto('/');
     await expectPath(page, '/login');
@@ -225,15 +250,24 @@ test('English browser at 360 px: the whole journey in English, no sideways scrol
   );
 });
 
-test('a rejected token sends the person back to login with a message', async (t) => {
+test('a session ended elsewhere sends the person back to login with a message', async (t) => {
+  const person = newPerson('rejected');
+  await registerViaApi(person);
   await withPage(t, async ({ page, shot }) => {
+    const tracked = trackTokens(page);
     await page.goto('/login');
-    await page.evaluate(() => sessionStorage.setItem('access_token', 'not-a-valid-token'));
-    await page.goto('/');
+    await logIn(page, shot, person);
+    // The session is ended from outside the tab (as from another device).
+    const res = await fetch(`${BASE_URL}/api/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tracked.latest()}` },
+    });
+    assert.equal(res.status, 204);
+    // The next request is refused, the refresh too: back to login, with a message.
+    await page.getByRole('button', { name: '모든 기기에서 로그아웃', exact: true }).click();
     await expectPath(page, '/login');
     await expectText(page.getByRole('status'), '로그인이 만료되었습니다. 다시 로그인해 주세요.');
-    const token = await page.evaluate(() => sessionStorage.getItem('access_token'));
-    assert.equal(token, null, 'the rejected token is dropped');
-    await shot('rejected token back on login');
+    await assertNoTokenReadable(page, tracked.tokens);
+    await shot('ended session back on login');
   });
 });

@@ -17,6 +17,9 @@ use shared::LoginResponse;
 use crate::api::{self, ApiError};
 
 const LANG_KEY: &str = "lang";
+/// A flag, not a secret: this browser had a session, so a refresh that fails means it ended
+/// (say so) rather than that there never was one (just show the login page).
+const SIGNED_IN_KEY: &str = "signed_in";
 
 type Refreshing = Shared<LocalBoxFuture<'static, Result<String, ApiError>>>;
 
@@ -35,6 +38,9 @@ pub fn token() -> Option<String> {
 /// Keeps the access token of a login or refresh, and schedules the next refresh.
 pub fn start(tokens: &LoginResponse) {
     ACCESS.with(|a| *a.borrow_mut() = Some(tokens.access_token.clone()));
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(SIGNED_IN_KEY, "1");
+    }
     let generation = GENERATION.with(|g| {
         g.set(g.get() + 1);
         g.get()
@@ -56,6 +62,18 @@ pub fn start(tokens: &LoginResponse) {
 pub fn clear() {
     ACCESS.with(|a| *a.borrow_mut() = None);
     GENERATION.with(|g| g.set(g.get() + 1));
+    forget_signed_in();
+}
+
+/// Whether this browser had a session (and forget that it had): after a failed refresh,
+/// `true` means the session ended.
+pub fn forget_signed_in() -> bool {
+    let Some(storage) = local_storage() else {
+        return false;
+    };
+    let had = storage.get_item(SIGNED_IN_KEY).ok().flatten().is_some();
+    let _ = storage.remove_item(SIGNED_IN_KEY);
+    had
 }
 
 /// When to refresh a token that lives `expires_in` seconds: a fifth of its life early, at

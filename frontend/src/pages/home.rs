@@ -10,7 +10,6 @@ use crate::form::Alert;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::{SessionInfo, UserProfile};
@@ -20,17 +19,28 @@ pub fn HomePage() -> impl IntoView {
     use_title(T::HomeTitle);
     let i18n = use_i18n();
     let signed_in = LocalResource::new(session::access);
+    // No session: a browser that had one is told it ended; anyone else just sees the login.
+    let expired = end_session(Notice::SessionExpired);
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if signed_in.with(|s| matches!(s, Some(None))) {
+            if session::forget_signed_in() {
+                expired();
+            } else {
+                navigate(
+                    "/login",
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    });
     let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <Suspense fallback=loading>
-            {move || {
-                signed_in
-                    .get()
-                    .map(|token| match token {
-                        Some(_) => view! { <Profile /> }.into_any(),
-                        None => view! { <Redirect path="/login" /> }.into_any(),
-                    })
-            }}
+            {move || signed_in.get().flatten().map(|_| view! { <Profile /> })}
         </Suspense>
     }
 }
