@@ -26,10 +26,10 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The token was refused: the session is over.
+    /// The token was refused: the session is over (not a wrong password, also a 401).
     pub fn is_unauthorized(&self) -> bool {
         match self {
-            ApiError::Problem(p) => p.status == 401 || p.code == ErrorCode::InvalidToken,
+            ApiError::Problem(p) => p.code == ErrorCode::InvalidToken,
             ApiError::Unexpected { status } => *status == 401,
             ApiError::Network => false,
         }

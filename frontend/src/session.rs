@@ -28,6 +28,9 @@ thread_local! {
     static IN_FLIGHT: RefCell<Option<Refreshing>> = const { RefCell::new(None) };
     /// Bumped by every new token and by `clear`: a scheduled refresh of an older one is void.
     static GENERATION: Cell<u64> = const { Cell::new(0) };
+    /// Bumped by `clear` only: a refresh that was in flight when the person logged out must
+    /// not bring the session back into memory.
+    static LOGOUTS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The access token in memory, if any.
@@ -49,8 +52,14 @@ pub fn start(tokens: &LoginResponse) {
         move || {
             if GENERATION.with(Cell::get) == generation {
                 leptos::task::spawn_local(async {
-                    // A failure shows at the next request, which ends the session there.
-                    let _ = refresh().await;
+                    // The session ended meanwhile (elsewhere): start the app over, which
+                    // shows the login page and says so. A network failure waits for the
+                    // next request instead.
+                    if matches!(refresh().await, Err(err) if err.is_unauthorized()) {
+                        if let Some(window) = web_sys::window() {
+                            let _ = window.location().assign("/");
+                        }
+                    }
                 });
             }
         },
@@ -62,6 +71,7 @@ pub fn start(tokens: &LoginResponse) {
 pub fn clear() {
     ACCESS.with(|a| *a.borrow_mut() = None);
     GENERATION.with(|g| g.set(g.get() + 1));
+    LOGOUTS.with(|l| l.set(l.get() + 1));
     forget_signed_in();
 }
 
@@ -77,20 +87,27 @@ pub fn forget_signed_in() -> bool {
 }
 
 /// When to refresh a token that lives `expires_in` seconds: a fifth of its life early, at
-/// most a minute early, never sooner than in a second.
+/// most a minute early, never sooner than in a second, and never later than a browser timer
+/// can wait (2^31 - 1 ms; a longer delay would fire at once).
 pub fn refresh_delay(expires_in: u64) -> Duration {
     let lead = (expires_in / 5).min(60);
-    Duration::from_secs(expires_in.saturating_sub(lead).max(1))
+    let delay = Duration::from_secs(expires_in.saturating_sub(lead).max(1));
+    delay.min(Duration::from_millis(i32::MAX as u64))
 }
 
 /// A new access token from the refresh cookie. Concurrent callers share one request.
 pub async fn refresh() -> Result<String, ApiError> {
     let running = IN_FLIGHT.with(|f| f.borrow().clone());
     let refreshing = running.unwrap_or_else(|| {
-        let refreshing = async {
-            let result = api::refresh().await.map(|tokens| {
+        let logouts = LOGOUTS.with(Cell::get);
+        let refreshing = async move {
+            let result = api::refresh().await.and_then(|tokens| {
+                if LOGOUTS.with(Cell::get) != logouts {
+                    // Logged out while this was in flight: the answer is not wanted.
+                    return Err(ApiError::Network);
+                }
                 start(&tokens);
-                tokens.access_token
+                Ok(tokens.access_token)
             });
             if result.is_err() {
                 ACCESS.with(|a| *a.borrow_mut() = None);
@@ -123,12 +140,20 @@ where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let token = match token() {
+    let used = match token() {
         Some(token) => token,
         None => refresh().await?,
     };
-    match call(token).await {
-        Err(err) if err.is_unauthorized() => call(refresh().await?).await,
+    match call(used.clone()).await {
+        Err(err) if err.is_unauthorized() => {
+            // Another call may have refreshed meanwhile: use its token rather than rotating
+            // the cookie again.
+            let fresh = match token() {
+                Some(token) if token != used => token,
+                _ => refresh().await?,
+            };
+            call(fresh).await
+        }
         other => other,
     }
 }

@@ -757,6 +757,11 @@ fn refreshes_are_scheduled_before_expiry() {
     assert_eq!(refresh_delay(5), Duration::from_secs(4));
     assert_eq!(refresh_delay(1), Duration::from_secs(1));
     assert_eq!(refresh_delay(0), Duration::from_secs(1));
+    // A timer cannot wait longer than 2^31 - 1 ms.
+    assert_eq!(
+        refresh_delay(u64::MAX / 2),
+        Duration::from_millis(2_147_483_647)
+    );
 }
 
 #[wasm_bindgen_test]
