@@ -24,9 +24,11 @@ pub struct Rendered {
 }
 
 /// Every mail kind; each has `<kind>.subject.txt`, `<kind>.txt` and `<kind>.html` per language.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 10] = [
     "code",
     "reset_code",
+    "email_change_code",
+    "email_change_taken",
     "no_account",
     "account_exists",
     "password_changed",
@@ -62,6 +64,12 @@ const DEFAULTS: &[(&str, &str)] = both_languages!(
     "reset_code.subject.txt",
     "reset_code.txt",
     "reset_code.html",
+    "email_change_code.subject.txt",
+    "email_change_code.txt",
+    "email_change_code.html",
+    "email_change_taken.subject.txt",
+    "email_change_taken.txt",
+    "email_change_taken.html",
     "no_account.subject.txt",
     "no_account.txt",
     "no_account.html",
@@ -145,6 +153,8 @@ impl Templates {
         for locale in [Locale::Ko, Locale::En] {
             self.code(&sample, Duration::from_secs(600), locale)?;
             self.reset_code(&sample, Duration::from_secs(600), locale)?;
+            self.email_change_code(&sample, Duration::from_secs(600), locale)?;
+            self.email_change_taken(locale)?;
             self.no_account(locale)?;
             self.account_exists(locale)?;
             for notice in sample_notices() {
@@ -200,6 +210,22 @@ impl Templates {
         locale: Locale,
     ) -> anyhow::Result<Rendered> {
         self.code_mail("reset_code", code, valid_for, locale)
+    }
+
+    /// The code that moves an account to a new address (sent there). Values: `code`,
+    /// `minutes`.
+    pub fn email_change_code(
+        &self,
+        code: &VerificationCode,
+        valid_for: Duration,
+        locale: Locale,
+    ) -> anyhow::Result<Rendered> {
+        self.code_mail("email_change_code", code, valid_for, locale)
+    }
+
+    /// An account tried to move to this address, which has an account already. No values.
+    pub fn email_change_taken(&self, locale: Locale) -> anyhow::Result<Rendered> {
+        self.render("email_change_taken", locale, context! {})
     }
 
     fn code_mail(
@@ -324,6 +350,9 @@ mod tests {
             let mut all = vec![
                 t.code(&c, Duration::from_secs(600), locale).unwrap(),
                 t.reset_code(&c, Duration::from_secs(600), locale).unwrap(),
+                t.email_change_code(&c, Duration::from_secs(600), locale)
+                    .unwrap(),
+                t.email_change_taken(locale).unwrap(),
                 t.no_account(locale).unwrap(),
                 t.account_exists(locale).unwrap(),
             ];
@@ -465,7 +494,8 @@ mod tests {
     #[test]
     fn notices_carry_no_digits() {
         for locale in [Locale::Ko, Locale::En] {
-            for r in [account_exists(locale), no_account(locale)] {
+            let taken = defaults().email_change_taken(locale).unwrap();
+            for r in [account_exists(locale), no_account(locale), taken] {
                 assert!(!r.text.chars().any(|c| c.is_ascii_digit()));
                 let runs = r.html.split(|c: char| !c.is_ascii_digit());
                 assert!(runs.into_iter().all(|run| run.len() < 6), "{}", r.html);
