@@ -4,7 +4,8 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
 use shared::{
-    EmailAuthRequest, EmailAuthResponse, ErrorCode, LoginRequest, LoginResponse,
+    AccountDeleteRequest, EmailAuthRequest, EmailAuthResponse, EmailChangeConfirm,
+    EmailChangeRequest, ErrorCode, LoginRequest, LoginResponse, PasswordChangeRequest,
     PasswordResetConfirm, PasswordResetRequest, Problem, RefreshRequest, RegisterRequest,
     SessionList, UserProfile,
 };
@@ -74,6 +75,58 @@ pub async fn sessions(token: &str) -> Result<SessionList, ApiError> {
 pub async fn end_session(token: &str, id: &str) -> Result<(), ApiError> {
     let path = format!("/api/sessions/{}", js_sys::encode_uri_component(id));
     send_no_content(bearer(Request::delete(&path), token)?).await
+}
+
+/// `POST /api/password/change` (`204`): every other session of the account ends.
+pub async fn password_change(token: &str, body: &PasswordChangeRequest) -> Result<(), ApiError> {
+    send_no_content(bearer_json(
+        Request::post("/api/password/change"),
+        token,
+        body,
+    )?)
+    .await
+}
+
+/// `POST /api/email/change/request`: a code to the new address (`202`, as for signup).
+pub async fn email_change_request(
+    token: &str,
+    body: &EmailChangeRequest,
+) -> Result<EmailAuthResponse, ApiError> {
+    send(bearer_json(
+        Request::post("/api/email/change/request"),
+        token,
+        body,
+    )?)
+    .await
+}
+
+/// `POST /api/email/change/confirm`: the account with its new address.
+pub async fn email_change_confirm(
+    token: &str,
+    body: &EmailChangeConfirm,
+) -> Result<UserProfile, ApiError> {
+    send(bearer_json(
+        Request::post("/api/email/change/confirm"),
+        token,
+        body,
+    )?)
+    .await
+}
+
+/// `DELETE /api/account` (`204`): the account and everything of it, for good.
+pub async fn delete_account(token: &str, body: &AccountDeleteRequest) -> Result<(), ApiError> {
+    send_no_content(bearer_json(Request::delete("/api/account"), token, body)?).await
+}
+
+fn bearer_json<B: Serialize>(
+    builder: RequestBuilder,
+    token: &str,
+    body: &B,
+) -> Result<Request, ApiError> {
+    with_accept(builder)
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(body)
+        .map_err(|_| ApiError::Unexpected { status: 0 })
 }
 
 fn bearer(builder: RequestBuilder, token: &str) -> Result<Request, ApiError> {

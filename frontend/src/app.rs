@@ -3,7 +3,12 @@
 use crate::components::{Flash, LangSwitch};
 use crate::i18n::{use_i18n, I18n, Lang, T};
 use crate::pages::{
-    home::HomePage, login::LoginPage, not_found::NotFoundPage, reset::ResetPage, signup::SignupPage,
+    home::HomePage,
+    login::LoginPage,
+    not_found::NotFoundPage,
+    reset::ResetPage,
+    settings::{DeleteAccountPage, EmailSettingsPage, PasswordSettingsPage, SettingsPage},
+    signup::SignupPage,
 };
 use crate::session;
 use leptos::prelude::*;
@@ -45,6 +50,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/reset") view=ResetPage />
+                    <Route path=path!("/settings") view=SettingsPage />
+                    <Route path=path!("/settings/password") view=PasswordSettingsPage />
+                    <Route path=path!("/settings/email") view=EmailSettingsPage />
+                    <Route path=path!("/settings/delete") view=DeleteAccountPage />
                 </Routes>
             </main>
         </Router>

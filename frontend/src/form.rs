@@ -18,12 +18,21 @@ pub enum Field {
     /// The password chosen on the reset page (`new_password` of the request).
     NewPassword,
     NewPasswordConfirm,
+    /// The password in use, to change it (`current_password`).
+    CurrentPassword,
+    /// The address to move the account to (`new_email`).
+    NewEmail,
+    /// The username typed again to confirm deleting the account (never sent).
+    ConfirmUsername,
 }
 
 impl Field {
     /// Every field, in the order the forms show them (for focusing the first to fix).
-    pub const ALL: [Field; 8] = [
+    pub const ALL: [Field; 11] = [
         Field::Username,
+        Field::ConfirmUsername,
+        Field::CurrentPassword,
+        Field::NewEmail,
         Field::Password,
         Field::PasswordConfirm,
         Field::Nickname,
@@ -35,7 +44,10 @@ impl Field {
 
     /// The confirmations, which exist only in the page and are never sent.
     pub fn is_confirmation(self) -> bool {
-        matches!(self, Field::PasswordConfirm | Field::NewPasswordConfirm)
+        matches!(
+            self,
+            Field::PasswordConfirm | Field::NewPasswordConfirm | Field::ConfirmUsername
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -48,6 +60,9 @@ impl Field {
             Field::Code => "code",
             Field::NewPassword => "new_password",
             Field::NewPasswordConfirm => "new_password_confirm",
+            Field::CurrentPassword => "current_password",
+            Field::NewEmail => "new_email",
+            Field::ConfirmUsername => "confirm_username",
         }
     }
 
@@ -70,6 +85,8 @@ pub enum Issue {
     VerifyFirst,
     /// The server refused the code; `attempts_left` guesses remain for it.
     WrongCode { attempts_left: Option<u32> },
+    /// The username typed to confirm a deletion is not the account's (client-side only).
+    NotThisAccount,
 }
 
 /// At most one issue per field, in form order of discovery.
@@ -226,6 +243,57 @@ pub fn check_reset_confirm(input: &ResetInput) -> FieldErrors {
         errors.insert(Field::NewPasswordConfirm, Issue::Rule(ErrorCode::Required));
     } else if input.new_password_confirm != input.new_password {
         errors.insert(Field::NewPasswordConfirm, Issue::PasswordMismatch);
+    }
+    errors
+}
+
+/// Checks before `POST /api/password/change`: the current password is filled, the new one
+/// follows the signup rules (against the account's username and email) and is confirmed.
+pub fn check_password_change(
+    current: &str,
+    new: &str,
+    confirm: &str,
+    username: &str,
+    email: &str,
+) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if current.is_empty() {
+        errors.insert(Field::CurrentPassword, Issue::Rule(ErrorCode::Required));
+    }
+    errors.check(
+        Field::NewPassword,
+        rules::check_password(new, username, email),
+    );
+    if confirm.is_empty() {
+        errors.insert(Field::NewPasswordConfirm, Issue::Rule(ErrorCode::Required));
+    } else if confirm != new {
+        errors.insert(Field::NewPasswordConfirm, Issue::PasswordMismatch);
+    }
+    errors
+}
+
+/// Checks before `POST /api/email/change/request`: an address and the password.
+pub fn check_email_change(new_email: &str, password: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.check(Field::NewEmail, rules::check_email(new_email.trim()));
+    if password.is_empty() {
+        errors.insert(Field::Password, Issue::Rule(ErrorCode::Required));
+    }
+    errors
+}
+
+/// Checks before `DELETE /api/account`: the account's own username typed again (ignoring
+/// case, as usernames compare), and the password.
+pub fn check_delete(typed_username: &str, username: &str, password: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    let typed = typed_username.trim();
+    if typed.is_empty() {
+        errors.insert(Field::ConfirmUsername, Issue::Rule(ErrorCode::Required));
+    } else if !typed.eq_ignore_ascii_case(username) {
+        errors.insert(Field::ConfirmUsername, Issue::NotThisAccount);
+    }
+    if password.is_empty() {
+        errors.insert(Field::Password, Issue::Rule(ErrorCode::Required));
     }
     errors
 }

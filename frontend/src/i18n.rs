@@ -104,6 +104,19 @@ pub enum T {
     EndingSession,
     LastUsed,
     UnknownBrowser,
+    Settings,
+    SettingsLead,
+    BackToAccount,
+    ChangePasswordTitle,
+    ChangePasswordLead,
+    ChangeEmailTitle,
+    ChangeEmailLead,
+    SendEmailCode,
+    ConfirmEmailChange,
+    ChangingEmail,
+    DeleteAccountTitle,
+    DeleteAccount,
+    DeletingAccount,
 }
 
 /// The text for `key` in `lang`.
@@ -167,6 +180,28 @@ pub fn t(lang: Lang, key: T) -> &'static str {
         T::EndingSession => ("로그아웃시키는 중…", "Ending…"),
         T::LastUsed => ("마지막 사용", "Last used"),
         T::UnknownBrowser => ("알 수 없는 브라우저", "Unknown browser"),
+        T::Settings => ("계정 설정", "Account settings"),
+        T::SettingsLead => (
+            "비밀번호와 이메일 주소를 바꾸거나 계정을 삭제합니다.",
+            "Change your password or email address, or delete the account.",
+        ),
+        T::BackToAccount => ("내 정보로 돌아가기", "Back to my account"),
+        T::ChangePasswordTitle => ("비밀번호 변경", "Change password"),
+        T::ChangePasswordLead => (
+            "비밀번호를 바꾸면 이 기기를 뺀 모든 기기에서 로그아웃됩니다.",
+            "Changing your password signs you out everywhere except here.",
+        ),
+        T::ChangeEmailTitle => ("이메일 변경", "Change email"),
+        T::ChangeEmailLead => (
+            "새 주소로 받은 인증 코드를 입력하면 주소가 바뀝니다. 이전 주소로 알림이 갑니다.",
+            "Enter the code sent to the new address to move the account. The old address is told.",
+        ),
+        T::SendEmailCode => ("인증 코드 받기", "Send code"),
+        T::ConfirmEmailChange => ("이메일 변경", "Change email"),
+        T::ChangingEmail => ("바꾸는 중…", "Changing…"),
+        T::DeleteAccountTitle => ("계정 삭제", "Delete account"),
+        T::DeleteAccount => ("계정 영구 삭제", "Delete account for good"),
+        T::DeletingAccount => ("삭제하는 중…", "Deleting…"),
     };
     pick(lang, ko, en)
 }
@@ -189,6 +224,9 @@ pub fn label(lang: Lang, field: Field) -> &'static str {
         Field::Code => ("인증 코드", "Verification code"),
         Field::NewPassword => ("새 비밀번호", "New password"),
         Field::NewPasswordConfirm => ("새 비밀번호 확인", "Confirm new password"),
+        Field::CurrentPassword => ("현재 비밀번호", "Current password"),
+        Field::NewEmail => ("새 이메일", "New email"),
+        Field::ConfirmUsername => ("아이디 다시 입력", "Type your username"),
     };
     pick(lang, ko, en)
 }
@@ -219,6 +257,14 @@ pub fn hint(lang: Lang, field: Field) -> String {
         (Lang::En, Field::Email) => "We'll send the verification code here".to_owned(),
         (Lang::Ko, Field::Code) => format!("메일로 받은 숫자 {CODE_LEN}자리"),
         (Lang::En, Field::Code) => format!("The {CODE_LEN} digits from the email"),
+        (Lang::Ko, Field::NewEmail) => "이 주소로 인증 코드를 보냅니다".to_owned(),
+        (Lang::En, Field::NewEmail) => "We'll send a code to this address".to_owned(),
+        (Lang::Ko, Field::ConfirmUsername) => "삭제할 계정의 아이디를 그대로 입력하세요".to_owned(),
+        (Lang::En, Field::ConfirmUsername) => {
+            "Enter the username of the account to delete".to_owned()
+        }
+        (Lang::Ko, Field::CurrentPassword) => "지금 쓰고 있는 비밀번호".to_owned(),
+        (Lang::En, Field::CurrentPassword) => "The password you use now".to_owned(),
         (_, Field::PasswordConfirm | Field::NewPasswordConfirm) => String::new(),
     }
 }
@@ -352,6 +398,14 @@ pub fn issue_message(lang: Lang, field: Field, issue: &Issue) -> String {
             .into()
         }
         Issue::WrongCode { attempts_left } => return wrong_code(lang, *attempts_left),
+        Issue::NotThisAccount => {
+            return pick(
+                lang,
+                "이 계정의 아이디와 다릅니다.",
+                "That is not this account's username.",
+            )
+            .into()
+        }
         Issue::Rule(code) => *code,
     };
     let min_max = match field {
@@ -360,8 +414,10 @@ pub fn issue_message(lang: Lang, field: Field, issue: &Issue) -> String {
         Field::Password
         | Field::PasswordConfirm
         | Field::NewPassword
-        | Field::NewPasswordConfirm => Some((PASSWORD_MIN_LEN, PASSWORD_MAX_LEN)),
-        Field::Email | Field::Code => None,
+        | Field::NewPasswordConfirm
+        | Field::CurrentPassword => Some((PASSWORD_MIN_LEN, PASSWORD_MAX_LEN)),
+        Field::ConfirmUsername => Some((USERNAME_MIN_LEN, USERNAME_MAX_LEN)),
+        Field::Email | Field::NewEmail | Field::Code => None,
     };
     match (code, min_max, lang) {
         (ErrorCode::TooShort, Some((min, _)), Lang::Ko) => format!("{min}자 이상 입력해 주세요."),
@@ -383,7 +439,10 @@ pub fn issue_message(lang: Lang, field: Field, issue: &Issue) -> String {
                 "Use letters, digits and single spaces between words.",
             )
             .into(),
-            (Field::Email, ErrorCode::InvalidFormat | ErrorCode::InvalidCharacters) => pick(
+            (
+                Field::Email | Field::NewEmail,
+                ErrorCode::InvalidFormat | ErrorCode::InvalidCharacters,
+            ) => pick(
                 lang,
                 "올바른 이메일 주소를 입력해 주세요.",
                 "Enter a valid email address.",
@@ -529,6 +588,20 @@ pub fn code_sent(lang: Lang, email: &str) -> String {
     }
 }
 
+/// The warning of the delete page, naming the account.
+pub fn delete_warning(lang: Lang, username: &str) -> String {
+    match lang {
+        Lang::Ko => format!(
+            "{username} 계정을 영구히 삭제합니다. 계정 정보와 모든 로그인이 지워지고 되돌릴 수 없습니다. \
+             아이디와 이메일은 다시 가입에 쓸 수 있게 됩니다."
+        ),
+        Lang::En => format!(
+            "This deletes the account {username} for good: its data and every session go, and \
+             it cannot be undone. The username and email become free to sign up again."
+        ),
+    }
+}
+
 /// Confirmation after a reset was requested. The answer is the same whether or not the
 /// address has an account, and so is this text.
 pub fn reset_code_sent(lang: Lang, email: &str) -> String {
@@ -558,6 +631,11 @@ pub enum Notice {
     LoggedOut,
     LoggedOutEverywhere,
     PasswordChanged,
+    /// The password was changed from the settings page (this session stays).
+    PasswordChangedHere,
+    /// The email address was changed.
+    EmailChanged,
+    AccountDeleted,
 }
 
 pub fn notice(lang: Lang, notice: &Notice) -> &'static str {
@@ -578,6 +656,18 @@ pub fn notice(lang: Lang, notice: &Notice) -> &'static str {
         Notice::PasswordChanged => (
             "비밀번호가 변경되었습니다. 모든 기기에서 로그아웃되었습니다. 새 비밀번호로 로그인해 주세요.",
             "Your password has been changed and you have been logged out on every device. Please log in with your new password.",
+        ),
+        Notice::PasswordChangedHere => (
+            "비밀번호를 바꿨습니다. 다른 기기에서는 모두 로그아웃되었습니다.",
+            "Your password is changed. Every other device has been logged out.",
+        ),
+        Notice::EmailChanged => (
+            "이메일 주소를 바꿨습니다. 이전 주소로 알림을 보냈습니다.",
+            "Your email address is changed. We told the old address.",
+        ),
+        Notice::AccountDeleted => (
+            "계정을 삭제했습니다. 그동안 이용해 주셔서 감사합니다.",
+            "Your account is deleted. Thank you for having been with us.",
         ),
     };
     pick(lang, ko, en)

@@ -17,7 +17,7 @@ fn all_error_codes() -> Vec<ErrorCode> {
     ErrorCode::all().collect()
 }
 
-const ALL_T: [T; 43] = [
+const ALL_T: [T; 56] = [
     T::AppName,
     T::Language,
     T::SignupTitle,
@@ -61,6 +61,19 @@ const ALL_T: [T; 43] = [
     T::EndingSession,
     T::LastUsed,
     T::UnknownBrowser,
+    T::Settings,
+    T::SettingsLead,
+    T::BackToAccount,
+    T::ChangePasswordTitle,
+    T::ChangePasswordLead,
+    T::ChangeEmailTitle,
+    T::ChangeEmailLead,
+    T::SendEmailCode,
+    T::ConfirmEmailChange,
+    T::ChangingEmail,
+    T::DeleteAccountTitle,
+    T::DeleteAccount,
+    T::DeletingAccount,
 ];
 
 fn has_hangul(s: &str) -> bool {
@@ -110,6 +123,9 @@ fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
             Notice::LoggedOut,
             Notice::LoggedOutEverywhere,
             Notice::PasswordChanged,
+            Notice::PasswordChangedHere,
+            Notice::EmailChanged,
+            Notice::AccountDeleted,
         ] {
             assert_language(lang, i18n::notice(lang, &notice), &format!("{notice:?}"));
         }
@@ -502,9 +518,21 @@ fn field_names_match_the_request_bodies() {
         new_password: String::new(),
     })
     .unwrap();
+    let change = serde_json::to_value(shared::PasswordChangeRequest {
+        current_password: String::new(),
+        new_password: String::new(),
+    })
+    .unwrap();
+    let email_change = serde_json::to_value(shared::EmailChangeRequest {
+        new_email: String::new(),
+        password: String::new(),
+    })
+    .unwrap();
     let keys: Vec<&str> = keys
         .into_iter()
         .chain(reset.as_object().unwrap().keys().map(String::as_str))
+        .chain(change.as_object().unwrap().keys().map(String::as_str))
+        .chain(email_change.as_object().unwrap().keys().map(String::as_str))
         .collect();
     for field in Field::ALL {
         let sent = keys.contains(&field.name());
@@ -801,4 +829,69 @@ fn user_agents_get_readable_names() {
     assert_eq!(describe_user_agent("curl/8.5.0").as_deref(), Some("curl"));
     assert_eq!(describe_user_agent(""), None);
     assert_eq!(describe_user_agent("SomeBot/1.0"), None);
+}
+
+#[wasm_bindgen_test]
+fn settings_forms_check_before_sending() {
+    use frontend::form::{check_delete, check_email_change, check_password_change, Field, Issue};
+    let ok = check_password_change(
+        "old password!",
+        "a brand new passphrase",
+        "a brand new passphrase",
+        "hong_gildong",
+        "gildong@example.com",
+    );
+    assert!(ok.is_empty(), "{ok:?}");
+    let bad = check_password_change("", "short", "other", "hong_gildong", "gildong@example.com");
+    assert_eq!(
+        bad.get(Field::CurrentPassword),
+        Some(&Issue::Rule(ErrorCode::Required))
+    );
+    assert_eq!(
+        bad.get(Field::NewPassword),
+        Some(&Issue::Rule(ErrorCode::TooShort))
+    );
+    assert_eq!(
+        bad.get(Field::NewPasswordConfirm),
+        Some(&Issue::PasswordMismatch)
+    );
+    let mine = check_password_change(
+        "x",
+        "hong_gildong rocks 2024",
+        "hong_gildong rocks 2024",
+        "hong_gildong",
+        "g@example.com",
+    );
+    assert!(
+        mine.get(Field::NewPassword).is_some(),
+        "the username is not allowed in it"
+    );
+
+    assert!(check_email_change(" new@example.com ", "pw").is_empty());
+    let bad = check_email_change("not an address", "");
+    assert!(bad.get(Field::NewEmail).is_some());
+    assert_eq!(
+        bad.get(Field::Password),
+        Some(&Issue::Rule(ErrorCode::Required))
+    );
+
+    assert!(
+        check_delete("Hong_Gildong", "hong_gildong", "pw").is_empty(),
+        "usernames ignore case"
+    );
+    assert_eq!(
+        check_delete("someone", "hong_gildong", "pw").get(Field::ConfirmUsername),
+        Some(&Issue::NotThisAccount)
+    );
+    assert_eq!(
+        check_delete(" ", "hong_gildong", "").get(Field::ConfirmUsername),
+        Some(&Issue::Rule(ErrorCode::Required))
+    );
+    assert!(Field::ConfirmUsername.is_confirmation(), "never sent");
+    assert_eq!(
+        Field::from_wire("current_password"),
+        Some(Field::CurrentPassword)
+    );
+    assert_eq!(Field::from_wire("new_email"), Some(Field::NewEmail));
+    assert_eq!(Field::from_wire("confirm_username"), None);
 }

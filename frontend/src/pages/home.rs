@@ -10,6 +10,7 @@ use crate::form::Alert;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::{SessionInfo, UserProfile};
@@ -46,7 +47,7 @@ pub fn HomePage() -> impl IntoView {
 }
 
 /// Leaves the session: token dropped, back to the login page with `notice`.
-fn end_session(notice: Notice) -> impl Fn() + Clone {
+pub fn end_session(notice: Notice) -> impl Fn() + Clone {
     let navigate = use_navigate();
     let flash = use_flash();
     move || {
@@ -126,6 +127,9 @@ fn Profile() -> impl IntoView {
             <AlertRegion alert />
             <Devices on_expired=end_session(Notice::SessionExpired) />
             <div class="actions">
+                <A href="/settings" attr:id="settings-link" attr:class="button secondary">
+                    {move || i18n.t(T::Settings)}
+                </A>
                 <button
                     id="logout"
                     type="button"
