@@ -162,6 +162,20 @@ export async function readCode(address, { after = 0 } = {}) {
   }
 }
 
+/** Waits for a mail to `address` after the first `after` whose subject matches `subject`. */
+export async function waitForMail(address, subject, { after = 0 } = {}) {
+  const deadline = Date.now() + MAIL_TIMEOUT;
+  for (;;) {
+    const mails = (await mailsTo(address)).slice(after);
+    const found = mails.find((m) => subject.test(m.subject ?? ''));
+    if (found) return found;
+    if (Date.now() > deadline) {
+      assert.fail(`no mail to ${address} matching ${subject} (saw ${mails.map((m) => m.subject).join(' | ')})`);
+    }
+    await sleep(200);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // API shortcuts (for setting up a test's preconditions, not for the thing under test)
 
