@@ -293,3 +293,33 @@ export async function assertNoTokenReadable(page, tokens) {
   assert.ok(!text.includes('rt1_'), `a refresh token is readable by script: ${text}`);
   for (const token of tokens) assert.ok(!text.includes(token), 'a token is readable by script');
 }
+
+/**
+ * Runs `body` with one fresh browser context per name in `devices` (each with its own
+ * screenshot folder, and its received access tokens in `.tokens`), checking that no page
+ * logged an error and closing them afterwards whatever happens.
+ */
+export async function withDevices(browser, t, devices, body, options) {
+  const sessions = [];
+  try {
+    for (const device of devices) {
+      // openPage names the screenshot folder after the test; one folder per device.
+      const named = device
+        ? { name: `${device} ${t.name}`, diagnostic: (m) => t.diagnostic(`${device}: ${m}`) }
+        : t;
+      const session = await openPage(browser, named, options);
+      // The access tokens the device receives (the page keeps them in memory only).
+      session.tokens = trackTokens(session.page);
+      sessions.push(session);
+    }
+    await body(...sessions);
+    for (const [i, s] of sessions.entries()) {
+      assert.deepEqual(s.unexpectedProblems(), [], `no page or console errors (${devices[i] || 'page'})`);
+    }
+  } catch (err) {
+    for (const s of sessions) await s.shot('failure').catch(() => {});
+    throw err;
+  } finally {
+    for (const s of sessions) await s.close();
+  }
+}

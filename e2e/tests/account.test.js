@@ -14,12 +14,11 @@ import {
   launchBrowser,
   mailCount,
   newPerson,
-  openPage,
   nickStatus,
   readCode,
   registerViaApi,
-  trackTokens,
   waitUntil,
+  withDevices as sharedWithDevices,
 } from '../lib/harness.js';
 import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
 
@@ -31,34 +30,9 @@ after(async () => {
   await chromium?.close();
 });
 
-/**
- * Runs `body` with one fresh browser context per name in `devices` (each with its own
- * screenshot folder), closing them afterwards whatever happens.
- */
-async function withDevices(t, devices, body, options) {
-  const sessions = [];
-  try {
-    for (const device of devices) {
-      // openPage names the screenshot folder after the test; one folder per device.
-      const named = device
-        ? { name: `${device} ${t.name}`, diagnostic: (m) => t.diagnostic(`${device}: ${m}`) }
-        : t;
-      const session = await openPage(chromium.browser, named, options);
-      // The access tokens the device receives (the page keeps them in memory only).
-      session.tokens = trackTokens(session.page);
-      sessions.push(session);
-    }
-    await body(...sessions);
-    for (const [i, s] of sessions.entries()) {
-      assert.deepEqual(s.unexpectedProblems(), [], `no page or console errors (${devices[i] || 'page'})`);
-    }
-  } catch (err) {
-    for (const s of sessions) await s.shot('failure').catch(() => {});
-    throw err;
-  } finally {
-    for (const s of sessions) await s.close();
-  }
-}
+/** `withDevices` of the harness, in this file's browser. */
+const withDevices = (t, devices, body, options) =>
+  sharedWithDevices(chromium.browser, t, devices, body, options);
 
 /** The reset page's controls, found by their labels. */
 function resetForm(page) {

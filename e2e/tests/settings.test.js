@@ -11,11 +11,11 @@ import {
   launchBrowser,
   mailCount,
   newPerson,
-  openPage,
   readCode,
   registerViaApi,
   waitForMail,
   waitUntil,
+  withDevices as sharedWithDevices,
 } from '../lib/harness.js';
 import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
 
@@ -27,27 +27,9 @@ after(async () => {
   await chromium?.close();
 });
 
-/** One fresh browser context per name in `devices`, closed afterwards whatever happens. */
-async function withDevices(t, devices, body) {
-  const sessions = [];
-  try {
-    for (const device of devices) {
-      const named = device
-        ? { name: `${device} ${t.name}`, diagnostic: (m) => t.diagnostic(`${device}: ${m}`) }
-        : t;
-      sessions.push(await openPage(chromium.browser, named));
-    }
-    await body(...sessions);
-    for (const [i, s] of sessions.entries()) {
-      assert.deepEqual(s.unexpectedProblems(), [], `no page or console errors (${devices[i] || 'page'})`);
-    }
-  } catch (err) {
-    for (const s of sessions) await s.shot('failure').catch(() => {});
-    throw err;
-  } finally {
-    for (const s of sessions) await s.close();
-  }
-}
+/** `withDevices` of the harness, in this file's browser. */
+const withDevices = (t, devices, body, options) =>
+  sharedWithDevices(chromium.browser, t, devices, body, options);
 
 /** From the main page to one of the settings forms, through the links a person would use. */
 async function openSettings(page, shot, which, heading) {

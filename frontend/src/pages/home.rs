@@ -46,6 +46,18 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
+/// Calls `leave` once `resource` was refused for want of a session (401 `invalid_token`).
+pub fn leave_when_refused<T: 'static>(
+    resource: LocalResource<Result<T, ApiError>>,
+    leave: impl Fn() + 'static,
+) {
+    Effect::new(move || {
+        if resource.with(|r| matches!(r, Some(Err(e)) if e.is_unauthorized())) {
+            leave();
+        }
+    });
+}
+
 /// Leaves the session: token dropped, back to the login page with `notice`.
 pub fn end_session(notice: Notice) -> impl Fn() + Clone {
     let navigate = use_navigate();
@@ -69,12 +81,7 @@ fn Profile() -> impl IntoView {
     let profile =
         LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
 
-    let expired = end_session(Notice::SessionExpired);
-    Effect::new(move || {
-        if profile.with(|p| matches!(p, Some(Err(e)) if e.is_unauthorized())) {
-            expired();
-        }
-    });
+    leave_when_refused(profile, end_session(Notice::SessionExpired));
     let log_out = {
         let logged_out = end_session(Notice::LoggedOut);
         Action::new_local(move |_: &()| {
@@ -194,11 +201,7 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
         })
     };
     let ending = end.pending();
-    Effect::new(move || {
-        if list.with(|l| matches!(l, Some(Err(e)) if e.is_unauthorized())) {
-            on_expired();
-        }
-    });
+    leave_when_refused(list, on_expired.clone());
     let row = move |s: SessionInfo| {
         let name = session::describe_user_agent(&s.user_agent);
         let last_used = {

@@ -10,7 +10,7 @@ use crate::components::{
 };
 use crate::form::{self, Alert, Field, FieldErrors, Issue};
 use crate::i18n::{self, use_i18n, Notice, T};
-use crate::pages::home::end_session;
+use crate::pages::home::{end_session, leave_when_refused};
 use crate::session;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -29,12 +29,7 @@ fn signed_in<V: IntoView + 'static>(
     let i18n = use_i18n();
     let profile =
         LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
-    let expired = end_session(Notice::SessionExpired);
-    Effect::new(move || {
-        if profile.with(|p| matches!(p, Some(Err(e)) if e.is_unauthorized())) {
-            expired();
-        }
-    });
+    leave_when_refused(profile, end_session(Notice::SessionExpired));
     let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <Suspense fallback=loading>
