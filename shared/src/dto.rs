@@ -235,3 +235,64 @@ pub struct PasswordResetConfirm {
     #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub new_password: String,
 }
+
+/// `POST /api/password/change`: set a new password while signed in, proving the current one.
+/// Every other session of the account ends; the one of this request stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "current_password": "correct horse battery staple", "new_password": "a new long passphrase"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    /// The password in use now. At most 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub current_password: String,
+    /// 8–128 characters, not a common password, not containing the username or the email's
+    /// local part.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
+    pub new_password: String,
+}
+
+/// `POST /api/email/change/request`: mail a code to a new address for the signed-in account.
+/// Answered the same way whether or not the new address belongs to another account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "new_email": "gildong.new@example.com", "password": "correct horse battery staple"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct EmailChangeRequest {
+    /// Where the code is sent: the address the account should have. At most 254 bytes.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+    )]
+    pub new_email: String,
+    /// The account's password. At most 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub password: String,
+}
+
+/// `POST /api/email/change/confirm`: move the signed-in account to the new address with the
+/// code mailed there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"code": "042917"})))]
+#[serde(deny_unknown_fields)]
+pub struct EmailChangeConfirm {
+    /// The six digits from the mail to the new address.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{6}$"))]
+    pub code: String,
+}
+
+/// `DELETE /api/account`: delete the signed-in account for good, proving its password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"password": "correct horse battery staple"})))]
+#[serde(deny_unknown_fields)]
+pub struct AccountDeleteRequest {
+    /// The account's password. At most 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub password: String,
+}
