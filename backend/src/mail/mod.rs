@@ -120,6 +120,7 @@ impl Mailer {
         let rendered = match purpose {
             CodePurpose::Signup => templates::code(code, valid_for, locale),
             CodePurpose::PasswordReset => templates::reset_code(code, valid_for, locale),
+            CodePurpose::EmailChange => templates::email_change_code(code, valid_for, locale),
         };
         self.send(to, rendered).await
     }
@@ -138,6 +139,15 @@ impl Mailer {
         locale: Locale,
     ) -> Result<(), MailError> {
         self.send(to, templates::account_exists(locale)).await
+    }
+
+    /// Sent instead of an email-change code when the new address already has an account.
+    pub async fn send_email_change_taken(
+        &self,
+        to: &EmailAddress,
+        locale: Locale,
+    ) -> Result<(), MailError> {
+        self.send(to, templates::email_change_taken(locale)).await
     }
 
     /// A security notice: what happened and when, and what to do if it was not them.

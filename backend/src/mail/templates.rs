@@ -104,6 +104,82 @@ pub fn reset_code(code: &VerificationCode, valid_for: Duration, locale: Locale) 
     }
 }
 
+pub fn email_change_code(code: &VerificationCode, valid_for: Duration, locale: Locale) -> Rendered {
+    let minutes = valid_for.as_secs().div_ceil(60);
+    let digits = code.expose();
+    let code_html = format!(
+        "<p style=\"font-size:32px;letter-spacing:8px;font-weight:700;font-family:monospace\">{digits}</p>"
+    );
+    match locale {
+        Locale::Ko => Rendered {
+            subject: "[이메일 변경] 인증 번호".into(),
+            text: format!(
+                "이메일 주소 변경 인증 번호: {digits}\n\n이 번호는 {minutes}분 동안 유효합니다.\n\
+                 번호를 입력하면 계정의 이메일 주소가 이 주소로 바뀝니다.\n\
+                 본인이 요청하지 않았다면 이 메일을 무시하세요. 누구에게도 번호를 알려 주지 마세요.\n"
+            ),
+            html: html_page(
+                "ko",
+                "이메일 주소 변경 인증 번호",
+                &format!(
+                    "{code_html}<p>이 번호는 {minutes}분 동안 유효합니다. 번호를 입력하면 계정의 이메일 주소가 이 주소로 바뀝니다.</p>\
+                     <p>본인이 요청하지 않았다면 이 메일을 무시하세요. 누구에게도 번호를 알려 주지 마세요.</p>"
+                ),
+            ),
+        },
+        Locale::En => Rendered {
+            subject: "Your email change code".into(),
+            text: format!(
+                "Email change code: {digits}\n\nThe code is valid for {minutes} minutes.\n\
+                 Entering it moves your account to this address.\n\
+                 If you did not ask for it, ignore this mail. Never share the code with anyone.\n"
+            ),
+            html: html_page(
+                "en",
+                "Your email change code",
+                &format!(
+                    "{code_html}<p>The code is valid for {minutes} minutes. Entering it moves your account to this address.</p>\
+                     <p>If you did not ask for it, ignore this mail. Never share the code with anyone.</p>"
+                ),
+            ),
+        },
+    }
+}
+
+/// Sent instead of an email-change code when the new address already has an account.
+pub fn email_change_taken(locale: Locale) -> Rendered {
+    match locale {
+        Locale::Ko => Rendered {
+            subject: "[이메일 변경] 다른 계정이 이 주소로 옮기려 했습니다".into(),
+            text: "누군가 다른 계정의 이메일 주소를 이 주소로 바꾸려 했습니다. 이 주소에는 이미 \
+                   계정이 있으므로 아무것도 바뀌지 않았습니다.\n\
+                   본인이 요청하지 않았다면 이 메일을 무시하세요.\n"
+                .into(),
+            html: html_page(
+                "ko",
+                "다른 계정이 이 주소로 옮기려 했습니다",
+                "<p>누군가 다른 계정의 이메일 주소를 이 주소로 바꾸려 했습니다. 이 주소에는 이미 \
+                 계정이 있으므로 아무것도 바뀌지 않았습니다.</p>\
+                 <p>본인이 요청하지 않았다면 이 메일을 무시하세요.</p>",
+            ),
+        },
+        Locale::En => Rendered {
+            subject: "Someone tried to move an account to this address".into(),
+            text: "Someone tried to change the email address of an account to this one. This \
+                   address already has an account, so nothing was changed.\n\
+                   If it wasn't you, ignore this mail.\n"
+                .into(),
+            html: html_page(
+                "en",
+                "Someone tried to move an account to this address",
+                "<p>Someone tried to change the email address of an account to this one. This \
+                 address already has an account, so nothing was changed.</p>\
+                 <p>If it wasn't you, ignore this mail.</p>",
+            ),
+        },
+    }
+}
+
 pub fn no_account(locale: Locale) -> Rendered {
     match locale {
         Locale::Ko => Rendered {
@@ -353,9 +429,13 @@ mod tests {
     fn code_mails_carry_the_code_in_both_parts_and_languages() {
         let c = VerificationCode::parse("042917".into()).unwrap();
         for locale in [Locale::Ko, Locale::En] {
-            let r = code(&c, Duration::from_secs(600), locale);
-            assert!(r.text.contains("042917") && r.html.contains("042917"));
-            assert!(r.text.contains("10"));
+            for r in [
+                code(&c, Duration::from_secs(600), locale),
+                email_change_code(&c, Duration::from_secs(600), locale),
+            ] {
+                assert!(r.text.contains("042917") && r.html.contains("042917"));
+                assert!(r.text.contains("10"));
+            }
         }
         assert!(code(&c, Duration::from_secs(600), Locale::Ko)
             .text
@@ -365,7 +445,11 @@ mod tests {
     #[test]
     fn notices_carry_no_digits() {
         for locale in [Locale::Ko, Locale::En] {
-            for r in [account_exists(locale), no_account(locale)] {
+            for r in [
+                account_exists(locale),
+                no_account(locale),
+                email_change_taken(locale),
+            ] {
                 assert!(!r.text.chars().any(|c| c.is_ascii_digit()));
                 let runs = r.html.split(|c: char| !c.is_ascii_digit());
                 assert!(runs.into_iter().all(|run| run.len() < 6), "{}", r.html);
