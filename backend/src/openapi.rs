@@ -35,6 +35,10 @@ use crate::{error::ApiError, routes};
         routes::logout_all::logout_all,
         routes::password_reset::request,
         routes::password_reset::confirm,
+        routes::password_change::change,
+        routes::email_change::request,
+        routes::email_change::confirm,
+        routes::account::delete,
         routes::health::live,
         routes::health::ready,
     ),
@@ -42,7 +46,7 @@ use crate::{error::ApiError, routes};
     modifiers(&BearerAuth, &ProblemCodes),
     tags(
         (name = "signup", description = "Email verification and account creation"),
-        (name = "account", description = "Log in, sessions, and the profile"),
+        (name = "account", description = "Log in, sessions, the profile, and managing the account"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]

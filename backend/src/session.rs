@@ -98,15 +98,6 @@ fn idle_deadline(state: &AppState, now: DateTime, absolute: DateTime) -> DateTim
     add(now, state.sessions.idle_ttl).min(absolute)
 }
 
-/// Whole seconds from `from` to `to`, rounded up (a cookie must not die before its session).
-fn seconds_between(from: DateTime, to: DateTime) -> u64 {
-    let ms = to
-        .timestamp_millis()
-        .saturating_sub(from.timestamp_millis())
-        .max(0);
-    u64::try_from(ms.saturating_add(999) / 1000).unwrap_or(0)
-}
-
 /// The pair for `session` at its current generation, with a fresh access token.
 fn pair(state: &AppState, session: &SessionDoc, now: DateTime) -> Result<Issued, ApiError> {
     let generation = u64::try_from(session.generation)

@@ -77,6 +77,10 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/logout_all", "post"),
         ("/api/password_reset/request", "post"),
         ("/api/password_reset/confirm", "post"),
+        ("/api/password/change", "post"),
+        ("/api/email/change/request", "post"),
+        ("/api/email/change/confirm", "post"),
+        ("/api/account", "delete"),
         ("/health/live", "get"),
         ("/health/ready", "get"),
     ];
@@ -155,6 +159,10 @@ fn only_the_signed_in_operations_need_the_bearer_scheme() {
             "delete /api/sessions/{id}",
             "post /api/logout",
             "post /api/logout_all",
+            "post /api/password/change",
+            "post /api/email/change/request",
+            "post /api/email/change/confirm",
+            "delete /api/account",
         ]
         .contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");
@@ -205,6 +213,10 @@ fn request_bodies_have_examples_and_refuse_unknown_fields() {
         "RefreshRequest",
         "PasswordResetRequest",
         "PasswordResetConfirm",
+        "PasswordChangeRequest",
+        "EmailChangeRequest",
+        "EmailChangeConfirm",
+        "AccountDeleteRequest",
     ] {
         let schema = &doc["components"]["schemas"][name];
         assert_eq!(schema["additionalProperties"], false, "{name}");

@@ -237,11 +237,13 @@ pub struct PasswordResetConfirm {
 }
 
 /// `POST /api/password/change`: set a new password while signed in, proving the current one.
+/// (The examples of this and the other account-changing bodies deliberately do not use the
+/// `LoginRequest` example's password: contract runs sign in as that user and send examples.)
 /// Every other session of the account ends; the one of this request stays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
-    "current_password": "correct horse battery staple", "new_password": "a new long passphrase"
+    "current_password": "my current passphrase", "new_password": "a new long passphrase"
 })))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChangeRequest {
@@ -259,7 +261,7 @@ pub struct PasswordChangeRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(example = json!({
-    "new_email": "gildong.new@example.com", "password": "correct horse battery staple"
+    "new_email": "gildong.new@example.com", "password": "my current passphrase"
 })))]
 #[serde(deny_unknown_fields)]
 pub struct EmailChangeRequest {
@@ -289,7 +291,7 @@ pub struct EmailChangeConfirm {
 /// `DELETE /api/account`: delete the signed-in account for good, proving its password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({"password": "correct horse battery staple"})))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"password": "my current passphrase"})))]
 #[serde(deny_unknown_fields)]
 pub struct AccountDeleteRequest {
     /// The account's password. At most 128 characters.

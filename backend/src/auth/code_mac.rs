@@ -32,6 +32,7 @@ impl CodeMac {
         mac.update(match purpose {
             CodePurpose::Signup => b"signup",
             CodePurpose::PasswordReset => b"reset\0",
+            CodePurpose::EmailChange => b"emailc",
         });
         mac.update(&[0]);
         mac.update(email.key().as_bytes());
@@ -95,6 +96,15 @@ mod tests {
         assert!(
             !m.verify(
                 CodePurpose::PasswordReset,
+                &email("a@example.com"),
+                &code("123456"),
+                &tag
+            ),
+            "purpose"
+        );
+        assert!(
+            !m.verify(
+                CodePurpose::EmailChange,
                 &email("a@example.com"),
                 &code("123456"),
                 &tag

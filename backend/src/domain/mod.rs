@@ -12,7 +12,10 @@ pub use code::VerificationCode;
 pub use email::EmailAddress;
 pub use nickname::{nickname_key, Nickname, NICKNAME_KEY_VERSION};
 pub use password::Password;
-pub use requests::{Credentials, NewSignup, Registration, ResetConfirmation, ResetRequest};
+pub use requests::{
+    AccountDeletion, Credentials, EmailChange, EmailChangeCode, NewSignup, PasswordChange,
+    Registration, ResetConfirmation, ResetRequest,
+};
 pub use username::Username;
 
 use shared::{ErrorCode, FieldError};
@@ -37,12 +40,15 @@ pub(crate) fn field_error(field: &str, code: ErrorCode) -> FieldError {
         ("nickname", ErrorCode::InvalidCharacters) => {
             "Use letters, digits and single spaces between words.".to_owned()
         }
-        ("email", ErrorCode::TooLong) => format!(
+        ("email" | "new_email", ErrorCode::TooLong) => format!(
             "An email address has at most {} bytes.",
             shared::rules::EMAIL_MAX_BYTES
         ),
-        ("email", _) => "Enter a valid email address.".to_owned(),
-        ("password" | "new_password", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
+        ("email" | "new_email", _) => "Enter a valid email address.".to_owned(),
+        (
+            "password" | "new_password" | "current_password",
+            ErrorCode::TooShort | ErrorCode::TooLong,
+        ) => format!(
             "Use {}–{} characters.",
             shared::rules::PASSWORD_MIN_LEN,
             shared::rules::PASSWORD_MAX_LEN

@@ -1,7 +1,8 @@
 //! Request bodies turned into domain values, with every bad field reported at once.
 
 use shared::{
-    EmailAuthRequest, FieldError, Locale, LoginRequest, PasswordResetConfirm, PasswordResetRequest,
+    AccountDeleteRequest, EmailAuthRequest, EmailChangeConfirm, EmailChangeRequest, FieldError,
+    Locale, LoginRequest, PasswordChangeRequest, PasswordResetConfirm, PasswordResetRequest,
     RegisterRequest,
 };
 
@@ -96,6 +97,109 @@ impl TryFrom<PasswordResetConfirm> for ResetConfirmation {
                 .err()
                 .unwrap_or(ApiError::Validation(vec![]))),
         }
+    }
+}
+
+/// A `POST /api/password/change` body whose fields have the right shape. The new password is
+/// checked against the account's username and address once the account is read.
+#[derive(Debug)]
+pub struct PasswordChange {
+    /// Only bounded in size: it is proved against the stored hash, not policed.
+    pub current_password: Password,
+    pub new_password: String,
+}
+
+impl PasswordChange {
+    /// The full policy for the new password, now that the account is known.
+    pub fn password_for(&self, username: &str, email: &str) -> Result<Password, ApiError> {
+        Password::parse(self.new_password.clone(), username, email)
+            .map_err(|code| ApiError::Validation(vec![field_error("new_password", code)]))
+    }
+}
+
+impl TryFrom<PasswordChangeRequest> for PasswordChange {
+    type Error = ApiError;
+
+    fn try_from(body: PasswordChangeRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let current = fields.take(
+            "current_password",
+            Password::for_login(body.current_password),
+        );
+        // Everything that needs no account: length and common passwords.
+        fields.take(
+            "new_password",
+            Password::parse(body.new_password.clone(), "", ""),
+        );
+        match current {
+            Some(current_password) if fields.0.is_empty() => Ok(Self {
+                current_password,
+                new_password: body.new_password,
+            }),
+            _ => Err(fields
+                .finish()
+                .err()
+                .unwrap_or(ApiError::Validation(vec![]))),
+        }
+    }
+}
+
+/// A valid `POST /api/email/change/request` body.
+#[derive(Debug)]
+pub struct EmailChange {
+    pub new_email: EmailAddress,
+    pub password: Password,
+}
+
+impl TryFrom<EmailChangeRequest> for EmailChange {
+    type Error = ApiError;
+
+    fn try_from(body: EmailChangeRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let new_email = fields.take("new_email", EmailAddress::parse(body.new_email));
+        let password = fields.take("password", Password::for_login(body.password));
+        match (new_email, password) {
+            (Some(new_email), Some(password)) => Ok(Self {
+                new_email,
+                password,
+            }),
+            _ => Err(fields
+                .finish()
+                .err()
+                .unwrap_or(ApiError::Validation(vec![]))),
+        }
+    }
+}
+
+/// A valid `POST /api/email/change/confirm` body.
+#[derive(Debug)]
+pub struct EmailChangeCode {
+    pub code: VerificationCode,
+}
+
+impl TryFrom<EmailChangeConfirm> for EmailChangeCode {
+    type Error = ApiError;
+
+    fn try_from(body: EmailChangeConfirm) -> Result<Self, ApiError> {
+        VerificationCode::parse(body.code)
+            .map(|code| Self { code })
+            .map_err(|code| ApiError::Validation(vec![field_error("code", code)]))
+    }
+}
+
+/// A valid `DELETE /api/account` body.
+#[derive(Debug)]
+pub struct AccountDeletion {
+    pub password: Password,
+}
+
+impl TryFrom<AccountDeleteRequest> for AccountDeletion {
+    type Error = ApiError;
+
+    fn try_from(body: AccountDeleteRequest) -> Result<Self, ApiError> {
+        Password::for_login(body.password)
+            .map(|password| Self { password })
+            .map_err(|code| ApiError::Validation(vec![field_error("password", code)]))
     }
 }
 
@@ -280,5 +384,61 @@ mod tests {
         })
         .unwrap();
         assert_eq!(s.locale, Locale::Ko);
+    }
+
+    #[test]
+    fn password_change_reports_every_bad_field_and_polices_only_the_new_password() {
+        let err = PasswordChange::try_from(PasswordChangeRequest {
+            current_password: String::new(),
+            new_password: "password1".into(),
+        })
+        .unwrap_err();
+        assert_eq!(
+            fields_of(err),
+            vec![
+                ("current_password".into(), "required".into()),
+                ("new_password".into(), "common_password".into()),
+            ]
+        );
+        // The current password is proved, not policed: a short one is fine here.
+        let change = PasswordChange::try_from(PasswordChangeRequest {
+            current_password: "short".into(),
+            new_password: "gildong was here".into(),
+        })
+        .unwrap();
+        let err = change.password_for("gildong", "g@example.com").unwrap_err();
+        assert_eq!(
+            fields_of(err),
+            vec![("new_password".into(), "weak_password".into())]
+        );
+    }
+
+    #[test]
+    fn email_change_and_deletion_bodies_parse_or_name_their_fields() {
+        let err = EmailChange::try_from(EmailChangeRequest {
+            new_email: "nope".into(),
+            password: "x".repeat(129),
+        })
+        .unwrap_err();
+        assert_eq!(
+            fields_of(err),
+            vec![
+                ("new_email".into(), "invalid_format".into()),
+                ("password".into(), "too_long".into()),
+            ]
+        );
+        let err = EmailChangeCode::try_from(EmailChangeConfirm {
+            code: "12a456".into(),
+        })
+        .unwrap_err();
+        assert_eq!(
+            fields_of(err),
+            vec![("code".into(), "invalid_format".into())]
+        );
+        let err = AccountDeletion::try_from(AccountDeleteRequest {
+            password: String::new(),
+        })
+        .unwrap_err();
+        assert_eq!(fields_of(err), vec![("password".into(), "required".into())]);
     }
 }

@@ -125,6 +125,7 @@ impl Mailer {
         let rendered = match purpose {
             CodePurpose::Signup => t.code(code, valid_for, locale),
             CodePurpose::PasswordReset => t.reset_code(code, valid_for, locale),
+            CodePurpose::EmailChange => t.email_change_code(code, valid_for, locale),
         }
         .map_err(MailError::Template)?;
         self.send(to, rendered).await
@@ -150,6 +151,19 @@ impl Mailer {
         let rendered = self
             .templates
             .account_exists(locale)
+            .map_err(MailError::Template)?;
+        self.send(to, rendered).await
+    }
+
+    /// Sent instead of an email-change code when the new address already has an account.
+    pub async fn send_email_change_taken(
+        &self,
+        to: &EmailAddress,
+        locale: Locale,
+    ) -> Result<(), MailError> {
+        let rendered = self
+            .templates
+            .email_change_taken(locale)
             .map_err(MailError::Template)?;
         self.send(to, rendered).await
     }

@@ -6,7 +6,7 @@
 
 use std::{future::Future, net::IpAddr, time::Duration};
 
-use mongodb::bson::DateTime;
+use mongodb::bson::{oid::ObjectId, DateTime};
 use rand::RngCore;
 use shared::{EmailAuthResponse, ErrorCode, Locale};
 
@@ -27,21 +27,39 @@ const TAG_BYTES: usize = 32;
 /// What the mail says.
 #[derive(Debug, Clone, Copy)]
 pub enum Outgoing {
-    /// A new code for this purpose, stored (as an HMAC) once the mail is accepted.
+    /// A new code for this purpose (signup or reset), stored (as an HMAC) once the mail is
+    /// accepted.
     Code(CodePurpose),
     /// A signup for an address that already has an account (a signup decoy is stored).
     AccountExists,
     /// A password reset for an address that has no account (a reset decoy is stored).
     NoAccount,
+    /// An email-change code for this account, to its new address: filed under the account,
+    /// so that no other account can redeem it.
+    EmailChangeCode(ObjectId),
+    /// An email change of this account to an address another account has: that address is
+    /// told, and an email-change decoy is filed under this account.
+    EmailChangeTaken(ObjectId),
 }
 
 impl Outgoing {
-    /// The collection whose document for the address this mail replaces: a code or a decoy.
+    /// The collection whose document this mail replaces: a code or a decoy.
     fn purpose(self) -> CodePurpose {
         match self {
             Outgoing::Code(purpose) => purpose,
             Outgoing::AccountExists => CodePurpose::Signup,
             Outgoing::NoAccount => CodePurpose::PasswordReset,
+            Outgoing::EmailChangeCode(_) | Outgoing::EmailChangeTaken(_) => {
+                CodePurpose::EmailChange
+            }
+        }
+    }
+
+    /// The `_id` of that document: the address, or for an email change the account.
+    fn slot(self, email_key: &str) -> String {
+        match self {
+            Outgoing::EmailChangeCode(user) | Outgoing::EmailChangeTaken(user) => user.to_hex(),
+            _ => email_key.to_owned(),
         }
     }
 }
@@ -155,7 +173,12 @@ async fn send_under_lock(
                 (mailer.send_account_exists(email, locale).await, decoy_tag())
             }
             Outgoing::NoAccount => (mailer.send_no_account(email, locale).await, decoy_tag()),
-            Outgoing::Code(purpose) => {
+            Outgoing::EmailChangeTaken(_) => (
+                mailer.send_email_change_taken(email, locale).await,
+                decoy_tag(),
+            ),
+            Outgoing::Code(_) | Outgoing::EmailChangeCode(_) => {
+                let purpose = outgoing.purpose();
                 let code = VerificationCode::generate();
                 let sent = mailer
                     .send_code(email, &code, purpose, limits.ttl, locale)
@@ -166,8 +189,19 @@ async fn send_under_lock(
         if sent.is_ok() {
             let expires_at =
                 DateTime::from_millis(now.timestamp_millis() + limits.ttl.as_millis() as i64);
+            let purpose = outgoing.purpose();
+            let address =
+                (purpose == CodePurpose::EmailChange).then_some((email.as_str(), email_key));
             store
-                .put_code(outgoing.purpose(), email_key, tag, locale, now, expires_at)
+                .put_code(
+                    purpose,
+                    &outgoing.slot(email_key),
+                    address,
+                    tag,
+                    locale,
+                    now,
+                    expires_at,
+                )
                 .await?;
         }
         match sent {
@@ -207,12 +241,30 @@ async fn send_under_lock(
 /// gets more than `max_attempts` comparisons per code; and each guess is logged as a failure
 /// before that and counted with the address's others of the last 24 hours, so no number of
 /// concurrent guesses, resends and purposes gets more than `max_failures_per_day` wrong ones.
+///
+/// `action` gets the locale the code was requested in.
 pub async fn redeem<T, Fut>(
     state: &AppState,
     purpose: CodePurpose,
     email: &EmailAddress,
     code: &VerificationCode,
-    action: impl FnOnce() -> Fut,
+    action: impl FnOnce(Locale) -> Fut,
+) -> Result<(T, Locale), ApiError>
+where
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    redeem_in(state, purpose, &email.key(), email, code, action).await
+}
+
+/// [`redeem`] for a code filed under `slot` rather than under its address (an email change,
+/// filed under the account). Guesses are still counted against the address the code went to.
+pub async fn redeem_in<T, Fut>(
+    state: &AppState,
+    purpose: CodePurpose,
+    slot: &str,
+    email: &EmailAddress,
+    code: &VerificationCode,
+    action: impl FnOnce(Locale) -> Fut,
 ) -> Result<(T, Locale), ApiError>
 where
     Fut: Future<Output = Result<T, ApiError>>,
@@ -238,10 +290,7 @@ where
         return Err(too_many_guesses(state, &email_key, now).await?);
     }
     // On a database error the record stays: the attempt may have been taken.
-    let Some(live) = store
-        .take_code_attempt(purpose, &email_key, now, max)
-        .await?
-    else {
+    let Some(live) = store.take_code_attempt(purpose, slot, now, max).await? else {
         // Nothing was compared, so nothing was guessed.
         forget_guess(state, guess).await;
         return Err(ApiError::CodeExpired);
@@ -253,7 +302,7 @@ where
     }
     // A right code is no failure, whatever the action makes of it.
     forget_guess(state, guess).await;
-    match action().await {
+    match action(live.locale).await {
         Ok(done) => {
             if let Err(e) = store.delete_code(purpose, &live).await {
                 tracing::warn!(error = %e, "used code not deleted; it expires on its own");

@@ -1,14 +1,18 @@
 //! One module per endpoint.
 
+pub mod account;
 mod code_mail;
 pub mod docs;
 pub mod email_auth;
+pub mod email_change;
 pub mod health;
 pub mod login;
 pub mod logout;
 pub mod logout_all;
 pub mod nick;
+pub mod password_change;
 pub mod password_reset;
+mod reauth;
 pub mod register;
 pub mod sessions;
 pub mod spa;
@@ -20,7 +24,7 @@ use crate::{error::ApiError, throttle::limit_by_ip};
 
 /// The paths behind the per-client-IP token bucket: each must document `429 rate_limited`
 /// (tests/openapi.rs checks the document against this list).
-pub const PER_IP_LIMITED: [&str; 9] = [
+pub const PER_IP_LIMITED: [&str; 13] = [
     "/api/email_auth",
     "/api/register",
     "/api/login",
@@ -30,6 +34,10 @@ pub const PER_IP_LIMITED: [&str; 9] = [
     "/api/sessions/{id}",
     "/api/password_reset/request",
     "/api/password_reset/confirm",
+    "/api/password/change",
+    "/api/email/change/request",
+    "/api/email/change/confirm",
+    "/api/account",
 ];
 
 /// Registers the API routes. Wrong methods on a known path answer 405 problem+json with the
@@ -76,6 +84,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/password_reset/confirm",
         "POST",
         web::post().to(password_reset::confirm),
+    ))
+    .service(auth(
+        "/api/password/change",
+        "POST",
+        web::post().to(password_change::change),
+    ))
+    .service(auth(
+        "/api/email/change/request",
+        "POST",
+        web::post().to(email_change::request),
+    ))
+    .service(auth(
+        "/api/email/change/confirm",
+        "POST",
+        web::post().to(email_change::confirm),
+    ))
+    .service(auth(
+        "/api/account",
+        "DELETE",
+        web::delete().to(account::delete),
     ))
     .service(auth(
         "/api/sessions/{id}",

@@ -83,7 +83,7 @@ pub async fn confirm(
         CodePurpose::PasswordReset,
         &confirmation.email,
         &confirmation.code,
-        || async {
+        |_| async {
             let user = store
                 .find_user_by_email_key(&email_key)
                 .await?

@@ -1,5 +1,5 @@
 use actix_web::{web, HttpResponse};
-use shared::{RegisterRequest, UserProfile};
+use shared::{Locale, RegisterRequest, UserProfile};
 
 use super::code_mail;
 use crate::{
@@ -42,13 +42,17 @@ pub async fn register(
         CodePurpose::Signup,
         &registration.email,
         &registration.code,
-        || create_user(&state, &registration),
+        |locale| create_user(&state, &registration, locale),
     )
     .await?;
     Ok(HttpResponse::Created().json(profile))
 }
 
-async fn create_user(state: &AppState, r: &Registration) -> Result<UserProfile, ApiError> {
+async fn create_user(
+    state: &AppState,
+    r: &Registration,
+    locale: Locale,
+) -> Result<UserProfile, ApiError> {
     let password_hash = state.hasher.hash(&r.password).await?;
     let inserted = state
         .store
@@ -60,6 +64,7 @@ async fn create_user(state: &AppState, r: &Registration) -> Result<UserProfile, 
             email: r.email.as_str().to_owned(),
             email_key: r.email.key(),
             password_hash,
+            locale,
         })
         .await;
     let user = match inserted {

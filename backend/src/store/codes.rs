@@ -14,6 +14,10 @@ use super::Store;
 pub enum CodePurpose {
     Signup,
     PasswordReset,
+    /// Moving a signed-in account to a new address. Its codes are filed under the account's id,
+    /// not the address, so only that account can redeem them; the address they went to is in
+    /// the document (and in the code's HMAC).
+    EmailChange,
 }
 
 /// The live verification code of one address. Only the HMAC tag is stored, never the code.
@@ -25,9 +29,15 @@ pub enum CodePurpose {
 /// the address has an account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeDoc {
-    /// The normalised email address.
+    /// The normalised email address; for [`CodePurpose::EmailChange`], the account's id (hex).
     #[serde(rename = "_id")]
     pub email_key: String,
+    /// For [`CodePurpose::EmailChange`]: the new address as typed, which the code was mailed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// For [`CodePurpose::EmailChange`]: the normalised new address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_key: Option<String>,
     pub tag: Binary,
     /// Guesses evaluated so far (reserved before each comparison).
     pub attempts: i32,
@@ -51,15 +61,19 @@ impl Store {
         match purpose {
             CodePurpose::Signup => &self.signup_codes,
             CodePurpose::PasswordReset => &self.reset_codes,
+            CodePurpose::EmailChange => &self.email_change_codes,
         }
     }
 
-    /// Stores a new code (or decoy) for the address, replacing any earlier one (so at most one
-    /// code per address is ever valid).
+    /// Stores a new code (or decoy) under `email_key` (the address, or for an email change the
+    /// account id, with the new address in `address`: `(as typed, normalised)`), replacing any
+    /// earlier one (so at most one code per address, or per account, is ever valid).
+    #[allow(clippy::too_many_arguments)]
     pub async fn put_code(
         &self,
         purpose: CodePurpose,
         email_key: &str,
+        address: Option<(&str, &str)>,
         tag: Vec<u8>,
         locale: Locale,
         now: DateTime,
@@ -67,6 +81,8 @@ impl Store {
     ) -> Result<(), Error> {
         let code = CodeDoc {
             email_key: email_key.to_owned(),
+            address: address.map(|(typed, _)| typed.to_owned()),
+            address_key: address.map(|(_, key)| key.to_owned()),
             tag: binary(tag),
             attempts: 0,
             expires_at,
@@ -126,5 +142,33 @@ impl Store {
             .delete_one(doc! { "_id": &code.email_key, "tag": &code.tag })
             .await
             .map(|_| ())
+    }
+
+    /// The live code stored under `key`, without taking an attempt (an email change reads where
+    /// its code went before redeeming it).
+    pub async fn find_live_code(
+        &self,
+        purpose: CodePurpose,
+        key: &str,
+        now: DateTime,
+    ) -> Result<Option<CodeDoc>, Error> {
+        self.codes(purpose)
+            .find_one(doc! { "_id": key, "expires_at": { "$gt": now } })
+            .await
+    }
+
+    /// Deletes every code of a deleted account: the signup and reset codes of its address, its
+    /// own pending email change, and any email-change code (or decoy) naming its address.
+    pub async fn delete_codes_of(&self, email_key: &str, user_key: &str) -> Result<(), Error> {
+        self.signup_codes
+            .delete_many(doc! { "_id": email_key })
+            .await?;
+        self.reset_codes
+            .delete_many(doc! { "_id": email_key })
+            .await?;
+        self.email_change_codes
+            .delete_many(doc! { "$or": [ { "_id": user_key }, { "address_key": email_key } ] })
+            .await?;
+        Ok(())
     }
 }

@@ -31,6 +31,7 @@ pub struct Store {
     users: Collection<UserDoc>,
     signup_codes: Collection<CodeDoc>,
     reset_codes: Collection<CodeDoc>,
+    email_change_codes: Collection<CodeDoc>,
     send_locks: Collection<mongodb::bson::Document>,
     events: Collection<mongodb::bson::Document>,
     known_networks: Collection<mongodb::bson::Document>,
@@ -71,6 +72,7 @@ impl Store {
             users: db.collection("users"),
             signup_codes: db.collection("verification_codes"),
             reset_codes: db.collection("reset_codes"),
+            email_change_codes: db.collection("email_change_codes"),
             send_locks: db.collection("send_locks"),
             events: db.collection("throttle_events"),
             known_networks: db.collection("known_networks"),
@@ -123,11 +125,28 @@ impl Store {
                 unique("email_key", EMAIL_INDEX),
             ])
             .await?;
-        for codes in [&self.signup_codes, &self.reset_codes] {
+        for codes in [
+            &self.signup_codes,
+            &self.reset_codes,
+            &self.email_change_codes,
+        ] {
             codes
                 .create_index(ttl("expires_at", "expires_at_ttl"))
                 .await?;
         }
+        // An account deletion removes the pending email changes naming its address.
+        self.email_change_codes
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "address_key": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name("address_key".to_owned())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .await?;
         self.send_locks
             .create_index(ttl("until", "until_ttl"))
             .await?;

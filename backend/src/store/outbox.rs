@@ -69,4 +69,10 @@ impl Store {
             .await
             .map(|_| ())
     }
+
+    /// Drops every queued notice to `to` (an account being deleted: its goodbye is queued
+    /// after this).
+    pub async fn delete_outbox_to(&self, to: &str) -> Result<(), Error> {
+        self.outbox.delete_many(doc! { "to": to }).await.map(|_| ())
+    }
 }

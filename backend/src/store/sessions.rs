@@ -122,6 +122,19 @@ impl Store {
         Ok(deleted.deleted_count)
     }
 
+    /// Ends every session of `user_id` except `keep_sid`; how many there were.
+    pub async fn delete_other_sessions(
+        &self,
+        user_id: ObjectId,
+        keep_sid: &str,
+    ) -> Result<u64, Error> {
+        let deleted = self
+            .sessions
+            .delete_many(doc! { "user_id": user_id, "_id": { "$ne": keep_sid } })
+            .await?;
+        Ok(deleted.deleted_count)
+    }
+
     /// The live sessions of `user_id` at `now`, most recently used first.
     pub async fn list_sessions(
         &self,

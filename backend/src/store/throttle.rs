@@ -280,3 +280,38 @@ impl Store {
             > 0)
     }
 }
+
+impl Store {
+    /// Forgets everything the limits remember about a deleted account: its failed logins (all
+    /// pools), the networks it logged in from, and the mails, wrong codes and cooldown of its
+    /// address. The per-IP records name no account and stay.
+    pub async fn delete_account_records(
+        &self,
+        username_key: &str,
+        email_key: &str,
+    ) -> Result<(), Error> {
+        // Keys `<username key> <device or network>`: every string from "<key> " up to, not
+        // including, "<key>!" (the character after the space), an index-friendly range.
+        let pooled = doc! { "$gte": format!("{username_key} "), "$lt": format!("{username_key}!") };
+        self.events
+            .delete_many(doc! { "$or": [
+                { "kind": EventKind::LoginFailure.as_str(), "key": username_key },
+                { "kind": { "$in": [
+                    EventKind::LoginFailureFromDevice.as_str(),
+                    EventKind::LoginFailureFromNetwork.as_str(),
+                ] }, "key": pooled.clone() },
+                { "kind": { "$in": [
+                    EventKind::MailToAddress.as_str(),
+                    EventKind::CodeFailure.as_str(),
+                ] }, "key": email_key },
+            ] })
+            .await?;
+        self.known_networks
+            .delete_many(doc! { "_id": pooled })
+            .await?;
+        self.send_locks
+            .delete_many(doc! { "_id": email_key })
+            .await?;
+        Ok(())
+    }
+}

@@ -27,6 +27,10 @@ pub struct UserDoc {
     /// PHC string, `$argon2id$…`.
     pub password_hash: String,
     pub created_at: DateTime,
+    /// The language of the signup code, for the mails the account gets later. Documents
+    /// written before this field existed read as Korean, the default.
+    #[serde(default)]
+    pub locale: shared::Locale,
 }
 
 pub struct NewUser {
@@ -37,6 +41,7 @@ pub struct NewUser {
     pub email: String,
     pub email_key: String,
     pub password_hash: String,
+    pub locale: shared::Locale,
 }
 
 /// Which unique index refused an insert.
@@ -76,6 +81,61 @@ impl Store {
         self.delete_sessions_of(id).await.map(|_| ())
     }
 
+    /// Replaces the password hash `old_hash` with `new_hash`, then ends every session of the
+    /// user except `keep_sid` (the one that proved the old password). Conditional on the hash
+    /// still being the one that was verified, so of two concurrent changes only one lands;
+    /// whether this one did.
+    pub async fn change_password(
+        &self,
+        id: ObjectId,
+        old_hash: &str,
+        new_hash: &str,
+        keep_sid: &str,
+    ) -> Result<bool, Error> {
+        let updated = self
+            .users
+            .update_one(
+                doc! { "_id": id, "password_hash": old_hash },
+                doc! { "$set": { "password_hash": new_hash } },
+            )
+            .await?;
+        if updated.matched_count == 0 {
+            return Ok(false);
+        }
+        self.delete_other_sessions(id, keep_sid).await?;
+        Ok(true)
+    }
+
+    /// Moves the account to a new address. The unique index on `email_key` decides a race
+    /// with a signup or another change to the same address: `Ok(false)` then, nothing changed.
+    /// `None` when the account no longer exists.
+    pub async fn change_email(
+        &self,
+        id: ObjectId,
+        email: &str,
+        email_key: &str,
+    ) -> Result<Option<bool>, Error> {
+        let updated = self
+            .users
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "email": email, "email_key": email_key } },
+            )
+            .await;
+        match updated {
+            Ok(r) if r.matched_count == 0 => Ok(None),
+            Ok(_) => Ok(Some(true)),
+            Err(e) if duplicate_key_index(&e) == Some(EMAIL_INDEX) => Ok(Some(false)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the account document; whether there was one.
+    pub async fn delete_user(&self, id: ObjectId) -> Result<bool, Error> {
+        let deleted = self.users.delete_one(doc! { "_id": id }).await?;
+        Ok(deleted.deleted_count == 1)
+    }
+
     pub async fn find_user_by_username_key(&self, key: &str) -> Result<Option<UserDoc>, Error> {
         self.users.find_one(doc! { "username_key": key }).await
     }
@@ -105,6 +165,7 @@ impl Store {
             email_key: new.email_key,
             password_hash: new.password_hash,
             created_at: DateTime::now(),
+            locale: new.locale,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

@@ -1,0 +1,71 @@
+use actix_web::{web, HttpRequest, HttpResponse};
+use shared::PasswordChangeRequest;
+
+use super::reauth;
+use crate::{
+    auth::AuthUser,
+    domain::{EmailAddress, PasswordChange},
+    error::ApiError,
+    mail::Notice,
+    notices,
+    session::ClientInfo,
+    state::AppState,
+};
+
+/// Sets a new password, proving the current one. Every other session of the account ends
+/// (their access and refresh tokens are refused at once); the session of this request stays.
+/// The account's address is mailed a notice.
+#[utoipa::path(post, path = "/api/password/change", tag = "account",
+    operation_id = "password_change",
+    security(("bearer" = [])),
+    request_body = PasswordChangeRequest,
+    responses(
+        (status = 204, description = "Password changed; every other session ended, a notice mailed"),
+        (status = 400, description = "`malformed_body`", body = shared::Problem),
+        (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
+          `invalid_credentials`: the current password is wrong (counted as a failed login of the account)",
+         body = shared::Problem,
+         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: the new password breaks the signup policy \
+          (including `weak_password` and `common_password`), or the current one is empty or over-long",
+         body = shared::Problem),
+        (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
+          within the window (wrong passwords here count with them), or `rate_limited`: too many \
+          requests from this client address", body = shared::Problem),
+        (status = 503, description = "`service_unavailable`: the database does not answer, \
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+    ))]
+pub async fn change(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    auth: AuthUser,
+    body: web::Json<PasswordChangeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let change = PasswordChange::try_from(body.into_inner())?;
+    let user = reauth::signed_in_user(&state, &auth).await?;
+    // The whole policy first: a refused new password costs no password attempt.
+    let new_password = change.password_for(&user.username, &user.email)?;
+    let ip = ClientInfo::of(&req).ip;
+    reauth::prove_password(&state, &user, &change.current_password, &ip).await?;
+    let hash = state.hasher.hash(&new_password).await?;
+    let changed = state
+        .store
+        .change_password(user.id, &user.password_hash, &hash, &auth.session.id)
+        .await?;
+    if !changed {
+        // Another change or a reset landed meanwhile: the password this request proved is
+        // no longer the account's.
+        tracing::info!(event = "password_change_failed", user_id = %user.id, reason = "password_changed", %ip, "refused");
+        return Err(ApiError::InvalidCredentials);
+    }
+    tracing::info!(event = "password_changed", user_id = %user.id, session = %auth.session.id, %ip, "password changed, other sessions ended");
+    match EmailAddress::parse(user.email.clone()) {
+        Ok(to) => notices::deliver(&state, &to, user.locale, Notice::PasswordChanged).await,
+        Err(_) => {
+            tracing::warn!(event = "notice_failed", user_id = %user.id, "stored address unparsable")
+        }
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
