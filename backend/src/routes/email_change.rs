@@ -122,7 +122,7 @@ pub async fn confirm(
         &confirmation.code,
         |_| async {
             match store
-                .change_email(user.id, new_email.as_str(), &new_email.key())
+                .change_email(&user, new_email.as_str(), &new_email.key())
                 .await?
             {
                 Some(true) => Ok(()),

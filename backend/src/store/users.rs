@@ -106,26 +106,27 @@ impl Store {
         Ok(true)
     }
 
-    /// Moves the account to a new address. The unique index on `email_key` decides a race
-    /// with a signup or another change to the same address: `Ok(false)` then, nothing changed.
-    /// `None` when the account no longer exists.
+    /// Moves the account to a new address, conditional on the address it was read with. The
+    /// unique index on `email_key` decides a race with a signup or another change to the same
+    /// address: `Ok(Some(false))` then, nothing changed (only `email_key` changes here, so any
+    /// duplicate key is the address). `None` when the account is gone or moved meanwhile.
     pub async fn change_email(
         &self,
-        id: ObjectId,
+        user: &UserDoc,
         email: &str,
         email_key: &str,
     ) -> Result<Option<bool>, Error> {
         let updated = self
             .users
             .update_one(
-                doc! { "_id": id },
+                doc! { "_id": user.id, "email_key": &user.email_key },
                 doc! { "$set": { "email": email, "email_key": email_key } },
             )
             .await;
         match updated {
             Ok(r) if r.matched_count == 0 => Ok(None),
             Ok(_) => Ok(Some(true)),
-            Err(e) if duplicate_key_index(&e) == Some(EMAIL_INDEX) => Ok(Some(false)),
+            Err(e) if duplicate_key_index(&e).is_some() => Ok(Some(false)),
             Err(e) => Err(e),
         }
     }

@@ -2,6 +2,7 @@
 //! database per test) and a real SMTP server inside the test process.
 
 mod account;
+mod account_lifecycle;
 mod client_ip;
 mod codes;
 mod docs;
