@@ -78,6 +78,8 @@ pub fn end_session(notice: Notice) -> impl Fn() + Clone {
 #[component]
 fn Profile() -> impl IntoView {
     let i18n = use_i18n();
+    // What the page before said happened (a password or email changed in the settings).
+    let notice = RwSignal::new(use_flash().take());
     let profile =
         LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
 
@@ -117,6 +119,13 @@ fn Profile() -> impl IntoView {
     let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <section class="card" aria-busy=move || profile.with(|p| p.is_none()).to_string()>
+            <div class="live" role="status">
+                {move || {
+                    notice
+                        .get()
+                        .map(|n| view! { <p class="banner success">{i18n::notice(i18n.get(), &n)}</p> })
+                }}
+            </div>
             <Suspense fallback=loading>
                 {move || {
                     profile
