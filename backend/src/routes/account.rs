@@ -7,9 +7,9 @@ use crate::{
     domain::{AccountDeletion, EmailAddress},
     error::ApiError,
     mail::Notice,
-    notices,
-    session::{self, ClientInfo},
+    notices, session,
     state::AppState,
+    throttle::ClientIp,
 };
 
 /// Deletes the signed-in account for good, proving its password: the account, its sessions
@@ -46,7 +46,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let deletion = AccountDeletion::try_from(body.into_inner())?;
     let user = reauth::signed_in_user(&state, &auth).await?;
-    let ip = ClientInfo::of(&req).ip;
+    let ip = ClientIp::of(&req).display();
     reauth::prove_password(&state, &user, &deletion.password, &ip).await?;
     let store = &state.store;
     // Sessions, then the account, then sessions again: a login that proved the password while

@@ -12,9 +12,9 @@ use crate::{
     error::ApiError,
     mail::Notice,
     notices,
-    session::ClientInfo,
     state::AppState,
     store::CodePurpose,
+    throttle::ClientIp,
 };
 
 /// Mails a code to the new address, proving the password. If the address belongs to another
@@ -53,7 +53,7 @@ pub async fn request(
 ) -> Result<HttpResponse, ApiError> {
     let change = EmailChange::try_from(body.into_inner())?;
     let user = reauth::signed_in_user(&state, &auth).await?;
-    let ip = ClientInfo::of(&req).ip;
+    let ip = ClientIp::of(&req).display();
     // Proved before the address is looked at: only the owner can ask, and even the owner
     // learns nothing about who holds an address.
     reauth::prove_password(&state, &user, &change.password, &ip).await?;
@@ -134,7 +134,7 @@ pub async fn confirm(
         },
     )
     .await?;
-    let ip = ClientInfo::of(&req).ip;
+    let ip = ClientIp::of(&req).display();
     tracing::info!(event = "email_changed", user_id = %user.id, %ip, "email address changed");
     let notice = Notice::EmailChanged {
         new_email_masked: notices::mask_email(new_email.as_str()),

@@ -14,11 +14,7 @@ use crate::{auth::AuthUser, error::ApiError, state::AppState};
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let user = state
-        .store
-        .find_user_by_id(&auth.user_id.to_hex())
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
+    let user = super::reauth::signed_in_user(&state, &auth).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(UserProfile {

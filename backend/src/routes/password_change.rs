@@ -8,8 +8,8 @@ use crate::{
     error::ApiError,
     mail::Notice,
     notices,
-    session::ClientInfo,
     state::AppState,
+    throttle::ClientIp,
 };
 
 /// Sets a new password, proving the current one. Every other session of the account ends
@@ -47,7 +47,7 @@ pub async fn change(
     let user = reauth::signed_in_user(&state, &auth).await?;
     // The whole policy first: a refused new password costs no password attempt.
     let new_password = change.password_for(&user.username, &user.email)?;
-    let ip = ClientInfo::of(&req).ip;
+    let ip = ClientIp::of(&req).display();
     reauth::prove_password(&state, &user, &change.current_password, &ip).await?;
     let hash = state.hasher.hash(&new_password).await?;
     let changed = state
