@@ -3,8 +3,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
 use crate::{
+    domain::CodePurpose,
     domain::{EmailAddress, VerificationCode},
-    store::CodePurpose,
 };
 
 /// HMAC-SHA256 under the server's pepper over `purpose ‖ 0x00 ‖ normalised email ‖ 0x00 ‖ code`. Only this MAC

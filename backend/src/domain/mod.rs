@@ -5,6 +5,7 @@ mod code;
 mod email;
 mod nickname;
 mod password;
+mod purpose;
 mod requests;
 mod username;
 
@@ -12,6 +13,7 @@ pub use code::VerificationCode;
 pub use email::EmailAddress;
 pub use nickname::{nickname_key, Nickname, NICKNAME_KEY_VERSION};
 pub use password::Password;
+pub use purpose::CodePurpose;
 pub use requests::{
     AccountDeletion, Credentials, EmailChange, EmailChangeCode, NewSignup, PasswordChange,
     Registration, ResetConfirmation, ResetRequest,

@@ -19,8 +19,8 @@ use shared::Locale;
 
 use crate::{
     config::{SmtpSettings, SmtpTls},
+    domain::CodePurpose,
     domain::{EmailAddress, VerificationCode},
-    store::CodePurpose,
 };
 pub use templates::{Rendered, Templates, KINDS};
 

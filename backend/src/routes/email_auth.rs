@@ -1,9 +1,12 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthRequest, EmailAuthResponse};
 
-use super::code_mail::{self, Outgoing};
+use crate::verification::{self, Outgoing};
 use crate::{
-    domain::NewSignup, error::ApiError, state::AppState, store::CodePurpose, throttle::ClientIp,
+    domain::{CodePurpose, NewSignup},
+    error::ApiError,
+    state::AppState,
+    throttle::ClientIp,
 };
 
 /// Mails a six-digit code to the address (or, when the address already has an account, a
@@ -50,6 +53,6 @@ pub async fn email_auth(
     } else {
         Outgoing::Code(CodePurpose::Signup)
     };
-    let answer = code_mail::send(&state, &signup.email, signup.locale, ip, outgoing).await?;
+    let answer = verification::send(&state, &signup.email, signup.locale, ip, outgoing).await?;
     Ok(HttpResponse::Accepted().json(answer))
 }

@@ -1,20 +1,16 @@
 use actix_web::{web, HttpRequest, HttpResponse};
-use mongodb::bson::DateTime;
 use shared::{EmailAuthResponse, EmailChangeConfirm, EmailChangeRequest, UserProfile};
 
-use super::{
-    code_mail::{self, Outgoing},
-    reauth,
-};
+use super::reauth;
 use crate::{
     auth::AuthUser,
-    domain::{EmailAddress, EmailChange, EmailChangeCode},
+    domain::{CodePurpose, EmailAddress, EmailChange, EmailChangeCode},
     error::ApiError,
     mail::Notice,
     notices,
     state::AppState,
-    store::CodePurpose,
     throttle::ClientIp,
+    verification::{self, Outgoing},
 };
 
 /// Mails a code to the new address, proving the password. If the address belongs to another
@@ -68,7 +64,7 @@ pub async fn request(
         None => (Outgoing::EmailChangeCode(user.id), user.locale),
     };
     let client = state.proxies.client_ip(&req);
-    let answer = code_mail::send(&state, &change.new_email, locale, client, outgoing).await?;
+    let answer = verification::send(&state, &change.new_email, locale, client, outgoing).await?;
     tracing::info!(event = "email_change_requested", user_id = %user.id, %ip, "email change code requested");
     Ok(HttpResponse::Accepted().json(answer))
 }
@@ -109,12 +105,12 @@ pub async fn confirm(
     // Where this account's pending code went: guesses are counted against that address, and
     // the code's HMAC names it.
     let new_email = store
-        .find_live_code(CodePurpose::EmailChange, &slot, DateTime::now())
+        .find_live_code(CodePurpose::EmailChange, &slot, state.clock.now())
         .await?
         .and_then(|pending| pending.address)
         .and_then(|address| EmailAddress::parse(address).ok())
         .ok_or(ApiError::CodeExpired)?;
-    let ((), _) = code_mail::redeem_in(
+    let ((), _) = verification::redeem_in(
         &state,
         CodePurpose::EmailChange,
         &slot,

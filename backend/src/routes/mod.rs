@@ -1,7 +1,6 @@
 //! One module per endpoint.
 
 pub mod account;
-mod code_mail;
 pub mod docs;
 pub mod email_auth;
 pub mod email_change;

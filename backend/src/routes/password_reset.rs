@@ -1,14 +1,14 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 
-use super::code_mail::{self, Outgoing};
+use crate::verification::{self, Outgoing};
 use crate::{
-    domain::{EmailAddress, ResetConfirmation, ResetRequest},
+    domain::{CodePurpose, EmailAddress, ResetConfirmation, ResetRequest},
     error::ApiError,
     mail::Notice,
     notices,
     state::AppState,
-    store::{CodePurpose, EventKind},
+    store::EventKind,
     throttle::ClientIp,
 };
 
@@ -44,7 +44,7 @@ pub async fn request(
     } else {
         Outgoing::NoAccount
     };
-    let answer = code_mail::send(&state, &request.email, request.locale, ip, outgoing).await?;
+    let answer = verification::send(&state, &request.email, request.locale, ip, outgoing).await?;
     Ok(HttpResponse::Accepted().json(answer))
 }
 
@@ -78,7 +78,7 @@ pub async fn confirm(
     let store = &state.store;
     let email_key = confirmation.email.key();
     let ip = client.display();
-    let (user, locale) = code_mail::redeem(
+    let (user, locale) = verification::redeem(
         &state,
         CodePurpose::PasswordReset,
         &confirmation.email,

@@ -1,12 +1,12 @@
 use actix_web::{web, HttpResponse};
 use shared::{Locale, RegisterRequest, UserProfile};
 
-use super::code_mail;
+use crate::verification;
 use crate::{
-    domain::Registration,
+    domain::{CodePurpose, Registration},
     error::ApiError,
     state::AppState,
-    store::{CodePurpose, InsertError, NewUser, UniqueField, UserDoc},
+    store::{InsertError, NewUser, UniqueField, UserDoc},
 };
 
 /// Creates the account when the mailed code matches. The code is checked only here, on the
@@ -37,7 +37,7 @@ pub async fn register(
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let registration = Registration::try_from(body.into_inner())?;
-    let (profile, _) = code_mail::redeem(
+    let (profile, _) = verification::redeem(
         &state,
         CodePurpose::Signup,
         &registration.email,

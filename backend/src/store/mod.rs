@@ -18,7 +18,7 @@ use mongodb::{
 };
 use secrecy::ExposeSecret;
 
-pub use codes::{CodeDoc, CodePurpose};
+pub use codes::CodeDoc;
 pub use outbox::OutboxDoc;
 pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};

@@ -1,4 +1,4 @@
-//! The life of a code, shared by signup and password reset: sending it (or a notice) under the
+//! The life of a verification code, shared by signup, password reset and email change: sending it (or a notice) under the
 //! per-address resend cooldown and hourly cap and the per-client-IP hourly cap, which count
 //! both kinds of mail together; and redeeming it, under the per-address daily cap on wrong
 //! guesses. Whether the address has an account changes only the mail's text: the answers, the
@@ -11,11 +11,11 @@ use rand::RngCore;
 use shared::{EmailAuthResponse, ErrorCode, Locale};
 
 use crate::{
-    domain::{field_error, EmailAddress, VerificationCode},
+    domain::{field_error, CodePurpose, EmailAddress, VerificationCode},
     error::ApiError,
     mail::MailError,
     state::AppState,
-    store::{seconds_until, CodePurpose, EventKind, LockOutcome},
+    store::{seconds_until, Admission, EventKind, Limit, LockOutcome},
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -137,33 +137,39 @@ async fn send_under_lock(
 ) -> Result<(), ApiError> {
     let store = &state.store;
     let limits = &state.codes;
-    // Log the IP's mail first and count it with the others, so that concurrent requests from
-    // one address can never together exceed the cap.
-    let ip_event = store
-        .record_event(EventKind::MailFromIp, ip, now, HOUR)
-        .await?;
-    let result = async {
-        let ip_mails = store
-            .events_in_window(EventKind::MailFromIp, ip, now, HOUR)
-            .await?;
-        if ip_mails > u64::from(limits.max_per_ip_per_hour) {
+    // Each cap records this mail first and counts it with the others (Store::admit), so that
+    // concurrent requests can never together exceed it. The per-address cap is also
+    // serialised by the cooldown lock the caller holds.
+    let ip_limit = Limit {
+        kind: EventKind::MailFromIp,
+        window: HOUR,
+        max: u64::from(limits.max_per_ip_per_hour),
+    };
+    let ip_event = match store.admit(ip_limit, ip, now).await? {
+        Admission::Admitted(event) => event,
+        Admission::Refused { retry_after } => {
             tracing::info!(event = "throttled", limit = "codes_per_ip", %ip, "mail refused");
-            let free_at = store
-                .window_frees_at(EventKind::MailFromIp, ip, now, HOUR)
-                .await?;
-            return Err(too_many(now, free_at));
+            return Err(ApiError::TooManyCodes { retry_after });
         }
-        let address_mails = store
-            .events_in_window(EventKind::MailToAddress, email_key, now, HOUR)
-            .await?;
-        if address_mails >= u64::from(limits.max_per_email_per_hour) {
+    };
+    let address_limit = Limit {
+        kind: EventKind::MailToAddress,
+        window: HOUR,
+        max: u64::from(limits.max_per_email_per_hour),
+    };
+    let address_event = match store.admit(address_limit, email_key, now).await {
+        Ok(Admission::Admitted(event)) => event,
+        Ok(Admission::Refused { retry_after }) => {
+            forget(state, ip_event, "IP mail").await;
             tracing::info!(event = "throttled", limit = "codes_per_email", %ip, "mail refused");
-            let free_at = store
-                .window_frees_at(EventKind::MailToAddress, email_key, now, HOUR)
-                .await?;
-            return Err(too_many(now, free_at));
+            return Err(ApiError::TooManyCodes { retry_after });
         }
-
+        Err(e) => {
+            forget(state, ip_event, "IP mail").await;
+            return Err(e.into());
+        }
+    };
+    let result = async {
         let mailer = &state.mailer;
         // A notice leaves a decoy where a code would be: a tag of random bytes, which no
         // code's HMAC can equal (that would take a preimage of HMAC-SHA256). Guesses against
@@ -218,16 +224,13 @@ async fn send_under_lock(
                 return Err(ApiError::MailUnavailable);
             }
         }
-        store
-            .record_event(EventKind::MailToAddress, email_key, now, HOUR)
-            .await?;
         Ok(())
     }
     .await;
     if result.is_err() {
-        if let Err(e) = store.forget_event(ip_event).await {
-            tracing::warn!(error = %e, "could not undo the IP mail record");
-        }
+        // Nothing was sent: neither cap counts it.
+        forget(state, ip_event, "IP mail").await;
+        forget(state, address_event, "address mail").await;
     }
     result
 }
@@ -273,22 +276,18 @@ where
     let max = state.codes.max_attempts;
     let email_key = email.key();
     let now = state.clock.now();
-    let guess = store
-        .record_event(EventKind::CodeFailure, &email_key, now, DAY)
-        .await?;
-    let failures = store
-        .events_in_window(EventKind::CodeFailure, &email_key, now, DAY)
-        .await?;
-    if failures > u64::from(state.codes.max_failures_per_day) {
-        forget_guess(state, guess).await;
-        tracing::info!(
-            event = "throttled",
-            limit = "code_failures",
-            ?purpose,
-            "guess refused"
-        );
-        return Err(too_many_guesses(state, &email_key, now).await?);
-    }
+    let guess = match store.admit(guess_limit(state), &email_key, now).await? {
+        Admission::Admitted(guess) => guess,
+        Admission::Refused { retry_after } => {
+            tracing::info!(
+                event = "throttled",
+                limit = "code_failures",
+                ?purpose,
+                "guess refused"
+            );
+            return Err(ApiError::TooManyGuesses { retry_after });
+        }
+    };
     // On a database error the record stays: the attempt may have been taken.
     let Some(live) = store.take_code_attempt(purpose, slot, now, max).await? else {
         // Nothing was compared, so nothing was guessed.
@@ -329,9 +328,23 @@ fn decoy_tag() -> Vec<u8> {
     decoy
 }
 
-async fn forget_guess(state: &AppState, guess: mongodb::bson::oid::ObjectId) {
-    if let Err(e) = state.store.forget_event(guess).await {
-        tracing::warn!(error = %e, "could not undo a code guess record");
+async fn forget_guess(state: &AppState, guess: ObjectId) {
+    forget(state, guess, "code guess").await;
+}
+
+/// Undoes an event record for something that turned out not to happen.
+async fn forget(state: &AppState, event: ObjectId, what: &'static str) {
+    if let Err(e) = state.store.forget_event(event).await {
+        tracing::warn!(error = %e, what, "could not undo an event record");
+    }
+}
+
+/// Wrong guesses per address per day, every purpose together.
+fn guess_limit(state: &AppState) -> Limit {
+    Limit {
+        kind: EventKind::CodeFailure,
+        window: DAY,
+        max: u64::from(state.codes.max_failures_per_day),
     }
 }
 
@@ -349,12 +362,6 @@ async fn too_many_guesses(
     Ok(ApiError::TooManyGuesses {
         retry_after: free_at.map_or(DAY.as_secs(), |t| seconds_until(now, t)),
     })
-}
-
-fn too_many(now: DateTime, free_at: Option<DateTime>) -> ApiError {
-    ApiError::TooManyCodes {
-        retry_after: free_at.map_or(HOUR.as_secs(), |t| seconds_until(now, t)),
-    }
 }
 
 #[cfg(test)]
