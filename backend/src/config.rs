@@ -1,5 +1,6 @@
-//! Typed settings: built-in defaults, then an optional `.env` file, then `APP_*` environment
-//! variables. Secrets are [`SecretString`]s, which never print.
+//! Typed settings: the defaults of [`Vars`], then an optional `.env` file, then `APP_*`
+//! environment variables, read through `figment`. Secrets are [`SecretString`]s, which never
+//! print.
 //!
 //! In `development` a missing `APP_JWT_SECRET` / `APP_CODE_PEPPER` is generated once and kept in
 //! a git-ignored file (`.dev-secrets.env`), with a loud warning. In `production` the server
@@ -8,9 +9,14 @@
 //! development server is often reachable by more people than its author thinks.
 
 use anyhow::{bail, Context};
+use figment::{
+    value::{Dict, Map, Value},
+    Figment, Metadata, Profile, Provider,
+};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
-use std::{collections::HashMap, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
+use serde::{Deserialize, Serialize};
+use std::{collections::HashMap, net::IpAddr, path::PathBuf, time::Duration};
 
 /// Minimum length of the JWT secret and the code pepper, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -23,13 +29,24 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// at once instead of making every login slower without end.
 pub const HASH_QUEUE_PER_THREAD: usize = 32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Environment {
+    #[serde(alias = "dev")]
     Development,
+    #[serde(alias = "prod")]
     Production,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
     /// Plain SMTP: only for local catchers.
     None,
@@ -160,49 +177,212 @@ pub struct Settings {
     pub clock: crate::clock::Clock,
 }
 
+/// Every `APP_*` variable with its type and default: the one declaration of the configuration.
+/// Field `foo_bar` is read from `APP_FOO_BAR`; an unset or empty variable keeps the default.
+/// [`Settings::from_vars`] turns it into [`Settings`] (secrets, cross-checks, derived values),
+/// and a test holds the README's configuration table to these names and defaults.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Vars {
+    pub env: Environment,
+    pub host: IpAddr,
+    pub port: u16,
+    pub mongodb_uri: String,
+    pub mongodb_db: String,
+    pub mongodb_timeout_secs: u64,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_username: Option<String>,
+    #[serde(skip_serializing)]
+    pub smtp_password: Option<String>,
+    pub smtp_tls: SmtpTls,
+    pub smtp_timeout_secs: u64,
+    pub mail_from: String,
+    pub product_name: String,
+    pub support_email: Option<String>,
+    pub mail_templates_dir: Option<PathBuf>,
+    pub outbox_interval_secs: u64,
+    #[serde(skip_serializing)]
+    pub jwt_secret: Option<String>,
+    #[serde(skip_serializing)]
+    pub jwt_previous_secret: Option<String>,
+    pub jwt_ttl_secs: u64,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub session_ttl_secs: u64,
+    pub session_idle_secs: u64,
+    pub refresh_grace_secs: u64,
+    pub public_origin: Option<String>,
+    #[serde(skip_serializing)]
+    pub code_pepper: Option<String>,
+    pub code_ttl_secs: u64,
+    pub code_max_attempts: u32,
+    pub code_max_failures_per_day: u32,
+    pub resend_cooldown_secs: u64,
+    pub codes_per_email_per_hour: u32,
+    pub codes_per_ip_per_hour: u32,
+    pub login_max_failures: u32,
+    pub login_failure_window_secs: u64,
+    pub login_device_ttl_secs: u64,
+    pub login_known_network_ttl_secs: u64,
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    /// Comma-separated addresses or networks.
+    pub trusted_proxies: Option<String>,
+    pub ipv6_prefix: crate::throttle::Ipv6Prefix,
+    /// Comma-separated origins.
+    pub cors_origins: Option<String>,
+    /// Unset: the number of cores.
+    pub hash_concurrency: Option<usize>,
+    /// Unset: [`HASH_QUEUE_PER_THREAD`] × the hashing threads.
+    pub hash_queue: Option<usize>,
+    pub static_dir: PathBuf,
+    pub shutdown_grace_secs: u64,
+    /// Unset: `json` in production, `pretty` otherwise.
+    pub log_format: Option<LogFormat>,
+    /// Where development secrets are generated and kept.
+    pub dev_secrets_file: PathBuf,
+}
+
+impl Default for Vars {
+    fn default() -> Self {
+        Self {
+            env: Environment::Development,
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 8080,
+            mongodb_uri: "mongodb://127.0.0.1:27017".into(),
+            mongodb_db: "emailauth".into(),
+            mongodb_timeout_secs: 5,
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: 1025,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_tls: SmtpTls::None,
+            smtp_timeout_secs: 10,
+            mail_from: "Email Auth <no-reply@example.com>".into(),
+            product_name: "Email Auth".into(),
+            support_email: None,
+            mail_templates_dir: None,
+            outbox_interval_secs: 30,
+            jwt_secret: None,
+            jwt_previous_secret: None,
+            jwt_ttl_secs: 900,
+            jwt_issuer: "emailauth".into(),
+            jwt_audience: "emailauth-api".into(),
+            session_ttl_secs: 30 * 24 * 3600,
+            session_idle_secs: 7 * 24 * 3600,
+            refresh_grace_secs: 10,
+            public_origin: None,
+            code_pepper: None,
+            code_ttl_secs: 600,
+            code_max_attempts: 5,
+            code_max_failures_per_day: 20,
+            resend_cooldown_secs: 60,
+            codes_per_email_per_hour: 5,
+            codes_per_ip_per_hour: 30,
+            login_max_failures: 10,
+            login_failure_window_secs: 900,
+            login_device_ttl_secs: 365 * 24 * 3600,
+            login_known_network_ttl_secs: 90 * 24 * 3600,
+            rate_limit_per_second: 5,
+            rate_limit_burst: 30,
+            trusted_proxies: None,
+            ipv6_prefix: crate::throttle::Ipv6Prefix::default(),
+            cors_origins: None,
+            hash_concurrency: None,
+            hash_queue: None,
+            static_dir: "frontend/dist".into(),
+            shutdown_grace_secs: 30,
+            log_format: None,
+            dev_secrets_file: ".dev-secrets.env".into(),
+        }
+    }
+}
+
+/// The prefix of every variable.
+pub const PREFIX: &str = "APP_";
+
+/// `APP_*` variables as a figment provider. Every value stays a string (figment's own `Env`
+/// would read `APP_SMTP_PASSWORD=12345678` as a number); numbers and booleans are read from
+/// them by [`Figment::extract_lossy`].
+struct AppVars<'a>(&'a HashMap<String, String>);
+
+impl Provider for AppVars<'_> {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("APP_* environment variables")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let dict: Dict = self
+            .0
+            .iter()
+            .filter_map(|(key, value)| {
+                let name = key.strip_prefix(PREFIX)?;
+                let value = value.trim();
+                (!value.is_empty()).then(|| (name.to_ascii_lowercase(), Value::from(value)))
+            })
+            .collect();
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
+impl Vars {
+    /// Defaults overlaid with `vars`. Errors name the variable: `APP_PORT: invalid type …`.
+    pub fn from_map(vars: &HashMap<String, String>) -> anyhow::Result<Self> {
+        Figment::new()
+            .merge(AppVars(vars))
+            .extract_lossy()
+            .map_err(|errors: figment::Error| {
+                let lines: Vec<String> = errors
+                    .into_iter()
+                    .map(|e| {
+                        let name = e.path.join("_").to_ascii_uppercase();
+                        format!("{PREFIX}{name}: {}", e.kind)
+                    })
+                    .collect();
+                anyhow::anyhow!(lines.join("; "))
+            })
+    }
+}
+
 impl Settings {
     /// Reads `.env` (if present) and the process environment.
     pub fn load() -> anyhow::Result<Self> {
-        // A missing .env is normal; a broken one is an error worth stopping for.
+        // A missing .env is normal; a broken one is an error worth stopping for. Variables
+        // already in the environment win over the file.
         match dotenvy::dotenv() {
             Ok(_) => {}
             Err(e) if e.not_found() => {}
             Err(e) => return Err(e).context("reading .env"),
         }
         let vars: HashMap<String, String> = std::env::vars()
-            .filter(|(k, _)| k.starts_with("APP_"))
+            .filter(|(k, _)| k.starts_with(PREFIX))
             .collect();
         Self::from_vars(&vars)
     }
 
     /// Builds settings from `APP_*` variables (a map, so tests need no process environment).
     pub fn from_vars(vars: &HashMap<String, String>) -> anyhow::Result<Self> {
-        let get = |key: &str| vars.get(key).map(|v| v.trim()).filter(|v| !v.is_empty());
-        let env = match get("APP_ENV").unwrap_or("development") {
-            "development" | "dev" => Environment::Development,
-            "production" | "prod" => Environment::Production,
-            other => bail!("APP_ENV must be `development` or `production`, not `{other}`"),
-        };
+        Self::from_declared(Vars::from_map(vars)?)
+    }
+
+    /// The checks and derived values that no single variable holds: secrets (generated in
+    /// development), plain SMTP only to this host in production, lists, bounds.
+    pub fn from_declared(v: Vars) -> anyhow::Result<Self> {
+        let env = v.env;
         let mut warnings = Vec::new();
         let (jwt_secret, pepper) = secrets(
             env,
-            get("APP_JWT_SECRET"),
-            get("APP_CODE_PEPPER"),
-            vars,
+            v.jwt_secret.as_deref(),
+            v.code_pepper.as_deref(),
+            &v.dev_secrets_file,
             &mut warnings,
         )?;
-
-        let smtp_tls = match get("APP_SMTP_TLS").unwrap_or("none") {
-            "none" => SmtpTls::None,
-            "starttls" => SmtpTls::StartTls,
-            "tls" => SmtpTls::Tls,
-            other => bail!("APP_SMTP_TLS must be `none`, `starttls` or `tls`, not `{other}`"),
-        };
-        let smtp_host = get("APP_SMTP_HOST").unwrap_or("127.0.0.1");
+        let smtp_host = v.smtp_host.trim();
         // Plain SMTP carries the codes (and the relay password) readable by anyone on the path:
         // in production only to a relay on this very host, which then does its own TLS.
         if env == Environment::Production
-            && smtp_tls == SmtpTls::None
+            && v.smtp_tls == SmtpTls::None
             && !is_loopback_host(smtp_host)
         {
             bail!(
@@ -211,191 +391,98 @@ impl Settings {
                  set APP_SMTP_TLS=starttls (port 587) or tls (465)"
             );
         }
-
-        let hash_concurrency = parse(
-            get("APP_HASH_CONCURRENCY"),
-            "APP_HASH_CONCURRENCY",
-            std::thread::available_parallelism().map_or(2, |n| n.get()),
-        )?
-        .max(1);
-
+        let hash_concurrency = v
+            .hash_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1);
+        let secs = Duration::from_secs;
         Ok(Self {
             env,
-            host: parse(get("APP_HOST"), "APP_HOST", IpAddr::from([127, 0, 0, 1]))?,
-            port: parse(get("APP_PORT"), "APP_PORT", 8080)?,
-            mongodb_uri: SecretString::from(
-                get("APP_MONGODB_URI").unwrap_or("mongodb://127.0.0.1:27017"),
-            ),
-            mongodb_db: get("APP_MONGODB_DB").unwrap_or("emailauth").to_owned(),
-            mongodb_timeout: secs(
-                get("APP_MONGODB_TIMEOUT_SECS"),
-                "APP_MONGODB_TIMEOUT_SECS",
-                5,
-            )?,
+            host: v.host,
+            port: v.port,
+            mongodb_uri: SecretString::from(v.mongodb_uri),
+            mongodb_db: v.mongodb_db,
+            mongodb_timeout: secs(v.mongodb_timeout_secs),
             smtp: SmtpSettings {
                 host: smtp_host.to_owned(),
-                port: parse(get("APP_SMTP_PORT"), "APP_SMTP_PORT", 1025)?,
-                username: get("APP_SMTP_USERNAME").map(str::to_owned),
-                password: get("APP_SMTP_PASSWORD").map(SecretString::from),
-                tls: smtp_tls,
-                timeout: secs(get("APP_SMTP_TIMEOUT_SECS"), "APP_SMTP_TIMEOUT_SECS", 10)?,
+                port: v.smtp_port,
+                username: v.smtp_username,
+                password: v.smtp_password.map(SecretString::from),
+                tls: v.smtp_tls,
+                timeout: secs(v.smtp_timeout_secs),
             },
-            mail_from: get("APP_MAIL_FROM")
-                .unwrap_or("Email Auth <no-reply@example.com>")
-                .to_owned(),
+            mail_from: v.mail_from,
             mail: MailSettings {
-                templates_dir: get("APP_MAIL_TEMPLATES_DIR").map(PathBuf::from),
-                product_name: get("APP_PRODUCT_NAME").unwrap_or("Email Auth").to_owned(),
-                support_email: get("APP_SUPPORT_EMAIL").map(str::to_owned),
+                templates_dir: v.mail_templates_dir,
+                product_name: v.product_name,
+                support_email: v.support_email,
             },
             jwt: JwtSettings {
-                previous_secret: match get("APP_JWT_PREVIOUS_SECRET") {
+                previous_secret: match v.jwt_previous_secret {
                     Some(previous) => {
-                        check_strength("APP_JWT_PREVIOUS_SECRET", previous)?;
+                        check_strength("APP_JWT_PREVIOUS_SECRET", &previous)?;
                         Some(SecretString::from(previous))
                     }
                     None => None,
                 },
                 secret: jwt_secret,
-                ttl: secs(get("APP_JWT_TTL_SECS"), "APP_JWT_TTL_SECS", 900)?,
-                issuer: get("APP_JWT_ISSUER").unwrap_or("emailauth").to_owned(),
-                audience: get("APP_JWT_AUDIENCE")
-                    .unwrap_or("emailauth-api")
-                    .to_owned(),
+                ttl: secs(v.jwt_ttl_secs),
+                issuer: v.jwt_issuer,
+                audience: v.jwt_audience,
             },
             sessions: SessionSettings {
-                absolute_ttl: secs(
-                    get("APP_SESSION_TTL_SECS"),
-                    "APP_SESSION_TTL_SECS",
-                    30 * 24 * 3600,
-                )?,
-                idle_ttl: secs(
-                    get("APP_SESSION_IDLE_SECS"),
-                    "APP_SESSION_IDLE_SECS",
-                    7 * 24 * 3600,
-                )?,
-                refresh_grace: secs(get("APP_REFRESH_GRACE_SECS"), "APP_REFRESH_GRACE_SECS", 10)?,
-                public_origin: match get("APP_PUBLIC_ORIGIN") {
-                    Some(origin) => Some(parse_origin(origin)?),
-                    None => None,
-                },
+                absolute_ttl: secs(v.session_ttl_secs),
+                idle_ttl: secs(v.session_idle_secs),
+                refresh_grace: secs(v.refresh_grace_secs),
+                public_origin: v.public_origin.as_deref().map(parse_origin).transpose()?,
             },
             codes: CodeSettings {
                 pepper,
-                ttl: secs(get("APP_CODE_TTL_SECS"), "APP_CODE_TTL_SECS", 600)?,
-                max_attempts: parse(get("APP_CODE_MAX_ATTEMPTS"), "APP_CODE_MAX_ATTEMPTS", 5)?,
-                resend_cooldown: secs(
-                    get("APP_RESEND_COOLDOWN_SECS"),
-                    "APP_RESEND_COOLDOWN_SECS",
-                    60,
-                )?,
-                max_per_email_per_hour: parse(
-                    get("APP_CODES_PER_EMAIL_PER_HOUR"),
-                    "APP_CODES_PER_EMAIL_PER_HOUR",
-                    5,
-                )?,
-                max_per_ip_per_hour: parse(
-                    get("APP_CODES_PER_IP_PER_HOUR"),
-                    "APP_CODES_PER_IP_PER_HOUR",
-                    30,
-                )?,
-                max_failures_per_day: parse(
-                    get("APP_CODE_MAX_FAILURES_PER_DAY"),
-                    "APP_CODE_MAX_FAILURES_PER_DAY",
-                    20,
-                )?,
+                ttl: secs(v.code_ttl_secs),
+                max_attempts: v.code_max_attempts,
+                resend_cooldown: secs(v.resend_cooldown_secs),
+                max_per_email_per_hour: v.codes_per_email_per_hour,
+                max_per_ip_per_hour: v.codes_per_ip_per_hour,
+                max_failures_per_day: v.code_max_failures_per_day,
             },
             throttle: ThrottleSettings {
-                max_login_failures: parse(
-                    get("APP_LOGIN_MAX_FAILURES"),
-                    "APP_LOGIN_MAX_FAILURES",
-                    10,
-                )?,
-                login_failure_window: secs(
-                    get("APP_LOGIN_FAILURE_WINDOW_SECS"),
-                    "APP_LOGIN_FAILURE_WINDOW_SECS",
-                    900,
-                )?,
-                ip_per_second: parse::<u32>(
-                    get("APP_RATE_LIMIT_PER_SECOND"),
-                    "APP_RATE_LIMIT_PER_SECOND",
-                    5,
-                )?
-                .max(1),
-                ip_burst: parse::<u32>(get("APP_RATE_LIMIT_BURST"), "APP_RATE_LIMIT_BURST", 30)?
-                    .max(1),
-                trusted_proxies: get("APP_TRUSTED_PROXIES")
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
+                max_login_failures: v.login_max_failures,
+                login_failure_window: secs(v.login_failure_window_secs),
+                ip_per_second: v.rate_limit_per_second.max(1),
+                ip_burst: v.rate_limit_burst.max(1),
+                trusted_proxies: list(v.trusted_proxies.as_deref())
                     .map(parse_net)
                     .collect::<anyhow::Result<_>>()?,
-                ipv6_prefix: parse(
-                    get("APP_IPV6_PREFIX"),
-                    "APP_IPV6_PREFIX",
-                    crate::throttle::Ipv6Prefix::default(),
-                )?,
-                known_network_ttl: secs(
-                    get("APP_LOGIN_KNOWN_NETWORK_TTL_SECS"),
-                    "APP_LOGIN_KNOWN_NETWORK_TTL_SECS",
-                    90 * 24 * 3600,
-                )?,
-                device_cookie_ttl: secs(
-                    get("APP_LOGIN_DEVICE_TTL_SECS"),
-                    "APP_LOGIN_DEVICE_TTL_SECS",
-                    365 * 24 * 3600,
-                )?,
+                ipv6_prefix: v.ipv6_prefix,
+                known_network_ttl: secs(v.login_known_network_ttl_secs),
+                device_cookie_ttl: secs(v.login_device_ttl_secs),
                 secure_cookies: env == Environment::Production,
             },
-            cors_origins: get("APP_CORS_ORIGINS")
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            cors_origins: list(v.cors_origins.as_deref()).map(str::to_owned).collect(),
             hash_concurrency,
-            hash_queue: parse::<usize>(
-                get("APP_HASH_QUEUE"),
-                "APP_HASH_QUEUE",
-                HASH_QUEUE_PER_THREAD * hash_concurrency,
-            )?
-            .max(1),
-            static_dir: get("APP_STATIC_DIR").unwrap_or("frontend/dist").into(),
-            shutdown_grace: secs(
-                get("APP_SHUTDOWN_GRACE_SECS"),
-                "APP_SHUTDOWN_GRACE_SECS",
-                30,
-            )?,
-            log_json: match get("APP_LOG_FORMAT") {
-                Some("json") => true,
-                Some("pretty") => false,
-                Some(other) => bail!("APP_LOG_FORMAT must be `json` or `pretty`, not `{other}`"),
+            hash_queue: v
+                .hash_queue
+                .unwrap_or(HASH_QUEUE_PER_THREAD * hash_concurrency)
+                .max(1),
+            static_dir: v.static_dir,
+            shutdown_grace: secs(v.shutdown_grace_secs),
+            log_json: match v.log_format {
+                Some(format) => format == LogFormat::Json,
                 None => env == Environment::Production,
             },
             warnings,
-            outbox_interval: secs(
-                get("APP_OUTBOX_INTERVAL_SECS"),
-                "APP_OUTBOX_INTERVAL_SECS",
-                30,
-            )?
-            .max(Duration::from_secs(1)),
+            outbox_interval: secs(v.outbox_interval_secs).max(Duration::from_secs(1)),
             clock: crate::clock::Clock::system(),
         })
     }
 }
 
-fn parse<T: FromStr>(raw: Option<&str>, key: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::fmt::Display,
-{
-    match raw {
-        None => Ok(default),
-        Some(v) => v
-            .parse()
-            .map_err(|e| anyhow::anyhow!("{key}: cannot parse `{v}`: {e}")),
-    }
+/// The items of a comma-separated list, trimmed, empty ones skipped.
+fn list(raw: Option<&str>) -> impl Iterator<Item = &str> {
+    raw.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 /// An address (`10.0.0.1`) or a network (`10.0.0.0/8`).
@@ -421,17 +508,13 @@ fn parse_origin(raw: &str) -> anyhow::Result<String> {
     Ok(origin.to_ascii_lowercase())
 }
 
-fn secs(raw: Option<&str>, key: &str, default: u64) -> anyhow::Result<Duration> {
-    parse(raw, key, default).map(Duration::from_secs)
-}
-
 /// The JWT secret and the code pepper: from the environment, or (development only) from the
 /// generated local file.
 fn secrets(
     env: Environment,
     jwt: Option<&str>,
     pepper: Option<&str>,
-    vars: &HashMap<String, String>,
+    dev_secrets_file: &std::path::Path,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<(SecretString, SecretString)> {
     // A secret that is given is checked whether or not the other one is.
@@ -450,12 +533,8 @@ fn secrets(
              (each at least {MIN_SECRET_BYTES} bytes, e.g. `openssl rand -base64 48`)"
         );
     }
-    let path = PathBuf::from(
-        vars.get("APP_DEV_SECRETS_FILE")
-            .map(String::as_str)
-            .unwrap_or(".dev-secrets.env"),
-    );
-    let stored = read_dev_secrets(&path)?;
+    let path = dev_secrets_file;
+    let stored = read_dev_secrets(path)?;
     let (jwt_value, pepper_value) = match (jwt, pepper, stored) {
         (j, p, Some((sj, sp))) => {
             // Generated ones are 64 characters; a hand-edited file is held to the same rule.
@@ -467,7 +546,7 @@ fn secrets(
         (j, p, None) => {
             let sj = random_secret();
             let sp = random_secret();
-            write_dev_secrets(&path, &sj, &sp)?;
+            write_dev_secrets(path, &sj, &sp)?;
             (j.map_or(sj, str::to_owned), p.map_or(sp, str::to_owned))
         }
     };
@@ -928,5 +1007,94 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(err.to_string().contains("APP_SMTP_TLS"), "{err}");
+    }
+
+    /// The README's configuration table is held to [`Vars`]: every variable has a row, every
+    /// concrete default is the one written there, and no row names a variable that does not
+    /// exist.
+    #[test]
+    fn the_readme_table_lists_every_variable_with_its_default() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        // `| `APP_A` / `APP_B` | `x` / `y` | what it does |` → (names, defaults column)
+        let rows: Vec<(Vec<String>, &str)> = readme
+            .lines()
+            .filter(|line| line.starts_with("| `APP_"))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let names = cells[1]
+                    .split('/')
+                    .map(|name| name.trim().trim_matches('`').to_owned())
+                    .collect();
+                (names, cells[2])
+            })
+            .collect();
+        let serde_json::Value::Object(defaults) = serde_json::to_value(Vars::default()).unwrap()
+        else {
+            panic!("Vars serialises as a map");
+        };
+        // Skipped when serialising, so that no secret is ever written out.
+        let secrets = [
+            "smtp_password",
+            "jwt_secret",
+            "jwt_previous_secret",
+            "code_pepper",
+        ];
+        let mut known: Vec<String> = secrets.iter().map(|k| k.to_string()).collect();
+        for (key, default) in &defaults {
+            let name = format!("{PREFIX}{}", key.to_ascii_uppercase());
+            known.push(key.clone());
+            let row = rows.iter().find(|(names, _)| names.contains(&name));
+            let Some((_, written)) = row else {
+                panic!("README.md has no row for {name}");
+            };
+            let default = match default {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            assert!(
+                written.contains(&format!("`{default}`")),
+                "README.md gives {name} the default {written}, the code `{default}`"
+            );
+        }
+        for secret in secrets {
+            let name = format!("{PREFIX}{}", secret.to_ascii_uppercase());
+            assert!(
+                rows.iter().any(|(names, _)| names.contains(&name)),
+                "{name}"
+            );
+            let set = vars(&[(name.as_str(), STRONG)]);
+            assert!(Vars::from_map(&set).is_ok(), "{name} is read");
+        }
+        for (names, _) in &rows {
+            for name in names {
+                let key = name.trim_start_matches(PREFIX).to_ascii_lowercase();
+                assert!(
+                    known.contains(&key),
+                    "README.md lists {name}, which is not read"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_that_look_like_text_and_text_that_looks_like_numbers() {
+        // A numeric password stays text; an empty variable is unset.
+        let s = with_secrets(&[
+            ("APP_SMTP_PASSWORD", "12345678"),
+            ("APP_MONGODB_DB", "2026"),
+            ("APP_SUPPORT_EMAIL", "  "),
+            ("APP_LOG_FORMAT", "json"),
+            ("APP_ENV", "dev"),
+        ])
+        .unwrap();
+        assert_eq!(s.smtp.password(), Some("12345678"));
+        assert_eq!(s.mongodb_db, "2026");
+        assert_eq!(s.mail.support_email, None);
+        assert!(s.log_json);
+        assert_eq!(s.env, Environment::Development);
+        let err = with_secrets(&[("APP_LOG_FORMAT", "xml")]).unwrap_err();
+        assert!(err.to_string().contains("APP_LOG_FORMAT"), "{err}");
     }
 }

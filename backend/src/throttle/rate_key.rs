@@ -57,6 +57,21 @@ impl FromStr for Ipv6Prefix {
     }
 }
 
+/// Written as its number of bits; read from text (`64` or `/64`) through [`FromStr`], so a bad
+/// value says what range is allowed.
+impl serde::Serialize for Ipv6Prefix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Ipv6Prefix {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.trim().parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// What every per-IP limit counts by: an IPv4 client's address, or the network of an IPv6
 /// client (its address cut to the configured prefix). An IPv4-mapped IPv6 address
 /// (`::ffff:203.0.113.5`) is that IPv4 address, so a dual-stack socket cannot double a
