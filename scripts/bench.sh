@@ -49,8 +49,9 @@ if [ -z "$BACKEND_BIN" ]; then
 fi
 cargo build --release -p bench
 
-# The WASM bundle, as `just run` serves it.
-extra="{}"
+# The WASM bundle, as `just run` serves it. Extra figures for the report go into one JSON
+# object, built with jq.
+extra='{}'
 if [ "${BENCH_SKIP_FRONTEND:-0}" != 1 ]; then
   bash scripts/build-frontend.sh || log "frontend build failed: bundle size not measured"
 fi
@@ -58,9 +59,9 @@ wasm=(frontend/dist/*.wasm) js=(frontend/dist/*.js)
 if [ -f "${wasm[0]}" ]; then
   size() { cat "$@" | wc -c; }
   gz() { cat "$@" | gzip -9 | wc -c; }
-  extra=$(printf '{"wasm_bundle_bytes":%d,"wasm_bundle_gzip_bytes":%d,"js_glue_bytes":%d,"js_glue_gzip_bytes":%d' \
-    "$(size "${wasm[@]}")" "$(gz "${wasm[@]}")" "$(size "${js[@]}")" "$(gz "${js[@]}")")
-  extra="$extra}"
+  extra=$(jq -n --argjson w "$(size "${wasm[@]}")" --argjson wg "$(gz "${wasm[@]}")" \
+    --argjson j "$(size "${js[@]}")" --argjson jg "$(gz "${js[@]}")" \
+    '{wasm_bundle_bytes: $w, wasm_bundle_gzip_bytes: $wg, js_glue_bytes: $j, js_glue_gzip_bytes: $jg}')
 fi
 
 rm -rf "$RUN_DIR/bench-db" "$RUN_DIR/maildev-$SMTP_PORT"
@@ -69,25 +70,20 @@ DB_PID=${PIDS[-1]}
 start_maildev "$SMTP_PORT" "$MAIL_WEB_PORT"
 MAIL_PID=${PIDS[-1]}
 
-export RUST_LOG=warn APP_LOG_FORMAT=json APP_ENV=development
-export APP_PORT="$API_PORT" APP_MONGODB_URI="mongodb://127.0.0.1:$DB_PORT" APP_MONGODB_DB=bench
-export APP_SMTP_PORT="$SMTP_PORT" APP_RESEND_COOLDOWN_SECS=0
-export APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000
-# All load comes from one address: the per-IP token bucket would measure itself.
-export APP_RATE_LIMIT_PER_SECOND=1000000 APP_RATE_LIMIT_BURST=1000000
-# The timing-gap run logs in as one user over and over; keep the account throttle out of it.
-export APP_LOGIN_MAX_FAILURES=1000000
-# Up to 200 concurrent registrations hash at once: measure throughput, not the 503s that the
-# bounded hash queue (32 per hashing thread by default) gives a flood.
-export APP_HASH_QUEUE=1024
-export APP_JWT_SECRET="bench-jwt-secret-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export APP_CODE_PEPPER="bench-code-pepper-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export APP_STATIC_DIR="$ROOT/frontend/dist"
-
+random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+# Limits out of the way of what is measured: all load comes from one address (the per-IP
+# bucket would measure itself), the timing-gap run logs in as one user over and over (no
+# account throttle), and 200 concurrent registrations hash at once (throughput, not the
+# bounded hash queue's 503s).
 t0=$(date +%s%N)
-"$BACKEND_BIN" >"$RUN_DIR/bench-backend.log" 2>&1 &
-BACKEND_PID=$!
-PIDS+=("$BACKEND_PID")
+APP_BIN="$BACKEND_BIN" start_app "$API_PORT" "mongodb://127.0.0.1:$DB_PORT" bench \
+  "$SMTP_PORT" "$RUN_DIR/bench-backend.log" \
+  RUST_LOG=warn APP_LOG_FORMAT=json APP_STATIC_DIR="$ROOT/frontend/dist" \
+  APP_RESEND_COOLDOWN_SECS=0 APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000 \
+  APP_RATE_LIMIT_PER_SECOND=1000000 APP_RATE_LIMIT_BURST=1000000 APP_LOGIN_MAX_FAILURES=1000000 \
+  APP_HASH_QUEUE=1024 \
+  APP_JWT_SECRET="bench-jwt-secret-$(random_secret)" APP_CODE_PEPPER="bench-code-pepper-$(random_secret)"
+BACKEND_PID=$APP_PID
 wait_first "http://127.0.0.1:$API_PORT/health/ready" "$BACKEND_PID" -f
 backend_cold=$(ms_since "$t0")
 log "backend    http://127.0.0.1:$API_PORT ready in $backend_cold ms"
@@ -107,9 +103,8 @@ done
 seed_pids=$(echo "$SEED_PID" $(pgrep -P "$SEED_PID") | tr ' ' '+')
 log "seed       http://127.0.0.1:$SEED_PORT first answer in $seed_cold ms ($CORES workers)"
 
-extra=$(printf '%s' "$extra" | sed 's/}$//')
-[ "$extra" = "{" ] || extra="$extra,"
-extra="$extra\"backend_cold_start_ms\":$backend_cold,\"seed_cold_start_ms\":$seed_cold}"
+extra=$(jq -c --argjson b "$backend_cold" --argjson s "$seed_cold" \
+  '. + {backend_cold_start_ms: $b, seed_cold_start_ms: $s}' <<<"$extra")
 
 mkdir -p bench
 log "driving load (${BENCH_SECS:-4} s a run; progress on stderr)"

@@ -29,8 +29,6 @@ bash scripts/build-frontend.sh
 log "e2e        cargo build -p backend"
 cargo build -p backend
 
-port_free "$E2E_APP_PORT" || { echo "port $E2E_APP_PORT is taken: stop whatever listens there" >&2; exit 1; }
-
 if [ -z "${TEST_MONGODB_URI:-}" ]; then
   rm -rf "$RUN_DIR/e2e-db"
   start_db "$E2E_DB_PORT" "$RUN_DIR/e2e-db"
@@ -48,34 +46,14 @@ curl -fsS -X DELETE "http://127.0.0.1:$E2E_MAIL_WEB_PORT/api/email/all" >/dev/nu
 # waits for a token to expire in a tab whose timers are stopped).
 E2E_DB_NAME="e2e_$(date +%s)_$$"
 E2E_LOG="$RUN_DIR/e2e-backend.log"
-mkdir -p "$RUN_DIR"
-APP_ENV=development \
-APP_HOST=127.0.0.1 \
-APP_PORT="$E2E_APP_PORT" \
-APP_MONGODB_URI="$TEST_MONGODB_URI" \
-APP_MONGODB_DB="$E2E_DB_NAME" \
-APP_SMTP_HOST=127.0.0.1 \
-APP_SMTP_PORT="$E2E_SMTP_PORT" \
-APP_SMTP_TLS=none \
-APP_STATIC_DIR="$ROOT/frontend/dist" \
-APP_JWT_SECRET="e2e-jwt-secret-0123456789abcdefghijklmno" \
-APP_CODE_PEPPER="e2e-code-pepper-0123456789abcdefghijklmn" \
-APP_CODE_TTL_SECS=600 \
-APP_CODE_MAX_ATTEMPTS=5 \
-APP_RESEND_COOLDOWN_SECS=15 \
-APP_JWT_TTL_SECS=20 \
-APP_CODES_PER_EMAIL_PER_HOUR=5 \
-APP_CODES_PER_IP_PER_HOUR=1000 \
-APP_RATE_LIMIT_PER_SECOND=1000 \
-APP_RATE_LIMIT_BURST=1000 \
-APP_LOG_FORMAT=pretty \
-  ./target/debug/backend >"$E2E_LOG" 2>&1 &
-PIDS+=($!)
-if ! wait_http "http://127.0.0.1:$E2E_APP_PORT/health/ready" 60; then
-  echo "--- backend log ($E2E_LOG) ---" >&2
-  tail -n 50 "$E2E_LOG" >&2
-  exit 1
-fi
+start_app "$E2E_APP_PORT" "$TEST_MONGODB_URI" "$E2E_DB_NAME" "$E2E_SMTP_PORT" "$E2E_LOG" \
+  APP_STATIC_DIR="$ROOT/frontend/dist" \
+  APP_CODE_TTL_SECS=600 APP_CODE_MAX_ATTEMPTS=5 \
+  APP_RESEND_COOLDOWN_SECS=15 APP_JWT_TTL_SECS=20 \
+  APP_CODES_PER_EMAIL_PER_HOUR=5 APP_CODES_PER_IP_PER_HOUR=1000 \
+  APP_RATE_LIMIT_PER_SECOND=1000 APP_RATE_LIMIT_BURST=1000 \
+  APP_LOG_FORMAT=pretty
+wait_app "$E2E_APP_PORT" "$E2E_LOG"
 log "e2e        app http://127.0.0.1:$E2E_APP_PORT/ (db $E2E_DB_NAME), mail http://127.0.0.1:$E2E_MAIL_WEB_PORT/"
 
 # Chromium's and node's scratch files stay in our own folder.

@@ -70,3 +70,34 @@ stop_all() {
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   PIDS=()
 }
+
+# start_app PORT DB_URI DB_NAME SMTP_PORT LOG [APP_VAR=value ...]: this backend in the
+# background on loopback, with the environment every scripted run shares (development mode,
+# plain SMTP to the local catcher, fixed test secrets, no SPA) and the given overrides, which
+# win. The binary is $APP_BIN (default target/debug/backend). Sets APP_PID; does not wait
+# (see wait_app), so that the bench can time the cold start itself.
+start_app() {
+  local port=$1 db_uri=$2 db_name=$3 smtp=$4 logfile=$5
+  shift 5
+  port_free "$port" || { echo "port $port is taken: stop whatever listens there" >&2; return 1; }
+  mkdir -p "$(dirname "$logfile")"
+  env APP_ENV=development APP_HOST=127.0.0.1 APP_PORT="$port" \
+    APP_MONGODB_URI="$db_uri" APP_MONGODB_DB="$db_name" \
+    APP_SMTP_HOST=127.0.0.1 APP_SMTP_PORT="$smtp" APP_SMTP_TLS=none \
+    APP_STATIC_DIR=/nonexistent \
+    APP_JWT_SECRET=test-jwt-secret-0123456789abcdefghijklmn \
+    APP_CODE_PEPPER=test-code-pepper-0123456789abcdefghijklm \
+    "$@" "${APP_BIN:-$ROOT/target/debug/backend}" >"$logfile" 2>&1 &
+  APP_PID=$!
+  PIDS+=("$APP_PID")
+}
+
+# wait_app PORT LOG: until the app on PORT is ready; on failure, the end of its log.
+wait_app() {
+  local port=$1 logfile=$2
+  if ! wait_http "http://127.0.0.1:$port/health/ready" 60; then
+    echo "--- app log ($logfile) ---" >&2
+    tail -n 50 "$logfile" >&2
+    return 1
+  fi
+}

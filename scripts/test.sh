@@ -35,24 +35,19 @@ FUZZ_SECS="${FUZZ_SECS:-20}" bash scripts/fuzz.sh
 log "contract tests (schemathesis against the running server)"
 start_maildev 1027 1082
 cargo build -q -p backend
-APP_PORT=18080 APP_MONGODB_URI="$TEST_MONGODB_URI" APP_MONGODB_DB="contract_$(date +%s)" \
-  APP_SMTP_PORT=1027 APP_STATIC_DIR=/nonexistent \
-  APP_JWT_SECRET=contract-jwt-secret-0123456789abcdef0123 \
-  APP_CODE_PEPPER=contract-pepper-0123456789abcdef01234567 \
-  APP_CODES_PER_IP_PER_HOUR=1000000 APP_RATE_LIMIT_PER_SECOND=100000 APP_RATE_LIMIT_BURST=100000 APP_LOGIN_MAX_FAILURES=1000000 \
-  target/debug/backend >"$RUN_DIR/contract-app.log" 2>&1 &
-PIDS+=($!)
+# Every generated email_auth, login and wrong code counts against a limit: raise them all.
+start_app 18080 "$TEST_MONGODB_URI" "contract_$(date +%s)" 1027 "$RUN_DIR/contract-app.log" \
+  APP_CODES_PER_IP_PER_HOUR=1000000 APP_RATE_LIMIT_PER_SECOND=100000 APP_RATE_LIMIT_BURST=100000 \
+  APP_LOGIN_MAX_FAILURES=1000000
+wait_app 18080 "$RUN_DIR/contract-app.log"
 BASE_URL=http://127.0.0.1:18080 MAILDEV_URL=http://127.0.0.1:1082 bash scripts/contract.sh
 
 log "contract tests with the default limits (paced, fewer examples)"
 # Every limit left at its default, so the per-IP bucket, the mail caps and the failed-login
 # and wrong-code ceilings answer for real: each of those answers must be documented.
-APP_PORT=18081 APP_MONGODB_URI="$TEST_MONGODB_URI" APP_MONGODB_DB="contract_defaults_$(date +%s)" \
-  APP_SMTP_PORT=1027 APP_STATIC_DIR=/nonexistent \
-  APP_JWT_SECRET=contract-jwt-secret-0123456789abcdef0123 \
-  APP_CODE_PEPPER=contract-pepper-0123456789abcdef01234567 \
-  target/debug/backend >"$RUN_DIR/contract-defaults-app.log" 2>&1 &
-PIDS+=($!)
+start_app 18081 "$TEST_MONGODB_URI" "contract_defaults_$(date +%s)" 1027 \
+  "$RUN_DIR/contract-defaults-app.log"
+wait_app 18081 "$RUN_DIR/contract-defaults-app.log"
 BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.0.0.1:1082 \
   CONTRACT_CONFIG="$ROOT/openapi/schemathesis-default-limits.toml" \
   CONTRACT_MAX_EXAMPLES="${CONTRACT_DEFAULTS_MAX_EXAMPLES:-25}" CONTRACT_RATE_LIMIT=4/s \
