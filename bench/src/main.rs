@@ -354,68 +354,99 @@ fn parse_args() -> BTreeMap<String, String> {
         .collect()
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    let args = parse_args();
-    let arg = |k: &str| {
-        args.get(k)
-            .cloned()
-            .unwrap_or_else(|| panic!("--{k} is required"))
-    };
-    let (api, seed, maildev) = (arg("api"), arg("seed"), arg("maildev"));
-    let dur = Duration::from_secs_f64(args.get("secs").map_or(4.0, |s| s.parse().unwrap()));
-    let out = args
-        .get("out")
-        .cloned()
-        .unwrap_or("bench/results.json".into());
-    let extra: Value = args
-        .get("extra")
-        .map_or(json!({}), |s| serde_json::from_str(s).unwrap());
-    let procs = Procs(
-        arg("pids")
-            .split(',')
-            .filter_map(|g| g.split_once('='))
-            .map(|(n, p)| {
-                (
-                    n.to_owned(),
-                    p.split('+').filter_map(|x| x.parse().ok()).collect(),
-                )
-            })
-            .collect(),
-    );
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+/// What `scripts/bench.sh` passes in.
+struct Options {
+    api: String,
+    seed: String,
+    maildev: String,
+    /// Length of one timed run.
+    dur: Duration,
+    out: String,
+    /// Figures measured by the script (bundle sizes, cold starts), copied into the report.
+    extra: Value,
+    procs: Procs,
+}
 
-    let (mut hash_s, mut hash_wall_s) = (f64::NAN, f64::NAN);
-    let memory_idle = json!({
-        "backend_rss_idle_mb": procs.mem_mb("backend", "VmRSS"),
-        "seed_rss_idle_mb": procs.mem_mb("seed", "VmRSS"),
-        "db_rss_idle_mb": procs.mem_mb("db", "VmRSS"),
-    });
+impl Options {
+    fn from_args() -> Self {
+        let args = parse_args();
+        let arg = |k: &str| {
+            args.get(k)
+                .cloned()
+                .unwrap_or_else(|| panic!("--{k} is required"))
+        };
+        let procs = Procs(
+            arg("pids")
+                .split(',')
+                .filter_map(|g| g.split_once('='))
+                .map(|(n, p)| {
+                    (
+                        n.to_owned(),
+                        p.split('+').filter_map(|x| x.parse().ok()).collect(),
+                    )
+                })
+                .collect(),
+        );
+        Self {
+            api: arg("api"),
+            seed: arg("seed"),
+            maildev: arg("maildev"),
+            dur: Duration::from_secs_f64(args.get("secs").map_or(4.0, |s| s.parse().unwrap())),
+            out: args
+                .get("out")
+                .cloned()
+                .unwrap_or("bench/results.json".into()),
+            extra: args
+                .get("extra")
+                .map_or(json!({}), |s| serde_json::from_str(s).unwrap()),
+            procs,
+        }
+    }
+}
 
-    let c = reqwest::Client::new();
-    let (ours_name, ours_token) = ours_user(&c, &api, &maildev).await;
-    let (seed_name, seed_token) = seed_user(&c, &seed).await;
+/// The two servers with one signed-up, logged-in user each.
+struct Targets {
+    api: String,
+    seed: String,
+    ours: (String, String),
+    theirs: (String, String),
+}
 
-    // Requests for each endpoint, built per run so that generated names never repeat.
-    let make = |server: &str, endpoint: &str| -> Make {
+impl Targets {
+    async fn sign_up(c: &reqwest::Client, o: &Options) -> Self {
+        Self {
+            api: o.api.clone(),
+            seed: o.seed.clone(),
+            ours: ours_user(c, &o.api, &o.maildev).await,
+            theirs: seed_user(c, &o.seed).await,
+        }
+    }
+
+    /// Requests for one endpoint of one server, built per run so that generated names never
+    /// repeat.
+    fn make(&self, server: &str, endpoint: &str) -> Make {
         let t = tag();
+        let (api, seed) = (&self.api, &self.seed);
         match (server, endpoint) {
             ("ours", "nick") => {
-                let (url, tok) = (format!("{api}/api/nick"), ours_token.clone());
+                let (url, tok) = (format!("{api}/api/nick"), self.ours.1.clone());
                 Arc::new(move |c, _| c.get(&url).bearer_auth(&tok))
             }
             ("seed", "nick") => {
-                let (url, tok) = (format!("{seed}/api/nick"), seed_token.clone());
+                let (url, tok) = (format!("{seed}/api/nick"), self.theirs.1.clone());
                 Arc::new(move |c, _| c.get(&url).header("token_give", &tok))
             }
             ("ours", "login") => {
                 let url = format!("{api}/api/login");
-                let body = json!({"username": ours_name, "password": PASSWORD});
+                let body = json!({"username": self.ours.0, "password": PASSWORD});
                 Arc::new(move |c, _| c.post(&url).json(&body))
             }
             ("seed", "login") => {
                 let url = format!("{seed}/api/login");
-                let form = [("id_give", seed_name.clone()), ("pw_give", PASSWORD.into())];
+                let form = [
+                    ("id_give", self.theirs.0.clone()),
+                    ("pw_give", PASSWORD.into()),
+                ];
                 Arc::new(move |c, _| c.post(&url).form(&form))
             }
             ("ours", "email_auth") => {
@@ -430,45 +461,49 @@ async fn main() {
                 let url = format!("{seed}/api/register");
                 Arc::new(move |c, n| c.post(&url).form(&seed_form(t, n, "r")))
             }
-            _ => unreachable!(),
+            _ => unreachable!("no scenario {server} {endpoint}"),
         }
-    };
-    let check = |server: &str, endpoint: &str| match (server, endpoint) {
+    }
+}
+
+fn check(server: &str, endpoint: &str) -> Check {
+    match (server, endpoint) {
         ("seed", _) => Check::Seed,
         (_, "email_auth") => Check::Status(202),
         _ => Check::Status(200),
-    };
-
-    // Warm both servers' connection pools.
-    for server in ["ours", "seed"] {
-        let m = make(server, "nick");
-        run(
-            &procs,
-            m,
-            16,
-            Duration::from_secs(1),
-            u64::MAX,
-            check(server, "nick"),
-        )
-        .await;
     }
+}
 
+/// The cost of one argon2 hash on this machine, measured just before the login runs.
+#[derive(Clone, Copy)]
+struct HashCost {
+    cpu_s: f64,
+    wall_s: f64,
+}
+
+/// Every level of clients against both servers, for nick, login and email_auth.
+async fn endpoint_runs(o: &Options, t: &Targets) -> (serde_json::Map<String, Value>, HashCost) {
     let mut endpoints = serde_json::Map::new();
+    let mut hash = HashCost {
+        cpu_s: f64::NAN,
+        wall_s: f64::NAN,
+    };
     for endpoint in ["nick", "login", "email_auth"] {
         if endpoint == "login" {
             // In the same conditions as the login runs that follow.
-            (hash_s, hash_wall_s) = argon2_hash_secs();
+            let (cpu_s, wall_s) = argon2_hash_secs();
+            hash = HashCost { cpu_s, wall_s };
             eprintln!(
                 "argon2id m=19456,t=2,p=1: {:.1} ms CPU a hash ({:.1} ms wall)",
-                hash_s * 1e3,
-                hash_wall_s * 1e3
+                cpu_s * 1e3,
+                wall_s * 1e3
             );
         }
         let mut per = json!({"ours": {}, "seed": {}});
         for clients in LEVELS {
             for server in ["ours", "seed"] {
-                let (m, ch) = (make(server, endpoint), check(server, endpoint));
-                let s = run(&procs, m, clients, dur, u64::MAX, ch).await;
+                let (m, ch) = (t.make(server, endpoint), check(server, endpoint));
+                let s = run(&o.procs, m, clients, o.dur, u64::MAX, ch).await;
                 eprintln!(
                     "{endpoint:>10} {server} c={clients:<2} {:>8.1} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}  backend RSS {} MB  cpu {:?}",
                     s.rps(), s.pct(50.0), s.pct(99.0), s.errors, s.backend_rss_mb, s.cpu
@@ -478,14 +513,18 @@ async fn main() {
         }
         endpoints.insert(endpoint.into(), per);
     }
+    (endpoints, hash)
+}
 
-    // Registration: each request needs a mailed code, so the codes are requested first.
-    let t = tag();
+/// Registration: each request needs a mailed code, so the codes are requested (and read from
+/// maildev) first; then each level registers its own batch.
+async fn register_runs(c: &reqwest::Client, o: &Options, t: &Targets) -> Value {
+    let tg = tag();
     let total: u64 = REGISTER_COUNTS.iter().sum();
-    let url = format!("{api}/api/email_auth");
-    let m: Make = Arc::new(move |c, n| c.post(&url).json(&signup_body(t, n, "r")));
+    let url = format!("{}/api/email_auth", o.api);
+    let m: Make = Arc::new(move |c, n| c.post(&url).json(&signup_body(tg, n, "r")));
     let long = Duration::from_secs(120);
-    let s = run(&procs, m, 16, long, total, Check::Status(202)).await;
+    let s = run(&o.procs, m, 16, long, total, Check::Status(202)).await;
     eprintln!(
         "register set-up: {} codes mailed, {} errors",
         s.ok, s.errors
@@ -493,7 +532,7 @@ async fn main() {
     let next = Arc::new(AtomicU64::new(0));
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..8 {
-        let (c, maildev, next) = (c.clone(), maildev.clone(), next.clone());
+        let (c, maildev, next) = (c.clone(), o.maildev.clone(), next.clone());
         set.spawn(async move {
             let mut found = Vec::new();
             loop {
@@ -501,7 +540,7 @@ async fn main() {
                 if n >= total {
                     return found;
                 }
-                let mut body = signup_body(t, n, "r");
+                let mut body = signup_body(tg, n, "r");
                 let addr = body["email"].as_str().unwrap().to_owned();
                 if let Some(code) = mail_code(&c, &maildev, &addr).await {
                     body["code"] = code.into();
@@ -527,10 +566,10 @@ async fn main() {
                 .collect(),
         );
         offset += count as usize;
-        let url = format!("{api}/api/register");
+        let url = format!("{}/api/register", o.api);
         let limit = batch.len() as u64;
         let m: Make = Arc::new(move |c, n| c.post(&url).json(&batch[n as usize]));
-        let s = run(&procs, m, clients, long, limit, Check::Status(201)).await;
+        let s = run(&o.procs, m, clients, long, limit, Check::Status(201)).await;
         eprintln!(
             "  register ours c={clients:<2} {:>8.1} req/s  p99 {:>7.2} ms  errors {}",
             s.rps(),
@@ -538,8 +577,8 @@ async fn main() {
             s.errors
         );
         per["ours"][clients.to_string()] = s.json();
-        let m = make("seed", "register");
-        let s = run(&procs, m, clients, long, count, Check::Seed).await;
+        let m = t.make("seed", "register");
+        let s = run(&o.procs, m, clients, long, count, Check::Seed).await;
         eprintln!(
             "  register seed c={clients:<2} {:>8.1} req/s  p99 {:>7.2} ms  errors {}",
             s.rps(),
@@ -548,23 +587,25 @@ async fn main() {
         );
         per["seed"][clients.to_string()] = s.json();
     }
-    endpoints.insert("register".into(), per);
+    per
+}
 
-    // /api/nick from one client while 64 clients keep the CPU busy with logins.
+/// /api/nick from one client while 64 clients keep the CPU busy with logins: (login, nick).
+async fn nick_under_login_load(o: &Options, t: &Targets) -> (Stats, Stats) {
     let (login, nick) = tokio::join!(
         run(
-            &procs,
-            make("ours", "login"),
+            &o.procs,
+            t.make("ours", "login"),
             64,
-            dur,
+            o.dur,
             u64::MAX,
             Check::Status(200)
         ),
         run(
-            &procs,
-            make("ours", "nick"),
+            &o.procs,
+            t.make("ours", "nick"),
             1,
-            dur,
+            o.dur,
             u64::MAX,
             Check::Status(200)
         ),
@@ -574,21 +615,25 @@ async fn main() {
         nick.pct(99.0),
         login.rps()
     );
+    (login, nick)
+}
 
-    // Login timing: unknown users against a known user with a wrong password, interleaved.
-    let url = format!("{api}/api/login");
+/// Login timing: unknown users against a known user with a wrong password, interleaved.
+/// Returns the medians in ms: (unknown user, wrong password).
+async fn login_timing(c: &reqwest::Client, o: &Options, t: &Targets) -> (f64, f64) {
+    let url = format!("{}/api/login", o.api);
     let (mut unknown, mut wrong) = (Vec::new(), Vec::new());
     for i in 0..170 {
         let body = if i % 2 == 0 {
             json!({"username": format!("nobody{i}"), "password": PASSWORD})
         } else {
-            json!({"username": ours_name, "password": "wrong password"})
+            json!({"username": t.ours.0, "password": "wrong password"})
         };
-        let t = Instant::now();
+        let started = Instant::now();
         let r = c.post(&url).json(&body).send().await.expect("login");
         assert_eq!(r.status().as_u16(), 401);
         let _ = r.bytes().await;
-        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let ms = started.elapsed().as_secs_f64() * 1e3;
         if i >= 10 {
             if i % 2 == 0 {
                 unknown.push(ms)
@@ -597,9 +642,17 @@ async fn main() {
             }
         }
     }
-    let (unknown_ms, wrong_ms) = (median(unknown), median(wrong));
+    (median(unknown), median(wrong))
+}
 
-    // Headline ratios.
+/// The headline ratios, each with its goal.
+fn headline(
+    endpoints: &serde_json::Map<String, Value>,
+    hash: HashCost,
+    (login, nick): (&Stats, &Stats),
+    (unknown_ms, wrong_ms): (f64, f64),
+    cores: usize,
+) -> Value {
     let ep = |e: &str, s: &str, c: usize, k: &str| {
         endpoints[e][s][c.to_string()][k]
             .as_f64()
@@ -611,6 +664,7 @@ async fn main() {
             2,
         )
     };
+    let hash_s = hash.cpu_s;
     let login_ceiling = cores as f64 / hash_s;
     let login_eff = ep("login", "ours", 64, "requests_per_s") / login_ceiling;
     let nick_alone_p99 = ep("nick", "ours", 1, "p99_ms");
@@ -621,13 +675,13 @@ async fn main() {
     let login_cpu = endpoints["login"]["ours"]["64"]["cpu_percent"]["backend"]
         .as_f64()
         .unwrap_or(f64::NAN);
-    let headline = json!({
+    json!({
         "login_efficiency": {
             "value": round(login_eff, 2),
             "login_requests_per_s_at_64": ep("login", "ours", 64, "requests_per_s"),
             "ceiling_requests_per_s": round(login_ceiling, 1),
             "argon2_hash_ms": round(hash_s * 1e3, 2),
-            "argon2_hash_wall_ms": round(hash_wall_s * 1e3, 2),
+            "argon2_hash_wall_ms": round(hash.wall_s * 1e3, 2),
             "cores": cores,
             // The same ratio over the CPU the backend actually got (on a shared machine other
             // processes take cores): hashing time per second of backend CPU time.
@@ -656,23 +710,80 @@ async fn main() {
             "value": round(gap, 3), "unknown_user_median_ms": round(unknown_ms, 2), "wrong_password_median_ms": round(wrong_ms, 2),
             "goal": "0.9-1.1", "met": (0.9..=1.1).contains(&gap),
         },
-    });
-    let mut memory = memory_idle;
-    memory["backend_rss_peak_mb"] = procs.mem_mb("backend", "VmHWM").into();
-    memory["backend_rss_end_mb"] = procs.mem_mb("backend", "VmRSS").into();
-    memory["seed_rss_end_mb"] = procs.mem_mb("seed", "VmRSS").into();
-    memory["db_rss_end_mb"] = procs.mem_mb("db", "VmRSS").into();
-    let results = json!({
-        "run_seconds": dur.as_secs_f64(),
-        "cores": cores,
-        "headline": headline,
-        "endpoints": endpoints,
-        "nick_under_login_load": {"nick_1_client": nick.json(), "login_64_clients": login.json()},
-        "memory": memory,
-        "other": extra,
-    });
-    std::fs::write(&out, serde_json::to_string_pretty(&results).unwrap() + "\n")
-        .expect("write results");
+    })
+}
+
+/// Resident memory of each process group, in MB.
+#[derive(serde::Serialize)]
+struct Memory {
+    backend_rss_idle_mb: f64,
+    seed_rss_idle_mb: f64,
+    db_rss_idle_mb: f64,
+    backend_rss_peak_mb: f64,
+    backend_rss_end_mb: f64,
+    seed_rss_end_mb: f64,
+    db_rss_end_mb: f64,
+}
+
+/// `bench/results.json`.
+#[derive(serde::Serialize)]
+struct Report {
+    run_seconds: f64,
+    cores: usize,
+    headline: Value,
+    endpoints: serde_json::Map<String, Value>,
+    nick_under_login_load: Value,
+    memory: Memory,
+    other: Value,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let o = Options::from_args();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let procs = &o.procs;
+    let idle = (
+        procs.mem_mb("backend", "VmRSS"),
+        procs.mem_mb("seed", "VmRSS"),
+        procs.mem_mb("db", "VmRSS"),
+    );
+
+    let c = reqwest::Client::new();
+    let t = Targets::sign_up(&c, &o).await;
+    // Warm both servers' connection pools.
+    for server in ["ours", "seed"] {
+        let (m, ch) = (t.make(server, "nick"), check(server, "nick"));
+        run(procs, m, 16, Duration::from_secs(1), u64::MAX, ch).await;
+    }
+
+    let (mut endpoints, hash) = endpoint_runs(&o, &t).await;
+    endpoints.insert("register".into(), register_runs(&c, &o, &t).await);
+    let (login, nick) = nick_under_login_load(&o, &t).await;
+    let timing = login_timing(&c, &o, &t).await;
+
+    let report = Report {
+        run_seconds: o.dur.as_secs_f64(),
+        cores,
+        headline: headline(&endpoints, hash, (&login, &nick), timing, cores),
+        nick_under_login_load: json!({"nick_1_client": nick.json(), "login_64_clients": login.json()}),
+        endpoints,
+        memory: Memory {
+            backend_rss_idle_mb: idle.0,
+            seed_rss_idle_mb: idle.1,
+            db_rss_idle_mb: idle.2,
+            backend_rss_peak_mb: procs.mem_mb("backend", "VmHWM"),
+            backend_rss_end_mb: procs.mem_mb("backend", "VmRSS"),
+            seed_rss_end_mb: procs.mem_mb("seed", "VmRSS"),
+            db_rss_end_mb: procs.mem_mb("db", "VmRSS"),
+        },
+        other: o.extra.clone(),
+    };
+    let results = serde_json::to_value(&report).expect("report");
+    std::fs::write(
+        &o.out,
+        serde_json::to_string_pretty(&results).unwrap() + "\n",
+    )
+    .expect("write results");
     print!("{}", table(&results));
 }
 
