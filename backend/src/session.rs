@@ -249,6 +249,14 @@ pub fn clear_cookie(secure: bool) -> String {
     refresh_cookie("", 0, secure)
 }
 
+/// `204 No Content` that clears the refresh cookie: the answer of every request that ends
+/// this browser's session (logout, logout everywhere, deleting the account).
+pub fn signed_out(state: &AppState, req: &HttpRequest) -> HttpResponse {
+    HttpResponse::NoContent()
+        .insert_header((header::SET_COOKIE, clear_cookie(secure_cookies(state, req))))
+        .finish()
+}
+
 /// Whether cookies for this request get `Secure`: always, except for a development server
 /// reached on a loopback address over plain HTTP (where a `Secure` cookie would be dropped).
 pub fn secure_cookies(state: &AppState, req: &HttpRequest) -> bool {

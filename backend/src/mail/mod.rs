@@ -49,6 +49,17 @@ impl Notice {
     }
 }
 
+/// What is mailed instead of a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsteadOfCode {
+    /// A password reset for an address that has no account.
+    NoAccount,
+    /// A signup for an address that already has one.
+    AccountExists,
+    /// An email change to an address another account has.
+    EmailChangeTaken,
+}
+
 #[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -131,40 +142,21 @@ impl Mailer {
         self.send(to, rendered).await
     }
 
-    pub async fn send_no_account(
+    /// A notice mailed where a code would be, so that the answer never tells whether the
+    /// address has an account.
+    pub async fn send_instead_of_code(
         &self,
         to: &EmailAddress,
+        notice: InsteadOfCode,
         locale: Locale,
     ) -> Result<(), MailError> {
-        let rendered = self
-            .templates
-            .no_account(locale)
-            .map_err(MailError::Template)?;
-        self.send(to, rendered).await
-    }
-
-    pub async fn send_account_exists(
-        &self,
-        to: &EmailAddress,
-        locale: Locale,
-    ) -> Result<(), MailError> {
-        let rendered = self
-            .templates
-            .account_exists(locale)
-            .map_err(MailError::Template)?;
-        self.send(to, rendered).await
-    }
-
-    /// Sent instead of an email-change code when the new address already has an account.
-    pub async fn send_email_change_taken(
-        &self,
-        to: &EmailAddress,
-        locale: Locale,
-    ) -> Result<(), MailError> {
-        let rendered = self
-            .templates
-            .email_change_taken(locale)
-            .map_err(MailError::Template)?;
+        let t = &self.templates;
+        let rendered = match notice {
+            InsteadOfCode::NoAccount => t.no_account(locale),
+            InsteadOfCode::AccountExists => t.account_exists(locale),
+            InsteadOfCode::EmailChangeTaken => t.email_change_taken(locale),
+        }
+        .map_err(MailError::Template)?;
         self.send(to, rendered).await
     }
 

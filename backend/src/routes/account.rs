@@ -1,4 +1,4 @@
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use shared::AccountDeleteRequest;
 
 use super::reauth;
@@ -82,10 +82,5 @@ pub async fn delete(
             tracing::warn!(event = "notice_failed", user_id = %user.id, "stored address unparsable")
         }
     }
-    Ok(HttpResponse::NoContent()
-        .insert_header((
-            header::SET_COOKIE,
-            session::clear_cookie(session::secure_cookies(&state, &req)),
-        ))
-        .finish())
+    Ok(session::signed_out(&state, &req))
 }

@@ -110,10 +110,10 @@ pub async fn confirm(
         .and_then(|pending| pending.address)
         .and_then(|address| EmailAddress::parse(address).ok())
         .ok_or(ApiError::CodeExpired)?;
-    let ((), _) = verification::redeem_in(
+    let ((), _) = verification::redeem(
         &state,
         CodePurpose::EmailChange,
-        &slot,
+        Some(&slot),
         &new_email,
         &confirmation.code,
         |_| async {

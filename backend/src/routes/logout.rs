@@ -1,4 +1,4 @@
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::{auth::AuthUser, error::ApiError, session, state::AppState, throttle::ClientIp};
 
@@ -26,10 +26,5 @@ pub async fn logout(
         .await?;
     let ip = ClientIp::of(&req).display();
     tracing::info!(event = "logout", user_id = %auth.user_id, session = %auth.session.id, %ip, "session ended");
-    Ok(HttpResponse::NoContent()
-        .insert_header((
-            header::SET_COOKIE,
-            session::clear_cookie(session::secure_cookies(&state, &req)),
-        ))
-        .finish())
+    Ok(session::signed_out(&state, &req))
 }

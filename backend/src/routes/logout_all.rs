@@ -1,4 +1,4 @@
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::{auth::AuthUser, error::ApiError, session, state::AppState, throttle::ClientIp};
 
@@ -22,10 +22,5 @@ pub async fn logout_all(
     let ended = state.store.delete_sessions_of(auth.user_id).await?;
     let ip = ClientIp::of(&req).display();
     tracing::info!(event = "logout_all", user_id = %auth.user_id, sessions = ended, %ip, "every session ended");
-    Ok(HttpResponse::NoContent()
-        .insert_header((
-            header::SET_COOKIE,
-            session::clear_cookie(session::secure_cookies(&state, &req)),
-        ))
-        .finish())
+    Ok(session::signed_out(&state, &req))
 }

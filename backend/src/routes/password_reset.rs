@@ -81,6 +81,7 @@ pub async fn confirm(
     let (user, locale) = verification::redeem(
         &state,
         CodePurpose::PasswordReset,
+        None,
         &confirmation.email,
         &confirmation.code,
         |_| async {

@@ -40,6 +40,7 @@ pub async fn register(
     let (profile, _) = verification::redeem(
         &state,
         CodePurpose::Signup,
+        None,
         &registration.email,
         &registration.code,
         |locale| create_user(&state, &registration, locale),

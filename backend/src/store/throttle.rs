@@ -136,12 +136,30 @@ impl Store {
         if let Err(e) = self.forget_event(attempt).await {
             tracing::warn!(error = %e, kind = limit.kind.as_str(), "could not undo a refused attempt");
         }
+        Ok(Admission::Refused {
+            retry_after: self.retry_after(limit, key, now).await?,
+        })
+    }
+
+    /// Whether one more attempt would be admitted now, without recording one: for a limit
+    /// that is asked before work whose own attempt is recorded elsewhere (a code mail asks
+    /// whether the address's guesses are used up). `Some(retry_after)` when it would not.
+    pub async fn peek(&self, limit: Limit, key: &str, now: DateTime) -> Result<Option<u64>, Error> {
+        let count = self
+            .events_in_window(limit.kind, key, now, limit.window)
+            .await?;
+        if count < limit.max {
+            return Ok(None);
+        }
+        self.retry_after(limit, key, now).await.map(Some)
+    }
+
+    /// Seconds until the oldest attempt leaves the window.
+    async fn retry_after(&self, limit: Limit, key: &str, now: DateTime) -> Result<u64, Error> {
         let free_at = self
             .window_frees_at(limit.kind, key, now, limit.window)
             .await?;
-        Ok(Admission::Refused {
-            retry_after: free_at.map_or(limit.window.as_secs(), |t| seconds_until(now, t)),
-        })
+        Ok(free_at.map_or(limit.window.as_secs(), |t| seconds_until(now, t)))
     }
 
     /// Logs one event against `key`, kept for `window` (the limit's period).

@@ -13,7 +13,7 @@ use shared::{EmailAuthResponse, ErrorCode, Locale};
 use crate::{
     domain::{field_error, CodePurpose, EmailAddress, VerificationCode},
     error::ApiError,
-    mail::MailError,
+    mail::{InsteadOfCode, MailError},
     state::AppState,
     store::{seconds_until, Admission, EventKind, Limit, LockOutcome},
 };
@@ -55,6 +55,16 @@ impl Outgoing {
         }
     }
 
+    /// The notice mailed instead of a code, if this is one.
+    fn instead_of_code(self) -> Option<InsteadOfCode> {
+        match self {
+            Outgoing::AccountExists => Some(InsteadOfCode::AccountExists),
+            Outgoing::NoAccount => Some(InsteadOfCode::NoAccount),
+            Outgoing::EmailChangeTaken(_) => Some(InsteadOfCode::EmailChangeTaken),
+            Outgoing::Code(_) | Outgoing::EmailChangeCode(_) => None,
+        }
+    }
+
     /// The `_id` of that document: the address, or for an email change the account.
     fn slot(self, email_key: &str) -> String {
         match self {
@@ -78,12 +88,9 @@ pub async fn send(
     let now = state.clock.now();
     // An address whose guesses are used up for the day gets no new code (it could not be
     // used); asked before anything is taken or sent, and the same with or without an account.
-    let failures = store
-        .events_in_window(EventKind::CodeFailure, &email_key, now, DAY)
-        .await?;
-    if failures >= u64::from(state.codes.max_failures_per_day) {
+    if let Some(retry_after) = store.peek(guess_limit(state), &email_key, now).await? {
         tracing::info!(event = "throttled", limit = "code_failures", "mail refused");
-        return Err(too_many_guesses(state, &email_key, now).await?);
+        return Err(ApiError::TooManyGuesses { retry_after });
     }
     let lock = match store
         .acquire_send_lock(&email_key, now, state.codes.resend_cooldown)
@@ -174,16 +181,12 @@ async fn send_under_lock(
         // A notice leaves a decoy where a code would be: a tag of random bytes, which no
         // code's HMAC can equal (that would take a preimage of HMAC-SHA256). Guesses against
         // it are then answered, counted and timed exactly like guesses against a real code.
-        let (sent, tag) = match outgoing {
-            Outgoing::AccountExists => {
-                (mailer.send_account_exists(email, locale).await, decoy_tag())
-            }
-            Outgoing::NoAccount => (mailer.send_no_account(email, locale).await, decoy_tag()),
-            Outgoing::EmailChangeTaken(_) => (
-                mailer.send_email_change_taken(email, locale).await,
+        let (sent, tag) = match outgoing.instead_of_code() {
+            Some(notice) => (
+                mailer.send_instead_of_code(email, notice, locale).await,
                 decoy_tag(),
             ),
-            Outgoing::Code(_) | Outgoing::EmailChangeCode(_) => {
+            None => {
                 let purpose = outgoing.purpose();
                 let code = VerificationCode::generate();
                 let sent = mailer
@@ -245,26 +248,13 @@ async fn send_under_lock(
 /// before that and counted with the address's others of the last 24 hours, so no number of
 /// concurrent guesses, resends and purposes gets more than `max_failures_per_day` wrong ones.
 ///
+/// `slot` is where the code is filed when that is not its address (an email change, filed
+/// under the account); guesses are counted against the address the code went to either way.
 /// `action` gets the locale the code was requested in.
 pub async fn redeem<T, Fut>(
     state: &AppState,
     purpose: CodePurpose,
-    email: &EmailAddress,
-    code: &VerificationCode,
-    action: impl FnOnce(Locale) -> Fut,
-) -> Result<(T, Locale), ApiError>
-where
-    Fut: Future<Output = Result<T, ApiError>>,
-{
-    redeem_in(state, purpose, &email.key(), email, code, action).await
-}
-
-/// [`redeem`] for a code filed under `slot` rather than under its address (an email change,
-/// filed under the account). Guesses are still counted against the address the code went to.
-pub async fn redeem_in<T, Fut>(
-    state: &AppState,
-    purpose: CodePurpose,
-    slot: &str,
+    slot: Option<&str>,
     email: &EmailAddress,
     code: &VerificationCode,
     action: impl FnOnce(Locale) -> Fut,
@@ -275,6 +265,7 @@ where
     let store = &state.store;
     let max = state.codes.max_attempts;
     let email_key = email.key();
+    let slot = slot.unwrap_or(&email_key);
     let now = state.clock.now();
     let guess = match store.admit(guess_limit(state), &email_key, now).await? {
         Admission::Admitted(guess) => guess,
@@ -346,22 +337,6 @@ fn guess_limit(state: &AppState) -> Limit {
         window: DAY,
         max: u64::from(state.codes.max_failures_per_day),
     }
-}
-
-/// The refusal for an address past its daily wrong guesses: wait until the oldest leaves the
-/// 24-hour window.
-async fn too_many_guesses(
-    state: &AppState,
-    email_key: &str,
-    now: DateTime,
-) -> Result<ApiError, ApiError> {
-    let free_at = state
-        .store
-        .window_frees_at(EventKind::CodeFailure, email_key, now, DAY)
-        .await?;
-    Ok(ApiError::TooManyGuesses {
-        retry_after: free_at.map_or(DAY.as_secs(), |t| seconds_until(now, t)),
-    })
 }
 
 #[cfg(test)]

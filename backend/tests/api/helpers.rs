@@ -449,3 +449,9 @@ pub fn field_codes(p: &Problem) -> Vec<(String, String)> {
         })
         .unwrap_or_default()
 }
+
+/// Asserts a `422 validation_failed` whose only field error is `code` on `field`.
+pub async fn assert_invalid_field(r: reqwest::Response, field: &str, code: &str) {
+    let p = assert_problem(r, 422, "validation_failed").await;
+    assert_eq!(field_codes(&p), vec![(field.to_owned(), code.to_owned())]);
+}

@@ -128,46 +128,30 @@ async fn a_code_for_another_address_fails() {
 async fn field_rules_are_checked_first_and_consume_nothing() {
     let app = spawn_app().await;
     let code = app.request_code(&GILDONG).await;
-    let p = assert_problem(
+    assert_invalid_field(
         app.register(&GILDONG, "short", &code).await,
-        422,
-        "validation_failed",
+        "password",
+        "too_short",
     )
     .await;
-    assert_eq!(
-        field_codes(&p),
-        vec![("password".into(), "too_short".into())]
-    );
-    let p = assert_problem(
+    assert_invalid_field(
         app.register(&GILDONG, "hong_gildong", &code).await,
-        422,
-        "validation_failed",
+        "password",
+        "weak_password",
     )
     .await;
-    assert_eq!(
-        field_codes(&p),
-        vec![("password".into(), "weak_password".into())]
-    );
-    let p = assert_problem(
+    assert_invalid_field(
         app.register(&GILDONG, "GilDong@Example.com", &code).await,
-        422,
-        "validation_failed",
+        "password",
+        "weak_password",
     )
     .await;
-    assert_eq!(
-        field_codes(&p),
-        vec![("password".into(), "weak_password".into())]
-    );
-    let p = assert_problem(
+    assert_invalid_field(
         app.register(&GILDONG, &"가".repeat(129), &code).await,
-        422,
-        "validation_failed",
+        "password",
+        "too_long",
     )
     .await;
-    assert_eq!(
-        field_codes(&p),
-        vec![("password".into(), "too_long".into())]
-    );
     // Unicode characters, not bytes: eight Hangul syllables are enough.
     let r = app.register(&GILDONG, "가나다라마바사아", &code).await;
     assert_eq!(r.status(), 201, "no attempt was used up by the 422s");
