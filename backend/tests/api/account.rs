@@ -5,11 +5,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "hong_gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
 async fn reset_code(app: &TestApp, email: &str) -> String {
@@ -392,12 +387,7 @@ async fn the_per_ip_token_bucket_refuses_bursts_with_retry_after() {
         401
     );
     // Health checks are not throttled.
-    let r = app
-        .client
-        .get(app.url("/health/live"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/health/live").await;
     assert_eq!(r.status(), 200);
 }
 

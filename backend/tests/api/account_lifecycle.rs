@@ -9,16 +9,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "hong_gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
-const OTHER: Signup = Signup {
-    username: "other_user",
-    nickname: "다른이",
-    email: "other@example.com",
-};
 const NEW_PASSWORD: &str = "a brand new passphrase";
 const NEW_EMAIL: &str = "new.home@example.com";
 
@@ -471,16 +461,14 @@ async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes
     })
     .await;
 
-    let p = assert_problem(
+    assert_field_problem(
         confirm_email_change(&app, &access, &code).await,
         409,
         "email_taken",
+        "email",
+        "email_taken",
     )
     .await;
-    assert_eq!(
-        field_codes(&p),
-        vec![("email".into(), "email_taken".into())]
-    );
     let profile: Value = app.nick(&access).await.json().await.unwrap();
     assert_eq!(profile["email"], GILDONG.email);
     let emails: Vec<String> = app

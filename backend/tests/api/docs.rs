@@ -7,12 +7,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn served_spec_is_the_committed_file() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .get(app.url("/api/openapi.json"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/api/openapi.json").await;
     assert_eq!(r.status(), 200);
     let served: serde_json::Value = r.json().await.unwrap();
     let committed: serde_json::Value =
@@ -52,19 +47,9 @@ async fn docs_assets_are_served_locally() {
             "{path}: no CDN"
         );
     }
-    let r = app
-        .client
-        .get(app.url("/api/docs/nope.js"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/api/docs/nope.js").await;
     crate::helpers::assert_problem(r, 404, "not_found").await;
-    let r = app
-        .client
-        .get(app.url("/api/docs/..%2Fopenapi.rs"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/api/docs/..%2Fopenapi.rs").await;
     assert_eq!(r.status(), 404);
 }
 

@@ -2,12 +2,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "hong_gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
-
 #[tokio::test]
 async fn a_code_is_mailed_and_never_returned() {
     let app = spawn_app().await;
@@ -85,11 +79,7 @@ async fn taken_usernames_and_nicknames_conflict_case_insensitively() {
             email: "other@example.com",
         })
         .await;
-    let p = assert_problem(r, 409, "username_taken").await;
-    assert_eq!(
-        field_codes(&p),
-        vec![("username".into(), "username_taken".into())]
-    );
+    assert_field_problem(r, 409, "username_taken", "username", "username_taken").await;
     let r = app
         .email_auth(&Signup {
             username: "someone",

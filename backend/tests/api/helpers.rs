@@ -291,6 +291,11 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// A plain GET of `path`, with no credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
     async fn wait_ready(&self) {
         for _ in 0..200 {
             if let Ok(r) = self.client.get(self.url("/health/ready")).send().await {
@@ -398,15 +403,7 @@ impl TestApp {
     }
 
     pub async fn users(&self) -> Vec<Document> {
-        use futures_util::TryStreamExt;
-        self.db
-            .collection::<Document>("users")
-            .find(doc! {})
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap()
+        self.collection("users").await
     }
 
     pub async fn collection(&self, name: &str) -> Vec<Document> {
@@ -421,6 +418,19 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// The person most tests sign up.
+pub const GILDONG: Signup = Signup {
+    username: "hong_gildong",
+    nickname: "길동",
+    email: "gildong@example.com",
+};
+/// A second person, for what one account must not see or do to another.
+pub const OTHER: Signup = Signup {
+    username: "other_user",
+    nickname: "다른이",
+    email: "other@example.com",
+};
 
 /// Asserts a problem+json answer with this status and code, and returns it.
 pub async fn assert_problem(r: reqwest::Response, status: u16, code: &str) -> Problem {
@@ -452,6 +462,21 @@ pub fn field_codes(p: &Problem) -> Vec<(String, String)> {
 
 /// Asserts a `422 validation_failed` whose only field error is `code` on `field`.
 pub async fn assert_invalid_field(r: reqwest::Response, field: &str, code: &str) {
-    let p = assert_problem(r, 422, "validation_failed").await;
-    assert_eq!(field_codes(&p), vec![(field.to_owned(), code.to_owned())]);
+    assert_field_problem(r, 422, "validation_failed", field, code).await;
+}
+
+/// Asserts a problem with this status and code whose only field error is `field_code` on
+/// `field`.
+pub async fn assert_field_problem(
+    r: reqwest::Response,
+    status: u16,
+    code: &str,
+    field: &str,
+    field_code: &str,
+) {
+    let p = assert_problem(r, status, code).await;
+    assert_eq!(
+        field_codes(&p),
+        vec![(field.to_owned(), field_code.to_owned())]
+    );
 }

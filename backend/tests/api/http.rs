@@ -83,19 +83,9 @@ async fn unknown_routes_and_methods_are_problems() {
 #[tokio::test]
 async fn health_endpoints_answer() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .get(app.url("/health/live"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/health/live").await;
     assert_eq!(r.status(), 200);
-    let r = app
-        .client
-        .get(app.url("/health/ready"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/health/ready").await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ok");

@@ -26,11 +26,7 @@ async fn a_nickname_that_looks_like_a_taken_one_in_another_script_is_taken() {
     .await;
     // …and registering is refused by the unique index on the confusable skeleton.
     let r = app.register(&impostor, PASSWORD, &code).await;
-    let p = assert_problem(r, 409, "nickname_taken").await;
-    assert_eq!(
-        field_codes(&p),
-        vec![("nickname".into(), "nickname_taken".into())]
-    );
+    assert_field_problem(r, 409, "nickname_taken", "nickname", "nickname_taken").await;
     // A new signup with it is told at once.
     let r = app
         .email_auth(&Signup {

@@ -5,12 +5,6 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "hong_gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
-
 #[tokio::test]
 async fn a_code_requested_on_one_instance_is_accepted_on_the_other() {
     let (a, b) = spawn_pair(&[]).await;

@@ -8,17 +8,6 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "hong_gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
-const OTHER: Signup = Signup {
-    username: "other_user",
-    nickname: "다른이",
-    email: "other@example.com",
-};
-
 const DAY: u64 = 24 * 3600;
 
 async fn body(r: reqwest::Response) -> Value {
@@ -341,12 +330,7 @@ async fn the_device_list_shows_the_callers_live_sessions_and_marks_the_current_o
     let list = sessions(&app, &access_of(&laptop)).await;
     assert_eq!(list[0]["id"], claims(&access_of(&phone))["sid"]);
     // Without a token: 401.
-    let r = app
-        .client
-        .get(app.url("/api/sessions"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get("/api/sessions").await;
     assert_problem(r, 401, "invalid_token").await;
 }
 

@@ -216,12 +216,7 @@ async fn one_outage(
     assert!(ready.is_unavailable(), "ready during outage: {ready:?}");
     tokio::time::sleep((killed_at + DB_TIMEOUT * 2).saturating_duration_since(Instant::now()))
         .await;
-    let live = app
-        .client
-        .get(app.url("/health/live"))
-        .send()
-        .await
-        .unwrap();
+    let live = app.get("/health/live").await;
     assert_eq!(live.status(), 200);
 
     // Bring it back on the same port and data directory; the app must recover by itself.
