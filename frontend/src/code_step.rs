@@ -2,11 +2,12 @@
 //! resend cooldown, and the code field with its expiry countdown.
 
 use crate::api::ApiError;
-use crate::components::{focus_field, show_api_error, TextField};
+use crate::components::{accept_checks, focus_field, show_api_error, TextField};
 use crate::form::{seconds_left, Alert, Field, FieldErrors};
 use crate::i18n::{self, use_i18n, Lang, T};
 use leptos::prelude::*;
 use shared::{EmailAuthResponse, ErrorCode};
+use std::future::Future;
 
 /// A code requested for `email`; `expires_at` is unknown when the server only told us that
 /// a mail went to the address recently (a cooldown answer).
@@ -103,6 +104,40 @@ impl CodeStep {
                 show_api_error(&err, self.errors, self.alert);
             }
         }
+    }
+
+    /// The action that asks for a code with `call` (the request to the address `email(req)`)
+    /// and reports the answer to this step.
+    pub fn sender<R, F, Fut>(self, email: fn(&R) -> String, call: F) -> Action<R, ()>
+    where
+        R: Clone + 'static,
+        F: Fn(R) -> Fut + 'static,
+        Fut: Future<Output = Result<EmailAuthResponse, ApiError>> + 'static,
+    {
+        Action::new_local(move |req: &R| {
+            let to = email(req);
+            let answer = call(req.clone());
+            async move { self.answered(to, answer.await) }
+        })
+    }
+
+    /// Before asking for a code: shows `checked`, the findings on the fields the request
+    /// sends (`fields`), while the other fields keep theirs (the final submit checks those);
+    /// `true` when the request may go.
+    pub fn accept_request_checks(self, fields: &[Field], checked: FieldErrors) -> bool {
+        let mut found = self.errors.get_untracked();
+        for field in fields {
+            found.remove(*field);
+        }
+        let ok = checked.is_empty();
+        found.merge(checked);
+        if !ok {
+            accept_checks(found, self.errors, self.alert);
+            return false;
+        }
+        self.errors.set(found);
+        self.alert.set(None);
+        true
     }
 
     /// Shows a failed final submit on the form; an expired code also stops the countdown.

@@ -180,6 +180,67 @@ pub fn TextField(
     }
 }
 
+/// A new password and its confirmation (ids `field` and `confirm_field`), with one show/hide
+/// toggle for both. `shown` belongs to the page, so the choice survives the pair being
+/// re-rendered (on `/reset` it sits inside the code step's `<Show>`).
+#[component]
+pub fn PasswordPair(
+    field: Field,
+    value: RwSignal<String>,
+    confirm_field: Field,
+    confirm: RwSignal<String>,
+    errors: RwSignal<FieldErrors>,
+    shown: RwSignal<bool>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let input_type = Signal::derive(move || if shown.get() { "text" } else { "password" });
+    let controls = format!("{} {}", field.name(), confirm_field.name());
+    view! {
+        <TextField
+            field
+            value
+            errors
+            autocomplete="new-password"
+            input_type
+            with_hint=true
+        >
+            <button
+                type="button"
+                class="ghost"
+                aria-controls=controls
+                aria-pressed=move || shown.get().to_string()
+                on:click=move |_| shown.update(|s| *s = !*s)
+            >
+                {move || i18n.t(if shown.get() { T::HidePassword } else { T::ShowPassword })}
+            </button>
+        </TextField>
+        <TextField
+            field=confirm_field
+            value=confirm
+            errors
+            autocomplete="new-password"
+            input_type
+        />
+    }
+}
+
+/// The submit button of a form: labelled `busy` and disabled while `pending`, `idle` otherwise.
+#[component]
+pub fn SubmitButton(
+    id: &'static str,
+    pending: Memo<bool>,
+    idle: T,
+    busy: T,
+    #[prop(default = "primary")] class: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button id=id type="submit" class=class disabled=move || pending.get()>
+            {move || i18n.t(if pending.get() { busy } else { idle })}
+        </button>
+    }
+}
+
 /// The form-wide error, in an assertive live region that is always in the page.
 #[component]
 pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {

@@ -59,7 +59,7 @@ impl Lang {
 }
 
 /// Static texts of the interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum T {
     AppName,
     Language,
@@ -624,7 +624,7 @@ pub fn welcome(lang: Lang, nickname: &str) -> String {
 }
 
 /// One-time notices carried to the login page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, strum::EnumIter)]
 pub enum Notice {
     Registered,
     SessionExpired,

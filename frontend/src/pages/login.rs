@@ -3,7 +3,7 @@
 
 use crate::api;
 use crate::components::{
-    accept_checks, show_api_error, use_flash, use_title, AlertRegion, TextField,
+    accept_checks, show_api_error, use_flash, use_title, AlertRegion, SubmitButton, TextField,
 };
 use crate::form::{self, Alert, Field, FieldErrors};
 use crate::i18n::{self, use_i18n, T};
@@ -89,9 +89,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || i18n.t(T::ForgotPassword)}
                     </A>
                 </p>
-                <button id="login-submit" type="submit" class="primary" disabled=move || pending.get()>
-                    {move || i18n.t(if pending.get() { T::LoggingIn } else { T::LogIn })}
-                </button>
+                <SubmitButton id="login-submit" pending idle=T::LogIn busy=T::LoggingIn />
             </form>
             <p class="switch">
                 {move || i18n.t(T::NoAccount)} " "

@@ -1,0 +1,165 @@
+//! Every text the app can show, in every language, against `texts.golden`: the file was
+//! written from the hand-written tables before the messages moved to `locales/*.ftl`, so it
+//! proves the move changed no word. Native (`cargo test -p frontend`), no browser.
+//!
+//! After an intended wording change: `UPDATE_GOLDEN=1 cargo test -p frontend --test texts`,
+//! then review the diff of `texts.golden`.
+#![cfg(not(target_family = "wasm"))]
+
+use frontend::form::{Alert, Field, Issue};
+use frontend::i18n::{self, Lang, Notice, T};
+use shared::ErrorCode;
+use std::fmt::Write;
+use strum::IntoEnumIterator;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/texts.golden");
+
+fn issues() -> Vec<Issue> {
+    let mut all = vec![
+        Issue::PasswordMismatch,
+        Issue::VerifyFirst,
+        Issue::NotThisAccount,
+        Issue::WrongCode {
+            attempts_left: None,
+        },
+    ];
+    all.extend([0, 1, 2, 3, 5, 11].map(|n| Issue::WrongCode {
+        attempts_left: Some(n),
+    }));
+    all.extend(ErrorCode::all().map(Issue::Rule));
+    all
+}
+
+fn alerts() -> Vec<Alert> {
+    let mut all = vec![
+        Alert::FixFields,
+        Alert::Network,
+        Alert::Server { status: 502 },
+    ];
+    for code in ErrorCode::all() {
+        for retry_after in [
+            None,
+            Some(0),
+            Some(1),
+            Some(42),
+            Some(60),
+            Some(125),
+            Some(3600),
+        ] {
+            all.push(Alert::Api { code, retry_after });
+        }
+    }
+    all
+}
+
+/// One line per (language, message, arguments).
+fn render_all() -> String {
+    let mut out = String::new();
+    let mut line = |lang: Lang, what: String, text: &str| {
+        writeln!(out, "{}\t{what}\t{text}", lang.tag()).unwrap();
+    };
+    for lang in Lang::ALL {
+        line(lang, "native_name".into(), lang.native_name());
+        for key in T::iter() {
+            line(lang, format!("t {key:?}"), i18n::t(lang, key));
+        }
+        for field in Field::ALL {
+            line(lang, format!("label {field:?}"), i18n::label(lang, field));
+            line(lang, format!("hint {field:?}"), &i18n::hint(lang, field));
+            for issue in issues() {
+                line(
+                    lang,
+                    format!("issue {field:?} {issue:?}"),
+                    &i18n::issue_message(lang, field, &issue),
+                );
+            }
+        }
+        for code in ErrorCode::all() {
+            line(
+                lang,
+                format!("error {code:?}"),
+                i18n::error_message(lang, code),
+            );
+            line(
+                lang,
+                format!("wait_lead {code:?}"),
+                i18n::wait_lead(lang, code).unwrap_or("-"),
+            );
+        }
+        for alert in alerts() {
+            line(
+                lang,
+                format!("alert {alert:?}"),
+                &i18n::alert_message(lang, &alert),
+            );
+        }
+        for notice in Notice::iter() {
+            line(
+                lang,
+                format!("notice {notice:?}"),
+                i18n::notice(lang, &notice),
+            );
+        }
+        for secs in [0, 1, 45, 59, 60, 61, 125, 600, 3600, 3661] {
+            line(
+                lang,
+                format!("duration {secs}"),
+                &i18n::duration(lang, secs),
+            );
+            line(
+                lang,
+                format!("retry_in {secs}"),
+                &i18n::retry_in(lang, secs),
+            );
+            line(
+                lang,
+                format!("code_expires_in {secs}"),
+                &i18n::code_expires_in(lang, secs),
+            );
+            line(
+                lang,
+                format!("resend_in {secs}"),
+                &i18n::resend_in(lang, secs),
+            );
+        }
+        for email in ["gildong@example.com", "a@b.co"] {
+            line(
+                lang,
+                format!("code_sent {email}"),
+                &i18n::code_sent(lang, email),
+            );
+            line(
+                lang,
+                format!("reset_code_sent {email}"),
+                &i18n::reset_code_sent(lang, email),
+            );
+        }
+        for name in ["hong_gildong", "길동"] {
+            line(
+                lang,
+                format!("delete_warning {name}"),
+                &i18n::delete_warning(lang, name),
+            );
+            line(lang, format!("welcome {name}"), &i18n::welcome(lang, name));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_text_is_what_it_was() {
+    let now = render_all();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(GOLDEN, &now).unwrap();
+        return;
+    }
+    let golden = std::fs::read_to_string(GOLDEN).unwrap();
+    for (i, (was, is)) in golden.lines().zip(now.lines()).enumerate() {
+        assert_eq!(is, was, "line {} of texts.golden", i + 1);
+    }
+    assert_eq!(
+        now.lines().count(),
+        golden.lines().count(),
+        "number of texts"
+    );
+}
