@@ -4,9 +4,9 @@
 use crate::api::ApiError;
 use crate::components::{accept_checks, focus_field, show_api_error, TextField};
 use crate::form::{seconds_left, Alert, Field, FieldErrors};
-use crate::i18n::{self, use_i18n, Lang, T};
+use crate::i18n::{self, use_i18n, T};
 use leptos::prelude::*;
-use shared::{EmailAuthResponse, ErrorCode};
+use shared::{EmailAuthResponse, ErrorCode, Locale};
 use std::future::Future;
 
 /// A code requested for `email`; `expires_at` is unknown when the server only told us that
@@ -153,26 +153,26 @@ impl CodeStep {
     }
 
     /// The text of the send button, `first` before any code was asked for (tracked).
-    fn send_label(self, lang: Lang, sending: bool, first: T) -> String {
+    fn send_label(self, lang: Locale, sending: bool, first: T) -> String {
         let left = self.cooldown_left();
         if sending {
-            i18n::t(lang, T::Sending).to_owned()
+            i18n::t(lang, T::Sending)
         } else if left > 0 {
             i18n::resend_in(lang, left)
         } else if self.requested() {
-            i18n::t(lang, T::Resend).to_owned()
+            i18n::t(lang, T::Resend)
         } else {
-            i18n::t(lang, first).to_owned()
+            i18n::t(lang, first)
         }
     }
 
     /// The expiry countdown of the code, when its expiry is known (tracked).
-    fn timer(self, lang: Lang) -> Option<String> {
+    fn timer(self, lang: Locale) -> Option<String> {
         let expires_at = self
             .request
             .with(|c| c.as_ref().and_then(|c| c.expires_at))?;
         Some(match seconds_left(expires_at, self.now.get()) {
-            0 => i18n::t(lang, T::CodeExpiredHint).to_owned(),
+            0 => i18n::t(lang, T::CodeExpiredHint),
             left => i18n::code_expires_in(lang, left),
         })
     }
@@ -203,7 +203,7 @@ pub fn SendCodeButton(
 
 /// The polite announcement that a code was sent, worded by `message`.
 #[component]
-pub fn CodeSentStatus(step: CodeStep, message: fn(Lang, &str) -> String) -> impl IntoView {
+pub fn CodeSentStatus(step: CodeStep, message: fn(Locale, &str) -> String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="live" role="status">

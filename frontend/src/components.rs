@@ -2,9 +2,10 @@
 
 use crate::api::ApiError;
 use crate::form::{self, Alert, Field, FieldErrors};
-use crate::i18n::{self, use_i18n, Lang, Notice, T};
+use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use leptos::prelude::*;
+use shared::Locale;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
@@ -261,7 +262,7 @@ pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {
 #[component]
 pub fn LangSwitch() -> impl IntoView {
     let i18n = use_i18n();
-    let button = move |lang: Lang| {
+    let button = move |lang: Locale| {
         view! {
             <button
                 type="button"
@@ -272,13 +273,13 @@ pub fn LangSwitch() -> impl IntoView {
                     session::save_lang(lang.tag());
                 }
             >
-                {lang.native_name()}
+                {i18n::native_name(lang)}
             </button>
         }
     };
     view! {
         <div class="lang-switch" role="group" aria-label=move || i18n.t(T::Language)>
-            {Lang::ALL.into_iter().map(button).collect_view()}
+            {Locale::ALL.into_iter().map(button).collect_view()}
         </div>
     }
 }

@@ -7,8 +7,8 @@
 #![cfg(not(target_family = "wasm"))]
 
 use frontend::form::{Alert, Field, Issue};
-use frontend::i18n::{self, Lang, Notice, T};
-use shared::ErrorCode;
+use frontend::i18n::{self, Notice, T};
+use shared::{ErrorCode, Locale};
 use std::fmt::Write;
 use strum::IntoEnumIterator;
 
@@ -55,16 +55,16 @@ fn alerts() -> Vec<Alert> {
 /// One line per (language, message, arguments).
 fn render_all() -> String {
     let mut out = String::new();
-    let mut line = |lang: Lang, what: String, text: &str| {
+    let mut line = |lang: Locale, what: String, text: &str| {
         writeln!(out, "{}\t{what}\t{text}", lang.tag()).unwrap();
     };
-    for lang in Lang::ALL {
-        line(lang, "native_name".into(), lang.native_name());
+    for lang in Locale::ALL {
+        line(lang, "native_name".into(), &i18n::native_name(lang));
         for key in T::iter() {
-            line(lang, format!("t {key:?}"), i18n::t(lang, key));
+            line(lang, format!("t {key:?}"), &i18n::t(lang, key));
         }
         for field in Field::ALL {
-            line(lang, format!("label {field:?}"), i18n::label(lang, field));
+            line(lang, format!("label {field:?}"), &i18n::label(lang, field));
             line(lang, format!("hint {field:?}"), &i18n::hint(lang, field));
             for issue in issues() {
                 line(
@@ -78,12 +78,12 @@ fn render_all() -> String {
             line(
                 lang,
                 format!("error {code:?}"),
-                i18n::error_message(lang, code),
+                &i18n::error_message(lang, code),
             );
             line(
                 lang,
                 format!("wait_lead {code:?}"),
-                i18n::wait_lead(lang, code).unwrap_or("-"),
+                &i18n::wait_lead(lang, code).unwrap_or_else(|| "-".into()),
             );
         }
         for alert in alerts() {
@@ -97,7 +97,7 @@ fn render_all() -> String {
             line(
                 lang,
                 format!("notice {notice:?}"),
-                i18n::notice(lang, &notice),
+                &i18n::notice(lang, &notice),
             );
         }
         for secs in [0, 1, 45, 59, 60, 61, 125, 600, 3600, 3661] {

@@ -221,7 +221,7 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
         view! {
             <li class="device" data-current=s.current.to_string() data-session=s.id.clone()>
                 <span class="device-name">
-                    {move || name.clone().unwrap_or_else(|| i18n.t(T::UnknownBrowser).to_owned())}
+                    {move || name.clone().unwrap_or_else(|| i18n.t(T::UnknownBrowser))}
                 </span>
                 <span class="device-ip muted">{s.ip.clone()}</span>
                 <span class="device-last muted">

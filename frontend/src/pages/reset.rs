@@ -77,7 +77,7 @@ pub fn ResetPage() -> impl IntoView {
         if step.accept_request_checks(&[Field::Email], form::check_reset_request(&input)) {
             send_code.dispatch(PasswordResetRequest {
                 email: input.email(),
-                locale: Some(i18n.lang.get_untracked().locale()),
+                locale: Some(i18n.lang.get_untracked()),
             });
         }
     };

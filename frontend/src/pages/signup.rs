@@ -78,7 +78,7 @@ pub fn SignupPage() -> impl IntoView {
                 username: input.username(),
                 nickname: input.nickname(),
                 email: input.email(),
-                locale: Some(i18n.lang.get_untracked().locale()),
+                locale: Some(i18n.lang.get_untracked()),
             });
         }
     };
