@@ -140,6 +140,18 @@ impl CodeStep {
         true
     }
 
+    /// A submit before a code was asked for (Enter in the address field) asks for one, unless
+    /// the cooldown runs; `true` when the submit was taken for that.
+    pub fn submit_asks_for_code(self, request_code: impl Fn()) -> bool {
+        if self.requested_untracked() {
+            return false;
+        }
+        if self.cooldown_left() == 0 {
+            request_code();
+        }
+        true
+    }
+
     /// Shows a failed final submit on the form; an expired code also stops the countdown.
     pub fn failed(self, err: &ApiError) {
         if matches!(err, ApiError::Problem(p) if p.code == ErrorCode::CodeExpired) {

@@ -258,6 +258,21 @@ pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {
     }
 }
 
+/// The one-time notice (`Flash`) a page was opened with, in a polite live region.
+#[component]
+pub fn NoticeRegion(notice: RwSignal<Option<Notice>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="live" role="status">
+            {move || {
+                notice
+                    .get()
+                    .map(|n| view! { <p class="banner success">{i18n::notice(i18n.get(), &n)}</p> })
+            }}
+        </div>
+    }
+}
+
 /// Language buttons; the choice is remembered in `localStorage`.
 #[component]
 pub fn LangSwitch() -> impl IntoView {

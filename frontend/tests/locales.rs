@@ -3,6 +3,9 @@
 //! (`cargo test -p frontend`), no browser.
 #![cfg(not(target_family = "wasm"))]
 
+mod common;
+
+use common::issues;
 use fluent_syntax::ast::Entry;
 use frontend::form::{Alert, Field, Issue};
 use frontend::i18n::{self, Notice, T};
@@ -41,22 +44,6 @@ fn every_language_has_exactly_the_korean_ids() {
             locale.tag()
         );
     }
-}
-
-fn issues() -> Vec<Issue> {
-    let mut all = vec![
-        Issue::PasswordMismatch,
-        Issue::VerifyFirst,
-        Issue::NotThisAccount,
-        Issue::WrongCode {
-            attempts_left: None,
-        },
-    ];
-    all.extend([0, 1, 2, 5].map(|n| Issue::WrongCode {
-        attempts_left: Some(n),
-    }));
-    all.extend(ErrorCode::all().map(Issue::Rule));
-    all
 }
 
 /// Every message the app can ask for, rendered: (what, text).

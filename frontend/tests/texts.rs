@@ -6,29 +6,23 @@
 //! then review the diff of `texts.golden`.
 #![cfg(not(target_family = "wasm"))]
 
-use frontend::form::{Alert, Field, Issue};
+mod common;
+
+use common::issues;
+use frontend::form::{Alert, Field};
 use frontend::i18n::{self, Notice, T};
 use shared::{ErrorCode, Locale};
 use std::fmt::Write;
 use strum::IntoEnumIterator;
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/texts.golden");
+const EMAILS: [&str; 2] = ["gildong@example.com", "a@b.co"];
+const NAMES: [&str; 2] = ["hong_gildong", "길동"];
 
-fn issues() -> Vec<Issue> {
-    let mut all = vec![
-        Issue::PasswordMismatch,
-        Issue::VerifyFirst,
-        Issue::NotThisAccount,
-        Issue::WrongCode {
-            attempts_left: None,
-        },
-    ];
-    all.extend([0, 1, 2, 3, 5, 11].map(|n| Issue::WrongCode {
-        attempts_left: Some(n),
-    }));
-    all.extend(ErrorCode::all().map(Issue::Rule));
-    all
-}
+/// A text with a wait in seconds, and one with a name or an address.
+type ByWait = fn(Locale, u64) -> String;
+type ByText = fn(Locale, &str) -> String;
+
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/texts.golden");
 
 fn alerts() -> Vec<Alert> {
     let mut all = vec![
@@ -100,47 +94,31 @@ fn render_all() -> String {
                 &i18n::notice(lang, &notice),
             );
         }
+        let waits: [(&str, ByWait); 4] = [
+            ("duration", i18n::duration),
+            ("retry_in", i18n::retry_in),
+            ("code_expires_in", i18n::code_expires_in),
+            ("resend_in", i18n::resend_in),
+        ];
         for secs in [0, 1, 45, 59, 60, 61, 125, 600, 3600, 3661] {
-            line(
-                lang,
-                format!("duration {secs}"),
-                &i18n::duration(lang, secs),
-            );
-            line(
-                lang,
-                format!("retry_in {secs}"),
-                &i18n::retry_in(lang, secs),
-            );
-            line(
-                lang,
-                format!("code_expires_in {secs}"),
-                &i18n::code_expires_in(lang, secs),
-            );
-            line(
-                lang,
-                format!("resend_in {secs}"),
-                &i18n::resend_in(lang, secs),
-            );
+            for (name, text) in waits {
+                line(lang, format!("{name} {secs}"), &text(lang, secs));
+            }
         }
-        for email in ["gildong@example.com", "a@b.co"] {
-            line(
-                lang,
-                format!("code_sent {email}"),
-                &i18n::code_sent(lang, email),
-            );
-            line(
-                lang,
-                format!("reset_code_sent {email}"),
-                &i18n::reset_code_sent(lang, email),
-            );
-        }
-        for name in ["hong_gildong", "길동"] {
-            line(
-                lang,
-                format!("delete_warning {name}"),
-                &i18n::delete_warning(lang, name),
-            );
-            line(lang, format!("welcome {name}"), &i18n::welcome(lang, name));
+        let by_email: [(&str, ByText); 2] = [
+            ("code_sent", i18n::code_sent),
+            ("reset_code_sent", i18n::reset_code_sent),
+        ];
+        let by_name: [(&str, ByText); 2] = [
+            ("delete_warning", i18n::delete_warning),
+            ("welcome", i18n::welcome),
+        ];
+        for (values, texts) in [(EMAILS, by_email), (NAMES, by_name)] {
+            for value in values {
+                for (name, text) in texts {
+                    line(lang, format!("{name} {value}"), &text(lang, value));
+                }
+            }
         }
     }
     out

@@ -84,14 +84,7 @@ pub fn ResetPage() -> impl IntoView {
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        // Before a code was asked for, Enter in the email field asks for one.
-        if !step.requested_untracked() {
-            if step.cooldown_left() == 0 {
-                request_code();
-            }
-            return;
-        }
-        if confirming.get_untracked() {
+        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
             return;
         }
         let input = input();

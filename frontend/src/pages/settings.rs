@@ -247,13 +247,7 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
     };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if !step.requested_untracked() {
-            if step.cooldown_left() == 0 {
-                request_code();
-            }
-            return;
-        }
-        if confirming.get_untracked() {
+        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
             return;
         }
         let typed = code.get_untracked().trim().to_owned();
