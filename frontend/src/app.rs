@@ -1,7 +1,7 @@
 //! The root: language and notice contexts, the header, and the routes.
 
 use crate::components::{Flash, LangSwitch};
-use crate::i18n::{use_i18n, I18n, Lang, T};
+use crate::i18n::{use_i18n, I18n, T};
 use crate::pages::{
     home::HomePage,
     login::LoginPage,
@@ -14,14 +14,15 @@ use crate::session;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
+use shared::Locale;
 
 /// The language to start in: the saved choice, else the browser's, else Korean.
-pub fn initial_lang() -> Lang {
+pub fn initial_lang() -> Locale {
     session::saved_lang()
-        .and_then(|tag| Lang::from_tag(&tag))
+        .and_then(|tag| Locale::from_tag(&tag))
         .unwrap_or_else(|| {
             let tags = session::browser_languages();
-            Lang::negotiate(tags.iter().map(String::as_str))
+            Locale::negotiate(tags.iter().map(String::as_str))
         })
 }
 

@@ -2,11 +2,12 @@
 //! resend cooldown, and the code field with its expiry countdown.
 
 use crate::api::ApiError;
-use crate::components::{focus_field, show_api_error, TextField};
+use crate::components::{accept_checks, focus_field, show_api_error, TextField};
 use crate::form::{seconds_left, Alert, Field, FieldErrors};
-use crate::i18n::{self, use_i18n, Lang, T};
+use crate::i18n::{self, use_i18n, T};
 use leptos::prelude::*;
-use shared::{EmailAuthResponse, ErrorCode};
+use shared::{EmailAuthResponse, ErrorCode, Locale};
+use std::future::Future;
 
 /// A code requested for `email`; `expires_at` is unknown when the server only told us that
 /// a mail went to the address recently (a cooldown answer).
@@ -105,6 +106,52 @@ impl CodeStep {
         }
     }
 
+    /// The action that asks for a code with `call` (the request to the address `email(req)`)
+    /// and reports the answer to this step.
+    pub fn sender<R, F, Fut>(self, email: fn(&R) -> String, call: F) -> Action<R, ()>
+    where
+        R: Clone + 'static,
+        F: Fn(R) -> Fut + 'static,
+        Fut: Future<Output = Result<EmailAuthResponse, ApiError>> + 'static,
+    {
+        Action::new_local(move |req: &R| {
+            let to = email(req);
+            let answer = call(req.clone());
+            async move { self.answered(to, answer.await) }
+        })
+    }
+
+    /// Before asking for a code: shows `checked`, the findings on the fields the request
+    /// sends (`fields`), while the other fields keep theirs (the final submit checks those);
+    /// `true` when the request may go.
+    pub fn accept_request_checks(self, fields: &[Field], checked: FieldErrors) -> bool {
+        let mut found = self.errors.get_untracked();
+        for field in fields {
+            found.remove(*field);
+        }
+        let ok = checked.is_empty();
+        found.merge(checked);
+        if !ok {
+            accept_checks(found, self.errors, self.alert);
+            return false;
+        }
+        self.errors.set(found);
+        self.alert.set(None);
+        true
+    }
+
+    /// A submit before a code was asked for (Enter in the address field) asks for one, unless
+    /// the cooldown runs; `true` when the submit was taken for that.
+    pub fn submit_asks_for_code(self, request_code: impl Fn()) -> bool {
+        if self.requested_untracked() {
+            return false;
+        }
+        if self.cooldown_left() == 0 {
+            request_code();
+        }
+        true
+    }
+
     /// Shows a failed final submit on the form; an expired code also stops the countdown.
     pub fn failed(self, err: &ApiError) {
         if matches!(err, ApiError::Problem(p) if p.code == ErrorCode::CodeExpired) {
@@ -118,26 +165,26 @@ impl CodeStep {
     }
 
     /// The text of the send button, `first` before any code was asked for (tracked).
-    fn send_label(self, lang: Lang, sending: bool, first: T) -> String {
+    fn send_label(self, lang: Locale, sending: bool, first: T) -> String {
         let left = self.cooldown_left();
         if sending {
-            i18n::t(lang, T::Sending).to_owned()
+            i18n::t(lang, T::Sending)
         } else if left > 0 {
             i18n::resend_in(lang, left)
         } else if self.requested() {
-            i18n::t(lang, T::Resend).to_owned()
+            i18n::t(lang, T::Resend)
         } else {
-            i18n::t(lang, first).to_owned()
+            i18n::t(lang, first)
         }
     }
 
     /// The expiry countdown of the code, when its expiry is known (tracked).
-    fn timer(self, lang: Lang) -> Option<String> {
+    fn timer(self, lang: Locale) -> Option<String> {
         let expires_at = self
             .request
             .with(|c| c.as_ref().and_then(|c| c.expires_at))?;
         Some(match seconds_left(expires_at, self.now.get()) {
-            0 => i18n::t(lang, T::CodeExpiredHint).to_owned(),
+            0 => i18n::t(lang, T::CodeExpiredHint),
             left => i18n::code_expires_in(lang, left),
         })
     }
@@ -168,7 +215,7 @@ pub fn SendCodeButton(
 
 /// The polite announcement that a code was sent, worded by `message`.
 #[component]
-pub fn CodeSentStatus(step: CodeStep, message: fn(Lang, &str) -> String) -> impl IntoView {
+pub fn CodeSentStatus(step: CodeStep, message: fn(Locale, &str) -> String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="live" role="status">

@@ -2,9 +2,10 @@
 
 use crate::api::ApiError;
 use crate::form::{self, Alert, Field, FieldErrors};
-use crate::i18n::{self, use_i18n, Lang, Notice, T};
+use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use leptos::prelude::*;
+use shared::Locale;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
@@ -180,6 +181,67 @@ pub fn TextField(
     }
 }
 
+/// A new password and its confirmation (ids `field` and `confirm_field`), with one show/hide
+/// toggle for both. `shown` belongs to the page, so the choice survives the pair being
+/// re-rendered (on `/reset` it sits inside the code step's `<Show>`).
+#[component]
+pub fn PasswordPair(
+    field: Field,
+    value: RwSignal<String>,
+    confirm_field: Field,
+    confirm: RwSignal<String>,
+    errors: RwSignal<FieldErrors>,
+    shown: RwSignal<bool>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let input_type = Signal::derive(move || if shown.get() { "text" } else { "password" });
+    let controls = format!("{} {}", field.name(), confirm_field.name());
+    view! {
+        <TextField
+            field
+            value
+            errors
+            autocomplete="new-password"
+            input_type
+            with_hint=true
+        >
+            <button
+                type="button"
+                class="ghost"
+                aria-controls=controls
+                aria-pressed=move || shown.get().to_string()
+                on:click=move |_| shown.update(|s| *s = !*s)
+            >
+                {move || i18n.t(if shown.get() { T::HidePassword } else { T::ShowPassword })}
+            </button>
+        </TextField>
+        <TextField
+            field=confirm_field
+            value=confirm
+            errors
+            autocomplete="new-password"
+            input_type
+        />
+    }
+}
+
+/// The submit button of a form: labelled `busy` and disabled while `pending`, `idle` otherwise.
+#[component]
+pub fn SubmitButton(
+    id: &'static str,
+    pending: Memo<bool>,
+    idle: T,
+    busy: T,
+    #[prop(default = "primary")] class: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <button id=id type="submit" class=class disabled=move || pending.get()>
+            {move || i18n.t(if pending.get() { busy } else { idle })}
+        </button>
+    }
+}
+
 /// The form-wide error, in an assertive live region that is always in the page.
 #[component]
 pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {
@@ -196,11 +258,26 @@ pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {
     }
 }
 
+/// The one-time notice (`Flash`) a page was opened with, in a polite live region.
+#[component]
+pub fn NoticeRegion(notice: RwSignal<Option<Notice>>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="live" role="status">
+            {move || {
+                notice
+                    .get()
+                    .map(|n| view! { <p class="banner success">{i18n::notice(i18n.get(), &n)}</p> })
+            }}
+        </div>
+    }
+}
+
 /// Language buttons; the choice is remembered in `localStorage`.
 #[component]
 pub fn LangSwitch() -> impl IntoView {
     let i18n = use_i18n();
-    let button = move |lang: Lang| {
+    let button = move |lang: Locale| {
         view! {
             <button
                 type="button"
@@ -211,13 +288,13 @@ pub fn LangSwitch() -> impl IntoView {
                     session::save_lang(lang.tag());
                 }
             >
-                {lang.native_name()}
+                {i18n::native_name(lang)}
             </button>
         }
     };
     view! {
         <div class="lang-switch" role="group" aria-label=move || i18n.t(T::Language)>
-            {Lang::ALL.into_iter().map(button).collect_view()}
+            {Locale::ALL.into_iter().map(button).collect_view()}
         </div>
     }
 }

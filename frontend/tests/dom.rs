@@ -4,11 +4,12 @@
 
 use frontend::components::{Flash, LangSwitch};
 use frontend::form::{Field, Issue};
-use frontend::i18n::{self, use_i18n, I18n, Lang, T};
+use frontend::i18n::{self, use_i18n, I18n, T};
 use frontend::pages::{login::LoginPage, reset::ResetPage, signup::SignupPage};
 use leptos::prelude::*;
 use leptos_router::components::Router;
 use shared::ErrorCode;
+use shared::Locale;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{HtmlElement, HtmlInputElement};
@@ -80,7 +81,7 @@ impl Drop for Host {
 }
 
 fn with_contexts<V: IntoView + 'static>(
-    lang: Lang,
+    lang: Locale,
     page: impl Fn() -> V + Clone + Send + Sync + 'static,
 ) -> impl Fn() -> AnyView + 'static {
     move || {
@@ -96,7 +97,7 @@ async fn signup_inputs_are_labelled_and_named_after_the_dto_fields() {
     let host = Host::new();
     let _app = leptos::mount::mount_to(
         host.el(),
-        with_contexts(Lang::En, || view! { <SignupPage /> }),
+        with_contexts(Locale::En, || view! { <SignupPage /> }),
     );
     tick().await;
 
@@ -138,7 +139,7 @@ async fn signup_inputs_are_labelled_and_named_after_the_dto_fields() {
     );
     assert_eq!(
         host.text("#verify-email"),
-        i18n::t(Lang::En, T::VerifyEmail)
+        i18n::t(Locale::En, T::VerifyEmail)
     );
 }
 
@@ -147,14 +148,17 @@ async fn verify_email_with_empty_fields_shows_errors_without_calling_the_api() {
     let host = Host::new();
     let _app = leptos::mount::mount_to(
         host.el(),
-        with_contexts(Lang::Ko, || view! { <SignupPage /> }),
+        with_contexts(Locale::Ko, || view! { <SignupPage /> }),
     );
     tick().await;
 
     host.click("#verify-email");
     tick().await;
-    let required =
-        i18n::issue_message(Lang::Ko, Field::Username, &Issue::Rule(ErrorCode::Required));
+    let required = i18n::issue_message(
+        Locale::Ko,
+        Field::Username,
+        &Issue::Rule(ErrorCode::Required),
+    );
     for name in ["username", "nickname", "email"] {
         assert_eq!(host.text(&format!("#{name}-error")), required, "{name}");
         assert_eq!(
@@ -169,7 +173,7 @@ async fn verify_email_with_empty_fields_shows_errors_without_calling_the_api() {
     );
     assert_eq!(
         host.text("[role=\"alert\"]"),
-        i18n::error_message(Lang::Ko, ErrorCode::ValidationFailed)
+        i18n::error_message(Locale::Ko, ErrorCode::ValidationFailed)
     );
     assert_eq!(
         host.query("#verify-email")
@@ -196,7 +200,7 @@ async fn sign_up_before_verifying_asks_for_the_code_and_checks_the_confirmation(
     let host = Host::new();
     let _app = leptos::mount::mount_to(
         host.el(),
-        with_contexts(Lang::En, || view! { <SignupPage /> }),
+        with_contexts(Locale::En, || view! { <SignupPage /> }),
     );
     tick().await;
 
@@ -210,11 +214,11 @@ async fn sign_up_before_verifying_asks_for_the_code_and_checks_the_confirmation(
 
     assert_eq!(
         host.text("#password_confirm-error"),
-        i18n::issue_message(Lang::En, Field::PasswordConfirm, &Issue::PasswordMismatch)
+        i18n::issue_message(Locale::En, Field::PasswordConfirm, &Issue::PasswordMismatch)
     );
     assert_eq!(
         host.text("#email-error"),
-        i18n::issue_message(Lang::En, Field::Email, &Issue::VerifyFirst)
+        i18n::issue_message(Locale::En, Field::Email, &Issue::VerifyFirst)
     );
     assert_eq!(host.text("#username-error"), "");
     assert_eq!(
@@ -235,7 +239,7 @@ async fn login_uses_current_password_and_requires_both_fields() {
     let host = Host::new();
     let _app = leptos::mount::mount_to(
         host.el(),
-        with_contexts(Lang::En, || view! { <LoginPage /> }),
+        with_contexts(Locale::En, || view! { <LoginPage /> }),
     );
     tick().await;
 
@@ -254,7 +258,7 @@ async fn login_uses_current_password_and_requires_both_fields() {
 
     host.click("#login-submit");
     tick().await;
-    let required = i18n::error_message(Lang::En, ErrorCode::Required);
+    let required = i18n::error_message(Locale::En, ErrorCode::Required);
     assert_eq!(host.text("#username-error"), required);
     assert_eq!(host.text("#password-error"), required);
 }
@@ -264,7 +268,7 @@ async fn the_language_switch_retranslates_and_is_remembered() {
     frontend::session::save_lang("ko");
     let host = Host::new();
     let _app = leptos::mount::mount_to(host.el(), || {
-        provide_context(I18n::new(Lang::Ko));
+        provide_context(I18n::new(Locale::Ko));
         let i18n = use_i18n();
         view! {
             <LangSwitch />
@@ -292,7 +296,7 @@ async fn the_language_switch_retranslates_and_is_remembered() {
         Some("true")
     );
     assert_eq!(frontend::session::saved_lang().as_deref(), Some("en"));
-    assert_eq!(frontend::app::initial_lang(), Lang::En);
+    assert_eq!(frontend::app::initial_lang(), Locale::En);
 }
 
 #[wasm_bindgen_test]
@@ -328,7 +332,7 @@ async fn login_links_to_the_password_reset() {
     let host = Host::new();
     let _app = leptos::mount::mount_to(
         host.el(),
-        with_contexts(Lang::Ko, || view! { <LoginPage /> }),
+        with_contexts(Locale::Ko, || view! { <LoginPage /> }),
     );
     tick().await;
     let link = host
@@ -346,7 +350,7 @@ async fn reset_asks_for_a_valid_email_before_sending_and_hides_the_code_step() {
     let host = Host::new();
     let _app = leptos::mount::mount_to(
         host.el(),
-        with_contexts(Lang::En, || view! { <ResetPage /> }),
+        with_contexts(Locale::En, || view! { <ResetPage /> }),
     );
     tick().await;
 
@@ -367,7 +371,7 @@ async fn reset_asks_for_a_valid_email_before_sending_and_hides_the_code_step() {
     tick().await;
     assert_eq!(
         host.text("#email-error"),
-        i18n::error_message(Lang::En, ErrorCode::Required)
+        i18n::error_message(Locale::En, ErrorCode::Required)
     );
     assert_eq!(email.get_attribute("aria-invalid").as_deref(), Some("true"));
 
@@ -379,7 +383,7 @@ async fn reset_asks_for_a_valid_email_before_sending_and_hides_the_code_step() {
     assert_eq!(
         host.text("#email-error"),
         i18n::issue_message(
-            Lang::En,
+            Locale::En,
             Field::Email,
             &Issue::Rule(ErrorCode::InvalidCharacters)
         )

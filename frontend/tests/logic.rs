@@ -6,7 +6,8 @@ use frontend::form::{
     check_email_auth, check_login, check_register, check_reset_confirm, check_reset_request,
     feedback, seconds_left, Alert, Field, FieldErrors, Issue, ResetInput, SignupInput,
 };
-use frontend::i18n::{self, Lang, Notice, T};
+use frontend::i18n::{self, Notice, T};
+use shared::Locale;
 use shared::{rules, ErrorCode, FieldError, Problem};
 use wasm_bindgen_test::*;
 
@@ -81,14 +82,14 @@ fn has_hangul(s: &str) -> bool {
 }
 
 /// Korean text is Korean, English text has no Hangul: catches swapped or missing pairs.
-fn assert_language(lang: Lang, text: &str, what: &str) {
+fn assert_language(lang: Locale, text: &str, what: &str) {
     assert!(!text.trim().is_empty(), "{what}: empty in {lang:?}");
     match lang {
-        Lang::Ko => assert!(
+        Locale::Ko => assert!(
             has_hangul(text),
             "{what}: Korean text without Hangul: {text}"
         ),
-        Lang::En => assert!(
+        Locale::En => assert!(
             !has_hangul(text),
             "{what}: English text with Hangul: {text}"
         ),
@@ -98,13 +99,13 @@ fn assert_language(lang: Lang, text: &str, what: &str) {
 #[wasm_bindgen_test]
 fn every_error_code_has_a_distinct_message_in_both_languages() {
     let codes = all_error_codes();
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         let mut seen = std::collections::HashSet::new();
         for code in &codes {
             let text = i18n::error_message(lang, *code);
-            assert_language(lang, text, code.as_str());
+            assert_language(lang, &text, code.as_str());
             assert!(
-                seen.insert(text),
+                seen.insert(text.clone()),
                 "{code} shares its {lang:?} message: {text}"
             );
         }
@@ -113,9 +114,9 @@ fn every_error_code_has_a_distinct_message_in_both_languages() {
 
 #[wasm_bindgen_test]
 fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
-    for lang in Lang::ALL {
+    for lang in Locale::ALL {
         for key in ALL_T {
-            assert_language(lang, i18n::t(lang, key), &format!("{key:?}"));
+            assert_language(lang, &i18n::t(lang, key), &format!("{key:?}"));
         }
         for notice in [
             Notice::Registered,
@@ -127,10 +128,10 @@ fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
             Notice::EmailChanged,
             Notice::AccountDeleted,
         ] {
-            assert_language(lang, i18n::notice(lang, &notice), &format!("{notice:?}"));
+            assert_language(lang, &i18n::notice(lang, &notice), &format!("{notice:?}"));
         }
         for field in Field::ALL {
-            assert_language(lang, i18n::label(lang, field), &format!("label {field:?}"));
+            assert_language(lang, &i18n::label(lang, field), &format!("label {field:?}"));
             if !field.is_confirmation() {
                 assert_language(lang, &i18n::hint(lang, field), &format!("hint {field:?}"));
             }
@@ -151,7 +152,7 @@ fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
 
 #[wasm_bindgen_test]
 fn hints_and_length_messages_quote_the_shared_limits() {
-    let hint = i18n::hint(Lang::En, Field::Username);
+    let hint = i18n::hint(Locale::En, Field::Username);
     assert!(
         hint.contains(&rules::USERNAME_MIN_LEN.to_string()),
         "{hint}"
@@ -160,12 +161,20 @@ fn hints_and_length_messages_quote_the_shared_limits() {
         hint.contains(&rules::USERNAME_MAX_LEN.to_string()),
         "{hint}"
     );
-    let short = i18n::issue_message(Lang::Ko, Field::Password, &Issue::Rule(ErrorCode::TooShort));
+    let short = i18n::issue_message(
+        Locale::Ko,
+        Field::Password,
+        &Issue::Rule(ErrorCode::TooShort),
+    );
     assert_eq!(
         short,
         format!("{}자 이상 입력해 주세요.", rules::PASSWORD_MIN_LEN)
     );
-    let long = i18n::issue_message(Lang::En, Field::Nickname, &Issue::Rule(ErrorCode::TooLong));
+    let long = i18n::issue_message(
+        Locale::En,
+        Field::Nickname,
+        &Issue::Rule(ErrorCode::TooLong),
+    );
     assert_eq!(
         long,
         format!("Use at most {} characters.", rules::NICKNAME_MAX_LEN)
@@ -177,47 +186,46 @@ fn wrong_code_messages_carry_the_attempts_left() {
     let wrong =
         |lang, n| i18n::issue_message(lang, Field::Code, &Issue::WrongCode { attempts_left: n });
     assert_eq!(
-        wrong(Lang::En, Some(3)),
+        wrong(Locale::En, Some(3)),
         "That code is not correct. 3 attempts left."
     );
     assert_eq!(
-        wrong(Lang::En, Some(1)),
+        wrong(Locale::En, Some(1)),
         "That code is not correct. 1 attempt left."
     );
-    assert!(wrong(Lang::En, Some(0)).contains("request a new code"));
+    assert!(wrong(Locale::En, Some(0)).contains("request a new code"));
     assert_eq!(
-        wrong(Lang::Ko, Some(4)),
+        wrong(Locale::Ko, Some(4)),
         "인증 코드가 일치하지 않습니다. 남은 시도: 4회"
     );
     assert_eq!(
-        wrong(Lang::Ko, None),
-        i18n::error_message(Lang::Ko, ErrorCode::InvalidCode)
+        wrong(Locale::Ko, None),
+        i18n::error_message(Locale::Ko, ErrorCode::InvalidCode)
     );
 }
 
 #[wasm_bindgen_test]
 fn greetings_times_and_waits() {
-    assert_eq!(i18n::welcome(Lang::Ko, "길동"), "길동님 환영합니다");
-    assert_eq!(i18n::welcome(Lang::En, "Gildong"), "Welcome, Gildong");
+    assert_eq!(i18n::welcome(Locale::Ko, "길동"), "길동님 환영합니다");
+    assert_eq!(i18n::welcome(Locale::En, "Gildong"), "Welcome, Gildong");
     assert_eq!(i18n::clock(600), "10:00");
     assert_eq!(i18n::clock(65), "1:05");
-    assert_eq!(i18n::duration(Lang::Ko, 125), "2분 5초");
-    assert_eq!(i18n::duration(Lang::En, 45), "45 s");
+    assert_eq!(i18n::duration(Locale::Ko, 125), "2분 5초");
+    assert_eq!(i18n::duration(Locale::En, 45), "45 s");
     let alert = Alert::Api {
         code: ErrorCode::ResendCooldown,
         retry_after: Some(42),
     };
-    assert!(i18n::alert_message(Lang::Ko, &alert).ends_with("42초 후에 다시 시도해 주세요."));
+    assert!(i18n::alert_message(Locale::Ko, &alert).ends_with("42초 후에 다시 시도해 주세요."));
 }
 
 #[wasm_bindgen_test]
 fn language_follows_the_browser_with_korean_as_default() {
-    assert_eq!(Lang::negotiate(["en-US", "ko"]), Lang::En);
-    assert_eq!(Lang::negotiate(["fr-FR", "ko-KR", "en"]), Lang::Ko);
-    assert_eq!(Lang::negotiate(["fr-FR", "EN_gb"]), Lang::En);
-    assert_eq!(Lang::negotiate(["de", "ja"]), Lang::Ko);
-    assert_eq!(Lang::negotiate([]), Lang::Ko);
-    assert_eq!(Lang::En.locale(), shared::Locale::En);
+    assert_eq!(Locale::negotiate(["en-US", "ko"]), Locale::En);
+    assert_eq!(Locale::negotiate(["fr-FR", "ko-KR", "en"]), Locale::Ko);
+    assert_eq!(Locale::negotiate(["fr-FR", "EN_gb"]), Locale::En);
+    assert_eq!(Locale::negotiate(["de", "ja"]), Locale::Ko);
+    assert_eq!(Locale::negotiate([]), Locale::Ko);
 }
 
 fn valid_input() -> SignupInput {
@@ -676,7 +684,7 @@ fn reset_problems_go_next_to_the_new_password_and_code() {
     // The limits quoted next to the new password are the shared ones.
     assert_eq!(
         i18n::issue_message(
-            Lang::En,
+            Locale::En,
             Field::NewPassword,
             &Issue::Rule(ErrorCode::TooShort)
         ),
@@ -684,15 +692,15 @@ fn reset_problems_go_next_to_the_new_password_and_code() {
     );
     assert_eq!(
         i18n::issue_message(
-            Lang::Ko,
+            Locale::Ko,
             Field::NewPassword,
             &Issue::Rule(ErrorCode::CommonPassword)
         ),
-        i18n::error_message(Lang::Ko, ErrorCode::CommonPassword)
+        i18n::error_message(Locale::Ko, ErrorCode::CommonPassword)
     );
     assert_eq!(
         i18n::issue_message(
-            Lang::Ko,
+            Locale::Ko,
             Field::NewPasswordConfirm,
             &Issue::PasswordMismatch
         ),
@@ -710,11 +718,11 @@ fn login_throttling_says_how_long_to_wait() {
     assert!(fb.fields.is_empty(), "not a field's fault");
     let alert = fb.alert.expect("an alert");
     assert_eq!(
-        i18n::alert_message(Lang::Ko, &alert),
+        i18n::alert_message(Locale::Ko, &alert),
         "이 계정에 로그인 실패가 너무 많아 잠시 로그인할 수 없습니다. 10분 후에 다시 시도해 주세요."
     );
     assert_eq!(
-        i18n::alert_message(Lang::En, &alert),
+        i18n::alert_message(Locale::En, &alert),
         "Too many failed log-ins for this account, so logging in is paused. Try again in 10 min."
     );
     let limited = Alert::Api {
@@ -722,7 +730,7 @@ fn login_throttling_says_how_long_to_wait() {
         retry_after: Some(3),
     };
     assert_eq!(
-        i18n::alert_message(Lang::En, &limited),
+        i18n::alert_message(Locale::En, &limited),
         "Too many requests from your connection. Try again in 3 s."
     );
     // Without a wait, the plain message (which says to wait a moment) stands alone.
@@ -731,12 +739,12 @@ fn login_throttling_says_how_long_to_wait() {
         retry_after: None,
     };
     assert_eq!(
-        i18n::alert_message(Lang::Ko, &unknown),
-        i18n::error_message(Lang::Ko, ErrorCode::TooManyAttempts)
+        i18n::alert_message(Locale::Ko, &unknown),
+        i18n::error_message(Locale::Ko, ErrorCode::TooManyAttempts)
     );
     // Every code gets a message with its wait in both languages, never a doubled "wait".
     for code in ErrorCode::all() {
-        for lang in Lang::ALL {
+        for lang in Locale::ALL {
             let text = i18n::alert_message(
                 lang,
                 &Alert::Api {
@@ -755,22 +763,22 @@ fn login_throttling_says_how_long_to_wait() {
 
 #[wasm_bindgen_test]
 fn reset_and_logout_everywhere_texts() {
-    let ko = i18n::reset_code_sent(Lang::Ko, "gildong@example.com");
+    let ko = i18n::reset_code_sent(Locale::Ko, "gildong@example.com");
     assert!(
         ko.contains("gildong@example.com") && ko.contains("재설정 코드"),
         "{ko}"
     );
-    let en = i18n::reset_code_sent(Lang::En, "gildong@example.com");
+    let en = i18n::reset_code_sent(Locale::En, "gildong@example.com");
     assert!(en.starts_with("If gildong@example.com"), "{en}");
-    assert!(i18n::notice(Lang::Ko, &Notice::PasswordChanged)
+    assert!(i18n::notice(Locale::Ko, &Notice::PasswordChanged)
         .starts_with("비밀번호가 변경되었습니다. 모든 기기에서 로그아웃되었습니다"));
     assert_eq!(
-        i18n::t(Lang::Ko, T::ForgotPassword),
+        i18n::t(Locale::Ko, T::ForgotPassword),
         "비밀번호를 잊으셨나요?"
     );
-    assert_eq!(i18n::t(Lang::En, T::SendResetCode), "Send reset code");
+    assert_eq!(i18n::t(Locale::En, T::SendResetCode), "Send reset code");
     assert_eq!(
-        i18n::t(Lang::Ko, T::LogOutEverywhere),
+        i18n::t(Locale::Ko, T::LogOutEverywhere),
         "모든 기기에서 로그아웃"
     );
 }

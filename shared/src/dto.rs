@@ -14,6 +14,36 @@ pub enum Locale {
     En,
 }
 
+impl Locale {
+    /// Every language, the default first (the order of the client's language switch).
+    pub const ALL: [Locale; 2] = [Locale::Ko, Locale::En];
+
+    /// BCP 47 tag: the wire name, `<html lang>`, the client's stored choice, and the name of
+    /// the message and mail template files.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::Ko => "ko",
+            Locale::En => "en",
+        }
+    }
+
+    /// `ko`, `ko-KR` → Korean; `en`, `en-GB` → English; anything else → none.
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        let primary = tag.split(['-', '_']).next()?;
+        Locale::ALL
+            .into_iter()
+            .find(|l| l.tag().eq_ignore_ascii_case(primary))
+    }
+
+    /// The first supported language in a preference list (the browser's); Korean otherwise.
+    pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Locale {
+        preferred
+            .into_iter()
+            .find_map(Locale::from_tag)
+            .unwrap_or_default()
+    }
+}
+
 /// `POST /api/email_auth`: ask for a verification code for a prospective account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -297,4 +327,27 @@ pub struct AccountDeleteRequest {
     /// The account's password. At most 128 characters.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
+}
+
+#[cfg(test)]
+mod locale_tests {
+    use super::Locale;
+
+    #[test]
+    fn tag_is_the_wire_name() {
+        for locale in Locale::ALL {
+            let wire = serde_json::to_string(&locale).unwrap();
+            assert_eq!(wire, format!("\"{}\"", locale.tag()));
+            assert_eq!(Locale::from_tag(locale.tag()), Some(locale));
+        }
+    }
+
+    #[test]
+    fn negotiate_takes_the_first_supported_language() {
+        assert_eq!(Locale::negotiate(["en-US", "ko"]), Locale::En);
+        assert_eq!(Locale::negotiate(["fr-FR", "ko-KR", "en"]), Locale::Ko);
+        assert_eq!(Locale::negotiate(["fr-FR", "EN_gb"]), Locale::En);
+        assert_eq!(Locale::negotiate(["de", "ja", ""]), Locale::Ko);
+        assert_eq!(Locale::negotiate([]), Locale::Ko);
+    }
 }

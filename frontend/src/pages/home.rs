@@ -5,7 +5,7 @@
 //! (`/api/logout_all`: every session of the account).
 
 use crate::api::{self, ApiError};
-use crate::components::{use_flash, use_title, AlertRegion};
+use crate::components::{use_flash, use_title, AlertRegion, NoticeRegion};
 use crate::form::Alert;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
@@ -119,13 +119,7 @@ fn Profile() -> impl IntoView {
     let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <section class="card" aria-busy=move || profile.with(|p| p.is_none()).to_string()>
-            <div class="live" role="status">
-                {move || {
-                    notice
-                        .get()
-                        .map(|n| view! { <p class="banner success">{i18n::notice(i18n.get(), &n)}</p> })
-                }}
-            </div>
+            <NoticeRegion notice />
             <Suspense fallback=loading>
                 {move || {
                     profile
@@ -221,7 +215,7 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
         view! {
             <li class="device" data-current=s.current.to_string() data-session=s.id.clone()>
                 <span class="device-name">
-                    {move || name.clone().unwrap_or_else(|| i18n.t(T::UnknownBrowser).to_owned())}
+                    {move || name.clone().unwrap_or_else(|| i18n.t(T::UnknownBrowser))}
                 </span>
                 <span class="device-ip muted">{s.ip.clone()}</span>
                 <span class="device-last muted">

@@ -3,10 +3,11 @@
 
 use crate::api;
 use crate::components::{
-    accept_checks, show_api_error, use_flash, use_title, AlertRegion, TextField,
+    accept_checks, show_api_error, use_flash, use_title, AlertRegion, NoticeRegion, SubmitButton,
+    TextField,
 };
 use crate::form::{self, Alert, Field, FieldErrors};
-use crate::i18n::{self, use_i18n, T};
+use crate::i18n::{use_i18n, T};
 use crate::session;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -67,13 +68,7 @@ pub fn LoginPage() -> impl IntoView {
         <section class="card" aria-labelledby="login-title">
             <h1 id="login-title">{move || i18n.t(T::LoginTitle)}</h1>
             <p class="lead">{move || i18n.t(T::LoginLead)}</p>
-            <div class="live" role="status">
-                {move || {
-                    notice
-                        .get()
-                        .map(|n| view! { <p class="banner success">{i18n::notice(i18n.get(), &n)}</p> })
-                }}
-            </div>
+            <NoticeRegion notice />
             <AlertRegion alert />
             <form on:submit=on_submit novalidate>
                 <TextField field=Field::Username value=username errors autocomplete="username" />
@@ -89,9 +84,7 @@ pub fn LoginPage() -> impl IntoView {
                         {move || i18n.t(T::ForgotPassword)}
                     </A>
                 </p>
-                <button id="login-submit" type="submit" class="primary" disabled=move || pending.get()>
-                    {move || i18n.t(if pending.get() { T::LoggingIn } else { T::LogIn })}
-                </button>
+                <SubmitButton id="login-submit" pending idle=T::LogIn busy=T::LoggingIn />
             </form>
             <p class="switch">
                 {move || i18n.t(T::NoAccount)} " "

@@ -4,7 +4,10 @@
 
 use crate::api;
 use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
-use crate::components::{accept_checks, use_clock, use_flash, use_title, AlertRegion, TextField};
+use crate::components::{
+    accept_checks, use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton,
+    TextField,
+};
 use crate::form::{self, Alert, Field, FieldErrors, ResetInput};
 use crate::i18n::{self, use_i18n, Notice, T};
 use leptos::ev::SubmitEvent;
@@ -39,13 +42,10 @@ pub fn ResetPage() -> impl IntoView {
         new_password_confirm: new_password_confirm.get_untracked(),
     };
 
-    let send_code = Action::new_local(move |req: &PasswordResetRequest| {
-        let req = req.clone();
-        async move {
-            let result = api::password_reset_request(&req).await;
-            step.answered(req.email, result);
-        }
-    });
+    let send_code = step.sender(
+        |req: &PasswordResetRequest| req.email.clone(),
+        |req| async move { api::password_reset_request(&req).await },
+    );
     let sending = send_code.pending();
 
     let confirm = Action::new_local(move |req: &PasswordResetConfirm| {
@@ -74,33 +74,17 @@ pub fn ResetPage() -> impl IntoView {
             return;
         }
         let input = input();
-        let mut found = errors.get_untracked();
-        found.remove(Field::Email);
-        let checked = form::check_reset_request(&input);
-        let ok = checked.is_empty();
-        found.merge(checked);
-        if !ok {
-            accept_checks(found, errors, alert);
-            return;
+        if step.accept_request_checks(&[Field::Email], form::check_reset_request(&input)) {
+            send_code.dispatch(PasswordResetRequest {
+                email: input.email(),
+                locale: Some(i18n.lang.get_untracked()),
+            });
         }
-        errors.set(found);
-        alert.set(None);
-        send_code.dispatch(PasswordResetRequest {
-            email: input.email(),
-            locale: Some(i18n.lang.get_untracked().locale()),
-        });
     };
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        // Before a code was asked for, Enter in the email field asks for one.
-        if !step.requested_untracked() {
-            if step.cooldown_left() == 0 {
-                request_code();
-            }
-            return;
-        }
-        if confirming.get_untracked() {
+        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
             return;
         }
         let input = input();
@@ -112,14 +96,6 @@ pub fn ResetPage() -> impl IntoView {
             });
         }
     };
-
-    let password_type = Signal::derive(move || {
-        if show_password.get() {
-            "text"
-        } else {
-            "password"
-        }
-    });
 
     view! {
         <section class="card" aria-labelledby="reset-title">
@@ -146,43 +122,20 @@ pub fn ResetPage() -> impl IntoView {
                 <CodeSentStatus step message=i18n::reset_code_sent />
                 <Show when=move || step.requested()>
                     <CodeField step value=code />
-                    <TextField
+                    <PasswordPair
                         field=Field::NewPassword
                         value=new_password
+                        confirm_field=Field::NewPasswordConfirm
+                        confirm=new_password_confirm
                         errors
-                        autocomplete="new-password"
-                        input_type=password_type
-                        with_hint=true
-                    >
-                        <button
-                            type="button"
-                            class="ghost"
-                            aria-controls="new_password new_password_confirm"
-                            aria-pressed=move || show_password.get().to_string()
-                            on:click=move |_| show_password.update(|s| *s = !*s)
-                        >
-                            {move || {
-                                i18n.t(if show_password.get() { T::HidePassword } else { T::ShowPassword })
-                            }}
-                        </button>
-                    </TextField>
-                    <TextField
-                        field=Field::NewPasswordConfirm
-                        value=new_password_confirm
-                        errors
-                        autocomplete="new-password"
-                        input_type=password_type
+                        shown=show_password
                     />
-                    <button
+                    <SubmitButton
                         id="reset-submit"
-                        type="submit"
-                        class="primary"
-                        disabled=move || confirming.get()
-                    >
-                        {move || {
-                            i18n.t(if confirming.get() { T::ChangingPassword } else { T::ChangePassword })
-                        }}
-                    </button>
+                        pending=confirming
+                        idle=T::ChangePassword
+                        busy=T::ChangingPassword
+                    />
                 </Show>
             </form>
             <p class="switch">

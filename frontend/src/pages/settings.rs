@@ -6,7 +6,8 @@
 use crate::api::{self, ApiError};
 use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
 use crate::components::{
-    accept_checks, show_api_error, use_clock, use_flash, use_title, AlertRegion, TextField,
+    accept_checks, show_api_error, use_clock, use_flash, use_title, AlertRegion, SubmitButton,
+    TextField,
 };
 use crate::form::{self, Alert, Field, FieldErrors, Issue};
 use crate::i18n::{self, use_i18n, Notice, T};
@@ -107,7 +108,6 @@ pub fn PasswordSettingsPage() -> impl IntoView {
 
 #[component]
 fn PasswordForm(profile: UserProfile) -> impl IntoView {
-    let i18n = use_i18n();
     let flash = use_flash();
     let navigate = use_navigate();
     let current = RwSignal::new(String::new());
@@ -160,9 +160,7 @@ fn PasswordForm(profile: UserProfile) -> impl IntoView {
             <TextField field=Field::CurrentPassword value=current errors autocomplete="current-password" input_type="password" />
             <TextField field=Field::NewPassword value=new errors autocomplete="new-password" input_type="password" with_hint=true />
             <TextField field=Field::NewPasswordConfirm value=confirm errors autocomplete="new-password" input_type="password" />
-            <button id="password-change-submit" type="submit" class="primary" disabled=move || pending.get()>
-                {move || i18n.t(if pending.get() { T::ChangingPassword } else { T::ChangePasswordTitle })}
-            </button>
+            <SubmitButton id="password-change-submit" pending idle=T::ChangePasswordTitle busy=T::ChangingPassword />
         </form>
     }
 }
@@ -183,7 +181,6 @@ pub fn EmailSettingsPage() -> impl IntoView {
 
 #[component]
 fn EmailForm(profile: UserProfile) -> impl IntoView {
-    let i18n = use_i18n();
     let flash = use_flash();
     let navigate = use_navigate();
     let now = use_clock();
@@ -250,13 +247,7 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
     };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if !step.requested_untracked() {
-            if step.cooldown_left() == 0 {
-                request_code();
-            }
-            return;
-        }
-        if confirming.get_untracked() {
+        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
             return;
         }
         let typed = code.get_untracked().trim().to_owned();
@@ -278,9 +269,7 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
             <CodeSentStatus step message=i18n::code_sent />
             <Show when=move || step.requested()>
                 <CodeField step value=code />
-                <button id="email-change-submit" type="submit" class="primary" disabled=move || confirming.get()>
-                    {move || i18n.t(if confirming.get() { T::ChangingEmail } else { T::ConfirmEmailChange })}
-                </button>
+                <SubmitButton id="email-change-submit" pending=confirming idle=T::ConfirmEmailChange busy=T::ChangingEmail />
             </Show>
         </form>
     }
@@ -358,9 +347,7 @@ fn DeleteForm(profile: UserProfile) -> impl IntoView {
         <form on:submit=on_submit novalidate>
             <TextField field=Field::ConfirmUsername value=typed errors autocomplete="off" with_hint=true />
             <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
-            <button id="delete-submit" type="submit" class="primary danger" disabled=move || pending.get()>
-                {move || i18n.t(if pending.get() { T::DeletingAccount } else { T::DeleteAccount })}
-            </button>
+            <SubmitButton id="delete-submit" class="primary danger" pending idle=T::DeleteAccount busy=T::DeletingAccount />
         </form>
     }
 }

@@ -5,7 +5,10 @@
 
 use crate::api;
 use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
-use crate::components::{accept_checks, use_clock, use_flash, use_title, AlertRegion, TextField};
+use crate::components::{
+    accept_checks, use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton,
+    TextField,
+};
 use crate::form::{self, Alert, Field, FieldErrors, SignupInput};
 use crate::i18n::{self, use_i18n, Notice, T};
 use leptos::ev::SubmitEvent;
@@ -43,13 +46,10 @@ pub fn SignupPage() -> impl IntoView {
         code: code.get_untracked(),
     };
 
-    let send_code = Action::new_local(move |req: &EmailAuthRequest| {
-        let req = req.clone();
-        async move {
-            let result = api::email_auth(&req).await;
-            step.answered(req.email, result);
-        }
-    });
+    let send_code = step.sender(
+        |req: &EmailAuthRequest| req.email.clone(),
+        |req| async move { api::email_auth(&req).await },
+    );
     let sending = send_code.pending();
 
     let register = Action::new_local(move |req: &RegisterRequest| {
@@ -72,25 +72,15 @@ pub fn SignupPage() -> impl IntoView {
             return;
         }
         let input = input();
-        let mut found = errors.get_untracked();
-        for field in [Field::Username, Field::Nickname, Field::Email] {
-            found.remove(field);
+        let fields = [Field::Username, Field::Nickname, Field::Email];
+        if step.accept_request_checks(&fields, form::check_email_auth(&input)) {
+            send_code.dispatch(EmailAuthRequest {
+                username: input.username(),
+                nickname: input.nickname(),
+                email: input.email(),
+                locale: Some(i18n.lang.get_untracked()),
+            });
         }
-        let checked = form::check_email_auth(&input);
-        let ok = checked.is_empty();
-        found.merge(checked);
-        if !ok {
-            accept_checks(found, errors, alert);
-            return;
-        }
-        errors.set(found);
-        alert.set(None);
-        send_code.dispatch(EmailAuthRequest {
-            username: input.username(),
-            nickname: input.nickname(),
-            email: input.email(),
-            locale: Some(i18n.lang.get_untracked().locale()),
-        });
     };
 
     let on_submit = move |ev: SubmitEvent| {
@@ -111,14 +101,6 @@ pub fn SignupPage() -> impl IntoView {
         }
     };
 
-    let password_type = Signal::derive(move || {
-        if show_password.get() {
-            "text"
-        } else {
-            "password"
-        }
-    });
-
     view! {
         <section class="card" aria-labelledby="signup-title">
             <h1 id="signup-title">{move || i18n.t(T::SignupTitle)}</h1>
@@ -133,32 +115,13 @@ pub fn SignupPage() -> impl IntoView {
                     maxlength=shared::rules::USERNAME_MAX_LEN
                     with_hint=true
                 />
-                <TextField
+                <PasswordPair
                     field=Field::Password
                     value=password
+                    confirm_field=Field::PasswordConfirm
+                    confirm=password_confirm
                     errors
-                    autocomplete="new-password"
-                    input_type=password_type
-                    with_hint=true
-                >
-                    <button
-                        type="button"
-                        class="ghost"
-                        aria-controls="password password_confirm"
-                        aria-pressed=move || show_password.get().to_string()
-                        on:click=move |_| show_password.update(|s| *s = !*s)
-                    >
-                        {move || {
-                            i18n.t(if show_password.get() { T::HidePassword } else { T::ShowPassword })
-                        }}
-                    </button>
-                </TextField>
-                <TextField
-                    field=Field::PasswordConfirm
-                    value=password_confirm
-                    errors
-                    autocomplete="new-password"
-                    input_type=password_type
+                    shown=show_password
                 />
                 <TextField
                     field=Field::Nickname
@@ -188,14 +151,7 @@ pub fn SignupPage() -> impl IntoView {
                 <Show when=move || step.requested()>
                     <CodeField step value=code />
                 </Show>
-                <button
-                    id="signup-submit"
-                    type="submit"
-                    class="primary"
-                    disabled=move || registering.get()
-                >
-                    {move || i18n.t(if registering.get() { T::SigningUp } else { T::SignUp })}
-                </button>
+                <SubmitButton id="signup-submit" pending=registering idle=T::SignUp busy=T::SigningUp />
             </form>
             <p class="switch">
                 {move || i18n.t(T::HaveAccount)} " "

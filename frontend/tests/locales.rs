@@ -1,0 +1,189 @@
+//! The message files: each parses cleanly, has exactly the ids of the Korean reference, and
+//! every message the app asks for resolves in every language without a Fluent error. Native
+//! (`cargo test -p frontend`), no browser.
+#![cfg(not(target_family = "wasm"))]
+
+mod common;
+
+use common::issues;
+use fluent_syntax::ast::Entry;
+use frontend::form::{Alert, Field, Issue};
+use frontend::i18n::{self, Notice, T};
+use shared::{ErrorCode, Locale};
+use std::collections::BTreeSet;
+use strum::IntoEnumIterator;
+
+/// The ids of the messages and terms of a file; fails on a syntax error or a duplicate id.
+fn ids(locale: Locale) -> BTreeSet<String> {
+    let source = i18n::source(locale);
+    let resource = fluent_syntax::parser::parse(source)
+        .unwrap_or_else(|(_, errors)| panic!("{}.ftl: {errors:?}", locale.tag()));
+    let mut ids = BTreeSet::new();
+    for entry in resource.body {
+        let id = match entry {
+            Entry::Message(m) => m.id.name.to_owned(),
+            Entry::Term(t) => format!("-{}", t.id.name),
+            Entry::Junk { content } => panic!("{}.ftl: junk {content:?}", locale.tag()),
+            _ => continue,
+        };
+        assert!(ids.insert(id.clone()), "{}.ftl: {id} twice", locale.tag());
+    }
+    ids
+}
+
+#[test]
+fn every_language_has_exactly_the_korean_ids() {
+    let reference = ids(Locale::Ko);
+    for locale in Locale::ALL {
+        let have = ids(locale);
+        let missing: Vec<_> = reference.difference(&have).collect();
+        let extra: Vec<_> = have.difference(&reference).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{}.ftl: missing {missing:?}, not in ko.ftl {extra:?}",
+            locale.tag()
+        );
+    }
+}
+
+/// Every message the app can ask for, rendered: (what, text).
+fn everything(lang: Locale) -> Vec<(String, String)> {
+    let mut out = vec![("native_name".to_owned(), i18n::native_name(lang))];
+    out.extend(T::iter().map(|key| (format!("{key:?}"), i18n::t(lang, key))));
+    for field in Field::ALL {
+        out.push((format!("label {field:?}"), i18n::label(lang, field)));
+        if !matches!(field, Field::PasswordConfirm | Field::NewPasswordConfirm) {
+            out.push((format!("hint {field:?}"), i18n::hint(lang, field)));
+        }
+        for issue in issues() {
+            let text = i18n::issue_message(lang, field, &issue);
+            out.push((format!("issue {field:?} {issue:?}"), text));
+        }
+    }
+    for code in ErrorCode::all() {
+        out.push((format!("error {code:?}"), i18n::error_message(lang, code)));
+        for retry_after in [None, Some(59), Some(61)] {
+            let alert = Alert::Api { code, retry_after };
+            out.push((format!("{alert:?}"), i18n::alert_message(lang, &alert)));
+        }
+    }
+    for alert in [
+        Alert::FixFields,
+        Alert::Network,
+        Alert::Server { status: 503 },
+    ] {
+        out.push((format!("{alert:?}"), i18n::alert_message(lang, &alert)));
+    }
+    for notice in Notice::iter() {
+        out.push((format!("{notice:?}"), i18n::notice(lang, &notice)));
+    }
+    for secs in [5, 60, 65] {
+        out.push((format!("duration {secs}"), i18n::duration(lang, secs)));
+        out.push((
+            format!("code_expires_in {secs}"),
+            i18n::code_expires_in(lang, secs),
+        ));
+        out.push((format!("resend_in {secs}"), i18n::resend_in(lang, secs)));
+    }
+    let email = "gildong@example.com";
+    out.push(("code_sent".into(), i18n::code_sent(lang, email)));
+    out.push(("reset_code_sent".into(), i18n::reset_code_sent(lang, email)));
+    out.push((
+        "delete_warning".into(),
+        i18n::delete_warning(lang, "gildong"),
+    ));
+    out.push(("welcome".into(), i18n::welcome(lang, "길동")));
+    out
+}
+
+#[test]
+fn every_message_resolves_in_every_language_without_fluent_errors() {
+    i18n::take_faults();
+    for lang in Locale::ALL {
+        for (what, text) in everything(lang) {
+            assert!(!text.trim().is_empty(), "{}: {what} is empty", lang.tag());
+            // Isolation marks are off: they would show up in titles and accessible names.
+            assert!(
+                !text.contains(['\u{2068}', '\u{2069}']),
+                "{}: {what}: {text:?}",
+                lang.tag()
+            );
+            // An unresolved reference or variable renders as `{...}`.
+            assert!(!text.contains('{'), "{}: {what}: {text:?}", lang.tag());
+        }
+        let faults = i18n::take_faults();
+        assert!(faults.is_empty(), "{faults:#?}");
+    }
+}
+
+#[test]
+fn a_missing_message_is_noted() {
+    i18n::take_faults();
+    assert_eq!(i18n::message(Locale::En, "no-such-id", None), "no-such-id");
+    assert_eq!(i18n::take_faults().len(), 1);
+}
+
+/// Today's texts, copied from the tables before they moved to the .ftl files
+/// (`tests/texts.golden` holds all of them).
+#[test]
+fn spot_checks_against_the_former_tables() {
+    use Locale::{En, Ko};
+    assert_eq!(i18n::t(Ko, T::AppName), "이메일 인증 가입");
+    assert_eq!(
+        i18n::t(En, T::CodeExpiredHint),
+        "This code has expired. Use “Resend code” to get a new one."
+    );
+    assert_eq!(i18n::native_name(Ko), "한국어");
+    assert_eq!(i18n::native_name(En), "English");
+    assert_eq!(i18n::hint(En, Field::Username), "3–20 letters, digits or _");
+    assert_eq!(
+        i18n::hint(Ko, Field::NewPassword),
+        i18n::hint(Ko, Field::Password)
+    );
+    assert_eq!(i18n::hint(Ko, Field::PasswordConfirm), "");
+    let wrong =
+        |lang, n| i18n::issue_message(lang, Field::Code, &Issue::WrongCode { attempts_left: n });
+    assert_eq!(
+        wrong(En, Some(1)),
+        "That code is not correct. 1 attempt left."
+    );
+    assert_eq!(
+        wrong(En, Some(3)),
+        "That code is not correct. 3 attempts left."
+    );
+    assert_eq!(
+        wrong(En, Some(0)),
+        "That code is not correct and no attempts are left. Please request a new code."
+    );
+    assert_eq!(
+        wrong(Ko, Some(1)),
+        "인증 코드가 일치하지 않습니다. 남은 시도: 1회"
+    );
+    assert_eq!(wrong(Ko, None), "인증 코드가 일치하지 않습니다.");
+    assert_eq!(i18n::duration(Ko, 125), "2분 5초");
+    assert_eq!(i18n::duration(En, 120), "2 min");
+    let limited = Alert::Api {
+        code: ErrorCode::TooManyAttempts,
+        retry_after: Some(42),
+    };
+    assert_eq!(
+        i18n::alert_message(Ko, &limited),
+        "이 계정에 로그인 실패가 너무 많아 잠시 로그인할 수 없습니다. 42초 후에 다시 시도해 주세요."
+    );
+    assert_eq!(
+        i18n::alert_message(En, &Alert::Server { status: 502 }),
+        "The server had a problem (502). Please try again in a moment."
+    );
+    assert_eq!(i18n::wait_lead(En, ErrorCode::InvalidCode), None);
+    assert_eq!(i18n::code_expires_in(En, 65), "Code expires in 1:05");
+    assert_eq!(i18n::resend_in(Ko, 42), "다시 보내기 (42초)");
+    assert_eq!(
+        i18n::code_sent(Ko, "a@b.co"),
+        "a@b.co(으)로 인증 코드를 보냈습니다. 메일함을 확인해 주세요."
+    );
+    assert_eq!(i18n::welcome(En, "Gildong"), "Welcome, Gildong");
+    assert_eq!(
+        i18n::issue_message(Ko, Field::Nickname, &Issue::Rule(ErrorCode::TooLong)),
+        "20자 이하로 입력해 주세요."
+    );
+}
