@@ -50,9 +50,27 @@ pub struct SmtpSettings {
     pub timeout: Duration,
 }
 
+/// How access tokens are signed (`APP_JWT_ALGORITHM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// Ed25519 (the default): other services verify with the published public keys.
+    EdDSA,
+    /// HMAC-SHA256 with `APP_JWT_SECRET`: only for a deployment where nobody else reads the
+    /// tokens (a verifier would need the secret, and could then mint tokens too).
+    HS256,
+}
+
 #[derive(Debug, Clone)]
 pub struct JwtSettings {
-    /// Signs new tokens and verifies them.
+    pub algorithm: JwtAlgorithm,
+    /// EdDSA: the signing key, a PKCS#8 PEM (`APP_JWT_PRIVATE_KEY`). Unset: derived from
+    /// `secret` (so a deployment with only `APP_JWT_SECRET`, and development, sign with Ed25519
+    /// too, and rotating the secret rotates the key).
+    pub private_key: Option<SecretString>,
+    /// EdDSA, after a rotation: the previous public key (SPKI PEM), still accepted and
+    /// published until the tokens it signed have expired.
+    pub previous_public_key: Option<String>,
+    /// HS256: signs new tokens and verifies them. EdDSA without a private key: the key's seed.
     pub secret: SecretString,
     /// After a rotation: still verifies tokens signed before it, until they expire.
     pub previous_secret: Option<SecretString>,
@@ -158,6 +176,50 @@ pub struct Settings {
     pub outbox_interval: Duration,
     /// Where "now" comes from: the system clock, except in tests that move time forward.
     pub clock: crate::clock::Clock,
+    /// Operating and integration: introspection, metrics (see [`OpsSettings`]).
+    pub ops: OpsSettings,
+}
+
+/// What operators and other services reach besides the public API.
+#[derive(Debug, Clone)]
+pub struct OpsSettings {
+    /// `APP_INTROSPECTION_SECRET`: the bearer secret of `POST /api/token/introspect`. Unset:
+    /// the endpoint does not exist (404).
+    pub introspection_secret: Option<SecretString>,
+    /// `APP_METRICS_ADDR` (default `127.0.0.1`) and `APP_METRICS_PORT` (unset: no metrics
+    /// listener; `0`: any free port, for tests): where `GET /metrics` answers, never on the
+    /// public listener.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+impl OpsSettings {
+    fn from_vars<'v>(get: impl Fn(&str) -> Option<&'v str>) -> anyhow::Result<Self> {
+        let introspection_secret = match get("APP_INTROSPECTION_SECRET") {
+            Some(secret) => {
+                // Other services hold it; it must not be guessable offline from a capture.
+                check_strength("APP_INTROSPECTION_SECRET", secret)?;
+                Some(SecretString::from(secret))
+            }
+            None => None,
+        };
+        let metrics_addr = match get("APP_METRICS_PORT") {
+            Some(port) => {
+                let port: u16 = parse(Some(port), "APP_METRICS_PORT", 0)?;
+                // Loopback by default: the metrics name routes and volumes, not for the world.
+                let ip = parse(
+                    get("APP_METRICS_ADDR"),
+                    "APP_METRICS_ADDR",
+                    IpAddr::from([127, 0, 0, 1]),
+                )?;
+                Some(std::net::SocketAddr::new(ip, port))
+            }
+            None => None,
+        };
+        Ok(Self {
+            introspection_secret,
+            metrics_addr,
+        })
+    }
 }
 
 impl Settings {
@@ -191,6 +253,16 @@ impl Settings {
             vars,
             &mut warnings,
         )?;
+
+        // A key that is given must parse: refuse to start rather than fail every login.
+        if let Some(pem) = get("APP_JWT_PRIVATE_KEY") {
+            crate::auth::Ed25519Key::from_pem(pem)
+                .map_err(|e| anyhow::anyhow!("APP_JWT_PRIVATE_KEY: {e}"))?;
+        }
+        if let Some(pem) = get("APP_JWT_PREVIOUS_PUBLIC_KEY") {
+            crate::auth::ed25519_public_from_pem(pem)
+                .map_err(|e| anyhow::anyhow!("APP_JWT_PREVIOUS_PUBLIC_KEY: {e}"))?;
+        }
 
         let smtp_tls = match get("APP_SMTP_TLS").unwrap_or("none") {
             "none" => SmtpTls::None,
@@ -249,6 +321,13 @@ impl Settings {
                 support_email: get("APP_SUPPORT_EMAIL").map(str::to_owned),
             },
             jwt: JwtSettings {
+                algorithm: match get("APP_JWT_ALGORITHM").unwrap_or("EdDSA") {
+                    "EdDSA" | "eddsa" | "Ed25519" | "ed25519" => JwtAlgorithm::EdDSA,
+                    "HS256" | "hs256" => JwtAlgorithm::HS256,
+                    other => bail!("APP_JWT_ALGORITHM must be `EdDSA` or `HS256`, not `{other}`"),
+                },
+                private_key: get("APP_JWT_PRIVATE_KEY").map(SecretString::from),
+                previous_public_key: get("APP_JWT_PREVIOUS_PUBLIC_KEY").map(str::to_owned),
                 previous_secret: match get("APP_JWT_PREVIOUS_SECRET") {
                     Some(previous) => {
                         check_strength("APP_JWT_PREVIOUS_SECRET", previous)?;
@@ -382,6 +461,7 @@ impl Settings {
             )?
             .max(Duration::from_secs(1)),
             clock: crate::clock::Clock::system(),
+            ops: OpsSettings::from_vars(get)?,
         })
     }
 }

@@ -48,6 +48,8 @@ pub enum ApiError {
     /// A refresh token that is missing, not ours, expired, of an ended session, or reused.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    #[error("account disabled")]
+    AccountDisabled,
     #[error("too many failed logins for this account")]
     TooManyAttempts { retry_after: u64 },
     #[error("too many requests from this client")]
@@ -206,6 +208,12 @@ impl ApiError {
                 "The refresh token is missing, invalid or expired, or its session has ended: \
                  log in again."
                     .into(),
+            ),
+            AccountDisabled => row(
+                S::FORBIDDEN,
+                C::AccountDisabled,
+                "Account disabled",
+                "This account has been disabled by an operator. Contact support.".into(),
             ),
             TooManyAttempts { retry_after } => row(
                 S::TOO_MANY_REQUESTS,

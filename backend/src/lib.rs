@@ -1,6 +1,7 @@
 //! The signup API: email verification codes that only the server ever sees, argon2id password
 //! hashes, expiring JWTs, MongoDB storage with uniqueness enforced by indexes.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -73,31 +73,7 @@ impl Application {
         let indexes_ready = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
 
-        let state = web::Data::new(AppState {
-            mailer: Mailer::new(
-                &settings.smtp,
-                &settings.mail_from,
-                Templates::new(
-                    settings.mail.templates_dir.as_deref(),
-                    &settings.mail.product_name,
-                    settings.mail.support_email.as_deref(),
-                )?,
-            )?,
-            hasher: PasswordHasher::with_queue(settings.hash_concurrency, settings.hash_queue)?,
-            code_mac: CodeMac::new(settings.codes.pepper.clone()),
-            jwt: JwtKeys::new(&settings.jwt),
-            refresh: RefreshKeys::new(&settings.codes.pepper),
-            sessions: settings.sessions.clone(),
-            clock: settings.clock.clone(),
-            codes: settings.codes.clone(),
-            proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone())
-                .with_ipv6_prefix(settings.throttle.ipv6_prefix),
-            ip_limiter: IpLimiter::new(settings.throttle.ip_per_second, settings.throttle.ip_burst),
-            throttle: settings.throttle.clone(),
-            static_dir: settings.static_dir.clone(),
-            indexes_ready,
-            store,
-        });
+        let state = web::Data::new(build_state(&settings, store, indexes_ready)?);
 
         tokio::spawn(forget_idle_clients(state.clone()));
         tokio::spawn(crate::notices::run_outbox(
@@ -192,4 +168,38 @@ async fn create_indexes(store: Store, ready: Arc<AtomicBool>) {
             }
         }
     }
+}
+
+/// The shared state for `settings` on `store`: what the server and `backend admin` act with.
+pub fn build_state(
+    settings: &Settings,
+    store: Store,
+    indexes_ready: Arc<AtomicBool>,
+) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        mailer: Mailer::new(
+            &settings.smtp,
+            &settings.mail_from,
+            Templates::new(
+                settings.mail.templates_dir.as_deref(),
+                &settings.mail.product_name,
+                settings.mail.support_email.as_deref(),
+            )?,
+        )?,
+        hasher: PasswordHasher::with_queue(settings.hash_concurrency, settings.hash_queue)?,
+        code_mac: CodeMac::new(settings.codes.pepper.clone()),
+        jwt: JwtKeys::new(&settings.jwt)?,
+        refresh: RefreshKeys::new(&settings.codes.pepper),
+        sessions: settings.sessions.clone(),
+        clock: settings.clock.clone(),
+        codes: settings.codes.clone(),
+        proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone())
+            .with_ipv6_prefix(settings.throttle.ipv6_prefix),
+        ip_limiter: IpLimiter::new(settings.throttle.ip_per_second, settings.throttle.ip_burst),
+        throttle: settings.throttle.clone(),
+        static_dir: settings.static_dir.clone(),
+        indexes_ready,
+        store,
+        introspection_secret: settings.ops.introspection_secret.clone(),
+    })
 }

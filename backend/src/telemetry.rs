@@ -16,9 +16,24 @@ use tracing_subscriber::{fmt, EnvFilter};
 use crate::config::Settings;
 
 pub fn init(settings: &Settings) {
+    init_with(settings, std::io::stdout);
+}
+
+/// The same logging on stderr (`backend admin`, whose stdout is its answer).
+pub fn init_to_stderr(settings: &Settings) {
+    init_with(settings, std::io::stderr);
+}
+
+fn init_with<W>(settings: &Settings, writer: W)
+where
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,mongodb=warn,lettre=warn,actix_server=warn"));
-    let builder = fmt().with_env_filter(filter).with_target(false);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(writer);
     // A second init (tests) is harmless: keep the first subscriber.
     let _ = if settings.log_json {
         builder.json().flatten_event(true).try_init()

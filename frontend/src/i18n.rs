@@ -346,6 +346,10 @@ pub fn error_message(lang: Lang, code: ErrorCode) -> &'static str {
             "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
             "Too many requests. Please wait a moment.",
         ),
+        AccountDisabled => (
+            "이 계정은 사용이 중지되었습니다. 고객 지원에 문의해 주세요.",
+            "This account has been disabled. Please contact support.",
+        ),
         ServiceUnavailable => (
             "서비스를 잠시 사용할 수 없습니다. 잠시 후 다시 시도해 주세요.",
             "The service is briefly unavailable. Please try again in a moment.",
