@@ -993,6 +993,54 @@ mod tests {
     }
 
     #[test]
+    fn ops_settings_default_off_and_parse() {
+        let s = with_secrets(&[]).unwrap();
+        assert!(s.ops.introspection_secret.is_none());
+        assert_eq!(
+            s.ops.metrics_addr, None,
+            "no metrics listener unless a port is set"
+        );
+        assert_eq!(s.jwt.algorithm, JwtAlgorithm::EdDSA);
+        let s = with_secrets(&[
+            ("APP_INTROSPECTION_SECRET", STRONG),
+            ("APP_METRICS_PORT", "9100"),
+            ("APP_JWT_ALGORITHM", "HS256"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.ops
+                .introspection_secret
+                .as_ref()
+                .map(|v| v.expose_secret().to_owned()),
+            Some(STRONG.to_owned())
+        );
+        assert_eq!(s.ops.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert_eq!(s.jwt.algorithm, JwtAlgorithm::HS256);
+        let s = with_secrets(&[("APP_METRICS_PORT", "0"), ("APP_METRICS_ADDR", "::")]).unwrap();
+        assert_eq!(s.ops.metrics_addr, Some("[::]:0".parse().unwrap()));
+        for (key, value, named) in [
+            (
+                "APP_INTROSPECTION_SECRET",
+                "short",
+                "APP_INTROSPECTION_SECRET",
+            ),
+            ("APP_METRICS_PORT", "metrics", "APP_METRICS_PORT"),
+            ("APP_JWT_ALGORITHM", "RS256", "APP_JWT_ALGORITHM"),
+            ("APP_JWT_PRIVATE_KEY", "not a pem", "APP_JWT_PRIVATE_KEY"),
+            (
+                "APP_JWT_PREVIOUS_PUBLIC_KEY",
+                "not a pem",
+                "APP_JWT_PREVIOUS_PUBLIC_KEY",
+            ),
+        ] {
+            let err = with_secrets(&[(key, value), ("APP_METRICS_ADDR", "127.0.0.1")])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{key}: {err}");
+        }
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let err = Settings::from_vars(&vars(&[
             ("APP_PORT", "eighty"),

@@ -313,6 +313,18 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let limit = match self {
+            ApiError::ResendCooldown { .. } => Some("resend_cooldown"),
+            ApiError::TooManyCodes { .. } => Some("codes_per_hour"),
+            ApiError::TooManyGuesses { .. } => Some("code_failures_per_day"),
+            ApiError::TooManyAttempts { .. } => Some("login_failures"),
+            ApiError::RateLimited { .. } => Some("ip_rate"),
+            ApiError::Overloaded => Some("hash_queue"),
+            _ => None,
+        };
+        if let Some(limit) = limit {
+            crate::stats::throttled(limit);
+        }
         match self {
             ApiError::Internal(e) => tracing::error!(error = format!("{e:#}"), "internal error"),
             ApiError::Unavailable(e) => {
@@ -344,7 +356,9 @@ impl From<crate::auth::HashError> for ApiError {
 
 impl From<mongodb::error::Error> for ApiError {
     fn from(e: mongodb::error::Error) -> Self {
-        if crate::store::is_unavailable(&e) {
+        let unavailable = crate::store::is_unavailable(&e);
+        crate::stats::database_error(unavailable);
+        if unavailable {
             ApiError::Unavailable(e.into())
         } else {
             ApiError::Internal(e.into())

@@ -14,6 +14,7 @@ pub mod routes;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;

@@ -65,6 +65,17 @@ pub async fn log_requests(
         Ok(mut response) => {
             let status = response.status().as_u16();
             tracing::info!(status, latency_ms, "request");
+            // By route pattern, never the raw path: ids in paths would make unbounded series.
+            let route = response
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned());
+            crate::stats::request(
+                response.request().method().as_str(),
+                &route,
+                status,
+                started.elapsed(),
+            );
             if let Ok(value) = HeaderValue::from_str(&request_id) {
                 response
                     .headers_mut()

@@ -128,7 +128,12 @@ impl Mailer {
             CodePurpose::EmailChange => t.email_change_code(code, valid_for, locale),
         }
         .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        let kind = match purpose {
+            CodePurpose::Signup => "code_signup",
+            CodePurpose::PasswordReset => "code_password_reset",
+            CodePurpose::EmailChange => "code_email_change",
+        };
+        self.send(to, rendered, kind).await
     }
 
     pub async fn send_no_account(
@@ -140,7 +145,7 @@ impl Mailer {
             .templates
             .no_account(locale)
             .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        self.send(to, rendered, "no_account").await
     }
 
     pub async fn send_account_exists(
@@ -152,7 +157,7 @@ impl Mailer {
             .templates
             .account_exists(locale)
             .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        self.send(to, rendered, "account_exists").await
     }
 
     /// Sent instead of an email-change code when the new address already has an account.
@@ -165,7 +170,7 @@ impl Mailer {
             .templates
             .email_change_taken(locale)
             .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        self.send(to, rendered, "email_change_taken").await
     }
 
     /// A security notice: what happened and when, and what to do if it was not them.
@@ -180,10 +185,22 @@ impl Mailer {
             .templates
             .notice(notice, at, locale)
             .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        self.send(to, rendered, notice.kind()).await
     }
 
-    async fn send(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {
+    /// Sends one mail of `kind` (counted in the metrics, sent or not).
+    async fn send(
+        &self,
+        to: &EmailAddress,
+        rendered: Rendered,
+        kind: &'static str,
+    ) -> Result<(), MailError> {
+        let result = self.send_once(to, rendered).await;
+        crate::stats::mail(kind, result.is_ok());
+        result
+    }
+
+    async fn send_once(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {
         // The address was parsed by EmailAddress (no whitespace/CRLF), so it cannot inject
         // headers; lettre parses it again into a Mailbox.
         let to: Mailbox = to.as_str().parse()?;

@@ -15,6 +15,7 @@ mod http;
 mod integration;
 mod login;
 mod look_alike_nicknames;
+mod metrics;
 mod nick;
 mod production;
 mod register;
