@@ -67,9 +67,29 @@ pub struct SmtpSettings {
     pub timeout: Duration,
 }
 
+/// How access tokens are signed (`APP_JWT_ALGORITHM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    /// Ed25519 (the default): other services verify with the published public keys.
+    #[serde(alias = "eddsa", alias = "Ed25519", alias = "ed25519")]
+    EdDSA,
+    /// HMAC-SHA256 with `APP_JWT_SECRET`: only for a deployment where nobody else reads the
+    /// tokens (a verifier would need the secret, and could then mint tokens too).
+    #[serde(alias = "hs256")]
+    HS256,
+}
+
 #[derive(Debug, Clone)]
 pub struct JwtSettings {
-    /// Signs new tokens and verifies them.
+    pub algorithm: JwtAlgorithm,
+    /// EdDSA: the signing key, a PKCS#8 PEM (`APP_JWT_PRIVATE_KEY`). Unset: derived from
+    /// `secret` (so a deployment with only `APP_JWT_SECRET`, and development, sign with Ed25519
+    /// too, and rotating the secret rotates the key).
+    pub private_key: Option<SecretString>,
+    /// EdDSA, after a rotation: the previous public key (SPKI PEM), still accepted and
+    /// published until the tokens it signed have expired.
+    pub previous_public_key: Option<String>,
+    /// HS256: signs new tokens and verifies them. EdDSA without a private key: the key's seed.
     pub secret: SecretString,
     /// After a rotation: still verifies tokens signed before it, until they expire.
     pub previous_secret: Option<SecretString>,
@@ -175,7 +195,22 @@ pub struct Settings {
     pub outbox_interval: Duration,
     /// Where "now" comes from: the system clock, except in tests that move time forward.
     pub clock: crate::clock::Clock,
+    /// Operating and integration: introspection, metrics (see [`OpsSettings`]).
+    pub ops: OpsSettings,
 }
+
+/// What operators and other services reach besides the public API.
+#[derive(Debug, Clone)]
+pub struct OpsSettings {
+    /// `APP_INTROSPECTION_SECRET`: the bearer secret of `POST /api/token/introspect`. Unset:
+    /// the endpoint does not exist (404).
+    pub introspection_secret: Option<SecretString>,
+    /// `APP_METRICS_ADDR` (default `127.0.0.1`) and `APP_METRICS_PORT` (unset: no metrics
+    /// listener; `0`: any free port, for tests): where `GET /metrics` answers, never on the
+    /// public listener.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
 
 /// Every `APP_*` variable with its type and default: the one declaration of the configuration.
 /// Field `foo_bar` is read from `APP_FOO_BAR`; an unset or empty variable keeps the default.
@@ -206,6 +241,12 @@ pub struct Vars {
     pub jwt_secret: Option<String>,
     #[serde(skip_serializing)]
     pub jwt_previous_secret: Option<String>,
+    pub jwt_algorithm: JwtAlgorithm,
+    /// EdDSA signing key, PKCS#8 PEM; unset: derived from the JWT secret.
+    #[serde(skip_serializing)]
+    pub jwt_private_key: Option<String>,
+    /// EdDSA, after a rotation: the previous public key (SPKI PEM).
+    pub jwt_previous_public_key: Option<String>,
     pub jwt_ttl_secs: u64,
     pub jwt_issuer: String,
     pub jwt_audience: String,
@@ -242,6 +283,12 @@ pub struct Vars {
     pub log_format: Option<LogFormat>,
     /// Where development secrets are generated and kept.
     pub dev_secrets_file: PathBuf,
+    /// Bearer secret of `POST /api/token/introspect`; unset: no such endpoint.
+    #[serde(skip_serializing)]
+    pub introspection_secret: Option<String>,
+    /// Unset: no metrics listener; `0`: any free port (tests).
+    pub metrics_port: Option<u16>,
+    pub metrics_addr: IpAddr,
 }
 
 impl Default for Vars {
@@ -266,6 +313,9 @@ impl Default for Vars {
             outbox_interval_secs: 30,
             jwt_secret: None,
             jwt_previous_secret: None,
+            jwt_algorithm: JwtAlgorithm::EdDSA,
+            jwt_private_key: None,
+            jwt_previous_public_key: None,
             jwt_ttl_secs: 900,
             jwt_issuer: "emailauth".into(),
             jwt_audience: "emailauth-api".into(),
@@ -295,6 +345,9 @@ impl Default for Vars {
             shutdown_grace_secs: 30,
             log_format: None,
             dev_secrets_file: ".dev-secrets.env".into(),
+            introspection_secret: None,
+            metrics_port: None,
+            metrics_addr: IpAddr::from([127, 0, 0, 1]),
         }
     }
 }
@@ -378,6 +431,15 @@ impl Settings {
             &v.dev_secrets_file,
             &mut warnings,
         )?;
+        // A key that is given must parse: refuse to start rather than fail every login.
+        if let Some(pem) = v.jwt_private_key.as_deref() {
+            crate::auth::Ed25519Key::from_pem(pem)
+                .map_err(|e| anyhow::anyhow!("APP_JWT_PRIVATE_KEY: {e}"))?;
+        }
+        if let Some(pem) = v.jwt_previous_public_key.as_deref() {
+            crate::auth::ed25519_public_from_pem(pem)
+                .map_err(|e| anyhow::anyhow!("APP_JWT_PREVIOUS_PUBLIC_KEY: {e}"))?;
+        }
         let smtp_host = v.smtp_host.trim();
         // Plain SMTP carries the codes (and the relay password) readable by anyone on the path:
         // in production only to a relay on this very host, which then does its own TLS.
@@ -418,6 +480,9 @@ impl Settings {
                 support_email: v.support_email,
             },
             jwt: JwtSettings {
+                algorithm: v.jwt_algorithm,
+                private_key: v.jwt_private_key.map(SecretString::from),
+                previous_public_key: v.jwt_previous_public_key,
                 previous_secret: match v.jwt_previous_secret {
                     Some(previous) => {
                         check_strength("APP_JWT_PREVIOUS_SECRET", &previous)?;
@@ -473,6 +538,20 @@ impl Settings {
             warnings,
             outbox_interval: secs(v.outbox_interval_secs).max(Duration::from_secs(1)),
             clock: crate::clock::Clock::system(),
+            ops: OpsSettings {
+                introspection_secret: match v.introspection_secret {
+                    Some(secret) => {
+                        // Other services hold it; it must not be guessable offline from a capture.
+                        check_strength("APP_INTROSPECTION_SECRET", &secret)?;
+                        Some(SecretString::from(secret))
+                    }
+                    None => None,
+                },
+                // Loopback by default: the metrics name routes and volumes, not for the world.
+                metrics_addr: v
+                    .metrics_port
+                    .map(|port| std::net::SocketAddr::new(v.metrics_addr, port)),
+            },
         })
     }
 }
@@ -989,6 +1068,54 @@ mod tests {
             err.to_string().contains("APP_CODE_MAX_FAILURES_PER_DAY"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn ops_settings_default_off_and_parse() {
+        let s = with_secrets(&[]).unwrap();
+        assert!(s.ops.introspection_secret.is_none());
+        assert_eq!(
+            s.ops.metrics_addr, None,
+            "no metrics listener unless a port is set"
+        );
+        assert_eq!(s.jwt.algorithm, JwtAlgorithm::EdDSA);
+        let s = with_secrets(&[
+            ("APP_INTROSPECTION_SECRET", STRONG),
+            ("APP_METRICS_PORT", "9100"),
+            ("APP_JWT_ALGORITHM", "HS256"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.ops
+                .introspection_secret
+                .as_ref()
+                .map(|v| v.expose_secret().to_owned()),
+            Some(STRONG.to_owned())
+        );
+        assert_eq!(s.ops.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert_eq!(s.jwt.algorithm, JwtAlgorithm::HS256);
+        let s = with_secrets(&[("APP_METRICS_PORT", "0"), ("APP_METRICS_ADDR", "::")]).unwrap();
+        assert_eq!(s.ops.metrics_addr, Some("[::]:0".parse().unwrap()));
+        for (key, value, named) in [
+            (
+                "APP_INTROSPECTION_SECRET",
+                "short",
+                "APP_INTROSPECTION_SECRET",
+            ),
+            ("APP_METRICS_PORT", "metrics", "APP_METRICS_PORT"),
+            ("APP_JWT_ALGORITHM", "RS256", "APP_JWT_ALGORITHM"),
+            ("APP_JWT_PRIVATE_KEY", "not a pem", "APP_JWT_PRIVATE_KEY"),
+            (
+                "APP_JWT_PREVIOUS_PUBLIC_KEY",
+                "not a pem",
+                "APP_JWT_PREVIOUS_PUBLIC_KEY",
+            ),
+        ] {
+            let err = with_secrets(&[(key, value), ("APP_METRICS_ADDR", "127.0.0.1")])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(named), "{key}: {err}");
+        }
     }
 
     #[test]

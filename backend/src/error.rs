@@ -48,6 +48,8 @@ pub enum ApiError {
     /// A refresh token that is missing, not ours, expired, of an ended session, or reused.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    #[error("account disabled")]
+    AccountDisabled,
     #[error("too many failed logins for this account")]
     TooManyAttempts { retry_after: u64 },
     #[error("too many requests from this client")]
@@ -207,6 +209,12 @@ impl ApiError {
                  log in again."
                     .into(),
             ),
+            AccountDisabled => row(
+                S::FORBIDDEN,
+                C::AccountDisabled,
+                "Account disabled",
+                "This account has been disabled by an operator. Contact support.".into(),
+            ),
             TooManyAttempts { retry_after } => row(
                 S::TOO_MANY_REQUESTS,
                 C::TooManyAttempts,
@@ -305,6 +313,18 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let limit = match self {
+            ApiError::ResendCooldown { .. } => Some("resend_cooldown"),
+            ApiError::TooManyCodes { .. } => Some("codes_per_hour"),
+            ApiError::TooManyGuesses { .. } => Some("code_failures_per_day"),
+            ApiError::TooManyAttempts { .. } => Some("login_failures"),
+            ApiError::RateLimited { .. } => Some("ip_rate"),
+            ApiError::Overloaded => Some("hash_queue"),
+            _ => None,
+        };
+        if let Some(limit) = limit {
+            crate::stats::throttled(limit);
+        }
         match self {
             ApiError::Internal(e) => tracing::error!(error = format!("{e:#}"), "internal error"),
             ApiError::Unavailable(e) => {
@@ -336,7 +356,9 @@ impl From<crate::auth::HashError> for ApiError {
 
 impl From<mongodb::error::Error> for ApiError {
     fn from(e: mongodb::error::Error) -> Self {
-        if crate::store::is_unavailable(&e) {
+        let unavailable = crate::store::is_unavailable(&e);
+        crate::stats::database_error(unavailable);
+        if unavailable {
             ApiError::Unavailable(e.into())
         } else {
             ApiError::Internal(e.into())

@@ -1,6 +1,7 @@
 //! The signup API: email verification codes that only the server ever sees, argon2id password
 //! hashes, expiring JWTs, MongoDB storage with uniqueness enforced by indexes.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod routes;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;

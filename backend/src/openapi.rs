@@ -39,6 +39,8 @@ use crate::{error::ApiError, routes};
         routes::email_change::request,
         routes::email_change::confirm,
         routes::account::delete,
+        routes::integration::jwks,
+        routes::integration::introspect,
         routes::health::live,
         routes::health::ready,
     ),
@@ -47,6 +49,7 @@ use crate::{error::ApiError, routes};
     tags(
         (name = "signup", description = "Email verification and account creation"),
         (name = "account", description = "Log in, sessions, the profile, and managing the account"),
+        (name = "integration", description = "For other services: the public keys that verify our tokens, and token introspection"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]
@@ -60,6 +63,11 @@ impl Modify for BearerAuth {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.bearer_format = Some("JWT".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        // Introspection: other services present the shared `APP_INTROSPECTION_SECRET`.
+        components.add_security_scheme(
+            "introspection",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -211,6 +219,7 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::InvalidToken => ApiError::InvalidToken,
         C::TooManyAttempts => ApiError::TooManyAttempts { retry_after: 90 },
         C::RateLimited => ApiError::RateLimited { retry_after: 1 },
+        C::AccountDisabled => ApiError::AccountDisabled,
         C::ServiceUnavailable => ApiError::Unavailable(anyhow::anyhow!("example")),
         C::Internal => ApiError::Internal(anyhow::anyhow!("example")),
         // Field-level codes, and codes no response description names yet.

@@ -148,6 +148,7 @@ pub async fn start(
         generation: 0,
         refresh_hash: token_hash(&first),
         rotated_at: None,
+        disabled: false,
     };
     state.store.insert_session(&session).await?;
     pair(state, &session, now)
@@ -172,6 +173,9 @@ pub async fn refresh(
     let Some(mut session) = store.find_session(&claim.sid).await? else {
         return Err(ApiError::InvalidRefreshToken);
     };
+    if session.disabled && session.expires_at > now {
+        return Err(ApiError::AccountDisabled);
+    }
     if session.generation == generation && session.expires_at > now {
         if session.refresh_hash != token_hash(token) {
             // Ours by its tag, yet not what the session recorded: refuse, change nothing.
@@ -201,6 +205,7 @@ pub async fn refresh(
             }
             // Another request rotated it first: decide as for a token one generation old.
             None => match store.find_session(&claim.sid).await? {
+                Some(latest) if latest.disabled => return Err(ApiError::AccountDisabled),
                 Some(latest) => session = latest,
                 None => return Err(ApiError::InvalidRefreshToken),
             },

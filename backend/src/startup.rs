@@ -56,6 +56,8 @@ pub struct Application {
     port: u16,
     host: std::net::IpAddr,
     server: Server,
+    /// The metrics listener and its port, when `APP_METRICS_PORT` is set.
+    metrics: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -73,31 +75,7 @@ impl Application {
         let indexes_ready = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
 
-        let state = web::Data::new(AppState {
-            mailer: Mailer::new(
-                &settings.smtp,
-                &settings.mail_from,
-                Templates::new(
-                    settings.mail.templates_dir.as_deref(),
-                    &settings.mail.product_name,
-                    settings.mail.support_email.as_deref(),
-                )?,
-            )?,
-            hasher: PasswordHasher::with_queue(settings.hash_concurrency, settings.hash_queue)?,
-            code_mac: CodeMac::new(settings.codes.pepper.clone()),
-            jwt: JwtKeys::new(&settings.jwt),
-            refresh: RefreshKeys::new(&settings.codes.pepper),
-            sessions: settings.sessions.clone(),
-            clock: settings.clock.clone(),
-            codes: settings.codes.clone(),
-            proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone())
-                .with_ipv6_prefix(settings.throttle.ipv6_prefix),
-            ip_limiter: IpLimiter::new(settings.throttle.ip_per_second, settings.throttle.ip_burst),
-            throttle: settings.throttle.clone(),
-            static_dir: settings.static_dir.clone(),
-            indexes_ready,
-            store,
-        });
+        let state = web::Data::new(build_state(&settings, store, indexes_ready)?);
 
         tokio::spawn(forget_idle_clients(state.clone()));
         tokio::spawn(crate::notices::run_outbox(
@@ -107,6 +85,14 @@ impl Application {
         // Build the OpenAPI document now: a mistake in an annotation stops the start-up
         // instead of failing the first request for it.
         crate::openapi::prebuild();
+        let metrics = match settings.ops.metrics_addr {
+            Some(addr) => Some(metrics_server(
+                addr,
+                state.clone(),
+                settings.shutdown_grace,
+            )?),
+            None => None,
+        };
         let cors_origins = settings.cors_origins.clone();
         let production = settings.env == Environment::Production;
         let server = HttpServer::new(move || {
@@ -149,6 +135,7 @@ impl Application {
             port,
             host: settings.host,
             server,
+            metrics,
         })
     }
 
@@ -160,9 +147,46 @@ impl Application {
         format!("http://{}:{}", self.host, self.port)
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// The port of the metrics listener, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        match self.metrics {
+            Some((metrics, _)) => {
+                futures_util::future::try_join(self.server, metrics).await?;
+                Ok(())
+            }
+            None => self.server.await,
+        }
+    }
+}
+
+/// `GET /metrics` alone, on its own listener (one worker: a scrape every few seconds).
+fn metrics_server(
+    addr: std::net::SocketAddr,
+    state: web::Data<AppState>,
+    grace: Duration,
+) -> anyhow::Result<(Server, u16)> {
+    let handle =
+        crate::stats::install().context("another metrics recorder is installed in this process")?;
+    let handle = web::Data::new(handle);
+    let listener =
+        TcpListener::bind(addr).with_context(|| format!("binding the metrics listener {addr}"))?;
+    let port = listener.local_addr()?.port();
+    tracing::info!(address = %listener.local_addr()?, "metrics listening");
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(handle.clone())
+            .route("/metrics", web::get().to(crate::stats::serve))
+    })
+    .workers(1)
+    .listen(listener)?
+    .shutdown_timeout(grace.as_secs())
+    .run();
+    Ok((server, port))
 }
 
 /// Drops per-IP buckets that are full again, once a minute, so memory stays bounded.
@@ -192,4 +216,38 @@ async fn create_indexes(store: Store, ready: Arc<AtomicBool>) {
             }
         }
     }
+}
+
+/// The shared state for `settings` on `store`: what the server and `backend admin` act with.
+pub fn build_state(
+    settings: &Settings,
+    store: Store,
+    indexes_ready: Arc<AtomicBool>,
+) -> anyhow::Result<AppState> {
+    Ok(AppState {
+        mailer: Mailer::new(
+            &settings.smtp,
+            &settings.mail_from,
+            Templates::new(
+                settings.mail.templates_dir.as_deref(),
+                &settings.mail.product_name,
+                settings.mail.support_email.as_deref(),
+            )?,
+        )?,
+        hasher: PasswordHasher::with_queue(settings.hash_concurrency, settings.hash_queue)?,
+        code_mac: CodeMac::new(settings.codes.pepper.clone()),
+        jwt: JwtKeys::new(&settings.jwt)?,
+        refresh: RefreshKeys::new(&settings.codes.pepper),
+        sessions: settings.sessions.clone(),
+        clock: settings.clock.clone(),
+        codes: settings.codes.clone(),
+        proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone())
+            .with_ipv6_prefix(settings.throttle.ipv6_prefix),
+        ip_limiter: IpLimiter::new(settings.throttle.ip_per_second, settings.throttle.ip_burst),
+        throttle: settings.throttle.clone(),
+        static_dir: settings.static_dir.clone(),
+        indexes_ready,
+        store,
+        introspection_secret: settings.ops.introspection_secret.clone(),
+    })
 }

@@ -37,4 +37,6 @@ pub struct AppState {
     /// Set once the indexes exist (created in the background, retried until the database
     /// answers).
     pub indexes_ready: Arc<AtomicBool>,
+    /// `APP_INTROSPECTION_SECRET`; unset: no introspection endpoint.
+    pub introspection_secret: Option<secrecy::SecretString>,
 }

@@ -16,9 +16,24 @@ use tracing_subscriber::{fmt, EnvFilter};
 use crate::config::Settings;
 
 pub fn init(settings: &Settings) {
+    init_with(settings, std::io::stdout);
+}
+
+/// The same logging on stderr (`backend admin`, whose stdout is its answer).
+pub fn init_to_stderr(settings: &Settings) {
+    init_with(settings, std::io::stderr);
+}
+
+fn init_with<W>(settings: &Settings, writer: W)
+where
+    W: for<'w> fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,mongodb=warn,lettre=warn,actix_server=warn"));
-    let builder = fmt().with_env_filter(filter).with_target(false);
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(writer);
     // A second init (tests) is harmless: keep the first subscriber.
     let _ = if settings.log_json {
         builder.json().flatten_event(true).try_init()
@@ -50,6 +65,17 @@ pub async fn log_requests(
         Ok(mut response) => {
             let status = response.status().as_u16();
             tracing::info!(status, latency_ms, "request");
+            // By route pattern, never the raw path: ids in paths would make unbounded series.
+            let route = response
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned());
+            crate::stats::request(
+                response.request().method().as_str(),
+                &route,
+                status,
+                started.elapsed(),
+            );
             if let Ok(value) = HeaderValue::from_str(&request_id) {
                 response
                     .headers_mut()

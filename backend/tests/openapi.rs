@@ -81,6 +81,8 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/email/change/request", "post"),
         ("/api/email/change/confirm", "post"),
         ("/api/account", "delete"),
+        ("/.well-known/jwks.json", "get"),
+        ("/api/token/introspect", "post"),
         ("/health/live", "get"),
         ("/health/ready", "get"),
     ];

@@ -115,6 +115,7 @@ error-invalid-characters = This contains characters that are not allowed.
 error-invalid-format = This is not in the right format.
 error-weak-password = This password is too easy to guess: it contains your username or the part of your email before @.
 error-common-password = This password is one of the most common ones. Please choose another.
+error-account-disabled = This account has been disabled. Please contact support.
 
 ## Refusals with a known wait
 

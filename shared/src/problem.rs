@@ -48,6 +48,9 @@ pub enum ErrorCode {
     TooManyAttempts,
     /// Too many requests from one client address; wait `Retry-After`.
     RateLimited,
+    /// An operator disabled the account: no login, refresh or access token works until it is
+    /// enabled again.
+    AccountDisabled,
     // Infrastructure.
     ServiceUnavailable,
     Internal,

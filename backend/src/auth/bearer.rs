@@ -11,7 +11,8 @@ use crate::{error::ApiError, state::AppState, store::SessionDoc};
 /// and times, then reads its session by id (one indexed read). A session that was ended (log
 /// out, ending it from another device, log out everywhere, a password reset, a reused refresh
 /// token) or has expired refuses the token on every instance at once. Any failure is
-/// `401 invalid_token` with `WWW-Authenticate`.
+/// `401 invalid_token` with `WWW-Authenticate`, except a session whose account an operator
+/// disabled: `403 account_disabled`.
 #[derive(Debug)]
 pub struct AuthUser {
     pub user_id: ObjectId,
@@ -41,6 +42,10 @@ impl FromRequest for AuthUser {
                 .find_live_session(&claims.sid, user_id, state.clock.now())
                 .await?
                 .ok_or(ApiError::InvalidToken)?;
+            // Marked by `backend admin disable`: refused from the next request on.
+            if session.disabled {
+                return Err(ApiError::AccountDisabled);
+            }
             Ok(AuthUser {
                 user_id,
                 session,

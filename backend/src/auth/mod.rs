@@ -11,6 +11,6 @@ mod refresh;
 pub use bearer::AuthUser;
 pub use code_mac::CodeMac;
 pub use device::DeviceKeys;
-pub use jwt::{Claims, JwtKeys};
+pub use jwt::{ed25519_public_from_pem, Claims, Ed25519Key, JwtKeys, PublicJwk};
 pub use password::{HashError, PasswordHasher};
 pub use refresh::{new_session_id, token_hash, RefreshClaim, RefreshKeys};

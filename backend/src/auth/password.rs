@@ -121,6 +121,11 @@ impl PasswordHasher {
         Ok(ok && real)
     }
 
+    /// Jobs waiting for a hashing thread (the running ones not counted).
+    pub fn queue_depth(&self) -> usize {
+        self.jobs.len()
+    }
+
     /// Queues `f` for a hashing thread, or refuses it at once when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
@@ -128,7 +133,10 @@ impl PasswordHasher {
     ) -> Result<T, HashError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |memory| {
-            let _ = done.send(f(memory));
+            let started = std::time::Instant::now();
+            let value = f(memory);
+            crate::stats::hashed(started.elapsed());
+            let _ = done.send(value);
         });
         self.jobs.try_send(job).map_err(|e| match e {
             crossbeam_channel::TrySendError::Full(_) => HashError::Busy,

@@ -139,7 +139,12 @@ impl Mailer {
             CodePurpose::EmailChange => t.email_change_code(code, valid_for, locale),
         }
         .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        let kind = match purpose {
+            CodePurpose::Signup => "code_signup",
+            CodePurpose::PasswordReset => "code_password_reset",
+            CodePurpose::EmailChange => "code_email_change",
+        };
+        self.send(to, rendered, kind).await
     }
 
     /// A notice mailed where a code would be, so that the answer never tells whether the
@@ -151,13 +156,15 @@ impl Mailer {
         locale: Locale,
     ) -> Result<(), MailError> {
         let t = &self.templates;
-        let rendered = match notice {
-            InsteadOfCode::NoAccount => t.no_account(locale),
-            InsteadOfCode::AccountExists => t.account_exists(locale),
-            InsteadOfCode::EmailChangeTaken => t.email_change_taken(locale),
-        }
-        .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        let (rendered, kind) = match notice {
+            InsteadOfCode::NoAccount => (t.no_account(locale), "no_account"),
+            InsteadOfCode::AccountExists => (t.account_exists(locale), "account_exists"),
+            InsteadOfCode::EmailChangeTaken => {
+                (t.email_change_taken(locale), "email_change_taken")
+            }
+        };
+        self.send(to, rendered.map_err(MailError::Template)?, kind)
+            .await
     }
 
     /// A security notice: what happened and when, and what to do if it was not them.
@@ -172,10 +179,22 @@ impl Mailer {
             .templates
             .notice(notice, at, locale)
             .map_err(MailError::Template)?;
-        self.send(to, rendered).await
+        self.send(to, rendered, notice.kind()).await
     }
 
-    async fn send(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {
+    /// Sends one mail of `kind` (counted in the metrics, sent or not).
+    async fn send(
+        &self,
+        to: &EmailAddress,
+        rendered: Rendered,
+        kind: &'static str,
+    ) -> Result<(), MailError> {
+        let result = self.send_once(to, rendered).await;
+        crate::stats::mail(kind, result.is_ok());
+        result
+    }
+
+    async fn send_once(&self, to: &EmailAddress, rendered: Rendered) -> Result<(), MailError> {
         // The address was parsed by EmailAddress (no whitespace/CRLF), so it cannot inject
         // headers; lettre parses it again into a Mailbox.
         let to: Mailbox = to.as_str().parse()?;

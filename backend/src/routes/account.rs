@@ -9,6 +9,7 @@ use crate::{
     mail::Notice,
     notices, session,
     state::AppState,
+    store::UserDoc,
     throttle::ClientIp,
 };
 
@@ -28,6 +29,7 @@ use crate::{
           `invalid_credentials`: the password is wrong (counted as a failed login of the account)",
          body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 413, description = "`payload_too_large`", body = shared::Problem),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed`: the password is empty or over-long",
@@ -48,13 +50,24 @@ pub async fn delete(
     let user = reauth::signed_in_user(&state, &auth).await?;
     let ip = ClientIp::of(&req).display();
     reauth::prove_password(&state, &user, &deletion.password, &ip).await?;
+    if !delete_account(&state, &user, &ip).await? {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(session::signed_out(&state, &req))
+}
+
+/// Deletes `user` for good, as `DELETE /api/account` and `backend admin delete` both do: its
+/// sessions, the account, its codes, what the limits remember about it and its queued notices,
+/// then the goodbye mail. `ip` is who asked, for the log. `false` when the account was already
+/// gone.
+pub async fn delete_account(state: &AppState, user: &UserDoc, ip: &str) -> Result<bool, ApiError> {
     let store = &state.store;
     // Sessions, then the account, then sessions again: a login that proved the password while
     // this ran either started its session before the account went (ended by the second
     // sweep) or finds the account gone when it checks again, and ends its own.
     store.delete_sessions_of(user.id).await?;
     if !store.delete_user(user.id).await? {
-        return Err(ApiError::InvalidToken);
+        return Ok(false);
     }
     let sessions = store.delete_sessions_of(user.id).await?;
     // What remains is bookkeeping that expires on its own (TTL indexes): a failure here must
@@ -75,12 +88,12 @@ pub async fn delete(
     if let Err(e) = store.delete_outbox_to(&user.email).await {
         tracing::warn!(error = %e, user_id = %user.id, "queued notices of a deleted account left");
     }
-    tracing::info!(event = "account_deleted", user_id = %user.id, sessions, %ip, "account deleted");
+    tracing::info!(event = "account_deleted", user_id = %user.id, sessions, ip, "account deleted");
     match EmailAddress::parse(user.email.clone()) {
-        Ok(to) => notices::deliver(&state, &to, user.locale, Notice::AccountDeleted).await,
+        Ok(to) => notices::deliver(state, &to, user.locale, Notice::AccountDeleted).await,
         Err(_) => {
             tracing::warn!(event = "notice_failed", user_id = %user.id, "stored address unparsable")
         }
     }
-    Ok(session::signed_out(&state, &req))
+    Ok(true)
 }

@@ -29,6 +29,7 @@ use crate::{
           `invalid_credentials`: the password is wrong (counted as a failed login of the account)",
          body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 413, description = "`payload_too_large`", body = shared::Problem),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed` (also when the mail server refuses the address)",
@@ -82,6 +83,7 @@ pub async fn request(
           never works here) or `malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token`", body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 409, description = "`email_taken`: another account took the address meanwhile; \
           nothing changed and the code keeps its attempt", body = shared::Problem),
         (status = 413, description = "`payload_too_large`", body = shared::Problem),

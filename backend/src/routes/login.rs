@@ -80,6 +80,8 @@ impl Pool {
             parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))))),
         (status = 400, description = "`malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_credentials`", body = shared::Problem),
+        (status = 403, description = "`account_disabled`: the password is right but an operator \
+          disabled the account", body = shared::Problem),
         (status = 413, description = "`payload_too_large`", body = shared::Problem),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed`: empty or over-long fields", body = shared::Problem),
@@ -159,6 +161,12 @@ pub async fn login(
     };
     // A success clears the failures of the pool it was counted in, and no other.
     store.clear_events(kind, &pool_key).await?;
+    // Said only to whoever proved the password: others cannot learn that an account is
+    // disabled.
+    if user.disabled {
+        tracing::info!(event = "login_refused", user_id = %user.id, reason = "account_disabled", %ip, "login refused");
+        return Err(ApiError::AccountDisabled);
+    }
     if let Some(net) = &network {
         // Best effort: the person proved who they are; failing to remember where from must
         // not turn that into an error.
@@ -176,10 +184,14 @@ pub async fn login(
     let issued = session::start(&state, user.id, ClientInfo::of(&req)).await?;
     // A password reset that landed while this login was hashing ended every session before
     // ours existed: look again, and give up the session if the password it proved is gone.
-    let fenced = store
-        .find_user_by_id(&user.id.to_hex())
-        .await?
-        .is_some_and(|current| current.password_hash == user.password_hash);
+    // The same for an operator disabling the account meanwhile (it disables the account,
+    // then marks its sessions: ours either was marked or sees the flag here).
+    let current = store.find_user_by_id(&user.id.to_hex()).await?;
+    if current.as_ref().is_some_and(|c| c.disabled) {
+        store.end_session(&issued.session_id).await?;
+        return Err(ApiError::AccountDisabled);
+    }
+    let fenced = current.is_some_and(|current| current.password_hash == user.password_hash);
     if !fenced {
         store.end_session(&issued.session_id).await?;
         tracing::info!(event = "login_failed", user_id = %user.id, reason = "password_changed", %ip, "login refused");

@@ -5,6 +5,7 @@ pub mod docs;
 pub mod email_auth;
 pub mod email_change;
 pub mod health;
+pub mod integration;
 pub mod login;
 pub mod logout;
 pub mod logout_all;
@@ -111,6 +112,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     ))
     .service(resource("/api/sessions", "GET").route(web::get().to(sessions::list)))
     .service(resource("/api/nick", "GET").route(web::get().to(nick::nick)))
+    .service(
+        resource("/api/token/introspect", "POST").route(web::post().to(integration::introspect)),
+    )
+    .service(resource("/.well-known/jwks.json", "GET").route(web::get().to(integration::jwks)))
     .service(resource("/api/openapi.json", "GET").route(web::get().to(crate::openapi::serve)))
     .service(resource("/api/docs", "GET").route(web::get().to(docs::index)))
     .service(resource("/api/docs/", "GET").route(web::get().to(docs::index)))

@@ -26,6 +26,7 @@ use crate::{
           `invalid_credentials`: the current password is wrong (counted as a failed login of the account)",
          body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 413, description = "`payload_too_large`", body = shared::Problem),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed`: the new password breaks the signup policy \

@@ -19,6 +19,7 @@ fn rfc3339(t: DateTime) -> String {
             parameters(("id" = "$response.body#/sessions/0/id")))))),
         (status = 401, description = "`invalid_token`", body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
@@ -50,6 +51,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         (status = 204, description = "The session is ended"),
         (status = 401, description = "`invalid_token`", body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
+        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 404, description = "`not_found`: no live session of yours has this id", body = shared::Problem),
         (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),

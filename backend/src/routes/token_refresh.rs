@@ -30,6 +30,7 @@ use crate::{
         (status = 401, description = "`invalid_token`: the refresh token is missing, malformed, \
           not ours, expired, of an ended session, or was already used (then the session ends); \
           or a cookie refresh from another origin", body = shared::Problem),
+        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 413, description = "`payload_too_large`", body = shared::Problem),
         (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),

@@ -75,4 +75,9 @@ impl Store {
     pub async fn delete_outbox_to(&self, to: &str) -> Result<(), Error> {
         self.outbox.delete_many(doc! { "to": to }).await.map(|_| ())
     }
+
+    /// Notices to `to` still waiting in the outbox (sent ones are deleted).
+    pub async fn outbox_pending_to(&self, to: &str) -> Result<u64, Error> {
+        self.outbox.count_documents(doc! { "to": to }).await
+    }
 }

@@ -36,6 +36,10 @@ pub struct SessionDoc {
     /// until the grace period after this has passed, and treated as stolen after.
     #[serde(default)]
     pub rotated_at: Option<DateTime>,
+    /// Its account was disabled by an operator: the session answers `account_disabled` until
+    /// it expires or the account is enabled again (which ends it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 /// What a rotation changes besides the generation.
@@ -81,7 +85,10 @@ impl Store {
     ) -> Result<Option<SessionDoc>, Error> {
         self.sessions
             .find_one_and_update(
-                doc! { "_id": sid, "generation": from, "expires_at": { "$gt": rotation.now } },
+                doc! {
+                    "_id": sid, "generation": from, "expires_at": { "$gt": rotation.now },
+                    "disabled": { "$ne": true },
+                },
                 doc! { "$set": {
                     "generation": from + 1,
                     "refresh_hash": rotation.refresh_hash,
@@ -133,6 +140,13 @@ impl Store {
             .delete_many(doc! { "user_id": user_id, "_id": { "$ne": keep_sid } })
             .await?;
         Ok(deleted.deleted_count)
+    }
+
+    /// How many sessions are live at `now` (the metrics' gauge).
+    pub async fn count_live_sessions(&self, now: DateTime) -> Result<u64, Error> {
+        self.sessions
+            .count_documents(doc! { "expires_at": { "$gt": now } })
+            .await
     }
 
     /// The live sessions of `user_id` at `now`, most recently used first.

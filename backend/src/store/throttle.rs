@@ -308,28 +308,58 @@ impl Store {
         username_key: &str,
         email_key: &str,
     ) -> Result<(), Error> {
-        // Keys `<username key> <device or network>`: every string from "<key> " up to, not
-        // including, "<key>!" (the character after the space), an index-friendly range.
-        let pooled = doc! { "$gte": format!("{username_key} "), "$lt": format!("{username_key}!") };
-        self.events
+        self.clear_account_throttles(username_key, email_key)
+            .await?;
+        self.known_networks
+            .delete_many(doc! { "_id": account_pooled(username_key) })
+            .await?;
+        Ok(())
+    }
+
+    /// Lifts every limit on one account (`backend admin clear-throttles --account`): its
+    /// failed logins (all pools), and the mails, wrong codes and resend cooldown of its
+    /// address. The networks it is known from stay (they are trust, not a limit). How many
+    /// records went.
+    pub async fn clear_account_throttles(
+        &self,
+        username_key: &str,
+        email_key: &str,
+    ) -> Result<u64, Error> {
+        let events = self
+            .events
             .delete_many(doc! { "$or": [
                 { "kind": EventKind::LoginFailure.as_str(), "key": username_key },
                 { "kind": { "$in": [
                     EventKind::LoginFailureFromDevice.as_str(),
                     EventKind::LoginFailureFromNetwork.as_str(),
-                ] }, "key": pooled.clone() },
+                ] }, "key": account_pooled(username_key) },
                 { "kind": { "$in": [
                     EventKind::MailToAddress.as_str(),
                     EventKind::CodeFailure.as_str(),
                 ] }, "key": email_key },
             ] })
             .await?;
-        self.known_networks
-            .delete_many(doc! { "_id": pooled })
-            .await?;
-        self.send_locks
+        let locks = self
+            .send_locks
             .delete_many(doc! { "_id": email_key })
             .await?;
-        Ok(())
+        Ok(events.deleted_count + locks.deleted_count)
     }
+
+    /// Lifts the shared per-address limit on code mails for one client rate key (`backend
+    /// admin clear-throttles --ip`). The in-memory per-IP token bucket of each running instance
+    /// refills on its own within seconds. How many records went.
+    pub async fn clear_ip_throttles(&self, rate_key: &str) -> Result<u64, Error> {
+        let events = self
+            .events
+            .delete_many(doc! { "kind": EventKind::MailFromIp.as_str(), "key": rate_key })
+            .await?;
+        Ok(events.deleted_count)
+    }
+}
+
+/// Keys `<username key> <device or network>`: every string from "<key> " up to, not
+/// including, "<key>!" (the character after the space), an index-friendly range.
+fn account_pooled(username_key: &str) -> mongodb::bson::Document {
+    doc! { "$gte": format!("{username_key} "), "$lt": format!("{username_key}!") }
 }

@@ -31,6 +31,10 @@ pub struct UserDoc {
     /// written before this field existed read as Korean, the default.
     #[serde(default)]
     pub locale: shared::Locale,
+    /// Set by an operator (`backend admin disable`): no login, refresh or access token works.
+    /// Absent in documents of accounts never disabled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 pub struct NewUser {
@@ -131,6 +135,46 @@ impl Store {
         }
     }
 
+    /// Disables the account, then marks every session of it disabled (each then refuses its
+    /// access and refresh tokens with `account_disabled`: the bearer check reads the session
+    /// anyway, so this costs it no extra read). The account first: a login that read it before
+    /// starts its session before the sessions are marked, or reads it again after and gives up
+    /// (see the login). `None` when there is no such account, else how many sessions.
+    pub async fn disable_user(&self, id: ObjectId) -> Result<Option<u64>, Error> {
+        let updated = self
+            .users
+            .update_one(doc! { "_id": id }, doc! { "$set": { "disabled": true } })
+            .await?;
+        if updated.matched_count == 0 {
+            return Ok(None);
+        }
+        let marked = self
+            .sessions
+            .update_many(
+                doc! { "user_id": id },
+                doc! { "$set": { "disabled": true } },
+            )
+            .await?;
+        Ok(Some(marked.modified_count))
+    }
+
+    /// Enables the account again. The sessions frozen by the disabling are ended, not revived:
+    /// whoever held them signs in again. `None` when there is no such account.
+    pub async fn enable_user(&self, id: ObjectId) -> Result<Option<u64>, Error> {
+        let updated = self
+            .users
+            .update_one(doc! { "_id": id }, doc! { "$unset": { "disabled": "" } })
+            .await?;
+        if updated.matched_count == 0 {
+            return Ok(None);
+        }
+        let ended = self
+            .sessions
+            .delete_many(doc! { "user_id": id, "disabled": true })
+            .await?;
+        Ok(Some(ended.deleted_count))
+    }
+
     /// Deletes the account document; whether there was one.
     pub async fn delete_user(&self, id: ObjectId) -> Result<bool, Error> {
         let deleted = self.users.delete_one(doc! { "_id": id }).await?;
@@ -167,6 +211,7 @@ impl Store {
             password_hash: new.password_hash,
             created_at: DateTime::now(),
             locale: new.locale,
+            disabled: false,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

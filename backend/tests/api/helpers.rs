@@ -196,6 +196,8 @@ pub struct TestApp {
     pub db: mongodb::Database,
     /// The app's clock: `clock.advance(..)` moves its "now" forward (expiry without sleeping).
     pub clock: Clock,
+    /// `http://127.0.0.1:<port>` of the metrics listener, with `APP_METRICS_PORT` set.
+    pub metrics_address: Option<String>,
 }
 
 pub fn mongodb_uri() -> String {
@@ -258,6 +260,9 @@ pub async fn spawn_instance(
     settings.clock = clock.clone();
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(app.run_until_stopped());
 
     let client = reqwest::Client::builder()
@@ -275,6 +280,7 @@ pub async fn spawn_instance(
         mail,
         db,
         clock,
+        metrics_address,
     };
     app.wait_ready().await;
     app

@@ -3,6 +3,7 @@
 
 mod account;
 mod account_lifecycle;
+mod admin;
 mod client_ip;
 mod codes;
 mod docs;
@@ -11,8 +12,10 @@ mod email_domains;
 mod hash_queue;
 mod helpers;
 mod http;
+mod integration;
 mod login;
 mod look_alike_nicknames;
+mod metrics;
 mod nick;
 mod production;
 mod register;

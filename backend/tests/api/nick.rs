@@ -13,12 +13,16 @@ const GILDONG: Signup = Signup {
 
 fn keys(secret: &str, audience: &str) -> JwtKeys {
     JwtKeys::new(&JwtSettings {
+        algorithm: backend::config::JwtAlgorithm::EdDSA,
+        private_key: None,
+        previous_public_key: None,
         secret: SecretString::from(secret),
         previous_secret: None,
         ttl: std::time::Duration::from_secs(3600),
         issuer: "emailauth".into(),
         audience: audience.into(),
     })
+    .unwrap()
 }
 
 fn now() -> u64 {

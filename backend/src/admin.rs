@@ -1,0 +1,252 @@
+//! `backend admin …`: operator commands that act on the database directly, with the same
+//! configuration as the server (`APP_*`, `.env`). Each prints its result as one JSON document
+//! on stdout and writes one audit log line (target `audit`, on stderr: who ran it, what, on
+//! which account; never a hash, token or code).
+
+use std::{
+    net::IpAddr,
+    sync::{atomic::AtomicBool, Arc},
+    time::Duration,
+};
+
+use anyhow::{bail, Context};
+use mongodb::bson::oid::ObjectId;
+use serde_json::{json, Value};
+
+use crate::{
+    config::Settings,
+    domain::EmailAddress,
+    routes::account::delete_account,
+    startup::build_state,
+    state::AppState,
+    store::{Store, UserDoc},
+};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Show an account: USER is a username, an email address or an account id
+    Find { user: String },
+    /// List the live sessions of an account
+    Sessions { user: String },
+    /// Disable an account: login and refresh answer 403 account_disabled, and its access
+    /// tokens are refused from the next request on
+    Disable { user: String },
+    /// Enable a disabled account again (its frozen sessions end: it signs in anew)
+    Enable { user: String },
+    /// End every session of an account (all its access and refresh tokens)
+    EndSessions { user: String },
+    /// Lift the throttles of an account (failed logins, code mails, wrong codes, resend
+    /// cooldown) or of a client address (code mails per address)
+    ClearThrottles {
+        /// A client IP address
+        #[arg(long, required_unless_present = "account", conflicts_with = "account")]
+        ip: Option<IpAddr>,
+        /// An account (username, email address or id)
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Delete an account for good, as its owner's own deletion does (goodbye mail included)
+    Delete {
+        user: String,
+        /// Confirm the deletion (required)
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+impl Action {
+    fn name(&self) -> &'static str {
+        match self {
+            Action::Find { .. } => "find",
+            Action::Sessions { .. } => "sessions",
+            Action::Disable { .. } => "disable",
+            Action::Enable { .. } => "enable",
+            Action::EndSessions { .. } => "end_sessions",
+            Action::ClearThrottles { .. } => "clear_throttles",
+            Action::Delete { .. } => "delete",
+        }
+    }
+}
+
+/// An answer for an account that does not exist: exit status 1, nothing changed.
+#[derive(Debug, thiserror::Error)]
+#[error("no account matches `{0}`")]
+pub struct NoSuchAccount(pub String);
+
+/// Runs `action`; the JSON to print.
+pub async fn run(settings: Settings, action: Action) -> anyhow::Result<Value> {
+    let store = Store::connect(
+        &settings.mongodb_uri,
+        &settings.mongodb_db,
+        settings.mongodb_timeout,
+    )
+    .await?;
+    let state = build_state(&settings, store, Arc::new(AtomicBool::new(true)))?;
+    let operator = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_default();
+    let name = action.name();
+    let result = execute(&state, action).await;
+    match &result {
+        Ok((user_id, detail)) => tracing::info!(
+            target: "audit",
+            audit = true,
+            action = name,
+            operator,
+            user_id = user_id.map(|id| id.to_hex()).unwrap_or_default(),
+            detail = %detail,
+            outcome = "done",
+            "admin action"
+        ),
+        Err(e) => tracing::warn!(
+            target: "audit",
+            audit = true,
+            action = name,
+            operator,
+            outcome = "failed",
+            error = %e,
+            "admin action"
+        ),
+    }
+    result.map(|(_, value)| value)
+}
+
+/// Does the work; the account acted on (for the audit line) and the answer.
+async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<ObjectId>, Value)> {
+    let store = &state.store;
+    let now = state.clock.now();
+    match action {
+        Action::Find { user } => {
+            let user = find(store, &user).await?;
+            Ok((Some(user.id), describe(&user)))
+        }
+        Action::Sessions { user } => {
+            let user = find(store, &user).await?;
+            let sessions: Vec<Value> = store
+                .list_sessions(user.id, now)
+                .await?
+                .iter()
+                .map(|s| {
+                    json!({
+                        "id": s.id,
+                        "created_at": s.created_at.try_to_rfc3339_string().unwrap_or_default(),
+                        "last_used_at": s.last_used_at.try_to_rfc3339_string().unwrap_or_default(),
+                        "expires_at": s.expires_at.try_to_rfc3339_string().unwrap_or_default(),
+                        "ip": s.ip,
+                        "user_agent": s.user_agent,
+                        "disabled": s.disabled,
+                    })
+                })
+                .collect();
+            Ok((
+                Some(user.id),
+                json!({ "user_id": user.id.to_hex(), "sessions": sessions }),
+            ))
+        }
+        Action::Disable { user } => {
+            let user = find(store, &user).await?;
+            let sessions = store
+                .disable_user(user.id)
+                .await?
+                .ok_or_else(|| NoSuchAccount(user.id.to_hex()))?;
+            Ok((
+                Some(user.id),
+                json!({ "user_id": user.id.to_hex(), "disabled": true, "sessions_frozen": sessions }),
+            ))
+        }
+        Action::Enable { user } => {
+            let user = find(store, &user).await?;
+            let ended = store
+                .enable_user(user.id)
+                .await?
+                .ok_or_else(|| NoSuchAccount(user.id.to_hex()))?;
+            Ok((
+                Some(user.id),
+                json!({ "user_id": user.id.to_hex(), "disabled": false, "sessions_ended": ended }),
+            ))
+        }
+        Action::EndSessions { user } => {
+            let user = find(store, &user).await?;
+            let ended = store.delete_sessions_of(user.id).await?;
+            Ok((
+                Some(user.id),
+                json!({ "user_id": user.id.to_hex(), "sessions_ended": ended }),
+            ))
+        }
+        Action::ClearThrottles { ip, account } => match (ip, account) {
+            (Some(ip), _) => {
+                let key = state.proxies.rate_key_of(ip).to_string();
+                let cleared = store.clear_ip_throttles(&key).await?;
+                Ok((None, json!({ "ip": key, "records_cleared": cleared })))
+            }
+            (None, Some(account)) => {
+                let user = find(store, &account).await?;
+                let cleared = store
+                    .clear_account_throttles(&user.username_key, &user.email_key)
+                    .await?;
+                Ok((
+                    Some(user.id),
+                    json!({ "user_id": user.id.to_hex(), "records_cleared": cleared }),
+                ))
+            }
+            (None, None) => bail!("name --ip or --account"),
+        },
+        Action::Delete { user, yes } => {
+            if !yes {
+                bail!("deleting an account is final: repeat with --yes");
+            }
+            let user = find(store, &user).await?;
+            let deleted = delete_account(state, &user, "admin")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if !deleted {
+                return Err(NoSuchAccount(user.id.to_hex()).into());
+            }
+            // The goodbye mail is sent in the background: give it its chance before the
+            // process ends. A mail not sent by then stays in the outbox, where the server's
+            // worker retries it.
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            while store.outbox_pending_to(&user.email).await? > 0
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok((
+                Some(user.id),
+                json!({ "user_id": user.id.to_hex(), "deleted": true }),
+            ))
+        }
+    }
+}
+
+/// The account named by `who`: an email address (has `@`), an account id (24 hex digits) or
+/// a username.
+async fn find(store: &Store, who: &str) -> anyhow::Result<UserDoc> {
+    let who = who.trim();
+    let user = if who.contains('@') {
+        let email = EmailAddress::parse(who.to_owned())
+            .map_err(|code| anyhow::anyhow!("`{who}` is not a valid email address ({code})"))?;
+        store.find_user_by_email_key(&email.key()).await?
+    } else if who.len() == 24 && who.bytes().all(|b| b.is_ascii_hexdigit()) {
+        store.find_user_by_id(who).await?
+    } else {
+        store
+            .find_user_by_username_key(&who.to_ascii_lowercase())
+            .await?
+    };
+    user.ok_or_else(|| NoSuchAccount(who.to_owned()))
+        .context("looking up the account")
+}
+
+/// What an operator may see of an account: no hash.
+fn describe(user: &UserDoc) -> Value {
+    json!({
+        "id": user.id.to_hex(),
+        "username": user.username,
+        "nickname": user.nickname,
+        "email": user.email,
+        "created_at": user.created_at.try_to_rfc3339_string().unwrap_or_default(),
+        "locale": user.locale,
+        "disabled": user.disabled,
+    })
+}

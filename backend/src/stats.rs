@@ -1,0 +1,145 @@
+//! Prometheus metrics, served on their own listener (`APP_METRICS_PORT`, loopback by default),
+//! never on the public one: they name routes, volumes and failure rates.
+//!
+//! Recorded with the `metrics` facade into one process-wide recorder (installed by the first
+//! application built with metrics on; until then every recording is a no-op). Gauges that are
+//! a reading of state (the password-hash queue, live sessions) are taken at scrape time.
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `http_requests_total` | counter | `method`, `route` (the pattern, e.g. `/api/sessions/{id}`), `status` |
+//! | `http_request_duration_seconds` | histogram | `method`, `route` |
+//! | `argon2_hash_seconds` | histogram | |
+//! | `argon2_queue_depth` | gauge | |
+//! | `mails_sent_total`, `mails_failed_total` | counter | `kind` |
+//! | `throttle_refusals_total` | counter | `limit` |
+//! | `database_errors_total` | counter | `kind` (`unavailable`, `other`) |
+//! | `sessions_live` | gauge | |
+
+use std::{sync::OnceLock, time::Duration};
+
+use actix_web::{http::header, web, HttpResponse};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Seconds: from a fast API answer to an SMTP send that runs into its timeout.
+const BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// The process-wide recorder's handle, installing it on first use. `None` if another recorder
+/// was installed first (then nothing is exported).
+pub fn install() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            describe();
+            Some(handle)
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests answered, by route pattern and status"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request"
+    );
+    describe_histogram!(
+        "argon2_hash_seconds",
+        Unit::Seconds,
+        "Time of one argon2id hash or verification on a hashing thread"
+    );
+    describe_gauge!(
+        "argon2_queue_depth",
+        "Password hashes waiting for a hashing thread"
+    );
+    describe_counter!(
+        "mails_sent_total",
+        "Mails the SMTP server accepted, by kind"
+    );
+    describe_counter!(
+        "mails_failed_total",
+        "Mails not sent (refused, failed or timed out), by kind"
+    );
+    describe_counter!(
+        "throttle_refusals_total",
+        "Requests refused by a limit, by limit"
+    );
+    describe_counter!("database_errors_total", "Database operations that failed");
+    describe_gauge!("sessions_live", "Sessions not yet ended or expired");
+}
+
+/// Counts one refusal by the limit `limit`.
+pub fn throttled(limit: &'static str) {
+    metrics::counter!("throttle_refusals_total", "limit" => limit).increment(1);
+}
+
+/// Counts one mail of `kind`, sent or not.
+pub fn mail(kind: &'static str, sent: bool) {
+    if sent {
+        metrics::counter!("mails_sent_total", "kind" => kind).increment(1);
+    } else {
+        metrics::counter!("mails_failed_total", "kind" => kind).increment(1);
+    }
+}
+
+/// Counts one failed database operation.
+pub fn database_error(unavailable: bool) {
+    let kind = if unavailable { "unavailable" } else { "other" };
+    metrics::counter!("database_errors_total", "kind" => kind).increment(1);
+}
+
+/// Records one argon2 computation.
+pub fn hashed(took: Duration) {
+    metrics::histogram!("argon2_hash_seconds").record(took.as_secs_f64());
+}
+
+/// Records one answered request.
+pub fn request(method: &str, route: &str, status: u16, took: Duration) {
+    let (method, route) = (method.to_owned(), route.to_owned());
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(took.as_secs_f64());
+}
+
+/// `GET /metrics` on the metrics listener: the Prometheus text format.
+pub async fn serve(
+    state: web::Data<AppState>,
+    handle: web::Data<PrometheusHandle>,
+) -> HttpResponse {
+    metrics::gauge!("argon2_queue_depth").set(state.hasher.queue_depth() as f64);
+    let live = tokio::time::timeout(
+        Duration::from_secs(2),
+        state.store.count_live_sessions(state.clock.now()),
+    )
+    .await;
+    match live {
+        Ok(Ok(n)) => metrics::gauge!("sessions_live").set(n as f64),
+        // The scrape still answers; the gauge keeps its last reading.
+        Ok(Err(e)) => tracing::warn!(error = %e, "counting live sessions failed"),
+        Err(_) => tracing::warn!("counting live sessions timed out"),
+    }
+    handle.run_upkeep();
+    HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(handle.render())
+}

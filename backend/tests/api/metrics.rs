@@ -1,0 +1,126 @@
+//! `GET /metrics`: on its own listener only, and its counters move with traffic.
+//!
+//! The recorder is process-wide and other tests' apps run beside this one, so counters are
+//! compared as "grew by at least" what this test did; `sessions_live` is read from this app's
+//! own database at scrape time.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+const GILDONG: Signup = Signup {
+    username: "Hong_Gildong",
+    nickname: "길동",
+    email: "gildong@example.com",
+};
+
+async fn scrape(app: &TestApp) -> String {
+    let address = app.metrics_address.as_ref().expect("metrics listener");
+    let r = app
+        .client
+        .get(format!("{address}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    r.text().await.unwrap()
+}
+
+/// The sum of the samples of `name` whose labels include every one of `labels`, from the
+/// Prometheus text format (`name{a="x",b="y"} 12`).
+fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (series, sample) = line.rsplit_once(' ')?;
+            let (metric, label_text) = match series.split_once('{') {
+                Some((metric, rest)) => (metric, rest.trim_end_matches('}')),
+                None => (series, ""),
+            };
+            let matches = metric == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| label_text.contains(&format!("{k}=\"{v}\"")));
+            matches.then(|| sample.parse::<f64>().ok()).flatten()
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
+    let app = spawn_app_with(&[("APP_METRICS_PORT", "0"), ("APP_LOGIN_MAX_FAILURES", "1")]).await;
+
+    // Not on the public port.
+    let r = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(!r.text().await.unwrap().contains("http_requests_total"));
+
+    let before = scrape(&app).await;
+    let login_401 = [
+        ("method", "POST"),
+        ("route", "/api/login"),
+        ("status", "401"),
+    ];
+    let login_429 = [("route", "/api/login"), ("status", "429")];
+    let nick_200 = [("route", "/api/nick"), ("status", "200")];
+
+    app.sign_up(&GILDONG).await;
+    let token = app.token_for(GILDONG.username).await;
+    assert_eq!(app.nick(&token).await.status(), 200);
+    assert_eq!(app.nick(&token).await.status(), 200);
+    assert_eq!(
+        app.login(GILDONG.username, "wrong password!!")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.login(GILDONG.username, "wrong password!!")
+            .await
+            .status(),
+        429
+    );
+    // A mail the server refuses.
+    app.mail.refuse(true);
+    let r = app
+        .post(
+            "/api/email_auth",
+            &json!({"username": "someone", "nickname": "누군가", "email": "someone@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status(), 503);
+    app.mail.refuse(false);
+
+    let after = scrape(&app).await;
+    let grew = |name: &str, labels: &[(&str, &str)], by: f64| {
+        let delta = value(&after, name, labels) - value(&before, name, labels);
+        assert!(
+            delta >= by,
+            "{name}{labels:?} grew by {delta}, expected {by}:\n{after}"
+        );
+    };
+    grew("http_requests_total", &login_401, 1.0);
+    grew("http_requests_total", &login_429, 1.0);
+    grew("http_requests_total", &nick_200, 2.0);
+    grew(
+        "http_request_duration_seconds_count",
+        &[("route", "/api/nick")],
+        2.0,
+    );
+    grew("argon2_hash_seconds_count", &[], 3.0);
+    grew("mails_sent_total", &[("kind", "code_signup")], 1.0);
+    grew("mails_failed_total", &[("kind", "code_signup")], 1.0);
+    grew(
+        "throttle_refusals_total",
+        &[("limit", "login_failures")],
+        1.0,
+    );
+    assert_eq!(value(&after, "sessions_live", &[]), 1.0, "{after}");
+    assert!(after.contains("argon2_queue_depth "), "{after}");
+    // Paths with ids are counted by their pattern, never by the raw path.
+    assert!(!after.contains("route=\"/api/sessions/0"), "{after}");
+}
