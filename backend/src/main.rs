@@ -55,6 +55,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     let app = Application::build(settings).await?;
     tracing::info!(address = %app.address(), "listening");
-    app.run_until_stopped().await?;
+    let result = app.run_until_stopped().await;
+    telemetry::flush_traces();
+    result?;
     Ok(())
 }

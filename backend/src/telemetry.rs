@@ -1,6 +1,11 @@
 //! Logging: one line per request (request id, method, path, status, latency), JSON in
 //! production. Query strings, headers and bodies are never logged, so no token, password or
 //! code can reach a log line through here.
+//!
+//! Traces: with `OTEL_EXPORTER_OTLP_ENDPOINT` set (the standard OpenTelemetry variable; the
+//! other `OTEL_*` variables apply too), the spans of each request, database call (`db`) and
+//! SMTP send (`smtp.send`) are exported over OTLP/HTTP (protobuf), and every log line inside a
+//! request carries its `trace_id`. Unset: no exporter, nothing leaves the process.
 
 use std::time::Instant;
 
@@ -11,7 +16,7 @@ use actix_web::{
     middleware::Next,
 };
 use tracing::Instrument;
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing_subscriber::{fmt, layer::SubscriberExt, util::SubscriberInitExt, EnvFilter, Layer};
 
 use crate::config::Settings;
 
@@ -30,16 +35,79 @@ where
 {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,mongodb=warn,lettre=warn,actix_server=warn"));
-    let builder = fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(writer);
-    // A second init (tests) is harmless: keep the first subscriber.
-    let _ = if settings.log_json {
-        builder.json().flatten_event(true).try_init()
+    let format = fmt::layer().with_target(false).with_writer(writer);
+    let format = if settings.log_json {
+        format.json().flatten_event(true).boxed()
     } else {
-        builder.compact().try_init()
+        format.compact().boxed()
     };
+    let (otel, failure) = match otlp_layer() {
+        Ok(layer) => (layer, None),
+        Err(e) => (None, Some(e)),
+    };
+    // A second init (tests) is harmless: keep the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(format)
+        .with(otel)
+        .try_init();
+    if let Some(e) = failure {
+        tracing::warn!(error = %e, "OTEL_EXPORTER_OTLP_ENDPOINT is set but the exporter could not start: no traces");
+    }
+}
+
+/// The tracer provider, kept to flush the last spans at shutdown.
+static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> =
+    std::sync::OnceLock::new();
+
+/// The OpenTelemetry layer when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+fn otlp_layer<S>() -> anyhow::Result<Option<Box<dyn Layer<S> + Send + Sync>>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync,
+{
+    let configured = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+        .is_ok_and(|v| !v.trim().is_empty());
+    if !configured {
+        return Ok(None);
+    }
+    use opentelemetry::trace::TracerProvider as _;
+    // Reads the endpoint, headers and timeout from the standard `OTEL_*` variables.
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()?;
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name("emailauth-backend")
+                .build(),
+        )
+        .build();
+    let tracer = provider.tracer("backend");
+    let _ = PROVIDER.set(provider);
+    Ok(Some(
+        tracing_opentelemetry::layer().with_tracer(tracer).boxed(),
+    ))
+}
+
+/// Sends the spans still buffered (at shutdown); nothing without an exporter.
+pub fn flush_traces() {
+    if let Some(provider) = PROVIDER.get() {
+        if let Err(e) = provider.shutdown() {
+            eprintln!("flushing traces failed: {e}");
+        }
+    }
+}
+
+/// The OpenTelemetry trace id of `span` in hex, when traces are exported.
+fn trace_id(span: &tracing::Span) -> Option<String> {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let context = span.context();
+    let span_ref = context.span();
+    let ids = span_ref.span_context();
+    ids.is_valid().then(|| ids.trace_id().to_string())
 }
 
 pub async fn log_requests(
@@ -53,7 +121,12 @@ pub async fn log_requests(
         method = %req.method(),
         path = %req.path(),
         ip = %crate::throttle::ClientIp::of(req.request()).display(),
+        trace_id = tracing::field::Empty,
     );
+    // In every log line of the request, to find its trace (and the trace of a log line).
+    if let Some(id) = trace_id(&span) {
+        span.record("trace_id", id);
+    }
     let started = Instant::now();
     // Off by default; tests that must know a request reached the server (not merely was sent)
     // enable `backend::telemetry=debug` and wait for this line.

@@ -183,6 +183,7 @@ impl Mailer {
     }
 
     /// Sends one mail of `kind` (counted in the metrics, sent or not).
+    #[tracing::instrument(name = "smtp.send", skip_all, fields(mail.kind = kind))]
     async fn send(
         &self,
         to: &EmailAddress,

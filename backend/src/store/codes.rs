@@ -58,6 +58,7 @@ impl Store {
     /// account id, with the new address in `address`: `(as typed, normalised)`), replacing any
     /// earlier one (so at most one code per address, or per account, is ever valid).
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "put_code"))]
     pub async fn put_code(
         &self,
         purpose: CodePurpose,
@@ -89,6 +90,7 @@ impl Store {
     /// Returns the code after the increment; `None` means there is no live code. Because the
     /// attempt is taken before the comparison, concurrent guessers can never evaluate more than
     /// `max_attempts` guesses in total.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "take_code_attempt"))]
     pub async fn take_code_attempt(
         &self,
         purpose: CodePurpose,
@@ -111,6 +113,7 @@ impl Store {
 
     /// Gives back an attempt that matched but whose registration failed for another reason
     /// (e.g. the username was taken meanwhile), so a right code is not burnt by a conflict.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "return_code_attempt"))]
     pub async fn return_code_attempt(
         &self,
         purpose: CodePurpose,
@@ -126,6 +129,7 @@ impl Store {
     }
 
     /// Removes this exact code (single use); a newer code for the address is left alone.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_code"))]
     pub async fn delete_code(&self, purpose: CodePurpose, code: &CodeDoc) -> Result<(), Error> {
         self.codes(purpose)
             .delete_one(doc! { "_id": &code.email_key, "tag": &code.tag })
@@ -135,6 +139,7 @@ impl Store {
 
     /// The live code stored under `key`, without taking an attempt (an email change reads where
     /// its code went before redeeming it).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_live_code"))]
     pub async fn find_live_code(
         &self,
         purpose: CodePurpose,
@@ -148,6 +153,7 @@ impl Store {
 
     /// Deletes every code of a deleted account: the signup and reset codes of its address, its
     /// own pending email change, and any email-change code (or decoy) naming its address.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_codes_of"))]
     pub async fn delete_codes_of(&self, email_key: &str, user_key: &str) -> Result<(), Error> {
         self.signup_codes
             .delete_many(doc! { "_id": email_key })

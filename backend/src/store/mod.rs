@@ -46,6 +46,7 @@ pub const EMAIL_INDEX: &str = "email_key_unique";
 impl Store {
     /// Builds the client. This does not touch the network: the driver connects lazily, so the
     /// process starts (and reports not-ready) while the database is down.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "connect"))]
     pub async fn connect(
         uri: &secrecy::SecretString,
         db: &str,
@@ -87,6 +88,7 @@ impl Store {
     }
 
     /// Answers when the database answers a `ping`.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "ping"))]
     pub async fn ping(&self) -> Result<(), Error> {
         self.db.run_command(doc! { "ping": 1 }).await.map(|_| ())
     }
@@ -95,6 +97,7 @@ impl Store {
     /// date ([`Store::migrate_nickname_keys`]). Idempotent: creating an index that already
     /// exists with the same definition is a no-op and a migrated key is not touched again, so
     /// every instance may run this at start-up.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "ensure_indexes"))]
     pub async fn ensure_indexes(&self) -> Result<(), Error> {
         let unique = |field: &str, name: &str| {
             IndexModel::builder()

@@ -31,11 +31,13 @@ pub struct OutboxDoc {
 }
 
 impl Store {
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_outbox"))]
     pub async fn insert_outbox(&self, doc: &OutboxDoc) -> Result<(), Error> {
         self.outbox.insert_one(doc).await.map(|_| ())
     }
 
     /// Takes one due notice whose lease has lapsed, leasing it until `lease_until`.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "claim_outbox"))]
     pub async fn claim_outbox(
         &self,
         now: DateTime,
@@ -55,11 +57,13 @@ impl Store {
     }
 
     /// Sent: gone.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_outbox"))]
     pub async fn delete_outbox(&self, id: ObjectId) -> Result<(), Error> {
         self.outbox.delete_one(doc! { "_id": id }).await.map(|_| ())
     }
 
     /// Not sent: try again at `next_at`, by whichever instance comes first.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "release_outbox"))]
     pub async fn release_outbox(&self, id: ObjectId, next_at: DateTime) -> Result<(), Error> {
         self.outbox
             .update_one(
@@ -72,11 +76,13 @@ impl Store {
 
     /// Drops every queued notice to `to` (an account being deleted: its goodbye is queued
     /// after this).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_outbox_to"))]
     pub async fn delete_outbox_to(&self, to: &str) -> Result<(), Error> {
         self.outbox.delete_many(doc! { "to": to }).await.map(|_| ())
     }
 
     /// Notices to `to` still waiting in the outbox (sent ones are deleted).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "outbox_pending_to"))]
     pub async fn outbox_pending_to(&self, to: &str) -> Result<u64, Error> {
         self.outbox.count_documents(doc! { "to": to }).await
     }

@@ -52,12 +52,14 @@ pub struct Rotation<'a> {
 }
 
 impl Store {
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_session"))]
     pub async fn insert_session(&self, session: &SessionDoc) -> Result<(), Error> {
         self.sessions.insert_one(session).await.map(|_| ())
     }
 
     /// The session `sid` of `user_id` if it has not ended by `now`: the one read behind every
     /// authenticated request.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_live_session"))]
     pub async fn find_live_session(
         &self,
         sid: &str,
@@ -70,6 +72,7 @@ impl Store {
     }
 
     /// The session `sid`, ended or not (a refresh decides what to do with it).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_session"))]
     pub async fn find_session(&self, sid: &str) -> Result<Option<SessionDoc>, Error> {
         self.sessions.find_one(doc! { "_id": sid }).await
     }
@@ -77,6 +80,7 @@ impl Store {
     /// Moves session `sid` from generation `from` to `from + 1`, if it is still at `from` and
     /// live at `rotation.now`. Of concurrent rotations from one generation exactly one gets
     /// the updated session; the others get `None`.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "rotate_session"))]
     pub async fn rotate_session(
         &self,
         sid: &str,
@@ -104,6 +108,7 @@ impl Store {
     }
 
     /// Ends session `sid` if it belongs to `user_id`; whether there was one.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_session"))]
     pub async fn delete_session(&self, sid: &str, user_id: ObjectId) -> Result<bool, Error> {
         let deleted = self
             .sessions
@@ -113,6 +118,7 @@ impl Store {
     }
 
     /// Ends session `sid` whoever it belongs to (a reused refresh token).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "end_session"))]
     pub async fn end_session(&self, sid: &str) -> Result<(), Error> {
         self.sessions
             .delete_one(doc! { "_id": sid })
@@ -121,6 +127,7 @@ impl Store {
     }
 
     /// Ends every session of `user_id`, refresh tokens included; how many there were.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_sessions_of"))]
     pub async fn delete_sessions_of(&self, user_id: ObjectId) -> Result<u64, Error> {
         let deleted = self
             .sessions
@@ -130,6 +137,7 @@ impl Store {
     }
 
     /// Ends every session of `user_id` except `keep_sid`; how many there were.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_other_sessions"))]
     pub async fn delete_other_sessions(
         &self,
         user_id: ObjectId,
@@ -143,6 +151,7 @@ impl Store {
     }
 
     /// How many sessions are live at `now` (the metrics' gauge).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_live_sessions"))]
     pub async fn count_live_sessions(&self, now: DateTime) -> Result<u64, Error> {
         self.sessions
             .count_documents(doc! { "expires_at": { "$gt": now } })
@@ -150,6 +159,7 @@ impl Store {
     }
 
     /// The live sessions of `user_id` at `now`, most recently used first.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "list_sessions"))]
     pub async fn list_sessions(
         &self,
         user_id: ObjectId,

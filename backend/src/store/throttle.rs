@@ -72,6 +72,7 @@ impl Store {
     /// Takes the address's cooldown lock until `now + cooldown`, atomically: the filter matches
     /// only an expired lock, and when a live lock exists the upsert collides with it on `_id`
     /// (duplicate key), so of any number of concurrent callers exactly one wins.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "acquire_send_lock"))]
     pub async fn acquire_send_lock(
         &self,
         email_key: &str,
@@ -106,6 +107,7 @@ impl Store {
     }
 
     /// Gives the lock back, restoring the state before it was taken.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "release_send_lock"))]
     pub async fn release_send_lock(&self, lock: SendLock) -> Result<(), Error> {
         let ours = doc! { "_id": &lock.email_key, "until": lock.until };
         match lock.previous_until {
@@ -123,6 +125,7 @@ impl Store {
     /// are admitted. A refused attempt is forgotten again (it does not extend the wait) and
     /// says when the oldest attempt leaves the window. Record-then-count, so concurrent
     /// attempts can never together get more than `max` admitted.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "admit"))]
     pub async fn admit(&self, limit: Limit, key: &str, now: DateTime) -> Result<Admission, Error> {
         let attempt = self
             .record_event(limit.kind, key, now, limit.window)
@@ -163,6 +166,7 @@ impl Store {
     }
 
     /// Logs one event against `key`, kept for `window` (the limit's period).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "record_event"))]
     pub async fn record_event(
         &self,
         kind: EventKind,
@@ -178,11 +182,13 @@ impl Store {
         Ok(id)
     }
 
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "forget_event"))]
     pub async fn forget_event(&self, id: ObjectId) -> Result<(), Error> {
         self.events.delete_one(doc! { "_id": id }).await.map(|_| ())
     }
 
     /// Forgets every event of this kind for `key` (a successful login clears its failures).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "clear_events"))]
     pub async fn clear_events(&self, kind: EventKind, key: &str) -> Result<(), Error> {
         self.events
             .delete_many(doc! { "kind": kind.as_str(), "key": key })
@@ -191,6 +197,7 @@ impl Store {
     }
 
     /// Events logged against `key` within `window` before `now`.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "events_in_window"))]
     pub async fn events_in_window(
         &self,
         kind: EventKind,
@@ -207,6 +214,7 @@ impl Store {
 
     /// When the oldest event in the window leaves it (asked only when refusing, for
     /// `Retry-After`).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "window_frees_at"))]
     pub async fn window_frees_at(
         &self,
         kind: EventKind,
@@ -259,6 +267,7 @@ fn known_network_id(account: &str, network: &str) -> String {
 impl Store {
     /// Remembers that `account` logged in successfully from `network`, until `now + ttl`
     /// (renewed by every success from there).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "remember_network"))]
     pub async fn remember_network(
         &self,
         account: &str,
@@ -282,6 +291,7 @@ impl Store {
     }
 
     /// Whether `account` logged in successfully from `network` within its memory.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "is_known_network"))]
     pub async fn is_known_network(
         &self,
         account: &str,
@@ -303,6 +313,7 @@ impl Store {
     /// Forgets everything the limits remember about a deleted account: its failed logins (all
     /// pools), the networks it logged in from, and the mails, wrong codes and cooldown of its
     /// address. The per-IP records name no account and stay.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_account_records"))]
     pub async fn delete_account_records(
         &self,
         username_key: &str,
@@ -320,6 +331,7 @@ impl Store {
     /// failed logins (all pools), and the mails, wrong codes and resend cooldown of its
     /// address. The networks it is known from stay (they are trust, not a limit). How many
     /// records went.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "clear_account_throttles"))]
     pub async fn clear_account_throttles(
         &self,
         username_key: &str,
@@ -349,6 +361,7 @@ impl Store {
     /// Lifts the shared per-address limit on code mails for one client rate key (`backend
     /// admin clear-throttles --ip`). The in-memory per-IP token bucket of each running instance
     /// refills on its own within seconds. How many records went.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "clear_ip_throttles"))]
     pub async fn clear_ip_throttles(&self, rate_key: &str) -> Result<u64, Error> {
         let events = self
             .events

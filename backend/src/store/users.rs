@@ -62,6 +62,7 @@ pub enum InsertError {
 }
 
 impl Store {
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_user_by_id"))]
     pub async fn find_user_by_id(&self, id: &str) -> Result<Option<UserDoc>, Error> {
         let Ok(oid) = ObjectId::parse_str(id) else {
             return Ok(None);
@@ -69,12 +70,14 @@ impl Store {
         self.users.find_one(doc! { "_id": oid }).await
     }
 
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_user_by_email_key"))]
     pub async fn find_user_by_email_key(&self, key: &str) -> Result<Option<UserDoc>, Error> {
         self.users.find_one(doc! { "email_key": key }).await
     }
 
     /// Sets a new password hash, then ends every session of the user (their refresh tokens
     /// too): whoever knew the old password is out everywhere.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "set_password"))]
     pub async fn set_password(&self, id: ObjectId, password_hash: &str) -> Result<(), Error> {
         self.users
             .update_one(
@@ -89,6 +92,7 @@ impl Store {
     /// user except `keep_sid` (the one that proved the old password). Conditional on the hash
     /// still being the one that was verified, so of two concurrent changes only one lands;
     /// whether this one did.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "change_password"))]
     pub async fn change_password(
         &self,
         id: ObjectId,
@@ -114,6 +118,7 @@ impl Store {
     /// unique index on `email_key` decides a race with a signup or another change to the same
     /// address: `Ok(Some(false))` then, nothing changed (only `email_key` changes here, so any
     /// duplicate key is the address). `None` when the account is gone or moved meanwhile.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "change_email"))]
     pub async fn change_email(
         &self,
         user: &UserDoc,
@@ -140,6 +145,7 @@ impl Store {
     /// anyway, so this costs it no extra read). The account first: a login that read it before
     /// starts its session before the sessions are marked, or reads it again after and gives up
     /// (see the login). `None` when there is no such account, else how many sessions.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "disable_user"))]
     pub async fn disable_user(&self, id: ObjectId) -> Result<Option<u64>, Error> {
         let updated = self
             .users
@@ -160,6 +166,7 @@ impl Store {
 
     /// Enables the account again. The sessions frozen by the disabling are ended, not revived:
     /// whoever held them signs in again. `None` when there is no such account.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "enable_user"))]
     pub async fn enable_user(&self, id: ObjectId) -> Result<Option<u64>, Error> {
         let updated = self
             .users
@@ -176,17 +183,20 @@ impl Store {
     }
 
     /// Deletes the account document; whether there was one.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_user"))]
     pub async fn delete_user(&self, id: ObjectId) -> Result<bool, Error> {
         let deleted = self.users.delete_one(doc! { "_id": id }).await?;
         Ok(deleted.deleted_count == 1)
     }
 
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_user_by_username_key"))]
     pub async fn find_user_by_username_key(&self, key: &str) -> Result<Option<UserDoc>, Error> {
         self.users.find_one(doc! { "username_key": key }).await
     }
 
     /// Whether an account holds this key in `field` (`username_key`, `nickname_key`,
     /// `email_key`). For friendly early answers only: the unique index decides.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "user_exists"))]
     pub async fn user_exists(&self, field: &str, key: &str) -> Result<bool, Error> {
         Ok(self
             .users
@@ -198,6 +208,7 @@ impl Store {
 
     /// Inserts the user; a concurrent or earlier holder of any unique key makes this fail with
     /// [`UniqueField`], decided by the database's unique indexes (never check-then-insert).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_user"))]
     pub async fn insert_user(&self, new: NewUser) -> Result<UserDoc, InsertError> {
         let user = UserDoc {
             id: ObjectId::new(),
@@ -233,6 +244,7 @@ impl Store {
     /// the older keeps the key. The newer one cannot take it (the unique index refuses): it is
     /// logged and skipped, keeps its old key and version, and is retried at the next start.
     /// Returns how many documents were brought up to date and how many were skipped.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "migrate_nickname_keys"))]
     pub async fn migrate_nickname_keys(&self) -> Result<(u64, u64), Error> {
         let users = self.users.clone_with_type::<Document>();
         let mut outdated = users

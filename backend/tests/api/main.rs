@@ -21,3 +21,4 @@ mod production;
 mod register;
 mod scale_out;
 mod sessions;
+mod traces;
