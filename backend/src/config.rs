@@ -211,7 +211,6 @@ pub struct OpsSettings {
     pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
-
 /// Every `APP_*` variable with its type and default: the one declaration of the configuration.
 /// Field `foo_bar` is read from `APP_FOO_BAR`; an unset or empty variable keeps the default.
 /// [`Settings::from_vars`] turns it into [`Settings`] (secrets, cross-checks, derived values),
@@ -1165,7 +1164,9 @@ mod tests {
             "smtp_password",
             "jwt_secret",
             "jwt_previous_secret",
+            "jwt_private_key",
             "code_pepper",
+            "introspection_secret",
         ];
         let mut known: Vec<String> = secrets.iter().map(|k| k.to_string()).collect();
         for (key, default) in &defaults {

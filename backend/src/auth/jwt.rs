@@ -457,6 +457,24 @@ mod tests {
         assert!(keys(NEXT).verify(&old, NOW).is_none());
     }
 
+    /// Algorithm confusion: an attacker who knows the published public key (and guesses the
+    /// secret the key is derived from is not theirs) signs HS256 with the key's own bytes,
+    /// or with the JWT secret, under the EdDSA key's `kid`. Both are refused: the verifier
+    /// accepts only the configured algorithm.
+    #[test]
+    fn an_eddsa_verifier_refuses_hs256_tokens_under_its_kid() {
+        let k = JwtKeys::new(&ed_settings(None, None)).unwrap();
+        let good = k.issue("abc", "s", NOW).unwrap();
+        let claims = k.verify(&good, NOW).expect("its own token verifies");
+        let public = &k.public_keys()[0];
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(public.kid.clone());
+        for secret in [public.x.as_slice(), SECRET.as_bytes()] {
+            let forged = encode(&header, &claims, &EncodingKey::from_secret(secret)).unwrap();
+            assert!(k.verify(&forged, NOW).is_none());
+        }
+    }
+
     #[test]
     fn refuses_other_keys_tampering_expiry_audience_missing_kid_and_alg_none() {
         let k = keys(SECRET);

@@ -159,9 +159,7 @@ impl Mailer {
         let (rendered, kind) = match notice {
             InsteadOfCode::NoAccount => (t.no_account(locale), "no_account"),
             InsteadOfCode::AccountExists => (t.account_exists(locale), "account_exists"),
-            InsteadOfCode::EmailChangeTaken => {
-                (t.email_change_taken(locale), "email_change_taken")
-            }
+            InsteadOfCode::EmailChangeTaken => (t.email_change_taken(locale), "email_change_taken"),
         };
         self.send(to, rendered.map_err(MailError::Template)?, kind)
             .await
