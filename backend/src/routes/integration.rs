@@ -8,7 +8,10 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    error::ApiError,
+    state::{AppState, MAX_BODY_BYTES},
+};
 
 /// How long verifiers may cache the key set. A token with a `kid` they do not know yet (just
 /// after a rotation) is their cue to fetch it again.
@@ -139,6 +142,7 @@ pub struct Introspection {
          body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
         (status = 404, description = "`not_found`: introspection is not enabled (`APP_INTROSPECTION_SECRET` unset)", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`: over 16 KiB, like every request body", body = shared::Problem),
         (status = 415, description = "`unsupported_media_type`: neither a form nor JSON", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
@@ -169,6 +173,10 @@ pub async fn introspect(
             "wrong introspection secret"
         );
         return Err(ApiError::InvalidToken);
+    }
+    // The raw body is read here rather than by the JSON extractor: hold it to the same limit.
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
     }
     let content_type = req
         .headers()

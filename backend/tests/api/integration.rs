@@ -201,6 +201,18 @@ async fn introspection_is_absent_unless_configured() {
 }
 
 #[tokio::test]
+async fn introspection_bodies_are_held_to_the_common_size_limit() {
+    let app = spawn_app_with(&[("APP_INTROSPECTION_SECRET", INTROSPECTION_SECRET)]).await;
+    let big = format!("token={}", "a".repeat(20_000));
+    assert_problem(
+        introspect(&app, Some(INTROSPECTION_SECRET), Some(&big), None).await,
+        413,
+        "payload_too_large",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn introspection_answers_active_with_claims_or_exactly_inactive() {
     let app = spawn_app_with(&[
         ("APP_INTROSPECTION_SECRET", INTROSPECTION_SECRET),
