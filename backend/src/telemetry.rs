@@ -12,7 +12,10 @@ use std::time::Instant;
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::{
+        header::{HeaderName, HeaderValue},
+        Method,
+    },
     middleware::Next,
 };
 use tracing::Instrument;
@@ -143,12 +146,18 @@ pub async fn log_requests(
                 .request()
                 .match_pattern()
                 .unwrap_or_else(|| "unmatched".to_owned());
-            crate::stats::request(
-                response.request().method().as_str(),
-                &route,
-                status,
-                started.elapsed(),
-            );
+            // Likewise the method: anyone can send `FOO1`, `FOO2`, … as a method.
+            let method = match *response.request().method() {
+                Method::GET
+                | Method::POST
+                | Method::PUT
+                | Method::DELETE
+                | Method::PATCH
+                | Method::HEAD
+                | Method::OPTIONS => response.request().method().as_str(),
+                _ => "OTHER",
+            };
+            crate::stats::request(method, &route, status, started.elapsed());
             if let Ok(value) = HeaderValue::from_str(&request_id) {
                 response
                     .headers_mut()

@@ -124,3 +124,24 @@ async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
     // Paths with ids are counted by their pattern, never by the raw path.
     assert!(!after.contains("route=\"/api/sessions/0"), "{after}");
 }
+
+/// Anyone can invent methods (`FOO1`, `FOO2`, …): they are counted as `OTHER`, so requests
+/// cannot create series without bound.
+#[tokio::test]
+async fn invented_methods_do_not_make_new_series() {
+    let app = spawn_app_with(&[("APP_METRICS_PORT", "0")]).await;
+    for method in ["FOO1", "FOO2"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.client
+            .request(method, app.url("/api/nick"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = scrape(&app).await;
+    assert!(!text.contains("FOO1") && !text.contains("FOO2"), "{text}");
+    assert!(
+        value(&text, "http_requests_total", &[("method", "OTHER")]) >= 2.0,
+        "{text}"
+    );
+}
