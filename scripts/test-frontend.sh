@@ -11,3 +11,6 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-120}"
 cargo test -p frontend --target wasm32-unknown-unknown
+# The texts' own tests run natively (no browser; they read the snapshot file): every language
+# has exactly the Korean ids, every message resolves, every text is what the snapshot says.
+cargo test -p frontend --test texts --test locales
