@@ -59,58 +59,90 @@ where
     }
 }
 
-/// The tracer provider, kept to flush the last spans at shutdown.
-static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> =
-    std::sync::OnceLock::new();
+pub use otel::flush_traces;
+use otel::{otlp_layer, trace_id};
 
-/// The OpenTelemetry layer when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
-fn otlp_layer<S>() -> anyhow::Result<Option<Box<dyn Layer<S> + Send + Sync>>>
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync,
-{
-    let configured = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
-        .is_ok_and(|v| !v.trim().is_empty());
-    if !configured {
-        return Ok(None);
+/// OpenTelemetry export (the default `otel` feature). Builds that do not serve (the fuzz
+/// targets) leave it out, and with it a second HTTP client and the protobuf code.
+#[cfg(feature = "otel")]
+mod otel {
+    use tracing_subscriber::Layer;
+
+    /// The tracer provider, kept to flush the last spans at shutdown.
+    static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> =
+        std::sync::OnceLock::new();
+
+    /// The OpenTelemetry layer when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+    pub(super) fn otlp_layer<S>() -> anyhow::Result<Option<Box<dyn Layer<S> + Send + Sync>>>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a> + Send + Sync,
+    {
+        let configured = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+            .is_ok_and(|v| !v.trim().is_empty());
+        if !configured {
+            return Ok(None);
+        }
+        use opentelemetry::trace::TracerProvider as _;
+        // Reads the endpoint, headers and timeout from the standard `OTEL_*` variables.
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()?;
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(
+                opentelemetry_sdk::Resource::builder()
+                    .with_service_name("emailauth-backend")
+                    .build(),
+            )
+            .build();
+        let tracer = provider.tracer("backend");
+        let _ = PROVIDER.set(provider);
+        Ok(Some(
+            tracing_opentelemetry::layer().with_tracer(tracer).boxed(),
+        ))
     }
-    use opentelemetry::trace::TracerProvider as _;
-    // Reads the endpoint, headers and timeout from the standard `OTEL_*` variables.
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_http()
-        .build()?;
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(
-            opentelemetry_sdk::Resource::builder()
-                .with_service_name("emailauth-backend")
-                .build(),
-        )
-        .build();
-    let tracer = provider.tracer("backend");
-    let _ = PROVIDER.set(provider);
-    Ok(Some(
-        tracing_opentelemetry::layer().with_tracer(tracer).boxed(),
-    ))
-}
 
-/// Sends the spans still buffered (at shutdown); nothing without an exporter.
-pub fn flush_traces() {
-    if let Some(provider) = PROVIDER.get() {
-        if let Err(e) = provider.shutdown() {
-            eprintln!("flushing traces failed: {e}");
+    /// Sends the spans still buffered (at shutdown); nothing without an exporter.
+    pub fn flush_traces() {
+        if let Some(provider) = PROVIDER.get() {
+            if let Err(e) = provider.shutdown() {
+                eprintln!("flushing traces failed: {e}");
+            }
         }
     }
+
+    /// The OpenTelemetry trace id of `span` in hex, when traces are exported.
+    pub(super) fn trace_id(span: &tracing::Span) -> Option<String> {
+        use opentelemetry::trace::TraceContextExt;
+        use tracing_opentelemetry::OpenTelemetrySpanExt;
+        let context = span.context();
+        let span_ref = context.span();
+        let ids = span_ref.span_context();
+        ids.is_valid().then(|| ids.trace_id().to_string())
+    }
 }
 
-/// The OpenTelemetry trace id of `span` in hex, when traces are exported.
-fn trace_id(span: &tracing::Span) -> Option<String> {
-    use opentelemetry::trace::TraceContextExt;
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    let context = span.context();
-    let span_ref = context.span();
-    let ids = span_ref.span_context();
-    ids.is_valid().then(|| ids.trace_id().to_string())
+#[cfg(not(feature = "otel"))]
+mod otel {
+    use tracing_subscriber::Layer;
+
+    pub(super) fn otlp_layer<S>() -> anyhow::Result<Option<Box<dyn Layer<S> + Send + Sync>>>
+    where
+        S: tracing::Subscriber,
+    {
+        let configured = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.is_empty());
+        if configured {
+            anyhow::bail!("this build has no OpenTelemetry support (the `otel` feature)");
+        }
+        Ok(None)
+    }
+
+    pub fn flush_traces() {}
+
+    pub(super) fn trace_id(_span: &tracing::Span) -> Option<String> {
+        None
+    }
 }
 
 pub async fn log_requests(

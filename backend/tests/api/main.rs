@@ -21,4 +21,5 @@ mod production;
 mod register;
 mod scale_out;
 mod sessions;
+#[cfg(feature = "otel")]
 mod traces;
