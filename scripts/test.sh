@@ -36,7 +36,9 @@ log "contract tests (schemathesis against the running server)"
 start_maildev 1027 1082
 cargo build -q -p backend
 # Every generated email_auth, login and wrong code counts against a limit: raise them all.
+# Introspection is enabled, so that its answers (401 without the secret) are checked too.
 start_app 18080 "$TEST_MONGODB_URI" "contract_$(date +%s)" 1027 "$RUN_DIR/contract-app.log" \
+  APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
   APP_CODES_PER_IP_PER_HOUR=1000000 APP_RATE_LIMIT_PER_SECOND=100000 APP_RATE_LIMIT_BURST=100000 \
   APP_LOGIN_MAX_FAILURES=1000000
 wait_app 18080 "$RUN_DIR/contract-app.log"
@@ -46,7 +48,8 @@ log "contract tests with the default limits (paced, fewer examples)"
 # Every limit left at its default, so the per-IP bucket, the mail caps and the failed-login
 # and wrong-code ceilings answer for real: each of those answers must be documented.
 start_app 18081 "$TEST_MONGODB_URI" "contract_defaults_$(date +%s)" 1027 \
-  "$RUN_DIR/contract-defaults-app.log"
+  "$RUN_DIR/contract-defaults-app.log" \
+  APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789
 wait_app 18081 "$RUN_DIR/contract-defaults-app.log"
 BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.0.0.1:1082 \
   CONTRACT_CONFIG="$ROOT/openapi/schemathesis-default-limits.toml" \
