@@ -5,8 +5,10 @@
 //! With the `openapi` feature every type also derives `utoipa::ToSchema`.
 
 pub mod dto;
+pub mod mfa;
 pub mod problem;
 pub mod rules;
 
 pub use dto::*;
+pub use mfa::*;
 pub use problem::{ErrorCode, FieldError, Problem};
