@@ -21,6 +21,10 @@ test: setup
 frontend: setup
     bash scripts/build-frontend.sh
 
+# Coverage-guided fuzzing of the request bodies and input rules (cargo-fuzz; SECS per target).
+fuzz SECS="60":
+    FUZZ_SECS={{SECS}} bash scripts/fuzz.sh
+
 # Format and lint.
 fmt:
     cargo fmt --all

@@ -1,75 +1,7 @@
-//! Raw request bytes → serde_json into the shared DTOs → the domain conversion, exactly as the
-//! handlers do it. Nothing may panic; a refused body must map to a 4xx problem; an accepted
-//! one must hold only values that parse again to themselves.
+//! libFuzzer entry for `fuzz/checks/request_bodies.rs` (the property itself lives there).
 #![no_main]
 
-use backend::{
-    domain::{Credentials, EmailAddress, NewSignup, Nickname, Registration, Username},
-    error::ApiError,
-};
-use libfuzzer_sys::fuzz_target;
-use shared::{EmailAuthRequest, LoginRequest, RegisterRequest};
+#[path = "../checks/request_bodies.rs"]
+mod checks;
 
-fn refused(err: ApiError) {
-    let problem = err.problem();
-    assert!(
-        (400..500).contains(&problem.status),
-        "a client body produced {problem:?}"
-    );
-}
-
-fn stable_username(u: &Username) {
-    assert_eq!(Username::parse(u.as_str().to_owned()).as_ref(), Ok(u));
-    assert_eq!(u.key(), u.as_str().to_lowercase());
-}
-
-fn stable_nickname(n: &Nickname) {
-    assert_eq!(Nickname::parse(n.as_str()).as_ref(), Ok(n));
-    assert!(n.as_str().chars().all(|c| !c.is_control()));
-}
-
-fn stable_email(e: &EmailAddress) {
-    assert_eq!(EmailAddress::parse(e.as_str().to_owned()).as_ref(), Ok(e));
-    assert!(
-        !e.as_str().contains(['\r', '\n']),
-        "header injection: {e:?}"
-    );
-}
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&selector, body)) = data.split_first() else {
-        return;
-    };
-    match selector % 3 {
-        0 => match serde_json::from_slice::<EmailAuthRequest>(body) {
-            Ok(request) => match NewSignup::try_from(request) {
-                Ok(s) => {
-                    stable_username(&s.username);
-                    stable_nickname(&s.nickname);
-                    stable_email(&s.email);
-                }
-                Err(e) => refused(e),
-            },
-            Err(_) => {}
-        },
-        1 => match serde_json::from_slice::<RegisterRequest>(body) {
-            Ok(request) => match Registration::try_from(request) {
-                Ok(r) => {
-                    stable_username(&r.username);
-                    stable_nickname(&r.nickname);
-                    stable_email(&r.email);
-                }
-                Err(e) => refused(e),
-            },
-            Err(_) => {}
-        },
-        _ => match serde_json::from_slice::<LoginRequest>(body) {
-            Ok(request) => {
-                if let Err(e) = Credentials::try_from(request) {
-                    refused(e)
-                }
-            }
-            Err(_) => {}
-        },
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));

@@ -9,6 +9,7 @@ mod codes;
 mod docs;
 mod email_auth;
 mod email_domains;
+mod fuzz_replay;
 mod hash_queue;
 mod helpers;
 mod http;
