@@ -123,6 +123,21 @@ pub struct SessionSettings {
     /// The app's own origin (`https://auth.example.com`), checked against `Origin` when the
     /// refresh token comes in a cookie. Unset: the origin must name the request's own host.
     pub public_origin: Option<String>,
+    /// The per-instance cache of sessions behind the bearer check (see [`crate::cache`]).
+    pub cache: SessionCacheSettings,
+}
+
+/// The session cache: how much it holds and how far behind the database it may be trusted.
+#[derive(Debug, Clone)]
+pub struct SessionCacheSettings {
+    /// Sessions (and as many account profiles) kept; 0 turns the cache off (every request
+    /// reads the database).
+    pub capacity: u64,
+    /// How often this instance writes a heartbeat through the change stream.
+    pub heartbeat: Duration,
+    /// The cache answers only while a heartbeat written at most this long ago has come back
+    /// through the stream: the bound on how stale an answer can be.
+    pub max_lag: Duration,
 }
 
 /// Limits of the email verification flow.
@@ -252,6 +267,9 @@ pub struct Vars {
     pub session_ttl_secs: u64,
     pub session_idle_secs: u64,
     pub refresh_grace_secs: u64,
+    pub session_cache_capacity: u64,
+    pub session_cache_heartbeat_ms: u64,
+    pub session_cache_max_lag_ms: u64,
     pub public_origin: Option<String>,
     #[serde(skip_serializing)]
     pub code_pepper: Option<String>,
@@ -321,6 +339,9 @@ impl Default for Vars {
             session_ttl_secs: 30 * 24 * 3600,
             session_idle_secs: 7 * 24 * 3600,
             refresh_grace_secs: 10,
+            session_cache_capacity: 100_000,
+            session_cache_heartbeat_ms: 100,
+            session_cache_max_lag_ms: 300,
             public_origin: None,
             code_pepper: None,
             code_ttl_secs: 600,
@@ -498,6 +519,15 @@ impl Settings {
                 absolute_ttl: secs(v.session_ttl_secs),
                 idle_ttl: secs(v.session_idle_secs),
                 refresh_grace: secs(v.refresh_grace_secs),
+                cache: SessionCacheSettings {
+                    capacity: v.session_cache_capacity,
+                    heartbeat: Duration::from_millis(v.session_cache_heartbeat_ms.max(10)),
+                    // At least two heartbeats, or one late beat would distrust the cache.
+                    max_lag: Duration::from_millis(
+                        v.session_cache_max_lag_ms
+                            .max(2 * v.session_cache_heartbeat_ms.max(10)),
+                    ),
+                },
                 public_origin: v.public_origin.as_deref().map(parse_origin).transpose()?,
             },
             codes: CodeSettings {

@@ -58,6 +58,8 @@ pub struct Application {
     server: Server,
     /// The metrics listener and its port, when `APP_METRICS_PORT` is set.
     metrics: Option<(Server, u16)>,
+    /// The session cache, when there is one (tests look at it).
+    cache: Option<crate::cache::Handle>,
 }
 
 impl Application {
@@ -72,9 +74,20 @@ impl Application {
             settings.mongodb_timeout,
         )
         .await?;
+        // The session cache, kept coherent by a change stream and trusted only while that
+        // stream proves itself (cache/); off with APP_SESSION_CACHE_CAPACITY=0.
+        let cache = crate::cache::AuthCache::new(&settings.sessions.cache, settings.clock.clone());
+        let store = match &cache {
+            Some(cache) => store.with_cache(cache.clone()),
+            None => store,
+        };
+        if let Some(cache) = &cache {
+            crate::cache::watcher::spawn(cache.clone(), store.clone());
+        }
         let indexes_ready = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
 
+        let state_store = store.clone();
         let state = web::Data::new(build_state(&settings, store, indexes_ready)?);
 
         tokio::spawn(forget_idle_clients(state.clone()));
@@ -136,6 +149,10 @@ impl Application {
             host: settings.host,
             server,
             metrics,
+            cache: cache.map(|cache| crate::cache::Handle {
+                cache,
+                store: state_store,
+            }),
         })
     }
 
@@ -145,6 +162,11 @@ impl Application {
 
     pub fn address(&self) -> String {
         format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// The session cache and the store that feeds it, if this instance keeps one.
+    pub fn session_cache(&self) -> Option<crate::cache::Handle> {
+        self.cache.clone()
     }
 
     /// The port of the metrics listener, if there is one.

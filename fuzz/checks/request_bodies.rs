@@ -44,35 +44,36 @@ pub fn check(data: &[u8]) {
         return;
     };
     match selector % 3 {
-        0 => match serde_json::from_slice::<EmailAuthRequest>(body) {
-            Ok(request) => match NewSignup::try_from(request) {
-                Ok(s) => {
-                    stable_username(&s.username);
-                    stable_nickname(&s.nickname);
-                    stable_email(&s.email);
+        0 => {
+            if let Ok(request) = serde_json::from_slice::<EmailAuthRequest>(body) {
+                match NewSignup::try_from(request) {
+                    Ok(s) => {
+                        stable_username(&s.username);
+                        stable_nickname(&s.nickname);
+                        stable_email(&s.email);
+                    }
+                    Err(e) => refused(e),
                 }
-                Err(e) => refused(e),
-            },
-            Err(_) => {}
-        },
-        1 => match serde_json::from_slice::<RegisterRequest>(body) {
-            Ok(request) => match Registration::try_from(request) {
-                Ok(r) => {
-                    stable_username(&r.username);
-                    stable_nickname(&r.nickname);
-                    stable_email(&r.email);
+            }
+        }
+        1 => {
+            if let Ok(request) = serde_json::from_slice::<RegisterRequest>(body) {
+                match Registration::try_from(request) {
+                    Ok(r) => {
+                        stable_username(&r.username);
+                        stable_nickname(&r.nickname);
+                        stable_email(&r.email);
+                    }
+                    Err(e) => refused(e),
                 }
-                Err(e) => refused(e),
-            },
-            Err(_) => {}
-        },
-        _ => match serde_json::from_slice::<LoginRequest>(body) {
-            Ok(request) => {
+            }
+        }
+        _ => {
+            if let Ok(request) = serde_json::from_slice::<LoginRequest>(body) {
                 if let Err(e) = Credentials::try_from(request) {
                     refused(e)
                 }
             }
-            Err(_) => {}
-        },
+        }
     }
 }

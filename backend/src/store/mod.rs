@@ -1,6 +1,7 @@
 //! MongoDB storage. Uniqueness lives in unique indexes, counters change through atomic
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
+mod changes;
 mod codes;
 mod outbox;
 mod sessions;
@@ -18,6 +19,7 @@ use mongodb::{
 };
 use secrecy::ExposeSecret;
 
+pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use outbox::OutboxDoc;
 pub use sessions::{Rotation, SessionDoc};
@@ -37,6 +39,10 @@ pub struct Store {
     known_networks: Collection<mongodb::bson::Document>,
     sessions: Collection<SessionDoc>,
     outbox: Collection<OutboxDoc>,
+    heartbeats: Collection<mongodb::bson::Document>,
+    /// The session cache this instance keeps coherent with its own writes (none in `backend
+    /// admin`, whose changes reach the servers through their change streams).
+    cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -70,17 +76,29 @@ impl Store {
 
     fn with_database(db: Database) -> Self {
         Self {
-            users: db.collection("users"),
+            users: db.collection(USERS),
             signup_codes: db.collection("verification_codes"),
             reset_codes: db.collection("reset_codes"),
             email_change_codes: db.collection("email_change_codes"),
             send_locks: db.collection("send_locks"),
             events: db.collection("throttle_events"),
             known_networks: db.collection("known_networks"),
-            sessions: db.collection("sessions"),
+            sessions: db.collection(SESSIONS),
             outbox: db.collection("mail_outbox"),
+            heartbeats: db.collection(HEARTBEATS),
+            cache: None,
             db,
         }
+    }
+
+    /// This store, keeping `cache` coherent with its writes and reading through it.
+    pub fn with_cache(mut self, cache: std::sync::Arc<crate::cache::AuthCache>) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    pub fn cache(&self) -> Option<&crate::cache::AuthCache> {
+        self.cache.as_deref()
     }
 
     pub fn database(&self) -> &Database {
@@ -169,6 +187,9 @@ impl Store {
         // After the unique index exists, so that a look-alike collision is refused by it.
         self.migrate_nickname_keys().await?;
         self.known_networks
+            .create_index(ttl("expires_at", "expires_at_ttl"))
+            .await?;
+        self.heartbeats
             .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;
         self.sessions

@@ -60,15 +60,34 @@ impl Store {
     /// The session `sid` of `user_id` if it has not ended by `now`: the one read behind every
     /// authenticated request.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_live_session"))]
+    ///
+    /// Through the session cache when this instance keeps one and may trust it (see
+    /// [`crate::cache`]); the same conditions are checked on a cached session.
     pub async fn find_live_session(
         &self,
         sid: &str,
         user_id: ObjectId,
         now: DateTime,
     ) -> Result<Option<SessionDoc>, Error> {
-        self.sessions
-            .find_one(doc! { "_id": sid, "user_id": user_id, "expires_at": { "$gt": now } })
-            .await
+        let live = |session: &SessionDoc| session.user_id == user_id && session.expires_at > now;
+        let Some(cache) = self.cache() else {
+            return self
+                .sessions
+                .find_one(doc! { "_id": sid, "user_id": user_id, "expires_at": { "$gt": now } })
+                .await;
+        };
+        if let Some(session) = cache.session(sid) {
+            return Ok(live(&session).then(|| (*session).clone()));
+        }
+        let seq = cache.before_read();
+        let found = self.find_session(sid).await?;
+        Ok(found.filter(|session| {
+            let live = live(session);
+            if live {
+                cache.keep_session(seq, session);
+            }
+            live
+        }))
     }
 
     /// The session `sid`, ended or not (a refresh decides what to do with it).
@@ -87,7 +106,8 @@ impl Store {
         from: i64,
         rotation: Rotation<'_>,
     ) -> Result<Option<SessionDoc>, Error> {
-        self.sessions
+        let rotated = self
+            .sessions
             .find_one_and_update(
                 doc! {
                     "_id": sid, "generation": from, "expires_at": { "$gt": rotation.now },
@@ -104,7 +124,9 @@ impl Store {
                 } },
             )
             .return_document(ReturnDocument::After)
-            .await
+            .await;
+        self.forget_session(sid);
+        rotated
     }
 
     /// Ends session `sid` if it belongs to `user_id`; whether there was one.
@@ -113,27 +135,25 @@ impl Store {
         let deleted = self
             .sessions
             .delete_one(doc! { "_id": sid, "user_id": user_id })
-            .await?;
-        Ok(deleted.deleted_count == 1)
+            .await;
+        self.forget_session(sid);
+        Ok(deleted?.deleted_count == 1)
     }
 
     /// Ends session `sid` whoever it belongs to (a reused refresh token).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "end_session"))]
     pub async fn end_session(&self, sid: &str) -> Result<(), Error> {
-        self.sessions
-            .delete_one(doc! { "_id": sid })
-            .await
-            .map(|_| ())
+        let deleted = self.sessions.delete_one(doc! { "_id": sid }).await;
+        self.forget_session(sid);
+        deleted.map(|_| ())
     }
 
     /// Ends every session of `user_id`, refresh tokens included; how many there were.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_sessions_of"))]
     pub async fn delete_sessions_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        let deleted = self
-            .sessions
-            .delete_many(doc! { "user_id": user_id })
-            .await?;
-        Ok(deleted.deleted_count)
+        let deleted = self.sessions.delete_many(doc! { "user_id": user_id }).await;
+        self.forget_sessions();
+        Ok(deleted?.deleted_count)
     }
 
     /// Ends every session of `user_id` except `keep_sid`; how many there were.
@@ -146,8 +166,9 @@ impl Store {
         let deleted = self
             .sessions
             .delete_many(doc! { "user_id": user_id, "_id": { "$ne": keep_sid } })
-            .await?;
-        Ok(deleted.deleted_count)
+            .await;
+        self.forget_sessions();
+        Ok(deleted?.deleted_count)
     }
 
     /// How many sessions are live at `now` (the metrics' gauge).
@@ -172,5 +193,20 @@ impl Store {
             .await?
             .try_collect()
             .await
+    }
+
+    /// This instance's own session writes reach its cache before they are answered (even a
+    /// write that failed may have been applied), so it never answers with what it just changed.
+    pub(super) fn forget_session(&self, sid: &str) {
+        if let Some(cache) = self.cache() {
+            cache.forget_session(sid);
+        }
+    }
+
+    /// For writes to several sessions at once.
+    pub(super) fn forget_sessions(&self) {
+        if let Some(cache) = self.cache() {
+            cache.forget_all_sessions();
+        }
     }
 }

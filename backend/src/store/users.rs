@@ -5,6 +5,7 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::{duplicate_key_index, Store, EMAIL_INDEX, NICKNAME_INDEX, USERNAME_INDEX};
+use crate::cache::Profile;
 use crate::domain::{nickname_key, NICKNAME_KEY_VERSION};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +133,7 @@ impl Store {
                 doc! { "$set": { "email": email, "email_key": email_key } },
             )
             .await;
+        self.forget_profile(user.id);
         match updated {
             Ok(r) if r.matched_count == 0 => Ok(None),
             Ok(_) => Ok(Some(true)),
@@ -160,8 +162,9 @@ impl Store {
                 doc! { "user_id": id },
                 doc! { "$set": { "disabled": true } },
             )
-            .await?;
-        Ok(Some(marked.modified_count))
+            .await;
+        self.forget_sessions();
+        Ok(Some(marked?.modified_count))
     }
 
     /// Enables the account again. The sessions frozen by the disabling are ended, not revived:
@@ -178,15 +181,46 @@ impl Store {
         let ended = self
             .sessions
             .delete_many(doc! { "user_id": id, "disabled": true })
-            .await?;
-        Ok(Some(ended.deleted_count))
+            .await;
+        self.forget_sessions();
+        Ok(Some(ended?.deleted_count))
     }
 
     /// Deletes the account document; whether there was one.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_user"))]
     pub async fn delete_user(&self, id: ObjectId) -> Result<bool, Error> {
-        let deleted = self.users.delete_one(doc! { "_id": id }).await?;
-        Ok(deleted.deleted_count == 1)
+        let deleted = self.users.delete_one(doc! { "_id": id }).await;
+        self.forget_profile(id);
+        Ok(deleted?.deleted_count == 1)
+    }
+
+    /// What `GET /api/nick` shows of account `id`: through the session cache when this
+    /// instance keeps one and may trust it.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_profile"))]
+    pub async fn find_profile(&self, id: ObjectId) -> Result<Option<Profile>, Error> {
+        let profile = |user: UserDoc| Profile {
+            username: user.username,
+            nickname: user.nickname,
+            email: user.email,
+        };
+        let Some(cache) = self.cache() else {
+            return Ok(self.find_user_by_id(&id.to_hex()).await?.map(profile));
+        };
+        if let Some(cached) = cache.profile(id) {
+            return Ok(Some((*cached).clone()));
+        }
+        let seq = cache.before_read();
+        let found = self.users.find_one(doc! { "_id": id }).await?.map(profile);
+        if let Some(found) = &found {
+            cache.keep_profile(seq, id, found.clone());
+        }
+        Ok(found)
+    }
+
+    fn forget_profile(&self, id: ObjectId) {
+        if let Some(cache) = self.cache() {
+            cache.forget_profile(id);
+        }
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_user_by_username_key"))]

@@ -43,6 +43,9 @@ async fn admin(app: &TestApp, args: &[&str]) -> Run {
     })
     .await
     .unwrap();
+    // The command is another process writing to the database: the server sees its changes
+    // through its change stream, so wait (for that, not a time) until they have arrived.
+    app.caught_up().await;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     Run {

@@ -198,6 +198,8 @@ pub struct TestApp {
     pub clock: Clock,
     /// `http://127.0.0.1:<port>` of the metrics listener, with `APP_METRICS_PORT` set.
     pub metrics_address: Option<String>,
+    /// The instance's session cache (on unless `APP_SESSION_CACHE_CAPACITY=0`).
+    pub cache: Option<backend::cache::Handle>,
 }
 
 pub fn mongodb_uri() -> String {
@@ -263,6 +265,7 @@ pub async fn spawn_instance(
     let metrics_address = app
         .metrics_port()
         .map(|port| format!("http://127.0.0.1:{port}"));
+    let cache = app.session_cache();
     tokio::spawn(app.run_until_stopped());
 
     let client = reqwest::Client::builder()
@@ -281,6 +284,7 @@ pub async fn spawn_instance(
         db,
         clock,
         metrics_address,
+        cache,
     };
     app.wait_ready().await;
     app
@@ -293,6 +297,18 @@ pub struct Signup<'a> {
 }
 
 impl TestApp {
+    /// Waits until every change committed so far (on any instance) has reached this
+    /// instance's session cache, by the mechanism the cache itself trusts: a heartbeat seen
+    /// back through its change stream. Without a cache there is nothing to wait for.
+    pub async fn caught_up(&self) {
+        if let Some(cache) = &self.cache {
+            assert!(
+                cache.caught_up().await,
+                "the change stream did not catch up"
+            );
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

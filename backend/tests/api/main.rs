@@ -21,6 +21,7 @@ mod nick;
 mod production;
 mod register;
 mod scale_out;
+mod session_cache;
 mod sessions;
 #[cfg(feature = "otel")]
 mod traces;
