@@ -15,6 +15,8 @@ DB_PORT="${BENCH_DB_PORT:-27030}"
 SMTP_PORT="${BENCH_SMTP_PORT:-1030}"
 MAIL_WEB_PORT="${BENCH_MAIL_WEB_PORT:-1031}"
 API_PORT="${BENCH_API_PORT:-8090}"
+# A second instance on the same database, for the revocation latency across instances.
+API2_PORT="${BENCH_API2_PORT:-8091}"
 SEED_PORT="${BENCH_SEED_PORT:-5090}"
 SEED_DIR="${SEED_DIR:-$ROOT/../shared/baselines/seed_flask}"
 SEED_VENV="$TOOLS_DIR/venv-seed"
@@ -75,18 +77,26 @@ random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # bucket would measure itself), the timing-gap run logs in as one user over and over (no
 # account throttle), and 200 concurrent registrations hash at once (throughput, not the
 # bounded hash queue's 503s).
+JWT_SECRET="bench-jwt-secret-$(random_secret)" PEPPER="bench-code-pepper-$(random_secret)"
+MFA_KEY="$(random_secret)$(random_secret | head -c 16)"
+bench_backend() { # PORT LOG
+  APP_BIN="$BACKEND_BIN" start_app "$1" "mongodb://127.0.0.1:$DB_PORT" bench \
+    "$SMTP_PORT" "$2" \
+    RUST_LOG=warn APP_LOG_FORMAT=json APP_STATIC_DIR="$ROOT/frontend/dist" \
+    APP_RESEND_COOLDOWN_SECS=0 APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000 \
+    APP_RATE_LIMIT_PER_SECOND=1000000 APP_RATE_LIMIT_BURST=1000000 APP_LOGIN_MAX_FAILURES=1000000 \
+    APP_HASH_QUEUE=1024 APP_JWT_SECRET="$JWT_SECRET" APP_CODE_PEPPER="$PEPPER" \
+    APP_MFA_ENCRYPTION_KEY="$MFA_KEY"
+}
 t0=$(date +%s%N)
-APP_BIN="$BACKEND_BIN" start_app "$API_PORT" "mongodb://127.0.0.1:$DB_PORT" bench \
-  "$SMTP_PORT" "$RUN_DIR/bench-backend.log" \
-  RUST_LOG=warn APP_LOG_FORMAT=json APP_STATIC_DIR="$ROOT/frontend/dist" \
-  APP_RESEND_COOLDOWN_SECS=0 APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000 \
-  APP_RATE_LIMIT_PER_SECOND=1000000 APP_RATE_LIMIT_BURST=1000000 APP_LOGIN_MAX_FAILURES=1000000 \
-  APP_HASH_QUEUE=1024 \
-  APP_JWT_SECRET="bench-jwt-secret-$(random_secret)" APP_CODE_PEPPER="bench-code-pepper-$(random_secret)"
+bench_backend "$API_PORT" "$RUN_DIR/bench-backend.log"
 BACKEND_PID=$APP_PID
 wait_first "http://127.0.0.1:$API_PORT/health/ready" "$BACKEND_PID" -f
 backend_cold=$(ms_since "$t0")
 log "backend    http://127.0.0.1:$API_PORT ready in $backend_cold ms"
+bench_backend "$API2_PORT" "$RUN_DIR/bench-backend2.log"
+wait_first "http://127.0.0.1:$API2_PORT/health/ready" "$APP_PID" -f
+log "backend #2 http://127.0.0.1:$API2_PORT (same database: revocation across instances)"
 
 t0=$(date +%s%N)
 MONGO_URI="mongodb://127.0.0.1:$DB_PORT" MONGO_DB=seedbench SMTP_PORT="$SMTP_PORT" \
@@ -109,8 +119,9 @@ extra=$(jq -c --argjson b "$backend_cold" --argjson s "$seed_cold" \
 mkdir -p bench
 log "driving load (${BENCH_SECS:-4} s a run; progress on stderr)"
 timeout 540 ./target/release/bench \
-  --api "http://127.0.0.1:$API_PORT" --seed "http://127.0.0.1:$SEED_PORT" \
-  --maildev "http://127.0.0.1:$MAIL_WEB_PORT" \
+  --api "http://127.0.0.1:$API_PORT" --api2 "http://127.0.0.1:$API2_PORT" \
+  --seed "http://127.0.0.1:$SEED_PORT" \
+  --maildev "http://127.0.0.1:$MAIL_WEB_PORT" --smtp-port "$SMTP_PORT" \
   --pids "backend=$BACKEND_PID,db=$DB_PID,mail=$MAIL_PID,seed=$seed_pids" \
   --secs "${BENCH_SECS:-4}" --out bench/results.json --extra "$extra"
 log "wrote bench/results.json"

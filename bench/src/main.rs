@@ -5,8 +5,11 @@
 //! the previous answer has been read. A run stops after a fixed time or request count; its
 //! throughput counts only the expected answers, and latencies cover every answer.
 //!
-//! Usage: bench --api URL --seed URL --maildev URL --pids backend=P,db=P,seed=P+P
-//!              [--secs 4] [--out bench/results.json] [--extra JSON]
+//! Usage: bench --api URL --api2 URL --seed URL --maildev URL --smtp-port PORT
+//!              --pids backend=P,db=P,seed=P+P [--secs 4] [--out bench/results.json] [--extra JSON]
+//!
+//! `--api2` is a second instance of the backend on the same database: the revocation scenario
+//! ends sessions on one and measures how long the other keeps accepting them.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -20,6 +23,10 @@ const LEVELS: [usize; 3] = [1, 16, 64];
 /// Registrations per level: each one consumes a code mailed in a set-up phase.
 const REGISTER_COUNTS: [u64; 3] = [25, 100, 200];
 const PASSWORD: &str = "correct horse battery";
+/// Sessions ended on one instance while the other is polled, for the revocation latency.
+const REVOCATIONS: usize = 200;
+/// Timed login runs at 64 clients for `login_efficiency`, each with its own hash cost.
+const LOGIN_EFFICIENCY_RUNS: usize = 3;
 
 type Make = Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync>;
 
@@ -312,10 +319,10 @@ async fn seed_user(c: &reqwest::Client, seed: &str) -> (String, String) {
     (name, v["token"].as_str().expect("seed token").to_owned())
 }
 
-/// Median CPU time of one argon2id hash at the crate's defaults (the server's parameters),
-/// from this thread's scheduler statistics: on a shared machine wall time would also count
-/// the time other processes held the core. Returns (cpu seconds, wall seconds).
-fn argon2_hash_secs() -> (f64, f64) {
+/// One argon2id hash at the crate's defaults (the server's parameters): (CPU seconds from
+/// this thread's scheduler statistics, wall seconds). On a shared machine wall time would also
+/// count the time other processes held the core.
+fn one_hash() -> (f64, f64) {
     let on_cpu_ns = || -> u64 {
         let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
         s.split_whitespace()
@@ -323,20 +330,38 @@ fn argon2_hash_secs() -> (f64, f64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    let argon = Argon2::default();
     let mut out = [0u8; 32];
-    let (mut cpu, mut wall): (Vec<f64>, Vec<f64>) = (0..15)
-        .map(|_| {
-            let (t, c) = (Instant::now(), on_cpu_ns());
-            argon
-                .hash_password_into(PASSWORD.as_bytes(), b"sixteen byte salt", &mut out)
-                .expect("argon2");
-            ((on_cpu_ns() - c) as f64 / 1e9, t.elapsed().as_secs_f64())
-        })
-        .unzip();
+    let (t, c) = (Instant::now(), on_cpu_ns());
+    Argon2::default()
+        .hash_password_into(PASSWORD.as_bytes(), b"sixteen byte salt", &mut out)
+        .expect("argon2");
+    ((on_cpu_ns() - c) as f64 / 1e9, t.elapsed().as_secs_f64())
+}
+
+/// Median cost of one hash on an otherwise idle driver: (cpu seconds, wall seconds).
+fn argon2_hash_secs() -> (f64, f64) {
+    let (mut cpu, mut wall): (Vec<f64>, Vec<f64>) = (0..15).map(|_| one_hash()).unzip();
     cpu.remove(0);
     wall.remove(0);
     (median(cpu), median(wall))
+}
+
+/// The CPU cost of one hash *under the load of a run of `dur`*: a few hashes on a thread of
+/// their own, spread over the run, while the backend's hashes share the caches and memory
+/// bandwidth with them (argon2 is memory-hard: a hash costs more CPU time when both cores
+/// hash). Few enough to take about 2 % of one core from the run.
+fn hash_cost_during(dur: Duration) -> std::thread::JoinHandle<f64> {
+    std::thread::spawn(move || {
+        const SAMPLES: u32 = 5;
+        let gap = dur / (SAMPLES + 1);
+        let cpu: Vec<f64> = (0..SAMPLES)
+            .map(|_| {
+                std::thread::sleep(gap);
+                one_hash().0
+            })
+            .collect();
+        median(cpu)
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -357,11 +382,16 @@ fn parse_args() -> BTreeMap<String, String> {
 /// What `scripts/bench.sh` passes in.
 struct Options {
     api: String,
+    /// A second instance on the same database.
+    api2: String,
+    /// maildev's SMTP port, for the raw lettre send loop.
+    smtp_port: u16,
     seed: String,
     maildev: String,
     /// Length of one timed run.
     dur: Duration,
     out: String,
+    cores: usize,
     /// Figures measured by the script (bundle sizes, cold starts), copied into the report.
     extra: Value,
     procs: Procs,
@@ -389,9 +419,12 @@ impl Options {
         );
         Self {
             api: arg("api"),
+            api2: arg("api2"),
+            smtp_port: arg("smtp-port").parse().expect("--smtp-port"),
             seed: arg("seed"),
             maildev: arg("maildev"),
             dur: Duration::from_secs_f64(args.get("secs").map_or(4.0, |s| s.parse().unwrap())),
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             out: args
                 .get("out")
                 .cloned()
@@ -645,6 +678,218 @@ async fn login_timing(c: &reqwest::Client, o: &Options, t: &Targets) -> (f64, f6
     (median(unknown), median(wrong))
 }
 
+/// One dedicated login run at 64 clients and the hash cost measured during it.
+struct LoginRun {
+    stats: Stats,
+    hash_cpu_s: f64,
+}
+
+impl LoginRun {
+    /// Logins per second over the ceiling the cores allow at the hash cost of this run.
+    fn efficiency(&self, cores: usize) -> f64 {
+        self.stats.rps() / (cores as f64 / self.hash_cpu_s)
+    }
+
+    fn json(&self, cores: usize) -> Value {
+        json!({
+            "efficiency": round(self.efficiency(cores), 3),
+            "logins_per_s": round(self.stats.rps(), 1),
+            "hash_cpu_ms_under_load": round(self.hash_cpu_s * 1e3, 2),
+            "ceiling_per_s": round(cores as f64 / self.hash_cpu_s, 1),
+            "errors": self.stats.errors,
+            "cpu_percent": self.stats.cpu,
+        })
+    }
+}
+
+/// `login_efficiency`: three runs, each with the hash cost measured under its own load.
+async fn login_efficiency_runs(o: &Options, t: &Targets) -> Vec<LoginRun> {
+    let mut runs = Vec::new();
+    for i in 0..LOGIN_EFFICIENCY_RUNS {
+        let sampler = hash_cost_during(o.dur);
+        let stats = run(
+            &o.procs,
+            t.make("ours", "login"),
+            64,
+            o.dur,
+            u64::MAX,
+            Check::Status(200),
+        )
+        .await;
+        let hash_cpu_s = sampler.join().expect("hash sampler");
+        let r = LoginRun { stats, hash_cpu_s };
+        eprintln!(
+            "login efficiency run {}: {:.3} ({:.1} logins/s, hash {:.1} ms CPU under load)",
+            i + 1,
+            r.efficiency(o.cores),
+            r.stats.rps(),
+            hash_cpu_s * 1e3
+        );
+        runs.push(r);
+    }
+    runs
+}
+
+/// How long a session ended on one instance is still accepted by another.
+struct Revocation {
+    ms: Vec<f64>,
+    /// Sessions the other instance still accepted after 5 s (counted as failures).
+    never_refused: usize,
+}
+
+impl Revocation {
+    fn json(&self) -> Value {
+        let mut ms = self.ms.clone();
+        ms.sort_by(f64::total_cmp);
+        let pct = |p: f64| {
+            let i = ((p / 100.0) * ms.len() as f64).ceil() as usize;
+            ms.get(i.clamp(1, ms.len().max(1)) - 1)
+                .copied()
+                .unwrap_or(f64::NAN)
+        };
+        let p99 = pct(99.0);
+        json!({
+            "value": round(p99, 2),
+            "p50_ms": round(pct(50.0), 2), "max_ms": round(pct(100.0), 2),
+            "revocations": ms.len(), "never_refused": self.never_refused,
+            "measured": "from the logout's 204 on instance A to the first 401 on instance B, polled every millisecond with the same token; B had answered it from its cache just before",
+            "goal": "<= 100", "met": self.never_refused == 0 && p99 <= 100.0,
+        })
+    }
+}
+
+/// Logs in on A, has B answer the token twice (the second time from its session cache), logs
+/// out on A, then polls B every millisecond until it refuses the token.
+async fn revocation_latency(c: &reqwest::Client, o: &Options, t: &Targets) -> Revocation {
+    let login = json!({"username": t.ours.0, "password": PASSWORD});
+    let (a, b) = (&o.api, &o.api2);
+    let mut r = Revocation {
+        ms: Vec::with_capacity(REVOCATIONS),
+        never_refused: 0,
+    };
+    for _ in 0..REVOCATIONS {
+        let v: Value = c
+            .post(format!("{a}/api/login"))
+            .json(&login)
+            .send()
+            .await
+            .expect("login on A")
+            .json()
+            .await
+            .expect("login body");
+        let token = v["access_token"].as_str().expect("access token").to_owned();
+        for _ in 0..2 {
+            let s = c
+                .get(format!("{b}/api/nick"))
+                .bearer_auth(&token)
+                .send()
+                .await;
+            assert_eq!(s.expect("nick on B").status().as_u16(), 200);
+        }
+        let out = c
+            .post(format!("{a}/api/logout"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("logout on A");
+        assert_eq!(out.status().as_u16(), 204);
+        let ended = Instant::now();
+        loop {
+            let s = c
+                .get(format!("{b}/api/nick"))
+                .bearer_auth(&token)
+                .send()
+                .await;
+            if s.expect("nick on B").status().as_u16() == 401 {
+                r.ms.push(ended.elapsed().as_secs_f64() * 1e3);
+                break;
+            }
+            if ended.elapsed() > Duration::from_secs(5) {
+                r.never_refused += 1;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let json = r.json();
+    eprintln!(
+        "revocation across instances: p50 {} ms, p99 {} ms, max {} ms over {} sessions",
+        json["p50_ms"], json["value"], json["max_ms"], json["revocations"]
+    );
+    r
+}
+
+/// The mail catcher's own limit: a plain lettre send loop (64 concurrent senders sharing one
+/// pooled transport, messages of the size of a code mail) to the same maildev.
+async fn raw_mail_rate(o: &Options) -> Stats {
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(o.smtp_port)
+        .build();
+    let body = "인증 코드: 123456\n".repeat(40);
+    let next = Arc::new(AtomicU64::new(0));
+    let before = o.procs.ticks();
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let (transport, body, next, dur) = (transport.clone(), body.clone(), next.clone(), o.dur);
+        set.spawn(async move {
+            let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
+            while start.elapsed() < dur {
+                let n = next.fetch_add(1, Relaxed);
+                let message = Message::builder()
+                    .from("Email Auth <no-reply@example.com>".parse().expect("from"))
+                    .to(format!("raw{n}@example.com").parse().expect("to"))
+                    .subject("[Email Auth] 인증 코드")
+                    .body(body.clone())
+                    .expect("message");
+                let t = Instant::now();
+                match transport.send(message).await {
+                    Ok(_) => ok += 1,
+                    Err(_) => errors += 1,
+                }
+                lat.push(t.elapsed().as_micros() as u64);
+            }
+            (lat, ok, errors)
+        });
+    }
+    let mut stats = Stats {
+        ok: 0,
+        errors: 0,
+        secs: 0.0,
+        lat_us: Vec::new(),
+        cpu: BTreeMap::new(),
+        backend_rss_mb: 0.0,
+    };
+    while let Some(done) = set.join_next().await {
+        let (lat, ok, errors) = done.expect("sender task");
+        stats.lat_us.extend(lat);
+        stats.ok += ok;
+        stats.errors += errors;
+    }
+    stats.secs = start.elapsed().as_secs_f64();
+    stats.lat_us.sort_unstable();
+    let after = o.procs.ticks();
+    for (name, t) in after {
+        let used = (t - before.get(&name).copied().unwrap_or(0)) as f64 / 100.0;
+        stats.cpu.insert(name, round(100.0 * used / stats.secs, 0));
+    }
+    eprintln!(
+        "raw lettre loop to maildev (64 senders): {:.1} sends/s, p99 {:.2} ms, errors {}",
+        stats.rps(),
+        stats.pct(99.0),
+        stats.errors
+    );
+    stats
+}
+
+/// The scenarios measured besides the per-endpoint levels.
+struct Extra {
+    login_runs: Vec<LoginRun>,
+    revocation: Revocation,
+    raw_mail: Stats,
+}
+
 /// The headline ratios, each with its goal.
 fn headline(
     endpoints: &serde_json::Map<String, Value>,
@@ -652,6 +897,7 @@ fn headline(
     (login, nick): (&Stats, &Stats),
     (unknown_ms, wrong_ms): (f64, f64),
     cores: usize,
+    extra: &Extra,
 ) -> Value {
     let ep = |e: &str, s: &str, c: usize, k: &str| {
         endpoints[e][s][c.to_string()][k]
@@ -671,12 +917,29 @@ fn headline(
     let nick_load_ratio = nick.pct(99.0) / nick_alone_p99;
     let gap = unknown_ms / wrong_ms;
     let nick_ratio = vs_seed("nick", 64);
-    let nick_p99_ok = ep("nick", "ours", 64, "p99_ms") <= ep("nick", "seed", 64, "p99_ms");
+    let nick_p99_ok = |c: usize| ep("nick", "ours", c, "p99_ms") <= ep("nick", "seed", c, "p99_ms");
+    let nick_met =
+        nick_ratio >= 10.0 && vs_seed("nick", 16) >= 10.0 && nick_p99_ok(16) && nick_p99_ok(64);
+    let email_vs_raw = ep("email_auth", "ours", 64, "requests_per_s") / extra.raw_mail.rps();
+    let efficiencies: Vec<f64> = extra
+        .login_runs
+        .iter()
+        .map(|r| r.efficiency(cores))
+        .collect();
+    let worst_efficiency = efficiencies.iter().copied().fold(f64::INFINITY, f64::min);
     let login_cpu = endpoints["login"]["ours"]["64"]["cpu_percent"]["backend"]
         .as_f64()
         .unwrap_or(f64::NAN);
     json!({
         "login_efficiency": {
+            // The worst of the dedicated runs, each against the hash cost measured during it.
+            "value": round(worst_efficiency, 2),
+            "runs": extra.login_runs.iter().map(|r| r.json(cores)).collect::<Vec<_>>(),
+            "goal": ">= 0.9 in every run", "met": worst_efficiency >= 0.9,
+        },
+        "login_efficiency_idle_hash": {
+            // The former figure: the level run at 64 clients against a hash timed on an idle
+            // driver (lower than the cost the logins pay, so this ratio reads low).
             "value": round(login_eff, 2),
             "login_requests_per_s_at_64": ep("login", "ours", 64, "requests_per_s"),
             "ceiling_requests_per_s": round(login_ceiling, 1),
@@ -687,7 +950,6 @@ fn headline(
             // processes take cores): hashing time per second of backend CPU time.
             "backend_cpu_percent": login_cpu,
             "hashing_share_of_backend_cpu": round(ep("login", "ours", 64, "requests_per_s") * hash_s / (login_cpu / 100.0), 2),
-            "goal": ">= 0.9", "met": login_eff >= 0.9,
         },
         "nick_p99_under_login_load": {
             "value": round(nick_load_ratio, 2),
@@ -701,7 +963,16 @@ fn headline(
         "nick_vs_seed": {
             "value": nick_ratio, "at_16": vs_seed("nick", 16), "at_1": vs_seed("nick", 1),
             "p99_ms_ours": ep("nick", "ours", 64, "p99_ms"), "p99_ms_seed": ep("nick", "seed", 64, "p99_ms"),
-            "goal": ">= 10x at 64 clients with equal or better p99", "met": nick_ratio >= 10.0 && nick_p99_ok,
+            "p99_ms_ours_16": ep("nick", "ours", 16, "p99_ms"), "p99_ms_seed_16": ep("nick", "seed", 16, "p99_ms"),
+            "goal": ">= 10x at 16 and 64 clients with equal or better p99", "met": nick_met,
+        },
+        "revocation_p99_ms": extra.revocation.json(),
+        "email_auth_vs_mail_catcher": {
+            "value": round(email_vs_raw, 2),
+            "email_auth_requests_per_s_at_64": ep("email_auth", "ours", 64, "requests_per_s"),
+            "raw_lettre_sends_per_s_at_64": round(extra.raw_mail.rps(), 1),
+            "raw_lettre_errors": extra.raw_mail.errors,
+            "goal": ">= 0.8", "met": email_vs_raw >= 0.8,
         },
         "login_vs_seed": { "value": vs_seed("login", 64), "at_16": vs_seed("login", 16), "at_1": vs_seed("login", 1) },
         "email_auth_vs_seed": { "value": vs_seed("email_auth", 64), "at_16": vs_seed("email_auth", 16), "at_1": vs_seed("email_auth", 1) },
@@ -731,6 +1002,9 @@ struct Report {
     run_seconds: f64,
     cores: usize,
     headline: Value,
+    login_efficiency_runs: Vec<Value>,
+    revocation: Value,
+    raw_mail_catcher: Value,
     endpoints: serde_json::Map<String, Value>,
     nick_under_login_load: Value,
     memory: Memory,
@@ -740,7 +1014,7 @@ struct Report {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let o = Options::from_args();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = o.cores;
     let procs = &o.procs;
     let idle = (
         procs.mem_mb("backend", "VmRSS"),
@@ -757,6 +1031,14 @@ async fn main() {
     }
 
     let (mut endpoints, hash) = endpoint_runs(&o, &t).await;
+    let raw_mail = raw_mail_rate(&o).await;
+    let login_runs = login_efficiency_runs(&o, &t).await;
+    let revocation = revocation_latency(&c, &o, &t).await;
+    let extra = Extra {
+        login_runs,
+        revocation,
+        raw_mail,
+    };
     endpoints.insert("register".into(), register_runs(&c, &o, &t).await);
     let (login, nick) = nick_under_login_load(&o, &t).await;
     let timing = login_timing(&c, &o, &t).await;
@@ -764,7 +1046,10 @@ async fn main() {
     let report = Report {
         run_seconds: o.dur.as_secs_f64(),
         cores,
-        headline: headline(&endpoints, hash, (&login, &nick), timing, cores),
+        headline: headline(&endpoints, hash, (&login, &nick), timing, cores, &extra),
+        login_efficiency_runs: extra.login_runs.iter().map(|r| r.json(cores)).collect(),
+        revocation: json!({"ms": extra.revocation.ms}),
+        raw_mail_catcher: extra.raw_mail.json(),
         nick_under_login_load: json!({"nick_1_client": nick.json(), "login_64_clients": login.json()}),
         endpoints,
         memory: Memory {
@@ -822,8 +1107,28 @@ fn table(r: &Value) -> String {
         s += &format!("| {name} | {value} | {goal} | {met} |\n");
     };
     let l = &h["login_efficiency"];
+    let runs: Vec<String> = l["runs"]
+        .as_array()
+        .map(|runs| {
+            runs.iter()
+                .map(|r| {
+                    format!(
+                        "{} ({} logins/s, hash {} ms)",
+                        r["efficiency"], r["logins_per_s"], r["hash_cpu_ms_under_load"]
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     row(
-        "login_efficiency",
+        "login_efficiency (3 runs, hash cost under the same load)",
+        format!("{} (worst); runs: {}", l["value"], runs.join(", ")),
+        "≥ 0.9 in every run",
+        met("login_efficiency"),
+    );
+    let l = &h["login_efficiency_idle_hash"];
+    row(
+        "login_efficiency against an idle hash",
         format!(
             "{} ({} req/s of a {} req/s ceiling; hash {} ms CPU, {} cores; backend got {} % CPU, {} of it hashing)",
             l["value"],
@@ -834,8 +1139,8 @@ fn table(r: &Value) -> String {
             l["backend_cpu_percent"],
             l["hashing_share_of_backend_cpu"]
         ),
-        "≥ 0.9",
-        met("login_efficiency"),
+        "report",
+        "-",
     );
     let n = &h["nick_p99_under_login_load"];
     row(
@@ -854,11 +1159,36 @@ fn table(r: &Value) -> String {
     row(
         "nick_vs_seed (64 clients)",
         format!(
-            "{}× (16: {}×; p99 {} vs {} ms)",
-            n["value"], n["at_16"], n["p99_ms_ours"], n["p99_ms_seed"]
+            "{}× (p99 {} vs {} ms); 16 clients: {}× (p99 {} vs {} ms)",
+            n["value"],
+            n["p99_ms_ours"],
+            n["p99_ms_seed"],
+            n["at_16"],
+            n["p99_ms_ours_16"],
+            n["p99_ms_seed_16"]
         ),
-        "≥ 10× at equal or better p99",
+        "≥ 10× at 16 and 64 clients, equal or better p99",
         met("nick_vs_seed"),
+    );
+    let v = &h["revocation_p99_ms"];
+    row(
+        "revocation_p99_ms (two instances)",
+        format!(
+            "{} ms (p50 {} ms, max {} ms; {} sessions, {} never refused)",
+            v["value"], v["p50_ms"], v["max_ms"], v["revocations"], v["never_refused"]
+        ),
+        "≤ 100 ms",
+        met("revocation_p99_ms"),
+    );
+    let e = &h["email_auth_vs_mail_catcher"];
+    row(
+        "email_auth_vs_mail_catcher (64 clients)",
+        format!(
+            "{} ({} req/s vs a raw lettre loop's {} sends/s to the same maildev)",
+            e["value"], e["email_auth_requests_per_s_at_64"], e["raw_lettre_sends_per_s_at_64"]
+        ),
+        "≥ 0.8",
+        met("email_auth_vs_mail_catcher"),
     );
     for k in ["login_vs_seed", "email_auth_vs_seed", "register_vs_seed"] {
         row(
