@@ -2,6 +2,7 @@
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
 mod codes;
+mod mfa;
 mod outbox;
 mod sessions;
 mod throttle;
@@ -19,6 +20,7 @@ use mongodb::{
 use secrecy::ExposeSecret;
 
 pub use codes::CodeDoc;
+pub use mfa::{MfaTicketDoc, TotpDoc};
 pub use outbox::OutboxDoc;
 pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};
@@ -37,6 +39,7 @@ pub struct Store {
     known_networks: Collection<mongodb::bson::Document>,
     sessions: Collection<SessionDoc>,
     outbox: Collection<OutboxDoc>,
+    mfa_tickets: Collection<MfaTicketDoc>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -79,6 +82,7 @@ impl Store {
             known_networks: db.collection("known_networks"),
             sessions: db.collection("sessions"),
             outbox: db.collection("mail_outbox"),
+            mfa_tickets: db.collection("mfa_tickets"),
             db,
         }
     }
@@ -192,6 +196,9 @@ impl Store {
                     .options(IndexOptions::builder().name("next_at".to_owned()).build())
                     .build(),
             ])
+            .await?;
+        self.mfa_tickets
+            .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;
         Ok(())
     }
