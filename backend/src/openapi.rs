@@ -27,6 +27,12 @@ use crate::{error::ApiError, routes};
         routes::email_auth::email_auth,
         routes::register::register,
         routes::login::login,
+        routes::login_mfa::login_mfa,
+        routes::mfa::status,
+        routes::mfa::setup,
+        routes::mfa::enable,
+        routes::mfa::disable,
+        routes::mfa::regenerate_recovery_codes,
         routes::token_refresh::refresh,
         routes::nick::nick,
         routes::sessions::list,
@@ -49,6 +55,7 @@ use crate::{error::ApiError, routes};
     tags(
         (name = "signup", description = "Email verification and account creation"),
         (name = "account", description = "Log in, sessions, the profile, and managing the account"),
+        (name = "mfa", description = "The second factor: TOTP and recovery codes"),
         (name = "integration", description = "For other services: the public keys that verify our tokens, and token introspection"),
         (name = "health", description = "Liveness and readiness probes"),
     )
@@ -220,6 +227,9 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::TooManyAttempts => ApiError::TooManyAttempts { retry_after: 90 },
         C::RateLimited => ApiError::RateLimited { retry_after: 1 },
         C::AccountDisabled => ApiError::AccountDisabled,
+        C::TotpAlreadyEnabled => ApiError::TotpAlreadyEnabled,
+        C::TotpNotSetUp => ApiError::TotpNotSetUp,
+        C::TotpNotEnabled => ApiError::TotpNotEnabled,
         C::ServiceUnavailable => ApiError::Unavailable(anyhow::anyhow!("example")),
         C::Internal => ApiError::Internal(anyhow::anyhow!("example")),
         // Field-level codes, and codes no response description names yet.

@@ -69,6 +69,12 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/email_auth", "post"),
         ("/api/register", "post"),
         ("/api/login", "post"),
+        ("/api/login/mfa", "post"),
+        ("/api/mfa", "get"),
+        ("/api/mfa/totp/setup", "post"),
+        ("/api/mfa/totp/enable", "post"),
+        ("/api/mfa/totp/disable", "post"),
+        ("/api/mfa/recovery_codes", "post"),
         ("/api/token/refresh", "post"),
         ("/api/nick", "get"),
         ("/api/sessions", "get"),
@@ -165,6 +171,11 @@ fn only_the_signed_in_operations_need_the_bearer_scheme() {
             "post /api/email/change/request",
             "post /api/email/change/confirm",
             "delete /api/account",
+            "get /api/mfa",
+            "post /api/mfa/totp/setup",
+            "post /api/mfa/totp/enable",
+            "post /api/mfa/totp/disable",
+            "post /api/mfa/recovery_codes",
         ]
         .contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");

@@ -51,6 +51,13 @@ pub enum ErrorCode {
     /// An operator disabled the account: no login, refresh or access token works until it is
     /// enabled again.
     AccountDisabled,
+    // Second factor (TOTP).
+    /// `POST /api/mfa/totp/setup` or `/enable` while TOTP is on.
+    TotpAlreadyEnabled,
+    /// `POST /api/mfa/totp/enable` without a setup before it.
+    TotpNotSetUp,
+    /// Turning TOTP off, or new recovery codes, while TOTP is off.
+    TotpNotEnabled,
     // Infrastructure.
     ServiceUnavailable,
     Internal,

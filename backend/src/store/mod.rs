@@ -3,6 +3,7 @@
 
 mod changes;
 mod codes;
+mod mfa;
 mod outbox;
 mod sessions;
 mod throttle;
@@ -21,6 +22,7 @@ use secrecy::ExposeSecret;
 
 pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
+pub use mfa::{MfaTicketDoc, TotpDoc};
 pub use outbox::OutboxDoc;
 pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};
@@ -43,6 +45,7 @@ pub struct Store {
     /// The session cache this instance keeps coherent with its own writes (none in `backend
     /// admin`, whose changes reach the servers through their change streams).
     cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
+    mfa_tickets: Collection<MfaTicketDoc>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -87,6 +90,7 @@ impl Store {
             outbox: db.collection("mail_outbox"),
             heartbeats: db.collection(HEARTBEATS),
             cache: None,
+            mfa_tickets: db.collection("mfa_tickets"),
             db,
         }
     }
@@ -213,6 +217,9 @@ impl Store {
                     .options(IndexOptions::builder().name("next_at".to_owned()).build())
                     .build(),
             ])
+            .await?;
+        self.mfa_tickets
+            .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;
         Ok(())
     }

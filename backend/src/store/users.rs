@@ -36,6 +36,12 @@ pub struct UserDoc {
     /// Absent in documents of accounts never disabled.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+    /// TOTP, when it is on (absent: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<super::TotpDoc>,
+    /// The sealed secret of the last `POST /api/mfa/totp/setup` not yet enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_pending: Option<String>,
 }
 
 pub struct NewUser {
@@ -257,6 +263,8 @@ impl Store {
             created_at: DateTime::now(),
             locale: new.locale,
             disabled: false,
+            totp: None,
+            totp_pending: None,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

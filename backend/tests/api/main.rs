@@ -17,6 +17,7 @@ mod integration;
 mod login;
 mod look_alike_nicknames;
 mod metrics;
+mod mfa;
 mod nick;
 mod production;
 mod register;
