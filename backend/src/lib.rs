@@ -10,6 +10,7 @@ pub mod error;
 pub mod mail;
 pub mod notices;
 pub mod openapi;
+pub mod passkeys;
 pub mod routes;
 pub mod session;
 pub mod startup;

@@ -39,6 +39,12 @@ use crate::{error::ApiError, routes};
         routes::email_change::request,
         routes::email_change::confirm,
         routes::account::delete,
+        routes::passkeys::register_start,
+        routes::passkeys::register_finish,
+        routes::passkeys::list,
+        routes::passkeys::delete,
+        routes::passkeys::login_start,
+        routes::passkeys::login_finish,
         routes::integration::jwks,
         routes::integration::introspect,
         routes::health::live,
@@ -49,6 +55,7 @@ use crate::{error::ApiError, routes};
     tags(
         (name = "signup", description = "Email verification and account creation"),
         (name = "account", description = "Log in, sessions, the profile, and managing the account"),
+        (name = "passkeys", description = "WebAuthn passkeys: register, list and delete them; sign in with one alone"),
         (name = "integration", description = "For other services: the public keys that verify our tokens, and token introspection"),
         (name = "health", description = "Liveness and readiness probes"),
     )

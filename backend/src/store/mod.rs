@@ -3,6 +3,7 @@
 
 mod codes;
 mod outbox;
+mod passkeys;
 mod sessions;
 mod throttle;
 mod users;
@@ -20,6 +21,7 @@ use secrecy::ExposeSecret;
 
 pub use codes::CodeDoc;
 pub use outbox::OutboxDoc;
+pub use passkeys::{ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError};
 pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};
 pub use users::{InsertError, NewUser, UniqueField, UserDoc};
@@ -193,6 +195,7 @@ impl Store {
                     .build(),
             ])
             .await?;
+        self.ensure_passkey_indexes().await?;
         Ok(())
     }
 }
