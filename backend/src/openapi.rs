@@ -227,6 +227,9 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::TooManyAttempts => ApiError::TooManyAttempts { retry_after: 90 },
         C::RateLimited => ApiError::RateLimited { retry_after: 1 },
         C::AccountDisabled => ApiError::AccountDisabled,
+        C::PasskeyRejected => ApiError::PasskeyRejected,
+        C::PasskeyTaken => ApiError::PasskeyTaken,
+        C::InvalidChallenge => ApiError::InvalidChallenge,
         C::ServiceUnavailable => ApiError::Unavailable(anyhow::anyhow!("example")),
         C::Internal => ApiError::Internal(anyhow::anyhow!("example")),
         // Field-level codes, and codes no response description names yet.

@@ -102,21 +102,32 @@ pub async fn register_start(
         .await?
         .ok_or(ApiError::InvalidToken)?;
     let handle = Uuid::parse_str(&handle).map_err(|e| ApiError::Internal(e.into()))?;
-    let existing = state.store.passkeys_of(user.id).await?;
-    let exclude = existing
-        .iter()
-        .map(passkeys::passkey_of)
-        .map(|p| p.map(|p| p.cred_id().clone()))
-        .collect::<Result<Vec<_>, _>>()?;
     let (options, registration) = state
         .webauthn
         .webauthn
-        .start_passkey_registration(handle, &user.username, &user.nickname, Some(exclude))
+        .start_passkey_registration(handle, &user.username, &user.nickname, None)
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("starting a registration: {e}")))?;
+    let mut options = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))?;
+    // The account's credentials go to the browser only (so that it does not create a second
+    // passkey on an authenticator that has one), not into the ceremony state: a credential
+    // registered already is then refused by the unique index (`409 passkey_taken`), for this
+    // account or any other, rather than by `webauthn-rs` under a misleading error.
+    let exclude: Vec<serde_json::Value> = state
+        .store
+        .passkeys_of(user.id)
+        .await?
+        .iter()
+        .map(|p| serde_json::json!({"type": "public-key", "id": p.credential_id}))
+        .collect();
+    if let Some(public_key) = options
+        .get_mut("publicKey")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        public_key.insert("excludeCredentials".into(), exclude.into());
+    }
     // `webauthn-rs` asks for a server-side credential; signing in with the passkey alone
     // needs a discoverable one (the authenticator must name the account). The server-side
     // state does not depend on it.
-    let mut options = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))?;
     if let Some(selection) = options
         .pointer_mut("/publicKey/authenticatorSelection")
         .and_then(serde_json::Value::as_object_mut)

@@ -17,6 +17,7 @@ mod login;
 mod look_alike_nicknames;
 mod metrics;
 mod nick;
+mod passkeys;
 mod production;
 mod register;
 mod scale_out;
