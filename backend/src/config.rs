@@ -152,6 +152,36 @@ pub struct WebauthnSettings {
     /// A registration or login challenge is single-use and dies this long after it was issued.
     pub challenge_ttl: Duration,
 }
+/// The second factor (TOTP and recovery codes) and the second step of a password login.
+#[derive(Clone)]
+pub struct MfaSettings {
+    /// `APP_TOTP_ISSUER`: the name authenticator apps show next to the account.
+    pub issuer: String,
+    /// `APP_MFA_ENCRYPTION_KEY`: 32 bytes that encrypt the TOTP secrets at rest and key the
+    /// recovery-code hashes. Its own key, not the JWT secret: whoever may sign tokens need not
+    /// be able to read second factors, and the two rotate on their own schedules.
+    pub key: std::sync::Arc<secrecy::SecretBox<[u8; 32]>>,
+    /// A ticket of `POST /api/login` lives this long…
+    pub ticket_ttl: Duration,
+    /// …and allows this many wrong codes.
+    pub ticket_max_attempts: u32,
+    /// Wrong second-step codes per account within `failure_window`, across every ticket.
+    pub max_failures: u32,
+    pub failure_window: Duration,
+}
+
+impl std::fmt::Debug for MfaSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaSettings")
+            .field("issuer", &self.issuer)
+            .field("key", &"[redacted]")
+            .field("ticket_ttl", &self.ticket_ttl)
+            .field("ticket_max_attempts", &self.ticket_max_attempts)
+            .field("max_failures", &self.max_failures)
+            .field("failure_window", &self.failure_window)
+            .finish()
+    }
+}
 
 /// Throttling of authentication attempts.
 #[derive(Debug, Clone)]
@@ -191,6 +221,7 @@ pub struct Settings {
     pub jwt: JwtSettings,
     pub sessions: SessionSettings,
     pub codes: CodeSettings,
+    pub mfa: MfaSettings,
     pub throttle: ThrottleSettings,
     /// Origins allowed to call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
@@ -308,6 +339,14 @@ pub struct Vars {
     pub webauthn_rp_origin: String,
     pub webauthn_rp_name: String,
     pub webauthn_challenge_ttl_secs: u64,
+    pub totp_issuer: String,
+    /// 32 bytes, hex or base64; development generates one.
+    #[serde(skip_serializing)]
+    pub mfa_encryption_key: Option<String>,
+    pub mfa_ticket_ttl_secs: u64,
+    pub mfa_ticket_max_attempts: u32,
+    pub mfa_max_failures: u32,
+    pub mfa_failure_window_secs: u64,
 }
 
 impl Default for Vars {
@@ -371,6 +410,12 @@ impl Default for Vars {
             webauthn_rp_origin: "http://localhost:8080".into(),
             webauthn_rp_name: "emailauth".into(),
             webauthn_challenge_ttl_secs: 300,
+            totp_issuer: "emailauth".into(),
+            mfa_encryption_key: None,
+            mfa_ticket_ttl_secs: 300,
+            mfa_ticket_max_attempts: 5,
+            mfa_max_failures: 10,
+            mfa_failure_window_secs: 900,
         }
     }
 }
@@ -454,6 +499,17 @@ impl Settings {
             &v.dev_secrets_file,
             &mut warnings,
         )?;
+        let mfa_key = mfa_key(
+            env,
+            v.mfa_encryption_key.as_deref(),
+            &v.dev_secrets_file,
+            &mut warnings,
+        )?;
+        // The issuer is the label's prefix in the otpauth URI (`issuer:account`).
+        let issuer = v.totp_issuer.trim().to_owned();
+        if issuer.is_empty() || issuer.contains(':') {
+            bail!("APP_TOTP_ISSUER: `{issuer}` must be non-empty and contain no `:`");
+        }
         // A key that is given must parse: refuse to start rather than fail every login.
         if let Some(pem) = v.jwt_private_key.as_deref() {
             crate::auth::Ed25519Key::from_pem(pem)
@@ -533,6 +589,14 @@ impl Settings {
                 max_per_email_per_hour: v.codes_per_email_per_hour,
                 max_per_ip_per_hour: v.codes_per_ip_per_hour,
                 max_failures_per_day: v.code_max_failures_per_day,
+            },
+            mfa: MfaSettings {
+                issuer,
+                key: mfa_key,
+                ticket_ttl: secs(v.mfa_ticket_ttl_secs),
+                ticket_max_attempts: v.mfa_ticket_max_attempts.max(1),
+                max_failures: v.mfa_max_failures.max(1),
+                failure_window: secs(v.mfa_failure_window_secs),
             },
             throttle: ThrottleSettings {
                 max_login_failures: v.login_max_failures,
@@ -695,6 +759,89 @@ fn secrets(
     ))
 }
 
+/// The name of the MFA key in the development secrets file.
+const MFA_KEY_VAR: &str = "APP_MFA_ENCRYPTION_KEY";
+
+/// `APP_MFA_ENCRYPTION_KEY`: given (checked), or in development read from / appended to the
+/// generated secrets file; production refuses to start without it.
+fn mfa_key(
+    env: Environment,
+    given: Option<&str>,
+    dev_secrets_file: &std::path::Path,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<std::sync::Arc<secrecy::SecretBox<[u8; 32]>>> {
+    if let Some(given) = given {
+        return parse_mfa_key(given)
+            .map(|k| std::sync::Arc::new(secrecy::SecretBox::new(Box::new(k))));
+    }
+    if env == Environment::Production {
+        bail!(
+            "APP_ENV=production requires {MFA_KEY_VAR} (32 random bytes as hex or base64, \
+             e.g. `openssl rand -hex 32`); it encrypts the TOTP secrets"
+        );
+    }
+    let path = dev_secrets_file;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let stored = text.lines().find_map(|line| match line.split_once('=') {
+        Some((MFA_KEY_VAR, v)) => Some(v.trim().to_owned()),
+        _ => None,
+    });
+    let key = match stored {
+        Some(stored) => parse_mfa_key(&stored)
+            .with_context(|| format!("{MFA_KEY_VAR} in {}", path.display()))?,
+        None => {
+            // Appended, so that a file from before this key existed keeps its other secrets.
+            let value = random_secret();
+            use std::io::Write;
+            let mut options = std::fs::OpenOptions::new();
+            options.append(true).create(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("writing {}", path.display()))?;
+            writeln!(file, "{MFA_KEY_VAR}={value}")?;
+            parse_mfa_key(&value)?
+        }
+    };
+    warnings.push(format!(
+        "!!! DEVELOPMENT SECRETS: {MFA_KEY_VAR} not set; using a generated key from {}. \
+         Never run like this in production (APP_ENV=production refuses to). !!!",
+        path.display()
+    ));
+    Ok(std::sync::Arc::new(secrecy::SecretBox::new(Box::new(key))))
+}
+
+/// Exactly 32 bytes, written as 64 hex digits or as base64 (standard or URL-safe, padded or
+/// not). Anything else is refused: a short key would be a weak one.
+fn parse_mfa_key(raw: &str) -> anyhow::Result<[u8; 32]> {
+    use base64::Engine;
+    let raw = raw.trim();
+    let bytes = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(raw).ok()
+    } else {
+        let engines = [
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        engines.iter().find_map(|e| e.decode(raw).ok())
+    };
+    bytes
+        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{MFA_KEY_VAR} must be exactly 32 bytes, as 64 hex digits or base64 \
+                 (e.g. `openssl rand -hex 32`)"
+            )
+        })
+}
+
 /// Refuses a secret shorter than [`MIN_SECRET_BYTES`], in every environment, naming `key`.
 fn check_strength(key: &str, value: &str) -> anyhow::Result<()> {
     if value.len() >= MIN_SECRET_BYTES {
@@ -773,14 +920,20 @@ impl SmtpSettings {
 mod tests {
     use super::*;
 
+    /// `pairs` as variables, with a valid `APP_MFA_ENCRYPTION_KEY` unless `pairs` names it
+    /// (an empty value: unset).
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
+        let mut map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+            .collect();
+        map.entry("APP_MFA_ENCRYPTION_KEY".into())
+            .or_insert_with(|| MFA_KEY.into());
+        map
     }
 
     const STRONG: &str = "0123456789abcdef0123456789abcdef";
+    const MFA_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
     fn with_secrets(extra: &[(&str, &str)]) -> anyhow::Result<Settings> {
         let mut pairs = vec![("APP_JWT_SECRET", STRONG), ("APP_CODE_PEPPER", STRONG)];
@@ -1206,6 +1359,89 @@ mod tests {
     }
 
     #[test]
+    fn mfa_settings_defaults_key_formats_and_production_refusal() {
+        let s = with_secrets(&[]).unwrap();
+        assert_eq!(s.mfa.issuer, "emailauth");
+        assert_eq!(s.mfa.ticket_ttl, Duration::from_secs(300));
+        assert_eq!(s.mfa.ticket_max_attempts, 5);
+        assert_eq!(s.mfa.max_failures, 10);
+        assert_eq!(s.mfa.failure_window, Duration::from_secs(900));
+        assert!(
+            !format!("{:?}", s.mfa).contains("0011"),
+            "the key never prints"
+        );
+        let expected: Vec<u8> = (0..32u8).map(|i| (i % 16) * 17).collect();
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&expected);
+        let s = with_secrets(&[
+            ("APP_MFA_ENCRYPTION_KEY", b64.as_str()),
+            ("APP_TOTP_ISSUER", "Example Corp"),
+            ("APP_MFA_TICKET_TTL_SECS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(s.mfa.key.expose_secret().as_slice(), expected.as_slice());
+        assert_eq!(s.mfa.issuer, "Example Corp");
+        assert_eq!(s.mfa.ticket_ttl, Duration::from_secs(60));
+        for bad in [
+            "short",
+            STRONG,
+            "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        ] {
+            let err = with_secrets(&[("APP_MFA_ENCRYPTION_KEY", bad)]).unwrap_err();
+            assert!(
+                err.to_string().contains("APP_MFA_ENCRYPTION_KEY"),
+                "{bad}: {err}"
+            );
+        }
+        let err = with_secrets(&[("APP_TOTP_ISSUER", "a:b")]).unwrap_err();
+        assert!(err.to_string().contains("APP_TOTP_ISSUER"), "{err}");
+        // Production: the JWT secret and pepper alone are not enough.
+        let err = Settings::from_vars(&vars(&[
+            ("APP_ENV", "production"),
+            ("APP_JWT_SECRET", STRONG),
+            ("APP_CODE_PEPPER", STRONG),
+            ("APP_MFA_ENCRYPTION_KEY", ""),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("APP_MFA_ENCRYPTION_KEY"), "{err}");
+    }
+
+    #[test]
+    fn development_generates_the_mfa_key_once_next_to_the_other_secrets() {
+        let dir = std::env::temp_dir().join(format!("mfa-dev-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(".dev-secrets.env");
+        // A file from before the key existed: the key is appended, the rest kept.
+        std::fs::write(
+            &file,
+            format!("APP_JWT_SECRET={STRONG}\nAPP_CODE_PEPPER={STRONG}\n"),
+        )
+        .unwrap();
+        let path = file.to_string_lossy().into_owned();
+        let load = || {
+            Settings::from_vars(&vars(&[
+                ("APP_DEV_SECRETS_FILE", path.as_str()),
+                ("APP_MFA_ENCRYPTION_KEY", ""),
+            ]))
+            .unwrap()
+        };
+        let first = load();
+        let second = load();
+        assert_eq!(
+            first.mfa.key.expose_secret(),
+            second.mfa.key.expose_secret()
+        );
+        assert!(first
+            .warnings
+            .iter()
+            .any(|w| w.contains("APP_MFA_ENCRYPTION_KEY")));
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains(&format!("APP_JWT_SECRET={STRONG}")), "{text}");
+        assert_eq!(text.matches("APP_MFA_ENCRYPTION_KEY=").count(), 1, "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let err = Settings::from_vars(&vars(&[
             ("APP_PORT", "eighty"),
@@ -1255,6 +1491,7 @@ mod tests {
             "jwt_private_key",
             "code_pepper",
             "introspection_secret",
+            "mfa_encryption_key",
         ];
         let mut known: Vec<String> = secrets.iter().map(|k| k.to_string()).collect();
         for (key, default) in &defaults {

@@ -58,6 +58,12 @@ pub enum ApiError {
     /// A WebAuthn challenge id that is unknown, expired or already used.
     #[error("invalid challenge")]
     InvalidChallenge,
+    #[error("TOTP is already enabled")]
+    TotpAlreadyEnabled,
+    #[error("no TOTP setup to enable")]
+    TotpNotSetUp,
+    #[error("TOTP is not enabled")]
+    TotpNotEnabled,
     #[error("too many failed logins for this account")]
     TooManyAttempts { retry_after: u64 },
     #[error("too many requests from this client")]
@@ -240,6 +246,24 @@ impl ApiError {
                 C::InvalidChallenge,
                 "Invalid challenge",
                 "The challenge is unknown, expired or already used. Start again.".into(),
+            ),
+            TotpAlreadyEnabled => row(
+                S::CONFLICT,
+                C::TotpAlreadyEnabled,
+                "TOTP already enabled",
+                "Two-step login with an authenticator app is already on for this account.".into(),
+            ),
+            TotpNotSetUp => row(
+                S::CONFLICT,
+                C::TotpNotSetUp,
+                "TOTP not set up",
+                "There is no pending TOTP setup: call POST /api/mfa/totp/setup first.".into(),
+            ),
+            TotpNotEnabled => row(
+                S::CONFLICT,
+                C::TotpNotEnabled,
+                "TOTP not enabled",
+                "Two-step login with an authenticator app is not on for this account.".into(),
             ),
             TooManyAttempts { retry_after } => row(
                 S::TOO_MANY_REQUESTS,

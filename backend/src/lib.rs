@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod mfa;
 pub mod notices;
 pub mod openapi;
 pub mod passkeys;

@@ -241,6 +241,8 @@ pub fn build_state(
         sessions: settings.sessions.clone(),
         clock: settings.clock.clone(),
         codes: settings.codes.clone(),
+        mfa: settings.mfa.clone(),
+        mfa_keys: crate::mfa::MfaKeys::new(&settings.mfa),
         proxies: TrustedProxies::new(settings.throttle.trusted_proxies.clone())
             .with_ipv6_prefix(settings.throttle.ipv6_prefix),
         ip_limiter: IpLimiter::new(settings.throttle.ip_per_second, settings.throttle.ip_burst),

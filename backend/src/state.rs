@@ -9,7 +9,7 @@ use std::{
 use crate::{
     auth::{CodeMac, JwtKeys, PasswordHasher, RefreshKeys},
     clock::Clock,
-    config::{CodeSettings, SessionSettings, ThrottleSettings},
+    config::{CodeSettings, MfaSettings, SessionSettings, ThrottleSettings},
     mail::Mailer,
     store::Store,
     throttle::{IpLimiter, TrustedProxies},
@@ -30,6 +30,9 @@ pub struct AppState {
     /// "Now" for every decision on time (an adjustable clock in tests).
     pub clock: Clock,
     pub codes: CodeSettings,
+    /// The second factor's limits, and the keys made from `APP_MFA_ENCRYPTION_KEY`.
+    pub mfa: MfaSettings,
+    pub mfa_keys: crate::mfa::MfaKeys,
     pub throttle: ThrottleSettings,
     pub proxies: TrustedProxies,
     pub ip_limiter: IpLimiter,

@@ -59,6 +59,13 @@ pub enum ErrorCode {
     PasskeyTaken,
     /// The WebAuthn challenge is unknown, expired or already used: start again.
     InvalidChallenge,
+    // Second factor (TOTP).
+    /// `POST /api/mfa/totp/setup` or `/enable` while TOTP is on.
+    TotpAlreadyEnabled,
+    /// `POST /api/mfa/totp/enable` without a setup before it.
+    TotpNotSetUp,
+    /// Turning TOTP off, or new recovery codes, while TOTP is off.
+    TotpNotEnabled,
     // Infrastructure.
     ServiceUnavailable,
     Internal,

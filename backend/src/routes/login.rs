@@ -2,7 +2,7 @@ use actix_web::{
     http::header::{self, HeaderValue},
     web, HttpRequest, HttpResponse,
 };
-use shared::{LoginRequest, LoginResponse};
+use shared::LoginRequest;
 
 use crate::{
     auth::{
@@ -64,7 +64,9 @@ impl Pool {
 #[utoipa::path(post, path = "/api/login", tag = "account",
     request_body = LoginRequest,
     responses(
-        (status = 200, description = "Signed in: a new session", body = LoginResponse,
+        (status = 200, description = "Signed in: a new session (`LoginResponse`); or, when the \
+          account has TOTP on, no session yet but an `MfaChallenge` (`mfa_required: true`, a \
+          ticket for `POST /api/login/mfa`, no token and no cookie)", body = super::login_mfa::LoginAnswer,
          headers(("Set-Cookie" = String, description = "The device cookie `emailauth_device`, \
            sent back with later logins to this account from this client; with \
            `X-Token-Transport: cookie` also the refresh cookie `emailauth_refresh` \
@@ -167,21 +169,46 @@ pub async fn login(
         tracing::info!(event = "login_refused", user_id = %user.id, reason = "account_disabled", %ip, "login refused");
         return Err(ApiError::AccountDisabled);
     }
-    if let Some(net) = &network {
-        // Best effort: the person proved who they are; failing to remember where from must
-        // not turn that into an error.
-        if let Err(e) = store
-            .remember_network(&key, net, now, limits.known_network_ttl)
-            .await
-        {
-            tracing::warn!(error = %e, "could not remember the network of a login");
-        }
+    if user.totp.is_some() {
+        // The password is proved (its pool's failures are cleared above), the second factor
+        // not yet: no session and no cookie, and the network and device are remembered only
+        // once the second step succeeds (`login_mfa`).
+        return super::login_mfa::challenge(&state, &user, &ip).await;
     }
+    remember_network(&state, &key, network.as_deref()).await;
     let cookie = match &pool {
         Pool::Device(id) => devices.sign(&key, id),
         _ => devices.issue(&key),
     };
-    let issued = session::start(&state, user.id, ClientInfo::of(&req)).await?;
+    sign_in(&state, &req, user, transport, cookie, pool.name(), &ip).await
+}
+
+/// Remembers the network of a proved login for the account. Best effort: the person proved
+/// who they are; failing to remember where from must not turn that into an error.
+pub(crate) async fn remember_network(state: &AppState, key: &str, network: Option<&str>) {
+    if let Some(net) = network {
+        let (now, ttl) = (state.clock.now(), state.throttle.known_network_ttl);
+        if let Err(e) = state.store.remember_network(key, net, now, ttl).await {
+            tracing::warn!(error = %e, "could not remember the network of a login");
+        }
+    }
+}
+
+/// The end of every successful login (one step, or two): starts the session of `user` (as
+/// read before the proof), answers with its tokens by `transport` and sets the device cookie
+/// `cookie`.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    req: &HttpRequest,
+    user: crate::store::UserDoc,
+    transport: Transport,
+    cookie: String,
+    pool: &str,
+    ip: &str,
+) -> Result<HttpResponse, ApiError> {
+    let store = &state.store;
+    let limits = &state.throttle;
+    let issued = session::start(state, user.id, ClientInfo::of(req)).await?;
     // A password reset that landed while this login was hashing ended every session before
     // ours existed: look again, and give up the session if the password it proved is gone.
     // The same for an operator disabling the account meanwhile (it disables the account,
@@ -197,9 +224,9 @@ pub async fn login(
         tracing::info!(event = "login_failed", user_id = %user.id, reason = "password_changed", %ip, "login refused");
         return Err(ApiError::InvalidCredentials);
     }
-    tracing::info!(event = "login", user_id = %user.id, session = %issued.session_id, pool = pool.name(), %ip, "signed in");
-    let secure = session::secure_cookies(&state, &req);
-    let mut response = session::respond(issued, transport, &state, secure);
+    tracing::info!(event = "login", user_id = %user.id, session = %issued.session_id, pool, %ip, "signed in");
+    let secure = session::secure_cookies(state, req);
+    let mut response = session::respond(issued, transport, state, secure);
     let device = set_device_cookie(&cookie, limits.device_cookie_ttl, limits.secure_cookies);
     response.headers_mut().append(
         header::SET_COOKIE,

@@ -7,8 +7,10 @@ pub mod email_change;
 pub mod health;
 pub mod integration;
 pub mod login;
+pub mod login_mfa;
 pub mod logout;
 pub mod logout_all;
+pub mod mfa;
 pub mod nick;
 pub mod passkeys;
 pub mod password_change;
@@ -25,10 +27,13 @@ use crate::{error::ApiError, throttle::limit_by_ip};
 
 /// The paths behind the per-client-IP token bucket: each must document `429 rate_limited`
 /// (tests/openapi.rs checks the document against this list).
-pub const PER_IP_LIMITED: [&str; 15] = [
+pub const PER_IP_LIMITED: [&str; 18] = [
     "/api/email_auth",
     "/api/register",
     "/api/login",
+    "/api/login/mfa",
+    "/api/mfa/totp/disable",
+    "/api/mfa/recovery_codes",
     "/api/token/refresh",
     "/api/logout",
     "/api/logout_all",
@@ -67,6 +72,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::post().to(register::register),
     ))
     .service(auth("/api/login", "POST", web::post().to(login::login)))
+    .service(auth(
+        "/api/login/mfa",
+        "POST",
+        web::post().to(login_mfa::login_mfa),
+    ))
+    .service(auth(
+        "/api/mfa/totp/disable",
+        "POST",
+        web::post().to(mfa::disable),
+    ))
+    .service(auth(
+        "/api/mfa/recovery_codes",
+        "POST",
+        web::post().to(mfa::regenerate_recovery_codes),
+    ))
+    .service(resource("/api/mfa", "GET").route(web::get().to(mfa::status)))
+    .service(resource("/api/mfa/totp/setup", "POST").route(web::post().to(mfa::setup)))
+    .service(resource("/api/mfa/totp/enable", "POST").route(web::post().to(mfa::enable)))
     .service(auth(
         "/api/token/refresh",
         "POST",

@@ -2,6 +2,7 @@
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
 mod codes;
+mod mfa;
 mod outbox;
 mod passkeys;
 mod sessions;
@@ -20,6 +21,7 @@ use mongodb::{
 use secrecy::ExposeSecret;
 
 pub use codes::CodeDoc;
+pub use mfa::{MfaTicketDoc, TotpDoc};
 pub use outbox::OutboxDoc;
 pub use passkeys::{ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError};
 pub use sessions::{Rotation, SessionDoc};
@@ -39,6 +41,7 @@ pub struct Store {
     known_networks: Collection<mongodb::bson::Document>,
     sessions: Collection<SessionDoc>,
     outbox: Collection<OutboxDoc>,
+    mfa_tickets: Collection<MfaTicketDoc>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -81,6 +84,7 @@ impl Store {
             known_networks: db.collection("known_networks"),
             sessions: db.collection("sessions"),
             outbox: db.collection("mail_outbox"),
+            mfa_tickets: db.collection("mfa_tickets"),
             db,
         }
     }
@@ -196,6 +200,9 @@ impl Store {
             ])
             .await?;
         self.ensure_passkey_indexes().await?;
+        self.mfa_tickets
+            .create_index(ttl("expires_at", "expires_at_ttl"))
+            .await?;
         Ok(())
     }
 }

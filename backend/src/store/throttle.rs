@@ -30,6 +30,9 @@ pub enum EventKind {
     LoginFailureFromNetwork,
     /// A wrong (or in-progress) code guess, signup and reset alike (key: normalised email).
     CodeFailure,
+    /// A wrong (or in-progress) second-step code of a login, or of turning TOTP off, across
+    /// every ticket (key: account id, hex).
+    MfaFailure,
 }
 
 impl EventKind {
@@ -41,6 +44,7 @@ impl EventKind {
             EventKind::LoginFailureFromDevice => "login_failure_device",
             EventKind::LoginFailureFromNetwork => "login_failure_network",
             EventKind::CodeFailure => "code_failure",
+            EventKind::MfaFailure => "mfa_failure",
         }
     }
 }

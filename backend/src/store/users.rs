@@ -40,6 +40,12 @@ pub struct UserDoc {
     /// deletion and would leak to the authenticator. Set at the first passkey registration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webauthn_user_id: Option<String>,
+    /// TOTP, when it is on (absent: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp: Option<super::TotpDoc>,
+    /// The sealed secret of the last `POST /api/mfa/totp/setup` not yet enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_pending: Option<String>,
 }
 
 pub struct NewUser {
@@ -229,6 +235,8 @@ impl Store {
             locale: new.locale,
             disabled: false,
             webauthn_user_id: None,
+            totp: None,
+            totp_pending: None,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

@@ -16,6 +16,8 @@ use shared::Problem;
 
 pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
 pub const PEPPER: &str = "test-code-pepper-0123456789abcdef012345678";
+/// `APP_MFA_ENCRYPTION_KEY` of the test apps: 32 bytes as hex.
+pub const MFA_KEY: &str = "6d66612d746573742d6b65792d30313233343536373839616263646566303132";
 pub const PASSWORD: &str = "correct horse battery";
 
 /// One message as the SMTP server received it, MIME-decoded.
@@ -242,6 +244,7 @@ pub async fn spawn_instance(
         ("APP_SMTP_TIMEOUT_SECS", "3".to_owned()),
         ("APP_JWT_SECRET", JWT_SECRET.to_owned()),
         ("APP_CODE_PEPPER", PEPPER.to_owned()),
+        ("APP_MFA_ENCRYPTION_KEY", MFA_KEY.to_owned()),
         ("APP_CODES_PER_IP_PER_HOUR", "100000".to_owned()),
         // Tests fire hundreds of requests from one address; the per-IP bucket has its own test.
         ("APP_RATE_LIMIT_PER_SECOND", "100000".to_owned()),

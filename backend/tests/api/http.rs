@@ -132,6 +132,7 @@ async fn spawn_unready(overrides: &[(&str, &str)]) -> String {
         ("APP_PORT", "0"),
         ("APP_JWT_SECRET", JWT_SECRET),
         ("APP_CODE_PEPPER", PEPPER),
+        ("APP_MFA_ENCRYPTION_KEY", crate::helpers::MFA_KEY),
         ("APP_LOG_FORMAT", "pretty"),
     ]
     .iter()

@@ -16,6 +16,7 @@ mod integration;
 mod login;
 mod look_alike_nicknames;
 mod metrics;
+mod mfa;
 mod nick;
 mod passkeys;
 mod production;

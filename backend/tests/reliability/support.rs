@@ -287,6 +287,9 @@ impl Backend {
             .env("APP_PORT", port.to_string())
             .env("APP_STATIC_DIR", "/nonexistent")
             .env("APP_LOG_FORMAT", "pretty")
+            // Given, so that production starts; the refusals of the other secrets are the
+            // subject of the start-up tests.
+            .env("APP_MFA_ENCRYPTION_KEY", crate::helpers::MFA_KEY)
             .env("RUST_LOG", "info")
             .current_dir(&dir.0)
             .stdin(Stdio::null())
