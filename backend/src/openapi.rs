@@ -51,6 +51,7 @@ use crate::{error::ApiError, routes};
         routes::passkeys::delete,
         routes::passkeys::login_start,
         routes::passkeys::login_finish,
+        routes::passkeys::mfa_start,
         routes::integration::jwks,
         routes::integration::introspect,
         routes::health::live,
