@@ -87,6 +87,13 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/passkeys/{id}", "delete"),
         ("/api/passkeys/login/start", "post"),
         ("/api/passkeys/login/finish", "post"),
+        ("/api/login/mfa", "post"),
+        ("/api/login/mfa/passkey/start", "post"),
+        ("/api/mfa", "get"),
+        ("/api/mfa/totp/setup", "post"),
+        ("/api/mfa/totp/enable", "post"),
+        ("/api/mfa/totp/disable", "post"),
+        ("/api/mfa/recovery_codes", "post"),
         ("/.well-known/jwks.json", "get"),
         ("/api/token/introspect", "post"),
         ("/health/live", "get"),
@@ -175,6 +182,11 @@ fn only_the_signed_in_operations_need_the_bearer_scheme() {
             "post /api/passkeys/register/finish",
             "get /api/passkeys",
             "delete /api/passkeys/{id}",
+            "get /api/mfa",
+            "post /api/mfa/totp/setup",
+            "post /api/mfa/totp/enable",
+            "post /api/mfa/totp/disable",
+            "post /api/mfa/recovery_codes",
         ]
         .contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");

@@ -303,8 +303,10 @@ pub async fn sign_in_proved(
         (status = 200, description = "Signed in: a new session, as from `POST /api/login`", body = LoginResponse,
          headers(("Set-Cookie" = String, description = "The device cookie `emailauth_device`; with \
            `X-Token-Transport: cookie` also the refresh cookie `emailauth_refresh`"))),
-        (status = 400, description = "`invalid_code`: the code is wrong or already used \
-          (with `attempts_left` of this ticket), or `malformed_body`", body = shared::Problem),
+        (status = 400, description = "`invalid_code`: the code is wrong or already used, or \
+          the passkey assertion does not answer this ticket's passkey start, is not one of the \
+          account's passkeys or did not verify (with `attempts_left` of this ticket); or \
+          `malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
           exhausted by wrong codes, or the password changed since", body = shared::Problem),
         (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
