@@ -27,8 +27,13 @@ pub struct RelyingParty {
 
 impl RelyingParty {
     pub fn new(settings: &WebauthnSettings) -> anyhow::Result<Self> {
+        // The browser gives up when the server would: the options' `timeout` is the TTL.
         let webauthn = WebauthnBuilder::new(&settings.rp_id, &settings.rp_origin)
-            .and_then(|b| b.rp_name(&settings.rp_name).build())
+            .and_then(|b| {
+                b.rp_name(&settings.rp_name)
+                    .timeout(settings.challenge_ttl)
+                    .build()
+            })
             .map_err(|e| anyhow::anyhow!("WebAuthn relying party: {e}"))?;
         Ok(Self {
             webauthn,

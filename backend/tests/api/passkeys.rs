@@ -284,6 +284,7 @@ async fn a_passkey_is_registered_listed_and_deleted_by_its_owner_only() {
     // random handle (not the username).
     let public_key = &options["publicKey"];
     assert_eq!(public_key["rp"]["id"], "localhost");
+    assert_eq!(public_key["timeout"], 300_000, "the challenge's lifetime");
     assert_eq!(
         public_key["authenticatorSelection"]["residentKey"],
         "required"
