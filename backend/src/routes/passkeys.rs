@@ -182,8 +182,9 @@ pub async fn register_finish(
     .await?;
     let ip = ClientIp::of(&req).display();
     let credential: RegisterPublicKeyCredential = serde_json::from_value(body.credential)
-        .map_err(|e| {
-            tracing::info!(event = "passkey_rejected", user_id = %user.id, %ip, reason = %e, "unreadable credential");
+        .map_err(|_| {
+            // Not the parser's message: it may quote what the client sent.
+            tracing::info!(event = "passkey_rejected", user_id = %user.id, %ip, reason = "unreadable credential", "registration refused");
             ApiError::PasskeyRejected
         })?;
     let passkey = state
@@ -334,7 +335,7 @@ pub async fn login_finish(
         ApiError::InvalidCredentials
     };
     let credential: PublicKeyCredential =
-        serde_json::from_value(body.credential).map_err(|e| refuse(&e))?;
+        serde_json::from_value(body.credential).map_err(|_| refuse(&"unreadable credential"))?;
     let webauthn = &state.webauthn.webauthn;
     let (handle, credential_id) = webauthn
         .identify_discoverable_authentication(&credential)
@@ -492,7 +493,7 @@ async fn verify_second_step(
     let authentication: PasskeyAuthentication =
         serde_json::from_str(kept).map_err(|e| ApiError::Internal(e.into()))?;
     let credential: PublicKeyCredential =
-        serde_json::from_value(assertion).map_err(|e| wrong(&e))?;
+        serde_json::from_value(assertion).map_err(|_| wrong(&"unreadable credential"))?;
     let stored = state
         .store
         .find_passkey(&credential_key(credential.get_credential_id()))
