@@ -50,6 +50,14 @@ pub enum ApiError {
     InvalidRefreshToken,
     #[error("account disabled")]
     AccountDisabled,
+    /// A passkey registration whose attestation did not verify.
+    #[error("passkey rejected")]
+    PasskeyRejected,
+    #[error("passkey already registered")]
+    PasskeyTaken,
+    /// A WebAuthn challenge id that is unknown, expired or already used.
+    #[error("invalid challenge")]
+    InvalidChallenge,
     #[error("TOTP is already enabled")]
     TotpAlreadyEnabled,
     #[error("no TOTP setup to enable")]
@@ -220,6 +228,24 @@ impl ApiError {
                 C::AccountDisabled,
                 "Account disabled",
                 "This account has been disabled by an operator. Contact support.".into(),
+            ),
+            PasskeyRejected => row(
+                S::BAD_REQUEST,
+                C::PasskeyRejected,
+                "Passkey rejected",
+                "The authenticator's answer could not be verified.".into(),
+            ),
+            PasskeyTaken => row(
+                S::CONFLICT,
+                C::PasskeyTaken,
+                "Passkey taken",
+                "This passkey is already registered.".into(),
+            ),
+            InvalidChallenge => row(
+                S::BAD_REQUEST,
+                C::InvalidChallenge,
+                "Invalid challenge",
+                "The challenge is unknown, expired or already used. Start again.".into(),
             ),
             TotpAlreadyEnabled => row(
                 S::CONFLICT,
@@ -451,6 +477,9 @@ mod tests {
             (ApiError::Overloaded, 503, "service_unavailable"),
             (ApiError::InvalidToken, 401, "invalid_token"),
             (ApiError::InvalidRefreshToken, 401, "invalid_token"),
+            (ApiError::PasskeyRejected, 400, "passkey_rejected"),
+            (ApiError::PasskeyTaken, 409, "passkey_taken"),
+            (ApiError::InvalidChallenge, 400, "invalid_challenge"),
             (ApiError::PayloadTooLarge(16), 413, "payload_too_large"),
             (
                 ApiError::UnsupportedMediaType,

@@ -51,6 +51,14 @@ pub enum ErrorCode {
     /// An operator disabled the account: no login, refresh or access token works until it is
     /// enabled again.
     AccountDisabled,
+    // Passkeys.
+    /// The authenticator's answer did not verify (wrong challenge, origin or signature, or not
+    /// user-verified).
+    PasskeyRejected,
+    /// That credential is already registered.
+    PasskeyTaken,
+    /// The WebAuthn challenge is unknown, expired or already used: start again.
+    InvalidChallenge,
     // Second factor (TOTP).
     /// `POST /api/mfa/totp/setup` or `/enable` while TOTP is on.
     TotpAlreadyEnabled,

@@ -5,6 +5,7 @@ mod changes;
 mod codes;
 mod mfa;
 mod outbox;
+mod passkeys;
 mod sessions;
 mod throttle;
 mod users;
@@ -24,6 +25,7 @@ pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
 pub use outbox::OutboxDoc;
+pub use passkeys::{ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError};
 pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};
 pub use users::{InsertError, NewUser, UniqueField, UserDoc};
@@ -218,6 +220,7 @@ impl Store {
                     .build(),
             ])
             .await?;
+        self.ensure_passkey_indexes().await?;
         self.mfa_tickets
             .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;

@@ -36,6 +36,11 @@ pub struct UserDoc {
     /// Absent in documents of accounts never disabled.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+    /// The WebAuthn user handle (a random UUID): what a discoverable passkey gives back to
+    /// name its account. Random rather than the username, which may be reused after a
+    /// deletion and would leak to the authenticator. Set at the first passkey registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_user_id: Option<String>,
     /// TOTP, when it is on (absent: off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp: Option<super::TotpDoc>,
@@ -263,6 +268,7 @@ impl Store {
             created_at: DateTime::now(),
             locale: new.locale,
             disabled: false,
+            webauthn_user_id: None,
             totp: None,
             totp_pending: None,
         };
