@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `just run` and `just test` need and the machine lacks. Idempotent: every step
 # is skipped when its tool is already there at the right version.
-#   apt:   cmake (to build the database server), chromium + chromedriver + fonts (browser tests),
+#   apt:   cmake (to build the database server), pkg-config + libssl-dev (webauthn-rs), chromium + chromedriver + fonts (browser tests),
 #          jq (curl examples, contract tests), python3-venv (schemathesis, the seed server)
 #   cargo: secantus-mdb (the MongoDB-wire server) into $TOOLS_DIR
 #   npm:   maildev (package.json / package-lock.json)
@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-want_apt=(cmake chromium chromium-driver fonts-liberation fonts-noto-cjk curl jq python3-venv)
+want_apt=(cmake pkg-config libssl-dev chromium chromium-driver fonts-liberation fonts-noto-cjk curl jq python3-venv)
 missing=()
 for pkg in "${want_apt[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
