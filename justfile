@@ -9,7 +9,7 @@ default:
 setup:
     bash scripts/install-tools.sh
 
-# Database + mail catcher + API serving the SPA at http://127.0.0.1:8080 (Ctrl-C stops all).
+# Database + mail catcher + API serving the SPA at http://localhost:8080 (Ctrl-C stops all).
 run: setup
     bash scripts/run.sh
 

@@ -18,6 +18,6 @@ export APP_STATIC_DIR="${APP_STATIC_DIR:-$ROOT/frontend/dist}"
 ./target/release/backend &
 PIDS+=($!)
 wait_http "http://127.0.0.1:${APP_PORT:-8080}/health/ready" 30
-log "app        http://127.0.0.1:${APP_PORT:-8080}/   (API under /api, spec at /api/openapi.json)"
+log "app        http://localhost:${APP_PORT:-8080}/   (API under /api, spec at /api/openapi.json; passkeys need the name localhost, not 127.0.0.1)"
 log "Ctrl-C stops everything."
 wait "${PIDS[-1]}"
