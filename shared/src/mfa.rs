@@ -113,6 +113,7 @@ pub struct RecoveryCodes {
 #[serde(deny_unknown_fields)]
 pub struct TotpDisableRequest {
     /// The account's password. At most 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -126,6 +127,7 @@ pub struct TotpDisableRequest {
 #[serde(deny_unknown_fields)]
 pub struct RecoveryCodesRequest {
     /// The account's password. At most 128 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
 }
 
@@ -152,11 +154,37 @@ pub struct WebauthnChallenge {
     pub options: serde_json::Value,
 }
 
-/// `POST /api/passkeys/register/start` (signed in).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `{}`: the body of the WebAuthn `start` endpoints that need nothing. Only an empty object is
+/// accepted (a derived `Deserialize` would also take `[]`, which the schema refuses).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct PasskeyRegisterStart {}
+pub struct EmptyBody {}
+
+impl<'de> Deserialize<'de> for EmptyBody {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Empty;
+        impl<'de> serde::de::Visitor<'de> for Empty {
+            type Value = EmptyBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an empty object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EmptyBody, A::Error> {
+                match map.next_key::<String>()? {
+                    Some(key) => Err(serde::de::Error::unknown_field(&key, &[])),
+                    None => Ok(EmptyBody {}),
+                }
+            }
+        }
+        deserializer.deserialize_map(Empty)
+    }
+}
+
+/// `POST /api/passkeys/register/start` (signed in): `{}`.
+pub type PasskeyRegisterStart = EmptyBody;
 
 /// `POST /api/passkeys/register/finish`: store the new credential under a name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,7 +192,12 @@ pub struct PasskeyRegisterStart {}
 #[serde(deny_unknown_fields)]
 pub struct PasskeyRegisterFinish {
     pub challenge_id: String,
-    /// A name the owner recognises ("YubiKey", "노트북"): 1 to 64 characters.
+    /// A name the owner recognises ("YubiKey", "노트북"): 1 to 64 characters after trimming,
+    /// no control characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"\S")
+    )]
     pub name: String,
     /// `PublicKeyCredential.toJSON()` of the new credential.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -201,4 +234,20 @@ pub struct PasskeyInfo {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasskeyList {
     pub passkeys: Vec<PasskeyInfo>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EmptyBody;
+
+    #[test]
+    fn an_empty_body_is_an_empty_object_only() {
+        assert_eq!(
+            serde_json::from_str::<EmptyBody>("{}").unwrap(),
+            EmptyBody {}
+        );
+        assert!(serde_json::from_str::<EmptyBody>("[]").is_err());
+        assert!(serde_json::from_str::<EmptyBody>(r#"{"a": 1}"#).is_err());
+        assert!(serde_json::from_str::<EmptyBody>("null").is_err());
+    }
 }

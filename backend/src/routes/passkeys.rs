@@ -2,7 +2,6 @@
 //! (a discoverable credential: the authenticator names the account through its user handle).
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 use shared::{
     ErrorCode, FieldError, MfaMethod, MfaTicket, PasskeyList, PasskeyLoginFinish,
     PasskeyRegisterFinish, PasskeyRegisterStart, WebauthnChallenge,
@@ -54,9 +53,7 @@ impl PasskeyName {
 }
 
 /// `POST /api/passkeys/login/start`: an empty object.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasskeyLoginStart {}
+pub type PasskeyLoginStart = shared::EmptyBody;
 
 fn challenge(
     challenge_id: String,
@@ -87,6 +84,8 @@ fn challenge(
         (status = 401, description = "`invalid_token`", body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
         (status = 403, description = "`account_disabled`", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn register_start(
@@ -162,6 +161,8 @@ pub async fn register_start(
         (status = 409, description = "`passkey_taken`: this credential is registered already", body = shared::Problem),
         (status = 422, description = "`validation_failed`: `name` empty, over 64 characters or \
           with control characters", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn register_finish(
@@ -283,6 +284,8 @@ pub async fn delete(
           base64url) and the challenge id", body = WebauthnChallenge),
         (status = 400, description = "`malformed_body`", body = shared::Problem),
         (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn login_start(
@@ -319,6 +322,8 @@ pub async fn login_start(
         (status = 403, description = "`account_disabled`: the passkey is right but an operator \
           disabled the account", body = shared::Problem),
         (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn login_finish(
@@ -406,6 +411,8 @@ const TICKET_STATE: &str = "passkey_authentication";
           exhausted, or the password changed since", body = shared::Problem),
         (status = 403, description = "`account_disabled`", body = shared::Problem),
         (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
+        (status = 413, description = "`payload_too_large`", body = shared::Problem),
+        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn mfa_start(
