@@ -170,6 +170,20 @@ impl std::fmt::Debug for MfaSettings {
     }
 }
 
+/// The WebAuthn relying party (passkeys).
+#[derive(Debug, Clone)]
+pub struct WebauthnSettings {
+    /// The domain credentials are scoped to (`localhost`, `auth.example.com`): a registrable
+    /// suffix of the origin's host, never an IP address (browsers refuse those).
+    pub rp_id: String,
+    /// The exact origin the browser runs the app on; assertions from anywhere else are refused.
+    pub rp_origin: webauthn_rs::prelude::Url,
+    /// Shown by the authenticator when a passkey is created.
+    pub rp_name: String,
+    /// A registration or login challenge is single-use and dies this long after it was issued.
+    pub challenge_ttl: Duration,
+}
+
 /// Throttling of authentication attempts.
 #[derive(Debug, Clone)]
 pub struct ThrottleSettings {
@@ -229,6 +243,8 @@ pub struct Settings {
     pub clock: crate::clock::Clock,
     /// Operating and integration: introspection, metrics (see [`OpsSettings`]).
     pub ops: OpsSettings,
+    /// Passkeys: the relying party and the challenges' lifetime.
+    pub webauthn: WebauthnSettings,
 }
 
 /// What operators and other services reach besides the public API.
@@ -328,6 +344,10 @@ pub struct Vars {
     pub mfa_ticket_max_attempts: u32,
     pub mfa_max_failures: u32,
     pub mfa_failure_window_secs: u64,
+    pub webauthn_rp_id: String,
+    pub webauthn_rp_origin: String,
+    pub webauthn_rp_name: String,
+    pub webauthn_challenge_ttl_secs: u64,
 }
 
 impl Default for Vars {
@@ -393,6 +413,10 @@ impl Default for Vars {
             mfa_ticket_max_attempts: 5,
             mfa_max_failures: 10,
             mfa_failure_window_secs: 900,
+            webauthn_rp_id: "localhost".into(),
+            webauthn_rp_origin: "http://localhost:8080".into(),
+            webauthn_rp_name: "emailauth".into(),
+            webauthn_challenge_ttl_secs: 300,
         }
     }
 }
@@ -513,6 +537,7 @@ impl Settings {
             .hash_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
             .max(1);
+        let webauthn = webauthn_settings(&v)?;
         let secs = Duration::from_secs;
         Ok(Self {
             env,
@@ -616,8 +641,39 @@ impl Settings {
                     .metrics_port
                     .map(|port| std::net::SocketAddr::new(v.metrics_addr, port)),
             },
+            webauthn,
         })
     }
+}
+
+/// The relying party, checked as `webauthn-rs` checks it (the origin's host must be the id or
+/// under it; no IP addresses): a wrong value stops the start instead of failing every passkey.
+fn webauthn_settings(v: &Vars) -> anyhow::Result<WebauthnSettings> {
+    let rp_id = v.webauthn_rp_id.trim().to_ascii_lowercase();
+    let rp_origin = webauthn_rs::prelude::Url::parse(v.webauthn_rp_origin.trim()).map_err(|e| {
+        anyhow::anyhow!(
+            "APP_WEBAUTHN_RP_ORIGIN: `{}` is not an origin like https://auth.example.com ({e})",
+            v.webauthn_rp_origin
+        )
+    })?;
+    if rp_id.parse::<IpAddr>().is_ok() {
+        bail!(
+            "APP_WEBAUTHN_RP_ID: `{rp_id}` is an IP address, which browsers refuse as a WebAuthn \
+             relying party id; use a domain (`localhost` in development)"
+        );
+    }
+    webauthn_rs::WebauthnBuilder::new(&rp_id, &rp_origin).map_err(|e| {
+        anyhow::anyhow!(
+            "APP_WEBAUTHN_RP_ID `{rp_id}` does not fit APP_WEBAUTHN_RP_ORIGIN `{rp_origin}` \
+             (the origin's host must be the id or a subdomain of it): {e}"
+        )
+    })?;
+    Ok(WebauthnSettings {
+        rp_id,
+        rp_origin,
+        rp_name: v.webauthn_rp_name.clone(),
+        challenge_ttl: Duration::from_secs(v.webauthn_challenge_ttl_secs.max(1)),
+    })
 }
 
 /// The items of a comma-separated list, trimmed, empty ones skipped.
@@ -1352,6 +1408,38 @@ mod tests {
         assert!(text.contains(&format!("APP_JWT_SECRET={STRONG}")), "{text}");
         assert_eq!(text.matches("APP_MFA_ENCRYPTION_KEY=").count(), 1, "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_webauthn_relying_party_defaults_to_localhost_and_is_checked() {
+        let s = with_secrets(&[]).unwrap();
+        assert_eq!(s.webauthn.rp_id, "localhost");
+        assert_eq!(s.webauthn.rp_origin.as_str(), "http://localhost:8080/");
+        assert_eq!(s.webauthn.rp_name, "emailauth");
+        assert_eq!(s.webauthn.challenge_ttl, Duration::from_secs(300));
+        let s = with_secrets(&[
+            ("APP_WEBAUTHN_RP_ID", "Example.com"),
+            ("APP_WEBAUTHN_RP_ORIGIN", "https://auth.example.com"),
+            ("APP_WEBAUTHN_RP_NAME", "Example"),
+            ("APP_WEBAUTHN_CHALLENGE_TTL_SECS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(s.webauthn.rp_id, "example.com");
+        assert_eq!(s.webauthn.rp_name, "Example");
+        assert_eq!(s.webauthn.challenge_ttl, Duration::from_secs(60));
+        for (id, origin) in [
+            ("127.0.0.1", "http://127.0.0.1:8080"),
+            ("example.com", "https://example.org"),
+            ("localhost", "not an origin"),
+        ] {
+            let err = with_secrets(&[
+                ("APP_WEBAUTHN_RP_ID", id),
+                ("APP_WEBAUTHN_RP_ORIGIN", origin),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("APP_WEBAUTHN_RP_"), "{id} {origin}: {err}");
+        }
     }
 
     #[test]

@@ -56,6 +56,14 @@ pub enum ApiError {
     TotpNotSetUp,
     #[error("TOTP is not enabled")]
     TotpNotEnabled,
+    /// A passkey registration whose attestation did not verify.
+    #[error("passkey rejected")]
+    PasskeyRejected,
+    #[error("passkey already registered")]
+    PasskeyTaken,
+    /// A WebAuthn challenge id that is unknown, expired or already used.
+    #[error("invalid challenge")]
+    InvalidChallenge,
     #[error("too many failed logins for this account")]
     TooManyAttempts { retry_after: u64 },
     #[error("too many requests from this client")]
@@ -238,6 +246,24 @@ impl ApiError {
                 C::TotpNotEnabled,
                 "TOTP not enabled",
                 "Two-step login with an authenticator app is not on for this account.".into(),
+            ),
+            PasskeyRejected => row(
+                S::BAD_REQUEST,
+                C::PasskeyRejected,
+                "Passkey rejected",
+                "The authenticator's answer could not be verified.".into(),
+            ),
+            PasskeyTaken => row(
+                S::CONFLICT,
+                C::PasskeyTaken,
+                "Passkey taken",
+                "This passkey is already registered.".into(),
+            ),
+            InvalidChallenge => row(
+                S::BAD_REQUEST,
+                C::InvalidChallenge,
+                "Invalid challenge",
+                "The challenge is unknown, expired or already used. Start again.".into(),
             ),
             TooManyAttempts { retry_after } => row(
                 S::TOO_MANY_REQUESTS,
@@ -451,6 +477,9 @@ mod tests {
             (ApiError::Overloaded, 503, "service_unavailable"),
             (ApiError::InvalidToken, 401, "invalid_token"),
             (ApiError::InvalidRefreshToken, 401, "invalid_token"),
+            (ApiError::PasskeyRejected, 400, "passkey_rejected"),
+            (ApiError::PasskeyTaken, 409, "passkey_taken"),
+            (ApiError::InvalidChallenge, 400, "invalid_challenge"),
             (ApiError::PayloadTooLarge(16), 413, "payload_too_large"),
             (
                 ApiError::UnsupportedMediaType,

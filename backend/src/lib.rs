@@ -11,6 +11,7 @@ pub mod mail;
 pub mod mfa;
 pub mod notices;
 pub mod openapi;
+pub mod passkeys;
 pub mod routes;
 pub mod session;
 pub mod startup;

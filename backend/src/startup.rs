@@ -251,5 +251,6 @@ pub fn build_state(
         indexes_ready,
         store,
         introspection_secret: settings.ops.introspection_secret.clone(),
+        webauthn: crate::passkeys::RelyingParty::new(&settings.webauthn)?,
     })
 }

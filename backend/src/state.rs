@@ -42,4 +42,6 @@ pub struct AppState {
     pub indexes_ready: Arc<AtomicBool>,
     /// `APP_INTROSPECTION_SECRET`; unset: no introspection endpoint.
     pub introspection_secret: Option<secrecy::SecretString>,
+    /// The WebAuthn relying party of the passkeys.
+    pub webauthn: crate::passkeys::RelyingParty,
 }

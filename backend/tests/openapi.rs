@@ -87,6 +87,12 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/email/change/request", "post"),
         ("/api/email/change/confirm", "post"),
         ("/api/account", "delete"),
+        ("/api/passkeys/register/start", "post"),
+        ("/api/passkeys/register/finish", "post"),
+        ("/api/passkeys", "get"),
+        ("/api/passkeys/{id}", "delete"),
+        ("/api/passkeys/login/start", "post"),
+        ("/api/passkeys/login/finish", "post"),
         ("/.well-known/jwks.json", "get"),
         ("/api/token/introspect", "post"),
         ("/health/live", "get"),
@@ -176,6 +182,10 @@ fn only_the_signed_in_operations_need_the_bearer_scheme() {
             "post /api/mfa/totp/enable",
             "post /api/mfa/totp/disable",
             "post /api/mfa/recovery_codes",
+            "post /api/passkeys/register/start",
+            "post /api/passkeys/register/finish",
+            "get /api/passkeys",
+            "delete /api/passkeys/{id}",
         ]
         .contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");

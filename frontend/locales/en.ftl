@@ -119,6 +119,9 @@ error-account-disabled = This account has been disabled. Please contact support.
 error-totp-already-enabled = Two-step login with an authenticator app is already on.
 error-totp-not-set-up = Start the authenticator app setup first.
 error-totp-not-enabled = Two-step login with an authenticator app is not on.
+error-passkey-rejected = The passkey could not be verified. Please try again.
+error-passkey-taken = This passkey is already registered.
+error-invalid-challenge = The passkey request expired. Please try again.
 
 ## Refusals with a known wait
 

@@ -124,6 +124,9 @@ error-account-disabled = 이 계정은 사용이 중지되었습니다. 고객 �
 error-totp-already-enabled = 인증 앱 2단계 로그인이 이미 켜져 있습니다.
 error-totp-not-set-up = 먼저 인증 앱 설정을 시작해 주세요.
 error-totp-not-enabled = 인증 앱 2단계 로그인이 켜져 있지 않습니다.
+error-passkey-rejected = 패스키를 확인하지 못했습니다. 다시 시도해 주세요.
+error-passkey-taken = 이미 등록된 패스키입니다.
+error-invalid-challenge = 패스키 요청이 만료되었습니다. 다시 시도해 주세요.
 
 ## Refusals with a known wait: what is said before retry-in (codes without a `wait-` id use
 ## their `error-` message)

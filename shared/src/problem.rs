@@ -58,6 +58,14 @@ pub enum ErrorCode {
     TotpNotSetUp,
     /// Turning TOTP off, or new recovery codes, while TOTP is off.
     TotpNotEnabled,
+    // Passkeys.
+    /// The authenticator's answer did not verify (wrong challenge, origin or signature, or not
+    /// user-verified).
+    PasskeyRejected,
+    /// That credential is already registered.
+    PasskeyTaken,
+    /// The WebAuthn challenge is unknown, expired or already used: start again.
+    InvalidChallenge,
     // Infrastructure.
     ServiceUnavailable,
     Internal,

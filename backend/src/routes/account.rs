@@ -70,6 +70,11 @@ pub async fn delete_account(state: &AppState, user: &UserDoc, ip: &str) -> Resul
         return Ok(false);
     }
     let sessions = store.delete_sessions_of(user.id).await?;
+    // Its passkeys: none signs anyone in without the account (the login reads it), yet the
+    // public keys are the person's data and go with the account.
+    if let Err(e) = store.delete_passkeys_of(user.id).await {
+        tracing::warn!(error = %e, user_id = %user.id, "passkeys of a deleted account left behind");
+    }
     // What remains is bookkeeping that expires on its own (TTL indexes): a failure here must
     // not turn a done deletion into an error the client cannot retry (its token is dead).
     if let Err(e) = store

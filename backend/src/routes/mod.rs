@@ -12,6 +12,7 @@ pub mod logout;
 pub mod logout_all;
 pub mod mfa;
 pub mod nick;
+pub mod passkeys;
 pub mod password_change;
 pub mod password_reset;
 mod reauth;
@@ -26,7 +27,7 @@ use crate::{error::ApiError, throttle::limit_by_ip};
 
 /// The paths behind the per-client-IP token bucket: each must document `429 rate_limited`
 /// (tests/openapi.rs checks the document against this list).
-pub const PER_IP_LIMITED: [&str; 16] = [
+pub const PER_IP_LIMITED: [&str; 18] = [
     "/api/email_auth",
     "/api/register",
     "/api/login",
@@ -43,6 +44,8 @@ pub const PER_IP_LIMITED: [&str; 16] = [
     "/api/email/change/request",
     "/api/email/change/confirm",
     "/api/account",
+    "/api/passkeys/login/start",
+    "/api/passkeys/login/finish",
 ];
 
 /// Registers the API routes. Wrong methods on a known path answer 405 problem+json with the
@@ -133,6 +136,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "DELETE",
         web::delete().to(sessions::end),
     ))
+    .service(auth(
+        "/api/passkeys/login/start",
+        "POST",
+        web::post().to(passkeys::login_start),
+    ))
+    .service(auth(
+        "/api/passkeys/login/finish",
+        "POST",
+        web::post().to(passkeys::login_finish),
+    ))
+    .service(
+        resource("/api/passkeys/register/start", "POST")
+            .route(web::post().to(passkeys::register_start)),
+    )
+    .service(
+        resource("/api/passkeys/register/finish", "POST")
+            .route(web::post().to(passkeys::register_finish)),
+    )
+    .service(resource("/api/passkeys", "GET").route(web::get().to(passkeys::list)))
+    .service(resource("/api/passkeys/{id}", "DELETE").route(web::delete().to(passkeys::delete)))
     .service(resource("/api/sessions", "GET").route(web::get().to(sessions::list)))
     .service(resource("/api/nick", "GET").route(web::get().to(nick::nick)))
     .service(

@@ -4,6 +4,7 @@
 mod codes;
 mod mfa;
 mod outbox;
+mod passkeys;
 mod sessions;
 mod throttle;
 mod users;
@@ -22,6 +23,7 @@ use secrecy::ExposeSecret;
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
 pub use outbox::OutboxDoc;
+pub use passkeys::{ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError};
 pub use sessions::{Rotation, SessionDoc};
 pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};
 pub use users::{InsertError, NewUser, UniqueField, UserDoc};
@@ -200,6 +202,7 @@ impl Store {
         self.mfa_tickets
             .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;
+        self.ensure_passkey_indexes().await?;
         Ok(())
     }
 }

@@ -41,6 +41,11 @@ pub struct UserDoc {
     /// The sealed secret of the last `POST /api/mfa/totp/setup` not yet enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_pending: Option<String>,
+    /// The WebAuthn user handle (a random UUID): what a discoverable passkey gives back to
+    /// name its account. Random rather than the username, which may be reused after a
+    /// deletion and would leak to the authenticator. Set at the first passkey registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_user_id: Option<String>,
 }
 
 pub struct NewUser {
@@ -231,6 +236,7 @@ impl Store {
             disabled: false,
             totp: None,
             totp_pending: None,
+            webauthn_user_id: None,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

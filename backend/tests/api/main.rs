@@ -18,6 +18,7 @@ mod look_alike_nicknames;
 mod metrics;
 mod mfa;
 mod nick;
+mod passkeys;
 mod production;
 mod register;
 mod scale_out;

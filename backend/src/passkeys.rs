@@ -1,0 +1,99 @@
+//! Passkeys (WebAuthn) with `webauthn-rs`: the relying party, and the server side of its
+//! ceremonies. Every ceremony is `start` (options for the browser, the state kept in MongoDB
+//! under a random challenge id) then `finish` (the state taken back once, the browser's answer
+//! verified against it). The state lives in the database, not in the process, so `finish`
+//! may land on another instance than `start`.
+
+use std::time::Duration;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use mongodb::bson::{oid::ObjectId, DateTime};
+use rand::RngCore;
+use serde::{de::DeserializeOwned, Serialize};
+use webauthn_rs::{prelude::Passkey, Webauthn, WebauthnBuilder};
+
+use crate::{
+    config::WebauthnSettings,
+    error::ApiError,
+    state::AppState,
+    store::{ChallengeDoc, ChallengePurpose, PasskeyDoc},
+};
+
+/// The relying party and how long its challenges live.
+pub struct RelyingParty {
+    pub webauthn: Webauthn,
+    pub challenge_ttl: Duration,
+}
+
+impl RelyingParty {
+    pub fn new(settings: &WebauthnSettings) -> anyhow::Result<Self> {
+        let webauthn = WebauthnBuilder::new(&settings.rp_id, &settings.rp_origin)
+            .and_then(|b| b.rp_name(&settings.rp_name).build())
+            .map_err(|e| anyhow::anyhow!("WebAuthn relying party: {e}"))?;
+        Ok(Self {
+            webauthn,
+            challenge_ttl: settings.challenge_ttl,
+        })
+    }
+}
+
+/// A credential id as stored and compared: unpadded base64url of its bytes.
+pub fn credential_key(id: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(id)
+}
+
+/// Keeps a ceremony's state under a new random challenge id (256 bits) until
+/// `APP_WEBAUTHN_CHALLENGE_TTL_SECS` from now; returns the id.
+pub async fn keep_state<S: Serialize>(
+    state: &AppState,
+    purpose: ChallengePurpose,
+    user_id: Option<ObjectId>,
+    ceremony: &S,
+) -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let id = URL_SAFE_NO_PAD.encode(bytes);
+    let now = state.clock.now();
+    let ttl = i64::try_from(state.webauthn.challenge_ttl.as_millis()).unwrap_or(i64::MAX);
+    let doc = ChallengeDoc {
+        id: id.clone(),
+        purpose,
+        user_id,
+        state: serde_json::to_string(ceremony).map_err(|e| ApiError::Internal(e.into()))?,
+        expires_at: DateTime::from_millis(now.timestamp_millis().saturating_add(ttl)),
+    };
+    state.store.insert_challenge(&doc).await?;
+    Ok(id)
+}
+
+/// Takes back the state kept under `challenge_id` (once: it is deleted in the same step).
+/// Unknown, expired, used, of another purpose or (registration) of another account:
+/// `400 invalid_challenge`.
+pub async fn take_state<S: DeserializeOwned>(
+    state: &AppState,
+    challenge_id: &str,
+    purpose: ChallengePurpose,
+    user_id: Option<ObjectId>,
+) -> Result<S, ApiError> {
+    let taken = state
+        .store
+        .take_challenge(challenge_id, purpose, user_id, state.clock.now())
+        .await?
+        .ok_or(ApiError::InvalidChallenge)?;
+    serde_json::from_str(&taken.state).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// The `webauthn-rs` credential kept in a passkey document.
+pub fn passkey_of(doc: &PasskeyDoc) -> Result<Passkey, ApiError> {
+    serde_json::from_str(&doc.passkey).map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// How a passkey is shown to its owner.
+pub fn info(doc: &PasskeyDoc) -> shared::PasskeyInfo {
+    shared::PasskeyInfo {
+        id: doc.id.to_hex(),
+        name: doc.name.clone(),
+        created_at: doc.created_at.timestamp_millis() / 1000,
+        last_used_at: doc.last_used_at.map(|t| t.timestamp_millis() / 1000),
+    }
+}
