@@ -52,13 +52,17 @@ export function credential_json(cred) {
     response.signature = b64u_encode(r.signature);
     response.userHandle = r.userHandle ? b64u_encode(r.userHandle) : null;
   }
-  return JSON.stringify({
+  const out = {
     id: cred.id,
     rawId: b64u_encode(cred.rawId),
     type: cred.type,
     response,
-    clientExtensionResults: {},
-  });
+    // credProps ({rk: true}) tells the server the passkey is discoverable.
+    clientExtensionResults:
+      typeof cred.getClientExtensionResults === 'function' ? cred.getClientExtensionResults() : {},
+  };
+  if (cred.authenticatorAttachment) out.authenticatorAttachment = cred.authenticatorAttachment;
+  return JSON.stringify(out);
 }
 export async function create_credential(json) {
   return credential_json(await navigator.credentials.create(public_key_options(json)));

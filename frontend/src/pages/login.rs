@@ -172,8 +172,8 @@ pub fn LoginPage() -> impl IntoView {
     });
     let pending = login.pending();
     let passkey_pending = with_passkey.pending();
-    let second_pending =
-        Memo::new(move |_| second.pending().get() || second_passkey.pending().get());
+    let (code_pending, key_pending) = (second.pending(), second_passkey.pending());
+    let second_pending = Memo::new(move |_| code_pending.get() || key_pending.get());
 
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
