@@ -641,3 +641,24 @@ async fn secrets_codes_and_tickets_are_not_stored_in_clear() {
     let tickets = raw(app.collection("mfa_tickets").await);
     assert!(!tickets.is_empty() && !tickets.contains(&t.to_lowercase()));
 }
+
+#[tokio::test]
+async fn a_password_change_ends_the_tickets_the_old_password_bought() {
+    let app = spawn_app().await;
+    let (token, totp, _) = with_totp(&app).await;
+    let t = ticket(&app).await;
+    let r = bearer_post(
+        &app,
+        &token,
+        "/api/password/change",
+        &json!({"current_password": PASSWORD, "new_password": "a brand new passphrase 42"}),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    assert_problem(
+        with_code(&app, &t, &code_at(&app, &totp, 0)).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+}
