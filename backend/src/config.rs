@@ -139,6 +139,19 @@ pub struct CodeSettings {
     pub max_failures_per_day: u32,
 }
 
+/// The WebAuthn relying party (passkeys).
+#[derive(Debug, Clone)]
+pub struct WebauthnSettings {
+    /// The domain credentials are scoped to (`localhost`, `auth.example.com`): a registrable
+    /// suffix of the origin's host, never an IP address (browsers refuse those).
+    pub rp_id: String,
+    /// The exact origin the browser runs the app on; assertions from anywhere else are refused.
+    pub rp_origin: webauthn_rs::prelude::Url,
+    /// Shown by the authenticator when a passkey is created.
+    pub rp_name: String,
+    /// A registration or login challenge is single-use and dies this long after it was issued.
+    pub challenge_ttl: Duration,
+}
 /// The second factor (TOTP and recovery codes) and the second step of a password login.
 #[derive(Clone)]
 pub struct MfaSettings {
@@ -168,20 +181,6 @@ impl std::fmt::Debug for MfaSettings {
             .field("failure_window", &self.failure_window)
             .finish()
     }
-}
-
-/// The WebAuthn relying party (passkeys).
-#[derive(Debug, Clone)]
-pub struct WebauthnSettings {
-    /// The domain credentials are scoped to (`localhost`, `auth.example.com`): a registrable
-    /// suffix of the origin's host, never an IP address (browsers refuse those).
-    pub rp_id: String,
-    /// The exact origin the browser runs the app on; assertions from anywhere else are refused.
-    pub rp_origin: webauthn_rs::prelude::Url,
-    /// Shown by the authenticator when a passkey is created.
-    pub rp_name: String,
-    /// A registration or login challenge is single-use and dies this long after it was issued.
-    pub challenge_ttl: Duration,
 }
 
 /// Throttling of authentication attempts.
@@ -336,6 +335,10 @@ pub struct Vars {
     /// Unset: no metrics listener; `0`: any free port (tests).
     pub metrics_port: Option<u16>,
     pub metrics_addr: IpAddr,
+    pub webauthn_rp_id: String,
+    pub webauthn_rp_origin: String,
+    pub webauthn_rp_name: String,
+    pub webauthn_challenge_ttl_secs: u64,
     pub totp_issuer: String,
     /// 32 bytes, hex or base64; development generates one.
     #[serde(skip_serializing)]
@@ -344,10 +347,6 @@ pub struct Vars {
     pub mfa_ticket_max_attempts: u32,
     pub mfa_max_failures: u32,
     pub mfa_failure_window_secs: u64,
-    pub webauthn_rp_id: String,
-    pub webauthn_rp_origin: String,
-    pub webauthn_rp_name: String,
-    pub webauthn_challenge_ttl_secs: u64,
 }
 
 impl Default for Vars {
@@ -407,16 +406,16 @@ impl Default for Vars {
             introspection_secret: None,
             metrics_port: None,
             metrics_addr: IpAddr::from([127, 0, 0, 1]),
+            webauthn_rp_id: "localhost".into(),
+            webauthn_rp_origin: "http://localhost:8080".into(),
+            webauthn_rp_name: "emailauth".into(),
+            webauthn_challenge_ttl_secs: 300,
             totp_issuer: "emailauth".into(),
             mfa_encryption_key: None,
             mfa_ticket_ttl_secs: 300,
             mfa_ticket_max_attempts: 5,
             mfa_max_failures: 10,
             mfa_failure_window_secs: 900,
-            webauthn_rp_id: "localhost".into(),
-            webauthn_rp_origin: "http://localhost:8080".into(),
-            webauthn_rp_name: "emailauth".into(),
-            webauthn_challenge_ttl_secs: 300,
         }
     }
 }
@@ -1328,6 +1327,38 @@ mod tests {
     }
 
     #[test]
+    fn the_webauthn_relying_party_defaults_to_localhost_and_is_checked() {
+        let s = with_secrets(&[]).unwrap();
+        assert_eq!(s.webauthn.rp_id, "localhost");
+        assert_eq!(s.webauthn.rp_origin.as_str(), "http://localhost:8080/");
+        assert_eq!(s.webauthn.rp_name, "emailauth");
+        assert_eq!(s.webauthn.challenge_ttl, Duration::from_secs(300));
+        let s = with_secrets(&[
+            ("APP_WEBAUTHN_RP_ID", "Example.com"),
+            ("APP_WEBAUTHN_RP_ORIGIN", "https://auth.example.com"),
+            ("APP_WEBAUTHN_RP_NAME", "Example"),
+            ("APP_WEBAUTHN_CHALLENGE_TTL_SECS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(s.webauthn.rp_id, "example.com");
+        assert_eq!(s.webauthn.rp_name, "Example");
+        assert_eq!(s.webauthn.challenge_ttl, Duration::from_secs(60));
+        for (id, origin) in [
+            ("127.0.0.1", "http://127.0.0.1:8080"),
+            ("example.com", "https://example.org"),
+            ("localhost", "not an origin"),
+        ] {
+            let err = with_secrets(&[
+                ("APP_WEBAUTHN_RP_ID", id),
+                ("APP_WEBAUTHN_RP_ORIGIN", origin),
+            ])
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("APP_WEBAUTHN_RP_"), "{id} {origin}: {err}");
+        }
+    }
+
+    #[test]
     fn mfa_settings_defaults_key_formats_and_production_refusal() {
         let s = with_secrets(&[]).unwrap();
         assert_eq!(s.mfa.issuer, "emailauth");
@@ -1408,38 +1439,6 @@ mod tests {
         assert!(text.contains(&format!("APP_JWT_SECRET={STRONG}")), "{text}");
         assert_eq!(text.matches("APP_MFA_ENCRYPTION_KEY=").count(), 1, "{text}");
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn the_webauthn_relying_party_defaults_to_localhost_and_is_checked() {
-        let s = with_secrets(&[]).unwrap();
-        assert_eq!(s.webauthn.rp_id, "localhost");
-        assert_eq!(s.webauthn.rp_origin.as_str(), "http://localhost:8080/");
-        assert_eq!(s.webauthn.rp_name, "emailauth");
-        assert_eq!(s.webauthn.challenge_ttl, Duration::from_secs(300));
-        let s = with_secrets(&[
-            ("APP_WEBAUTHN_RP_ID", "Example.com"),
-            ("APP_WEBAUTHN_RP_ORIGIN", "https://auth.example.com"),
-            ("APP_WEBAUTHN_RP_NAME", "Example"),
-            ("APP_WEBAUTHN_CHALLENGE_TTL_SECS", "60"),
-        ])
-        .unwrap();
-        assert_eq!(s.webauthn.rp_id, "example.com");
-        assert_eq!(s.webauthn.rp_name, "Example");
-        assert_eq!(s.webauthn.challenge_ttl, Duration::from_secs(60));
-        for (id, origin) in [
-            ("127.0.0.1", "http://127.0.0.1:8080"),
-            ("example.com", "https://example.org"),
-            ("localhost", "not an origin"),
-        ] {
-            let err = with_secrets(&[
-                ("APP_WEBAUTHN_RP_ID", id),
-                ("APP_WEBAUTHN_RP_ORIGIN", origin),
-            ])
-            .unwrap_err()
-            .to_string();
-            assert!(err.contains("APP_WEBAUTHN_RP_"), "{id} {origin}: {err}");
-        }
     }
 
     #[test]

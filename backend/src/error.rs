@@ -50,12 +50,6 @@ pub enum ApiError {
     InvalidRefreshToken,
     #[error("account disabled")]
     AccountDisabled,
-    #[error("TOTP is already enabled")]
-    TotpAlreadyEnabled,
-    #[error("no TOTP setup to enable")]
-    TotpNotSetUp,
-    #[error("TOTP is not enabled")]
-    TotpNotEnabled,
     /// A passkey registration whose attestation did not verify.
     #[error("passkey rejected")]
     PasskeyRejected,
@@ -64,6 +58,12 @@ pub enum ApiError {
     /// A WebAuthn challenge id that is unknown, expired or already used.
     #[error("invalid challenge")]
     InvalidChallenge,
+    #[error("TOTP is already enabled")]
+    TotpAlreadyEnabled,
+    #[error("no TOTP setup to enable")]
+    TotpNotSetUp,
+    #[error("TOTP is not enabled")]
+    TotpNotEnabled,
     #[error("too many failed logins for this account")]
     TooManyAttempts { retry_after: u64 },
     #[error("too many requests from this client")]
@@ -229,24 +229,6 @@ impl ApiError {
                 "Account disabled",
                 "This account has been disabled by an operator. Contact support.".into(),
             ),
-            TotpAlreadyEnabled => row(
-                S::CONFLICT,
-                C::TotpAlreadyEnabled,
-                "TOTP already enabled",
-                "Two-step login with an authenticator app is already on for this account.".into(),
-            ),
-            TotpNotSetUp => row(
-                S::CONFLICT,
-                C::TotpNotSetUp,
-                "TOTP not set up",
-                "There is no pending TOTP setup: call POST /api/mfa/totp/setup first.".into(),
-            ),
-            TotpNotEnabled => row(
-                S::CONFLICT,
-                C::TotpNotEnabled,
-                "TOTP not enabled",
-                "Two-step login with an authenticator app is not on for this account.".into(),
-            ),
             PasskeyRejected => row(
                 S::BAD_REQUEST,
                 C::PasskeyRejected,
@@ -264,6 +246,24 @@ impl ApiError {
                 C::InvalidChallenge,
                 "Invalid challenge",
                 "The challenge is unknown, expired or already used. Start again.".into(),
+            ),
+            TotpAlreadyEnabled => row(
+                S::CONFLICT,
+                C::TotpAlreadyEnabled,
+                "TOTP already enabled",
+                "Two-step login with an authenticator app is already on for this account.".into(),
+            ),
+            TotpNotSetUp => row(
+                S::CONFLICT,
+                C::TotpNotSetUp,
+                "TOTP not set up",
+                "There is no pending TOTP setup: call POST /api/mfa/totp/setup first.".into(),
+            ),
+            TotpNotEnabled => row(
+                S::CONFLICT,
+                C::TotpNotEnabled,
+                "TOTP not enabled",
+                "Two-step login with an authenticator app is not on for this account.".into(),
             ),
             TooManyAttempts { retry_after } => row(
                 S::TOO_MANY_REQUESTS,

@@ -51,6 +51,7 @@ use crate::{error::ApiError, routes};
         routes::passkeys::delete,
         routes::passkeys::login_start,
         routes::passkeys::login_finish,
+        routes::passkeys::mfa_start,
         routes::integration::jwks,
         routes::integration::introspect,
         routes::health::live,
@@ -61,8 +62,8 @@ use crate::{error::ApiError, routes};
     tags(
         (name = "signup", description = "Email verification and account creation"),
         (name = "account", description = "Log in, sessions, the profile, and managing the account"),
-        (name = "mfa", description = "The second factor: TOTP and recovery codes"),
         (name = "passkeys", description = "WebAuthn passkeys: register, list and delete them; sign in with one alone"),
+        (name = "mfa", description = "The second factor: TOTP and recovery codes"),
         (name = "integration", description = "For other services: the public keys that verify our tokens, and token introspection"),
         (name = "health", description = "Liveness and readiness probes"),
     )
@@ -234,12 +235,12 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::TooManyAttempts => ApiError::TooManyAttempts { retry_after: 90 },
         C::RateLimited => ApiError::RateLimited { retry_after: 1 },
         C::AccountDisabled => ApiError::AccountDisabled,
-        C::TotpAlreadyEnabled => ApiError::TotpAlreadyEnabled,
-        C::TotpNotSetUp => ApiError::TotpNotSetUp,
-        C::TotpNotEnabled => ApiError::TotpNotEnabled,
         C::PasskeyRejected => ApiError::PasskeyRejected,
         C::PasskeyTaken => ApiError::PasskeyTaken,
         C::InvalidChallenge => ApiError::InvalidChallenge,
+        C::TotpAlreadyEnabled => ApiError::TotpAlreadyEnabled,
+        C::TotpNotSetUp => ApiError::TotpNotSetUp,
+        C::TotpNotEnabled => ApiError::TotpNotEnabled,
         C::ServiceUnavailable => ApiError::Unavailable(anyhow::anyhow!("example")),
         C::Internal => ApiError::Internal(anyhow::anyhow!("example")),
         // Field-level codes, and codes no response description names yet.

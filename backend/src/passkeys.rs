@@ -27,8 +27,13 @@ pub struct RelyingParty {
 
 impl RelyingParty {
     pub fn new(settings: &WebauthnSettings) -> anyhow::Result<Self> {
+        // The browser gives up when the server would: the options' `timeout` is the TTL.
         let webauthn = WebauthnBuilder::new(&settings.rp_id, &settings.rp_origin)
-            .and_then(|b| b.rp_name(&settings.rp_name).build())
+            .and_then(|b| {
+                b.rp_name(&settings.rp_name)
+                    .timeout(settings.challenge_ttl)
+                    .build()
+            })
             .map_err(|e| anyhow::anyhow!("WebAuthn relying party: {e}"))?;
         Ok(Self {
             webauthn,
@@ -42,6 +47,13 @@ pub fn credential_key(id: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(id)
 }
 
+/// A random challenge id (256 bits, base64url).
+pub fn new_challenge_id() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// Keeps a ceremony's state under a new random challenge id (256 bits) until
 /// `APP_WEBAUTHN_CHALLENGE_TTL_SECS` from now; returns the id.
 pub async fn keep_state<S: Serialize>(
@@ -50,9 +62,7 @@ pub async fn keep_state<S: Serialize>(
     user_id: Option<ObjectId>,
     ceremony: &S,
 ) -> Result<String, ApiError> {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let id = URL_SAFE_NO_PAD.encode(bytes);
+    let id = new_challenge_id();
     let now = state.clock.now();
     let ttl = i64::try_from(state.webauthn.challenge_ttl.as_millis()).unwrap_or(i64::MAX);
     let doc = ChallengeDoc {

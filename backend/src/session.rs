@@ -154,35 +154,6 @@ pub async fn start(
     pair(state, &session, now)
 }
 
-/// Signs `user` in after a proof other than the password (a passkey): the session and the
-/// answer of a password login (token pair; `X-Token-Transport: cookie` honoured). An account
-/// disabled or deleted while the proof was checked gets no session: it is read again once the
-/// session exists, as the password login does (an operator disables the account, then marks
-/// its sessions, so ours was either marked or sees the flag here).
-pub async fn sign_in(
-    state: &AppState,
-    req: &HttpRequest,
-    user: &crate::store::UserDoc,
-) -> Result<HttpResponse, ApiError> {
-    let transport = Transport::requested(req);
-    let issued = start(state, user.id, ClientInfo::of(req)).await?;
-    let refusal = match state.store.find_user_by_id(&user.id.to_hex()).await? {
-        Some(current) if !current.disabled => None,
-        Some(_) => Some(ApiError::AccountDisabled),
-        None => Some(ApiError::InvalidCredentials),
-    };
-    if let Some(refusal) = refusal {
-        state.store.end_session(&issued.session_id).await?;
-        return Err(refusal);
-    }
-    Ok(respond(
-        issued,
-        transport,
-        state,
-        secure_cookies(state, req),
-    ))
-}
-
 /// Exchanges `token` for the session's next pair (or, within the grace period after its
 /// rotation, the current one). Every refusal is `InvalidRefreshToken`.
 pub async fn refresh(

@@ -93,6 +93,7 @@ fn is_openapi_3_1_with_every_endpoint() {
         ("/api/passkeys/{id}", "delete"),
         ("/api/passkeys/login/start", "post"),
         ("/api/passkeys/login/finish", "post"),
+        ("/api/login/mfa/passkey/start", "post"),
         ("/.well-known/jwks.json", "get"),
         ("/api/token/introspect", "post"),
         ("/health/live", "get"),
@@ -177,15 +178,15 @@ fn only_the_signed_in_operations_need_the_bearer_scheme() {
             "post /api/email/change/request",
             "post /api/email/change/confirm",
             "delete /api/account",
+            "post /api/passkeys/register/start",
+            "post /api/passkeys/register/finish",
+            "get /api/passkeys",
+            "delete /api/passkeys/{id}",
             "get /api/mfa",
             "post /api/mfa/totp/setup",
             "post /api/mfa/totp/enable",
             "post /api/mfa/totp/disable",
             "post /api/mfa/recovery_codes",
-            "post /api/passkeys/register/start",
-            "post /api/passkeys/register/finish",
-            "get /api/passkeys",
-            "delete /api/passkeys/{id}",
         ]
         .contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");

@@ -116,12 +116,12 @@ error-invalid-format = This is not in the right format.
 error-weak-password = This password is too easy to guess: it contains your username or the part of your email before @.
 error-common-password = This password is one of the most common ones. Please choose another.
 error-account-disabled = This account has been disabled. Please contact support.
-error-totp-already-enabled = Two-step login with an authenticator app is already on.
-error-totp-not-set-up = Start the authenticator app setup first.
-error-totp-not-enabled = Two-step login with an authenticator app is not on.
 error-passkey-rejected = The passkey could not be verified. Please try again.
 error-passkey-taken = This passkey is already registered.
 error-invalid-challenge = The passkey request expired. Please try again.
+error-totp-already-enabled = Two-step login with an authenticator app is already on.
+error-totp-not-set-up = Start the authenticator app setup first.
+error-totp-not-enabled = Two-step login with an authenticator app is not on.
 
 ## Refusals with a known wait
 

@@ -121,12 +121,12 @@ error-invalid-format = 형식이 올바르지 않습니다.
 error-weak-password = 추측하기 쉬운 비밀번호입니다. 아이디나 이메일 아이디(@ 앞부분)가 들어가지 않게 해 주세요.
 error-common-password = 너무 흔한 비밀번호입니다. 다른 비밀번호를 써 주세요.
 error-account-disabled = 이 계정은 사용이 중지되었습니다. 고객 지원에 문의해 주세요.
-error-totp-already-enabled = 인증 앱 2단계 로그인이 이미 켜져 있습니다.
-error-totp-not-set-up = 먼저 인증 앱 설정을 시작해 주세요.
-error-totp-not-enabled = 인증 앱 2단계 로그인이 켜져 있지 않습니다.
 error-passkey-rejected = 패스키를 확인하지 못했습니다. 다시 시도해 주세요.
 error-passkey-taken = 이미 등록된 패스키입니다.
 error-invalid-challenge = 패스키 요청이 만료되었습니다. 다시 시도해 주세요.
+error-totp-already-enabled = 인증 앱 2단계 로그인이 이미 켜져 있습니다.
+error-totp-not-set-up = 먼저 인증 앱 설정을 시작해 주세요.
+error-totp-not-enabled = 인증 앱 2단계 로그인이 켜져 있지 않습니다.
 
 ## Refusals with a known wait: what is said before retry-in (codes without a `wait-` id use
 ## their `error-` message)

@@ -51,13 +51,6 @@ pub enum ErrorCode {
     /// An operator disabled the account: no login, refresh or access token works until it is
     /// enabled again.
     AccountDisabled,
-    // Second factor (TOTP).
-    /// `POST /api/mfa/totp/setup` or `/enable` while TOTP is on.
-    TotpAlreadyEnabled,
-    /// `POST /api/mfa/totp/enable` without a setup before it.
-    TotpNotSetUp,
-    /// Turning TOTP off, or new recovery codes, while TOTP is off.
-    TotpNotEnabled,
     // Passkeys.
     /// The authenticator's answer did not verify (wrong challenge, origin or signature, or not
     /// user-verified).
@@ -66,6 +59,13 @@ pub enum ErrorCode {
     PasskeyTaken,
     /// The WebAuthn challenge is unknown, expired or already used: start again.
     InvalidChallenge,
+    // Second factor (TOTP).
+    /// `POST /api/mfa/totp/setup` or `/enable` while TOTP is on.
+    TotpAlreadyEnabled,
+    /// `POST /api/mfa/totp/enable` without a setup before it.
+    TotpNotSetUp,
+    /// Turning TOTP off, or new recovery codes, while TOTP is off.
+    TotpNotEnabled,
     // Infrastructure.
     ServiceUnavailable,
     Internal,

@@ -109,10 +109,13 @@ pub async fn use_factor(
     }
 }
 
-/// The methods `user` may pass the second step with.
-pub async fn methods(_state: &AppState, _user: &UserDoc) -> Result<Vec<MfaMethod>, ApiError> {
-    // The passkeys module adds `MfaMethod::Passkey` here for an account with a passkey.
-    Ok(vec![MfaMethod::Totp, MfaMethod::RecoveryCode])
+/// The methods `user` may pass the second step with: a passkey too when the account has one.
+pub async fn methods(state: &AppState, user: &UserDoc) -> Result<Vec<MfaMethod>, ApiError> {
+    let mut methods = vec![MfaMethod::Totp, MfaMethod::RecoveryCode];
+    if state.store.count_passkeys(user.id).await? > 0 {
+        methods.push(MfaMethod::Passkey);
+    }
+    Ok(methods)
 }
 
 /// The answer of a right password when TOTP is on: a new ticket, no session.
@@ -152,10 +155,10 @@ pub struct SecondStep {
     attempt: ObjectId,
 }
 
-/// Opens the ticket `token` for one attempt. `401 invalid_token` when it is unknown,
-/// expired, used or exhausted, or the account's password changed since; `403
-/// account_disabled`; `429 too_many_attempts` past the per-account cap.
-pub async fn open(state: &AppState, token: &str) -> Result<SecondStep, ApiError> {
+/// The live ticket `token` and its account, without counting anything (what a method's
+/// `start` needs). `401 invalid_token` when it is unknown, expired, used or exhausted, or the
+/// account's password changed since; `403 account_disabled`.
+pub async fn find(state: &AppState, token: &str) -> Result<(MfaTicketDoc, UserDoc), ApiError> {
     let now = state.clock.now();
     let max = state.mfa.ticket_max_attempts;
     let ticket = state
@@ -175,6 +178,13 @@ pub async fn open(state: &AppState, token: &str) -> Result<SecondStep, ApiError>
     if mfa::digest(&user.password_hash) != ticket.password_digest {
         return Err(ApiError::InvalidToken);
     }
+    Ok((ticket, user))
+}
+
+/// Opens the ticket `token` for one attempt: [`find`], then the attempt counted against the
+/// account's cap (`429 too_many_attempts` past it).
+pub async fn open(state: &AppState, token: &str) -> Result<SecondStep, ApiError> {
+    let (ticket, user) = find(state, token).await?;
     let attempt = admit_guess(state, &user).await?;
     Ok(SecondStep {
         ticket,
@@ -254,6 +264,20 @@ pub async fn finish(
     if consumed.is_none() {
         return Err(ApiError::InvalidToken);
     }
+    tracing::info!(event = "mfa_passed", user_id = %user.id, ?method, ip = %ClientIp::of(req).display(), "second factor accepted");
+    sign_in_proved(state, req, user, "mfa").await
+}
+
+/// Signs in `user`, who proved the account another way than the password alone (a second
+/// step, a passkey), exactly as `POST /api/login` does: the network and device are remembered
+/// (their later failed logins count apart from strangers'), then [`super::login::sign_in`].
+/// `pool` names the way in the `login` log event.
+pub async fn sign_in_proved(
+    state: &AppState,
+    req: &HttpRequest,
+    user: UserDoc,
+    pool: &str,
+) -> Result<HttpResponse, ApiError> {
     let ClientIp(client) = ClientIp::of(req);
     let ip = client.map(|ip| ip.to_string()).unwrap_or_default();
     let network = client.map(|ip| state.proxies.rate_key_of(ip).to_string());
@@ -264,9 +288,8 @@ pub async fn finish(
         Some(id) => devices.sign(&key, &id),
         None => devices.issue(&key),
     };
-    tracing::info!(event = "mfa_passed", user_id = %user.id, ?method, %ip, "second factor accepted");
     let transport = Transport::requested(req);
-    super::login::sign_in(state, req, user, transport, cookie, "mfa", &ip).await
+    super::login::sign_in(state, req, user, transport, cookie, pool, &ip).await
 }
 
 /// Finishes a password login with the second factor: a current TOTP code, an unused recovery
@@ -280,8 +303,10 @@ pub async fn finish(
         (status = 200, description = "Signed in: a new session, as from `POST /api/login`", body = LoginResponse,
          headers(("Set-Cookie" = String, description = "The device cookie `emailauth_device`; with \
            `X-Token-Transport: cookie` also the refresh cookie `emailauth_refresh`"))),
-        (status = 400, description = "`invalid_code`: the code is wrong or already used \
-          (with `attempts_left` of this ticket), or `malformed_body`", body = shared::Problem),
+        (status = 400, description = "`invalid_code`: the code is wrong or already used, or \
+          the passkey assertion does not answer this ticket's passkey start, is not one of the \
+          account's passkeys or did not verify (with `attempts_left` of this ticket); or \
+          `malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
           exhausted by wrong codes, or the password changed since", body = shared::Problem),
         (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
@@ -312,17 +337,12 @@ pub async fn login_mfa(
             "Give exactly one of `code`, `recovery_code` and `passkey`.",
         )]));
     }
-    if body.passkey.is_some() {
-        // The passkey method is answered by the passkeys module through `open`, `finish` and
-        // `refuse`; without it no account offers that method.
-        return Err(ApiError::Validation(vec![field_error(
-            "passkey",
-            ErrorCode::InvalidFormat,
-            "This server does not offer the passkey method.",
-        )]));
+    let ip = ClientIp::of(&req).display();
+    if let Some(assertion) = body.passkey {
+        let step = open(&state, &body.mfa_token).await?;
+        return super::passkeys::second_step(&state, &req, step, assertion, &ip).await;
     }
     let factor = Factor::one_of(body.code.as_deref(), body.recovery_code.as_deref())?;
-    let ip = ClientIp::of(&req).display();
     let step = open(&state, &body.mfa_token).await?;
     if use_factor(&state, &step.user, &factor).await? {
         finish(&state, &req, step, factor.method()).await

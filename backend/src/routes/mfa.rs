@@ -299,7 +299,6 @@ pub async fn status(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(MfaStatus {
         totp_enabled: user.totp.is_some(),
         recovery_codes_remaining: remaining,
-        // Counted by the passkeys module, which owns the passkeys collection.
-        passkeys: 0,
+        passkeys: u32::try_from(state.store.count_passkeys(user.id).await?).unwrap_or(u32::MAX),
     }))
 }

@@ -27,11 +27,12 @@ use crate::{error::ApiError, throttle::limit_by_ip};
 
 /// The paths behind the per-client-IP token bucket: each must document `429 rate_limited`
 /// (tests/openapi.rs checks the document against this list).
-pub const PER_IP_LIMITED: [&str; 18] = [
+pub const PER_IP_LIMITED: [&str; 19] = [
     "/api/email_auth",
     "/api/register",
     "/api/login",
     "/api/login/mfa",
+    "/api/login/mfa/passkey/start",
     "/api/mfa/totp/disable",
     "/api/mfa/recovery_codes",
     "/api/token/refresh",
@@ -135,6 +136,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/sessions/{id}",
         "DELETE",
         web::delete().to(sessions::end),
+    ))
+    .service(auth(
+        "/api/login/mfa/passkey/start",
+        "POST",
+        web::post().to(passkeys::mfa_start),
     ))
     .service(auth(
         "/api/passkeys/login/start",

@@ -4,19 +4,18 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::{
-    ErrorCode, FieldError, PasskeyList, PasskeyLoginFinish, PasskeyRegisterFinish,
-    PasskeyRegisterStart, WebauthnChallenge,
+    ErrorCode, FieldError, MfaMethod, MfaTicket, PasskeyList, PasskeyLoginFinish,
+    PasskeyRegisterFinish, PasskeyRegisterStart, WebauthnChallenge,
 };
 use webauthn_rs::prelude::{
-    DiscoverableAuthentication, DiscoverableKey, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, Uuid,
+    DiscoverableAuthentication, DiscoverableKey, PasskeyAuthentication, PasskeyRegistration,
+    PublicKeyCredential, RegisterPublicKeyCredential, Uuid,
 };
 
 use crate::{
     auth::AuthUser,
     error::ApiError,
     passkeys::{self, credential_key, info, keep_state, take_state},
-    session,
     state::AppState,
     store::{ChallengePurpose, PasskeyDoc, PasskeyInsertError},
     throttle::ClientIp,
@@ -183,8 +182,9 @@ pub async fn register_finish(
     .await?;
     let ip = ClientIp::of(&req).display();
     let credential: RegisterPublicKeyCredential = serde_json::from_value(body.credential)
-        .map_err(|e| {
-            tracing::info!(event = "passkey_rejected", user_id = %user.id, %ip, reason = %e, "unreadable credential");
+        .map_err(|_| {
+            // Not the parser's message: it may quote what the client sent.
+            tracing::info!(event = "passkey_rejected", user_id = %user.id, %ip, reason = "unreadable credential", "registration refused");
             ApiError::PasskeyRejected
         })?;
     let passkey = state
@@ -335,7 +335,7 @@ pub async fn login_finish(
         ApiError::InvalidCredentials
     };
     let credential: PublicKeyCredential =
-        serde_json::from_value(body.credential).map_err(|e| refuse(&e))?;
+        serde_json::from_value(body.credential).map_err(|_| refuse(&"unreadable credential"))?;
     let webauthn = &state.webauthn.webauthn;
     let (handle, credential_id) = webauthn
         .identify_discoverable_authentication(&credential)
@@ -382,9 +382,140 @@ pub async fn login_finish(
         // cloned authenticator; or the passkey was deleted meanwhile.
         return Err(refuse(&"sign counter did not grow, or passkey deleted"));
     }
-    let response = session::sign_in(&state, &req, &user).await?;
-    tracing::info!(event = "login", user_id = %user.id, method = "passkey", passkey = %stored.id, %ip, "signed in");
-    Ok(response)
+    tracing::info!(event = "passkey_used", user_id = %user.id, passkey = %stored.id, %ip, "passkey accepted");
+    super::login_mfa::sign_in_proved(&state, &req, user, "passkey").await
+}
+
+/// Where the passkey method keeps its WebAuthn state on the login ticket.
+const TICKET_STATE: &str = "passkey_authentication";
+
+/// Starts the passkey method of the second step of a password login: request options for
+/// `navigator.credentials.get({publicKey})` listing the account's passkeys. The WebAuthn
+/// state is kept on the ticket itself, so it lives and dies with it (used once, when the
+/// ticket is); a new start replaces it. Then `POST /api/login/mfa {mfa_token, passkey}`.
+#[utoipa::path(post, path = "/api/login/mfa/passkey/start", tag = "account",
+    operation_id = "login_mfa_passkey_start",
+    request_body = MfaTicket,
+    responses(
+        (status = 200, description = "Request options (`options.publicKey`, binary fields as \
+          base64url) limited to the account's passkeys; `challenge_id` is informative only \
+          (the ticket carries the state)", body = WebauthnChallenge),
+        (status = 400, description = "`malformed_body`; `passkey_rejected`: the account has no \
+          passkey", body = shared::Problem),
+        (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
+          exhausted, or the password changed since", body = shared::Problem),
+        (status = 403, description = "`account_disabled`", body = shared::Problem),
+        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
+        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
+    ))]
+pub async fn mfa_start(
+    state: web::Data<AppState>,
+    body: web::Json<MfaTicket>,
+) -> Result<HttpResponse, ApiError> {
+    let (ticket, user) = super::login_mfa::find(&state, &body.mfa_token).await?;
+    let passkeys = state
+        .store
+        .passkeys_of(user.id)
+        .await?
+        .iter()
+        .map(passkeys::passkey_of)
+        .collect::<Result<Vec<_>, _>>()?;
+    if passkeys.is_empty() {
+        return Err(ApiError::PasskeyRejected);
+    }
+    let (options, authentication) = state
+        .webauthn
+        .webauthn
+        .start_passkey_authentication(&passkeys)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("starting an authentication: {e}")))?;
+    let kept = serde_json::to_string(&authentication).map_err(|e| ApiError::Internal(e.into()))?;
+    let challenge_id = passkeys::new_challenge_id();
+    let stored = state
+        .store
+        .set_mfa_ticket_state(
+            &ticket.id,
+            state.clock.now(),
+            state.mfa.ticket_max_attempts,
+            mongodb::bson::doc! { TICKET_STATE: kept, "challenge_id": &challenge_id },
+        )
+        .await?;
+    if !stored {
+        // Used, expired or exhausted since it was read.
+        return Err(ApiError::InvalidToken);
+    }
+    challenge(challenge_id, options)
+}
+
+/// The passkey method of `POST /api/login/mfa`: the assertion must answer the options of
+/// `POST /api/login/mfa/passkey/start` kept on this ticket, by one of the account's passkeys,
+/// with a sign counter that grew. A refusal counts like a wrong code.
+pub async fn second_step(
+    state: &AppState,
+    req: &HttpRequest,
+    step: super::login_mfa::SecondStep,
+    assertion: serde_json::Value,
+    ip: &str,
+) -> Result<HttpResponse, ApiError> {
+    match verify_second_step(state, &step, assertion).await {
+        Ok(()) => super::login_mfa::finish(state, req, step, MfaMethod::Passkey).await,
+        Err(Refusal::Wrong(reason)) => {
+            tracing::info!(event = "passkey_refused", user_id = %step.user.id, %ip, reason, "second-step passkey refused");
+            Err(super::login_mfa::refuse(state, step, MfaMethod::Passkey, ip).await)
+        }
+        Err(Refusal::Error(e)) => Err(e),
+    }
+}
+
+enum Refusal {
+    /// Counted as a wrong second factor.
+    Wrong(String),
+    Error(ApiError),
+}
+
+impl<E: Into<ApiError>> From<E> for Refusal {
+    fn from(e: E) -> Self {
+        Refusal::Error(e.into())
+    }
+}
+
+async fn verify_second_step(
+    state: &AppState,
+    step: &super::login_mfa::SecondStep,
+    assertion: serde_json::Value,
+) -> Result<(), Refusal> {
+    let wrong = |why: &dyn std::fmt::Display| Refusal::Wrong(why.to_string());
+    let kept = step
+        .ticket
+        .state
+        .as_ref()
+        .and_then(|s| s.get_str(TICKET_STATE).ok())
+        .ok_or_else(|| wrong(&"no passkey start on this ticket"))?;
+    let authentication: PasskeyAuthentication =
+        serde_json::from_str(kept).map_err(|e| ApiError::Internal(e.into()))?;
+    let credential: PublicKeyCredential =
+        serde_json::from_value(assertion).map_err(|_| wrong(&"unreadable credential"))?;
+    let stored = state
+        .store
+        .find_passkey(&credential_key(credential.get_credential_id()))
+        .await?
+        .filter(|p| p.user_id == step.user.id)
+        .ok_or_else(|| wrong(&"not a passkey of this account"))?;
+    let result = state
+        .webauthn
+        .webauthn
+        .finish_passkey_authentication(&credential, &authentication)
+        .map_err(|e| wrong(&e))?;
+    let mut passkey = passkeys::passkey_of(&stored)?;
+    passkey.update_credential(&result);
+    let kept = serde_json::to_string(&passkey).map_err(|e| ApiError::Internal(e.into()))?;
+    if !state
+        .store
+        .record_passkey_use(stored.id, result.counter(), &kept, state.clock.now())
+        .await?
+    {
+        return Err(wrong(&"sign counter did not grow, or passkey deleted"));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

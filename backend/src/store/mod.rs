@@ -199,10 +199,10 @@ impl Store {
                     .build(),
             ])
             .await?;
+        self.ensure_passkey_indexes().await?;
         self.mfa_tickets
             .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;
-        self.ensure_passkey_indexes().await?;
         Ok(())
     }
 }

@@ -35,17 +35,17 @@ pub struct UserDoc {
     /// Absent in documents of accounts never disabled.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+    /// The WebAuthn user handle (a random UUID): what a discoverable passkey gives back to
+    /// name its account. Random rather than the username, which may be reused after a
+    /// deletion and would leak to the authenticator. Set at the first passkey registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_user_id: Option<String>,
     /// TOTP, when it is on (absent: off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp: Option<super::TotpDoc>,
     /// The sealed secret of the last `POST /api/mfa/totp/setup` not yet enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_pending: Option<String>,
-    /// The WebAuthn user handle (a random UUID): what a discoverable passkey gives back to
-    /// name its account. Random rather than the username, which may be reused after a
-    /// deletion and would leak to the authenticator. Set at the first passkey registration.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub webauthn_user_id: Option<String>,
 }
 
 pub struct NewUser {
@@ -234,9 +234,9 @@ impl Store {
             created_at: DateTime::now(),
             locale: new.locale,
             disabled: false,
+            webauthn_user_id: None,
             totp: None,
             totp_pending: None,
-            webauthn_user_id: None,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),

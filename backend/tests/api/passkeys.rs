@@ -284,6 +284,7 @@ async fn a_passkey_is_registered_listed_and_deleted_by_its_owner_only() {
     // random handle (not the username).
     let public_key = &options["publicKey"];
     assert_eq!(public_key["rp"]["id"], "localhost");
+    assert_eq!(public_key["timeout"], 300_000, "the challenge's lifetime");
     assert_eq!(
         public_key["authenticatorSelection"]["residentKey"],
         "required"
@@ -688,6 +689,196 @@ async fn a_disabled_account_cannot_sign_in_with_a_passkey() {
         app.passkey_login(&mut stranger).await,
         401,
         "invalid_credentials",
+    )
+    .await;
+}
+
+// The passkey as the second step of a password login.
+
+/// Turns TOTP on for the account of `token` (so that a password login asks for a second step).
+async fn enable_totp(app: &TestApp, token: &str) {
+    let r = app
+        .bearer_post(token, "/api/mfa/totp/setup", &json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let secret = totp_rs::Secret::Encoded(body["secret"].as_str().unwrap().to_owned())
+        .to_bytes()
+        .unwrap();
+    let totp =
+        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "t".into());
+    let code = totp.generate(app.clock.now_secs());
+    let r = app
+        .bearer_post(token, "/api/mfa/totp/enable", &json!({"code": code}))
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+/// The password step: the `MfaChallenge`.
+async fn password_step(app: &TestApp) -> Value {
+    let r = app.login(GILDONG.username, PASSWORD).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["mfa_required"], true, "{body}");
+    body
+}
+
+impl TestApp {
+    async fn mfa_passkey_start(&self, ticket: &str) -> reqwest::Response {
+        self.post(
+            "/api/login/mfa/passkey/start",
+            &json!({"mfa_token": ticket}),
+        )
+        .await
+    }
+
+    /// The options of the passkey method for `ticket`.
+    async fn mfa_passkey_options(&self, ticket: &str) -> Value {
+        let r = self.mfa_passkey_start(ticket).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert!(body["challenge_id"].as_str().is_some_and(|c| !c.is_empty()));
+        body["options"].clone()
+    }
+
+    async fn mfa_with_passkey(&self, ticket: &str, assertion: &Value) -> reqwest::Response {
+        self.post(
+            "/api/login/mfa",
+            &json!({"mfa_token": ticket, "passkey": assertion}),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn a_passkey_passes_the_second_step_of_a_password_login_once() {
+    let (app, token) = signed_in().await;
+    let mut key = SoftPasskey::new();
+    app.add_passkey(&token, &mut key, "key").await;
+    // A passkey alone does not make the password login ask for more.
+    let r = app.login(GILDONG.username, PASSWORD).await;
+    let body: Value = r.json().await.unwrap();
+    assert!(body["access_token"].is_string(), "{body}");
+
+    enable_totp(&app, &token).await;
+    let r = app
+        .client
+        .get(app.url("/api/mfa"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let status: Value = r.json().await.unwrap();
+    assert_eq!(status["passkeys"], 1);
+    assert_eq!(status["totp_enabled"], true);
+
+    let challenge = password_step(&app).await;
+    assert_eq!(
+        challenge["methods"],
+        json!(["totp", "recovery_code", "passkey"])
+    );
+    let ticket = challenge["mfa_token"].as_str().unwrap();
+    let options = app.mfa_passkey_options(ticket).await;
+    // Limited to this account's passkeys, user verification required.
+    let allowed = options["publicKey"]["allowCredentials"].as_array().unwrap();
+    assert_eq!(allowed.len(), 1);
+    assert_eq!(allowed[0]["id"], b64(&key.credential_id));
+    assert_eq!(options["publicKey"]["userVerification"], "required");
+
+    let assertion = key.assert(&options, ORIGIN);
+    let r = app.mfa_with_passkey(ticket, &assertion).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        app.nick(body["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    // The ticket, and the state kept on it, are spent.
+    assert_problem(
+        app.mfa_with_passkey(ticket, &assertion).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_problem(app.mfa_passkey_start(ticket).await, 401, "invalid_token").await;
+    assert!(app.collection("mfa_tickets").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_passkey_at_the_second_step_counts_like_a_wrong_code() {
+    let (app, token) = signed_in().await;
+    let mut key = SoftPasskey::new();
+    app.add_passkey(&token, &mut key, "key").await;
+    app.sign_up(&OTHER).await;
+    let other = app.token_for(OTHER.username).await;
+    let mut other_key = SoftPasskey::new();
+    app.add_passkey(&other, &mut other_key, "other").await;
+    // Its counter is known: 1.
+    assert_eq!(app.passkey_login(&mut key).await.status(), 200);
+    enable_totp(&app, &token).await;
+    let challenge = password_step(&app).await;
+    let ticket = challenge["mfa_token"].as_str().unwrap();
+
+    // Before any start: nothing to answer.
+    let (_, login_options) = app.login_start().await;
+    let assertion = key.assert(&login_options, ORIGIN);
+    let p = assert_problem(
+        app.mfa_with_passkey(ticket, &assertion).await,
+        400,
+        "invalid_code",
+    )
+    .await;
+    assert_eq!(p.attempts_left, Some(4));
+
+    let options = app.mfa_passkey_options(ticket).await;
+    // Another origin; another account's passkey; a counter that did not grow; garbage.
+    let wrong_origin = key.assert(&options, "https://evil.example");
+    let others = other_key.assert(&options, ORIGIN);
+    let replayed = key.assert_with_counter(&options, ORIGIN, 1);
+    for (assertion, left) in [(wrong_origin, 3), (others, 2), (replayed, 1)] {
+        let p = assert_problem(
+            app.mfa_with_passkey(ticket, &assertion).await,
+            400,
+            "invalid_code",
+        )
+        .await;
+        assert_eq!(p.attempts_left, Some(left));
+    }
+    // The right one still passes on the last attempt.
+    let assertion = key.assert(&options, ORIGIN);
+    assert_eq!(app.mfa_with_passkey(ticket, &assertion).await.status(), 200);
+}
+
+#[tokio::test]
+async fn the_passkey_method_needs_a_passkey_and_a_live_ticket() {
+    let (app, token) = signed_in().await;
+    enable_totp(&app, &token).await;
+    let challenge = password_step(&app).await;
+    assert_eq!(challenge["methods"], json!(["totp", "recovery_code"]));
+    let ticket = challenge["mfa_token"].as_str().unwrap();
+    assert_problem(app.mfa_passkey_start(ticket).await, 400, "passkey_rejected").await;
+    assert_problem(
+        app.mfa_passkey_start("mfa1_not-a-ticket").await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    // A ticket dies after its five minutes, its passkey start with it.
+    let mut key = SoftPasskey::new();
+    app.add_passkey(&token, &mut key, "key").await;
+    let ticket = password_step(&app).await["mfa_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let options = app.mfa_passkey_options(&ticket).await;
+    app.clock.advance(Duration::from_secs(301));
+    let assertion = key.assert(&options, ORIGIN);
+    assert_problem(
+        app.mfa_with_passkey(&ticket, &assertion).await,
+        401,
+        "invalid_token",
     )
     .await;
 }
