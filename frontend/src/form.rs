@@ -26,7 +26,7 @@ pub enum Field {
     ConfirmUsername,
     /// A single-use recovery code, instead of a TOTP code (`recovery_code`).
     RecoveryCode,
-    /// The name of a new passkey (`name` of the request; the id says what it names).
+    /// The name of a new passkey (`name` of `POST /api/passkeys/register/finish`).
     PasskeyName,
 }
 
@@ -70,7 +70,7 @@ impl Field {
             Field::NewEmail => "new_email",
             Field::ConfirmUsername => "confirm_username",
             Field::RecoveryCode => "recovery_code",
-            Field::PasskeyName => "passkey_name",
+            Field::PasskeyName => "name",
         }
     }
 

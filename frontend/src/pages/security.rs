@@ -276,16 +276,7 @@ fn PasskeySection() -> impl IntoView {
                         list.refetch();
                     }
                     Err(err) if err.is_unauthorized() => expired(),
-                    Err(err) => {
-                        show_api_error(&err, errors, alert);
-                        // The server names the field `name`.
-                        if matches!(&err, ApiError::Problem(p) if p.code == ErrorCode::ValidationFailed)
-                        {
-                            errors.update(|e| {
-                                e.insert(Field::PasskeyName, Issue::Rule(ErrorCode::TooLong))
-                            });
-                        }
-                    }
+                    Err(err) => show_api_error(&err, errors, alert),
                 }
             }
         })
