@@ -162,7 +162,7 @@ test('TOTP: set up in settings from the shown secret, recovery codes shown once,
   }
 });
 
-test('passkeys: register one with the virtual authenticator, sign in with it alone, then as the second step', async (t) => {
+test('passkeys: register one with the virtual authenticator, sign in with it alone, then as the second step; new recovery codes; TOTP off', async (t) => {
   assert.equal(recoveryCodes.length, 10, 'the TOTP test ran first');
   const { page, shot, close, unexpectedProblems } = await openPage(chromium.browser, t);
   try {
@@ -220,6 +220,36 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     await page.getByRole('button', { name: '삭제 노트북' }).click();
     await expectText(page.locator('#no-passkeys'), '등록된 패스키가 없습니다');
     await shot('passkey deleted');
+
+    // New recovery codes (the password again), then TOTP off with one of them.
+    await page.locator('#new-recovery-codes').click();
+    await expectPath(page, '/settings/security/recovery');
+    await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
+    await page.locator('#recovery-codes-submit').click();
+    const items = page.locator('#recovery-codes li');
+    await items.first().waitFor();
+    const fresh = (await items.allTextContents()).map((c) => c.trim());
+    assert.equal(fresh.length, 10);
+    assert.ok(!fresh.includes(recoveryCodes[1]), 'new codes, not the old ones');
+    await shot('new recovery codes');
+
+    await page.getByRole('link', { name: '계정 설정' }).click();
+    await page.locator('#settings-security').click();
+    await page.locator('#disable-totp').click();
+    await expectPath(page, '/settings/security/disable');
+    await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
+    await page.locator('#disable-switch').click();
+    // An old code died with the regeneration.
+    await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCodes[1]);
+    await page.locator('#totp-disable').click();
+    await expectText(fieldError(page, 'recovery_code'), '인증 코드가 일치하지 않습니다');
+    await page.getByLabel('복구 코드', { exact: true }).fill(fresh[0]);
+    await shot('disable totp filled');
+    await page.locator('#totp-disable').click();
+    await expectPath(page, '/settings/security');
+    await expectText(page.getByRole('status').first(), '인증 앱 2단계 로그인을 껐습니다.');
+    await expectText(page.locator('#totp-status'), '꺼져 있습니다');
+    await shot('totp off');
     assert.deepEqual(unexpectedProblems(), []);
   } finally {
     await close();
