@@ -52,16 +52,19 @@ start_app "$E2E_APP_PORT" "$TEST_MONGODB_URI" "$E2E_DB_NAME" "$E2E_SMTP_PORT" "$
   APP_RESEND_COOLDOWN_SECS=15 APP_JWT_TTL_SECS=20 \
   APP_CODES_PER_EMAIL_PER_HOUR=5 APP_CODES_PER_IP_PER_HOUR=1000 \
   APP_RATE_LIMIT_PER_SECOND=1000 APP_RATE_LIMIT_BURST=1000 \
+  APP_WEBAUTHN_RP_ID=localhost APP_WEBAUTHN_RP_ORIGIN="http://localhost:$E2E_APP_PORT" \
   APP_LOG_FORMAT=pretty
 wait_app "$E2E_APP_PORT" "$E2E_LOG"
-log "e2e        app http://127.0.0.1:$E2E_APP_PORT/ (db $E2E_DB_NAME), mail http://127.0.0.1:$E2E_MAIL_WEB_PORT/"
+log "e2e        app http://localhost:$E2E_APP_PORT/ (db $E2E_DB_NAME), mail http://127.0.0.1:$E2E_MAIL_WEB_PORT/"
 
 # Chromium's and node's scratch files stay in our own folder.
 E2E_TMP="$RUN_DIR/e2e-tmp"
 rm -rf "$E2E_TMP"
 mkdir -p "$E2E_TMP"
 export TMPDIR="$E2E_TMP" XDG_CONFIG_HOME="$E2E_TMP" XDG_CACHE_HOME="$E2E_TMP"
-export BASE_URL="http://127.0.0.1:$E2E_APP_PORT"
+# localhost, not 127.0.0.1: WebAuthn refuses an IP address as relying party id, and the
+# browser's origin must be the one the app was told (APP_WEBAUTHN_RP_ORIGIN above).
+export BASE_URL="http://localhost:$E2E_APP_PORT"
 export MAILDEV_URL="http://127.0.0.1:$E2E_MAIL_WEB_PORT"
 export ARTIFACTS_DIR="$ROOT/e2e/artifacts"
 

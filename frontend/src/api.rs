@@ -9,6 +9,11 @@ use shared::{
     PasswordResetConfirm, PasswordResetRequest, Problem, RefreshRequest, RegisterRequest,
     SessionList, UserProfile,
 };
+use shared::{
+    LoginMfaRequest, MfaChallenge, MfaStatus, MfaTicket, PasskeyInfo, PasskeyList,
+    PasskeyLoginFinish, PasskeyRegisterFinish, PasskeyRegisterStart, RecoveryCodes,
+    RecoveryCodesRequest, TotpDisableRequest, TotpEnableRequest, TotpSetup, WebauthnChallenge,
+};
 
 /// Asks the server to keep the refresh token in its `HttpOnly` cookie, out of this page's
 /// reach, instead of the response body.
@@ -47,13 +52,131 @@ pub async fn register(body: &RegisterRequest) -> Result<UserProfile, ApiError> {
     post("/api/register", body).await
 }
 
+/// What a right password gets: the tokens, or (second factor on) a ticket for the second step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    /// Tried first: only this shape has `mfa_required` and `mfa_token`.
+    SecondStep(MfaChallenge),
+    Tokens(LoginResponse),
+}
+
 /// `POST /api/login`, with the refresh token going to the cookie.
-pub async fn login(body: &LoginRequest) -> Result<LoginResponse, ApiError> {
-    let request = with_accept(Request::post("/api/login"))
+pub async fn login(body: &LoginRequest) -> Result<LoginAnswer, ApiError> {
+    post_for_cookie("/api/login", body).await
+}
+
+/// `POST /api/login/mfa`: the second step of a password login (same transport as `login`).
+pub async fn login_mfa(body: &LoginMfaRequest) -> Result<LoginResponse, ApiError> {
+    post_for_cookie("/api/login/mfa", body).await
+}
+
+/// `POST /api/login/mfa/passkey/start`: request options for the ticket's account's passkeys.
+pub async fn login_mfa_passkey_start(body: &MfaTicket) -> Result<WebauthnChallenge, ApiError> {
+    post("/api/login/mfa/passkey/start", body).await
+}
+
+/// `POST /api/passkeys/login/start`: request options for any discoverable passkey.
+pub async fn passkey_login_start() -> Result<WebauthnChallenge, ApiError> {
+    post("/api/passkeys/login/start", &serde_json::json!({})).await
+}
+
+/// `POST /api/passkeys/login/finish`: the assertion, answered like `login` (cookie transport).
+pub async fn passkey_login_finish(body: &PasskeyLoginFinish) -> Result<LoginResponse, ApiError> {
+    post_for_cookie("/api/passkeys/login/finish", body).await
+}
+
+async fn post_for_cookie<B: Serialize, R: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<R, ApiError> {
+    let request = with_accept(Request::post(path))
         .header(TRANSPORT.0, TRANSPORT.1)
         .json(body)
         .map_err(|_| ApiError::Unexpected { status: 0 })?;
     send(request).await
+}
+
+/// `GET /api/mfa`: the account's second factors.
+pub async fn mfa_status(token: &str) -> Result<MfaStatus, ApiError> {
+    send(bearer(Request::get("/api/mfa"), token)?).await
+}
+
+/// `POST /api/mfa/totp/setup`: a new pending secret.
+pub async fn totp_setup(token: &str) -> Result<TotpSetup, ApiError> {
+    send(bearer_json(
+        Request::post("/api/mfa/totp/setup"),
+        token,
+        &serde_json::json!({}),
+    )?)
+    .await
+}
+
+/// `POST /api/mfa/totp/enable`: TOTP on; the recovery codes, shown once.
+pub async fn totp_enable(token: &str, body: &TotpEnableRequest) -> Result<RecoveryCodes, ApiError> {
+    send(bearer_json(
+        Request::post("/api/mfa/totp/enable"),
+        token,
+        body,
+    )?)
+    .await
+}
+
+/// `POST /api/mfa/totp/disable` (`204`).
+pub async fn totp_disable(token: &str, body: &TotpDisableRequest) -> Result<(), ApiError> {
+    send_no_content(bearer_json(
+        Request::post("/api/mfa/totp/disable"),
+        token,
+        body,
+    )?)
+    .await
+}
+
+/// `POST /api/mfa/recovery_codes`: new recovery codes (the old ones stop working).
+pub async fn recovery_codes(
+    token: &str,
+    body: &RecoveryCodesRequest,
+) -> Result<RecoveryCodes, ApiError> {
+    send(bearer_json(
+        Request::post("/api/mfa/recovery_codes"),
+        token,
+        body,
+    )?)
+    .await
+}
+
+/// `GET /api/passkeys`.
+pub async fn passkeys(token: &str) -> Result<PasskeyList, ApiError> {
+    send(bearer(Request::get("/api/passkeys"), token)?).await
+}
+
+/// `POST /api/passkeys/register/start`: creation options.
+pub async fn passkey_register_start(token: &str) -> Result<WebauthnChallenge, ApiError> {
+    send(bearer_json(
+        Request::post("/api/passkeys/register/start"),
+        token,
+        &PasskeyRegisterStart::default(),
+    )?)
+    .await
+}
+
+/// `POST /api/passkeys/register/finish` (`201`): the stored passkey.
+pub async fn passkey_register_finish(
+    token: &str,
+    body: &PasskeyRegisterFinish,
+) -> Result<PasskeyInfo, ApiError> {
+    send(bearer_json(
+        Request::post("/api/passkeys/register/finish"),
+        token,
+        body,
+    )?)
+    .await
+}
+
+/// `DELETE /api/passkeys/{id}` (`204`).
+pub async fn delete_passkey(token: &str, id: &str) -> Result<(), ApiError> {
+    let path = format!("/api/passkeys/{}", js_sys::encode_uri_component(id));
+    send_no_content(bearer(Request::delete(&path), token)?).await
 }
 
 /// `POST /api/token/refresh` with the refresh cookie (the browser sends it; this code never

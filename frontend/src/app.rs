@@ -7,6 +7,7 @@ use crate::pages::{
     login::LoginPage,
     not_found::NotFoundPage,
     reset::ResetPage,
+    security::{RecoveryCodesPage, SecurityPage, TotpDisablePage},
     settings::{DeleteAccountPage, EmailSettingsPage, PasswordSettingsPage, SettingsPage},
     signup::SignupPage,
 };
@@ -55,6 +56,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/password") view=PasswordSettingsPage />
                     <Route path=path!("/settings/email") view=EmailSettingsPage />
                     <Route path=path!("/settings/delete") view=DeleteAccountPage />
+                    <Route path=path!("/settings/security") view=SecurityPage />
+                    <Route path=path!("/settings/security/disable") view=TotpDisablePage />
+                    <Route path=path!("/settings/security/recovery") view=RecoveryCodesPage />
                 </Routes>
             </main>
         </Router>

@@ -24,11 +24,15 @@ pub enum Field {
     NewEmail,
     /// The username typed again to confirm deleting the account (never sent).
     ConfirmUsername,
+    /// A single-use recovery code, instead of a TOTP code (`recovery_code`).
+    RecoveryCode,
+    /// The name of a new passkey (`name` of `POST /api/passkeys/register/finish`).
+    PasskeyName,
 }
 
 impl Field {
     /// Every field, in the order the forms show them (for focusing the first to fix).
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 13] = [
         Field::Username,
         Field::ConfirmUsername,
         Field::CurrentPassword,
@@ -38,6 +42,8 @@ impl Field {
         Field::Nickname,
         Field::Email,
         Field::Code,
+        Field::RecoveryCode,
+        Field::PasskeyName,
         Field::NewPassword,
         Field::NewPasswordConfirm,
     ];
@@ -63,6 +69,8 @@ impl Field {
             Field::CurrentPassword => "current_password",
             Field::NewEmail => "new_email",
             Field::ConfirmUsername => "confirm_username",
+            Field::RecoveryCode => "recovery_code",
+            Field::PasskeyName => "name",
         }
     }
 
@@ -297,6 +305,33 @@ pub fn check_delete(typed_username: &str, username: &str, password: &str) -> Fie
     }
     errors
 }
+
+/// Checks before `POST /api/login/mfa` and `POST /api/mfa/totp/*`: the code (6 digits, as
+/// every code of this API) or, with `recovery` on, a recovery code in `field` that is filled.
+pub fn check_second_factor(field: Field, typed: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if field == Field::Code {
+        errors.check(Field::Code, rules::check_code(typed.trim()));
+    } else if typed.trim().is_empty() {
+        errors.insert(field, Issue::Rule(ErrorCode::Required));
+    }
+    errors
+}
+
+/// Checks before `POST /api/passkeys/register/finish`: a name of 1 to 64 characters.
+pub fn check_passkey_name(name: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    let name = name.trim();
+    if name.is_empty() {
+        errors.insert(Field::PasskeyName, Issue::Rule(ErrorCode::Required));
+    } else if name.chars().count() > PASSKEY_NAME_MAX_LEN {
+        errors.insert(Field::PasskeyName, Issue::Rule(ErrorCode::TooLong));
+    }
+    errors
+}
+
+/// The longest passkey name the server takes (characters, trimmed).
+pub const PASSKEY_NAME_MAX_LEN: usize = 64;
 
 /// Checks before `POST /api/login`: only that both fields are filled (the rules of signup
 /// are not repeated, so login does not hint at what an account looks like).

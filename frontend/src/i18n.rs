@@ -161,6 +161,43 @@ pub enum T {
     DeleteAccountTitle,
     DeleteAccount,
     DeletingAccount,
+    SecurityTitle,
+    SecurityLead,
+    TotpTitle,
+    TotpOn,
+    TotpOff,
+    SetUpTotp,
+    SettingUpTotp,
+    TotpScanLead,
+    TotpSecret,
+    EnableTotp,
+    EnablingTotp,
+    RecoveryCodesTitle,
+    RecoveryCodesLead,
+    CopyCodes,
+    CodesCopied,
+    DisableTotp,
+    DisablingTotp,
+    DisableTotpLead,
+    NewRecoveryCodes,
+    MakingRecoveryCodes,
+    NewRecoveryCodesLead,
+    PasskeysTitle,
+    PasskeysLead,
+    NoPasskeys,
+    AddPasskey,
+    AddingPasskey,
+    DeletePasskey,
+    SignInWithPasskey,
+    MfaTitle,
+    MfaLead,
+    MfaRecoveryLead,
+    UseRecoveryCode,
+    UseTotpCode,
+    UsePasskey,
+    Verify,
+    Verifying,
+    StartOver,
 }
 
 impl T {
@@ -196,7 +233,8 @@ fn limits(field: Field) -> Option<(usize, usize)> {
         | Field::NewPassword
         | Field::NewPasswordConfirm
         | Field::CurrentPassword => Some((PASSWORD_MIN_LEN, PASSWORD_MAX_LEN)),
-        Field::Email | Field::NewEmail | Field::Code => None,
+        Field::PasskeyName => Some((1, crate::form::PASSKEY_NAME_MAX_LEN)),
+        Field::Email | Field::NewEmail | Field::Code | Field::RecoveryCode => None,
     }
 }
 
@@ -347,6 +385,16 @@ pub fn reset_code_sent(lang: Locale, email: &str) -> String {
     with(lang, "reset-code-sent", &[("email", email.into())])
 }
 
+/// How many unused recovery codes are left.
+pub fn recovery_codes_left(lang: Locale, n: u32) -> String {
+    with(lang, "recovery-codes-left", &[("n", n.into())])
+}
+
+/// When a passkey was added (a date, `YYYY-MM-DD`, in the browser's time zone).
+pub fn passkey_added(lang: Locale, date: &str) -> String {
+    with(lang, "passkey-added", &[("date", date.into())])
+}
+
 /// The greeting on the main page.
 pub fn welcome(lang: Locale, nickname: &str) -> String {
     with(lang, "welcome", &[("nickname", nickname.into())])
@@ -367,6 +415,8 @@ pub enum Notice {
     /// The email address was changed.
     EmailChanged,
     AccountDeleted,
+    /// Two-step login with an authenticator app was turned off.
+    TotpDisabled,
 }
 
 pub fn notice(lang: Locale, notice: &Notice) -> String {

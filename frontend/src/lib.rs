@@ -16,6 +16,7 @@ pub mod form;
 pub mod i18n;
 pub mod pages;
 pub mod session;
+pub mod webauthn;
 
 /// Mounts the app on `<body>`.
 pub fn start() {

@@ -536,8 +536,24 @@ fn field_names_match_the_request_bodies() {
         password: String::new(),
     })
     .unwrap();
+    // The second step's codes and a new passkey's name.
+    let mfa = serde_json::to_value(shared::LoginMfaRequest {
+        mfa_token: String::new(),
+        code: Some(String::new()),
+        recovery_code: Some(String::new()),
+        passkey: None,
+    })
+    .unwrap();
+    let passkey = serde_json::to_value(shared::PasskeyRegisterFinish {
+        challenge_id: String::new(),
+        name: String::new(),
+        credential: serde_json::Value::Null,
+    })
+    .unwrap();
     let keys: Vec<&str> = keys
         .into_iter()
+        .chain(mfa.as_object().unwrap().keys().map(String::as_str))
+        .chain(passkey.as_object().unwrap().keys().map(String::as_str))
         .chain(reset.as_object().unwrap().keys().map(String::as_str))
         .chain(change.as_object().unwrap().keys().map(String::as_str))
         .chain(email_change.as_object().unwrap().keys().map(String::as_str))

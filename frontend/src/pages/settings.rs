@@ -24,7 +24,7 @@ use shared::{
 };
 
 /// Renders `form` with the signed-in profile; a dead session goes to the login page.
-fn signed_in<V: IntoView + 'static>(
+pub(crate) fn signed_in<V: IntoView + 'static>(
     form: impl Fn(UserProfile) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -48,7 +48,7 @@ fn signed_in<V: IntoView + 'static>(
 }
 
 /// A wrong password is about the password field, not the session.
-fn show_error(
+pub(crate) fn show_error(
     err: &ApiError,
     field: Field,
     errors: RwSignal<FieldErrors>,
@@ -62,7 +62,7 @@ fn show_error(
     show_api_error(err, errors, alert);
 }
 
-fn back_link() -> impl IntoView {
+pub(crate) fn back_link() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <p class="switch">
@@ -84,6 +84,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <ul>
                     <li><A href="/settings/password" attr:id="settings-password">{move || i18n.t(T::ChangePasswordTitle)}</A></li>
                     <li><A href="/settings/email" attr:id="settings-email">{move || i18n.t(T::ChangeEmailTitle)}</A></li>
+                    <li><A href="/settings/security" attr:id="settings-security">{move || i18n.t(T::SecurityTitle)}</A></li>
                     <li><A href="/settings/delete" attr:id="settings-delete">{move || i18n.t(T::DeleteAccountTitle)}</A></li>
                 </ul>
             </nav>

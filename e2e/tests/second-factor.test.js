@@ -1,0 +1,257 @@
+// Second factors in a real Chromium against the real backend: TOTP set up in the settings
+// page from the QR code's secret (codes computed here, RFC 6238), recovery codes shown once,
+// the two-step login; then passkeys with Chromium's virtual authenticator (CDP WebAuthn
+// domain): register one in settings, sign in with it alone, and use it as the second step.
+// The app runs on http://localhost:PORT (scripts/e2e.sh): WebAuthn refuses IP addresses.
+// Screenshots in e2e/artifacts/<test>/.
+
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import {
+  BASE_URL,
+  expectPath,
+  expectText,
+  launchBrowser,
+  newPerson,
+  openPage,
+  registerViaApi,
+} from '../lib/harness.js';
+import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
+
+let chromium;
+before(async () => {
+  chromium = await launchBrowser();
+});
+after(async () => {
+  await chromium?.close();
+});
+
+// ---------------------------------------------------------------------------------------
+// RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it.
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/=+$/, '').toUpperCase()) {
+    const i = alphabet.indexOf(c);
+    assert.ok(i >= 0, `not base32: ${c}`);
+    value = ((value << 5) | i) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+const stepNow = () => Math.floor(Date.now() / 1000 / 30);
+
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+test('the RFC 6238 helper computes the published SHA-1 vectors', () => {
+  // RFC 6238 appendix B: the ASCII secret "12345678901234567890", 8 digits there; the last 6
+  // digits are the 6-digit code.
+  const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+  assert.equal(totp(secret, Math.floor(59 / 30)), '287082');
+  assert.equal(totp(secret, Math.floor(1111111109 / 30)), '081804');
+  assert.equal(totp(secret, Math.floor(2000000000 / 30)), '279037');
+});
+
+// ---------------------------------------------------------------------------------------
+
+/** From the main page to the security settings, through the links a person would use. */
+async function openSecurity(page, shot) {
+  await page.locator('#settings-link').click();
+  await expectPath(page, '/settings');
+  await page.locator('#settings-security').click();
+  await expectPath(page, '/settings/security');
+  await expectText(page.getByRole('heading', { level: 1 }), '보안');
+  await shot('security settings');
+}
+
+/** Back to the main page and "로그아웃". */
+async function logOut(page, person) {
+  await page.getByRole('link', { name: '내 정보로 돌아가기' }).click();
+  await expectPath(page, '/');
+  await expectMainPage(page, person);
+  await page.getByRole('button', { name: '로그아웃', exact: true }).click();
+  await expectPath(page, '/login');
+  await expectText(page.getByRole('status'), '로그아웃되었습니다.');
+}
+
+/** Username and password on /login, up to the second step. */
+async function passwordStep(page, shot, person) {
+  await expectText(page.getByRole('heading', { level: 1 }), '로그인');
+  await page.getByLabel('아이디', { exact: true }).fill(person.username);
+  await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
+  await page.getByRole('button', { name: '로그인', exact: true }).click();
+  await expectText(page.locator('#mfa-title'), '2단계 인증');
+  await shot('second step asked');
+}
+
+// Shared by the two tests below (node --test runs a file's tests in order).
+const person = newPerson('mfa');
+let recoveryCodes = [];
+
+test('TOTP: set up in settings from the shown secret, recovery codes shown once, then login asks for the code', async (t) => {
+  await registerViaApi(person);
+  const { context, page, shot, close, unexpectedProblems } = await openPage(chromium.browser, t);
+  try {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE_URL });
+    await page.goto('/login');
+    await logIn(page, shot, person);
+    await openSecurity(page, shot);
+    await expectText(page.locator('#totp-status'), '꺼져 있습니다');
+    await expectText(page.locator('#no-passkeys'), '등록된 패스키가 없습니다');
+
+    await page.locator('#totp-setup').click();
+    const secret = (await expectText(page.locator('#totp-secret'), /^[A-Z2-7]{16,}=*$/)).trim();
+    // The QR code is drawn in the page (an inline SVG), not fetched from anywhere.
+    assert.equal(await page.locator('#totp-qr svg').count(), 1);
+    assert.match(await page.locator('#totp-qr').getAttribute('aria-label'), /^otpauth:\/\/totp\//);
+    await shot('totp setup with QR code and secret');
+
+    // A wrong code is refused next to the field.
+    const valid = new Set([-1, 0, 1, 2].map((d) => totp(secret, stepNow() + d)));
+    const wrong = ['000000', '111111', '222222'].find((c) => !valid.has(c));
+    const code = page.getByLabel('인증 코드', { exact: true });
+    await code.fill(wrong);
+    await page.locator('#totp-enable').click();
+    await expectText(fieldError(page, 'code'), '인증 코드가 일치하지 않습니다');
+    await shot('wrong totp code');
+
+    await code.fill(totp(secret, stepNow()));
+    await page.locator('#totp-enable').click();
+    await expectText(page.locator('#recovery-codes-title'), '복구 코드');
+    const items = page.locator('#recovery-codes li');
+    await items.first().waitFor();
+    recoveryCodes = (await items.allTextContents()).map((c) => c.trim());
+    assert.equal(recoveryCodes.length, 10);
+    assert.equal(new Set(recoveryCodes).size, 10);
+    await expectText(page.locator('#totp-status'), '켜져 있습니다');
+    await expectText(page.locator('#recovery-codes-left'), '10');
+    await page.locator('#copy-recovery-codes').click();
+    await expectText(page.locator('.recovery-codes [role="status"]'), '복사했습니다');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), recoveryCodes.join('\n'));
+    await shot('totp on, recovery codes shown and copied');
+
+    await logOut(page, person);
+    await passwordStep(page, shot, person);
+    // The code of the next step: the one of this step was just used to turn TOTP on, and a
+    // code is accepted once (the server allows one step of skew).
+    await page.getByLabel('인증 코드', { exact: true }).fill(totp(secret, stepNow() + 1));
+    await shot('totp code entered');
+    await page.locator('#mfa-submit').click();
+    await expectPath(page, '/');
+    await expectMainPage(page, person);
+    await shot('signed in with password and totp');
+    assert.deepEqual(unexpectedProblems(), []);
+  } finally {
+    await close();
+  }
+});
+
+test('passkeys: register one with the virtual authenticator, sign in with it alone, then as the second step; new recovery codes; TOTP off', async (t) => {
+  assert.equal(recoveryCodes.length, 10, 'the TOTP test ran first');
+  const { page, shot, close, unexpectedProblems } = await openPage(chromium.browser, t);
+  try {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+
+    // TOTP is on: the second step, this time with a recovery code.
+    await page.goto('/login');
+    await passwordStep(page, shot, person);
+    assert.equal(await page.locator('#mfa-passkey').count(), 0, 'no passkey yet');
+    await page.locator('#mfa-switch').click();
+    await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCodes[0]);
+    await shot('recovery code entered');
+    await page.locator('#mfa-submit').click();
+    await expectPath(page, '/');
+    await expectMainPage(page, person);
+
+    await openSecurity(page, shot);
+    await expectText(page.locator('#recovery-codes-left'), '9');
+    await page.getByLabel('패스키 이름', { exact: true }).fill('노트북');
+    await page.locator('#passkey-add').click();
+    await expectText(page.locator('#passkey-list'), '노트북');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert.equal(credentials.length, 1);
+    assert.equal(credentials[0].isResidentCredential, true);
+    await shot('passkey registered');
+
+    // A passkey alone.
+    await logOut(page, person);
+    await page.locator('#passkey-login').click();
+    await expectPath(page, '/');
+    await expectMainPage(page, person);
+    await shot('signed in with the passkey alone');
+
+    // The password, then the passkey as the second step.
+    await openSecurity(page, shot);
+    await logOut(page, person);
+    await passwordStep(page, shot, person);
+    await page.locator('#mfa-passkey').click();
+    await expectPath(page, '/');
+    await expectMainPage(page, person);
+    await shot('signed in with password and passkey');
+
+    // Deleting it empties the list.
+    await openSecurity(page, shot);
+    await page.getByRole('button', { name: '삭제 노트북' }).click();
+    await expectText(page.locator('#no-passkeys'), '등록된 패스키가 없습니다');
+    await shot('passkey deleted');
+
+    // New recovery codes (the password again), then TOTP off with one of them.
+    await page.locator('#new-recovery-codes').click();
+    await expectPath(page, '/settings/security/recovery');
+    await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
+    await page.locator('#recovery-codes-submit').click();
+    const items = page.locator('#recovery-codes li');
+    await items.first().waitFor();
+    const fresh = (await items.allTextContents()).map((c) => c.trim());
+    assert.equal(fresh.length, 10);
+    assert.ok(!fresh.includes(recoveryCodes[1]), 'new codes, not the old ones');
+    await shot('new recovery codes');
+
+    await page.getByRole('link', { name: '계정 설정' }).click();
+    await page.locator('#settings-security').click();
+    await page.locator('#disable-totp').click();
+    await expectPath(page, '/settings/security/disable');
+    await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
+    await page.locator('#disable-switch').click();
+    // An old code died with the regeneration.
+    await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCodes[1]);
+    await page.locator('#totp-disable').click();
+    await expectText(fieldError(page, 'recovery_code'), '인증 코드가 일치하지 않습니다');
+    await page.getByLabel('복구 코드', { exact: true }).fill(fresh[0]);
+    await shot('disable totp filled');
+    await page.locator('#totp-disable').click();
+    await expectPath(page, '/settings/security');
+    await expectText(page.getByRole('status').first(), '인증 앱 2단계 로그인을 껐습니다.');
+    await expectText(page.locator('#totp-status'), '꺼져 있습니다');
+    await shot('totp off');
+    assert.deepEqual(unexpectedProblems(), []);
+  } finally {
+    await close();
+  }
+});

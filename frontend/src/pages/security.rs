@@ -1,0 +1,554 @@
+//! `/settings/security`: two-step login with an authenticator app (set it up: QR code and
+//! setup key, confirm a code, then the recovery codes shown once) and the passkeys (list, add,
+//! delete). Turning TOTP off and new recovery codes each have their own route
+//! (`/settings/security/disable`, `/settings/security/recovery`): both ask for the password,
+//! and every form's fields keep their own ids.
+
+use crate::api::{self, ApiError};
+use crate::components::{
+    accept_checks, focus_field, show_api_error, use_flash, use_title, AlertRegion, NoticeRegion,
+    SubmitButton, TextField,
+};
+use crate::form::{self, Alert, Field, FieldErrors, Issue};
+use crate::i18n::{self, use_i18n, Notice, T};
+use crate::pages::home::end_session;
+use crate::pages::login::passkey_refused;
+use crate::pages::settings::{back_link, show_error, signed_in};
+use crate::session;
+use crate::webauthn;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use shared::{
+    ErrorCode, PasskeyInfo, PasskeyRegisterFinish, RecoveryCodesRequest, TotpDisableRequest,
+    TotpEnableRequest, TotpSetup,
+};
+
+/// The `otpauth://` URI as an SVG QR code, drawn here: the secret never leaves the page for
+/// an image service. Empty when the URI does not fit a QR code (it always does).
+pub fn qr_svg(uri: &str) -> String {
+    qrcode::QrCode::new(uri.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build()
+        })
+        .unwrap_or_default()
+}
+
+/// `YYYY-MM-DD` (UTC) of a Unix time in seconds.
+fn day(unix_secs: i64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(unix_secs as f64 * 1000.0));
+    String::from(date.to_iso_string())
+        .chars()
+        .take(10)
+        .collect()
+}
+
+#[component]
+pub fn SecurityPage() -> impl IntoView {
+    let i18n = use_i18n();
+    use_title(T::SecurityTitle);
+    let notice = RwSignal::new(use_flash().take());
+    view! {
+        <section class="card" aria-labelledby="security-title">
+            <h1 id="security-title">{move || i18n.t(T::SecurityTitle)}</h1>
+            <p class="lead">{move || i18n.t(T::SecurityLead)}</p>
+            <NoticeRegion notice />
+            {signed_in(|_| view! { <TotpSection /> <PasskeySection /> })}
+            {back_link()}
+        </section>
+    }
+}
+
+/// The ten codes, shown once, with a copy button.
+#[component]
+fn RecoveryCodesView(codes: Vec<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let copied = RwSignal::new(false);
+    let text = codes.join("\n");
+    let copy = move |_| {
+        let text = text.clone();
+        leptos::task::spawn_local(async move {
+            let Some(window) = web_sys::window() else {
+                return;
+            };
+            let promise = window.navigator().clipboard().write_text(&text);
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                copied.set(true);
+            }
+        });
+    };
+    view! {
+        <div class="recovery-codes" aria-labelledby="recovery-codes-title">
+            <h3 id="recovery-codes-title">{move || i18n.t(T::RecoveryCodesTitle)}</h3>
+            <p class="lead">{move || i18n.t(T::RecoveryCodesLead)}</p>
+            <ul id="recovery-codes" class="codes">
+                {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+            </ul>
+            <button id="copy-recovery-codes" type="button" class="secondary" on:click=copy>
+                {move || i18n.t(T::CopyCodes)}
+            </button>
+            <p class="muted" role="status">
+                {move || copied.get().then(|| i18n.t(T::CodesCopied))}
+            </p>
+        </div>
+    }
+}
+
+#[component]
+fn TotpSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let status = LocalResource::new(|| {
+        session::authed(|token| async move { api::mfa_status(&token).await })
+    });
+    let setup = RwSignal::new(None::<TotpSetup>);
+    let codes = RwSignal::new(None::<Vec<String>>);
+    let code = RwSignal::new(String::new());
+    let errors = RwSignal::new(FieldErrors::default());
+    let alert = RwSignal::new(None::<Alert>);
+    let expired = end_session(Notice::SessionExpired);
+    let start = {
+        let expired = expired.clone();
+        Action::new_local(move |_: &()| {
+            let expired = expired.clone();
+            async move {
+                match session::authed(|token| async move { api::totp_setup(&token).await }).await {
+                    Ok(s) => {
+                        alert.set(None);
+                        code.set(String::new());
+                        setup.set(Some(s));
+                        focus_field(Field::Code);
+                    }
+                    Err(err) if err.is_unauthorized() => expired(),
+                    Err(err) => show_api_error(&err, errors, alert),
+                }
+            }
+        })
+    };
+    let enable = Action::new_local(move |req: &TotpEnableRequest| {
+        let req = req.clone();
+        let expired = expired.clone();
+        async move {
+            let result = session::authed(|token| {
+                let req = req.clone();
+                async move { api::totp_enable(&token, &req).await }
+            })
+            .await;
+            match result {
+                Ok(answer) => {
+                    setup.set(None);
+                    codes.set(Some(answer.recovery_codes));
+                    status.refetch();
+                }
+                Err(err) if err.is_unauthorized() => expired(),
+                Err(err) => show_api_error(&err, errors, alert),
+            }
+        }
+    });
+    let starting = start.pending();
+    let enabling = enable.pending();
+    let on_enable = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if enabling.get_untracked() {
+            return;
+        }
+        let typed = code.get_untracked();
+        if accept_checks(
+            form::check_second_factor(Field::Code, &typed),
+            errors,
+            alert,
+        ) {
+            enable.dispatch(TotpEnableRequest {
+                code: typed.trim().to_owned(),
+            });
+        }
+    };
+    let state = move || {
+        status.get().map(|result| match result {
+            Ok(s) if s.totp_enabled => view! {
+                <p id="totp-status" class="status on">{move || i18n.t(T::TotpOn)}</p>
+                <p id="recovery-codes-left" class="muted">
+                    {move || i18n::recovery_codes_left(i18n.get(), s.recovery_codes_remaining)}
+                </p>
+                <ul class="settings-menu">
+                    <li><A href="/settings/security/recovery" attr:id="new-recovery-codes">{move || i18n.t(T::NewRecoveryCodes)}</A></li>
+                    <li><A href="/settings/security/disable" attr:id="disable-totp">{move || i18n.t(T::DisableTotp)}</A></li>
+                </ul>
+            }
+            .into_any(),
+            Ok(_) => view! {
+                <p id="totp-status" class="status off">{move || i18n.t(T::TotpOff)}</p>
+                <Show when=move || setup.with(Option::is_none)>
+                    <button
+                        id="totp-setup"
+                        type="button"
+                        class="secondary"
+                        disabled=move || starting.get()
+                        on:click=move |_| {
+                            start.dispatch(());
+                        }
+                    >
+                        {move || i18n.t(if starting.get() { T::SettingUpTotp } else { T::SetUpTotp })}
+                    </button>
+                </Show>
+            }
+            .into_any(),
+            Err(err) => {
+                let alert = Alert::from(err);
+                view! { <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p> }
+                    .into_any()
+            }
+        })
+    };
+    let setup_form = move || {
+        setup.get().map(|s| {
+            let qr = qr_svg(&s.otpauth_uri);
+            view! {
+                <div class="totp-setup">
+                    <p class="lead">{move || i18n.t(T::TotpScanLead)}</p>
+                    <div id="totp-qr" class="qr" role="img" aria-label=s.otpauth_uri.clone() inner_html=qr></div>
+                    <p>
+                        {move || i18n.t(T::TotpSecret)} ": "
+                        <code id="totp-secret">{s.secret.clone()}</code>
+                    </p>
+                    <form on:submit=on_enable novalidate>
+                        <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
+                        <SubmitButton id="totp-enable" pending=enabling idle=T::EnableTotp busy=T::EnablingTotp />
+                    </form>
+                </div>
+            }
+        })
+    };
+    view! {
+        <section class="security-part" aria-labelledby="totp-title">
+            <h2 id="totp-title">{move || i18n.t(T::TotpTitle)}</h2>
+            <AlertRegion alert />
+            <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
+                {state}
+            </Suspense>
+            {setup_form}
+            {move || codes.get().map(|codes| view! { <RecoveryCodesView codes /> })}
+        </section>
+    }
+}
+
+/// Registration: `start`, the browser's new credential, `finish` under `name`.
+async fn add_passkey(name: String) -> Result<PasskeyInfo, ApiError> {
+    let challenge =
+        session::authed(|token| async move { api::passkey_register_start(&token).await }).await?;
+    let credential = webauthn::create(&challenge.options)
+        .await
+        .map_err(|_| passkey_refused())?;
+    let body = PasskeyRegisterFinish {
+        challenge_id: challenge.challenge_id,
+        name,
+        credential,
+    };
+    session::authed(|token| {
+        let body = body.clone();
+        async move { api::passkey_register_finish(&token, &body).await }
+    })
+    .await
+}
+
+#[component]
+fn PasskeySection() -> impl IntoView {
+    let i18n = use_i18n();
+    let list =
+        LocalResource::new(|| session::authed(|token| async move { api::passkeys(&token).await }));
+    let name = RwSignal::new(String::new());
+    let errors = RwSignal::new(FieldErrors::default());
+    let alert = RwSignal::new(None::<Alert>);
+    let expired = end_session(Notice::SessionExpired);
+    let add = {
+        let expired = expired.clone();
+        Action::new_local(move |typed: &String| {
+            let typed = typed.clone();
+            let expired = expired.clone();
+            async move {
+                match add_passkey(typed).await {
+                    Ok(_) => {
+                        name.set(String::new());
+                        list.refetch();
+                    }
+                    Err(err) if err.is_unauthorized() => expired(),
+                    Err(err) => show_api_error(&err, errors, alert),
+                }
+            }
+        })
+    };
+    let delete = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        let expired = expired.clone();
+        async move {
+            let result = session::authed(|token| {
+                let id = id.clone();
+                async move { api::delete_passkey(&token, &id).await }
+            })
+            .await;
+            match result {
+                Ok(()) => list.refetch(),
+                Err(err) if err.is_unauthorized() => expired(),
+                Err(err) => alert.set(Some(err.into())),
+            }
+        }
+    });
+    let adding = add.pending();
+    let on_add = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if adding.get_untracked() {
+            return;
+        }
+        let typed = name.get_untracked();
+        if accept_checks(form::check_passkey_name(&typed), errors, alert) {
+            add.dispatch(typed.trim().to_owned());
+        }
+    };
+    let item = move |p: PasskeyInfo| {
+        let added = day(p.created_at);
+        let id = p.id.clone();
+        view! {
+            <li class="passkey">
+                <span class="passkey-name">{p.name.clone()}</span> " "
+                <span class="muted">{move || i18n::passkey_added(i18n.get(), &added)}</span> " "
+                <button
+                    type="button"
+                    class="ghost"
+                    aria-label=move || format!("{} {}", i18n.t(T::DeletePasskey), p.name)
+                    on:click=move |_| {
+                        delete.dispatch(id.clone());
+                    }
+                >
+                    {move || i18n.t(T::DeletePasskey)}
+                </button>
+            </li>
+        }
+    };
+    let listing = move || {
+        list.get().map(|result| match result {
+            Ok(l) if l.passkeys.is_empty() => {
+                view! { <p id="no-passkeys" class="muted">{move || i18n.t(T::NoPasskeys)}</p> }
+                    .into_any()
+            }
+            Ok(l) => view! {
+                <ul id="passkey-list" class="passkeys">
+                    {l.passkeys.into_iter().map(item).collect_view()}
+                </ul>
+            }
+            .into_any(),
+            Err(err) => {
+                let alert = Alert::from(err);
+                view! { <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p> }
+                    .into_any()
+            }
+        })
+    };
+    view! {
+        <section class="security-part" aria-labelledby="passkeys-title">
+            <h2 id="passkeys-title">{move || i18n.t(T::PasskeysTitle)}</h2>
+            <p class="lead">{move || i18n.t(T::PasskeysLead)}</p>
+            <AlertRegion alert />
+            <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
+                {listing}
+            </Suspense>
+            <form on:submit=on_add novalidate>
+                <TextField field=Field::PasskeyName value=name errors autocomplete="off" maxlength=form::PASSKEY_NAME_MAX_LEN with_hint=true />
+                <SubmitButton id="passkey-add" pending=adding idle=T::AddPasskey busy=T::AddingPasskey />
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn TotpDisablePage() -> impl IntoView {
+    let i18n = use_i18n();
+    use_title(T::DisableTotp);
+    view! {
+        <section class="card" aria-labelledby="disable-totp-title">
+            <h1 id="disable-totp-title">{move || i18n.t(T::DisableTotp)}</h1>
+            <p class="lead">{move || i18n.t(T::DisableTotpLead)}</p>
+            {signed_in(|_| view! { <DisableForm /> })}
+            {back_link()}
+        </section>
+    }
+}
+
+#[component]
+fn DisableForm() -> impl IntoView {
+    let i18n = use_i18n();
+    let flash = use_flash();
+    let navigate = use_navigate();
+    let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let recovery = RwSignal::new(String::new());
+    let use_recovery = RwSignal::new(false);
+    let errors = RwSignal::new(FieldErrors::default());
+    let alert = RwSignal::new(None::<Alert>);
+    let expired = end_session(Notice::SessionExpired);
+    let disable = Action::new_local(move |req: &TotpDisableRequest| {
+        let req = req.clone();
+        let (navigate, expired) = (navigate.clone(), expired.clone());
+        async move {
+            let result = session::authed(|token| {
+                let req = req.clone();
+                async move { api::totp_disable(&token, &req).await }
+            })
+            .await;
+            match result {
+                Ok(()) => {
+                    flash.set(Notice::TotpDisabled);
+                    navigate("/settings/security", NavigateOptions::default());
+                }
+                Err(err) if err.is_unauthorized() => expired(),
+                Err(err) => {
+                    show_error(&err, Field::Password, errors, alert);
+                    if use_recovery.get_untracked() {
+                        errors.update(|e| {
+                            if let Some(issue) = e.get(Field::Code).cloned() {
+                                e.remove(Field::Code);
+                                e.insert(Field::RecoveryCode, issue);
+                            }
+                        });
+                    }
+                }
+            }
+        }
+    });
+    let pending = disable.pending();
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let pass = password.get_untracked();
+        let (field, typed) = if use_recovery.get_untracked() {
+            (Field::RecoveryCode, recovery.get_untracked())
+        } else {
+            (Field::Code, code.get_untracked())
+        };
+        let mut found = FieldErrors::default();
+        if pass.is_empty() {
+            found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
+        }
+        found.merge(form::check_second_factor(field, &typed));
+        if accept_checks(found, errors, alert) {
+            let typed = Some(typed.trim().to_owned());
+            let (code, recovery_code) = if field == Field::Code {
+                (typed, None)
+            } else {
+                (None, typed)
+            };
+            disable.dispatch(TotpDisableRequest {
+                password: pass,
+                code,
+                recovery_code,
+            });
+        }
+    };
+    view! {
+        <AlertRegion alert />
+        <form on:submit=on_submit novalidate>
+            <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
+            <Show
+                when=move || use_recovery.get()
+                fallback=move || view! {
+                    <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
+                }
+            >
+                <TextField field=Field::RecoveryCode value=recovery errors autocomplete="off" />
+            </Show>
+            <p class="alt-login">
+                <button
+                    id="disable-switch"
+                    type="button"
+                    class="ghost"
+                    on:click=move |_| {
+                        errors.update(|e| {
+                            e.remove(Field::Code);
+                            e.remove(Field::RecoveryCode);
+                        });
+                        use_recovery.update(|r| *r = !*r);
+                    }
+                >
+                    {move || i18n.t(if use_recovery.get() { T::UseTotpCode } else { T::UseRecoveryCode })}
+                </button>
+            </p>
+            <SubmitButton id="totp-disable" class="primary danger" pending idle=T::DisableTotp busy=T::DisablingTotp />
+        </form>
+    }
+}
+
+#[component]
+pub fn RecoveryCodesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    use_title(T::NewRecoveryCodes);
+    view! {
+        <section class="card" aria-labelledby="recovery-title">
+            <h1 id="recovery-title">{move || i18n.t(T::NewRecoveryCodes)}</h1>
+            <p class="lead">{move || i18n.t(T::NewRecoveryCodesLead)}</p>
+            {signed_in(|_| view! { <RecoveryForm /> })}
+            {back_link()}
+        </section>
+    }
+}
+
+#[component]
+fn RecoveryForm() -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let codes = RwSignal::new(None::<Vec<String>>);
+    let errors = RwSignal::new(FieldErrors::default());
+    let alert = RwSignal::new(None::<Alert>);
+    let expired = end_session(Notice::SessionExpired);
+    let make = Action::new_local(move |req: &RecoveryCodesRequest| {
+        let req = req.clone();
+        let expired = expired.clone();
+        async move {
+            let result = session::authed(|token| {
+                let req = req.clone();
+                async move { api::recovery_codes(&token, &req).await }
+            })
+            .await;
+            match result {
+                Ok(answer) => {
+                    password.set(String::new());
+                    codes.set(Some(answer.recovery_codes));
+                }
+                Err(err) if err.is_unauthorized() => expired(),
+                Err(err) => show_error(&err, Field::Password, errors, alert),
+            }
+        }
+    });
+    let pending = make.pending();
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let pass = password.get_untracked();
+        let mut found = FieldErrors::default();
+        if pass.is_empty() {
+            found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
+        }
+        if accept_checks(found, errors, alert) {
+            make.dispatch(RecoveryCodesRequest { password: pass });
+        }
+    };
+    view! {
+        <AlertRegion alert />
+        <Show
+            when=move || codes.with(Option::is_some)
+            fallback=move || view! {
+                <form on:submit=on_submit novalidate>
+                    <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
+                    <SubmitButton id="recovery-codes-submit" pending idle=T::NewRecoveryCodes busy=T::MakingRecoveryCodes />
+                </form>
+            }
+        >
+            {move || codes.get().map(|codes| view! { <RecoveryCodesView codes /> })}
+        </Show>
+    }
+}
