@@ -173,6 +173,19 @@ async fn run(
             (lat, ok, errors)
         });
     }
+    collect(procs, &before, start, set).await
+}
+
+/// Per-client results of a run: (latencies in µs, expected answers, others).
+type ClientResult = (Vec<u64>, u64, u64);
+
+/// The statistics of a run whose clients are `set`, started at `start` with CPU ticks `before`.
+async fn collect(
+    procs: &Procs,
+    before: &BTreeMap<String, u64>,
+    start: Instant,
+    mut set: tokio::task::JoinSet<ClientResult>,
+) -> Stats {
     let mut stats = Stats {
         ok: 0,
         errors: 0,
@@ -853,27 +866,7 @@ async fn raw_mail_rate(o: &Options) -> Stats {
             (lat, ok, errors)
         });
     }
-    let mut stats = Stats {
-        ok: 0,
-        errors: 0,
-        secs: 0.0,
-        lat_us: Vec::new(),
-        cpu: BTreeMap::new(),
-        backend_rss_mb: 0.0,
-    };
-    while let Some(done) = set.join_next().await {
-        let (lat, ok, errors) = done.expect("sender task");
-        stats.lat_us.extend(lat);
-        stats.ok += ok;
-        stats.errors += errors;
-    }
-    stats.secs = start.elapsed().as_secs_f64();
-    stats.lat_us.sort_unstable();
-    let after = o.procs.ticks();
-    for (name, t) in after {
-        let used = (t - before.get(&name).copied().unwrap_or(0)) as f64 / 100.0;
-        stats.cpu.insert(name, round(100.0 * used / stats.secs, 0));
-    }
+    let stats = collect(&o.procs, &before, start, set).await;
     eprintln!(
         "raw lettre loop to maildev (64 senders): {:.1} sends/s, p99 {:.2} ms, errors {}",
         stats.rps(),
