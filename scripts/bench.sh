@@ -17,6 +17,8 @@ MAIL_WEB_PORT="${BENCH_MAIL_WEB_PORT:-1031}"
 API_PORT="${BENCH_API_PORT:-8090}"
 # A second instance on the same database, for the revocation latency across instances.
 API2_PORT="${BENCH_API2_PORT:-8091}"
+# The first instance's metrics: its own account of the CPU time its password hashes take.
+METRICS_PORT="${BENCH_METRICS_PORT:-9190}"
 SEED_PORT="${BENCH_SEED_PORT:-5090}"
 SEED_DIR="${SEED_DIR:-$ROOT/../shared/baselines/seed_flask}"
 SEED_VENV="$TOOLS_DIR/venv-seed"
@@ -79,9 +81,11 @@ random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # bounded hash queue's 503s).
 JWT_SECRET="bench-jwt-secret-$(random_secret)" PEPPER="bench-code-pepper-$(random_secret)"
 MFA_KEY="$(random_secret)$(random_secret | head -c 16)"
-bench_backend() { # PORT LOG
-  APP_BIN="$BACKEND_BIN" start_app "$1" "mongodb://127.0.0.1:$DB_PORT" bench \
-    "$SMTP_PORT" "$2" \
+bench_backend() { # PORT LOG [VAR=value...]
+  local port=$1 logfile=$2
+  shift 2
+  APP_BIN="$BACKEND_BIN" start_app "$port" "mongodb://127.0.0.1:$DB_PORT" bench \
+    "$SMTP_PORT" "$logfile" "$@" \
     RUST_LOG=warn APP_LOG_FORMAT=json APP_STATIC_DIR="$ROOT/frontend/dist" \
     APP_RESEND_COOLDOWN_SECS=0 APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000 \
     APP_RATE_LIMIT_PER_SECOND=1000000 APP_RATE_LIMIT_BURST=1000000 APP_LOGIN_MAX_FAILURES=1000000 \
@@ -89,7 +93,7 @@ bench_backend() { # PORT LOG
     APP_MFA_ENCRYPTION_KEY="$MFA_KEY"
 }
 t0=$(date +%s%N)
-bench_backend "$API_PORT" "$RUN_DIR/bench-backend.log"
+bench_backend "$API_PORT" "$RUN_DIR/bench-backend.log" APP_METRICS_PORT="$METRICS_PORT"
 BACKEND_PID=$APP_PID
 wait_first "http://127.0.0.1:$API_PORT/health/ready" "$BACKEND_PID" -f
 backend_cold=$(ms_since "$t0")
@@ -120,6 +124,7 @@ mkdir -p bench
 log "driving load (${BENCH_SECS:-4} s a run; progress on stderr)"
 timeout 540 ./target/release/bench \
   --api "http://127.0.0.1:$API_PORT" --api2 "http://127.0.0.1:$API2_PORT" \
+  --metrics "http://127.0.0.1:$METRICS_PORT" \
   --seed "http://127.0.0.1:$SEED_PORT" \
   --maildev "http://127.0.0.1:$MAIL_WEB_PORT" --smtp-port "$SMTP_PORT" \
   --pids "backend=$BACKEND_PID,db=$DB_PID,mail=$MAIL_PID,seed=$seed_pids" \

@@ -133,9 +133,12 @@ impl PasswordHasher {
     ) -> Result<T, HashError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |memory| {
-            let started = std::time::Instant::now();
+            let (started, cpu) = (std::time::Instant::now(), crate::stats::thread_cpu_time());
             let value = f(memory);
-            crate::stats::hashed(started.elapsed());
+            let cpu = cpu
+                .zip(crate::stats::thread_cpu_time())
+                .map(|(a, b)| b.saturating_sub(a));
+            crate::stats::hashed(started.elapsed(), cpu);
             let _ = done.send(value);
         });
         self.jobs.try_send(job).map_err(|e| match e {

@@ -112,6 +112,8 @@ async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
         2.0,
     );
     grew("argon2_hash_seconds_count", &[], 3.0);
+    // CPU time too (Linux): each argon2id hash costs milliseconds of it.
+    grew("argon2_hash_cpu_microseconds_total", &[], 3_000.0);
     grew("mails_sent_total", &[("kind", "code_signup")], 1.0);
     grew("mails_failed_total", &[("kind", "code_signup")], 1.0);
     grew(
