@@ -199,13 +199,23 @@ impl AuthCache {
         self.sessions.invalidate_all();
     }
 
+    /// Drops every profile (a change to an account the stream could not name).
+    fn forget_all_profiles(&self) {
+        self.seq.fetch_add(1, SeqCst);
+        self.profiles.invalidate_all();
+    }
+
+    /// Drops everything held.
+    fn forget_everything(&self) {
+        self.forget_all_sessions();
+        self.forget_all_profiles();
+    }
+
     /// Stops answering (the stream failed): requests read the database until trust is
     /// regained, which starts from an empty cache.
     fn distrust(&self) {
         self.trusted_until.store(0, SeqCst);
-        self.seq.fetch_add(1, SeqCst);
-        self.sessions.invalidate_all();
-        self.profiles.invalidate_all();
+        self.forget_everything();
         metrics::gauge!("session_cache_trusted").set(0.0);
     }
 
@@ -251,9 +261,7 @@ impl AuthCache {
         };
         if fresh {
             // Whatever was kept before this stream was open may have missed changes.
-            self.seq.fetch_add(1, SeqCst);
-            self.sessions.invalidate_all();
-            self.profiles.invalidate_all();
+            self.forget_everything();
         }
         let until = written_at.saturating_add(self.max_lag.as_millis() as i64);
         if self.trusted_until.fetch_max(until, SeqCst) == 0 {

@@ -154,10 +154,7 @@ fn apply(
         // A document of ours with an id of another type is not one we cache; but a session or
         // account we cannot name must not stay cached.
         (Some(SESSIONS), _) => cache.forget_all_sessions(),
-        (Some(USERS), _) => {
-            cache.seq.fetch_add(1, SeqCst);
-            cache.profiles.invalidate_all();
-        }
+        (Some(USERS), _) => cache.forget_all_profiles(),
         _ => {}
     }
     Ok(())
