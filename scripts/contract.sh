@@ -11,6 +11,11 @@
 #   CONTRACT_WORKERS       concurrent workers (default 2)
 #   CONTRACT_CONFIG        schemathesis config (default openapi/schemathesis.toml)
 #   CONTRACT_RATE_LIMIT    pace the requests, e.g. 4/s (default: as fast as the server answers)
+#   CONTRACT_REPORTS       where the JUnit report and schemathesis' caches go (default
+#                          .run/schemathesis; two runs side by side need one each)
+#
+# `contract.sh --install-only` installs schemathesis and stops (for `just test`, which does it
+# in the background while it compiles).
 #
 # The main run needs a fresh (or contract-only) database and raised limits (e.g.
 # APP_CODES_PER_IP_PER_HOUR=1000000): every generated email_auth call counts. A second, paced
@@ -22,17 +27,18 @@ cd "$ROOT"
 
 SCHEMATHESIS_VERSION="4.32.5"
 VENV="$TOOLS_DIR/venv-schemathesis"
-BASE_URL="${BASE_URL:?set BASE_URL to the running server, e.g. http://127.0.0.1:8080}"
-BASE_URL="${BASE_URL%/}"
-export MAILDEV_URL="${MAILDEV_URL:-http://127.0.0.1:1080}"
-SPEC="$ROOT/openapi/openapi.json"
-REPORTS="$RUN_DIR/schemathesis"
-
 if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9][0-9.]*')" != "$SCHEMATHESIS_VERSION" ]; then
   log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+if [ "${1:-}" = --install-only ]; then exit 0; fi
+
+BASE_URL="${BASE_URL:?set BASE_URL to the running server, e.g. http://127.0.0.1:8080}"
+BASE_URL="${BASE_URL%/}"
+export MAILDEV_URL="${MAILDEV_URL:-http://127.0.0.1:1080}"
+SPEC="$ROOT/openapi/openapi.json"
+REPORTS="${CONTRACT_REPORTS:-$RUN_DIR/schemathesis}"
 
 wait_http "$BASE_URL/health/ready" 30
 served=$(curl -fsS "$BASE_URL/api/openapi.json" | jq -S .)

@@ -5,7 +5,8 @@
 #
 # Uses its own ports (backend 8081, SMTP 1026, mail web 1081; database 27019 unless
 # TEST_MONGODB_URI points at one already running), so it runs beside `just run`.
-# Extra arguments go to `node --test` (e.g. --test-name-pattern=happy).
+# Extra arguments go to `node --test` (e.g. --test-name-pattern=happy); `e2e.sh --install-only`
+# installs the test driver and stops.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -22,6 +23,7 @@ if [ ! -f e2e/node_modules/.package-lock.json ] ||
   log "e2e        npm ci"
   (cd e2e && npm ci --no-audit --no-fund)
 fi
+if [ "${1:-}" = --install-only ]; then exit 0; fi
 [ -x /usr/bin/chromium ] || { echo "e2e needs /usr/bin/chromium (just setup)" >&2; exit 1; }
 
 bash scripts/build-frontend.sh

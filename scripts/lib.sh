@@ -63,9 +63,36 @@ start_maildev() {
   log "mail       smtp://127.0.0.1:$smtp, inbox at http://127.0.0.1:$web/"
 }
 
+# spawn NAME CMD...: CMD in the background, its output in $RUN_DIR/NAME.log, so that steps
+# that mostly wait (installs from the network, paced requests, a browser) run beside the ones
+# that keep both cores busy. join NAME waits for it; when it failed, the end of its log and
+# a failure. stop_all ends the ones nobody joined.
+declare -A SPAWNED=()
+spawn() {
+  local name=$1
+  shift
+  mkdir -p "$RUN_DIR"
+  # Its own process group (setsid), so that stop_all can end it with its children.
+  setsid "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  SPAWNED[$name]=$!
+}
+join() {
+  local name=$1 status=0
+  wait "${SPAWNED[$name]}" || status=$?
+  unset "SPAWNED[$name]"
+  if ((status)); then
+    echo "--- $name failed (exit $status); the end of $RUN_DIR/$name.log: ---" >&2
+    tail -n 100 "$RUN_DIR/$name.log" >&2
+  fi
+  return "$status"
+}
+
 # stop_all: SIGTERM everything this script started, then wait for it.
 stop_all() {
   local pid
+  # Background steps first, each with its children (a step is a script that starts others).
+  for pid in "${SPAWNED[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  SPAWNED=()
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   PIDS=()

@@ -38,23 +38,39 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     rustup target add wasm32-unknown-unknown
 fi
 
-if [[ "$(installed_version trunk)" != "$TRUNK_VERSION" ]]; then
-    log "installing trunk $TRUNK_VERSION (a few minutes on 2 cores)"
-    # A build tool: no LTO, parallel codegen, opt-level 1 (about half the build time).
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install trunk --locked --version "$TRUNK_VERSION"
-fi
-
 WASM_BINDGEN_VERSION="$(locked_version wasm-bindgen)"
 if [[ -z "$WASM_BINDGEN_VERSION" ]]; then
     echo "wasm-bindgen is not in $ROOT/Cargo.lock" >&2
     exit 1
 fi
+
+# Both are build tools, built for build speed: no LTO, parallel codegen (trunk spends its time
+# waiting for cargo and wasm-opt, so it is not optimised at all; wasm-bindgen rewrites the whole
+# wasm file, so it keeps opt-level 1), and without their TLS and update-check features: they
+# download nothing here (Trunk.toml has offline = true; wasm-bindgen-test-runner talks to the
+# local chromedriver over plain HTTP). They build at the same time, so that the serial
+# stretches of each (its last crates, its link) leave a core to the other.
+tool_flags=(--no-default-features
+    --config profile.release.lto=false --config profile.release.codegen-units=16
+    --config profile.release.debug=false)
+bindgen_pid=""
 if [[ "$(installed_version wasm-bindgen)" != "$WASM_BINDGEN_VERSION" ]]; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes)"
-    # Without --locked: the CLI's own lockfile pins a webpki-roots that no longer builds.
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (in the background)"
+    # Without --locked: its lockfile pins a webpki-roots release that is no longer on crates.io.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" "${tool_flags[@]}" \
+        --config profile.release.opt-level=1 --quiet &
+    bindgen_pid=$!
+fi
+
+if [[ "$(installed_version trunk)" != "$TRUNK_VERSION" ]]; then
+    log "installing trunk $TRUNK_VERSION (a few minutes on 2 cores)"
+    cargo install trunk --locked --version "$TRUNK_VERSION" "${tool_flags[@]}" \
+        --config profile.release.opt-level=0 --quiet
+fi
+
+if [[ -n "$bindgen_pid" ]] && ! wait "$bindgen_pid"; then
+    echo "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION failed" >&2
+    exit 1
 fi
 
 WASM_OPT="$FRONTEND/node_modules/.bin/wasm-opt"

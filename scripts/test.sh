@@ -9,25 +9,57 @@ trap stop_all EXIT
 
 TEST_DB_PORT="${TEST_DB_PORT:-27018}"
 
+# The steps below keep both cores busy; what mostly waits runs beside them (spawn/join in
+# lib.sh, each with its log in .run/): installs from the network now, the SPA's release build
+# beside the test run, and the paced contract run beside the browser tests. Ports: database
+# 27018, contract servers 18080/18081 with mail catchers 1027/1082 and 1028/1083, e2e 8081.
+spawn schemathesis-install bash scripts/contract.sh --install-only
+spawn e2e-install bash scripts/e2e.sh --install-only
+# The release build of the SPA for the browser tests, in a target folder of its own so that it
+# never waits for the other builds' lock on target/.
+log "building the SPA for the browser tests in the background (.run/spa-build.log)"
+spawn spa-build env CARGO_TARGET_DIR="$ROOT/target/spa-release" bash scripts/build-frontend.sh
+
 log "cargo fmt --check"
 cargo fmt --all --check
-log "cargo clippy (host and wasm)"
-cargo clippy --all-targets -- -D warnings
-cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
+# Clippy rides along with the test builds. `cargo clippy` is `cargo check` with clippy-driver as
+# the workspace's compiler (RUSTC_WORKSPACE_WRAPPER) and its arguments in CLIPPY_ARGS; setting
+# the same two for every build below lints each workspace crate and target while compiling it
+# (the native and the wasm32 test builds between them cover what `clippy --all-targets` on
+# both targets did), so the dependencies are compiled once, not also checked once for clippy.
+# Dependencies are compiled by rustc as before; any warning in our code fails the build.
+export RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
+export CLIPPY_ARGS="-Dwarnings"
 rm -rf "$RUN_DIR/test-db"
 start_db "$TEST_DB_PORT" "$RUN_DIR/test-db"
 export TEST_MONGODB_URI="mongodb://127.0.0.1:$TEST_DB_PORT"
 # The reliability tests start, stop and kill database servers of their own.
 export SECANTUS_BIN="$SECANTUS"
 
-log "cargo test (shared, backend)"
+log "cargo test (shared, backend), linted by clippy"
 cargo test --workspace --exclude frontend
+cargo build -q -p backend
 
-if [ -x scripts/test-frontend.sh ] || [ -f scripts/test-frontend.sh ]; then
-  log "frontend tests (wasm-bindgen-test in headless Chromium)"
-  bash scripts/test-frontend.sh
-fi
+# Paced contract run with every limit at its default, so that the per-IP bucket, the mail caps
+# and the failed-login and wrong-code ceilings answer for real: each of those answers must be
+# documented. Four requests a second, so it spends its minutes waiting: it runs in the
+# background through the frontend tests, the main contract run and the browser tests.
+join schemathesis-install
+log "contract tests with the default limits (paced, in the background: .run/contract-paced.log)"
+start_maildev 1028 1083
+start_app 18081 "$TEST_MONGODB_URI" "contract_defaults_$(date +%s)" 1028 \
+  "$RUN_DIR/contract-defaults-app.log" \
+  APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789
+wait_app 18081 "$RUN_DIR/contract-defaults-app.log"
+spawn contract-paced env BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.0.0.1:1083 \
+  CONTRACT_CONFIG="$ROOT/openapi/schemathesis-default-limits.toml" \
+  CONTRACT_REPORTS="$RUN_DIR/schemathesis-paced" \
+  CONTRACT_MAX_EXAMPLES="${CONTRACT_DEFAULTS_MAX_EXAMPLES:-10}" CONTRACT_RATE_LIMIT=4/s \
+  bash scripts/contract.sh
+
+log "frontend tests (wasm-bindgen-test in headless Chromium), linted by clippy"
+bash scripts/test-frontend.sh
 
 # The fuzz targets' properties ran above over their seeds and random inputs (tests/api/
 # fuzz_replay.rs). The coverage-guided search needs its own instrumented build of every
@@ -35,12 +67,12 @@ fi
 # FUZZ_SECS=<seconds per target> here.
 if [ -n "${FUZZ_SECS:-}" ]; then
   log "fuzzing (request bodies, input rules; ${FUZZ_SECS}s each)"
-  bash scripts/fuzz.sh
+  # Its own instrumented build, without the clippy wrapper.
+  env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS bash scripts/fuzz.sh
 fi
 
 log "contract tests (schemathesis against the running server)"
 start_maildev 1027 1082
-cargo build -q -p backend
 # Every generated email_auth, login and wrong code counts against a limit: raise them all.
 # Introspection is enabled, so that its answers (401 without the secret) are checked too.
 start_app 18080 "$TEST_MONGODB_URI" "contract_$(date +%s)" 1027 "$RUN_DIR/contract-app.log" \
@@ -53,19 +85,11 @@ wait_app 18080 "$RUN_DIR/contract-app.log"
 BASE_URL=http://127.0.0.1:18080 MAILDEV_URL=http://127.0.0.1:1082 \
   CONTRACT_MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-150}" bash scripts/contract.sh
 
-log "contract tests with the default limits (paced, fewer examples)"
-# Every limit left at its default, so the per-IP bucket, the mail caps and the failed-login
-# and wrong-code ceilings answer for real: each of those answers must be documented.
-start_app 18081 "$TEST_MONGODB_URI" "contract_defaults_$(date +%s)" 1027 \
-  "$RUN_DIR/contract-defaults-app.log" \
-  APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789
-wait_app 18081 "$RUN_DIR/contract-defaults-app.log"
-BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.0.0.1:1082 \
-  CONTRACT_CONFIG="$ROOT/openapi/schemathesis-default-limits.toml" \
-  CONTRACT_MAX_EXAMPLES="${CONTRACT_DEFAULTS_MAX_EXAMPLES:-10}" CONTRACT_RATE_LIMIT=4/s \
-  bash scripts/contract.sh
+log "end-to-end tests (Playwright + Chromium)"
+join spa-build
+join e2e-install
+bash scripts/e2e.sh
 
-if [ -f scripts/e2e.sh ]; then
-  log "end-to-end tests (Playwright + Chromium)"
-  bash scripts/e2e.sh
-fi
+log "waiting for the paced contract run"
+join contract-paced
+tail -n 25 "$RUN_DIR/contract-paced.log"
