@@ -28,8 +28,11 @@ if [ "${1:-}" = --install-only ]; then exit 0; fi
 
 bash scripts/build-frontend.sh
 [ -f frontend/dist/index.html ] || { echo "frontend/dist/index.html is missing" >&2; exit 1; }
-log "e2e        cargo build -p backend"
-cargo build -p backend
+# `just test` has built the backend already and says which binary (APP_BIN, used by start_app).
+if [ -z "${APP_BIN:-}" ]; then
+  log "e2e        cargo build -p backend"
+  cargo build -p backend
+fi
 
 if [ -z "${TEST_MONGODB_URI:-}" ]; then
   rm -rf "$RUN_DIR/e2e-db"

@@ -10,9 +10,10 @@ trap stop_all EXIT
 TEST_DB_PORT="${TEST_DB_PORT:-27018}"
 
 # The steps below keep both cores busy; what mostly waits runs beside them (spawn/join in
-# lib.sh, each with its log in .run/): installs from the network now, the SPA's release build
-# beside the test run, and the paced contract run beside the browser tests. Ports: database
-# 27018, contract servers 18080/18081 with mail catchers 1027/1082 and 1028/1083, e2e 8081.
+# lib.sh, each with its log in .run/): installs from the network, the SPA's release build
+# beside the backend's test build, and the paced contract run beside the frontend tests, the
+# main contract run and the browser tests. Ports: database 27018, contract servers 18080/18081 with
+# mail catchers 1027/1082 and 1028/1083, e2e 8081.
 spawn schemathesis-install bash scripts/contract.sh --install-only
 spawn e2e-install bash scripts/e2e.sh --install-only
 # The release build of the SPA for the browser tests, in a target folder of its own so that it
@@ -31,6 +32,7 @@ cargo fmt --all --check
 # Dependencies are compiled by rustc as before; any warning in our code fails the build.
 export RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
 export CLIPPY_ARGS="-Dwarnings"
+
 rm -rf "$RUN_DIR/test-db"
 start_db "$TEST_DB_PORT" "$RUN_DIR/test-db"
 export TEST_MONGODB_URI="mongodb://127.0.0.1:$TEST_DB_PORT"
@@ -38,8 +40,16 @@ export TEST_MONGODB_URI="mongodb://127.0.0.1:$TEST_DB_PORT"
 export SECANTUS_BIN="$SECANTUS"
 
 log "cargo test (shared, backend), linted by clippy"
+cargo test --workspace --exclude frontend --no-run
+# The SPA's build must be done before the tests run: the reliability tests bound how long a
+# shutdown under load takes, and a build beside them takes the CPU their hashes need.
+join spa-build
 cargo test --workspace --exclude frontend
-cargo build -q -p backend
+# The servers below run the binary that build made for the integration tests (the same code;
+# only its dependencies' features are unified with the dev-dependencies'), rather than
+# building it again without them (a minute and a half on two cores).
+export APP_BIN="$ROOT/target/debug/backend"
+[ -x "$APP_BIN" ] || { echo "cargo test did not build $APP_BIN" >&2; exit 1; }
 
 # Paced contract run with every limit at its default, so that the per-IP bucket, the mail caps
 # and the failed-login and wrong-code ceilings answer for real: each of those answers must be
@@ -58,9 +68,6 @@ spawn contract-paced env BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.
   CONTRACT_MAX_EXAMPLES="${CONTRACT_DEFAULTS_MAX_EXAMPLES:-10}" CONTRACT_RATE_LIMIT=4/s \
   bash scripts/contract.sh
 
-log "frontend tests (wasm-bindgen-test in headless Chromium), linted by clippy"
-bash scripts/test-frontend.sh
-
 # The fuzz targets' properties ran above over their seeds and random inputs (tests/api/
 # fuzz_replay.rs). The coverage-guided search needs its own instrumented build of every
 # dependency (about 15 minutes on a fresh machine), so it runs when asked: `just fuzz`, or
@@ -70,6 +77,9 @@ if [ -n "${FUZZ_SECS:-}" ]; then
   # Its own instrumented build, without the clippy wrapper.
   env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS bash scripts/fuzz.sh
 fi
+
+log "frontend tests (wasm-bindgen-test in headless Chromium), linted by clippy"
+bash scripts/test-frontend.sh
 
 log "contract tests (schemathesis against the running server)"
 start_maildev 1027 1082
@@ -86,10 +96,9 @@ BASE_URL=http://127.0.0.1:18080 MAILDEV_URL=http://127.0.0.1:1082 \
   CONTRACT_MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-150}" bash scripts/contract.sh
 
 log "end-to-end tests (Playwright + Chromium)"
-join spa-build
 join e2e-install
 bash scripts/e2e.sh
 
-log "waiting for the paced contract run"
+log "paced contract run (finished in the background?)"
 join contract-paced
 tail -n 25 "$RUN_DIR/contract-paced.log"
