@@ -19,6 +19,10 @@ FRONTEND="$ROOT/frontend"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# `just test` lints its own builds through clippy-driver (scripts/test.sh); tools installed
+# from here are someone else's code and are compiled by plain rustc.
+unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+
 # `tool --version` prints "<name> <version>"; empty when the tool is missing.
 installed_version() {
     "$1" --version 2>/dev/null | awk 'NR == 1 { print $2 }' || true

@@ -12,8 +12,8 @@ TEST_DB_PORT="${TEST_DB_PORT:-27018}"
 # The steps below keep both cores busy; what mostly waits runs beside them (spawn/join in
 # lib.sh, each with its log in .run/): installs from the network, the SPA's release build
 # beside the backend's test build, and the paced contract run beside the frontend tests, the
-# main contract run and the browser tests. Ports: database 27018, contract servers 18080/18081 with
-# mail catchers 1027/1082 and 1028/1083, e2e 8081.
+# main contract run and the browser tests. Ports: database 27018, contract servers
+# 18080/18081 with mail catchers 1027/1082 and 1028/1083, e2e 8081.
 spawn schemathesis-install bash scripts/contract.sh --install-only
 spawn e2e-install bash scripts/e2e.sh --install-only
 # The release build of the SPA for the browser tests, in a target folder of its own so that it
@@ -30,8 +30,10 @@ cargo fmt --all --check
 # (the native and the wasm32 test builds between them cover what `clippy --all-targets` on
 # both targets did), so the dependencies are compiled once, not also checked once for clippy.
 # Dependencies are compiled by rustc as before; any warning in our code fails the build.
-export RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
-export CLIPPY_ARGS="-Dwarnings"
+# An empty wrapper would silently mean no lints: fail when clippy is missing.
+clippy_driver="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)" ||
+  { echo "clippy-driver not found: rustup component add clippy" >&2; exit 1; }
+export RUSTC_WORKSPACE_WRAPPER="$clippy_driver" CLIPPY_ARGS="-Dwarnings"
 
 rm -rf "$RUN_DIR/test-db"
 start_db "$TEST_DB_PORT" "$RUN_DIR/test-db"
