@@ -24,7 +24,7 @@ fi
 
 # The tools are build tools: a release build without link-time optimisation and with parallel
 # codegen compiles in roughly half the time (trunk and secantus-mdb ask for LTO and one codegen
-# unit) and runs nearly as fast. Exported for setup-frontend.sh too.
+# unit) and runs nearly as fast. (setup-frontend.sh passes its own, lighter settings.)
 export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
 
 # The database server is the longest build and mostly C (WiredTiger) with serial stretches, so

@@ -204,6 +204,16 @@ pub struct TestApp {
     pub cache: Option<backend::cache::Handle>,
 }
 
+/// The claims of a JWT, decoded without checking (the server checks).
+pub fn unverified_claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
 pub fn mongodb_uri() -> String {
     std::env::var("TEST_MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into())
 }

@@ -23,16 +23,6 @@ fn access_of(v: &Value) -> String {
     v["access_token"].as_str().unwrap().to_owned()
 }
 
-/// The claims of a JWT, decoded without checking (the server checks).
-fn claims(token: &str) -> Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&json).unwrap()
-}
-
 async fn sessions(app: &TestApp, access: &str) -> Vec<Value> {
     let r = app
         .client
@@ -76,7 +66,7 @@ async fn login_answers_a_short_access_token_and_a_refresh_token_of_a_new_session
         refresh.starts_with("rt1_") && refresh.len() >= 4 + 43,
         "{refresh}"
     );
-    let c = claims(&access_of(&v));
+    let c = unverified_claims(&access_of(&v));
     assert_eq!(c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(), 900);
     let sid = c["sid"].as_str().unwrap();
     // The session record: who, when, from where, and only a hash of the refresh token.
@@ -119,8 +109,8 @@ async fn refreshing_rotates_the_pair_and_keeps_the_session() {
     assert_ne!(refresh2, refresh);
     assert_ne!(access2, access);
     assert_eq!(
-        claims(&access2)["sid"],
-        claims(&access)["sid"],
+        unverified_claims(&access2)["sid"],
+        unverified_claims(&access)["sid"],
         "same session"
     );
     assert_eq!(app.nick(&access2).await.status(), 200);
@@ -311,7 +301,10 @@ async fn the_device_list_shows_the_callers_live_sessions_and_marks_the_current_o
     assert_eq!(list.len(), 2, "{list:?}");
     let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
     assert_eq!(current.len(), 1);
-    assert_eq!(current[0]["id"], claims(&access_of(&laptop))["sid"]);
+    assert_eq!(
+        current[0]["id"],
+        unverified_claims(&access_of(&laptop))["sid"]
+    );
     assert_eq!(
         current[0]["user_agent"].as_str().unwrap().chars().count(),
         256
@@ -328,7 +321,7 @@ async fn the_device_list_shows_the_callers_live_sessions_and_marks_the_current_o
     // After a refresh, the phone is the most recently used.
     body(app.refresh(&refresh_of(&phone)).await).await;
     let list = sessions(&app, &access_of(&laptop)).await;
-    assert_eq!(list[0]["id"], claims(&access_of(&phone))["sid"]);
+    assert_eq!(list[0]["id"], unverified_claims(&access_of(&phone))["sid"]);
     // Without a token: 401.
     let r = app.get("/api/sessions").await;
     assert_problem(r, 401, "invalid_token").await;
@@ -342,7 +335,10 @@ async fn ending_another_session_refuses_its_tokens_and_no_one_else_can_end_yours
     let (phone, phone_refresh) = app.session_for(GILDONG.username).await;
     let (laptop, _) = app.session_for(GILDONG.username).await;
     let (theirs, _) = app.session_for(OTHER.username).await;
-    let phone_sid = claims(&phone)["sid"].as_str().unwrap().to_owned();
+    let phone_sid = unverified_claims(&phone)["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Someone else's session id, and ids that are no session at all: 404, nothing ended.
     assert_problem(
