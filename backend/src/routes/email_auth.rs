@@ -33,22 +33,23 @@ pub async fn email_auth(
     body: web::Json<EmailAuthRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let signup = NewSignup::try_from(body.into_inner())?;
-    let store = &state.store;
+    let taken = state
+        .store
+        .signup_keys_taken(
+            &signup.username.key(),
+            &signup.nickname.key(),
+            &signup.email.key(),
+        )
+        .await?;
     // Usernames and nicknames are public, so saying they are taken reveals nothing.
-    if store
-        .user_exists("username_key", &signup.username.key())
-        .await?
-    {
+    if taken.username {
         return Err(ApiError::UsernameTaken);
     }
-    if store
-        .user_exists("nickname_key", &signup.nickname.key())
-        .await?
-    {
+    if taken.nickname {
         return Err(ApiError::NicknameTaken);
     }
     // A registered address gets a notice instead of a code; the answer here is the same.
-    let outgoing = if store.user_exists("email_key", &signup.email.key()).await? {
+    let outgoing = if taken.email {
         Outgoing::AccountExists
     } else {
         Outgoing::Code(CodePurpose::Signup)

@@ -166,6 +166,7 @@ async fn attempts_left(state: &AppState, user: &UserDoc) -> Result<u32, ApiError
             &user.id.to_hex(),
             state.clock.now(),
             state.mfa.failure_window,
+            u64::from(state.mfa.max_failures),
         )
         .await?;
     Ok(u32::try_from(u64::from(state.mfa.max_failures).saturating_sub(used)).unwrap_or(0))

@@ -27,8 +27,8 @@ pub use mfa::{MfaTicketDoc, TotpDoc};
 pub use outbox::OutboxDoc;
 pub use passkeys::{ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError};
 pub use sessions::{Rotation, SessionDoc};
-pub use throttle::{seconds_until, Admission, EventKind, Limit, LockOutcome, SendLock};
-pub use users::{InsertError, NewUser, UniqueField, UserDoc};
+pub use throttle::{seconds_until, AddressCap, Admission, EventKind, Limit, LockOutcome, SendLock};
+pub use users::{InsertError, KeysTaken, NewUser, UniqueField, UserDoc};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -174,9 +174,11 @@ impl Store {
                     .build(),
             )
             .await?;
+        // First, so that the collection exists when the migration lists its indexes.
         self.send_locks
-            .create_index(ttl("until", "until_ttl"))
+            .create_index(ttl("expires_at", "expires_at_ttl"))
             .await?;
+        self.migrate_send_locks().await?;
         self.events
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),
@@ -223,6 +225,35 @@ impl Store {
         self.ensure_passkey_indexes().await?;
         self.mfa_tickets
             .create_index(ttl("expires_at", "expires_at_ttl"))
+            .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The cooldown document of an address also holds its recent sends (the hourly cap), which
+    /// outlive the cooldown: it expires by `expires_at`, no longer by `until`. Drops the old
+    /// TTL index on `until` (it would delete the sends with the cooldown) and gives documents
+    /// written before `expires_at` existed an hour, the cap's window. Idempotent.
+    async fn migrate_send_locks(&self) -> Result<(), Error> {
+        const OLD_TTL: &str = "until_ttl";
+        if self
+            .send_locks
+            .list_index_names()
+            .await?
+            .iter()
+            .any(|name| name == OLD_TTL)
+        {
+            self.send_locks.drop_index(OLD_TTL).await?;
+        }
+        let in_an_hour = mongodb::bson::DateTime::from_millis(
+            mongodb::bson::DateTime::now().timestamp_millis() + 3_600_000,
+        );
+        self.send_locks
+            .update_many(
+                doc! { "expires_at": { "$exists": false } },
+                doc! { "$set": { "expires_at": in_an_hour } },
+            )
             .await?;
         Ok(())
     }

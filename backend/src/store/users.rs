@@ -251,6 +251,39 @@ impl Store {
             > 0)
     }
 
+    /// Which of a signup's three keys an account already holds, in one indexed query (each
+    /// `$or` branch uses its field's unique index) instead of three round trips. For friendly
+    /// early answers only: the unique indexes decide at insert.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "signup_keys_taken"))]
+    pub async fn signup_keys_taken(
+        &self,
+        username_key: &str,
+        nickname_key: &str,
+        email_key: &str,
+    ) -> Result<KeysTaken, Error> {
+        let mut holders = self
+            .users
+            .clone_with_type::<mongodb::bson::Document>()
+            .find(doc! { "$or": [
+                { "username_key": username_key },
+                { "nickname_key": nickname_key },
+                { "email_key": email_key },
+            ] })
+            .projection(doc! { "_id": 0, "username_key": 1, "nickname_key": 1, "email_key": 1 })
+            // At most one account per key: three documents say everything.
+            .limit(3)
+            .await?;
+        let mut taken = KeysTaken::default();
+        while holders.advance().await? {
+            let holder = holders.current();
+            let holds = |field: &str, key: &str| holder.get_str(field).ok() == Some(key);
+            taken.username |= holds("username_key", username_key);
+            taken.nickname |= holds("nickname_key", nickname_key);
+            taken.email |= holds("email_key", email_key);
+        }
+        Ok(taken)
+    }
+
     /// Inserts the user; a concurrent or earlier holder of any unique key makes this fail with
     /// [`UniqueField`], decided by the database's unique indexes (never check-then-insert).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_user"))]
@@ -338,4 +371,12 @@ impl Store {
         }
         Ok((migrated, skipped))
     }
+}
+
+/// What [`Store::signup_keys_taken`] found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct KeysTaken {
+    pub username: bool,
+    pub nickname: bool,
+    pub email: bool,
 }

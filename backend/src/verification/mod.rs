@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     mail::{InsteadOfCode, MailError},
     state::AppState,
-    store::{seconds_until, Admission, EventKind, Limit, LockOutcome},
+    store::{seconds_until, AddressCap, Admission, EventKind, Limit, LockOutcome},
 };
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -92,8 +92,19 @@ pub async fn send(
         tracing::info!(event = "throttled", limit = "code_failures", "mail refused");
         return Err(ApiError::TooManyGuesses { retry_after });
     }
+    // The per-IP cap counts by rate key: an IPv6 client's whole network, not one address.
+    let ip = ip.map_or_else(
+        || "unknown".to_owned(),
+        |ip| state.proxies.rate_key_of(ip).to_string(),
+    );
+    // The cooldown and the per-address hourly cap, taken together in one write; the per-IP
+    // cap is counted under the lock (send_under_lock).
+    let address_cap = AddressCap {
+        window: HOUR,
+        max: u64::from(state.codes.max_per_email_per_hour),
+    };
     let lock = match store
-        .acquire_send_lock(&email_key, now, state.codes.resend_cooldown)
+        .acquire_send_lock(&email_key, now, state.codes.resend_cooldown, address_cap)
         .await?
     {
         LockOutcome::Acquired(lock) => lock,
@@ -107,12 +118,13 @@ pub async fn send(
                 retry_after: seconds_until(now, free_at),
             });
         }
+        LockOutcome::Capped(free_at) => {
+            tracing::info!(event = "throttled", limit = "codes_per_email", %ip, "mail refused");
+            return Err(ApiError::TooManyCodes {
+                retry_after: seconds_until(now, free_at),
+            });
+        }
     };
-    // The per-IP cap counts by rate key: an IPv6 client's whole network, not one address.
-    let ip = ip.map_or_else(
-        || "unknown".to_owned(),
-        |ip| state.proxies.rate_key_of(ip).to_string(),
-    );
     match send_under_lock(state, email, &email_key, locale, &ip, now, outgoing).await {
         Ok(()) => {
             tracing::info!(event = "code_sent", kind = ?outgoing, %ip, "mail sent");
@@ -131,8 +143,9 @@ pub async fn send(
     }
 }
 
-/// Everything after the cooldown lock is held: the hourly caps, the mail, the code. On error,
-/// nothing it did is left behind except the lock, which the caller releases.
+/// Everything after the cooldown lock is held (with this mail counted against the address's
+/// cap): the per-IP cap, the mail, the code. On error, nothing it did is left behind except
+/// the lock, which the caller releases.
 async fn send_under_lock(
     state: &AppState,
     email: &EmailAddress,
@@ -144,9 +157,8 @@ async fn send_under_lock(
 ) -> Result<(), ApiError> {
     let store = &state.store;
     let limits = &state.codes;
-    // Each cap records this mail first and counts it with the others (Store::admit), so that
-    // concurrent requests can never together exceed it. The per-address cap is also
-    // serialised by the cooldown lock the caller holds.
+    // The cap records this mail first and counts it with the others (Store::admit), so that
+    // concurrent requests can never together exceed it.
     let ip_limit = Limit {
         kind: EventKind::MailFromIp,
         window: HOUR,
@@ -157,23 +169,6 @@ async fn send_under_lock(
         Admission::Refused { retry_after } => {
             tracing::info!(event = "throttled", limit = "codes_per_ip", %ip, "mail refused");
             return Err(ApiError::TooManyCodes { retry_after });
-        }
-    };
-    let address_limit = Limit {
-        kind: EventKind::MailToAddress,
-        window: HOUR,
-        max: u64::from(limits.max_per_email_per_hour),
-    };
-    let address_event = match store.admit(address_limit, email_key, now).await {
-        Ok(Admission::Admitted(event)) => event,
-        Ok(Admission::Refused { retry_after }) => {
-            forget(state, ip_event, "IP mail").await;
-            tracing::info!(event = "throttled", limit = "codes_per_email", %ip, "mail refused");
-            return Err(ApiError::TooManyCodes { retry_after });
-        }
-        Err(e) => {
-            forget(state, ip_event, "IP mail").await;
-            return Err(e.into());
         }
     };
     let result = async {
@@ -231,9 +226,9 @@ async fn send_under_lock(
     }
     .await;
     if result.is_err() {
-        // Nothing was sent: neither cap counts it.
+        // Nothing was sent: the per-IP cap does not count it (nor, once the caller releases
+        // the lock, the address's).
         forget(state, ip_event, "IP mail").await;
-        forget(state, address_event, "address mail").await;
     }
     result
 }

@@ -336,3 +336,185 @@ async fn concurrent_requests_for_one_address_leave_exactly_one_code() {
     assert_eq!(app.mail.mails_to(GILDONG.email).len(), 1);
     assert_eq!(app.collection("verification_codes").await.len(), 1);
 }
+
+/// Retry-After of a refusal, in seconds.
+fn retry_after(r: &reqwest::Response) -> u64 {
+    r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_hourly_cap_per_address_slides_with_the_window() {
+    let app = spawn_app_with(&[
+        ("APP_RESEND_COOLDOWN_SECS", "0"),
+        ("APP_CODES_PER_EMAIL_PER_HOUR", "2"),
+    ])
+    .await;
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    app.clock.advance(std::time::Duration::from_secs(30 * 60));
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    // Full: free when the first mail, 30 minutes old, leaves the hour.
+    let r = app.email_auth(&GILDONG).await;
+    let wait = retry_after(&r);
+    assert!((1795..=1800).contains(&wait), "{wait}");
+    assert_problem(r, 429, "too_many_codes").await;
+    // A second early it still counts; at Retry-After it does not.
+    app.clock.advance(std::time::Duration::from_secs(wait - 1));
+    assert_problem(app.email_auth(&GILDONG).await, 429, "too_many_codes").await;
+    app.clock.advance(std::time::Duration::from_secs(1));
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    // Full again, now until the second mail leaves, half an hour on.
+    let r = app.email_auth(&GILDONG).await;
+    let wait = retry_after(&r);
+    assert!((1795..=1800).contains(&wait), "{wait}");
+    assert_problem(r, 429, "too_many_codes").await;
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), 3);
+}
+
+#[tokio::test]
+async fn concurrent_requests_never_exceed_the_hourly_cap_per_address() {
+    let app = spawn_app_with(&[
+        ("APP_RESEND_COOLDOWN_SECS", "0"),
+        ("APP_CODES_PER_EMAIL_PER_HOUR", "3"),
+    ])
+    .await;
+    let responses = futures_util::future::join_all((0..20).map(|_| app.email_auth(&GILDONG))).await;
+    let accepted = responses.iter().filter(|r| r.status() == 202).count();
+    assert!((1..=3).contains(&accepted), "{accepted} of 20 accepted");
+    // With no cooldown, a request that read the clock just before another wrote the lock sees
+    // that lock in its future and is told to wait: a refusal too, never an extra mail.
+    for r in responses.into_iter().filter(|r| r.status() != 202) {
+        let p = assert_problem_in(r, 429, &["too_many_codes", "resend_cooldown"]).await;
+        assert!(p.retry_after.is_some());
+    }
+    // One at a time, the cap gives exactly its remaining places.
+    let mut more = 0;
+    loop {
+        let r = app.email_auth(&GILDONG).await;
+        if r.status() != 202 {
+            assert_problem(r, 429, "too_many_codes").await;
+            break;
+        }
+        more += 1;
+    }
+    assert_eq!(accepted + more, 3);
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), 3);
+}
+
+#[tokio::test]
+async fn a_mail_that_is_not_sent_gives_back_its_place_in_the_address_cap() {
+    let app = spawn_app_with(&[
+        ("APP_RESEND_COOLDOWN_SECS", "0"),
+        ("APP_CODES_PER_EMAIL_PER_HOUR", "1"),
+        ("APP_CODES_PER_IP_PER_HOUR", "1"),
+        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
+    ])
+    .await;
+    let ask = |email: &str| json!({"username": "someone", "nickname": "누군가", "email": email});
+    // The mail server refuses: nothing counted, the next try is the address's first.
+    app.mail.refuse(true);
+    let r = app
+        .post_from("198.51.100.1", "/api/email_auth", &ask(GILDONG.email))
+        .await;
+    assert_problem(r, 503, "mail_unavailable").await;
+    app.mail.refuse(false);
+    let r = app
+        .post_from("198.51.100.2", "/api/email_auth", &ask(GILDONG.email))
+        .await;
+    assert_eq!(r.status(), 202);
+    // The per-IP cap refuses a mail to another address: that address's cap is untouched.
+    let r = app
+        .post_from("198.51.100.2", "/api/email_auth", &ask(OTHER.email))
+        .await;
+    assert_problem(r, 429, "too_many_codes").await;
+    let r = app
+        .post_from("198.51.100.3", "/api/email_auth", &ask(OTHER.email))
+        .await;
+    assert_eq!(r.status(), 202);
+    // And both addresses are now at their cap of one.
+    for (ip, email) in [
+        ("198.51.100.4", GILDONG.email),
+        ("198.51.100.5", OTHER.email),
+    ] {
+        let r = app.post_from(ip, "/api/email_auth", &ask(email)).await;
+        assert_problem(r, 429, "too_many_codes").await;
+    }
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), 1);
+    assert_eq!(app.mail.mails_to(OTHER.email).len(), 1);
+    assert_eq!(app.collection("send_locks").await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_resend_gives_back_its_place_and_the_cooldown() {
+    let app = spawn_app_with(&[("APP_CODES_PER_EMAIL_PER_HOUR", "2")]).await;
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    app.clock.advance(std::time::Duration::from_secs(61));
+    // The resend fails at the mail server: no cooldown taken, no place of the two used.
+    app.mail.refuse(true);
+    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
+    app.mail.refuse(false);
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    // Now the cooldown holds, and after it the cap: two mails within the hour.
+    assert_problem(app.email_auth(&GILDONG).await, 429, "resend_cooldown").await;
+    app.clock.advance(std::time::Duration::from_secs(61));
+    assert_problem(app.email_auth(&GILDONG).await, 429, "too_many_codes").await;
+    assert_eq!(app.mail.mails_to(GILDONG.email).len(), 2);
+}
+
+#[tokio::test]
+async fn cooldowns_written_before_the_cap_moved_into_them_still_hold_and_expire() {
+    use mongodb::bson::{doc, DateTime, Document};
+    let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let db = mongodb::Client::with_uri_str(mongodb_uri())
+        .await
+        .unwrap()
+        .database(&db_name);
+    let locks = db.collection::<Document>("send_locks");
+    // What the previous version left: a TTL on `until`, documents with `until` only.
+    locks
+        .create_index(
+            mongodb::IndexModel::builder()
+                .keys(doc! { "until": 1 })
+                .options(
+                    mongodb::options::IndexOptions::builder()
+                        .expire_after(std::time::Duration::ZERO)
+                        .name("until_ttl".to_owned())
+                        .build(),
+                )
+                .build(),
+        )
+        .await
+        .unwrap();
+    let in_30_s = DateTime::from_millis(DateTime::now().timestamp_millis() + 30_000);
+    locks
+        .insert_one(doc! { "_id": GILDONG.email, "until": in_30_s })
+        .await
+        .unwrap();
+
+    let app = spawn_instance(&mongodb_uri(), &db_name, MailServer::start(), &[]).await;
+    let names = locks.list_index_names().await.unwrap();
+    assert!(!names.contains(&"until_ttl".to_owned()), "{names:?}");
+    assert!(names.contains(&"expires_at_ttl".to_owned()), "{names:?}");
+    let old = locks
+        .find_one(doc! { "_id": GILDONG.email })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        *old.get_datetime("expires_at").unwrap() > in_30_s,
+        "expires after its cooldown: {old:?}"
+    );
+    // Its cooldown still holds.
+    let r = app.email_auth(&GILDONG).await;
+    let wait = retry_after(&r);
+    assert!((25..=30).contains(&wait), "{wait}");
+    assert_problem(r, 429, "resend_cooldown").await;
+    // After it, the address sends and its document counts the mail.
+    app.clock.advance(std::time::Duration::from_secs(31));
+    assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
+    let lock = &app.collection("send_locks").await[0];
+    assert_eq!(lock.get_array("sent").unwrap().len(), 1, "{lock:?}");
+}

@@ -333,7 +333,12 @@ fn chunked_upload(port: u16, total: usize) -> String {
 }
 
 async fn assert_nothing_written(app: &TestApp) {
-    for collection in ["users", "verification_codes", "send_locks", "mail_sends"] {
+    for collection in [
+        "users",
+        "verification_codes",
+        "send_locks",
+        "throttle_events",
+    ] {
         let docs = app.collection(collection).await;
         assert!(docs.is_empty(), "{collection} holds {docs:?}");
     }
