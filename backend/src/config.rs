@@ -45,6 +45,9 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// The highest `APP_CODES_PER_EMAIL_PER_HOUR` accepted.
+pub const MAX_CODES_PER_EMAIL_PER_HOUR: u32 = 1000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpTls {
@@ -65,6 +68,8 @@ pub struct SmtpSettings {
     pub tls: SmtpTls,
     /// Upper bound for one whole send (connect, dialogue, data).
     pub timeout: Duration,
+    /// Connections open at once to the server; a send beyond them waits for one.
+    pub connections: usize,
 }
 
 /// How access tokens are signed (`APP_JWT_ALGORITHM`).
@@ -293,6 +298,7 @@ pub struct Vars {
     pub smtp_password: Option<String>,
     pub smtp_tls: SmtpTls,
     pub smtp_timeout_secs: u64,
+    pub smtp_connections: u32,
     pub mail_from: String,
     pub product_name: String,
     pub support_email: Option<String>,
@@ -382,6 +388,7 @@ impl Default for Vars {
             smtp_password: None,
             smtp_tls: SmtpTls::None,
             smtp_timeout_secs: 10,
+            smtp_connections: 16,
             mail_from: "Email Auth <no-reply@example.com>".into(),
             product_name: "Email Auth".into(),
             support_email: None,
@@ -553,6 +560,17 @@ impl Settings {
                  set APP_SMTP_TLS=starttls (port 587) or tls (465)"
             );
         }
+        // The address's recent mails live in its cooldown document, one entry each: a cap in
+        // the thousands would make a document every mail rewrites and sorts whole.
+        if v.codes_per_email_per_hour > MAX_CODES_PER_EMAIL_PER_HOUR {
+            bail!(
+                "APP_CODES_PER_EMAIL_PER_HOUR={} is above {MAX_CODES_PER_EMAIL_PER_HOUR}",
+                v.codes_per_email_per_hour
+            );
+        }
+        if v.smtp_connections == 0 {
+            bail!("APP_SMTP_CONNECTIONS must be at least 1");
+        }
         let hash_concurrency = v
             .hash_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -573,6 +591,7 @@ impl Settings {
                 password: v.smtp_password.map(SecretString::from),
                 tls: v.smtp_tls,
                 timeout: secs(v.smtp_timeout_secs),
+                connections: usize::try_from(v.smtp_connections).unwrap_or(usize::MAX),
             },
             mail_from: v.mail_from,
             mail: MailSettings {
@@ -1095,6 +1114,27 @@ mod tests {
             .to_string();
         assert!(err.contains("APP_JWT_SECRET"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_cap_per_address_is_at_most_a_thousand() {
+        let ok = with_secrets(&[("APP_CODES_PER_EMAIL_PER_HOUR", "1000")]).unwrap();
+        assert_eq!(ok.codes.max_per_email_per_hour, 1000);
+        let err = with_secrets(&[("APP_CODES_PER_EMAIL_PER_HOUR", "1001")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("APP_CODES_PER_EMAIL_PER_HOUR"), "{err}");
+    }
+
+    #[test]
+    fn smtp_connections_default_to_16_and_must_be_at_least_one() {
+        assert_eq!(with_secrets(&[]).unwrap().smtp.connections, 16);
+        let four = with_secrets(&[("APP_SMTP_CONNECTIONS", "4")]).unwrap();
+        assert_eq!(four.smtp.connections, 4);
+        let err = with_secrets(&[("APP_SMTP_CONNECTIONS", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("APP_SMTP_CONNECTIONS"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Outgoing mail through lettre: one pooled SMTP transport per process, every send bounded by
-//! a timeout (lettre's own only covers the TCP connect).
+//! Outgoing mail through lettre: one pool of SMTP connections per process ([`pool`]), every
+//! send bounded by a timeout (lettre's own only covers the TCP connect).
 
+mod pool;
 mod templates;
 
 use std::time::Duration;
@@ -8,12 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
-    transport::smtp::{
-        authentication::Credentials,
-        client::{Tls, TlsParameters},
-        PoolConfig,
-    },
-    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    transport::smtp::{authentication::Credentials, client::TlsParameters},
+    Message,
 };
 use shared::Locale;
 
@@ -62,7 +59,7 @@ pub enum InsteadOfCode {
 
 #[derive(Clone)]
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    pool: std::sync::Arc<pool::SmtpPool>,
     from: Mailbox,
     timeout: Duration,
     templates: std::sync::Arc<Templates>,
@@ -78,6 +75,8 @@ pub enum MailError {
     Timeout(Duration),
     #[error("SMTP send failed: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("SMTP connection failed: {0}")]
+    Connect(String),
     #[error("building the message failed: {0}")]
     Build(#[from] lettre::error::Error),
     #[error("recipient address refused: {0}")]
@@ -91,33 +90,32 @@ impl Mailer {
         let from: Mailbox = from
             .parse()
             .context("APP_MAIL_FROM is not a valid mailbox")?;
-        let mut builder = match settings.tls {
-            SmtpTls::None => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
-            }
+        let tls_parameters = match settings.tls {
+            SmtpTls::None => None,
             SmtpTls::StartTls | SmtpTls::Tls => {
-                let params =
-                    TlsParameters::new(settings.host.clone()).context("SMTP TLS parameters")?;
-                let tls = if settings.tls == SmtpTls::Tls {
-                    Tls::Wrapper(params)
-                } else {
-                    Tls::Required(params)
-                };
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host).tls(tls)
+                Some(TlsParameters::new(settings.host.clone()).context("SMTP TLS parameters")?)
             }
-        }
-        .port(settings.port)
-        .timeout(Some(settings.timeout))
-        .pool_config(
-            PoolConfig::new()
-                .max_size(8)
-                .idle_timeout(Duration::from_secs(30)),
-        );
-        if let (Some(user), Some(password)) = (&settings.username, settings.password()) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.to_owned()));
-        }
+        };
+        let credentials = match (&settings.username, settings.password()) {
+            (Some(user), Some(password)) => {
+                Some(Credentials::new(user.clone(), password.to_owned()))
+            }
+            _ => None,
+        };
+        let target = pool::Target {
+            host: settings.host.clone(),
+            port: settings.port,
+            tls: settings.tls,
+            tls_parameters,
+            credentials,
+            connect_timeout: settings.timeout,
+        };
         Ok(Self {
-            transport: builder.build(),
+            pool: std::sync::Arc::new(pool::SmtpPool::new(
+                target,
+                settings.connections,
+                Duration::from_secs(30),
+            )),
             from,
             timeout: settings.timeout,
             templates: std::sync::Arc::new(templates),
@@ -214,12 +212,15 @@ impl Mailer {
                             .body(rendered.html),
                     ),
             )?;
-        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => match e.status().map(u16::from) {
+        let formatted = message.formatted();
+        let sent = self.pool.send(message.envelope(), &formatted);
+        match tokio::time::timeout(self.timeout, sent).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(MailError::Smtp(e))) => match e.status().map(u16::from) {
                 Some(code @ (501 | 553)) => Err(MailError::RecipientRefused(code)),
                 _ => Err(MailError::Smtp(e)),
             },
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(MailError::Timeout(self.timeout)),
         }
     }

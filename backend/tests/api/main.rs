@@ -16,6 +16,7 @@ mod http;
 mod integration;
 mod login;
 mod look_alike_nicknames;
+mod mail_pool;
 mod metrics;
 mod mfa;
 mod nick;
