@@ -2,7 +2,8 @@
 # `just bench`: release build, then the database server, maildev, this backend and the seed
 # Flask server (gunicorn, one worker a core) on their own ports, measured side by side by the
 # closed-loop driver in bench/. Writes bench/results.json and prints a Markdown table.
-# Knobs: BENCH_SECS (seconds a run, default 4), BENCH_SKIP_FRONTEND=1, BENCH_*_PORT, and
+# Knobs: BENCH_SECS (seconds a run, default 4), BENCH_SKIP_FRONTEND=1, BENCH_ONLY=endpoint (one
+# endpoint of this backend, printed, no report: nick, login or email_auth), BENCH_*_PORT, and
 # BENCH_BACKEND_BIN=path to measure an already built backend (e.g. a commit's, built in a
 # `git worktree`) instead of building this tree's.
 set -euo pipefail
@@ -76,9 +77,10 @@ MAIL_PID=${PIDS[-1]}
 
 random_secret() { head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # Limits out of the way of what is measured: all load comes from one address (the per-IP
-# bucket would measure itself), the timing-gap run logs in as one user over and over (no
-# account throttle), and 200 concurrent registrations hash at once (throughput, not the
-# bounded hash queue's 503s).
+# bucket would measure itself; email_auth names a client address of its own per request in
+# X-Forwarded-For, which the backend trusts from the driver), the timing-gap run logs in as
+# one user over and over (no account throttle), and 200 concurrent registrations hash at once
+# (throughput, not the bounded hash queue's 503s).
 JWT_SECRET="bench-jwt-secret-$(random_secret)" PEPPER="bench-code-pepper-$(random_secret)"
 MFA_KEY="$(random_secret)$(random_secret | head -c 16)"
 bench_backend() { # PORT LOG [VAR=value...]
@@ -87,9 +89,10 @@ bench_backend() { # PORT LOG [VAR=value...]
   APP_BIN="$BACKEND_BIN" start_app "$port" "mongodb://127.0.0.1:$DB_PORT" bench \
     "$SMTP_PORT" "$logfile" "$@" \
     RUST_LOG=warn APP_LOG_FORMAT=json APP_STATIC_DIR="$ROOT/frontend/dist" \
-    APP_RESEND_COOLDOWN_SECS=0 APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000000 \
+    APP_RESEND_COOLDOWN_SECS=0 APP_CODES_PER_IP_PER_HOUR=1000000 APP_CODES_PER_EMAIL_PER_HOUR=1000 \
     APP_RATE_LIMIT_PER_SECOND=1000000 APP_RATE_LIMIT_BURST=1000000 APP_LOGIN_MAX_FAILURES=1000000 \
-    APP_HASH_QUEUE=1024 APP_JWT_SECRET="$JWT_SECRET" APP_CODE_PEPPER="$PEPPER" \
+    APP_HASH_QUEUE=1024 APP_TRUSTED_PROXIES=127.0.0.1 \
+    APP_JWT_SECRET="$JWT_SECRET" APP_CODE_PEPPER="$PEPPER" \
     APP_MFA_ENCRYPTION_KEY="$MFA_KEY"
 }
 t0=$(date +%s%N)
@@ -128,5 +131,6 @@ timeout 540 ./target/release/bench \
   --seed "http://127.0.0.1:$SEED_PORT" \
   --maildev "http://127.0.0.1:$MAIL_WEB_PORT" --smtp-port "$SMTP_PORT" \
   --pids "backend=$BACKEND_PID,db=$DB_PID,mail=$MAIL_PID,seed=$seed_pids" \
-  --secs "${BENCH_SECS:-4}" --out bench/results.json --extra "$extra"
+  --secs "${BENCH_SECS:-4}" --out bench/results.json --extra "$extra" --only "${BENCH_ONLY:-}"
+if [ -n "${BENCH_ONLY:-}" ]; then exit 0; fi
 log "wrote bench/results.json"
