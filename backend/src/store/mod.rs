@@ -237,6 +237,7 @@ impl Store {
     /// written before `expires_at` existed an hour, the cap's window. Idempotent.
     async fn migrate_send_locks(&self) -> Result<(), Error> {
         const OLD_TTL: &str = "until_ttl";
+        const INDEX_NOT_FOUND: i32 = 27;
         if self
             .send_locks
             .list_index_names()
@@ -244,7 +245,12 @@ impl Store {
             .iter()
             .any(|name| name == OLD_TTL)
         {
-            self.send_locks.drop_index(OLD_TTL).await?;
+            match self.send_locks.drop_index(OLD_TTL).await {
+                // Another instance starting beside this one dropped it first.
+                Err(e) if matches!(&*e.kind, ErrorKind::Command(c) if c.code == INDEX_NOT_FOUND) => {
+                }
+                other => other?,
+            }
         }
         let in_an_hour = mongodb::bson::DateTime::from_millis(
             mongodb::bson::DateTime::now().timestamp_millis() + 3_600_000,

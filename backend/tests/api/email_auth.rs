@@ -210,11 +210,7 @@ async fn a_new_code_replaces_the_old_one() {
 
 #[tokio::test]
 async fn the_hourly_cap_per_address_is_enforced() {
-    let app = spawn_app_with(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODES_PER_EMAIL_PER_HOUR", "3"),
-    ])
-    .await;
+    let app = no_cooldown_with_address_cap("3", &[]).await;
     for _ in 0..3 {
         assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
     }
@@ -337,6 +333,17 @@ async fn concurrent_requests_for_one_address_leave_exactly_one_code() {
     assert_eq!(app.collection("verification_codes").await.len(), 1);
 }
 
+/// The app with no resend cooldown (so that only the hourly cap limits one address) and at
+/// most `max` mails an hour to one address; `more` settings on top.
+async fn no_cooldown_with_address_cap(max: &str, more: &[(&str, &str)]) -> TestApp {
+    let mut settings = vec![
+        ("APP_RESEND_COOLDOWN_SECS", "0"),
+        ("APP_CODES_PER_EMAIL_PER_HOUR", max),
+    ];
+    settings.extend_from_slice(more);
+    spawn_app_with(&settings).await
+}
+
 /// Retry-After of a refusal, in seconds.
 fn retry_after(r: &reqwest::Response) -> u64 {
     r.headers()["retry-after"]
@@ -348,11 +355,7 @@ fn retry_after(r: &reqwest::Response) -> u64 {
 
 #[tokio::test]
 async fn the_hourly_cap_per_address_slides_with_the_window() {
-    let app = spawn_app_with(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODES_PER_EMAIL_PER_HOUR", "2"),
-    ])
-    .await;
+    let app = no_cooldown_with_address_cap("2", &[]).await;
     assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
     app.clock.advance(std::time::Duration::from_secs(30 * 60));
     assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
@@ -376,11 +379,7 @@ async fn the_hourly_cap_per_address_slides_with_the_window() {
 
 #[tokio::test]
 async fn concurrent_requests_never_exceed_the_hourly_cap_per_address() {
-    let app = spawn_app_with(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODES_PER_EMAIL_PER_HOUR", "3"),
-    ])
-    .await;
+    let app = no_cooldown_with_address_cap("3", &[]).await;
     let responses = futures_util::future::join_all((0..20).map(|_| app.email_auth(&GILDONG))).await;
     let accepted = responses.iter().filter(|r| r.status() == 202).count();
     assert!((1..=3).contains(&accepted), "{accepted} of 20 accepted");
@@ -406,12 +405,13 @@ async fn concurrent_requests_never_exceed_the_hourly_cap_per_address() {
 
 #[tokio::test]
 async fn a_mail_that_is_not_sent_gives_back_its_place_in_the_address_cap() {
-    let app = spawn_app_with(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODES_PER_EMAIL_PER_HOUR", "1"),
-        ("APP_CODES_PER_IP_PER_HOUR", "1"),
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
-    ])
+    let app = no_cooldown_with_address_cap(
+        "1",
+        &[
+            ("APP_CODES_PER_IP_PER_HOUR", "1"),
+            ("APP_TRUSTED_PROXIES", "127.0.0.1"),
+        ],
+    )
     .await;
     let ask = |email: &str| json!({"username": "someone", "nickname": "누군가", "email": email});
     // The mail server refuses: nothing counted, the next try is the address's first.
@@ -494,7 +494,12 @@ async fn cooldowns_written_before_the_cap_moved_into_them_still_hold_and_expire(
         .await
         .unwrap();
 
-    let app = spawn_instance(&mongodb_uri(), &db_name, MailServer::start(), &[]).await;
+    // Two instances start at once on it, as after a deploy: both migrate.
+    let (uri, mail) = (mongodb_uri(), MailServer::start());
+    let (app, _other) = tokio::join!(
+        spawn_instance(&uri, &db_name, mail.clone(), &[]),
+        spawn_instance(&uri, &db_name, mail, &[])
+    );
     let names = locks.list_index_names().await.unwrap();
     assert!(!names.contains(&"until_ttl".to_owned()), "{names:?}");
     assert!(names.contains(&"expires_at_ttl".to_owned()), "{names:?}");
