@@ -205,11 +205,12 @@ impl Store {
         Ok(())
     }
 
-    /// The sliding-window limiter every per-key limit shares: records this attempt, then
-    /// counts the attempts within `limit.window` (this one included). At most `limit.max`
-    /// are admitted. A refused attempt is forgotten again (it does not extend the wait) and
-    /// says when the oldest attempt leaves the window. Record-then-count, so concurrent
-    /// attempts can never together get more than `max` admitted.
+    /// The sliding-window limiter of the event-log limits (mails per client IP, logins, code
+    /// guesses): records this attempt, then counts the attempts within `limit.window` (this one
+    /// included). At most `limit.max` are admitted. A refused attempt is forgotten again (it
+    /// does not extend the wait) and says when the oldest attempt leaves the window.
+    /// Record-then-count, so concurrent attempts can never together get more than `max`
+    /// admitted.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "admit"))]
     pub async fn admit(&self, limit: Limit, key: &str, now: DateTime) -> Result<Admission, Error> {
         let attempt = self
