@@ -178,3 +178,33 @@ async fn a_session_ended_on_one_instance_is_refused_by_the_other_at_once() {
     assert_problem(b.nick(&phone).await, 401, "invalid_token").await;
     assert_problem(b.refresh(&phone_refresh).await, 401, "invalid_token").await;
 }
+
+#[tokio::test]
+async fn the_hourly_cap_per_address_holds_across_instances() {
+    let (a, b) = spawn_pair(&[
+        ("APP_RESEND_COOLDOWN_SECS", "0"),
+        ("APP_CODES_PER_EMAIL_PER_HOUR", "3"),
+    ])
+    .await;
+    // Forty requests for one address, half through each instance, all at once.
+    let answers = join_all((0..40).map(|i| {
+        let app = if i % 2 == 0 { &a } else { &b };
+        app.email_auth(&GILDONG)
+    }))
+    .await;
+    let accepted = answers.iter().filter(|r| r.status() == 202).count();
+    assert!((1..=3).contains(&accepted), "{accepted} of 40 accepted");
+    assert!(answers
+        .iter()
+        .all(|r| r.status() == 202 || r.status() == 429));
+    // Whatever the race left, the next requests on either instance fill the cap and no more.
+    let mut more = 0;
+    for i in 0..10 {
+        let app = if i % 2 == 0 { &b } else { &a };
+        if app.email_auth(&GILDONG).await.status() == 202 {
+            more += 1;
+        }
+    }
+    assert_eq!(accepted + more, 3);
+    assert_eq!(a.mail.mails_to(GILDONG.email).len(), 3);
+}
