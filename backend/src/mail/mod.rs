@@ -9,13 +9,12 @@ use std::time::Duration;
 use anyhow::Context;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
-    transport::smtp::{authentication::Credentials, client::TlsParameters},
     Message,
 };
 use shared::Locale;
 
 use crate::{
-    config::{SmtpSettings, SmtpTls},
+    config::SmtpSettings,
     domain::CodePurpose,
     domain::{EmailAddress, VerificationCode},
 };
@@ -90,32 +89,8 @@ impl Mailer {
         let from: Mailbox = from
             .parse()
             .context("APP_MAIL_FROM is not a valid mailbox")?;
-        let tls_parameters = match settings.tls {
-            SmtpTls::None => None,
-            SmtpTls::StartTls | SmtpTls::Tls => {
-                Some(TlsParameters::new(settings.host.clone()).context("SMTP TLS parameters")?)
-            }
-        };
-        let credentials = match (&settings.username, settings.password()) {
-            (Some(user), Some(password)) => {
-                Some(Credentials::new(user.clone(), password.to_owned()))
-            }
-            _ => None,
-        };
-        let target = pool::Target {
-            host: settings.host.clone(),
-            port: settings.port,
-            tls: settings.tls,
-            tls_parameters,
-            credentials,
-            connect_timeout: settings.timeout,
-        };
         Ok(Self {
-            pool: std::sync::Arc::new(pool::SmtpPool::new(
-                target,
-                settings.connections,
-                Duration::from_secs(30),
-            )),
+            pool: std::sync::Arc::new(pool::SmtpPool::new(settings, Duration::from_secs(30))?),
             from,
             timeout: settings.timeout,
             templates: std::sync::Arc::new(templates),

@@ -22,25 +22,20 @@ use lettre::{
 };
 use tokio::{net::TcpStream, sync::Semaphore, time::Instant};
 
-use super::MailError;
-use crate::config::SmtpTls;
+use anyhow::Context;
 
-/// Where and how to connect.
-pub struct Target {
-    pub host: String,
-    pub port: u16,
-    pub tls: SmtpTls,
-    /// Required for [`SmtpTls::StartTls`] and [`SmtpTls::Tls`].
-    pub tls_parameters: Option<TlsParameters>,
-    pub credentials: Option<Credentials>,
-    /// For the TCP connect; the whole send is bounded by the caller.
-    pub connect_timeout: Duration,
-}
+use super::MailError;
+use crate::config::{SmtpSettings, SmtpTls};
 
 pub struct SmtpPool {
-    target: Target,
+    /// Where and how to connect (`timeout` bounds the TCP connect here; the whole send is
+    /// bounded by the caller).
+    settings: SmtpSettings,
+    /// For [`SmtpTls::StartTls`] and [`SmtpTls::Tls`], built once.
+    tls_parameters: Option<TlsParameters>,
+    credentials: Option<Credentials>,
     hello: ClientId,
-    /// One permit per connection that may be open at once.
+    /// One permit per connection that may be open at once (`settings.connections`).
     permits: Semaphore,
     /// Connections not in use, with when they were last used.
     idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
@@ -50,14 +45,28 @@ pub struct SmtpPool {
 }
 
 impl SmtpPool {
-    pub fn new(target: Target, size: usize, idle_timeout: Duration) -> Self {
-        Self {
-            target,
+    pub fn new(settings: &SmtpSettings, idle_timeout: Duration) -> anyhow::Result<Self> {
+        let tls_parameters = match settings.tls {
+            SmtpTls::None => None,
+            SmtpTls::StartTls | SmtpTls::Tls => {
+                Some(TlsParameters::new(settings.host.clone()).context("SMTP TLS parameters")?)
+            }
+        };
+        let credentials = match (&settings.username, settings.password()) {
+            (Some(user), Some(password)) => {
+                Some(Credentials::new(user.clone(), password.to_owned()))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            settings: settings.clone(),
+            tls_parameters,
+            credentials,
             hello: ClientId::default(),
-            permits: Semaphore::new(size.max(1)),
+            permits: Semaphore::new(settings.connections.max(1)),
             idle: Mutex::new(Vec::new()),
             idle_timeout,
-        }
+        })
     }
 
     /// Sends one message over a pooled connection (or a new one). A connection comes back to
@@ -101,9 +110,9 @@ impl SmtpPool {
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
-        let t = &self.target;
+        let t = &self.settings;
         let tls = || {
-            t.tls_parameters
+            self.tls_parameters
                 .clone()
                 .ok_or_else(|| MailError::Connect("TLS without TLS parameters".into()))
         };
@@ -113,22 +122,20 @@ impl SmtpPool {
             // wait; STARTTLS on 587 does not).
             AsyncSmtpConnection::connect_tokio1(
                 (t.host.as_str(), t.port),
-                Some(t.connect_timeout),
+                Some(t.timeout),
                 &self.hello,
                 Some(tls()?),
                 None,
             )
             .await?
         } else {
-            let tcp = tokio::time::timeout(
-                t.connect_timeout,
-                TcpStream::connect((t.host.as_str(), t.port)),
-            )
-            .await
-            .map_err(|_| {
-                MailError::Connect(format!("no connection within {:?}", t.connect_timeout))
-            })?
-            .map_err(|e| MailError::Connect(e.to_string()))?;
+            let tcp =
+                tokio::time::timeout(t.timeout, TcpStream::connect((t.host.as_str(), t.port)))
+                    .await
+                    .map_err(|_| {
+                        MailError::Connect(format!("no connection within {:?}", t.timeout))
+                    })?
+                    .map_err(|e| MailError::Connect(e.to_string()))?;
             tcp.set_nodelay(true)
                 .map_err(|e| MailError::Connect(e.to_string()))?;
             let mut conn =
@@ -139,7 +146,7 @@ impl SmtpPool {
             }
             conn
         };
-        if let Some(credentials) = &t.credentials {
+        if let Some(credentials) = &self.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await?;
         }

@@ -330,17 +330,15 @@ fn why_refused(held: &Document, now: DateTime, cap: AddressCap) -> Option<LockOu
             return Some(LockOutcome::Cooldown(*until));
         }
     }
-    let sent: Vec<DateTime> = held
-        .get_array("sent")
-        .map(|sent| {
-            sent.iter()
-                .filter_map(|e| e.as_document()?.get_datetime("at").ok().copied())
-                .collect()
-        })
-        .unwrap_or_default();
     let max = usize::try_from(cap.max).unwrap_or(usize::MAX);
     // `sent` is newest first; the newest `max` count.
-    let oldest_counted = *sent.get(max.checked_sub(1)?)?;
+    let oldest_counted = *held
+        .get_array("sent")
+        .ok()?
+        .get(max.checked_sub(1)?)?
+        .as_document()?
+        .get_datetime("at")
+        .ok()?;
     let free_at = add(oldest_counted, cap.window);
     (free_at > now).then_some(LockOutcome::Capped(free_at))
 }
