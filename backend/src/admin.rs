@@ -14,9 +14,9 @@ use mongodb::bson::oid::ObjectId;
 use serde_json::{json, Value};
 
 use crate::{
+    account::{delete_account, keys_of, reset_second_factors, FactorReset},
     config::Settings,
     domain::EmailAddress,
-    routes::account::delete_account,
     startup::build_state,
     state::AppState,
     store::{Store, UserDoc},
@@ -45,6 +45,13 @@ pub enum Action {
         #[arg(long)]
         account: Option<String>,
     },
+    /// Remove every second factor of an account (TOTP, its recovery codes, every passkey) and
+    /// end its sessions; the owner is mailed. For an owner who lost their authenticator.
+    ResetMfa {
+        /// The account (username, email address or id)
+        #[arg(long)]
+        account: String,
+    },
     /// Delete an account for good, as its owner's own deletion does (goodbye mail included)
     Delete {
         user: String,
@@ -63,6 +70,7 @@ impl Action {
             Action::Enable { .. } => "enable",
             Action::EndSessions { .. } => "end_sessions",
             Action::ClearThrottles { .. } => "clear_throttles",
+            Action::ResetMfa { .. } => "reset_mfa",
             Action::Delete { .. } => "delete",
         }
     }
@@ -135,6 +143,7 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
                         "ip": s.ip,
                         "user_agent": s.user_agent,
                         "disabled": s.disabled,
+                        "method": s.method,
                     })
                 })
                 .collect();
@@ -181,9 +190,7 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
             }
             (None, Some(account)) => {
                 let user = find(store, &account).await?;
-                let cleared = store
-                    .clear_account_throttles(&user.username_key, &user.email_key)
-                    .await?;
+                let cleared = store.clear_account_throttles(keys_of(&user)).await?;
                 Ok((
                     Some(user.id),
                     json!({ "user_id": user.id.to_hex(), "records_cleared": cleared }),
@@ -191,6 +198,22 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
             }
             (None, None) => bail!("name --ip or --account"),
         },
+        Action::ResetMfa { account } => {
+            let user = find(store, &account).await?;
+            let removed = reset_second_factors(state, &user, FactorReset::Operator)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .ok_or_else(|| NoSuchAccount(user.id.to_hex()))?;
+            wait_for_mail(store, &user.email).await?;
+            Ok((
+                Some(user.id),
+                json!({
+                    "user_id": user.id.to_hex(),
+                    "totp_removed": removed.totp,
+                    "passkeys_removed": removed.passkeys,
+                }),
+            ))
+        }
         Action::Delete { user, yes } => {
             if !yes {
                 bail!("deleting an account is final: repeat with --yes");
@@ -202,21 +225,23 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
             if !deleted {
                 return Err(NoSuchAccount(user.id.to_hex()).into());
             }
-            // The goodbye mail is sent in the background: give it its chance before the
-            // process ends. A mail not sent by then stays in the outbox, where the server's
-            // worker retries it.
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-            while store.outbox_pending_to(&user.email).await? > 0
-                && tokio::time::Instant::now() < deadline
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            wait_for_mail(store, &user.email).await?;
             Ok((
                 Some(user.id),
                 json!({ "user_id": user.id.to_hex(), "deleted": true }),
             ))
         }
     }
+}
+
+/// A notice is sent in the background: give it its chance before the process ends. A mail not
+/// sent by then stays in the outbox, where the server's worker retries it.
+async fn wait_for_mail(store: &Store, to: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while store.outbox_pending_to(to).await? > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 /// The account named by `who`: an email address (has `@`), an account id (24 hex digits) or

@@ -59,9 +59,42 @@ impl Clock {
     }
 }
 
+/// `d` after `t`, saturating at the end of representable time (a configured duration of
+/// years can never wrap around into the past).
+pub fn after(t: DateTime, d: Duration) -> DateTime {
+    DateTime::from_millis(t.timestamp_millis().saturating_add(millis(d)))
+}
+
+/// `d` before `t`, saturating at the start of representable time.
+pub fn before(t: DateTime, d: Duration) -> DateTime {
+    DateTime::from_millis(t.timestamp_millis().saturating_sub(millis(d)))
+}
+
+/// A duration in milliseconds, saturating.
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_arithmetic_saturates() {
+        let t = DateTime::from_millis(1_000);
+        assert_eq!(after(t, Duration::from_secs(1)).timestamp_millis(), 2_000);
+        assert_eq!(before(t, Duration::from_secs(1)).timestamp_millis(), 0);
+        assert_eq!(after(t, Duration::MAX).timestamp_millis(), i64::MAX);
+        assert_eq!(
+            before(t, Duration::MAX).timestamp_millis(),
+            1_000 - i64::MAX
+        );
+        let start = DateTime::from_millis(i64::MIN + 5);
+        assert_eq!(
+            before(start, Duration::from_secs(1)).timestamp_millis(),
+            i64::MIN
+        );
+    }
 
     #[test]
     fn an_adjustable_clock_moves_forward_for_every_copy_and_the_system_clock_does_not() {

@@ -130,6 +130,9 @@ pub struct SessionSettings {
     pub public_origin: Option<String>,
     /// The per-instance cache of sessions behind the bearer check (see [`crate::cache`]).
     pub cache: SessionCacheSettings,
+    /// Live sessions one account may have; a new sign-in beyond it ends the least recently
+    /// used ones.
+    pub max_per_account: u32,
 }
 
 /// The session cache: how much it holds and how far behind the database it may be trusted.
@@ -171,6 +174,8 @@ pub struct WebauthnSettings {
     pub rp_name: String,
     /// A registration or login challenge is single-use and dies this long after it was issued.
     pub challenge_ttl: Duration,
+    /// Passkeys one account may have.
+    pub passkeys_max: u32,
 }
 /// The second factor (TOTP and recovery codes) and the second step of a password login.
 #[derive(Clone)]
@@ -185,9 +190,13 @@ pub struct MfaSettings {
     pub ticket_ttl: Duration,
     /// …and allows this many wrong codes.
     pub ticket_max_attempts: u32,
-    /// Wrong second-step codes per account within `failure_window`, across every ticket.
+    /// Wrong second-step codes per account and pool (a known device, a known network, every
+    /// other client together) within `failure_window`, across every ticket.
     pub max_failures: u32,
     pub failure_window: Duration,
+    /// A step-up (the password, and the second factor when on) lets this session change the
+    /// account's factors without proving them again for this long.
+    pub step_up_ttl: Duration,
 }
 
 impl std::fmt::Debug for MfaSettings {
@@ -199,6 +208,7 @@ impl std::fmt::Debug for MfaSettings {
             .field("ticket_max_attempts", &self.ticket_max_attempts)
             .field("max_failures", &self.max_failures)
             .field("failure_window", &self.failure_window)
+            .field("step_up_ttl", &self.step_up_ttl)
             .finish()
     }
 }
@@ -209,6 +219,10 @@ pub struct ThrottleSettings {
     /// Failed logins per account within `login_failure_window` before further attempts wait.
     pub max_login_failures: u32,
     pub login_failure_window: Duration,
+    /// Failures per account within `login_failure_window` across every pool (devices,
+    /// networks, strangers; logins, second steps and re-authentication together): the
+    /// backstop above the per-pool caps.
+    pub max_failures_total: u32,
     /// Per client IP token bucket on every auth endpoint: sustained requests per second…
     pub ip_per_second: u32,
     /// …and the burst allowed on top.
@@ -371,6 +385,10 @@ pub struct Vars {
     pub mfa_ticket_max_attempts: u32,
     pub mfa_max_failures: u32,
     pub mfa_failure_window_secs: u64,
+    pub step_up_ttl_secs: u64,
+    pub passkeys_max: u32,
+    pub sessions_max: u32,
+    pub login_max_failures_total: u32,
 }
 
 impl Default for Vars {
@@ -444,6 +462,10 @@ impl Default for Vars {
             mfa_ticket_max_attempts: 5,
             mfa_max_failures: 10,
             mfa_failure_window_secs: 900,
+            step_up_ttl_secs: 300,
+            passkeys_max: 20,
+            sessions_max: 100,
+            login_max_failures_total: 50,
         }
     }
 }
@@ -629,6 +651,7 @@ impl Settings {
                     ),
                 },
                 public_origin: v.public_origin.as_deref().map(parse_origin).transpose()?,
+                max_per_account: v.sessions_max.max(1),
             },
             codes: CodeSettings {
                 pepper,
@@ -646,10 +669,12 @@ impl Settings {
                 ticket_max_attempts: v.mfa_ticket_max_attempts.max(1),
                 max_failures: v.mfa_max_failures.max(1),
                 failure_window: secs(v.mfa_failure_window_secs),
+                step_up_ttl: secs(v.step_up_ttl_secs),
             },
             throttle: ThrottleSettings {
                 max_login_failures: v.login_max_failures,
                 login_failure_window: secs(v.login_failure_window_secs),
+                max_failures_total: v.login_max_failures_total.max(1),
                 ip_per_second: v.rate_limit_per_second.max(1),
                 ip_burst: v.rate_limit_burst.max(1),
                 trusted_proxies: list(v.trusted_proxies.as_deref())
@@ -721,6 +746,7 @@ fn webauthn_settings(v: &Vars) -> anyhow::Result<WebauthnSettings> {
         rp_origin,
         rp_name: v.webauthn_rp_name.clone(),
         challenge_ttl: Duration::from_secs(v.webauthn_challenge_ttl_secs.max(1)),
+        passkeys_max: v.passkeys_max.max(1),
     })
 }
 

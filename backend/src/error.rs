@@ -55,6 +55,8 @@ pub enum ApiError {
     PasskeyRejected,
     #[error("passkey already registered")]
     PasskeyTaken,
+    #[error("too many passkeys")]
+    TooManyPasskeys,
     /// A WebAuthn challenge id that is unknown, expired or already used.
     #[error("invalid challenge")]
     InvalidChallenge,
@@ -240,6 +242,12 @@ impl ApiError {
                 C::PasskeyTaken,
                 "Passkey taken",
                 "This passkey is already registered.".into(),
+            ),
+            TooManyPasskeys => row(
+                S::CONFLICT,
+                C::TooManyPasskeys,
+                "Too many passkeys",
+                "This account has as many passkeys as it may have. Remove one first.".into(),
             ),
             InvalidChallenge => row(
                 S::BAD_REQUEST,

@@ -1,6 +1,7 @@
 //! The signup API: email verification codes that only the server ever sees, argon2id password
 //! hashes, expiring JWTs, MongoDB storage with uniqueness enforced by indexes.
 
+pub mod account;
 pub mod admin;
 pub mod auth;
 pub mod cache;
@@ -15,6 +16,7 @@ pub mod openapi;
 pub mod passkeys;
 pub mod routes;
 pub mod session;
+pub mod signin;
 pub mod startup;
 pub mod state;
 pub mod stats;

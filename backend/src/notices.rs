@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use crate::clock::after as later;
 use mongodb::bson::{oid::ObjectId, DateTime};
 use shared::Locale;
 
@@ -20,13 +21,6 @@ use crate::{
 const LEASE: Duration = Duration::from_secs(60);
 /// After this, a notice that never went out is given up (logged at every failure).
 const GIVE_UP_AFTER: Duration = Duration::from_secs(2 * 24 * 3600);
-
-fn later(t: DateTime, d: Duration) -> DateTime {
-    DateTime::from_millis(
-        t.timestamp_millis()
-            .saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-    )
-}
 
 /// Back-off after the `attempts`-th failed send: 30 s, 1 min, 2 min, … at most an hour.
 fn backoff(attempts: i32) -> Duration {
@@ -86,6 +80,16 @@ pub async fn deliver(state: &AppState, to: &EmailAddress, locale: Locale, notice
             tracing::warn!(event = "outbox_update_failed", error = %e, "outbox not updated");
         }
     });
+}
+
+/// [`deliver`] to the account's own address in its language.
+pub async fn notify(state: &AppState, user: &crate::store::UserDoc, notice: Notice) {
+    match EmailAddress::parse(user.email.clone()) {
+        Ok(to) => deliver(state, &to, user.locale, notice).await,
+        Err(_) => {
+            tracing::warn!(event = "notice_failed", user_id = %user.id, kind = notice.kind(), "stored address unparsable")
+        }
+    }
 }
 
 /// Sends one queued notice; whether the mail server accepted it.

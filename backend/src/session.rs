@@ -8,8 +8,7 @@
 //! short grace period (two tabs refreshing at once); presented after that, or any older
 //! generation at any time, it can only be a copy, and the whole session ends.
 
-use std::time::Duration;
-
+use crate::clock::after as add;
 use actix_web::{http::header, HttpRequest, HttpResponse};
 use mongodb::bson::{oid::ObjectId, DateTime};
 use shared::LoginResponse;
@@ -21,10 +20,16 @@ use crate::{
     store::{seconds_until, Rotation, SessionDoc},
 };
 
-/// The refresh cookie of the browser client: `HttpOnly`, `SameSite=Strict`, sent only to the
-/// token endpoints.
+/// The refresh cookie of the browser client: `HttpOnly`, `SameSite=Strict`, read only by the
+/// token endpoints. In development it is sent only to them (`Path=/api/token`). In production
+/// it is `__Host-emailauth_refresh`: the prefix makes browsers refuse it unless it is `Secure`,
+/// host-only and `Path=/`, so no sibling subdomain can plant one that shadows ours; the price is
+/// that the browser sends it with every request to the origin, and the server reads it only at
+/// `POST /api/token/refresh` (scoped by name, not by path).
 pub const REFRESH_COOKIE: &str = "emailauth_refresh";
 pub const REFRESH_COOKIE_PATH: &str = "/api/token";
+/// The production name of the refresh cookie.
+pub const HOST_REFRESH_COOKIE: &str = "__Host-emailauth_refresh";
 /// Request header by which a browser client asks for the cookie transport.
 pub const TRANSPORT_HEADER: &str = "x-token-transport";
 /// Longest `User-Agent` kept with a session, in characters.
@@ -85,14 +90,6 @@ pub struct Issued {
     pub session_id: String,
 }
 
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn add(t: DateTime, d: Duration) -> DateTime {
-    DateTime::from_millis(t.timestamp_millis().saturating_add(millis(d)))
-}
-
 /// When a session used at `now` ends unless used again: idle expiry, capped by the absolute.
 fn idle_deadline(state: &AppState, now: DateTime, absolute: DateTime) -> DateTime {
     add(now, state.sessions.idle_ttl).min(absolute)
@@ -123,11 +120,13 @@ fn pair(state: &AppState, session: &SessionDoc, now: DateTime) -> Result<Issued,
     })
 }
 
-/// Starts a session for `user_id` (a login that succeeded) and issues its first pair.
+/// Starts a session for `user_id` (a sign-in that succeeded, by `method`) and issues its first
+/// pair.
 pub async fn start(
     state: &AppState,
     user_id: ObjectId,
     client: ClientInfo,
+    method: &str,
 ) -> Result<Issued, ApiError> {
     let now = state.clock.now();
     let absolute = add(now, state.sessions.absolute_ttl);
@@ -149,6 +148,8 @@ pub async fn start(
         refresh_hash: token_hash(&first),
         rotated_at: None,
         disabled: false,
+        method: Some(method.to_owned()),
+        stepped_up_at: None,
     };
     state.store.insert_session(&session).await?;
     pair(state, &session, now)
@@ -242,23 +243,36 @@ async fn decide_old(
     Err(ApiError::InvalidRefreshToken)
 }
 
-fn refresh_cookie(value: &str, max_age: u64, secure: bool) -> String {
+/// The refresh cookie's name and path: `__Host-` and `/` in production.
+fn refresh_cookie_scope(state: &AppState) -> (&'static str, &'static str) {
+    if state.throttle.secure_cookies {
+        (HOST_REFRESH_COOKIE, "/")
+    } else {
+        (REFRESH_COOKIE, REFRESH_COOKIE_PATH)
+    }
+}
+
+fn refresh_cookie(state: &AppState, value: &str, max_age: u64, secure: bool) -> String {
+    let (name, path) = refresh_cookie_scope(state);
     format!(
-        "{REFRESH_COOKIE}={value}; Max-Age={max_age}; Path={REFRESH_COOKIE_PATH}; HttpOnly; SameSite=Strict{}",
+        "{name}={value}; Max-Age={max_age}; Path={path}; HttpOnly; SameSite=Strict{}",
         if secure { "; Secure" } else { "" }
     )
 }
 
 /// Removes the refresh cookie.
-pub fn clear_cookie(secure: bool) -> String {
-    refresh_cookie("", 0, secure)
+pub fn clear_cookie(state: &AppState, secure: bool) -> String {
+    refresh_cookie(state, "", 0, secure)
 }
 
 /// `204 No Content` that clears the refresh cookie: the answer of every request that ends
 /// this browser's session (logout, logout everywhere, deleting the account).
 pub fn signed_out(state: &AppState, req: &HttpRequest) -> HttpResponse {
     HttpResponse::NoContent()
-        .insert_header((header::SET_COOKIE, clear_cookie(secure_cookies(state, req))))
+        .insert_header((
+            header::SET_COOKIE,
+            clear_cookie(state, secure_cookies(state, req)),
+        ))
         .finish()
 }
 
@@ -295,7 +309,12 @@ pub fn respond(
         Transport::Cookie => {
             response.append_header((
                 header::SET_COOKIE,
-                refresh_cookie(&issued.refresh_token, issued.refresh_expires_in, secure),
+                refresh_cookie(
+                    state,
+                    &issued.refresh_token,
+                    issued.refresh_expires_in,
+                    secure,
+                ),
             ));
             None
         }
@@ -309,11 +328,25 @@ pub fn respond(
     })
 }
 
-/// The refresh token in the request's cookie, if any.
-pub fn cookie_token(req: &HttpRequest) -> Option<String> {
-    crate::auth::device::cookie_values(req, REFRESH_COOKIE)
-        .find(|v| !v.is_empty())
-        .map(str::to_owned)
+/// What the request's refresh cookie holds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CookieToken {
+    None,
+    One(String),
+    /// More than one value: a cookie planted beside ours (say, by a sibling subdomain with a
+    /// longer path, which the browser sends first) must never decide whose session this is.
+    Several,
+}
+
+/// The refresh token in the request's cookie.
+pub fn cookie_token(state: &AppState, req: &HttpRequest) -> CookieToken {
+    let (name, _) = refresh_cookie_scope(state);
+    let mut values = crate::auth::device::cookie_values(req, name).filter(|v| !v.is_empty());
+    match (values.next(), values.next()) {
+        (None, _) => CookieToken::None,
+        (Some(one), None) => CookieToken::One(one.to_owned()),
+        (Some(_), Some(_)) => CookieToken::Several,
+    }
 }
 
 /// Whether a cookie-carried refresh comes from the app's own pages: the `Origin` header must be

@@ -138,6 +138,7 @@ impl Application {
                 })
                 .wrap(from_fn(telemetry::log_requests))
                 .configure(routes::configure)
+                .configure(crate::openapi::configure)
                 .default_service(web::to(routes::spa::serve))
         })
         .listen(listener)?
@@ -273,6 +274,7 @@ pub fn build_state(
         indexes_ready,
         store,
         introspection_secret: settings.ops.introspection_secret.clone(),
-        webauthn: crate::passkeys::RelyingParty::new(&settings.webauthn)?,
+        webauthn: crate::auth::RelyingParty::new(&settings.webauthn)?,
+        device_keys: crate::auth::DeviceKeys::new(&settings.codes.pepper),
     })
 }

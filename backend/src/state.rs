@@ -7,7 +7,7 @@ use std::{
 };
 
 use crate::{
-    auth::{CodeMac, JwtKeys, PasswordHasher, RefreshKeys},
+    auth::{CodeMac, DeviceKeys, JwtKeys, PasswordHasher, RefreshKeys, RelyingParty},
     clock::Clock,
     config::{CodeSettings, MfaSettings, SessionSettings, ThrottleSettings},
     mail::Mailer,
@@ -43,5 +43,7 @@ pub struct AppState {
     /// `APP_INTROSPECTION_SECRET`; unset: no introspection endpoint.
     pub introspection_secret: Option<secrecy::SecretString>,
     /// The WebAuthn relying party of the passkeys.
-    pub webauthn: crate::passkeys::RelyingParty,
+    pub webauthn: RelyingParty,
+    /// Signs and checks device cookies (derived from the code pepper once).
+    pub device_keys: DeviceKeys,
 }

@@ -118,6 +118,7 @@ error-common-password = This password is one of the most common ones. Please cho
 error-account-disabled = This account has been disabled. Please contact support.
 error-passkey-rejected = The passkey could not be verified. Please try again.
 error-passkey-taken = This passkey is already registered.
+error-too-many-passkeys = This account has as many passkeys as it may have. Remove one first.
 error-invalid-challenge = The passkey request expired. Please try again.
 error-totp-already-enabled = Two-step login with an authenticator app is already on.
 error-totp-not-set-up = Start the authenticator app setup first.

@@ -123,6 +123,7 @@ error-common-password = 너무 흔한 비밀번호입니다. 다른 비밀번호
 error-account-disabled = 이 계정은 사용이 중지되었습니다. 고객 지원에 문의해 주세요.
 error-passkey-rejected = 패스키를 확인하지 못했습니다. 다시 시도해 주세요.
 error-passkey-taken = 이미 등록된 패스키입니다.
+error-too-many-passkeys = 이 계정에 더 추가할 수 없을 만큼 패스키가 많습니다. 먼저 하나를 삭제하세요.
 error-invalid-challenge = 패스키 요청이 만료되었습니다. 다시 시도해 주세요.
 error-totp-already-enabled = 인증 앱 2단계 로그인이 이미 켜져 있습니다.
 error-totp-not-set-up = 먼저 인증 앱 설정을 시작해 주세요.

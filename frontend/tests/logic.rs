@@ -524,6 +524,7 @@ fn field_names_match_the_request_bodies() {
         email: String::new(),
         code: String::new(),
         new_password: String::new(),
+        keep_second_factors: false,
     })
     .unwrap();
     let change = serde_json::to_value(shared::PasswordChangeRequest {

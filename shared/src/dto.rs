@@ -208,6 +208,11 @@ pub struct SessionInfo {
     pub user_agent: String,
     /// Whether this is the session of the token that made the request.
     pub current: bool,
+    /// How the session was signed in to: `password`, `passkey`, `email_code`, or the first
+    /// factor and the second step (`password+totp`, `password+recovery_code`,
+    /// `password+passkey`, `email_code+totp`, …). Absent for sessions older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
 /// `200` answer of `GET /api/sessions`: newest use first.
@@ -264,6 +269,11 @@ pub struct PasswordResetConfirm {
     /// local part.
     #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
     pub new_password: String,
+    /// `false` (the default): the reset also removes every passkey and turns two-step login
+    /// off, so that nothing added by someone who knew the old password outlives it. `true`
+    /// keeps them (the owner recognises every one of them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_second_factors: bool,
 }
 
 /// `POST /api/password/change`: set a new password while signed in, proving the current one.

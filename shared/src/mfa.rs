@@ -121,14 +121,47 @@ pub struct TotpDisableRequest {
     pub recovery_code: Option<String>,
 }
 
-/// `POST /api/mfa/recovery_codes`: replace the recovery codes (the old ones stop working).
+/// `POST /api/mfa/recovery_codes`: replace the recovery codes (the old ones stop working),
+/// proving the password and exactly one of a current `code` or an unused `recovery_code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "password": "my current passphrase", "code": "123456"
+})))]
 #[serde(deny_unknown_fields)]
 pub struct RecoveryCodesRequest {
     /// The account's password. At most 128 characters.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
     pub password: String,
+    /// A current TOTP code (6 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// An unused recovery code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
+}
+
+/// Fresh proof for a change to the account's factors (adding or removing a passkey, setting up
+/// TOTP): the password, and when the account has TOTP on, exactly one of a current `code` or an
+/// unused `recovery_code`. May be left out (`{}`) when this session proved the same within the
+/// last few minutes (`APP_STEP_UP_TTL_SECS`, 300 by default) — a sign-in alone never counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({
+    "password": "my current passphrase", "code": "123456"
+})))]
+#[serde(deny_unknown_fields)]
+pub struct StepUpRequest {
+    /// The account's password. At most 128 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub password: Option<String>,
+    /// A current TOTP code (6 digits), when TOTP is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// An unused recovery code, when TOTP is on (instead of `code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_code: Option<String>,
 }
 
 /// `200` answer of `GET /api/mfa`: the signed-in account's second factors.
@@ -183,8 +216,8 @@ impl<'de> Deserialize<'de> for EmptyBody {
     }
 }
 
-/// `POST /api/passkeys/register/start` (signed in): `{}`.
-pub type PasskeyRegisterStart = EmptyBody;
+/// `POST /api/passkeys/register/start` (signed in): the step-up proof.
+pub type PasskeyRegisterStart = StepUpRequest;
 
 /// `POST /api/passkeys/register/finish`: store the new credential under a name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

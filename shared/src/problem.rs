@@ -57,6 +57,8 @@ pub enum ErrorCode {
     PasskeyRejected,
     /// That credential is already registered.
     PasskeyTaken,
+    /// The account has as many passkeys as it may have (`APP_PASSKEYS_MAX`): remove one first.
+    TooManyPasskeys,
     /// The WebAuthn challenge is unknown, expired or already used: start again.
     InvalidChallenge,
     // Second factor (TOTP).

@@ -61,3 +61,31 @@ fn bearer_token(req: &HttpRequest) -> Option<&str> {
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
+
+/// The authenticated caller and its account, read fresh: what a handler that changes the
+/// account takes. An account deleted meanwhile is an invalid token.
+#[derive(Debug)]
+pub struct SignedInUser {
+    pub auth: AuthUser,
+    pub user: crate::store::UserDoc,
+}
+
+impl FromRequest for SignedInUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let auth = AuthUser::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let auth = auth.await?;
+            let state = state.ok_or(ApiError::InvalidToken)?;
+            let user = state
+                .store
+                .find_user_by_id(&auth.user_id.to_hex())
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            Ok(SignedInUser { auth, user })
+        })
+    }
+}

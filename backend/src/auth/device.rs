@@ -1,14 +1,21 @@
-//! The login device cookie (OWASP's "device cookies" against account lock-out): proof that
-//! this client has logged in to this account before, so that its failed logins are counted
-//! apart from everyone else's and a stranger's guessing cannot lock the owner out.
+//! The device cookie (OWASP's "device cookies" against account lock-out): proof that this
+//! client has signed in to this account before, with the account's current credentials, so
+//! that its failed attempts are counted apart from everyone else's and a stranger's guessing
+//! cannot lock the owner out.
 //!
-//! The value is `<device id>.<tag>`: 16 random bytes in hex, and an HMAC-SHA256 over the id
-//! and the account's username key under a key of its own, derived from the code pepper with a
-//! distinct label (a tag can never pass for a code MAC, nor one account's cookie for
-//! another's). The server keeps no state for it: a valid tag is the whole proof.
+//! The value is `<device id>.<tag>`: 16 random bytes in hex, and an HMAC-SHA256 over the id,
+//! the account id and the account's credential epoch under a key of its own, derived from the
+//! code pepper with a distinct label (a tag can never pass for a code MAC, nor one account's
+//! cookie for another's). The epoch is a random value on the account, replaced whenever its
+//! password is changed or reset and whenever its second factors are reset: every cookie issued
+//! before then stops proving anything, so a cookie taken by someone who once knew the password
+//! buys nothing after the owner changes it, and a cookie of a deleted account proves nothing
+//! for whoever registers the name next (another account id). The server keeps no other state
+//! for it: a valid tag is the whole proof.
 
 use actix_web::{http::header, HttpRequest};
 use hmac::{Hmac, Mac};
+use mongodb::bson::oid::ObjectId;
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
@@ -24,41 +31,50 @@ pub struct DeviceKeys {
     key: [u8; 32],
 }
 
+/// Whose device a cookie proves: the account and its current credential epoch.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceOwner<'a> {
+    pub account: &'a ObjectId,
+    pub epoch: &'a str,
+}
+
 impl DeviceKeys {
     pub fn new(pepper: &SecretString) -> Self {
-        let mut derive = hmac_with(pepper.expose_secret().as_bytes());
-        derive.update(b"emailauth login device cookie key v1");
         Self {
-            key: derive.finalize().into_bytes().into(),
+            key: super::keys::derive(
+                pepper.expose_secret().as_bytes(),
+                "emailauth login device cookie key v2",
+            ),
         }
     }
 
-    /// The device id comes first: it has a fixed length, so no choice of username can make
-    /// two different (id, account) pairs feed the MAC the same bytes.
-    fn mac(&self, account: &str, id: &str) -> Hmac<Sha256> {
-        let mut mac = hmac_with(&self.key);
+    /// The device id and the account id come first: both have a fixed length, so no epoch can
+    /// make two different triples feed the MAC the same bytes.
+    fn mac(&self, owner: DeviceOwner<'_>, id: &str) -> Hmac<Sha256> {
+        let mut mac = super::keys::hmac(&self.key);
         mac.update(id.as_bytes());
-        mac.update(account.as_bytes());
+        mac.update(&owner.account.bytes());
+        mac.update(owner.epoch.as_bytes());
         mac
     }
 
-    /// A cookie value for a new device of `account`.
-    pub fn issue(&self, account: &str) -> String {
+    /// A cookie value for a new device of `owner`.
+    pub fn issue(&self, owner: DeviceOwner<'_>) -> String {
         let mut id = [0u8; ID_BYTES];
         rand::rngs::OsRng.fill_bytes(&mut id);
-        self.sign(account, &hex::encode(id))
+        self.sign(owner, &hex::encode(id))
     }
 
-    /// The cookie value for device `id` of `account` (to renew a known device's cookie).
-    pub fn sign(&self, account: &str, id: &str) -> String {
-        let tag = self.mac(account, id).finalize().into_bytes();
+    /// The cookie value for device `id` of `owner` (to renew a known device's cookie).
+    pub fn sign(&self, owner: DeviceOwner<'_>, id: &str) -> String {
+        let tag = self.mac(owner, id).finalize().into_bytes();
         format!("{id}.{}", hex::encode(tag))
     }
 
-    /// The device id in `value` when it is a device cookie of `account`; the tag is compared
-    /// in constant time. Anything else (another account's cookie, a tampered or truncated
-    /// one, garbage) is `None`.
-    pub fn verify(&self, account: &str, value: &str) -> Option<String> {
+    /// The device id in `value` when it is a device cookie of `owner`; the tag is compared in
+    /// constant time. Anything else (another account's cookie, one from before the epoch
+    /// changed, a tampered or truncated one, garbage) is `None`.
+    pub fn verify(&self, owner: DeviceOwner<'_>, value: &str) -> Option<String> {
         let (id, tag) = value.split_once('.')?;
         let well_formed = id.len() == 2 * ID_BYTES
             && id
@@ -68,14 +84,16 @@ impl DeviceKeys {
             return None;
         }
         let tag = hex::decode(tag).ok()?;
-        self.mac(account, id).verify_slice(&tag).ok()?;
+        self.mac(owner, id).verify_slice(&tag).ok()?;
         Some(id.to_owned())
     }
 }
 
-fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
-    <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+/// A fresh credential epoch (16 random bytes, hex).
+pub fn new_epoch() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 /// Every value the client sent for the device cookie (a browser may hold more than one, e.g.
@@ -95,11 +113,12 @@ pub fn cookie_values<'a>(req: &'a HttpRequest, wanted: &'a str) -> impl Iterator
         .map(|(_, value)| value.trim().trim_matches('"'))
 }
 
-/// The `Set-Cookie` value for a device cookie: sent back only to `/api/login`, out of reach of
-/// scripts (`HttpOnly`) and of other sites' requests (`SameSite=Strict`).
+/// The `Set-Cookie` value for a device cookie: sent back to the API only (every way of signing
+/// in, the second step and re-authentication read it), out of reach of scripts (`HttpOnly`)
+/// and of other sites' requests (`SameSite=Strict`).
 pub fn set_device_cookie(value: &str, max_age: std::time::Duration, secure: bool) -> String {
     format!(
-        "{DEVICE_COOKIE}={value}; Max-Age={}; Path=/api/login; HttpOnly; SameSite=Strict{}",
+        "{DEVICE_COOKIE}={value}; Max-Age={}; Path=/api; HttpOnly; SameSite=Strict{}",
         max_age.as_secs(),
         if secure { "; Secure" } else { "" }
     )
@@ -117,17 +136,32 @@ mod tests {
     const PEPPER: &str = "pepper-one-0123456789abcdef012345";
 
     #[test]
-    fn a_cookie_proves_its_account_only_and_survives_no_tampering() {
+    fn a_cookie_proves_its_account_and_epoch_only_and_survives_no_tampering() {
         let k = keys(PEPPER);
-        let value = k.issue("gildong");
-        let id = k.verify("gildong", &value).expect("own cookie verifies");
+        let account = ObjectId::new();
+        let owner = DeviceOwner {
+            account: &account,
+            epoch: "e1",
+        };
+        let value = k.issue(owner);
+        let id = k.verify(owner, &value).expect("own cookie verifies");
         assert_eq!(id.len(), 32);
-        assert_eq!(k.sign("gildong", &id), value, "renewal keeps the value");
-        assert_ne!(k.issue("gildong"), value, "fresh ids");
+        assert_eq!(k.sign(owner, &id), value, "renewal keeps the value");
+        assert_ne!(k.issue(owner), value, "fresh ids");
 
-        assert_eq!(k.verify("other", &value), None, "another account");
+        let other = ObjectId::new();
+        let another_account = DeviceOwner {
+            account: &other,
+            epoch: "e1",
+        };
+        assert_eq!(k.verify(another_account, &value), None, "another account");
+        let new_epoch = DeviceOwner {
+            account: &account,
+            epoch: "e2",
+        };
+        assert_eq!(k.verify(new_epoch, &value), None, "the credentials changed");
         assert_eq!(
-            keys("pepper-two-0123456789abcdef012345").verify("gildong", &value),
+            keys("pepper-two-0123456789abcdef012345").verify(owner, &value),
             None,
             "another pepper"
         );
@@ -136,33 +170,40 @@ mod tests {
             let mut bytes = value.clone().into_bytes();
             bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
             let tampered = String::from_utf8(bytes).unwrap();
-            assert_eq!(k.verify("gildong", &tampered), None, "{tampered}");
+            assert_eq!(k.verify(owner, &tampered), None, "{tampered}");
         }
         let (id_part, tag) = value.split_once('.').unwrap();
-        assert_eq!(k.verify("gildong", id_part), None, "no tag");
-        assert_eq!(k.verify("gildong", &format!("{id_part}.")), None);
+        assert_eq!(k.verify(owner, id_part), None, "no tag");
+        assert_eq!(k.verify(owner, &format!("{id_part}.")), None);
+        assert_eq!(k.verify(owner, &format!("{id_part}.{}", &tag[..62])), None);
         assert_eq!(
-            k.verify("gildong", &format!("{id_part}.{}", &tag[..62])),
-            None
-        );
-        assert_eq!(
-            k.verify("gildong", &format!("{}.{tag}", id_part.to_uppercase())),
+            k.verify(owner, &format!("{}.{tag}", id_part.to_uppercase())),
             None,
             "only the canonical form"
         );
-        assert_eq!(k.verify("gildong", ""), None);
-        assert_eq!(k.verify("gildong", "."), None);
+        assert_eq!(k.verify(owner, ""), None);
+        assert_eq!(k.verify(owner, "."), None);
+        assert_ne!(new_epoch_value(), new_epoch_value());
+    }
+
+    fn new_epoch_value() -> String {
+        new_epoch()
     }
 
     #[test]
     fn the_mac_key_is_not_the_pepper() {
         // A tag made with the bare pepper as the key is not a valid cookie.
+        let account = ObjectId::new();
+        let owner = DeviceOwner {
+            account: &account,
+            epoch: "",
+        };
         let id = "00112233445566778899aabbccddeeff";
-        let mut mac = hmac_with(PEPPER.as_bytes());
+        let mut mac = super::super::keys::hmac(PEPPER.as_bytes());
         mac.update(id.as_bytes());
-        mac.update(b"gildong");
+        mac.update(&account.bytes());
         let forged = format!("{id}.{}", hex::encode(mac.finalize().into_bytes()));
-        assert_eq!(keys(PEPPER).verify("gildong", &forged), None);
+        assert_eq!(keys(PEPPER).verify(owner, &forged), None);
     }
 
     #[test]
@@ -180,11 +221,11 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_is_scoped_to_login_and_secure_when_asked() {
+    fn the_cookie_is_scoped_to_the_api_and_secure_when_asked() {
         let day = std::time::Duration::from_secs(86_400);
         assert_eq!(
             set_device_cookie("v", day, false),
-            "emailauth_device=v; Max-Age=86400; Path=/api/login; HttpOnly; SameSite=Strict"
+            "emailauth_device=v; Max-Age=86400; Path=/api; HttpOnly; SameSite=Strict"
         );
         assert!(set_device_cookie("v", day, true).ends_with("; Secure"));
     }

@@ -34,25 +34,18 @@ pub struct RefreshKeys {
     key: [u8; 32],
 }
 
-fn hmac_with(key: &[u8]) -> Hmac<Sha256> {
-    // HMAC takes keys of any length.
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC accepts every key length"),
-    }
-}
-
 impl RefreshKeys {
     pub fn new(pepper: &SecretString) -> Self {
-        let mut derive = hmac_with(pepper.expose_secret().as_bytes());
-        derive.update(b"emailauth refresh token key v1");
         Self {
-            key: derive.finalize().into_bytes().into(),
+            key: super::keys::derive(
+                pepper.expose_secret().as_bytes(),
+                "emailauth refresh token key v1",
+            ),
         }
     }
 
     fn mac(&self, sid: &[u8; SESSION_ID_BYTES], generation: u64) -> Hmac<Sha256> {
-        let mut mac = hmac_with(&self.key);
+        let mut mac = super::keys::hmac(&self.key);
         mac.update(sid);
         mac.update(&generation.to_be_bytes());
         mac

@@ -4,6 +4,7 @@
 mod code;
 mod email;
 mod nickname;
+mod passkey_name;
 mod password;
 mod purpose;
 mod requests;
@@ -12,6 +13,7 @@ mod username;
 pub use code::VerificationCode;
 pub use email::EmailAddress;
 pub use nickname::{nickname_key, Nickname, NICKNAME_KEY_VERSION};
+pub use passkey_name::{PasskeyName, MAX_NAME_CHARS as MAX_PASSKEY_NAME_CHARS};
 pub use password::Password;
 pub use purpose::CodePurpose;
 pub use requests::{

@@ -49,6 +49,8 @@ pub struct ResetConfirmation {
     pub email: EmailAddress,
     pub code: VerificationCode,
     pub new_password: String,
+    /// Keep the passkeys and TOTP (the default removes them).
+    pub keep_second_factors: bool,
 }
 
 impl ResetConfirmation {
@@ -91,6 +93,7 @@ impl TryFrom<PasswordResetConfirm> for ResetConfirmation {
                 email,
                 code,
                 new_password: body.new_password,
+                keep_second_factors: body.keep_second_factors,
             }),
             _ => Err(fields
                 .finish()

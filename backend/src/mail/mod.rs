@@ -31,6 +31,23 @@ pub enum Notice {
     },
     AccountDeleted,
     SecondFactorDisabled,
+    /// TOTP was turned on.
+    SecondFactorEnabled,
+    PasskeyAdded {
+        name: String,
+    },
+    PasskeyRemoved {
+        name: String,
+    },
+    RecoveryCodesReplaced,
+    /// The strangers' second-step pool filled: someone who knows the password is failing
+    /// the second step.
+    SecondStepFailing,
+    /// Every passkey and TOTP were removed; `reason` is `reset` (a password reset) or
+    /// `operator` (`backend admin reset-mfa`).
+    SecondFactorsRemoved {
+        reason: String,
+    },
 }
 
 impl Notice {
@@ -41,6 +58,12 @@ impl Notice {
             Notice::EmailChanged { .. } => "email_changed",
             Notice::AccountDeleted => "account_deleted",
             Notice::SecondFactorDisabled => "second_factor_disabled",
+            Notice::SecondFactorEnabled => "second_factor_enabled",
+            Notice::PasskeyAdded { .. } => "passkey_added",
+            Notice::PasskeyRemoved { .. } => "passkey_removed",
+            Notice::RecoveryCodesReplaced => "recovery_codes_replaced",
+            Notice::SecondStepFailing => "second_step_failing",
+            Notice::SecondFactorsRemoved { .. } => "second_factors_removed",
         }
     }
 }

@@ -24,7 +24,7 @@ pub struct Rendered {
 }
 
 /// Every mail kind; each has `<kind>.subject.txt`, `<kind>.txt` and `<kind>.html` per language.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 16] = [
     "code",
     "reset_code",
     "email_change_code",
@@ -35,6 +35,12 @@ pub const KINDS: [&str; 10] = [
     "email_changed",
     "account_deleted",
     "second_factor_disabled",
+    "second_factor_enabled",
+    "passkey_added",
+    "passkey_removed",
+    "recovery_codes_replaced",
+    "second_step_failing",
+    "second_factors_removed",
 ];
 
 macro_rules! embedded {
@@ -88,6 +94,24 @@ const DEFAULTS: &[(&str, &str)] = both_languages!(
     "second_factor_disabled.subject.txt",
     "second_factor_disabled.txt",
     "second_factor_disabled.html",
+    "second_factor_enabled.subject.txt",
+    "second_factor_enabled.txt",
+    "second_factor_enabled.html",
+    "passkey_added.subject.txt",
+    "passkey_added.txt",
+    "passkey_added.html",
+    "passkey_removed.subject.txt",
+    "passkey_removed.txt",
+    "passkey_removed.html",
+    "recovery_codes_replaced.subject.txt",
+    "recovery_codes_replaced.txt",
+    "recovery_codes_replaced.html",
+    "second_step_failing.subject.txt",
+    "second_step_failing.txt",
+    "second_step_failing.html",
+    "second_factors_removed.subject.txt",
+    "second_factors_removed.txt",
+    "second_factors_removed.html",
 );
 
 fn lang(locale: Locale) -> &'static str {
@@ -270,6 +294,14 @@ impl Templates {
                 when => when,
                 new_email_masked => new_email_masked,
             },
+            Notice::PasskeyAdded { name } | Notice::PasskeyRemoved { name } => context! {
+                when => when,
+                name => name,
+            },
+            Notice::SecondFactorsRemoved { reason } => context! {
+                when => when,
+                reason => reason,
+            },
             _ => context! { when => when },
         };
         self.render(notice.kind(), locale, values)
@@ -277,7 +309,7 @@ impl Templates {
 }
 
 /// One notice of every kind, with sample values.
-fn sample_notices() -> [Notice; 4] {
+fn sample_notices() -> [Notice; 10] {
     [
         Notice::PasswordChanged,
         Notice::EmailChanged {
@@ -285,6 +317,18 @@ fn sample_notices() -> [Notice; 4] {
         },
         Notice::AccountDeleted,
         Notice::SecondFactorDisabled,
+        Notice::SecondFactorEnabled,
+        Notice::PasskeyAdded {
+            name: "YubiKey".into(),
+        },
+        Notice::PasskeyRemoved {
+            name: "YubiKey".into(),
+        },
+        Notice::RecoveryCodesReplaced,
+        Notice::SecondStepFailing,
+        Notice::SecondFactorsRemoved {
+            reason: "reset".into(),
+        },
     ]
 }
 

@@ -15,10 +15,7 @@ use crate::{
     request_body = EmailAuthRequest,
     responses(
         (status = 202, description = "A mail is on its way (the code is only in the mail)", body = EmailAuthResponse),
-        (status = 400, description = "`malformed_body`", body = shared::Problem),
         (status = 409, description = "`username_taken` or `nickname_taken`", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed`, every bad field in `errors` (also when the mail server refuses the address)", body = shared::Problem),
         (status = 429, description = "`resend_cooldown` (one code per address per cooldown), \
           `too_many_codes` (hourly cap per address or per client IP), `too_many_guesses` \

@@ -1,15 +1,14 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, EmailChangeConfirm, EmailChangeRequest, UserProfile};
 
-use super::reauth;
 use crate::{
-    auth::AuthUser,
+    auth::SignedInUser,
     domain::{CodePurpose, EmailAddress, EmailChange, EmailChangeCode},
     error::ApiError,
     mail::Notice,
     notices,
+    signin::{step_up, Client},
     state::AppState,
-    throttle::ClientIp,
     verification::{self, Outgoing},
 };
 
@@ -24,14 +23,10 @@ use crate::{
     responses(
         (status = 202, description = "A mail is on its way to the new address (whether or not it \
           already has an account)", body = EmailAuthResponse),
-        (status = 400, description = "`malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the password is wrong (counted as a failed login of the account)",
          body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed` (also when the mail server refuses the address)",
          body = shared::Problem),
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address \
@@ -44,16 +39,16 @@ use crate::{
     ))]
 pub async fn request(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    auth: AuthUser,
+    client: Client,
+    signed: SignedInUser,
     body: web::Json<EmailChangeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let change = EmailChange::try_from(body.into_inner())?;
-    let user = reauth::signed_in_user(&state, &auth).await?;
-    let ip = ClientIp::of(&req).display();
+    let user = signed.user;
+    let ip = client.ip_text();
     // Proved before the address is looked at: only the owner can ask, and even the owner
     // learns nothing about who holds an address.
-    reauth::prove_password(&state, &user, &change.password, &ip).await?;
+    step_up::prove_password(&state, &client, &user, &change.password).await?;
     // A taken address (the account's own included) gets a notice in its owner's language; the
     // same read either way.
     let (outgoing, locale) = match state
@@ -64,8 +59,7 @@ pub async fn request(
         Some(owner) => (Outgoing::EmailChangeTaken(user.id), owner.locale),
         None => (Outgoing::EmailChangeCode(user.id), user.locale),
     };
-    let client = state.proxies.client_ip(&req);
-    let answer = verification::send(&state, &change.new_email, locale, client, outgoing).await?;
+    let answer = verification::send(&state, &change.new_email, locale, client.ip, outgoing).await?;
     tracing::info!(event = "email_change_requested", user_id = %user.id, %ip, "email change code requested");
     Ok(HttpResponse::Accepted().json(answer))
 }
@@ -81,27 +75,21 @@ pub async fn request(
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
           (expired, used, exhausted, replaced by a newer one or never sent; a signup or reset code \
           never works here) or `malformed_body`", body = shared::Problem),
-        (status = 401, description = "`invalid_token`", body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 409, description = "`email_taken`: another account took the address meanwhile; \
           nothing changed and the code keeps its attempt", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed`: the code is not six digits",
          body = shared::Problem),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for the new address \
           within 24 hours; even the right code waits) or `rate_limited`", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    auth: AuthUser,
+    client: Client,
+    signed: SignedInUser,
     body: web::Json<EmailChangeConfirm>,
 ) -> Result<HttpResponse, ApiError> {
     let confirmation = EmailChangeCode::try_from(body.into_inner())?;
-    let user = reauth::signed_in_user(&state, &auth).await?;
+    let user = signed.user;
     let store = &state.store;
     let slot = user.id.to_hex();
     // Where this account's pending code went: guesses are counted against that address, and
@@ -132,17 +120,12 @@ pub async fn confirm(
         },
     )
     .await?;
-    let ip = ClientIp::of(&req).display();
+    let ip = client.ip_text();
     tracing::info!(event = "email_changed", user_id = %user.id, %ip, "email address changed");
     let notice = Notice::EmailChanged {
         new_email_masked: notices::mask_email(new_email.as_str()),
     };
-    match EmailAddress::parse(user.email.clone()) {
-        Ok(old) => notices::deliver(&state, &old, user.locale, notice).await,
-        Err(_) => {
-            tracing::warn!(event = "notice_failed", user_id = %user.id, "stored address unparsable")
-        }
-    }
+    notices::notify(&state, &user, notice).await;
     Ok(HttpResponse::Ok().json(UserProfile {
         username: user.username,
         nickname: user.nickname,

@@ -142,9 +142,7 @@ pub struct Introspection {
          body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
         (status = 404, description = "`not_found`: introspection is not enabled (`APP_INTROSPECTION_SECRET` unset)", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`: over 16 KiB, like every request body", body = shared::Problem),
         (status = 415, description = "`unsupported_media_type`: neither a form nor JSON", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn introspect(
     state: web::Data<AppState>,

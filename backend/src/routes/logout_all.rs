@@ -9,11 +9,6 @@ use crate::{auth::AuthUser, error::ApiError, session, state::AppState, throttle:
     responses(
         (status = 204, description = "Every session is ended",
          headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),
-        (status = 401, description = "`invalid_token`", body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
-        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn logout_all(
     state: web::Data<AppState>,

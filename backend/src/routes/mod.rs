@@ -1,7 +1,13 @@
-//! One module per endpoint.
+//! The HTTP routes: thin handlers (parse the request, call the service, answer), one module
+//! per endpoint or feature; no route module imports another.
+//!
+//! Every endpoint is declared once, in [`table`]: its handler's `#[utoipa::path]` gives its
+//! method, path and documentation, and the group it is listed in says whether the per-client-IP
+//! token bucket guards it. Registering the routes ([`configure`]), the OpenAPI document
+//! (`crate::openapi`, which also derives the response rows such a declaration implies) and the
+//! tests that list endpoints all read this one table.
 
 pub mod account;
-pub mod docs;
 pub mod email_auth;
 pub mod email_change;
 pub mod health;
@@ -15,175 +21,200 @@ pub mod nick;
 pub mod passkeys;
 pub mod password_change;
 pub mod password_reset;
-mod reauth;
 pub mod register;
 pub mod sessions;
 pub mod spa;
 pub mod token_refresh;
 
-use actix_web::{middleware::from_fn, web, ResponseError};
+use actix_web::{
+    http::{
+        header::{HeaderValue, ALLOW},
+        Method,
+    },
+    middleware::from_fn,
+    web, ResponseError, Route,
+};
+use utoipa::openapi::{path::HttpMethod, path::Operation, schema::Schema, RefOr};
 
 use crate::{error::ApiError, throttle::limit_by_ip};
 
-/// The paths behind the per-client-IP token bucket: each must document `429 rate_limited`
-/// (tests/openapi.rs checks the document against this list).
-pub const PER_IP_LIMITED: [&str; 19] = [
-    "/api/email_auth",
-    "/api/register",
-    "/api/login",
-    "/api/login/mfa",
-    "/api/login/mfa/passkey/start",
-    "/api/mfa/totp/disable",
-    "/api/mfa/recovery_codes",
-    "/api/token/refresh",
-    "/api/logout",
-    "/api/logout_all",
-    "/api/sessions/{id}",
-    "/api/password_reset/request",
-    "/api/password_reset/confirm",
-    "/api/password/change",
-    "/api/email/change/request",
-    "/api/email/change/confirm",
-    "/api/account",
-    "/api/passkeys/login/start",
-    "/api/passkeys/login/finish",
-];
+/// The schemas an endpoint's documentation refers to, to be added to the document's components.
+pub type Schemas = Vec<(String, RefOr<Schema>)>;
 
-/// Registers the API routes. Wrong methods on a known path answer 405 problem+json with the
-/// `Allow` header RFC 9110 requires.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    // The authentication endpoints sit behind the per-client-IP token bucket.
-    let auth = |path: &str, allow: &'static str, route: actix_web::Route| {
-        assert!(
-            PER_IP_LIMITED.contains(&path),
-            "{path} is rate limited: list it in PER_IP_LIMITED"
-        );
-        resource(path, allow)
-            .route(route)
-            .wrap(from_fn(limit_by_ip))
+/// One endpoint, as declared in [`table`].
+pub struct Endpoint {
+    pub method: HttpMethod,
+    pub path: String,
+    /// Behind the per-client-IP token bucket (`throttle::limit_by_ip`).
+    pub limited: bool,
+    /// Reads or writes the database (so it may answer `503 service_unavailable`).
+    pub database: bool,
+    /// The handler, as a route for `method`.
+    route: fn(Route) -> Route,
+    /// Its documentation, from `#[utoipa::path]`.
+    pub operation: fn() -> Operation,
+    pub schemas: fn(&mut Schemas),
+}
+
+impl Endpoint {
+    /// The endpoint whose documentation is `P` (a handler's `#[utoipa::path]` struct) and whose
+    /// handler `route` attaches.
+    pub fn of<P: utoipa::Path + utoipa::__dev::SchemaReferences>(
+        route: fn(Route) -> Route,
+    ) -> Self {
+        let methods = P::methods();
+        assert_eq!(methods.len(), 1, "{}: one method per handler", P::path());
+        Self {
+            method: methods[0].clone(),
+            path: P::path(),
+            limited: false,
+            database: true,
+            route,
+            operation: P::operation,
+            schemas: P::schemas,
+        }
+    }
+
+    fn limited(self) -> Self {
+        Self {
+            limited: true,
+            ..self
+        }
+    }
+
+    /// Answers without the database (the public keys, liveness).
+    fn without_database(self) -> Self {
+        Self {
+            database: false,
+            ..self
+        }
+    }
+
+    /// The HTTP method, as actix names it.
+    pub fn http_method(&self) -> Method {
+        match self.method {
+            HttpMethod::Get => Method::GET,
+            HttpMethod::Post => Method::POST,
+            HttpMethod::Put => Method::PUT,
+            HttpMethod::Delete => Method::DELETE,
+            HttpMethod::Patch => Method::PATCH,
+            HttpMethod::Head => Method::HEAD,
+            HttpMethod::Options => Method::OPTIONS,
+            HttpMethod::Trace => Method::TRACE,
+        }
+    }
+}
+
+/// `endpoint!(module::handler)`: the [`Endpoint`] of a handler with `#[utoipa::path]`.
+macro_rules! endpoint {
+    ($module:ident :: $handler:ident) => {
+        paste::paste! {
+            Endpoint::of::<$module::[<__path_ $handler>]>(|route| route.to($module::$handler))
+        }
     };
-    cfg.service(auth(
-        "/api/email_auth",
-        "POST",
-        web::post().to(email_auth::email_auth),
-    ))
-    .service(auth(
-        "/api/register",
-        "POST",
-        web::post().to(register::register),
-    ))
-    .service(auth("/api/login", "POST", web::post().to(login::login)))
-    .service(auth(
-        "/api/login/mfa",
-        "POST",
-        web::post().to(login_mfa::login_mfa),
-    ))
-    .service(auth(
-        "/api/mfa/totp/disable",
-        "POST",
-        web::post().to(mfa::disable),
-    ))
-    .service(auth(
-        "/api/mfa/recovery_codes",
-        "POST",
-        web::post().to(mfa::regenerate_recovery_codes),
-    ))
-    .service(resource("/api/mfa", "GET").route(web::get().to(mfa::status)))
-    .service(resource("/api/mfa/totp/setup", "POST").route(web::post().to(mfa::setup)))
-    .service(resource("/api/mfa/totp/enable", "POST").route(web::post().to(mfa::enable)))
-    .service(auth(
-        "/api/token/refresh",
-        "POST",
-        web::post().to(token_refresh::refresh),
-    ))
-    .service(auth("/api/logout", "POST", web::post().to(logout::logout)))
-    .service(auth(
-        "/api/logout_all",
-        "POST",
-        web::post().to(logout_all::logout_all),
-    ))
-    .service(auth(
-        "/api/password_reset/request",
-        "POST",
-        web::post().to(password_reset::request),
-    ))
-    .service(auth(
-        "/api/password_reset/confirm",
-        "POST",
-        web::post().to(password_reset::confirm),
-    ))
-    .service(auth(
-        "/api/password/change",
-        "POST",
-        web::post().to(password_change::change),
-    ))
-    .service(auth(
-        "/api/email/change/request",
-        "POST",
-        web::post().to(email_change::request),
-    ))
-    .service(auth(
-        "/api/email/change/confirm",
-        "POST",
-        web::post().to(email_change::confirm),
-    ))
-    .service(auth(
-        "/api/account",
-        "DELETE",
-        web::delete().to(account::delete),
-    ))
-    .service(auth(
-        "/api/sessions/{id}",
-        "DELETE",
-        web::delete().to(sessions::end),
-    ))
-    .service(auth(
-        "/api/login/mfa/passkey/start",
-        "POST",
-        web::post().to(passkeys::mfa_start),
-    ))
-    .service(auth(
-        "/api/passkeys/login/start",
-        "POST",
-        web::post().to(passkeys::login_start),
-    ))
-    .service(auth(
-        "/api/passkeys/login/finish",
-        "POST",
-        web::post().to(passkeys::login_finish),
-    ))
-    .service(
-        resource("/api/passkeys/register/start", "POST")
-            .route(web::post().to(passkeys::register_start)),
-    )
-    .service(
-        resource("/api/passkeys/register/finish", "POST")
-            .route(web::post().to(passkeys::register_finish)),
-    )
-    .service(resource("/api/passkeys", "GET").route(web::get().to(passkeys::list)))
-    .service(resource("/api/passkeys/{id}", "DELETE").route(web::delete().to(passkeys::delete)))
-    .service(resource("/api/sessions", "GET").route(web::get().to(sessions::list)))
-    .service(resource("/api/nick", "GET").route(web::get().to(nick::nick)))
-    .service(
-        resource("/api/token/introspect", "POST").route(web::post().to(integration::introspect)),
-    )
-    .service(resource("/.well-known/jwks.json", "GET").route(web::get().to(integration::jwks)))
-    .service(resource("/api/openapi.json", "GET").route(web::get().to(crate::openapi::serve)))
-    .service(resource("/api/docs", "GET").route(web::get().to(docs::index)))
-    .service(resource("/api/docs/", "GET").route(web::get().to(docs::index)))
-    .service(resource("/api/docs/{file}", "GET").route(web::get().to(docs::file)))
-    .service(resource("/health/live", "GET").route(web::get().to(health::live)))
-    .service(resource("/health/ready", "GET").route(web::get().to(health::ready)));
+}
+
+/// Every endpoint of the API, once.
+pub fn table() -> Vec<Endpoint> {
+    // Behind the per-client-IP token bucket: everything that authenticates someone, sends a
+    // mail, or changes or manages an account or its factors.
+    let limited = [
+        endpoint!(email_auth::email_auth),
+        endpoint!(register::register),
+        endpoint!(login::login),
+        endpoint!(login_mfa::login_mfa),
+        endpoint!(login_mfa::mfa_start),
+        endpoint!(passkeys::login_start),
+        endpoint!(passkeys::login_finish),
+        endpoint!(token_refresh::refresh),
+        endpoint!(logout::logout),
+        endpoint!(logout_all::logout_all),
+        endpoint!(sessions::end),
+        endpoint!(password_reset::request),
+        endpoint!(password_reset::confirm),
+        endpoint!(password_change::change),
+        endpoint!(email_change::request),
+        endpoint!(email_change::confirm),
+        endpoint!(account::delete),
+        endpoint!(mfa::status),
+        endpoint!(mfa::setup),
+        endpoint!(mfa::enable),
+        endpoint!(mfa::disable),
+        endpoint!(mfa::regenerate_recovery_codes),
+        endpoint!(passkeys::register_start),
+        endpoint!(passkeys::register_finish),
+        endpoint!(passkeys::list),
+        endpoint!(passkeys::delete),
+    ];
+    // Reads of a session (one indexed read, or the cache), other services' checks, probes.
+    let open = [
+        endpoint!(nick::nick),
+        endpoint!(sessions::list),
+        endpoint!(integration::introspect),
+        endpoint!(integration::jwks).without_database(),
+        endpoint!(health::live).without_database(),
+        endpoint!(health::ready),
+    ];
+    limited
+        .into_iter()
+        .map(Endpoint::limited)
+        .chain(open)
+        .collect()
+}
+
+/// The paths behind the per-client-IP token bucket.
+pub fn limited_paths() -> Vec<String> {
+    let mut paths: Vec<String> = table()
+        .into_iter()
+        .filter(|e| e.limited)
+        .map(|e| e.path)
+        .collect();
+    paths.dedup();
+    paths
+}
+
+/// Registers the endpoints of [`table`]. Wrong methods on a known path answer 405
+/// problem+json with the `Allow` header RFC 9110 requires.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut paths: Vec<(String, Vec<Endpoint>)> = vec![];
+    for endpoint in table() {
+        match paths.iter_mut().find(|(path, _)| *path == endpoint.path) {
+            Some((_, endpoints)) => endpoints.push(endpoint),
+            None => paths.push((endpoint.path.clone(), vec![endpoint])),
+        }
+    }
+    for (path, endpoints) in paths {
+        let limited = endpoints[0].limited;
+        assert!(
+            endpoints.iter().all(|e| e.limited == limited),
+            "{path}: every method of a path is limited alike"
+        );
+        let allow: Vec<String> = endpoints
+            .iter()
+            .map(|e| e.http_method().as_str().to_owned())
+            .collect();
+        let allow = allow.join(", ");
+        let mut resource = resource(&path, allow);
+        for endpoint in endpoints {
+            resource = resource.route((endpoint.route)(web::method(endpoint.http_method())));
+        }
+        if limited {
+            cfg.service(resource.wrap(from_fn(limit_by_ip)));
+        } else {
+            cfg.service(resource);
+        }
+    }
 }
 
 /// A resource whose other methods answer 405 with `Allow: <allow>`.
-fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move || async move {
-        let mut response = ApiError::MethodNotAllowed.error_response();
-        response.headers_mut().insert(
-            actix_web::http::header::ALLOW,
-            actix_web::http::header::HeaderValue::from_static(allow),
-        );
-        response
+pub fn resource(path: &str, allow: String) -> actix_web::Resource {
+    let allow = HeaderValue::from_str(&allow).unwrap_or_else(|_| HeaderValue::from_static("GET"));
+    web::resource(path).default_service(web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut response = ApiError::MethodNotAllowed.error_response();
+            response.headers_mut().insert(ALLOW, allow);
+            response
+        }
     }))
 }

@@ -11,8 +11,6 @@ use crate::{auth::AuthUser, error::ApiError, state::AppState};
         (status = 401, description = "`invalid_token`: missing, malformed, tampered, expired or \
           foreign token, its session has ended, or the user no longer exists", body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     // The hot path: the session and the profile both come from the session cache when this

@@ -1,34 +1,30 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::PasswordChangeRequest;
 
-use super::reauth;
 use crate::{
-    auth::AuthUser,
-    domain::{EmailAddress, PasswordChange},
+    auth::SignedInUser,
+    domain::PasswordChange,
     error::ApiError,
     mail::Notice,
     notices,
+    signin::{step_up, Client},
     state::AppState,
-    throttle::ClientIp,
 };
 
 /// Sets a new password, proving the current one. Every other session of the account ends
 /// (their access and refresh tokens are refused at once); the session of this request stays.
-/// The account's address is mailed a notice.
+/// Device cookies issued before and the networks the account was known from no longer count as
+/// the owner's. The account's address is mailed a notice.
 #[utoipa::path(post, path = "/api/password/change", tag = "account",
     operation_id = "password_change",
     security(("bearer" = [])),
     request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Password changed; every other session ended, a notice mailed"),
-        (status = 400, description = "`malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the current password is wrong (counted as a failed login of the account)",
          body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed`: the new password breaks the signup policy \
           (including `weak_password` and `common_password`), or the current one is empty or over-long",
          body = shared::Problem),
@@ -40,16 +36,16 @@ use crate::{
     ))]
 pub async fn change(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    auth: AuthUser,
+    client: Client,
+    signed: SignedInUser,
     body: web::Json<PasswordChangeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let change = PasswordChange::try_from(body.into_inner())?;
-    let user = reauth::signed_in_user(&state, &auth).await?;
+    let SignedInUser { auth, user } = signed;
     // The whole policy first: a refused new password costs no password attempt.
     let new_password = change.password_for(&user.username, &user.email)?;
-    let ip = ClientIp::of(&req).display();
-    reauth::prove_password(&state, &user, &change.current_password, &ip).await?;
+    let ip = client.ip_text();
+    step_up::prove_password(&state, &client, &user, &change.current_password).await?;
     let hash = state.hasher.hash(&new_password).await?;
     let changed = state
         .store
@@ -62,11 +58,6 @@ pub async fn change(
         return Err(ApiError::InvalidCredentials);
     }
     tracing::info!(event = "password_changed", user_id = %user.id, session = %auth.session.id, %ip, "password changed, other sessions ended");
-    match EmailAddress::parse(user.email.clone()) {
-        Ok(to) => notices::deliver(&state, &to, user.locale, Notice::PasswordChanged).await,
-        Err(_) => {
-            tracing::warn!(event = "notice_failed", user_id = %user.id, "stored address unparsable")
-        }
-    }
+    notices::notify(&state, &user, Notice::PasswordChanged).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,6 +3,7 @@ use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 
 use crate::verification::{self, Outgoing};
 use crate::{
+    account::{self, FactorReset},
     domain::{CodePurpose, EmailAddress, ResetConfirmation, ResetRequest},
     error::ApiError,
     mail::Notice,
@@ -19,9 +20,6 @@ use crate::{
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
-        (status = 400, description = "`malformed_body`", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed` (also when the mail server refuses the address)", body = shared::Problem),
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \
           codes, counted together), `too_many_guesses` (too many wrong codes for this address within \
@@ -48,19 +46,21 @@ pub async fn request(
     Ok(HttpResponse::Accepted().json(answer))
 }
 
-/// Sets a new password with the mailed code. Every token issued before is revoked, and the
-/// account's failed-login count is cleared.
+/// Sets a new password with the mailed code. Every token issued before is revoked, device
+/// cookies and known networks stop counting as the owner's, and the strangers' failed-login
+/// count is cleared. Unless `keep_second_factors` is `true`, every passkey is removed and TOTP
+/// is turned off: nothing anyone added with the old password survives its reset (the owner is
+/// mailed what went, and adds them again).
 #[utoipa::path(post, path = "/api/password_reset/confirm", tag = "account",
     operation_id = "password_reset_confirm",
     request_body = PasswordResetConfirm,
     responses(
-        (status = 204, description = "Password changed; every earlier token is revoked, and the \
-          owner is mailed a notice of the change"),
+        (status = 204, description = "Password changed; every earlier token is revoked, the \
+          second factors are removed unless `keep_second_factors`, and the owner is mailed a \
+          notice of each"),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` or `malformed_body`. \
           A wrong code gets the same answer whether or not the address has an account",
          body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)",
          body = shared::Problem),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for this address \
@@ -106,5 +106,8 @@ pub async fn confirm(
     // The account's own address; the one the code went to reaches the same mailbox.
     let to = EmailAddress::parse(user.email.clone()).unwrap_or_else(|_| confirmation.email.clone());
     notices::deliver(&state, &to, locale, Notice::PasswordChanged).await;
+    if !confirmation.keep_second_factors {
+        account::reset_second_factors(&state, &user, FactorReset::PasswordReset).await?;
+    }
     Ok(HttpResponse::NoContent().finish())
 }

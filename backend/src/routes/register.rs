@@ -22,8 +22,6 @@ use crate::{
           (expired, used, exhausted or never sent) or `malformed_body`. A wrong code gets the \
           same answer whether or not the address already has an account", body = shared::Problem),
         (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
         (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem),
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
           within 24 hours (signup and reset codes together; even the right code waits), or \

@@ -17,10 +17,6 @@ fn rfc3339(t: DateTime) -> String {
          links(("end" = (operation_id = "end_session",
             description = "End one of them",
             parameters(("id" = "$response.body#/sessions/0/id")))))),
-        (status = 401, description = "`invalid_token`", body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let sessions = state
@@ -35,6 +31,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
             last_used_at: rfc3339(s.last_used_at),
             ip: s.ip,
             user_agent: s.user_agent,
+            method: s.method,
         })
         .collect();
     Ok(HttpResponse::Ok()
@@ -49,12 +46,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     params(("id" = String, Path, description = "A session id from `GET /api/sessions`")),
     responses(
         (status = 204, description = "The session is ended"),
-        (status = 401, description = "`invalid_token`", body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
         (status = 404, description = "`not_found`: no live session of yours has this id", body = shared::Problem),
-        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn end(
     state: web::Data<AppState>,

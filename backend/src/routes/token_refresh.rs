@@ -11,7 +11,8 @@ use crate::{
 /// send it in the body. The browser sends `{}` and the `emailauth_refresh` cookie, from a page
 /// of the app's own origin (`Origin` is checked), and gets the new refresh token in the cookie
 /// only. A spent token presented again within the grace period (default 10 s: two tabs
-/// refreshing at once) gets the session's current pair; after it, the whole session ends.
+/// refreshing at once) gets the session's current pair; after it, the whole session ends. A
+/// request carrying more than one refresh cookie is refused and the cookie cleared.
 #[utoipa::path(post, path = "/api/token/refresh", tag = "account", operation_id = "refresh",
     request_body = RefreshRequest,
     params(("X-Token-Transport" = Option<String>, Header,
@@ -26,15 +27,10 @@ use crate::{
            ("refresh" = (operation_id = "refresh",
             description = "Exchange the new refresh token next time",
             request_body = json!({"refresh_token": "$response.body#/refresh_token"}))))),
-        (status = 400, description = "`malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token`: the refresh token is missing, malformed, \
           not ours, expired, of an ended session, or was already used (then the session ends); \
-          or a cookie refresh from another origin", body = shared::Problem),
+          or a cookie refresh from another origin, or with more than one refresh cookie", body = shared::Problem),
         (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
-        (status = 413, description = "`payload_too_large`", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`", body = shared::Problem),
-        (status = 429, description = "`rate_limited`: too many requests from this client address", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer", body = shared::Problem),
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
@@ -54,7 +50,18 @@ pub async fn refresh(
             );
             return ApiError::InvalidRefreshToken.error_response();
         }
-        None => (session::cookie_token(&req), Transport::Cookie),
+        None => match session::cookie_token(&state, &req) {
+            session::CookieToken::One(token) => (Some(token), Transport::Cookie),
+            session::CookieToken::None => (None, Transport::Cookie),
+            session::CookieToken::Several => {
+                tracing::warn!(
+                    event = "refresh_refused",
+                    reason = "several_cookies",
+                    "cookie refresh with more than one refresh cookie"
+                );
+                (None, Transport::Cookie)
+            }
+        },
     };
     let result = match token {
         Some(token) => session::refresh(&state, &token, ClientInfo::of(&req)).await,
@@ -66,7 +73,9 @@ pub async fn refresh(
             let mut response = e.error_response();
             if transport == Transport::Cookie && matches!(e, ApiError::InvalidRefreshToken) {
                 // A dead cookie would only be sent again: drop it.
-                if let Ok(clear) = header::HeaderValue::from_str(&session::clear_cookie(secure)) {
+                if let Ok(clear) =
+                    header::HeaderValue::from_str(&session::clear_cookie(&state, secure))
+                {
                     response.headers_mut().append(header::SET_COOKIE, clear);
                 }
             }

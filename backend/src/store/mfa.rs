@@ -31,9 +31,11 @@ pub struct MfaTicketDoc {
     #[serde(rename = "_id")]
     pub id: String,
     pub user_id: ObjectId,
-    /// Hex SHA-256 of the password hash the login proved: a password reset or change kills the
-    /// ticket.
-    pub password_digest: String,
+    /// The account's credential epoch when the first factor was proved: a password reset or
+    /// change (which replaces it) kills the ticket.
+    pub epoch: String,
+    /// How the first factor was proved ([`crate::signin::Method`]).
+    pub first: String,
     /// Wrong codes so far.
     pub attempts: i64,
     pub created_at: DateTime,
@@ -45,15 +47,20 @@ pub struct MfaTicketDoc {
 }
 
 impl Store {
-    /// Stores the sealed secret of a new setup, replacing an earlier pending one. `false` when
-    /// TOTP is already on (or the account is gone).
+    /// Stores the sealed secret of a new setup made by session `sid`, replacing an earlier
+    /// pending one. `false` when TOTP is already on (or the account is gone).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "set_totp_pending"))]
-    pub async fn set_totp_pending(&self, user: ObjectId, sealed: &str) -> Result<bool, Error> {
+    pub async fn set_totp_pending(
+        &self,
+        user: ObjectId,
+        sealed: &str,
+        sid: &str,
+    ) -> Result<bool, Error> {
         let r = self
             .users
             .update_one(
                 doc! { "_id": user, "totp": { "$exists": false } },
-                doc! { "$set": { "totp_pending": sealed } },
+                doc! { "$set": { "totp_pending": sealed, "totp_pending_sid": sid } },
             )
             .await?;
         Ok(r.matched_count == 1)
@@ -79,7 +86,7 @@ impl Store {
                         "secret": sealed, "last_step": step,
                         "recovery_codes": recovery_codes, "enabled_at": now,
                     } },
-                    "$unset": { "totp_pending": "" },
+                    "$unset": { "totp_pending": "", "totp_pending_sid": "" },
                 },
             )
             .await?;
@@ -138,7 +145,7 @@ impl Store {
             .users
             .update_one(
                 doc! { "_id": user, "totp": { "$exists": true } },
-                doc! { "$unset": { "totp": "", "totp_pending": "" } },
+                doc! { "$unset": { "totp": "", "totp_pending": "", "totp_pending_sid": "" } },
             )
             .await?;
         Ok(r.modified_count == 1)
@@ -191,6 +198,16 @@ impl Store {
         self.mfa_tickets
             .find_one_and_delete(live_ticket(id, now, max_attempts))
             .await
+    }
+
+    /// Every ticket of a deleted account.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_mfa_tickets_of"))]
+    pub async fn delete_mfa_tickets_of(&self, user: ObjectId) -> Result<u64, Error> {
+        Ok(self
+            .mfa_tickets
+            .delete_many(doc! { "user_id": user })
+            .await?
+            .deleted_count)
     }
 
     /// Keeps `state` on a live ticket (a method's own data between its start and finish, such

@@ -25,10 +25,15 @@ pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
 pub use outbox::OutboxDoc;
-pub use passkeys::{ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError};
+pub use passkeys::{
+    registration_slot, ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError,
+};
 pub use sessions::{Rotation, SessionDoc};
-pub use throttle::{seconds_until, AddressCap, Admission, EventKind, Limit, LockOutcome, SendLock};
-pub use users::{InsertError, KeysTaken, NewUser, UniqueField, UserDoc};
+pub use throttle::{
+    pooled_key, seconds_until, AccountKeys, AddressCap, Admission, EventKind, Limit, LockOutcome,
+    SendLock,
+};
+pub use users::{InsertError, KeysTaken, NewUser, RemovedFactors, UniqueField, UserDoc};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -224,7 +229,13 @@ impl Store {
             .await?;
         self.ensure_passkey_indexes().await?;
         self.mfa_tickets
-            .create_index(ttl("expires_at", "expires_at_ttl"))
+            .create_indexes([
+                ttl("expires_at", "expires_at_ttl"),
+                IndexModel::builder()
+                    .keys(doc! { "user_id": 1 })
+                    .options(IndexOptions::builder().name("user_id".to_owned()).build())
+                    .build(),
+            ])
             .await?;
         Ok(())
     }

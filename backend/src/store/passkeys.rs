@@ -49,10 +49,16 @@ pub enum ChallengePurpose {
     Login,
 }
 
+/// A WebAuthn ceremony's state. A login challenge lives under its random id; a registration
+/// challenge lives in its account's one slot (`register <account id>`), with the random id as
+/// `nonce`: a new registration replaces the pending one, so an account has at most one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChallengeDoc {
     #[serde(rename = "_id")]
     pub id: String,
+    /// The random challenge id the client was given, when `id` is an account's slot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
     pub purpose: ChallengePurpose,
     /// The account registering (registration only): nobody else can finish it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,7 +72,14 @@ pub struct ChallengeDoc {
 pub enum PasskeyInsertError {
     /// The credential id is registered already (to this account or another).
     Taken,
+    /// The account has its maximum of passkeys.
+    TooMany,
     Db(Error),
+}
+
+/// The `_id` of an account's registration challenge slot.
+pub fn registration_slot(user_id: ObjectId) -> String {
+    format!("register {}", user_id.to_hex())
 }
 
 impl Store {
@@ -136,13 +149,46 @@ impl Store {
             .and_then(|u| u.webauthn_user_id))
     }
 
+    /// Stores a new passkey unless its account would then have more than `max`. Insert, then
+    /// count (as `Store::admit` does): concurrent registrations can never together pass the
+    /// cap; one that finds the account over it takes its own passkey back.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_passkey"))]
-    pub async fn insert_passkey(&self, passkey: &PasskeyDoc) -> Result<(), PasskeyInsertError> {
+    pub async fn insert_passkey(
+        &self,
+        passkey: &PasskeyDoc,
+        max: u32,
+    ) -> Result<(), PasskeyInsertError> {
         match self.passkeys().insert_one(passkey).await {
-            Ok(_) => Ok(()),
-            Err(e) if duplicate_key_index(&e).is_some() => Err(PasskeyInsertError::Taken),
-            Err(e) => Err(PasskeyInsertError::Db(e)),
+            Ok(_) => {}
+            Err(e) if duplicate_key_index(&e).is_some() => return Err(PasskeyInsertError::Taken),
+            Err(e) => return Err(PasskeyInsertError::Db(e)),
         }
+        let count = self
+            .passkeys()
+            .count_documents(doc! { "user_id": passkey.user_id })
+            .limit(u64::from(max) + 1)
+            .await
+            .map_err(PasskeyInsertError::Db)?;
+        if count > u64::from(max) {
+            self.passkeys()
+                .delete_one(doc! { "_id": passkey.id })
+                .await
+                .map_err(PasskeyInsertError::Db)?;
+            return Err(PasskeyInsertError::TooMany);
+        }
+        Ok(())
+    }
+
+    /// The passkey `id` of `user_id`, if it has it.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "passkey_of"))]
+    pub async fn passkey_of(
+        &self,
+        user_id: ObjectId,
+        id: ObjectId,
+    ) -> Result<Option<PasskeyDoc>, Error> {
+        self.passkeys()
+            .find_one(doc! { "_id": id, "user_id": user_id })
+            .await
     }
 
     /// The account's passkeys, newest first.
@@ -221,9 +267,44 @@ impl Store {
         Ok(updated.is_some())
     }
 
+    /// Keeps a ceremony's state: a registration's in its account's slot (replacing a pending
+    /// one), a login's under its own id.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_challenge"))]
     pub async fn insert_challenge(&self, challenge: &ChallengeDoc) -> Result<(), Error> {
+        if challenge.nonce.is_some() {
+            let replaced = self
+                .challenges()
+                .replace_one(doc! { "_id": &challenge.id }, challenge)
+                .upsert(true)
+                .await;
+            return match replaced {
+                // Two registrations starting at once: the other upsert created the slot.
+                Err(e) if duplicate_key_index(&e).is_some() => self
+                    .challenges()
+                    .replace_one(doc! { "_id": &challenge.id }, challenge)
+                    .await
+                    .map(|_| ()),
+                other => other.map(|_| ()),
+            };
+        }
         self.challenges().insert_one(challenge).await.map(|_| ())
+    }
+
+    /// The pending registration challenge of a deleted account.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_challenges_of"))]
+    pub async fn delete_challenges_of(&self, user_id: ObjectId) -> Result<(), Error> {
+        self.challenges()
+            .delete_one(doc! { "_id": registration_slot(user_id) })
+            .await
+            .map(|_| ())
+    }
+
+    /// How many challenges are pending for `user_id` (at most one: its slot).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_challenges_of"))]
+    pub async fn count_challenges_of(&self, user_id: ObjectId) -> Result<u64, Error> {
+        self.challenges()
+            .count_documents(doc! { "user_id": user_id })
+            .await
     }
 
     /// Takes the challenge `id` if it is unexpired, of `purpose` and (for a registration) of
@@ -236,14 +317,16 @@ impl Store {
         user_id: Option<ObjectId>,
         now: DateTime,
     ) -> Result<Option<ChallengeDoc>, Error> {
-        let purpose = match purpose {
-            ChallengePurpose::Register => "register",
-            ChallengePurpose::Login => "login",
+        let filter = match (purpose, user_id) {
+            (ChallengePurpose::Register, Some(user_id)) => doc! {
+                "_id": registration_slot(user_id), "nonce": id, "purpose": "register",
+                "user_id": user_id, "expires_at": { "$gt": now },
+            },
+            (ChallengePurpose::Register, None) => return Ok(None),
+            (ChallengePurpose::Login, _) => {
+                doc! { "_id": id, "purpose": "login", "expires_at": { "$gt": now } }
+            }
         };
-        let mut filter = doc! { "_id": id, "purpose": purpose, "expires_at": { "$gt": now } };
-        if let Some(user_id) = user_id {
-            filter.insert("user_id", user_id);
-        }
         self.challenges().find_one_and_delete(filter).await
     }
 }

@@ -40,6 +40,15 @@ pub struct SessionDoc {
     /// it expires or the account is enabled again (which ends it).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+    /// How it was signed in to ([`crate::signin::Method`] names, `password+totp` for two
+    /// steps). Absent in sessions started before this field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The last step-up of this session (the password, and the second factor when on, proved
+    /// again while signed in): factor changes within `APP_STEP_UP_TTL_SECS` of it need no new
+    /// proof. A sign-in never sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stepped_up_at: Option<DateTime>,
 }
 
 /// What a rotation changes besides the generation.
@@ -127,6 +136,48 @@ impl Store {
             .await;
         self.forget_session(sid);
         rotated
+    }
+
+    /// Records a step-up of session `sid` at `now`; `false` when the session is gone.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "record_step_up"))]
+    pub async fn record_step_up(&self, sid: &str, now: DateTime) -> Result<bool, Error> {
+        let updated = self
+            .sessions
+            .update_one(
+                doc! { "_id": sid },
+                doc! { "$set": { "stepped_up_at": now } },
+            )
+            .await;
+        self.forget_session(sid);
+        Ok(updated?.matched_count == 1)
+    }
+
+    /// Ends the least recently used sessions of `user_id` beyond the newest `keep`; how many.
+    /// Read through the `user_last_used` index; each is deleted by id.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "trim_sessions"))]
+    pub async fn trim_sessions(&self, user_id: ObjectId, keep: u32) -> Result<u64, Error> {
+        let mut beyond = self
+            .sessions
+            .clone_with_type::<mongodb::bson::Document>()
+            .find(doc! { "user_id": user_id })
+            .sort(doc! { "last_used_at": -1 })
+            .skip(u64::from(keep))
+            .projection(doc! { "_id": 1 })
+            .await?;
+        let mut ended = 0;
+        while beyond.advance().await? {
+            let Ok(sid) = beyond.current().get_str("_id") else {
+                continue;
+            };
+            let sid = sid.to_owned();
+            ended += self
+                .sessions
+                .delete_one(doc! { "_id": &sid, "user_id": user_id })
+                .await?
+                .deleted_count;
+            self.forget_session(&sid);
+        }
+        Ok(ended)
     }
 
     /// Ends session `sid` if it belongs to `user_id`; whether there was one.

@@ -11,26 +11,34 @@ use mongodb::{
 };
 
 use super::{duplicate_key_index, Store};
+use crate::clock::{after as add, before as sub};
 
 /// What an event-log entry counts against.
 #[derive(Debug, Clone, Copy)]
 pub enum EventKind {
     /// A mail requested from a client address (key: IP).
     MailFromIp,
-    /// A failed (or in-progress) login from a client the account does not know (key:
-    /// normalised username): every stranger shares this pool.
+    /// A failed (or in-progress) password check (a login, or a re-authentication) from a
+    /// client the account does not know (key: normalised username, so that an unknown username
+    /// has a pool too): every stranger shares this pool.
     LoginFailure,
-    /// A failed (or in-progress) login from a device that proved it logged in to the account
-    /// before (key: `<username key> <device id>`).
+    /// The same from a device that proved it signed in to the account before, under its
+    /// current credentials (key: `<account id> <device id>`).
     LoginFailureFromDevice,
-    /// A failed (or in-progress) login from a network the account logged in from before (key:
-    /// `<username key> <network key>`).
+    /// The same from a network the account signed in from before (key:
+    /// `<account id> <network key>`).
     LoginFailureFromNetwork,
     /// A wrong (or in-progress) code guess, signup and reset alike (key: normalised email).
     CodeFailure,
-    /// A wrong (or in-progress) second-step code of a login, or of turning TOTP off, across
-    /// every ticket (key: account id, hex).
+    /// A wrong (or in-progress) second factor (a second step, a step-up, turning TOTP on or
+    /// off) from a client the account does not know, across every ticket (key: account id).
     MfaFailure,
+    /// The same from a known device of the account (key: `<account id> <device id>`).
+    MfaFailureFromDevice,
+    /// The same from a known network of the account (key: `<account id> <network key>`).
+    MfaFailureFromNetwork,
+    /// Every failure above of one account, whatever its pool (key: account id): the backstop.
+    FailureBackstop,
 }
 
 impl EventKind {
@@ -42,6 +50,9 @@ impl EventKind {
             EventKind::LoginFailureFromNetwork => "login_failure_network",
             EventKind::CodeFailure => "code_failure",
             EventKind::MfaFailure => "mfa_failure",
+            EventKind::MfaFailureFromDevice => "mfa_failure_device",
+            EventKind::MfaFailureFromNetwork => "mfa_failure_network",
+            EventKind::FailureBackstop => "failure_total",
         }
     }
 }
@@ -74,14 +85,6 @@ pub enum LockOutcome {
 pub struct AddressCap {
     pub window: Duration,
     pub max: u64,
-}
-
-fn add(t: DateTime, d: Duration) -> DateTime {
-    DateTime::from_millis(t.timestamp_millis() + d.as_millis() as i64)
-}
-
-fn sub(t: DateTime, d: Duration) -> DateTime {
-    DateTime::from_millis(t.timestamp_millis() - d.as_millis() as i64)
 }
 
 /// Tries of [`Store::acquire_send_lock`] when the document changes between a refused write and
@@ -369,19 +372,18 @@ pub fn seconds_until(now: DateTime, then: DateTime) -> u64 {
     millis.div_ceil(1000).max(1)
 }
 
-/// The `_id` of a known network: the suffix is an address or network in text form, which has
-/// no space, so the pair splits unambiguously at the last space whatever the username holds.
-fn known_network_id(account: &str, network: &str) -> String {
-    format!("{account} {network}")
+/// The `_id` of a known network: the account id (24 hex digits) and the network in text form.
+fn known_network_id(account: ObjectId, network: &str) -> String {
+    format!("{} {network}", account.to_hex())
 }
 
 impl Store {
-    /// Remembers that `account` logged in successfully from `network`, until `now + ttl`
+    /// Remembers that `account` signed in successfully from `network`, until `now + ttl`
     /// (renewed by every success from there).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "remember_network"))]
     pub async fn remember_network(
         &self,
-        account: &str,
+        account: ObjectId,
         network: &str,
         now: DateTime,
         ttl: Duration,
@@ -395,17 +397,17 @@ impl Store {
             .upsert(true)
             .await;
         match result {
-            // Two concurrent first logins from one network: the other upsert inserted it.
+            // Two concurrent first sign-ins from one network: the other upsert inserted it.
             Err(e) if duplicate_key_index(&e).is_some() => Ok(()),
             other => other.map(|_| ()),
         }
     }
 
-    /// Whether `account` logged in successfully from `network` within its memory.
+    /// Whether `account` signed in successfully from `network` within its memory.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "is_known_network"))]
     pub async fn is_known_network(
         &self,
-        account: &str,
+        account: ObjectId,
         network: &str,
         now: DateTime,
     ) -> Result<bool, Error> {
@@ -418,52 +420,72 @@ impl Store {
             .await?
             > 0)
     }
+
+    /// Forgets every network `account` signed in from (a password change or reset: whoever
+    /// knew the old password may have signed in from them).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "forget_networks_of"))]
+    pub async fn forget_networks_of(&self, account: ObjectId) -> Result<(), Error> {
+        self.known_networks
+            .delete_many(doc! { "_id": account_pooled(account) })
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Whose limit records [`Store::clear_account_throttles`] lifts.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountKeys<'a> {
+    pub id: ObjectId,
+    pub username_key: &'a str,
+    pub email_key: &'a str,
 }
 
 impl Store {
-    /// Forgets everything the limits remember about a deleted account: its failed logins (all
-    /// pools), the networks it logged in from, and the mails, wrong codes and cooldown of its
-    /// address. The per-IP records name no account and stay.
+    /// Forgets everything the limits remember about a deleted account: its failures (every
+    /// pool, the backstop), the networks it signed in from, and the mails, wrong codes and
+    /// cooldown of its address. The per-IP records name no account and stay.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_account_records"))]
-    pub async fn delete_account_records(
-        &self,
-        username_key: &str,
-        email_key: &str,
-    ) -> Result<(), Error> {
-        self.clear_account_throttles(username_key, email_key)
-            .await?;
-        self.known_networks
-            .delete_many(doc! { "_id": account_pooled(username_key) })
-            .await?;
-        Ok(())
+    pub async fn delete_account_records(&self, account: AccountKeys<'_>) -> Result<(), Error> {
+        self.clear_account_throttles(account).await?;
+        self.forget_networks_of(account.id).await
     }
 
     /// Lifts every limit on one account (`backend admin clear-throttles --account`): its
-    /// failed logins (all pools), and the wrong codes, resend cooldown and hourly mail cap of
-    /// its address (one document, with the address's recent sends). The networks it is known from stay (they are trust, not a limit). How many
-    /// records went.
+    /// failed logins and second steps (every pool, and the backstop), and the wrong codes,
+    /// resend cooldown and hourly mail cap of its address (one document, with the address's
+    /// recent sends). The networks it is known from stay (they are trust, not a limit). One
+    /// indexed delete per kind of key (no `$or`, which the local server serves by a scan). How
+    /// many records went.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "clear_account_throttles"))]
-    pub async fn clear_account_throttles(
-        &self,
-        username_key: &str,
-        email_key: &str,
-    ) -> Result<u64, Error> {
-        let events = self
-            .events
-            .delete_many(doc! { "$or": [
-                { "kind": EventKind::LoginFailure.as_str(), "key": username_key },
-                { "kind": { "$in": [
+    pub async fn clear_account_throttles(&self, account: AccountKeys<'_>) -> Result<u64, Error> {
+        let id = account.id.to_hex();
+        let filters = [
+            doc! { "kind": EventKind::LoginFailure.as_str(), "key": account.username_key },
+            doc! {
+                "kind": { "$in": [
                     EventKind::LoginFailureFromDevice.as_str(),
                     EventKind::LoginFailureFromNetwork.as_str(),
-                ] }, "key": account_pooled(username_key) },
-                { "kind": EventKind::CodeFailure.as_str(), "key": email_key },
-            ] })
-            .await?;
-        let locks = self
+                    EventKind::MfaFailureFromDevice.as_str(),
+                    EventKind::MfaFailureFromNetwork.as_str(),
+                ] },
+                "key": account_pooled(account.id),
+            },
+            doc! {
+                "kind": { "$in": [EventKind::MfaFailure.as_str(), EventKind::FailureBackstop.as_str()] },
+                "key": &id,
+            },
+            doc! { "kind": EventKind::CodeFailure.as_str(), "key": account.email_key },
+        ];
+        let mut deleted = 0;
+        for filter in filters {
+            deleted += self.events.delete_many(filter).await?.deleted_count;
+        }
+        deleted += self
             .send_locks
-            .delete_many(doc! { "_id": email_key })
-            .await?;
-        Ok(events.deleted_count + locks.deleted_count)
+            .delete_many(doc! { "_id": account.email_key })
+            .await?
+            .deleted_count;
+        Ok(deleted)
     }
 
     /// Lifts the shared per-address limit on code mails for one client rate key (`backend
@@ -479,8 +501,14 @@ impl Store {
     }
 }
 
-/// Keys `<username key> <device or network>`: every string from "<key> " up to, not
-/// including, "<key>!" (the character after the space), an index-friendly range.
-fn account_pooled(username_key: &str) -> mongodb::bson::Document {
-    doc! { "$gte": format!("{username_key} "), "$lt": format!("{username_key}!") }
+/// Keys `<account id> <device or network>`: every string from "<id> " up to, not including,
+/// "<id>!" (the character after the space), an index-friendly range.
+fn account_pooled(account: ObjectId) -> mongodb::bson::Document {
+    let id = account.to_hex();
+    doc! { "$gte": format!("{id} "), "$lt": format!("{id}!") }
+}
+
+/// The key of an account's device or network pool: `<account id> <device id or network>`.
+pub fn pooled_key(account: ObjectId, member: &str) -> String {
+    format!("{} {member}", account.to_hex())
 }

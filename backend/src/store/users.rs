@@ -47,6 +47,20 @@ pub struct UserDoc {
     /// The sealed secret of the last `POST /api/mfa/totp/setup` not yet enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_pending: Option<String>,
+    /// The session that made that setup (a step-up proved it): only it may enable it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub totp_pending_sid: Option<String>,
+    /// A random value replaced whenever the password is changed or reset and whenever the
+    /// second factors are reset: device cookies and second-step tickets are bound to it, so
+    /// nothing issued under the old credentials proves anything after. Empty in documents
+    /// written before this field existed (until their first change).
+    #[serde(default)]
+    pub credential_epoch: String,
+}
+
+/// `$set` of a new credential epoch.
+fn new_epoch() -> Document {
+    doc! { "credential_epoch": crate::auth::device::new_epoch() }
 }
 
 pub struct NewUser {
@@ -87,17 +101,49 @@ impl Store {
         self.users.find_one(doc! { "email_key": key }).await
     }
 
-    /// Sets a new password hash, then ends every session of the user (their refresh tokens
-    /// too): whoever knew the old password is out everywhere.
+    /// Sets a new password hash and a new credential epoch, then ends every session of the
+    /// user (their refresh tokens too) and forgets the networks it signed in from: whoever knew
+    /// the old password is out everywhere, and nothing they were given still counts as the
+    /// owner's.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "set_password"))]
     pub async fn set_password(&self, id: ObjectId, password_hash: &str) -> Result<(), Error> {
+        let mut set = new_epoch();
+        set.insert("password_hash", password_hash);
+        self.users
+            .update_one(doc! { "_id": id }, doc! { "$set": set })
+            .await?;
+        self.forget_profile(id);
+        self.delete_sessions_of(id).await?;
+        self.forget_networks_of(id).await
+    }
+
+    /// Removes every second factor of the account (TOTP, its recovery codes, a pending setup,
+    /// every passkey) and replaces its credential epoch; how many passkeys went. `None` when
+    /// the account is gone.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "reset_second_factors"))]
+    pub async fn reset_second_factors(
+        &self,
+        id: ObjectId,
+    ) -> Result<Option<RemovedFactors>, Error> {
+        let before = self.users.find_one(doc! { "_id": id }).await?;
+        let Some(before) = before else {
+            return Ok(None);
+        };
         self.users
             .update_one(
                 doc! { "_id": id },
-                doc! { "$set": { "password_hash": password_hash } },
+                doc! {
+                    "$set": new_epoch(),
+                    "$unset": { "totp": "", "totp_pending": "", "totp_pending_sid": "" },
+                },
             )
             .await?;
-        self.delete_sessions_of(id).await.map(|_| ())
+        self.forget_profile(id);
+        let passkeys = self.delete_passkeys_of(id).await?;
+        Ok(Some(RemovedFactors {
+            totp: before.totp.is_some(),
+            passkeys,
+        }))
     }
 
     /// Replaces the password hash `old_hash` with `new_hash`, then ends every session of the
@@ -112,17 +158,21 @@ impl Store {
         new_hash: &str,
         keep_sid: &str,
     ) -> Result<bool, Error> {
+        let mut set = new_epoch();
+        set.insert("password_hash", new_hash);
         let updated = self
             .users
             .update_one(
                 doc! { "_id": id, "password_hash": old_hash },
-                doc! { "$set": { "password_hash": new_hash } },
+                doc! { "$set": set },
             )
             .await?;
         if updated.matched_count == 0 {
             return Ok(false);
         }
+        self.forget_profile(id);
         self.delete_other_sessions(id, keep_sid).await?;
+        self.forget_networks_of(id).await?;
         Ok(true)
     }
 
@@ -304,6 +354,8 @@ impl Store {
             webauthn_user_id: None,
             totp: None,
             totp_pending: None,
+            totp_pending_sid: None,
+            credential_epoch: crate::auth::device::new_epoch(),
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),
@@ -370,6 +422,19 @@ impl Store {
             tracing::info!(migrated, skipped, "nickname keys recomputed");
         }
         Ok((migrated, skipped))
+    }
+}
+
+/// What [`Store::reset_second_factors`] removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RemovedFactors {
+    pub totp: bool,
+    pub passkeys: u64,
+}
+
+impl RemovedFactors {
+    pub fn any(&self) -> bool {
+        self.totp || self.passkeys > 0
     }
 }
 

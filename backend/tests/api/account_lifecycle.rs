@@ -195,7 +195,14 @@ async fn wrong_passwords_are_failed_logins_counted_with_the_accounts_strangers()
     ])
     .await;
     app.sign_up(&GILDONG).await;
-    let access = app.token_for(GILDONG.username).await;
+    // The owner signs in from their network; the token is then used from elsewhere (this
+    // test's own address, unknown to the account), as a thief would use a stolen one.
+    const OWNER_NETWORK: &str = "198.51.100.1";
+    let login = json!({"username": GILDONG.username, "password": PASSWORD});
+    let r = app.post_from(OWNER_NETWORK, "/api/login", &login).await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let access = body["access_token"].as_str().unwrap().to_owned();
     let wrong = "not the password";
 
     assert_problem(
@@ -239,17 +246,13 @@ async fn wrong_passwords_are_failed_logins_counted_with_the_accounts_strangers()
         assert!(retry_after > 0);
         assert_problem(r, 429, "too_many_attempts").await;
     }
-    // They are the failed logins of the account: a stranger's login waits too.
-    let r = app
-        .post_from(
-            "203.0.113.9",
-            "/api/login",
-            &json!({"username": GILDONG.username, "password": PASSWORD}),
-        )
-        .await;
+    // They are failed logins of the account from a client it does not know: a stranger's
+    // login waits too.
+    let r = app.post_from("203.0.113.9", "/api/login", &login).await;
     assert_problem(r, 429, "too_many_attempts").await;
-    // The owner, from the network they logged in from, is not locked out.
-    assert_eq!(app.login(GILDONG.username, PASSWORD).await.status(), 200);
+    // The owner, from the network they signed in from, is not locked out.
+    let r = app.post_from(OWNER_NETWORK, "/api/login", &login).await;
+    assert_eq!(r.status(), 200);
     // And nothing was changed or deleted.
     assert_eq!(app.nick(&access).await.status(), 200);
 }
@@ -560,6 +563,11 @@ async fn deleting_the_account_refuses_every_token_leaves_nothing_and_frees_the_n
     let r = change_password(&app, &access, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(r.status(), 204);
     mail_with_subject(&app, GILDONG.email, "비밀번호가 변경").await;
+    // The change forgot the networks the old password signed in from: sign in again.
+    assert_eq!(
+        app.login(GILDONG.username, NEW_PASSWORD).await.status(),
+        200
+    );
     let before = everything(&app).await;
     assert!(
         before.iter().any(|(c, _, _)| c == "known_networks")

@@ -11,15 +11,15 @@ const GILDONG: Signup = Signup {
 };
 
 /// What one run of the admin command left.
-struct Run {
-    ok: bool,
-    out: Value,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) ok: bool,
+    pub(crate) out: Value,
+    pub(crate) stderr: String,
 }
 
 /// Runs `backend admin <args>` against `app`'s database and mail server, with nothing from
 /// this process's environment.
-async fn admin(app: &TestApp, args: &[&str]) -> Run {
+pub(crate) async fn admin(app: &TestApp, args: &[&str]) -> Run {
     let db = app.db.name().to_owned();
     let smtp = app.mail.port.to_string();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();

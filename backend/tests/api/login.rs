@@ -139,7 +139,7 @@ async fn guess_from_strangers(app: &TestApp, range: std::ops::Range<usize>) {
 }
 
 #[tokio::test]
-async fn every_login_sets_a_device_cookie_scoped_to_login() {
+async fn every_login_sets_a_device_cookie_scoped_to_the_api() {
     let app = throttled_app().await;
     let r = Client::with_jar("198.51.100.7")
         .login(&app, GILDONG.username, RIGHT)
@@ -151,7 +151,7 @@ async fn every_login_sets_a_device_cookie_scoped_to_login() {
         attributes,
         [
             "Max-Age=31536000",
-            "Path=/api/login",
+            "Path=/api",
             "HttpOnly",
             "SameSite=Strict"
         ],

@@ -23,8 +23,10 @@ mod nick;
 mod passkeys;
 mod production;
 mod register;
+mod routes;
 mod scale_out;
 mod session_cache;
 mod sessions;
+mod takeover;
 #[cfg(feature = "otel")]
 mod traces;

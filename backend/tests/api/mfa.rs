@@ -13,19 +13,19 @@ use crate::helpers::*;
 const STEP: i64 = 30;
 
 /// The generator an authenticator app would build from the secret.
-fn app_totp(secret: &str) -> TOTP {
+pub(crate) fn app_totp(secret: &str) -> TOTP {
     let bytes = Secret::Encoded(secret.to_owned()).to_bytes().unwrap();
     TOTP::new_unchecked(Algorithm::SHA1, 6, 1, 30, bytes, None, "t".into())
 }
 
 /// The code `steps` time steps away from the app's "now".
-fn code_at(app: &TestApp, totp: &TOTP, steps: i64) -> String {
+pub(crate) fn code_at(app: &TestApp, totp: &TOTP, steps: i64) -> String {
     let t = app.clock.now_secs() as i64 + steps * STEP;
     totp.generate(t as u64)
 }
 
 /// A 6-digit code that is none of the codes the server accepts now.
-fn wrong_code(app: &TestApp, totp: &TOTP) -> String {
+pub(crate) fn wrong_code(app: &TestApp, totp: &TOTP) -> String {
     let window: Vec<String> = (-1..=1).map(|s| code_at(app, totp, s)).collect();
     (0u32..)
         .map(|n| format!("{:06}", (n * 7919 + 123_457) % 1_000_000))
@@ -35,7 +35,7 @@ fn wrong_code(app: &TestApp, totp: &TOTP) -> String {
 
 /// Moves the clock to one second into a time step, so that a test's requests never straddle
 /// a step boundary, and `steps` whole steps further.
-fn align(app: &TestApp, steps: u64) {
+pub(crate) fn align(app: &TestApp, steps: u64) {
     let ms = app.clock.now_millis() as u64;
     let to_next = 30_000 - ms % 30_000;
     app.clock
@@ -71,7 +71,13 @@ async fn status(app: &TestApp, token: &str) -> Value {
 
 /// `POST /api/mfa/totp/setup`: the secret.
 async fn setup(app: &TestApp, token: &str) -> String {
-    let r = bearer_post(app, token, "/api/mfa/totp/setup", &json!({})).await;
+    let r = bearer_post(
+        app,
+        token,
+        "/api/mfa/totp/setup",
+        &json!({ "password": PASSWORD }),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     body["secret"].as_str().unwrap().to_owned()
@@ -148,7 +154,13 @@ async fn setup_activates_nothing_and_enable_needs_a_current_code() {
     )
     .await;
 
-    let r = bearer_post(&app, &token, "/api/mfa/totp/setup", &json!({})).await;
+    let r = bearer_post(
+        &app,
+        &token,
+        "/api/mfa/totp/setup",
+        &json!({ "password": PASSWORD }),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let secret = body["secret"].as_str().unwrap();
@@ -534,7 +546,7 @@ async fn disabling_needs_the_password_and_a_code_mails_the_owner_and_ends_the_se
             &app,
             &token,
             "/api/mfa/recovery_codes",
-            &json!({"password": PASSWORD}),
+            &json!({"password": PASSWORD, "recovery_code": codes[1]}),
         )
         .await,
         409,
@@ -566,18 +578,33 @@ async fn new_recovery_codes_replace_the_old_ones() {
             &app,
             &token,
             "/api/mfa/recovery_codes",
-            &json!({"password": "wrong password!"}),
+            &json!({"password": "wrong password!", "recovery_code": old[1]}),
         )
         .await,
         401,
         "invalid_credentials",
     )
     .await;
+    // The password alone is not enough: a current code or a recovery code too.
+    assert_field_problem(
+        bearer_post(
+            &app,
+            &token,
+            "/api/mfa/recovery_codes",
+            &json!({"password": PASSWORD}),
+        )
+        .await,
+        422,
+        "validation_failed",
+        "code",
+        "required",
+    )
+    .await;
     let r = bearer_post(
         &app,
         &token,
         "/api/mfa/recovery_codes",
-        &json!({"password": PASSWORD}),
+        &json!({"password": PASSWORD, "recovery_code": old[1]}),
     )
     .await;
     assert_eq!(r.status(), 200);

@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 use crate::helpers::*;
 
 /// The origin the app's relying party expects by default (`APP_WEBAUTHN_RP_ORIGIN`).
-const ORIGIN: &str = "http://localhost:8080";
+pub(crate) const ORIGIN: &str = "http://localhost:8080";
 
 /// A platform authenticator holding one discoverable credential.
-struct SoftPasskey {
+pub(crate) struct SoftPasskey {
     key: EcKey<Private>,
     credential_id: Vec<u8>,
     /// The user handle the registration options carried (what a discoverable login returns).
@@ -62,7 +62,7 @@ fn cbor_bytes(b: &[u8]) -> Vec<u8> {
 }
 
 impl SoftPasskey {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
         let mut credential_id = vec![0u8; 32];
         openssl::rand::rand_bytes(&mut credential_id).unwrap();
@@ -100,7 +100,7 @@ impl SoftPasskey {
     }
 
     /// `navigator.credentials.create()` answered, as `toJSON()` gives it.
-    fn register(&mut self, options: &Value, origin: &str) -> Value {
+    pub(crate) fn register(&mut self, options: &Value, origin: &str) -> Value {
         let public_key = &options["publicKey"];
         let rp_id = public_key["rp"]["id"].as_str().expect("rp.id");
         self.user_handle = B64
@@ -139,7 +139,7 @@ impl SoftPasskey {
     }
 
     /// `navigator.credentials.get()` answered with the next signature counter.
-    fn assert(&mut self, options: &Value, origin: &str) -> Value {
+    pub(crate) fn assert(&mut self, options: &Value, origin: &str) -> Value {
         self.counter += 1;
         self.assert_with_counter(options, origin, self.counter)
     }
@@ -173,7 +173,12 @@ impl SoftPasskey {
 }
 
 impl TestApp {
-    async fn bearer_post(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn bearer_post(
+        &self,
+        token: &str,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::Response {
         self.client
             .post(self.url(path))
             .bearer_auth(token)
@@ -183,7 +188,7 @@ impl TestApp {
             .expect("request")
     }
 
-    async fn passkeys(&self, token: &str) -> Vec<Value> {
+    pub(crate) async fn passkeys(&self, token: &str) -> Vec<Value> {
         let r = self
             .client
             .get(self.url("/api/passkeys"))
@@ -196,21 +201,29 @@ impl TestApp {
         body["passkeys"].as_array().unwrap().clone()
     }
 
-    async fn delete_passkey(&self, token: &str, id: &str) -> reqwest::Response {
+    /// Deletes passkey `id`, stepping up with the password.
+    pub(crate) async fn delete_passkey(&self, token: &str, id: &str) -> reqwest::Response {
         self.client
             .delete(self.url(&format!("/api/passkeys/{id}")))
             .bearer_auth(token)
+            .json(&json!({ "password": PASSWORD }))
             .send()
             .await
             .unwrap()
     }
 
-    /// `(challenge_id, options)` of a registration start.
-    async fn register_start(&self, token: &str) -> (String, Value) {
+    /// `(challenge_id, options)` of a registration start, stepping up with the password.
+    pub(crate) async fn register_start(&self, token: &str) -> (String, Value) {
+        self.register_start_with(token, json!({ "password": PASSWORD }))
+            .await
+    }
+
+    /// `(challenge_id, options)` of a registration start with this step-up proof.
+    pub(crate) async fn register_start_with(&self, token: &str, proof: Value) -> (String, Value) {
         let r = self
-            .bearer_post(token, "/api/passkeys/register/start", &json!({}))
+            .bearer_post(token, "/api/passkeys/register/start", &proof)
             .await;
-        assert_eq!(r.status(), 200);
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         let body: Value = r.json().await.unwrap();
         (
             body["challenge_id"].as_str().unwrap().to_owned(),
@@ -218,7 +231,7 @@ impl TestApp {
         )
     }
 
-    async fn register_finish(
+    pub(crate) async fn register_finish(
         &self,
         token: &str,
         challenge_id: &str,
@@ -234,15 +247,32 @@ impl TestApp {
     }
 
     /// Registers `key` for the account of `token` under `name`; its `PasskeyInfo`.
-    async fn add_passkey(&self, token: &str, key: &mut SoftPasskey, name: &str) -> Value {
-        let (id, options) = self.register_start(token).await;
+    pub(crate) async fn add_passkey(
+        &self,
+        token: &str,
+        key: &mut SoftPasskey,
+        name: &str,
+    ) -> Value {
+        self.add_passkey_with(token, key, name, json!({ "password": PASSWORD }))
+            .await
+    }
+
+    /// [`Self::add_passkey`] with this step-up proof.
+    pub(crate) async fn add_passkey_with(
+        &self,
+        token: &str,
+        key: &mut SoftPasskey,
+        name: &str,
+        proof: Value,
+    ) -> Value {
+        let (id, options) = self.register_start_with(token, proof).await;
         let credential = key.register(&options, ORIGIN);
         let r = self.register_finish(token, &id, name, &credential).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         r.json().await.unwrap()
     }
 
-    async fn login_start(&self) -> (String, Value) {
+    pub(crate) async fn login_start(&self) -> (String, Value) {
         let r = self.post("/api/passkeys/login/start", &json!({})).await;
         assert_eq!(r.status(), 200);
         let body: Value = r.json().await.unwrap();
@@ -252,7 +282,11 @@ impl TestApp {
         )
     }
 
-    async fn login_finish(&self, challenge_id: &str, credential: &Value) -> reqwest::Response {
+    pub(crate) async fn login_finish(
+        &self,
+        challenge_id: &str,
+        credential: &Value,
+    ) -> reqwest::Response {
         self.post(
             "/api/passkeys/login/finish",
             &json!({"challenge_id": challenge_id, "credential": credential}),
@@ -261,7 +295,7 @@ impl TestApp {
     }
 
     /// A whole passkey login with the authenticator's next counter.
-    async fn passkey_login(&self, key: &mut SoftPasskey) -> reqwest::Response {
+    pub(crate) async fn passkey_login(&self, key: &mut SoftPasskey) -> reqwest::Response {
         let (id, options) = self.login_start().await;
         let credential = key.assert(&options, ORIGIN);
         self.login_finish(&id, &credential).await
@@ -698,7 +732,11 @@ async fn a_disabled_account_cannot_sign_in_with_a_passkey() {
 /// Turns TOTP on for the account of `token` (so that a password login asks for a second step).
 async fn enable_totp(app: &TestApp, token: &str) {
     let r = app
-        .bearer_post(token, "/api/mfa/totp/setup", &json!({}))
+        .bearer_post(
+            token,
+            "/api/mfa/totp/setup",
+            &json!({ "password": PASSWORD }),
+        )
         .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
@@ -724,7 +762,7 @@ async fn password_step(app: &TestApp) -> Value {
 }
 
 impl TestApp {
-    async fn mfa_passkey_start(&self, ticket: &str) -> reqwest::Response {
+    pub(crate) async fn mfa_passkey_start(&self, ticket: &str) -> reqwest::Response {
         self.post(
             "/api/login/mfa/passkey/start",
             &json!({"mfa_token": ticket}),
@@ -733,7 +771,7 @@ impl TestApp {
     }
 
     /// The options of the passkey method for `ticket`.
-    async fn mfa_passkey_options(&self, ticket: &str) -> Value {
+    pub(crate) async fn mfa_passkey_options(&self, ticket: &str) -> Value {
         let r = self.mfa_passkey_start(ticket).await;
         assert_eq!(r.status(), 200);
         let body: Value = r.json().await.unwrap();
@@ -741,7 +779,11 @@ impl TestApp {
         body["options"].clone()
     }
 
-    async fn mfa_with_passkey(&self, ticket: &str, assertion: &Value) -> reqwest::Response {
+    pub(crate) async fn mfa_with_passkey(
+        &self,
+        ticket: &str,
+        assertion: &Value,
+    ) -> reqwest::Response {
         self.post(
             "/api/login/mfa",
             &json!({"mfa_token": ticket, "passkey": assertion}),
@@ -865,9 +907,11 @@ async fn the_passkey_method_needs_a_passkey_and_a_live_ticket() {
         "invalid_token",
     )
     .await;
-    // A ticket dies after its five minutes, its passkey start with it.
+    // A ticket dies after its five minutes, its passkey start with it. (Turning TOTP on just
+    // now was this session's step-up: no proof needed again for a few minutes.)
     let mut key = SoftPasskey::new();
-    app.add_passkey(&token, &mut key, "key").await;
+    app.add_passkey_with(&token, &mut key, "key", json!({}))
+        .await;
     let ticket = password_step(&app).await["mfa_token"]
         .as_str()
         .unwrap()

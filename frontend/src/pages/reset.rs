@@ -93,6 +93,7 @@ pub fn ResetPage() -> impl IntoView {
                 email: input.email(),
                 code: input.code(),
                 new_password: input.new_password.clone(),
+                keep_second_factors: false,
             });
         }
     };

@@ -534,7 +534,11 @@ fn RecoveryForm() -> impl IntoView {
             found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
         }
         if accept_checks(found, errors, alert) {
-            make.dispatch(RecoveryCodesRequest { password: pass });
+            make.dispatch(RecoveryCodesRequest {
+                password: pass,
+                code: None,
+                recovery_code: None,
+            });
         }
     };
     view! {

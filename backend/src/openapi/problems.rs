@@ -1,88 +1,154 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations and the `shared` types.
+//! The error rows of the document. A handler's `#[utoipa::path]` lists only the answers
+//! particular to it; [`imply`] adds the rows its declaration implies, and [`ProblemCodes`]
+//! makes every error row exact (problem+json, the codes it may carry, an example of each).
 
-use actix_web::{http::header, HttpResponse};
 use serde_json::Value;
 use shared::ErrorCode;
-use utoipa::{
-    openapi::{
-        example::ExampleBuilder,
-        schema::{AllOfBuilder, ObjectBuilder, Type},
-        security::{Http, HttpAuthScheme, SecurityScheme},
-        Ref, RefOr,
-    },
-    Modify, OpenApi,
+use utoipa::openapi::{
+    content::ContentBuilder,
+    example::ExampleBuilder,
+    header::HeaderBuilder,
+    path::Operation,
+    request_body::RequestBody,
+    response::ResponseBuilder,
+    schema::{AllOfBuilder, ObjectBuilder, Type},
+    Ref, RefOr,
 };
+use utoipa::Modify;
 
-use crate::{error::ApiError, routes};
+use crate::error::ApiError;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Email-verified signup API",
-        description = "Sign up with a six-digit code that only the server and the mailbox ever see; \
-                       log in for a session: a 15-minute access token and a single-use, rotating refresh token. Errors are RFC 9457 problem+json with a stable `code`.",
-        license(name = "MIT"),
+/// A row implied by how an endpoint is declared: its status, the code and what it means.
+struct Implied {
+    status: u16,
+    code: &'static str,
+    meaning: &'static str,
+    /// `WWW-Authenticate` with `invalid_token`.
+    authenticate: bool,
+}
+
+const fn row(status: u16, code: &'static str, meaning: &'static str) -> Implied {
+    Implied {
+        status,
+        code,
+        meaning,
+        authenticate: false,
+    }
+}
+
+/// What a JSON request body implies.
+const JSON_BODY: [Implied; 3] = [
+    row(
+        400,
+        "malformed_body",
+        "the body is not valid JSON for this endpoint",
     ),
-    paths(
-        routes::email_auth::email_auth,
-        routes::register::register,
-        routes::login::login,
-        routes::login_mfa::login_mfa,
-        routes::mfa::status,
-        routes::mfa::setup,
-        routes::mfa::enable,
-        routes::mfa::disable,
-        routes::mfa::regenerate_recovery_codes,
-        routes::token_refresh::refresh,
-        routes::nick::nick,
-        routes::sessions::list,
-        routes::sessions::end,
-        routes::logout::logout,
-        routes::logout_all::logout_all,
-        routes::password_reset::request,
-        routes::password_reset::confirm,
-        routes::password_change::change,
-        routes::email_change::request,
-        routes::email_change::confirm,
-        routes::account::delete,
-        routes::passkeys::register_start,
-        routes::passkeys::register_finish,
-        routes::passkeys::list,
-        routes::passkeys::delete,
-        routes::passkeys::login_start,
-        routes::passkeys::login_finish,
-        routes::passkeys::mfa_start,
-        routes::integration::jwks,
-        routes::integration::introspect,
-        routes::health::live,
-        routes::health::ready,
+    row(
+        413,
+        "payload_too_large",
+        "over 16 KiB, like every request body",
     ),
-    components(schemas(shared::ErrorCode, shared::FieldError, shared::Problem, shared::Locale)),
-    modifiers(&BearerAuth, &ProblemCodes),
-    tags(
-        (name = "signup", description = "Email verification and account creation"),
-        (name = "account", description = "Log in, sessions, the profile, and managing the account"),
-        (name = "passkeys", description = "WebAuthn passkeys: register, list and delete them; sign in with one alone"),
-        (name = "mfa", description = "The second factor: TOTP and recovery codes"),
-        (name = "integration", description = "For other services: the public keys that verify our tokens, and token introspection"),
-        (name = "health", description = "Liveness and readiness probes"),
-    )
-)]
-pub struct ApiDoc;
+    row(415, "unsupported_media_type", "not `application/json`"),
+];
 
-struct BearerAuth;
+/// What bearer security implies: the token is checked, then its session.
+const BEARER: [Implied; 2] = [
+    Implied {
+        status: 401,
+        code: "invalid_token",
+        meaning: "the access token is missing, invalid or expired, or its session ended (with \
+                  `WWW-Authenticate`)",
+        authenticate: true,
+    },
+    row(403, "account_disabled", "an operator disabled the account"),
+];
 
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        let mut scheme = Http::new(HttpAuthScheme::Bearer);
-        scheme.bearer_format = Some("JWT".into());
-        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
-        // Introspection: other services present the shared `APP_INTROSPECTION_SECRET`.
-        components.add_security_scheme(
-            "introspection",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+/// What the per-IP scope implies.
+const LIMITED: Implied = row(
+    429,
+    "rate_limited",
+    "too many requests from this client address",
+);
+
+/// What every operation may answer.
+const DATABASE: Implied = row(503, "service_unavailable", "the database does not answer");
+
+/// Adds to `operation` the rows its declaration implies: a required JSON body (an optional one
+/// is read as absent when it does not parse), bearer security, the per-IP limit (`limited`),
+/// and the database (`database`). A row the handler wrote for the same status keeps its words;
+/// an implied code it does not name is added to it.
+pub fn imply(operation: &mut Operation, limited: bool, database: bool) {
+    let json_body = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|body: &RequestBody| {
+            body.content.contains_key("application/json")
+                && matches!(body.required, Some(utoipa::openapi::Required::True))
+        });
+    let bearer = operation.security.as_ref().is_some_and(|requirements| {
+        serde_json::to_value(requirements)
+            .ok()
+            .is_some_and(|v| v.to_string().contains("\"bearer\""))
+    });
+    let mut implied: Vec<&Implied> = vec![];
+    if json_body {
+        implied.extend(JSON_BODY.iter());
+    }
+    if bearer {
+        implied.extend(BEARER.iter());
+    }
+    if limited {
+        implied.push(&LIMITED);
+    }
+    if database {
+        implied.push(&DATABASE);
+    }
+    for row in implied {
+        add(operation, row);
+    }
+}
+
+fn add(operation: &mut Operation, row: &Implied) {
+    let status = row.status.to_string();
+    let sentence = format!("`{}`: {}", row.code, row.meaning);
+    let responses = &mut operation.responses.responses;
+    match responses.get_mut(&status) {
+        Some(RefOr::T(response)) => {
+            if !response.description.contains(&format!("`{}`", row.code)) {
+                response.description = format!("{}; or {sentence}", response.description);
+            }
+            if row.authenticate && !response.headers.contains_key("WWW-Authenticate") {
+                response.headers.insert(
+                    "WWW-Authenticate".to_owned(),
+                    HeaderBuilder::new()
+                        .schema(<String as utoipa::PartialSchema>::schema())
+                        .description(Some(
+                            "`Bearer error=\"invalid_token\"` (with `invalid_token`)",
+                        ))
+                        .build(),
+                );
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let content = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
+            let mut response = ResponseBuilder::new()
+                .description(sentence)
+                .content(PROBLEM_JSON, content);
+            if row.authenticate {
+                response = response.header(
+                    "WWW-Authenticate",
+                    HeaderBuilder::new()
+                        .schema(<String as utoipa::PartialSchema>::schema())
+                        .description(Some("`Bearer error=\"invalid_token\"`"))
+                        .build(),
+                );
+            }
+            // Responses are kept in status order (a `BTreeMap`).
+            responses.insert(status, RefOr::T(response.build()));
+        }
     }
 }
 
@@ -95,7 +161,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// carry are the ones its description names in backticks, so its schema becomes `Problem` with
 /// `code` limited to those and `status` to the response's own, and it gets one example per
 /// code, rendered by the same code that renders real answers.
-struct ProblemCodes;
+pub struct ProblemCodes;
 
 /// Every error answer is problem+json, and a 429 or 503 says when to come back.
 fn problem_response(status: u16, response: &mut utoipa::openapi::Response) {
@@ -237,6 +303,7 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::AccountDisabled => ApiError::AccountDisabled,
         C::PasskeyRejected => ApiError::PasskeyRejected,
         C::PasskeyTaken => ApiError::PasskeyTaken,
+        C::TooManyPasskeys => ApiError::TooManyPasskeys,
         C::InvalidChallenge => ApiError::InvalidChallenge,
         C::TotpAlreadyEnabled => ApiError::TotpAlreadyEnabled,
         C::TotpNotSetUp => ApiError::TotpNotSetUp,
@@ -246,66 +313,4 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         // Field-level codes, and codes no response description names yet.
         _ => return None,
     })
-}
-
-/// The document as served at `/api/openapi.json` and committed as `openapi/openapi.json`.
-pub fn document() -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
-    camel_case_links(&mut doc);
-    doc
-}
-
-/// The committed form of [`document`]: pretty JSON with a trailing newline.
-pub fn pretty() -> String {
-    let mut text = serde_json::to_string_pretty(&document()).expect("the document serialises");
-    text.push('\n');
-    text
-}
-
-/// utoipa 5.5 serialises Link Objects with snake_case keys (`operation_id`, `request_body`);
-/// OpenAPI spells them `operationId`, `operationRef` and `requestBody`.
-fn camel_case_links(doc: &mut Value) {
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let responses = paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|item| item.values_mut())
-        .filter_map(|operation| operation.get_mut("responses"))
-        .filter_map(Value::as_object_mut)
-        .flat_map(|responses| responses.values_mut());
-    for response in responses {
-        let Some(links) = response.get_mut("links").and_then(Value::as_object_mut) else {
-            continue;
-        };
-        for link in links.values_mut().filter_map(Value::as_object_mut) {
-            *link = std::mem::take(link)
-                .into_iter()
-                .map(|(key, value)| {
-                    let key = match key.as_str() {
-                        "operation_id" => "operationId".to_owned(),
-                        "operation_ref" => "operationRef".to_owned(),
-                        "request_body" => "requestBody".to_owned(),
-                        _ => key,
-                    };
-                    (key, value)
-                })
-                .collect();
-        }
-    }
-}
-
-/// The served document, built once: it only depends on the code.
-static SERVED: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| document().to_string());
-
-pub fn prebuild() {
-    std::sync::LazyLock::force(&SERVED);
-}
-
-pub async fn serve() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .content_type("application/json")
-        .body(SERVED.as_str())
 }

@@ -15,7 +15,7 @@ use chacha20poly1305::{
     aead::{Aead, KeyInit, Payload},
     ChaCha20Poly1305, Key, Nonce,
 };
-use hmac::{Hmac, Mac};
+use hmac::Mac;
 use mongodb::bson::oid::ObjectId;
 use rand::{rngs::OsRng, RngCore};
 use secrecy::ExposeSecret;
@@ -52,12 +52,9 @@ impl MfaKeys {
         let key = settings.key.expose_secret();
         // The recovery-code key is derived with a label of its own (HMAC as a PRF), so the
         // cipher key is never used for anything else.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(b"emailauth recovery codes v1");
         Self {
             cipher: ChaCha20Poly1305::new(Key::from_slice(key)),
-            recovery_key: mac.finalize().into_bytes().into(),
+            recovery_key: crate::auth::keys::derive(key, "emailauth recovery codes v1"),
             issuer: settings.issuer.clone(),
         }
     }
@@ -107,8 +104,7 @@ impl MfaKeys {
 
     /// The stored form of a (normalised) recovery code of `user`: hex HMAC-SHA256.
     pub fn recovery_hash(&self, user: &ObjectId, code: &RecoveryCode) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.recovery_key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        let mut mac = crate::auth::keys::hmac(&self.recovery_key);
         mac.update(&user.bytes());
         mac.update(&[0]);
         mac.update(code.0.as_bytes());
@@ -217,6 +213,7 @@ mod tests {
             ticket_max_attempts: 5,
             max_failures: 10,
             failure_window: std::time::Duration::from_secs(900),
+            step_up_ttl: std::time::Duration::from_secs(300),
         };
         MfaKeys::new(&settings)
     }

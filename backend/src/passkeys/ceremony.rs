@@ -1,46 +1,19 @@
-//! Passkeys (WebAuthn) with `webauthn-rs`: the relying party, and the server side of its
-//! ceremonies. Every ceremony is `start` (options for the browser, the state kept in MongoDB
+//! The server side of the WebAuthn ceremonies, with `webauthn-rs`. Every ceremony is `start` (options for the browser, the state kept in MongoDB
 //! under a random challenge id) then `finish` (the state taken back once, the browser's answer
 //! verified against it). The state lives in the database, not in the process, so `finish`
 //! may land on another instance than `start`.
 
-use std::time::Duration;
-
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use mongodb::bson::{oid::ObjectId, DateTime};
+use mongodb::bson::oid::ObjectId;
 use rand::RngCore;
 use serde::{de::DeserializeOwned, Serialize};
-use webauthn_rs::{prelude::Passkey, Webauthn, WebauthnBuilder};
+use webauthn_rs::prelude::Passkey;
 
 use crate::{
-    config::WebauthnSettings,
     error::ApiError,
     state::AppState,
-    store::{ChallengeDoc, ChallengePurpose, PasskeyDoc},
+    store::{registration_slot, ChallengeDoc, ChallengePurpose, PasskeyDoc},
 };
-
-/// The relying party and how long its challenges live.
-pub struct RelyingParty {
-    pub webauthn: Webauthn,
-    pub challenge_ttl: Duration,
-}
-
-impl RelyingParty {
-    pub fn new(settings: &WebauthnSettings) -> anyhow::Result<Self> {
-        // The browser gives up when the server would: the options' `timeout` is the TTL.
-        let webauthn = WebauthnBuilder::new(&settings.rp_id, &settings.rp_origin)
-            .and_then(|b| {
-                b.rp_name(&settings.rp_name)
-                    .timeout(settings.challenge_ttl)
-                    .build()
-            })
-            .map_err(|e| anyhow::anyhow!("WebAuthn relying party: {e}"))?;
-        Ok(Self {
-            webauthn,
-            challenge_ttl: settings.challenge_ttl,
-        })
-    }
-}
 
 /// A credential id as stored and compared: unpadded base64url of its bytes.
 pub fn credential_key(id: &[u8]) -> String {
@@ -64,13 +37,19 @@ pub async fn keep_state<S: Serialize>(
 ) -> Result<String, ApiError> {
     let id = new_challenge_id();
     let now = state.clock.now();
-    let ttl = i64::try_from(state.webauthn.challenge_ttl.as_millis()).unwrap_or(i64::MAX);
+    // A registration lives in its account's one slot (a new one replaces a pending one), so
+    // an account never has more than one; a login's lives under its own id.
+    let (doc_id, nonce) = match (purpose, user_id) {
+        (ChallengePurpose::Register, Some(user)) => (registration_slot(user), Some(id.clone())),
+        _ => (id.clone(), None),
+    };
     let doc = ChallengeDoc {
-        id: id.clone(),
+        id: doc_id,
+        nonce,
         purpose,
         user_id,
         state: serde_json::to_string(ceremony).map_err(|e| ApiError::Internal(e.into()))?,
-        expires_at: DateTime::from_millis(now.timestamp_millis().saturating_add(ttl)),
+        expires_at: crate::clock::after(now, state.webauthn.challenge_ttl),
     };
     state.store.insert_challenge(&doc).await?;
     Ok(id)
