@@ -3,6 +3,7 @@
 
 use crate::{
     error::ApiError,
+    events::{self, Context, EndReason, Event},
     mail::Notice,
     notices,
     state::AppState,
@@ -19,10 +20,15 @@ pub fn keys_of(user: &UserDoc) -> AccountKeys<'_> {
 }
 
 /// Deletes `user` for good, as `DELETE /api/account` and `backend admin delete` both do: its
-/// sessions, the account, its codes, what the limits remember about it and its queued notices,
-/// then the goodbye mail. `ip` is who asked, for the log. `false` when the account was already
-/// gone.
-pub async fn delete_account(state: &AppState, user: &UserDoc, ip: &str) -> Result<bool, ApiError> {
+/// sessions, the account, its codes, what the limits remember about it, its activity log and
+/// its queued notices, then the goodbye mail. `context` says who asked. `false` when the
+/// account was already gone.
+pub async fn delete_account(
+    state: &AppState,
+    context: &Context,
+    user: &UserDoc,
+) -> Result<bool, ApiError> {
+    let ip = &context.ip;
     let store = &state.store;
     // Sessions, then the account, then sessions again: a login that proved the password while
     // this ran either started its session before the account went (ended by the second
@@ -44,6 +50,9 @@ pub async fn delete_account(state: &AppState, user: &UserDoc, ip: &str) -> Resul
     if let Err(e) = store.delete_challenges_of(user.id).await {
         tracing::warn!(error = %e, user_id = %user.id, "challenge of a deleted account left to expire");
     }
+    if let Err(e) = store.delete_activity_of(user.id).await {
+        tracing::warn!(error = %e, user_id = %user.id, "activity of a deleted account left to expire");
+    }
     // What remains is bookkeeping that expires on its own (TTL indexes): a failure here must
     // not turn a done deletion into an error the client cannot retry (its token is dead).
     if let Err(e) = store
@@ -60,6 +69,10 @@ pub async fn delete_account(state: &AppState, user: &UserDoc, ip: &str) -> Resul
         tracing::warn!(error = %e, user_id = %user.id, "queued notices of a deleted account left");
     }
     tracing::info!(event = "account_deleted", user_id = %user.id, sessions, ip, "account deleted");
+    // The deletion itself goes to the webhooks (the activity log went with the account).
+    if let Err(e) = events::webhooks::enqueue(state, context, &Event::UserDeleted).await {
+        tracing::warn!(error = %e, user_id = %user.id, "user.deleted not queued");
+    }
     notices::notify(state, user, Notice::AccountDeleted).await;
     Ok(true)
 }
@@ -75,13 +88,30 @@ pub enum FactorReset {
 /// its sessions and mails the owner what went. What was removed (`None`: the account is gone).
 pub async fn reset_second_factors(
     state: &AppState,
+    context: &Context,
     user: &UserDoc,
     why: FactorReset,
 ) -> Result<Option<RemovedFactors>, ApiError> {
+    let passkeys = state.store.passkeys_of(user.id).await?;
     let Some(removed) = state.store.reset_second_factors(user.id).await? else {
         return Ok(None);
     };
-    let sessions = state.store.delete_sessions_of(user.id).await?;
+    let ended = state.store.end_sessions_of(user.id, None).await?;
+    let sessions = ended.len();
+    let mut happened = vec![];
+    if removed.totp {
+        happened.push(Event::TotpDisabled);
+    }
+    happened.extend(passkeys.into_iter().map(|p| Event::PasskeyRemoved {
+        passkey_id: p.id,
+        name: p.name,
+    }));
+    let reason = match why {
+        FactorReset::PasswordReset => EndReason::Password,
+        FactorReset::Operator => EndReason::Operator,
+    };
+    happened.extend(events::sessions_ended(ended, reason));
+    events::emit_all(state, context, happened).await;
     if let Err(e) = state.store.delete_mfa_tickets_of(user.id).await {
         tracing::warn!(error = %e, user_id = %user.id, "tickets left to expire");
     }

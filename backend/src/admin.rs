@@ -17,6 +17,7 @@ use crate::{
     account::{delete_account, keys_of, reset_second_factors, FactorReset},
     config::Settings,
     domain::EmailAddress,
+    events::{self, Context as EventContext, EndReason, Event},
     startup::build_state,
     state::AppState,
     store::{Store, UserDoc},
@@ -94,7 +95,7 @@ pub async fn run(settings: Settings, action: Action) -> anyhow::Result<Value> {
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_default();
     let name = action.name();
-    let result = execute(&state, action).await;
+    let result = execute(&state, &operator, action).await;
     match &result {
         Ok((user_id, detail)) => tracing::info!(
             target: "audit",
@@ -120,9 +121,15 @@ pub async fn run(settings: Settings, action: Action) -> anyhow::Result<Value> {
 }
 
 /// Does the work; the account acted on (for the audit line) and the answer.
-async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<ObjectId>, Value)> {
+async fn execute(
+    state: &AppState,
+    operator: &str,
+    action: Action,
+) -> anyhow::Result<(Option<ObjectId>, Value)> {
     let store = &state.store;
     let now = state.clock.now();
+    // Events of operator actions name the operator; the client is the command line.
+    let context = |user: ObjectId| EventContext::operator(state, user, operator, "cli");
     match action {
         Action::Find { user } => {
             let user = find(store, &user).await?;
@@ -158,6 +165,7 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
                 .disable_user(user.id)
                 .await?
                 .ok_or_else(|| NoSuchAccount(user.id.to_hex()))?;
+            events::emit(state, &context(user.id), Event::UserDisabled).await;
             Ok((
                 Some(user.id),
                 json!({ "user_id": user.id.to_hex(), "disabled": true, "sessions_frozen": sessions }),
@@ -169,6 +177,7 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
                 .enable_user(user.id)
                 .await?
                 .ok_or_else(|| NoSuchAccount(user.id.to_hex()))?;
+            events::emit(state, &context(user.id), Event::UserEnabled).await;
             Ok((
                 Some(user.id),
                 json!({ "user_id": user.id.to_hex(), "disabled": false, "sessions_ended": ended }),
@@ -176,7 +185,10 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
         }
         Action::EndSessions { user } => {
             let user = find(store, &user).await?;
-            let ended = store.delete_sessions_of(user.id).await?;
+            let ended = store.end_sessions_of(user.id, None).await?;
+            let happened = events::sessions_ended(ended.clone(), EndReason::Operator);
+            events::emit_all(state, &context(user.id), happened).await;
+            let ended = ended.len();
             Ok((
                 Some(user.id),
                 json!({ "user_id": user.id.to_hex(), "sessions_ended": ended }),
@@ -200,10 +212,11 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
         },
         Action::ResetMfa { account } => {
             let user = find(store, &account).await?;
-            let removed = reset_second_factors(state, &user, FactorReset::Operator)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .ok_or_else(|| NoSuchAccount(user.id.to_hex()))?;
+            let removed =
+                reset_second_factors(state, &context(user.id), &user, FactorReset::Operator)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    .ok_or_else(|| NoSuchAccount(user.id.to_hex()))?;
             wait_for_mail(store, &user.email).await?;
             Ok((
                 Some(user.id),
@@ -219,7 +232,7 @@ async fn execute(state: &AppState, action: Action) -> anyhow::Result<(Option<Obj
                 bail!("deleting an account is final: repeat with --yes");
             }
             let user = find(store, &user).await?;
-            let deleted = delete_account(state, &user, "admin")
+            let deleted = delete_account(state, &context(user.id), &user)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if !deleted {

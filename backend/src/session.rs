@@ -16,6 +16,7 @@ use shared::LoginResponse;
 use crate::{
     auth::{new_session_id, token_hash, RefreshClaim},
     error::ApiError,
+    events::{self, Context, EndReason, Event},
     state::AppState,
     store::{seconds_until, Rotation, SessionDoc},
 };
@@ -238,6 +239,11 @@ async fn decide_old(
         // holders is not the owner. End the session, so neither the copy nor its successors
         // work any more.
         state.store.end_session(&claim.sid).await?;
+        let event = Event::SessionEnded {
+            session_id: session.id.clone(),
+            reason: EndReason::Reuse,
+        };
+        events::emit(state, &Context::system(state, session.user_id), event).await;
         tracing::warn!(event = "refresh_reuse", user_id = %session.user_id, session = %session.id, "a rotated refresh token was reused: session ended");
     }
     Err(ApiError::InvalidRefreshToken)

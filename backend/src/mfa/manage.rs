@@ -17,6 +17,7 @@ use super::crypto::{self as mfa, MfaKeys};
 use crate::{
     auth::SignedInUser,
     error::ApiError,
+    events::{self, Context, EndReason, Event},
     mail::Notice,
     notices,
     signin::{
@@ -126,8 +127,11 @@ pub async fn enable(
             ApiError::TotpNotSetUp
         });
     }
-    let ended = state.store.delete_other_sessions(user.id, session).await?;
-    tracing::info!(event = "totp_enabled", user_id = %user.id, other_sessions_ended = ended, "TOTP enabled");
+    let ended = state.store.end_sessions_of(user.id, Some(session)).await?;
+    tracing::info!(event = "totp_enabled", user_id = %user.id, other_sessions_ended = ended.len(), "TOTP enabled");
+    let mut happened = vec![Event::TotpEnabled];
+    happened.extend(events::sessions_ended(ended, EndReason::Password));
+    events::emit_all(state, &context_of(state, client, signed), happened).await;
     notices::notify(state, user, Notice::SecondFactorEnabled).await;
     Ok(RecoveryCodes {
         recovery_codes: codes,
@@ -152,6 +156,12 @@ pub async fn disable(
         return Err(ApiError::TotpNotEnabled);
     }
     tracing::info!(event = "totp_disabled", user_id = %user.id, ip = %client.ip_text(), "TOTP disabled");
+    events::emit(
+        state,
+        &context_of(state, client, signed),
+        Event::TotpDisabled,
+    )
+    .await;
     notices::notify(state, user, Notice::SecondFactorDisabled).await;
     Ok(())
 }
@@ -175,10 +185,20 @@ pub async fn replace_recovery_codes(
         return Err(ApiError::TotpNotEnabled);
     }
     tracing::info!(event = "recovery_codes_replaced", user_id = %user.id, ip = %client.ip_text(), "new recovery codes");
+    events::emit(
+        state,
+        &context_of(state, client, signed),
+        Event::RecoveryCodesReplaced,
+    )
+    .await;
     notices::notify(state, user, Notice::RecoveryCodesReplaced).await;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
+}
+
+fn context_of(state: &AppState, client: &Client, signed: &SignedInUser) -> Context {
+    Context::of(state, signed.user.id, client, Some(&signed.auth.session.id))
 }
 
 /// The request must carry exactly one of `code` and `recovery_code` (checked before anything

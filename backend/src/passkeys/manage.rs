@@ -13,6 +13,7 @@ use crate::{
     auth::SignedInUser,
     domain::PasskeyName,
     error::ApiError,
+    events::{self, Context, Event},
     mail::Notice,
     notices,
     signin::{
@@ -145,6 +146,15 @@ pub async fn register_finish(
         Err(PasskeyInsertError::Db(e)) => return Err(e.into()),
     }
     tracing::info!(event = "passkey_added", user_id = %user.id, passkey = %doc.id, %ip, "passkey registered");
+    events::emit(
+        state,
+        &Context::of(state, user.id, client, Some(&signed.auth.session.id)),
+        Event::PasskeyAdded {
+            passkey_id: doc.id,
+            name: doc.name.clone(),
+        },
+    )
+    .await;
     notices::notify(
         state,
         user,
@@ -183,6 +193,15 @@ pub async fn delete(
         return Err(ApiError::NotFound);
     }
     tracing::info!(event = "passkey_removed", user_id = %user.id, passkey = %id, ip = %client.ip_text(), "passkey deleted");
+    events::emit(
+        state,
+        &Context::of(state, user.id, client, Some(&signed.auth.session.id)),
+        Event::PasskeyRemoved {
+            passkey_id: id,
+            name: passkey.name.clone(),
+        },
+    )
+    .await;
     notices::notify(state, user, Notice::PasskeyRemoved { name: passkey.name }).await;
     Ok(())
 }

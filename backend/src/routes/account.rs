@@ -8,6 +8,7 @@ use crate::{
     auth::SignedInUser,
     domain::AccountDeletion,
     error::ApiError,
+    events::Context,
     session,
     signin::{step_up, Client},
     state::AppState,
@@ -45,7 +46,13 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let deletion = AccountDeletion::try_from(body.into_inner())?;
     step_up::prove_password(&state, &client, &signed.user, &deletion.password).await?;
-    if !account::delete_account(&state, &signed.user, &client.ip_text()).await? {
+    let context = Context::of(
+        &state,
+        signed.user.id,
+        &client,
+        Some(&signed.auth.session.id),
+    );
+    if !account::delete_account(&state, &context, &signed.user).await? {
         return Err(ApiError::InvalidToken);
     }
     Ok(session::signed_out(&state, &req))

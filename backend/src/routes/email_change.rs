@@ -5,6 +5,7 @@ use crate::{
     auth::SignedInUser,
     domain::{CodePurpose, EmailAddress, EmailChange, EmailChangeCode},
     error::ApiError,
+    events::{self, Context, Event},
     mail::Notice,
     notices,
     signin::{step_up, Client},
@@ -122,6 +123,12 @@ pub async fn confirm(
     .await?;
     let ip = client.ip_text();
     tracing::info!(event = "email_changed", user_id = %user.id, %ip, "email address changed");
+    let changed = Event::EmailChanged {
+        old_email_masked: notices::mask_email(&user.email),
+        new_email: new_email.as_str().to_owned(),
+    };
+    let context = Context::of(&state, user.id, &client, Some(&signed.auth.session.id));
+    events::emit(&state, &context, changed).await;
     let notice = Notice::EmailChanged {
         new_email_masked: notices::mask_email(new_email.as_str()),
     };

@@ -5,6 +5,7 @@ use crate::{
     auth::SignedInUser,
     domain::PasswordChange,
     error::ApiError,
+    events::{self, Context, EndReason, Event, PasswordReason},
     mail::Notice,
     notices,
     signin::{step_up, Client},
@@ -51,13 +52,19 @@ pub async fn change(
         .store
         .change_password(user.id, &user.password_hash, &hash, &auth.session.id)
         .await?;
-    if !changed {
+    let Some(ended) = changed else {
         // Another change or a reset landed meanwhile: the password this request proved is
         // no longer the account's.
         tracing::info!(event = "password_change_failed", user_id = %user.id, reason = "password_changed", %ip, "refused");
         return Err(ApiError::InvalidCredentials);
-    }
+    };
     tracing::info!(event = "password_changed", user_id = %user.id, session = %auth.session.id, %ip, "password changed, other sessions ended");
+    let context = Context::of(&state, user.id, &client, Some(&auth.session.id));
+    let mut happened = vec![Event::PasswordChanged {
+        reason: PasswordReason::Change,
+    }];
+    happened.extend(events::sessions_ended(ended, EndReason::Password));
+    events::emit_all(&state, &context, happened).await;
     notices::notify(&state, &user, Notice::PasswordChanged).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,8 +6,10 @@ use crate::{
     account::{self, FactorReset},
     domain::{CodePurpose, EmailAddress, ResetConfirmation, ResetRequest},
     error::ApiError,
+    events::{self, Context, EndReason, Event, PasswordReason},
     mail::Notice,
     notices,
+    signin::Client,
     state::AppState,
     store::EventKind,
     throttle::ClientIp,
@@ -71,14 +73,14 @@ pub async fn request(
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,
-    client: ClientIp,
+    client: Client,
     body: web::Json<PasswordResetConfirm>,
 ) -> Result<HttpResponse, ApiError> {
     let confirmation = ResetConfirmation::try_from(body.into_inner())?;
     let store = &state.store;
     let email_key = confirmation.email.key();
-    let ip = client.display();
-    let (user, locale) = verification::redeem(
+    let ip = client.ip_text();
+    let ((user, ended), locale) = verification::redeem(
         &state,
         CodePurpose::PasswordReset,
         None,
@@ -91,8 +93,8 @@ pub async fn confirm(
                 .ok_or(ApiError::CodeExpired)?;
             let password = confirmation.password_for(&user.username)?;
             let hash = state.hasher.hash(&password).await?;
-            store.set_password(user.id, &hash).await?;
-            Ok(user)
+            let ended = store.set_password(user.id, &hash).await?;
+            Ok((user, ended))
         },
     )
     .await?;
@@ -103,11 +105,17 @@ pub async fn confirm(
         tracing::warn!(error = %e, "could not clear failed logins after a reset");
     }
     tracing::info!(event = "password_reset", user_id = %user.id, %ip, "password changed, tokens revoked");
+    let context = Context::of(&state, user.id, &client, None);
+    let mut happened = vec![Event::PasswordChanged {
+        reason: PasswordReason::Reset,
+    }];
+    happened.extend(events::sessions_ended(ended, EndReason::Password));
+    events::emit_all(&state, &context, happened).await;
     // The account's own address; the one the code went to reaches the same mailbox.
     let to = EmailAddress::parse(user.email.clone()).unwrap_or_else(|_| confirmation.email.clone());
     notices::deliver(&state, &to, locale, Notice::PasswordChanged).await;
     if !confirmation.keep_second_factors {
-        account::reset_second_factors(&state, &user, FactorReset::PasswordReset).await?;
+        account::reset_second_factors(&state, &context, &user, FactorReset::PasswordReset).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }

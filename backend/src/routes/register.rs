@@ -5,6 +5,8 @@ use crate::verification;
 use crate::{
     domain::{CodePurpose, Registration},
     error::ApiError,
+    events::{self, Context, Event},
+    signin::Client,
     state::AppState,
     store::{InsertError, NewUser, UniqueField, UserDoc},
 };
@@ -32,6 +34,7 @@ use crate::{
     ))]
 pub async fn register(
     state: web::Data<AppState>,
+    client: Client,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let registration = Registration::try_from(body.into_inner())?;
@@ -41,7 +44,7 @@ pub async fn register(
         None,
         &registration.email,
         &registration.code,
-        |locale| create_user(&state, &registration, locale),
+        |locale| create_user(&state, &client, &registration, locale),
     )
     .await?;
     Ok(HttpResponse::Created().json(profile))
@@ -49,6 +52,7 @@ pub async fn register(
 
 async fn create_user(
     state: &AppState,
+    client: &Client,
     r: &Registration,
     locale: Locale,
 ) -> Result<UserProfile, ApiError> {
@@ -69,6 +73,13 @@ async fn create_user(
     let user = match inserted {
         Ok(user) => {
             tracing::info!(event = "signup", user_id = %user.id, "account created");
+            let created = Event::UserCreated {
+                username: user.username.clone(),
+                nickname: user.nickname.clone(),
+                email: user.email.clone(),
+                created_at: user.created_at,
+            };
+            events::emit(state, &Context::of(state, user.id, client, None), created).await;
             user
         }
         Err(InsertError::Duplicate(field)) => match replayed(state, r).await? {

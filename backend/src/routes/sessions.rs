@@ -2,7 +2,13 @@ use actix_web::{http::header, web, HttpResponse};
 use mongodb::bson::DateTime;
 use shared::{SessionInfo, SessionList};
 
-use crate::{auth::AuthUser, error::ApiError, state::AppState};
+use crate::{
+    auth::AuthUser,
+    error::ApiError,
+    events::{self, Context, EndReason, Event},
+    signin::Client,
+    state::AppState,
+};
 
 fn rfc3339(t: DateTime) -> String {
     t.try_to_rfc3339_string().unwrap_or_default()
@@ -50,6 +56,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     ))]
 pub async fn end(
     state: web::Data<AppState>,
+    client: Client,
     auth: AuthUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -58,5 +65,16 @@ pub async fn end(
         return Err(ApiError::NotFound);
     }
     tracing::info!(event = "session_ended", user_id = %auth.user_id, session = %id, by = %auth.session.id, "session ended");
+    let context = Context::of(&state, auth.user_id, &client, Some(&auth.session.id));
+    let reason = if id == auth.session.id {
+        EndReason::Logout
+    } else {
+        EndReason::Revoked
+    };
+    let event = Event::SessionEnded {
+        session_id: id,
+        reason,
+    };
+    events::emit(&state, &context, event).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -42,6 +42,7 @@ pub use client::Client;
 use crate::{
     auth::device::{set_device_cookie, DeviceOwner},
     error::ApiError,
+    events::{self, Context, Event},
     session::{self, Issued},
     state::AppState,
     store::UserDoc,
@@ -142,12 +143,20 @@ pub async fn finish(state: &AppState, client: &Client, proof: Proof) -> Result<O
         let challenge = second_step::challenge(state, user, proof.method, &ip).await?;
         return Ok(Outcome::SecondStep(challenge));
     }
+    // A new device: no valid device cookie of the account, a network it never signed in from,
+    // on an account that has signed in before (asked before this sign-in is remembered).
+    let known_device = client.device_of(state, user);
+    let known_network = match &client.network {
+        Some(net) => store_knows(state, user, net).await,
+        None => false,
+    };
+    let new_device = known_device.is_none() && !known_network && user.last_sign_in.is_some();
     remember_network(state, user, client).await;
     let owner = DeviceOwner {
         account: &user.id,
         epoch: &user.credential_epoch,
     };
-    let device = match client.device_of(state, user) {
+    let device = match known_device {
         Some(id) => state.device_keys.sign(owner, &id),
         None => state.device_keys.issue(owner),
     };
@@ -181,7 +190,23 @@ pub async fn finish(state: &AppState, client: &Client, proof: Proof) -> Result<O
         tracing::info!(event = "login_failed", user_id = %user.id, reason = "credentials_changed", %ip, "sign-in refused");
         return Err(ApiError::InvalidCredentials);
     }
-    tracing::info!(event = "login", user_id = %user.id, session = %issued.session_id, method = %label, %ip, "signed in");
+    tracing::info!(event = "login", user_id = %user.id, session = %issued.session_id, method = %label, %ip, new_device, "signed in");
+    if let Err(e) = store
+        .record_sign_in(user.id, state.clock.now(), &label, &ip)
+        .await
+    {
+        tracing::warn!(error = %e, user_id = %user.id, "last sign-in not recorded");
+    }
+    events::emit(
+        state,
+        &Context::of(state, user.id, client, Some(&issued.session_id)),
+        Event::SignedIn {
+            session_id: issued.session_id.clone(),
+            method: label.clone(),
+            new_device,
+        },
+    )
+    .await;
     Ok(Outcome::SignedIn(Box::new(SignedIn {
         issued,
         user: proof.user,
@@ -193,6 +218,16 @@ pub async fn finish(state: &AppState, client: &Client, proof: Proof) -> Result<O
     })))
 }
 
+/// Whether `user` signed in from `network` before (a read error counts as known: it only
+/// decides whether to tell the owner of a new device).
+async fn store_knows(state: &AppState, user: &UserDoc, network: &str) -> bool {
+    state
+        .store
+        .is_known_network(user.id, network, state.clock.now())
+        .await
+        .unwrap_or(true)
+}
+
 /// Remembers the network of a proved sign-in for the account. Best effort: the person proved
 /// who they are; failing to remember where from must not turn that into an error.
 async fn remember_network(state: &AppState, user: &UserDoc, client: &Client) {
@@ -202,6 +237,25 @@ async fn remember_network(state: &AppState, user: &UserDoc, client: &Client) {
             tracing::warn!(error = %e, "could not remember the network of a sign-in");
         }
     }
+}
+
+/// Records a wrong factor for `user` (the activity log counts them).
+pub(crate) async fn refused(
+    state: &AppState,
+    client: &Client,
+    user: &UserDoc,
+    factor: &'static str,
+    pool: &pools::Pool,
+) {
+    events::emit(
+        state,
+        &Context::of(state, user.id, client, None),
+        Event::SignInRefused {
+            factor,
+            pool: pool.name(),
+        },
+    )
+    .await;
 }
 
 /// The answer of every way of signing in.

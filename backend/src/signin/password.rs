@@ -39,8 +39,11 @@ pub async fn sign_in(
         (true, Some(user)) => user,
         (_, user) => {
             attempt.counted();
-            let user_id = user.map(|u| u.id.to_hex()).unwrap_or_default();
+            let user_id = user.as_ref().map(|u| u.id.to_hex()).unwrap_or_default();
             tracing::info!(event = "login_failed", user_id, pool = pool.name(), %ip, "login refused");
+            if let Some(user) = user {
+                super::refused(state, client, &user, "password", &pool).await;
+            }
             return Err(ApiError::InvalidCredentials);
         }
     };

@@ -306,6 +306,7 @@ async fn refuse(
     method: MfaMethod,
 ) -> ApiError {
     tracing::info!(event = "mfa_failed", user_id = %user.id, ?method, pool = pool.name(), ip = %client.ip_text(), "wrong second factor");
+    super::refused(state, client, user, factor_name(method), pool).await;
     match attempt.failed(state).await {
         Ok(0) if *pool == Pool::Strangers => warn_owner(state, user).await,
         Ok(_) => {}
@@ -322,6 +323,15 @@ async fn refuse(
         },
         Ok(None) => ApiError::InvalidToken,
         Err(e) => e.into(),
+    }
+}
+
+/// How a second factor is named in events.
+pub fn factor_name(method: MfaMethod) -> &'static str {
+    match method {
+        MfaMethod::Totp => "totp",
+        MfaMethod::RecoveryCode => "recovery_code",
+        MfaMethod::Passkey => "passkey",
     }
 }
 

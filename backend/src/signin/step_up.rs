@@ -51,6 +51,7 @@ pub async fn prove_password(
     if !verified {
         attempt.counted();
         tracing::info!(event = "reauth_failed", user_id = %user.id, pool = pool.name(), ip = %client.ip_text(), "wrong password");
+        super::refused(state, client, user, "password", &pool).await;
         return Err(ApiError::InvalidCredentials);
     }
     // Proved: this attempt was no failure. Earlier failures stay; only a sign-in clears a pool.
@@ -81,6 +82,8 @@ pub async fn prove_second_factor(
         return Ok(());
     }
     tracing::info!(event = "mfa_failed", user_id = %user.id, pool = pool.name(), ip = %client.ip_text(), "wrong second factor while signed in");
+    let name = second_step::factor_name(factor.method());
+    super::refused(state, client, user, name, &pool).await;
     let left = attempt.failed(state).await?;
     if left == 0 && pool == Pool::Strangers {
         second_step::warn_owner(state, user).await;

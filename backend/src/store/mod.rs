@@ -1,6 +1,7 @@
 //! MongoDB storage. Uniqueness lives in unique indexes, counters change through atomic
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
+mod activity;
 mod changes;
 mod codes;
 mod mfa;
@@ -33,7 +34,9 @@ pub use throttle::{
     pooled_key, seconds_until, AccountKeys, AddressCap, Admission, EventKind, Limit, LockOutcome,
     SendLock,
 };
-pub use users::{InsertError, KeysTaken, NewUser, RemovedFactors, UniqueField, UserDoc};
+pub use users::{
+    InsertError, KeysTaken, LastSignIn, NewUser, RemovedFactors, UniqueField, UserDoc,
+};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -228,6 +231,7 @@ impl Store {
             ])
             .await?;
         self.ensure_passkey_indexes().await?;
+        self.ensure_activity_indexes().await?;
         self.mfa_tickets
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),

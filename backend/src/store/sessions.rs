@@ -199,6 +199,36 @@ impl Store {
         deleted.map(|_| ())
     }
 
+    /// Ends every session of `user_id` (but `keep`, if given), refresh tokens included; the ids
+    /// of those it listed first (for the events that report them). The delete is by account, so
+    /// a session started while this ran ends too, unreported.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "end_sessions_of"))]
+    pub async fn end_sessions_of(
+        &self,
+        user_id: ObjectId,
+        keep: Option<&str>,
+    ) -> Result<Vec<String>, Error> {
+        let mut listed = self
+            .sessions
+            .clone_with_type::<mongodb::bson::Document>()
+            .find(doc! { "user_id": user_id })
+            .projection(doc! { "_id": 1 })
+            .await?;
+        let mut ids = vec![];
+        while listed.advance().await? {
+            if let Ok(id) = listed.current().get_str("_id") {
+                if Some(id) != keep {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+        match keep {
+            Some(keep) => self.delete_other_sessions(user_id, keep).await?,
+            None => self.delete_sessions_of(user_id).await?,
+        };
+        Ok(ids)
+    }
+
     /// Ends every session of `user_id`, refresh tokens included; how many there were.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_sessions_of"))]
     pub async fn delete_sessions_of(&self, user_id: ObjectId) -> Result<u64, Error> {

@@ -47,6 +47,9 @@ pub struct UserDoc {
     /// The sealed secret of the last `POST /api/mfa/totp/setup` not yet enabled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_pending: Option<String>,
+    /// The last successful sign-in, if the account signed in since this field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sign_in: Option<LastSignIn>,
     /// The session that made that setup (a step-up proved it): only it may enable it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub totp_pending_sid: Option<String>,
@@ -56,6 +59,14 @@ pub struct UserDoc {
     /// written before this field existed (until their first change).
     #[serde(default)]
     pub credential_epoch: String,
+}
+
+/// `users.last_sign_in`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LastSignIn {
+    pub at: DateTime,
+    pub method: String,
+    pub ip: String,
 }
 
 /// `$set` of a new credential epoch.
@@ -106,15 +117,40 @@ impl Store {
     /// the old password is out everywhere, and nothing they were given still counts as the
     /// owner's.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "set_password"))]
-    pub async fn set_password(&self, id: ObjectId, password_hash: &str) -> Result<(), Error> {
+    /// The ids of the sessions it ended.
+    pub async fn set_password(
+        &self,
+        id: ObjectId,
+        password_hash: &str,
+    ) -> Result<Vec<String>, Error> {
         let mut set = new_epoch();
         set.insert("password_hash", password_hash);
         self.users
             .update_one(doc! { "_id": id }, doc! { "$set": set })
             .await?;
         self.forget_profile(id);
-        self.delete_sessions_of(id).await?;
-        self.forget_networks_of(id).await
+        let ended = self.end_sessions_of(id, None).await?;
+        self.forget_networks_of(id).await?;
+        Ok(ended)
+    }
+
+    /// Records a successful sign-in (for "last sign-in", and to tell a first sign-in from a
+    /// new device's).
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "record_sign_in"))]
+    pub async fn record_sign_in(
+        &self,
+        id: ObjectId,
+        at: DateTime,
+        method: &str,
+        ip: &str,
+    ) -> Result<(), Error> {
+        self.users
+            .update_one(
+                doc! { "_id": id },
+                doc! { "$set": { "last_sign_in": { "at": at, "method": method, "ip": ip } } },
+            )
+            .await?;
+        Ok(())
     }
 
     /// Removes every second factor of the account (TOTP, its recovery codes, a pending setup,
@@ -149,7 +185,7 @@ impl Store {
     /// Replaces the password hash `old_hash` with `new_hash`, then ends every session of the
     /// user except `keep_sid` (the one that proved the old password). Conditional on the hash
     /// still being the one that was verified, so of two concurrent changes only one lands;
-    /// whether this one did.
+    /// the ids of the sessions it ended when this one did (`None`: it did not).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "change_password"))]
     pub async fn change_password(
         &self,
@@ -157,7 +193,7 @@ impl Store {
         old_hash: &str,
         new_hash: &str,
         keep_sid: &str,
-    ) -> Result<bool, Error> {
+    ) -> Result<Option<Vec<String>>, Error> {
         let mut set = new_epoch();
         set.insert("password_hash", new_hash);
         let updated = self
@@ -168,12 +204,12 @@ impl Store {
             )
             .await?;
         if updated.matched_count == 0 {
-            return Ok(false);
+            return Ok(None);
         }
         self.forget_profile(id);
-        self.delete_other_sessions(id, keep_sid).await?;
+        let ended = self.end_sessions_of(id, Some(keep_sid)).await?;
         self.forget_networks_of(id).await?;
-        Ok(true)
+        Ok(Some(ended))
     }
 
     /// Moves the account to a new address, conditional on the address it was read with. The
@@ -356,6 +392,7 @@ impl Store {
             totp_pending: None,
             totp_pending_sid: None,
             credential_epoch: crate::auth::device::new_epoch(),
+            last_sign_in: None,
         };
         match self.users.insert_one(&user).await {
             Ok(_) => Ok(user),
