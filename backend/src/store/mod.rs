@@ -5,6 +5,7 @@ mod activity;
 mod changes;
 mod codes;
 mod mfa;
+mod not_me;
 mod outbox;
 mod passkeys;
 mod sessions;
@@ -25,6 +26,7 @@ use secrecy::ExposeSecret;
 pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
+pub use not_me::NotMeLink;
 pub use outbox::OutboxDoc;
 pub use passkeys::{
     registration_slot, ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError,
@@ -235,6 +237,7 @@ impl Store {
             .await?;
         self.ensure_passkey_indexes().await?;
         self.ensure_activity_indexes().await?;
+        self.ensure_not_me_indexes().await?;
         self.mfa_tickets
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),
