@@ -25,3 +25,4 @@ pub mod store;
 pub mod telemetry;
 pub mod throttle;
 pub mod verification;
+pub mod webhooks;

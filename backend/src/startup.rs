@@ -95,6 +95,7 @@ impl Application {
             state.clone(),
             settings.outbox_interval,
         ));
+        crate::webhooks::worker::spawn(state.clone());
         // Build the OpenAPI document now: a mistake in an annotation stops the start-up
         // instead of failing the first request for it.
         crate::openapi::prebuild();
@@ -276,5 +277,11 @@ pub fn build_state(
         introspection_secret: settings.ops.introspection_secret.clone(),
         webauthn: crate::auth::RelyingParty::new(&settings.webauthn)?,
         device_keys: crate::auth::DeviceKeys::new(&settings.codes.pepper),
+        webhooks: settings
+            .webhooks
+            .clone()
+            .map(crate::webhooks::Webhooks::new)
+            .transpose()?
+            .map(Arc::new),
     })
 }

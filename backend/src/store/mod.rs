@@ -10,6 +10,7 @@ mod passkeys;
 mod sessions;
 mod throttle;
 mod users;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ pub use throttle::{
 pub use users::{
     InsertError, KeysTaken, LastSignIn, NewUser, RemovedFactors, UniqueField, UserDoc,
 };
+pub use webhooks::{DeliveryStatus, WebhookDelivery};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -56,6 +58,7 @@ pub struct Store {
     /// admin`, whose changes reach the servers through their change streams).
     cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
     mfa_tickets: Collection<MfaTicketDoc>,
+    webhook_deliveries: Collection<WebhookDelivery>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -101,6 +104,7 @@ impl Store {
             heartbeats: db.collection(HEARTBEATS),
             cache: None,
             mfa_tickets: db.collection("mfa_tickets"),
+            webhook_deliveries: db.collection("webhook_deliveries"),
             db,
         }
     }
@@ -232,6 +236,7 @@ impl Store {
             .await?;
         self.ensure_passkey_indexes().await?;
         self.ensure_activity_indexes().await?;
+        self.ensure_webhook_indexes().await?;
         self.mfa_tickets
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),
