@@ -30,3 +30,4 @@ mod sessions;
 mod takeover;
 #[cfg(feature = "otel")]
 mod traces;
+mod webhooks;
