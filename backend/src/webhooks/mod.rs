@@ -245,9 +245,9 @@ impl WebhookSettings {
     }
 
     /// How long an instance holds an attempt before another may take it over (it crashed):
-    /// well past the attempt's own bound.
+    /// twice the attempt's own bound, and 5 s for the database writes around it.
     pub fn lease(&self) -> Duration {
-        self.timeout + Duration::from_secs(30)
+        self.timeout.saturating_mul(2) + Duration::from_secs(5)
     }
 }
 

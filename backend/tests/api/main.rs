@@ -30,4 +30,5 @@ mod sessions;
 mod takeover;
 #[cfg(feature = "otel")]
 mod traces;
+mod webhook_receiver;
 mod webhooks;
