@@ -399,7 +399,7 @@ pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// A delivery as an operator sees it (`backend admin webhooks …`, the admin API): ids,
 /// state, last error; not its body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeliverySummary {
     /// The delivery (one event to one endpoint): what `retry` takes.
     pub id: String,

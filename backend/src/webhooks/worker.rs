@@ -25,6 +25,8 @@ const BATCH: i64 = 50;
 /// A worker whose queue's head is not due re-reads it at least this often (another instance
 /// may have finished it, an operator re-queued an older one).
 const RECHECK: Duration = Duration::from_secs(30);
+/// After the database failed a read, the worker waits this long (or for a wake-up).
+const UNAVAILABLE_PAUSE: Duration = Duration::from_secs(5);
 /// Queue depth is counted at most this often.
 const COUNT_EVERY: Duration = Duration::from_secs(10);
 
@@ -49,6 +51,7 @@ async fn run(state: web::Data<AppState>, hooks: std::sync::Arc<Webhooks>, index:
     let mut wait: Option<Wait> = None;
     let mut counted: Option<Instant> = None;
     loop {
+        let mut pause = hooks.settings.poll;
         let now = state.clock.now();
         let skip = wait.as_ref().is_some_and(|w| {
             w.until.is_some_and(|until| now < until) && w.read_at.elapsed() < RECHECK
@@ -61,6 +64,8 @@ async fn run(state: web::Data<AppState>, hooks: std::sync::Arc<Webhooks>, index:
                 }),
                 Err(e) => {
                     tracing::warn!(event = "webhook_queue_unavailable", endpoint = %endpoint.label, error = %e, "webhook queue not read");
+                    // The database is away: look again in a while, not at every poll.
+                    pause = pause.max(UNAVAILABLE_PAUSE);
                     None
                 }
             };
@@ -77,7 +82,7 @@ async fn run(state: web::Data<AppState>, hooks: std::sync::Arc<Webhooks>, index:
         }
         tokio::select! {
             () = hooks.wake[index].notified() => {}
-            () = tokio::time::sleep(hooks.settings.poll) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }

@@ -664,7 +664,10 @@ async fn production_refuses_private_addresses_at_start_up_and_at_every_connectio
     .await;
     let error = docs[0].get_str("last_error").unwrap();
     assert!(error.contains("APP_WEBHOOK_ALLOW_PRIVATE"), "{error}");
-    assert!(!error.starts_with("connection failed"), "told apart: {error}");
+    assert!(
+        !error.starts_with("connection failed"),
+        "told apart: {error}"
+    );
     assert_eq!(accepted.load(Ordering::SeqCst), 0, "no connection was made");
 
     // Listed, the same name is connected to (the TLS handshake then fails: a plain listener).
@@ -730,4 +733,56 @@ async fn delivery_latency_from_change_to_receipt() {
         latencies[latencies.len() - 1]
     );
     assert!(p(0.5) < 1000, "p50 {} ms", p(0.5));
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_times_out_and_holds_up_no_other_endpoint() {
+    // Accepts connections and reads nothing, answers nothing.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+    let silent = format!("http://127.0.0.1:{port}/hooks");
+    let fine = Receiver::start();
+    let owned = hooks_to(&[silent.clone(), fine.url()]);
+    let mut vars = pairs(&owned);
+    vars.push(("APP_WEBHOOK_TIMEOUT_MS", "2000"));
+    vars.push(("APP_WEBHOOK_EVENTS", "user.created"));
+    let app = spawn_app_with(&vars).await;
+    app.sign_up(&GILDONG).await;
+    fine.wait_for(1).await;
+    // Delivered to the other while the silent one's attempt is still open.
+    let docs = deliveries(&app).await;
+    let stuck = docs
+        .iter()
+        .find(|d| d.get_str("endpoint") == Ok(silent.as_str()))
+        .unwrap();
+    assert_eq!(stuck.get_i32("attempts"), Ok(1), "{stuck}");
+    assert!(
+        stuck.get_str("last_error").is_err(),
+        "still in flight: {stuck}"
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    let docs = deliveries_when(&app, "the timeout recorded", |d| {
+        d.iter().any(|d| {
+            d.get_str("endpoint") == Ok(silent.as_str()) && d.get_str("last_error").is_ok()
+        })
+    })
+    .await;
+    let stuck = docs
+        .iter()
+        .find(|d| d.get_str("endpoint") == Ok(silent.as_str()))
+        .unwrap();
+    assert_eq!(status_of(stuck), "pending");
+    assert!(
+        stuck.get_str("last_error").unwrap().contains("timeout"),
+        "{stuck}"
+    );
 }

@@ -113,3 +113,53 @@ async fn events_queued_by_a_killed_backend_are_delivered_by_the_next_one_in_orde
     assert_eq!(receiver.received().len(), 4, "once each");
     drop(second);
 }
+
+#[test]
+fn the_binary_refuses_a_bad_webhook_configuration_naming_the_variable() {
+    let base = [
+        ("APP_JWT_SECRET", JWT_SECRET),
+        ("APP_CODE_PEPPER", PEPPER),
+        ("APP_MONGODB_URI", "mongodb://127.0.0.1:9"),
+    ];
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("APP_WEBHOOK_URLS", "https://hooks.example.com/in")],
+            "APP_WEBHOOK_SECRET",
+        ),
+        (
+            &[
+                ("APP_WEBHOOK_URLS", "https://hooks.example.com/in"),
+                ("APP_WEBHOOK_SECRET", "whsec_c2hvcnQ="),
+            ],
+            "APP_WEBHOOK_SECRET",
+        ),
+        (
+            &[
+                ("APP_WEBHOOK_URLS", "http://hooks.example.com/in"),
+                ("APP_WEBHOOK_SECRET", SECRET),
+            ],
+            "APP_WEBHOOK_URLS",
+        ),
+        (
+            &[
+                ("APP_ENV", "production"),
+                ("APP_WEBHOOK_URLS", "https://10.0.0.7/in"),
+                ("APP_WEBHOOK_SECRET", SECRET),
+            ],
+            "APP_WEBHOOK_ALLOW_PRIVATE",
+        ),
+    ];
+    for (vars, named) in cases {
+        let all: Vec<(&str, &str)> = base.iter().chain(vars).copied().collect();
+        let mut backend = Backend::spawn(&all);
+        let status = crate::support::wait_exit(&mut backend.child, Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("{vars:?}: still running"));
+        let output = backend.output();
+        assert_eq!(status.code(), Some(2), "{vars:?}: {output}");
+        assert!(output.contains(named), "{vars:?} names {named}: {output}");
+        assert!(
+            !output.contains("c2hvcnQ"),
+            "the secret is not echoed: {output}"
+        );
+    }
+}
