@@ -786,3 +786,48 @@ async fn a_receiver_that_never_answers_times_out_and_holds_up_no_other_endpoint(
         "{stuck}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_twenty_concurrent_claims_of_one_attempt_exactly_one_wins() {
+    use backend::store::{DeliveryStatus, Store, WebhookDelivery};
+    use mongodb::bson::{oid::ObjectId, DateTime};
+    let db = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let store = Store::connect(&mongodb_uri().into(), &db, Duration::from_secs(5))
+        .await
+        .unwrap();
+    store.ensure_indexes().await.unwrap();
+    let now = DateTime::now();
+    for round in 0..5 {
+        let d = WebhookDelivery {
+            id: ObjectId::new(),
+            event_id: format!("msg_{round}"),
+            kind: "user.created".into(),
+            endpoint: "https://hooks.example.com/".into(),
+            queue: Some("https://hooks.example.com/".into()),
+            status: DeliveryStatus::Pending,
+            body: "{}".into(),
+            created_at: now,
+            attempts: 0,
+            next_at: now,
+            lease_until: now,
+            give_up_at: now,
+            // Not swept by the TTL index meanwhile.
+            expires_at: DateTime::from_millis(now.timestamp_millis() + 3_600_000),
+            last_error: None,
+            last_status: None,
+            finished_at: None,
+        };
+        store.insert_webhook_deliveries(&[d.clone()]).await.unwrap();
+        let lease = DateTime::from_millis(now.timestamp_millis() + 60_000);
+        let claims = (0..20).map(|_| {
+            let (store, d) = (store.clone(), d.clone());
+            tokio::spawn(async move { store.claim_webhook(&d, lease).await.unwrap() })
+        });
+        let won = futures_util::future::join_all(claims)
+            .await
+            .into_iter()
+            .filter(|r| *r.as_ref().unwrap())
+            .count();
+        assert_eq!(won, 1, "round {round}");
+    }
+}
