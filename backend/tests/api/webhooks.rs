@@ -817,7 +817,10 @@ async fn of_twenty_concurrent_claims_of_one_attempt_exactly_one_wins() {
             last_status: None,
             finished_at: None,
         };
-        store.insert_webhook_deliveries(&[d.clone()]).await.unwrap();
+        store
+            .insert_webhook_deliveries(std::slice::from_ref(&d))
+            .await
+            .unwrap();
         let lease = DateTime::from_millis(now.timestamp_millis() + 60_000);
         let claims = (0..20).map(|_| {
             let (store, d) = (store.clone(), d.clone());
