@@ -424,7 +424,7 @@ impl From<&WebhookDelivery> for DeliverySummary {
             id: d.id.to_hex(),
             event_id: d.event_id.clone(),
             kind: d.kind.clone(),
-            endpoint: d.endpoint.clone(),
+            endpoint: shown(&d.endpoint),
             status: d.status,
             attempts: d.attempts,
             created_at: text(d.created_at),
@@ -433,6 +433,17 @@ impl From<&WebhookDelivery> for DeliverySummary {
             last_status: d.last_status,
             last_error: d.last_error.clone(),
         }
+    }
+}
+
+/// An endpoint URL as operators see it: a password in it masked.
+fn shown(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -588,6 +599,18 @@ mod tests {
         )
         .unwrap();
         assert!(allowed.is_some());
+    }
+
+    #[test]
+    fn a_password_in_an_endpoint_is_never_shown() {
+        assert_eq!(
+            shown("https://hook:s3cret@hooks.example.com/in"),
+            "https://hook:***@hooks.example.com/in"
+        );
+        assert_eq!(
+            shown("https://hooks.example.com/in"),
+            "https://hooks.example.com/in"
+        );
     }
 
     #[test]
