@@ -88,7 +88,7 @@ async fn run(state: web::Data<AppState>, hooks: std::sync::Arc<Webhooks>, index:
 }
 
 /// Delivers the due head of the endpoint's queue, and what follows it, in order. `Ok(Some(t))`:
-/// the head waits until `t`; `Ok(None)`: the queue is empty or another instance holds it.
+/// the head backs off until `t`; `Ok(None)`: the queue is empty or another instance holds it.
 async fn drain(
     state: &AppState,
     hooks: &Webhooks,
@@ -113,8 +113,14 @@ async fn drain(
         }
         for doc in &batch {
             let now = state.clock.now();
-            if doc.next_at > now || doc.lease_until > now {
-                return Ok(Some(doc.next_at.max(doc.lease_until)));
+            if doc.next_at > now {
+                // Backing off: nothing of this queue can go before then.
+                return Ok(Some(doc.next_at));
+            }
+            if doc.lease_until > now {
+                // Another instance is attempting it (and goes on with the queue); look again at
+                // the next wake-up or poll.
+                return Ok(None);
             }
             let lease_until = after(now, hooks.settings.lease());
             if !state.store.claim_webhook(doc, lease_until).await? {
