@@ -753,7 +753,8 @@ async fn a_receiver_that_never_answers_times_out_and_holds_up_no_other_endpoint(
     let fine = Receiver::start();
     let owned = hooks_to(&[silent.clone(), fine.url()]);
     let mut vars = pairs(&owned);
-    vars.push(("APP_WEBHOOK_TIMEOUT_MS", "2000"));
+    // Long enough that the other endpoint is served well within it, even on a busy machine.
+    vars.push(("APP_WEBHOOK_TIMEOUT_MS", "5000"));
     vars.push(("APP_WEBHOOK_EVENTS", "user.created"));
     let app = spawn_app_with(&vars).await;
     app.sign_up(&GILDONG).await;
