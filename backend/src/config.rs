@@ -294,6 +294,8 @@ pub struct Settings {
     pub webauthn: WebauthnSettings,
     /// New-sign-in alerts and the activity log.
     pub alerts: AlertSettings,
+    /// Outbound webhooks (`APP_WEBHOOK_*`); `None` without `APP_WEBHOOK_URLS`.
+    pub webhooks: Option<crate::webhooks::WebhookSettings>,
 }
 
 /// What operators and other services reach besides the public API.
@@ -408,6 +410,24 @@ pub struct Vars {
     pub new_signin_alerts: bool,
     pub not_me_ttl_secs: u64,
     pub activity_retention_days: u64,
+    /// Comma-separated endpoint URLs; unset: no webhooks.
+    pub webhook_urls: Option<String>,
+    /// `whsec_` + base64 of at least 24 bytes.
+    #[serde(skip_serializing)]
+    pub webhook_secret: Option<String>,
+    /// During a rotation: the secret receivers knew before (both signatures are sent).
+    #[serde(skip_serializing)]
+    pub webhook_previous_secret: Option<String>,
+    /// Comma-separated event types (`user.created`, `session.*`); unset: every type.
+    pub webhook_events: Option<String>,
+    /// Comma-separated hosts, addresses or networks that production may deliver to although
+    /// they are loopback, private, link-local or metadata addresses.
+    pub webhook_allow_private: Option<String>,
+    pub webhook_timeout_ms: u64,
+    pub webhook_retry_base_ms: u64,
+    pub webhook_retry_max_secs: u64,
+    pub webhook_retry_for_secs: u64,
+    pub webhook_poll_ms: u64,
 }
 
 impl Default for Vars {
@@ -488,6 +508,16 @@ impl Default for Vars {
             new_signin_alerts: true,
             not_me_ttl_secs: 7 * 24 * 3600,
             activity_retention_days: 90,
+            webhook_urls: None,
+            webhook_secret: None,
+            webhook_previous_secret: None,
+            webhook_events: None,
+            webhook_allow_private: None,
+            webhook_timeout_ms: 10_000,
+            webhook_retry_base_ms: 30_000,
+            webhook_retry_max_secs: 3600,
+            webhook_retry_for_secs: 3 * 24 * 3600,
+            webhook_poll_ms: 1000,
         }
     }
 }
@@ -620,6 +650,7 @@ impl Settings {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
             .max(1);
         let webauthn = webauthn_settings(&v)?;
+        let webhooks = crate::webhooks::WebhookSettings::from_vars(&v)?;
         let secs = Duration::from_secs;
         let public_origin = v.public_origin.as_deref().map(parse_origin).transpose()?;
         Ok(Self {
@@ -746,6 +777,7 @@ impl Settings {
                     .unwrap_or_else(|| webauthn.rp_origin.origin().ascii_serialization()),
             },
             webauthn,
+            webhooks,
         })
     }
 }
@@ -1619,6 +1651,8 @@ mod tests {
             "code_pepper",
             "introspection_secret",
             "mfa_encryption_key",
+            "webhook_secret",
+            "webhook_previous_secret",
         ];
         let mut known: Vec<String> = secrets.iter().map(|k| k.to_string()).collect();
         for (key, default) in &defaults {

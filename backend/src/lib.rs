@@ -26,3 +26,4 @@ pub mod telemetry;
 pub mod throttle;
 pub mod user_agent;
 pub mod verification;
+pub mod webhooks;

@@ -95,6 +95,7 @@ impl Application {
             state.clone(),
             settings.outbox_interval,
         ));
+        crate::webhooks::worker::spawn(state.clone());
         // Build the OpenAPI document now: a mistake in an annotation stops the start-up
         // instead of failing the first request for it.
         crate::openapi::prebuild();
@@ -281,5 +282,11 @@ pub fn build_state(
         webauthn: crate::auth::RelyingParty::new(&settings.webauthn)?,
         device_keys: crate::auth::DeviceKeys::new(&settings.codes.pepper),
         alerts: settings.alerts.clone(),
+        webhooks: settings
+            .webhooks
+            .clone()
+            .map(crate::webhooks::Webhooks::new)
+            .transpose()?
+            .map(Arc::new),
     })
 }

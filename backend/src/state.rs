@@ -48,4 +48,6 @@ pub struct AppState {
     pub device_keys: DeviceKeys,
     /// New-sign-in alerts and the activity log's retention.
     pub alerts: crate::config::AlertSettings,
+    /// Outbound webhooks (`APP_WEBHOOK_URLS`); `None`: no events leave.
+    pub webhooks: Option<Arc<crate::webhooks::Webhooks>>,
 }

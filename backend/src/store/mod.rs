@@ -11,6 +11,7 @@ mod passkeys;
 mod sessions;
 mod throttle;
 mod users;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -39,6 +40,7 @@ pub use throttle::{
 pub use users::{
     InsertError, KeysTaken, LastSignIn, NewUser, RemovedFactors, UniqueField, UserDoc,
 };
+pub use webhooks::{DeliveryStatus, WebhookDelivery};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -59,6 +61,7 @@ pub struct Store {
     /// admin`, whose changes reach the servers through their change streams).
     cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
     mfa_tickets: Collection<MfaTicketDoc>,
+    webhook_deliveries: Collection<WebhookDelivery>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -105,6 +108,7 @@ impl Store {
             heartbeats: db.collection(HEARTBEATS),
             cache: None,
             mfa_tickets: db.collection("mfa_tickets"),
+            webhook_deliveries: db.collection("webhook_deliveries"),
             db,
         }
     }
@@ -238,6 +242,7 @@ impl Store {
         self.ensure_passkey_indexes().await?;
         self.ensure_activity_indexes().await?;
         self.ensure_not_me_indexes().await?;
+        self.ensure_webhook_indexes().await?;
         self.mfa_tickets
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),

@@ -32,3 +32,5 @@ mod sessions;
 mod takeover;
 #[cfg(feature = "otel")]
 mod traces;
+mod webhook_receiver;
+mod webhooks;
