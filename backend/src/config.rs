@@ -128,7 +128,7 @@ pub struct SessionSettings {
     /// The app's own origin (`https://auth.example.com`), checked against `Origin` when the
     /// refresh token comes in a cookie. Unset: the origin must name the request's own host.
     pub public_origin: Option<String>,
-    /// The per-instance cache of sessions behind the bearer check (see [`crate::cache`]).
+    /// The per-instance cache of sessions behind the bearer check (the `cache` module).
     pub cache: SessionCacheSettings,
     /// Live sessions one account may have; a new sign-in beyond it ends the least recently
     /// used ones.

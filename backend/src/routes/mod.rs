@@ -4,7 +4,7 @@
 //! Every endpoint is declared once, in [`table`]: its handler's `#[utoipa::path]` gives its
 //! method, path and documentation, and the group it is listed in says whether the per-client-IP
 //! token bucket guards it. Registering the routes ([`configure`]), the OpenAPI document
-//! (`crate::openapi`, which also derives the response rows such a declaration implies) and the
+//! (the `openapi` module, which also derives the response rows such a declaration implies) and the
 //! tests that list endpoints all read this one table.
 
 pub mod account;
