@@ -285,8 +285,8 @@ mod tests {
     }
 }
 
-/// What every first factor answers with `200` (`POST /api/login`, `/api/login/code/confirm`,
-/// `/api/passkeys/login/finish`, and `/api/login/mfa` with [`LoginAnswer::Session`] only).
+/// What a right first factor answers with `200` (`POST /api/login`, `/api/login/code/confirm`):
+/// a session, or the ticket of the second step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
