@@ -91,6 +91,7 @@ impl Application {
         let state = web::Data::new(build_state(&settings, store, indexes_ready)?);
 
         tokio::spawn(forget_idle_clients(state.clone()));
+        tokio::spawn(crate::events::deferred::run(state.clone()));
         tokio::spawn(crate::notices::run_outbox(
             state.clone(),
             settings.outbox_interval,
@@ -282,6 +283,7 @@ pub fn build_state(
         webauthn: crate::auth::RelyingParty::new(&settings.webauthn)?,
         device_keys: crate::auth::DeviceKeys::new(&settings.codes.pepper),
         alerts: settings.alerts.clone(),
+        deferred: Default::default(),
         webhooks: settings
             .webhooks
             .clone()

@@ -10,6 +10,7 @@
 //! code, token, hash, password or TOTP secret.
 
 pub mod activity;
+pub mod deferred;
 pub mod webhooks;
 
 use mongodb::bson::{oid::ObjectId, DateTime};
