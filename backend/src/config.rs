@@ -313,7 +313,7 @@ pub struct OpsSettings {
 /// Every `APP_*` variable with its type and default: the one declaration of the configuration.
 /// Field `foo_bar` is read from `APP_FOO_BAR`; an unset or empty variable keeps the default.
 /// [`Settings::from_vars`] turns it into [`Settings`] (secrets, cross-checks, derived values),
-/// and a test holds the README's configuration table to these names and defaults.
+/// and a test holds the table of `docs/configuration.md` to these names and defaults.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Vars {
@@ -1618,15 +1618,18 @@ mod tests {
         assert!(err.to_string().contains("APP_SMTP_TLS"), "{err}");
     }
 
-    /// The README's configuration table is held to [`Vars`]: every variable has a row, every
-    /// concrete default is the one written there, and no row names a variable that does not
-    /// exist.
+    /// The configuration table of `docs/configuration.md` is held to [`Vars`]: every variable
+    /// has a row, every concrete default is the one written there, and no row names a variable
+    /// that does not exist.
     #[test]
-    fn the_readme_table_lists_every_variable_with_its_default() {
-        let readme =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    fn the_docs_table_lists_every_variable_with_its_default() {
+        let page = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/configuration.md"
+        ))
+        .unwrap();
         // `| `APP_A` / `APP_B` | `x` / `y` | what it does |` → (names, defaults column)
-        let rows: Vec<(Vec<String>, &str)> = readme
+        let rows: Vec<(Vec<String>, &str)> = page
             .lines()
             .filter(|line| line.starts_with("| `APP_"))
             .map(|line| {
@@ -1660,7 +1663,7 @@ mod tests {
             known.push(key.clone());
             let row = rows.iter().find(|(names, _)| names.contains(&name));
             let Some((_, written)) = row else {
-                panic!("README.md has no row for {name}");
+                panic!("docs/configuration.md has no row for {name}");
             };
             let default = match default {
                 serde_json::Value::Null => continue,
@@ -1669,7 +1672,7 @@ mod tests {
             };
             assert!(
                 written.contains(&format!("`{default}`")),
-                "README.md gives {name} the default {written}, the code `{default}`"
+                "docs/configuration.md gives {name} the default {written}, the code `{default}`"
             );
         }
         for secret in secrets {
@@ -1686,7 +1689,7 @@ mod tests {
                 let key = name.trim_start_matches(PREFIX).to_ascii_lowercase();
                 assert!(
                     known.contains(&key),
-                    "README.md lists {name}, which is not read"
+                    "docs/configuration.md lists {name}, which is not read"
                 );
             }
         }
