@@ -4,6 +4,7 @@
 //! No I/O and no runtime: this crate builds for `wasm32-unknown-unknown` as well as the server.
 //! With the `openapi` feature every type also derives `utoipa::ToSchema`.
 
+pub mod admin;
 pub mod dto;
 pub mod mfa;
 pub mod problem;

@@ -11,7 +11,9 @@ use crate::{error::ApiError, state::AppState};
 
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    if path.starts_with("/api/") || path == "/api" || path.starts_with("/health") {
+    // The admin API and console live on the admin listener only.
+    let admin = path == "/admin" || path.starts_with("/admin/");
+    if admin || path.starts_with("/api/") || path == "/api" || path.starts_with("/health") {
         return Err(ApiError::NotFound);
     }
     let method = req.method();

@@ -2,6 +2,7 @@
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
 mod activity;
+mod admin;
 mod changes;
 mod codes;
 mod mfa;
@@ -22,6 +23,7 @@ use mongodb::{
 };
 use secrecy::ExposeSecret;
 
+pub use admin::{prefix_range, ApiKeyDoc, AuditDoc, SearchKeys, UserCursor, CREATED_INDEX};
 pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
@@ -232,6 +234,7 @@ impl Store {
             .await?;
         self.ensure_passkey_indexes().await?;
         self.ensure_activity_indexes().await?;
+        self.ensure_admin_indexes().await?;
         self.mfa_tickets
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),
