@@ -42,7 +42,7 @@ use super::{
 };
 use crate::{
     account::Goodbye,
-    domain::{field_error, nickname_key},
+    domain::field_error,
     error::{json_error, ApiError},
     routes::{endpoint, Endpoint},
     state::{AppState, MAX_BODY_BYTES},
@@ -209,11 +209,7 @@ pub async fn search(
     if q.len() > MAX_QUERY_BYTES {
         return Err(invalid("q", ErrorCode::TooLong));
     }
-    let keys = (!q.is_empty()).then(|| SearchKeys {
-        username_key: q.to_ascii_lowercase(),
-        nickname_key: nickname_key(&shared::rules::normalize_nickname(q)),
-        email_key: shared::rules::normalize_email(q),
-    });
+    let keys = SearchKeys::of(q);
     let mut users = state
         .store
         .search_users(keys.as_ref(), after, limit + 1)

@@ -74,6 +74,48 @@ pub struct SearchKeys {
     pub email_key: String,
 }
 
+impl SearchKeys {
+    /// What `q` is a prefix of in each key field (keyed as the accounts' own keys are);
+    /// `None` for an empty `q` (every account).
+    pub fn of(q: &str) -> Option<Self> {
+        let q = q.trim();
+        (!q.is_empty()).then(|| Self {
+            username_key: q.to_ascii_lowercase(),
+            nickname_key: crate::domain::nickname_key(&shared::rules::normalize_nickname(q)),
+            email_key: shared::rules::normalize_email(q),
+        })
+    }
+}
+
+/// The order of every account list: newest first.
+pub fn search_sort() -> Document {
+    doc! { "created_at": -1, "_id": -1 }
+}
+
+/// The queries of one search page: one range on one unique key per prefix of `keys` (or, with
+/// none, every account through `created_at_id`), bounded by the cursor's time. What
+/// [`Store::search_users`] runs, and what the tests `explain`.
+pub fn search_filters(keys: Option<&SearchKeys>, after: Option<UserCursor>) -> Vec<Document> {
+    let bound = |mut filter: Document| {
+        if let Some(after) = after {
+            filter.insert("created_at", doc! { "$lte": after.created_at });
+        }
+        filter
+    };
+    match keys {
+        Some(keys) => [
+            ("username_key", &keys.username_key),
+            ("nickname_key", &keys.nickname_key),
+            ("email_key", &keys.email_key),
+        ]
+        .into_iter()
+        .filter(|(_, prefix)| !prefix.is_empty())
+        .map(|(field, prefix)| bound(doc! { field: prefix_range(prefix) }))
+        .collect(),
+        None => vec![bound(Document::new())],
+    }
+}
+
 pub const CREATED_INDEX: &str = "created_at_id";
 
 impl Store {
@@ -228,38 +270,10 @@ impl Store {
         after: Option<UserCursor>,
         limit: usize,
     ) -> Result<Vec<UserDoc>, Error> {
-        let bound = |filter: &mut Document| {
-            if let Some(after) = after {
-                filter.insert("created_at", doc! { "$lte": after.created_at });
-            }
-        };
-        let filters: Vec<Document> = match keys {
-            Some(keys) => [
-                ("username_key", &keys.username_key),
-                ("nickname_key", &keys.nickname_key),
-                ("email_key", &keys.email_key),
-            ]
-            .into_iter()
-            .filter(|(_, prefix)| !prefix.is_empty())
-            .map(|(field, prefix)| {
-                let mut filter = doc! { field: prefix_range(prefix) };
-                bound(&mut filter);
-                filter
-            })
-            .collect(),
-            None => {
-                let mut filter = Document::new();
-                bound(&mut filter);
-                vec![filter]
-            }
-        };
+        let filters = search_filters(keys, after);
         let mut found: Vec<UserDoc> = vec![];
         for filter in filters {
-            let mut cursor = self
-                .users
-                .find(filter)
-                .sort(doc! { "created_at": -1, "_id": -1 })
-                .await?;
+            let mut cursor = self.users.find(filter).sort(search_sort()).await?;
             let mut taken = 0;
             while taken < limit && cursor.advance().await? {
                 let user = cursor.deserialize_current()?;

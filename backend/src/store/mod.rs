@@ -23,7 +23,10 @@ use mongodb::{
 };
 use secrecy::ExposeSecret;
 
-pub use admin::{prefix_range, ApiKeyDoc, AuditDoc, SearchKeys, UserCursor, CREATED_INDEX};
+pub use admin::{
+    prefix_range, search_filters, search_sort, ApiKeyDoc, AuditDoc, SearchKeys, UserCursor,
+    CREATED_INDEX,
+};
 pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
