@@ -286,7 +286,7 @@ impl Store {
                 }
             }
         }
-        found.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        found.sort_by_key(|user| std::cmp::Reverse((user.created_at, user.id)));
         found.truncate(limit);
         Ok(found)
     }
