@@ -168,6 +168,11 @@ fn user_cursor(text: &str) -> Result<UserCursor, ApiError> {
     })
 }
 
+/// An audit cursor: `<at milliseconds>.<entry id>`.
+fn audit_cursor(text: &str) -> Result<(DateTime, ObjectId), ApiError> {
+    user_cursor(text).map(|c| (c.created_at, c.id))
+}
+
 fn user_cursor_text(cursor: UserCursor) -> String {
     format!(
         "{}.{}",
@@ -594,15 +599,17 @@ pub async fn audit_trail(
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_size(query.limit)?;
-    let before = query
-        .cursor
-        .as_deref()
-        .map(|c| ObjectId::parse_str(c).map_err(|_| invalid("cursor", ErrorCode::InvalidFormat)))
-        .transpose()?;
-    let mut found = state.store.audit_page(before, limit as i64 + 1).await?;
+    let after = query.cursor.as_deref().map(audit_cursor).transpose()?;
+    let mut found = state.store.audit_page(after, limit + 1).await?;
     let more = found.len() > limit;
     found.truncate(limit);
-    let next_cursor = more.then(|| found.last().map(|e| e.id.to_hex())).flatten();
+    let next_cursor = more
+        .then(|| {
+            found
+                .last()
+                .map(|e| format!("{}.{}", e.at.timestamp_millis(), e.id.to_hex()))
+        })
+        .flatten();
     let entries = found
         .into_iter()
         .map(|e| AuditEntry {

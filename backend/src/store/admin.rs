@@ -2,7 +2,7 @@
 //! HMAC of the key), the audit trail (`admin_audit`), the daily counts (`daily_counts`, one
 //! document per UTC day, incremented as sign-ups and sign-ins happen), and the account search.
 //!
-//! Every read here is served by an index: a key by `_id` (its hash), the audit trail by `_id`
+//! Every read here is served by an index: a key by `_id` (its hash), the audit trail by `at_id`
 //! (newest first), the daily counts by a narrow `_id` range, the search by a range on one of the
 //! accounts' unique lowercase keys (`username_key`, `nickname_key`, `email_key`) — a prefix
 //! `p` is the range `[p, p + U+10FFFF)` — and the unfiltered list by `created_at_id`.
@@ -146,6 +146,14 @@ impl Store {
                     .build(),
             )
             .await?;
+        self.admin_audit()
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! { "at": -1, "_id": -1 })
+                    .options(IndexOptions::builder().name("at_id".to_owned()).build())
+                    .build(),
+            )
+            .await?;
         self.users
             .create_index(
                 IndexModel::builder()
@@ -207,24 +215,32 @@ impl Store {
         self.admin_audit().insert_one(entry).await.map(|_| ())
     }
 
-    /// Up to `limit` audit entries, newest first, after `before` (an entry id) if given.
+    /// Up to `limit` audit entries, newest first (by time, then id), after the entry
+    /// `(at, id)` of `after` if given. One range on the `at_id` index.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "audit_page"))]
     pub async fn audit_page(
         &self,
-        before: Option<ObjectId>,
-        limit: i64,
+        after: Option<(DateTime, ObjectId)>,
+        limit: usize,
     ) -> Result<Vec<AuditDoc>, Error> {
-        let filter = match before {
-            Some(id) => doc! { "_id": { "$lt": id } },
+        let filter = match after {
+            Some((at, _)) => doc! { "at": { "$lte": at } },
             None => doc! {},
         };
-        self.admin_audit()
+        let mut cursor = self
+            .admin_audit()
             .find(filter)
-            .sort(doc! { "_id": -1 })
-            .limit(limit)
-            .await?
-            .try_collect()
-            .await
+            .sort(doc! { "at": -1, "_id": -1 })
+            .await?;
+        let mut page = vec![];
+        while page.len() < limit && cursor.advance().await? {
+            let entry: AuditDoc = cursor.deserialize_current()?;
+            if after.is_some_and(|after| (entry.at, entry.id) >= after) {
+                continue;
+            }
+            page.push(entry);
+        }
+        Ok(page)
     }
 
     /// Counts one `field` (`sign_ups`, `sign_ins`) on UTC day `day` (`YYYY-MM-DD`).
