@@ -644,25 +644,20 @@ pub async fn stats(
 /// Every endpoint of the admin API, once.
 pub fn table() -> Vec<Endpoint> {
     vec![
-        endpoint!(api_users::search),
-        endpoint!(api_users::user),
-        endpoint!(api_users::delete),
-        endpoint!(api_users::sessions),
-        endpoint!(api_users::end_sessions),
-        endpoint!(api_users::end_session),
-        endpoint!(api_users::disable),
-        endpoint!(api_users::enable),
-        endpoint!(api_users::reset_mfa),
-        endpoint!(api_users::delete_passkey),
-        endpoint!(api_users::activity),
-        endpoint!(api_users::audit_trail),
-        endpoint!(api_users::stats),
+        endpoint!(self::search),
+        endpoint!(self::user),
+        endpoint!(self::delete),
+        endpoint!(self::sessions),
+        endpoint!(self::end_sessions),
+        endpoint!(self::end_session),
+        endpoint!(self::disable),
+        endpoint!(self::enable),
+        endpoint!(self::reset_mfa),
+        endpoint!(self::delete_passkey),
+        endpoint!(self::activity),
+        endpoint!(self::audit_trail),
+        endpoint!(self::stats),
     ]
-}
-
-/// This module under a name the `endpoint!` macro can take.
-mod api_users {
-    pub use super::*;
 }
 
 /// Whether an endpoint writes (and so refuses read-only keys).
