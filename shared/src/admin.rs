@@ -154,7 +154,7 @@ pub struct AuditEntry {
     /// The API key's name, or `cli:<user>` for the command line.
     pub key_name: String,
     /// `disable`, `enable`, `end_sessions`, `end_session`, `delete`, `reset_mfa`,
-    /// `delete_passkey`, `clear_throttles`, `api_key_create`, `api_key_revoke`.
+    /// `delete_passkey`, `clear_throttles`, `webhook_retry`, `api_key_create`, `api_key_revoke`.
     pub action: String,
     /// What it acted on: an account id, a key name, an address.
     pub target: String,
@@ -195,4 +195,38 @@ pub struct AdminStats {
     pub days: Vec<DayCounts>,
     /// When these numbers were read (they are cached for a minute).
     pub computed_at: String,
+}
+
+/// One webhook delivery (one event to one endpoint), without its body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookDelivery {
+    /// What `POST /admin/api/webhooks/deliveries/{id}/retry` takes.
+    pub id: String,
+    /// The event's `webhook-id`, shared by its deliveries to every endpoint.
+    pub event_id: String,
+    /// The event type, e.g. `user.deleted`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub endpoint: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// The receiver's last HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// `200` answer of `GET /admin/api/webhooks/deliveries`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebhookDeliveryList {
+    pub deliveries: Vec<WebhookDelivery>,
 }

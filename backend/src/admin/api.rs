@@ -11,7 +11,7 @@
 //! The endpoints are declared once, in [`table`], which the listener and the OpenAPI document
 //! (`/admin/api/openapi.json`, committed as `openapi/admin.json`) both read.
 
-use std::{net::TcpListener, time::Duration};
+use std::{net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{
     dev::{Payload, Server},
@@ -26,7 +26,7 @@ use shared::{
     admin::{
         AdminActivity, AdminActivityList, AdminOutcome, AdminPasskey, AdminSession,
         AdminSessionList, AdminSignIn, AdminStats, AdminUser, AdminUserPage, AdminUserRow,
-        AuditEntry, AuditPage,
+        AuditEntry, AuditPage, WebhookDelivery, WebhookDeliveryList,
     },
     ErrorCode,
 };
@@ -39,6 +39,7 @@ use super::{
     audit, keys,
     operator::{self, Operator},
     stats::{self, StatsCache},
+    webhooks::Deliveries,
 };
 use crate::{
     account::Goodbye,
@@ -641,6 +642,68 @@ pub async fn stats(
     Ok(json(&stats::read(&state, &cache).await?))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesQuery {
+    /// `failed` (the only status listed).
+    status: String,
+    /// Deliveries, 1–100 (default 20).
+    limit: Option<usize>,
+}
+
+/// The installed webhooks' deliveries, or `not_found` without webhooks.
+fn deliveries(installed: &Installed) -> Result<&dyn Deliveries, ApiError> {
+    installed.0.as_deref().ok_or(ApiError::NotFound)
+}
+
+/// What [`server`] was given of the webhooks.
+pub struct Installed(Option<Arc<dyn Deliveries>>);
+
+/// Webhook deliveries given up after their retry period, newest first.
+#[utoipa::path(get, path = "/admin/api/webhooks/deliveries", tag = "webhooks", operation_id = "admin_failed_deliveries",
+    security(("admin_key" = [])),
+    params(DeliveriesQuery),
+    responses(
+        (status = 200, description = "The failed deliveries", body = WebhookDeliveryList),
+        (status = 404, description = "`not_found`: this server has no webhooks", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `status` is not `failed`, or `limit` is not valid", body = shared::Problem),
+    ))]
+pub async fn failed_deliveries(
+    state: web::Data<AppState>,
+    installed: web::Data<Installed>,
+    _caller: Caller,
+    query: web::Query<DeliveriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let hooks = deliveries(&installed)?;
+    if query.status != "failed" {
+        return Err(invalid("status", ErrorCode::InvalidFormat));
+    }
+    let limit = page_size(query.limit)? as u32;
+    let deliveries = hooks.failed(&state, limit).await?;
+    Ok(json(&WebhookDeliveryList { deliveries }))
+}
+
+/// Puts a failed delivery back in its endpoint's queue, due now (same `webhook-id`).
+#[utoipa::path(post, path = "/admin/api/webhooks/deliveries/{id}/retry", tag = "webhooks", operation_id = "admin_retry_delivery",
+    security(("admin_key" = [])),
+    params(("id" = String, Path, description = "A failed delivery's id")),
+    responses(
+        (status = 200, description = "The delivery, queued again", body = WebhookDelivery),
+        (status = 404, description = "`not_found`: no failed delivery has this id, or this server has no webhooks", body = shared::Problem),
+    ))]
+pub async fn retry_delivery(
+    state: web::Data<AppState>,
+    installed: web::Data<Installed>,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let delivery = write(&state, &caller, "webhook_retry", &id, async {
+        deliveries(&installed)?.retry(&state, &id).await
+    })
+    .await?;
+    Ok(json(&delivery))
+}
+
 /// Every endpoint of the admin API, once.
 pub fn table() -> Vec<Endpoint> {
     vec![
@@ -657,6 +720,8 @@ pub fn table() -> Vec<Endpoint> {
         endpoint!(self::activity),
         endpoint!(self::audit_trail),
         endpoint!(self::stats),
+        endpoint!(self::failed_deliveries),
+        endpoint!(self::retry_delivery),
     ]
 }
 
@@ -677,6 +742,7 @@ fn writes(endpoint: &Endpoint) -> bool {
         (name = "accounts", description = "Find accounts and act on them: sessions, disabling, second factors, deletion"),
         (name = "audit", description = "The audit trail of every write"),
         (name = "stats", description = "Accounts, sessions, sign-ups and sign-ins"),
+        (name = "webhooks", description = "Failed webhook deliveries, and retrying them (404 without webhooks)"),
     )
 )]
 struct AdminDoc;
@@ -759,10 +825,12 @@ pub fn server(
     let port = listener.local_addr()?.port();
     tracing::info!(address = %listener.local_addr()?, "admin API listening");
     let cache = web::Data::new(StatsCache::default());
+    let installed = web::Data::new(Installed(super::webhooks::installed()));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(cache.clone())
+            .app_data(installed.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(MAX_BODY_BYTES)

@@ -12,6 +12,7 @@
 //! - [`audit`]: every write, from either, is one row of `admin_audit` (who, what, on what, the
 //!   outcome, from where).
 //! - [`stats`]: the counts the API shows, maintained as events happen and cached.
+//! - [`webhooks`]: the failed webhook deliveries the API lists and retries, behind a trait.
 
 pub mod api;
 pub mod audit;
@@ -19,5 +20,6 @@ pub mod cli;
 pub mod keys;
 pub mod operator;
 pub mod stats;
+pub mod webhooks;
 
 pub use cli::{run, Action, NoSuchAccount};

@@ -899,3 +899,46 @@ async fn the_admin_document_is_served_on_the_admin_listener_and_committed() {
         "{disable}"
     );
 }
+
+#[tokio::test]
+async fn webhook_deliveries_answer_404_without_webhooks_and_the_retry_is_a_write() {
+    let app = spawn_admin().await;
+    let key = create_key(&app, "ops", false).await;
+    let reader = create_key(&app, "reader", true).await;
+    let list = "/admin/api/webhooks/deliveries?status=failed";
+    assert_problem(
+        call(&app, Some(&key), Method::GET, list).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_problem(
+        call(&app, None, Method::GET, list).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let retry = "/admin/api/webhooks/deliveries/0123456789abcdef01234567/retry";
+    assert_problem(
+        call(&app, Some(&reader), Method::POST, retry).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_problem(
+        call(&app, Some(&key), Method::POST, retry).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let rows = audit_rows(&app, &key).await;
+    let target = "0123456789abcdef01234567";
+    assert!(
+        has_row(&rows, "webhook_retry", target, "forbidden"),
+        "{rows:?}"
+    );
+    assert!(
+        has_row(&rows, "webhook_retry", target, "not_found"),
+        "{rows:?}"
+    );
+}
