@@ -294,6 +294,9 @@ pub struct OpsSettings {
     /// `0`: any free port, for tests): where the admin API (`/admin/api/…`) answers, never on
     /// the public listener.
     pub admin_addr: Option<std::net::SocketAddr>,
+    /// `APP_ADMIN_CONSOLE_DIR`: the built admin console (`console/dist`), served at `/admin`
+    /// on the admin listener.
+    pub admin_console_dir: PathBuf,
 }
 
 /// Every `APP_*` variable with its type and default: the one declaration of the configuration.
@@ -380,6 +383,7 @@ pub struct Vars {
     /// Unset: no admin listener; `0`: any free port (tests).
     pub admin_port: Option<u16>,
     pub admin_addr: IpAddr,
+    pub admin_console_dir: PathBuf,
     pub webauthn_rp_id: String,
     pub webauthn_rp_origin: String,
     pub webauthn_rp_name: String,
@@ -461,6 +465,7 @@ impl Default for Vars {
             metrics_addr: IpAddr::from([127, 0, 0, 1]),
             admin_port: None,
             admin_addr: IpAddr::from([127, 0, 0, 1]),
+            admin_console_dir: "console/dist".into(),
             webauthn_rp_id: "localhost".into(),
             webauthn_rp_origin: "http://localhost:8080".into(),
             webauthn_rp_name: "emailauth".into(),
@@ -726,6 +731,7 @@ impl Settings {
                 admin_addr: v
                     .admin_port
                     .map(|port| std::net::SocketAddr::new(v.admin_addr, port)),
+                admin_console_dir: v.admin_console_dir.clone(),
             },
             webauthn,
         })

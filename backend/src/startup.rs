@@ -111,6 +111,7 @@ impl Application {
         let admin = match settings.ops.admin_addr {
             Some(addr) => Some(crate::admin::api::server(
                 addr,
+                settings.ops.admin_console_dir.clone(),
                 state.clone(),
                 settings.shutdown_grace,
             )?),

@@ -813,9 +813,25 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::NotFound)
 }
 
-/// The admin listener: the routes of [`table`] and the document, nothing else.
+/// Where the built console is (`APP_ADMIN_CONSOLE_DIR`).
+struct ConsoleDir(std::path::PathBuf);
+
+/// `GET /admin` and `/admin/…` outside the API: the console's files, `index.html` for the
+/// rest. The page needs no key to load; everything it shows comes from the API, which does.
+async fn console(req: HttpRequest, dir: web::Data<ConsoleDir>) -> Result<HttpResponse, ApiError> {
+    let path = req.path();
+    if path == "/admin/api" || path.starts_with("/admin/api/") {
+        return Err(ApiError::NotFound);
+    }
+    let inside = path.strip_prefix("/admin").unwrap_or_default();
+    let inside = if inside.is_empty() { "/" } else { inside };
+    crate::routes::spa::serve_dir(&req, &dir.0, inside).await
+}
+
+/// The admin listener: the routes of [`table`], the document and the console, nothing else.
 pub fn server(
     addr: std::net::SocketAddr,
+    console_dir: std::path::PathBuf,
     state: web::Data<AppState>,
     grace: Duration,
 ) -> anyhow::Result<(Server, u16)> {
@@ -826,11 +842,13 @@ pub fn server(
     tracing::info!(address = %listener.local_addr()?, "admin API listening");
     let cache = web::Data::new(StatsCache::default());
     let installed = web::Data::new(Installed(super::webhooks::installed()));
+    let console_dir = web::Data::new(ConsoleDir(console_dir));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(cache.clone())
             .app_data(installed.clone())
+            .app_data(console_dir.clone())
             .app_data(
                 web::JsonConfig::default()
                     .limit(MAX_BODY_BYTES)
@@ -857,6 +875,8 @@ pub fn server(
                 crate::routes::resource("/admin/api/openapi.json", "GET".into())
                     .route(web::get().to(document)),
             )
+            .service(web::resource("/admin").route(web::get().to(console)))
+            .service(web::resource("/admin/{tail:.*}").route(web::get().to(console)))
             .default_service(web::to(not_found))
     })
     .workers(2)

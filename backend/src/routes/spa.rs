@@ -20,7 +20,18 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     if method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD {
         return Err(ApiError::NotFound);
     }
-    let root = &state.static_dir;
+    serve_dir(&req, &state.static_dir, path).await
+}
+
+/// Serves `path` (absolute, as under the site root) from the built app in `root`: a file with
+/// its cache policy, `index.html` for client routes. The admin console is served this way
+/// too, from its own directory.
+pub async fn serve_dir(
+    req: &HttpRequest,
+    root: &Path,
+    path: &str,
+) -> Result<HttpResponse, ApiError> {
+    let req = req.clone();
     if path == "/" || path == "/index.html" {
         return index(&req, root).await;
     }

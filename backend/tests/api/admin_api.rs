@@ -942,3 +942,64 @@ async fn webhook_deliveries_answer_404_without_webhooks_and_the_retry_is_a_write
         "{rows:?}"
     );
 }
+
+#[tokio::test]
+async fn the_console_is_served_at_admin_on_the_admin_listener_only() {
+    let dir = std::env::temp_dir().join(format!("console-{}", ObjectId::new().to_hex()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let html = "<html><script type=\"module\">import init from '/admin/console-0123456789abcdef.js';</script></html>";
+    std::fs::write(dir.join("index.html"), html).unwrap();
+    std::fs::write(dir.join("console-0123456789abcdef.js"), "export default 1;").unwrap();
+    let dir_text = dir.to_string_lossy().into_owned();
+    let app = spawn_app_with(&[
+        ("APP_ADMIN_PORT", "0"),
+        ("APP_ADMIN_CONSOLE_DIR", &dir_text),
+    ])
+    .await;
+    for path in ["/admin", "/admin/", "/admin/accounts"] {
+        let r = call(&app, None, Method::GET, path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains("'sha256-") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(r.text().await.unwrap(), html);
+    }
+    let r = call(
+        &app,
+        None,
+        Method::GET,
+        "/admin/console-0123456789abcdef.js",
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert_problem(
+        call(&app, None, Method::GET, "/admin/missing.js").await,
+        404,
+        "not_found",
+    )
+    .await;
+    // The API stays the API: unknown paths under it are problems, not the page.
+    assert_problem(
+        call(&app, None, Method::GET, "/admin/api/nothing").await,
+        404,
+        "not_found",
+    )
+    .await;
+    // And the public port never serves the console.
+    assert_problem(app.get("/admin").await, 404, "not_found").await;
+    assert_problem(
+        app.get("/admin/console-0123456789abcdef.js").await,
+        404,
+        "not_found",
+    )
+    .await;
+}
