@@ -338,8 +338,8 @@ fn Stats(lang: RwSignal<Locale>, key: String) -> impl IntoView {
                     {t(lang.get(), Text::LiveSessions)} ": " {s.live_sessions}
                 </p>
                 <p class="legend">
-                    <span style="color:#4f46e5">"■ " {t(lang.get(), Text::SignUps)}</span>
-                    <span style="color:#10b981">"■ " {t(lang.get(), Text::SignIns)}</span>
+                    <span class="ups">"■ " {t(lang.get(), Text::SignUps)}</span>
+                    <span class="ins">"■ " {t(lang.get(), Text::SignIns)}</span>
                 </p>
                 <svg id="chart" viewBox="0 0 300 110" width="600" height="220" role="img">
                     {s.days.iter().enumerate().map(|(i, d)| {
