@@ -29,9 +29,10 @@ fuzz SECS="60":
 fmt:
     cargo fmt --all
 
-# Regenerate the committed OpenAPI document (openapi/openapi.json).
+# Regenerate the committed OpenAPI documents (openapi/openapi.json, openapi/admin.json).
 openapi:
     cargo run -q -p backend --example openapi > openapi/openapi.json
+    cargo run -q -p backend --example admin_openapi > openapi/admin.json
 
 # Benchmarks against the original Flask server: bench/results.json and a Markdown table.
 bench: setup

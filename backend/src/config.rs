@@ -308,6 +308,13 @@ pub struct OpsSettings {
     /// listener; `0`: any free port, for tests): where `GET /metrics` answers, never on the
     /// public listener.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `APP_ADMIN_ADDR` (default `127.0.0.1`) and `APP_ADMIN_PORT` (unset: no admin listener;
+    /// `0`: any free port, for tests): where the admin API (`/admin/api/…`) answers, never on
+    /// the public listener.
+    pub admin_addr: Option<std::net::SocketAddr>,
+    /// `APP_ADMIN_CONSOLE_DIR`: the built admin console (`console/dist`), served at `/admin`
+    /// on the admin listener.
+    pub admin_console_dir: PathBuf,
 }
 
 /// Every `APP_*` variable with its type and default: the one declaration of the configuration.
@@ -391,6 +398,10 @@ pub struct Vars {
     /// Unset: no metrics listener; `0`: any free port (tests).
     pub metrics_port: Option<u16>,
     pub metrics_addr: IpAddr,
+    /// Unset: no admin listener; `0`: any free port (tests).
+    pub admin_port: Option<u16>,
+    pub admin_addr: IpAddr,
+    pub admin_console_dir: PathBuf,
     pub webauthn_rp_id: String,
     pub webauthn_rp_origin: String,
     pub webauthn_rp_name: String,
@@ -491,6 +502,9 @@ impl Default for Vars {
             introspection_secret: None,
             metrics_port: None,
             metrics_addr: IpAddr::from([127, 0, 0, 1]),
+            admin_port: None,
+            admin_addr: IpAddr::from([127, 0, 0, 1]),
+            admin_console_dir: "console/dist".into(),
             webauthn_rp_id: "localhost".into(),
             webauthn_rp_origin: "http://localhost:8080".into(),
             webauthn_rp_name: "emailauth".into(),
@@ -767,6 +781,11 @@ impl Settings {
                 metrics_addr: v
                     .metrics_port
                     .map(|port| std::net::SocketAddr::new(v.metrics_addr, port)),
+                // Loopback by default too: the admin API acts on every account.
+                admin_addr: v
+                    .admin_port
+                    .map(|port| std::net::SocketAddr::new(v.admin_addr, port)),
+                admin_console_dir: v.admin_console_dir.clone(),
             },
             alerts: AlertSettings {
                 new_sign_in: v.new_signin_alerts,
@@ -1444,6 +1463,15 @@ mod tests {
         assert_eq!(
             s.ops.metrics_addr, None,
             "no metrics listener unless a port is set"
+        );
+        assert_eq!(
+            s.ops.admin_addr, None,
+            "no admin listener unless a port is set"
+        );
+        let admin = with_secrets(&[("APP_ADMIN_PORT", "9200")]).unwrap();
+        assert_eq!(
+            admin.ops.admin_addr,
+            Some("127.0.0.1:9200".parse().unwrap())
         );
         assert_eq!(s.jwt.algorithm, JwtAlgorithm::EdDSA);
         let s = with_secrets(&[

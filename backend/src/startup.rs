@@ -58,6 +58,8 @@ pub struct Application {
     server: Server,
     /// The metrics listener and its port, when `APP_METRICS_PORT` is set.
     metrics: Option<(Server, u16)>,
+    /// The admin API listener and its port, when `APP_ADMIN_PORT` is set.
+    admin: Option<(Server, u16)>,
     /// The session cache, when there is one (tests look at it).
     cache: Option<crate::cache::Handle>,
 }
@@ -103,6 +105,15 @@ impl Application {
         let metrics = match settings.ops.metrics_addr {
             Some(addr) => Some(metrics_server(
                 addr,
+                state.clone(),
+                settings.shutdown_grace,
+            )?),
+            None => None,
+        };
+        let admin = match settings.ops.admin_addr {
+            Some(addr) => Some(crate::admin::api::server(
+                addr,
+                settings.ops.admin_console_dir.clone(),
                 state.clone(),
                 settings.shutdown_grace,
             )?),
@@ -156,6 +167,7 @@ impl Application {
             host: settings.host,
             server,
             metrics,
+            admin,
             cache: cache.map(|cache| crate::cache::Handle {
                 cache,
                 store: state_store,
@@ -181,14 +193,17 @@ impl Application {
         self.metrics.as_ref().map(|(_, port)| *port)
     }
 
+    /// The port of the admin API listener, if there is one.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin.as_ref().map(|(_, port)| *port)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.metrics {
-            Some((metrics, _)) => {
-                futures_util::future::try_join(self.server, metrics).await?;
-                Ok(())
-            }
-            None => self.server.await,
-        }
+        let servers = std::iter::once(self.server)
+            .chain(self.metrics.map(|(server, _)| server))
+            .chain(self.admin.map(|(server, _)| server));
+        futures_util::future::try_join_all(servers).await?;
+        Ok(())
     }
 }
 

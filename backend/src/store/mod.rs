@@ -2,6 +2,7 @@
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
 mod activity;
+mod admin;
 mod changes;
 mod codes;
 mod mfa;
@@ -24,6 +25,10 @@ use mongodb::{
 };
 use secrecy::ExposeSecret;
 
+pub use admin::{
+    prefix_range, search_filters, search_sort, ApiKeyDoc, AuditDoc, SearchKeys, UserCursor,
+    CREATED_INDEX,
+};
 pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
@@ -184,6 +189,7 @@ impl Store {
         self.ensure_activity_indexes().await?;
         self.ensure_not_me_indexes().await?;
         self.ensure_webhook_indexes().await?;
+        self.ensure_admin_indexes().await?;
         self.mfa_tickets
             .create_indexes([expiry(), index(doc! { "user_id": 1 }, "user_id")])
             .await?;

@@ -5,6 +5,7 @@ mod account;
 mod account_lifecycle;
 mod admin;
 mod alerts;
+mod admin_api;
 mod client_ip;
 mod codes;
 mod docs;
