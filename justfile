@@ -21,6 +21,10 @@ test: setup
 frontend: setup
     bash scripts/build-frontend.sh
 
+# Build the admin console (console/dist), served at /admin on the admin listener.
+console: setup
+    cd console && trunk build --release
+
 # Coverage-guided fuzzing of the request bodies and input rules (cargo-fuzz; SECS per target).
 fuzz SECS="60":
     FUZZ_SECS={{SECS}} bash scripts/fuzz.sh
