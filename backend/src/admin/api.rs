@@ -841,7 +841,7 @@ pub fn server(
     let port = listener.local_addr()?.port();
     tracing::info!(address = %listener.local_addr()?, "admin API listening");
     let cache = web::Data::new(StatsCache::default());
-    let installed = web::Data::new(Installed(super::webhooks::installed()));
+    let installed = web::Data::new(Installed(super::webhooks::installed(&state)));
     let console_dir = web::Data::new(ConsoleDir(console_dir));
     let server = HttpServer::new(move || {
         App::new()

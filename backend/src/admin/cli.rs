@@ -362,7 +362,10 @@ async fn execute(
                     mongodb::bson::Bson::Document(entry).into_relaxed_extjson()
                 })
                 .collect();
-            Ok((None, json!({ "user_id": user_id(&user), "entries": entries })))
+            Ok((
+                None,
+                json!({ "user_id": user_id(&user), "entries": entries }),
+            ))
         }
         Action::Webhooks(WebhooksAction::Failed { limit }) => {
             let failed = crate::webhooks::list_deliveries(

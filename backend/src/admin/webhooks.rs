@@ -1,8 +1,8 @@
 //! The webhook deliveries of the admin API (`GET /admin/api/webhooks/deliveries?status=failed`,
 //! `POST /admin/api/webhooks/deliveries/{id}/retry`), behind a small trait so that the admin
 //! API does not depend on how the webhooks (#30) store and retry them. The server hands the
-//! admin listener the implementation [`installed`] returns; without one (no webhooks in this
-//! build) both endpoints answer `404 not_found`.
+//! admin listener the implementation [`installed`] returns; without one (no webhooks
+//! configured) both endpoints answer `404 not_found`.
 //!
 //! The webhooks implement it over their own service functions (`list_deliveries`, `retry`)
 //! and [`installed`] returns it: that is the whole wiring.
@@ -32,9 +32,12 @@ pub trait Deliveries: Send + Sync {
     ) -> LocalBoxFuture<'a, Result<WebhookDelivery, ApiError>>;
 }
 
-/// The deliveries of this build's webhooks, if it has any.
-pub fn installed() -> Option<Arc<dyn Deliveries>> {
-    Some(Arc::new(Outbound))
+/// The deliveries of the webhooks, when this server has any configured (`APP_WEBHOOK_URLS`).
+pub fn installed(state: &AppState) -> Option<Arc<dyn Deliveries>> {
+    state
+        .webhooks
+        .as_ref()
+        .map(|_| Arc::new(Outbound) as Arc<dyn Deliveries>)
 }
 
 /// The webhooks of `crate::webhooks`, through their service functions.

@@ -1003,3 +1003,55 @@ async fn the_console_is_served_at_admin_on_the_admin_listener_only() {
     )
     .await;
 }
+
+/// With webhooks configured, the failed deliveries are listed and one is retried through the
+/// API, as through the command line: same listing, same re-queue, same `webhook-id`.
+#[tokio::test]
+async fn failed_webhook_deliveries_are_listed_and_retried_through_the_api() {
+    use crate::webhook_receiver::Receiver;
+    use crate::webhooks::{deliveries_when, hooks_to, status_of};
+    let receiver = Receiver::start();
+    receiver.always(503);
+    let hooks = hooks_to(&[receiver.url()]);
+    let mut vars: Vec<(&str, &str)> = hooks.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.push(("APP_WEBHOOK_EVENTS", "user.created"));
+    vars.push(("APP_ADMIN_PORT", "0"));
+    let app = spawn_app_with(&vars).await;
+    let key = create_key(&app, "ops", false).await;
+    app.sign_up(&GILDONG).await;
+    receiver.wait_for(1).await;
+    deliveries_when(&app, "the first attempt", |d| {
+        d.first()
+            .is_some_and(|d| d.get_i32("last_status") == Ok(503))
+    })
+    .await;
+    app.clock
+        .advance(std::time::Duration::from_secs(3 * 24 * 3600));
+    deliveries_when(&app, "failed", |d| status_of(&d[0]) == "failed").await;
+
+    let listed = get_json(&app, &key, "/admin/api/webhooks/deliveries?status=failed").await;
+    let failed = listed["deliveries"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{listed}");
+    assert_eq!(failed[0]["type"], "user.created");
+    assert_eq!(failed[0]["status"], "failed");
+    let id = failed[0]["id"].as_str().unwrap().to_owned();
+
+    receiver.always(200);
+    let r = call(
+        &app,
+        Some(&key),
+        Method::POST,
+        &format!("/admin/api/webhooks/deliveries/{id}/retry"),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let requeued: Value = r.json().await.unwrap();
+    assert_eq!(requeued["status"], "pending", "{requeued}");
+    let all = receiver.wait_for(3).await;
+    assert_eq!(all[2].header("webhook-id"), all[0].header("webhook-id"));
+    deliveries_when(&app, "delivered", |d| status_of(&d[0]) == "delivered").await;
+    let listed = get_json(&app, &key, "/admin/api/webhooks/deliveries?status=failed").await;
+    assert_eq!(listed["deliveries"], serde_json::json!([]));
+    let rows = audit_rows(&app, &key).await;
+    assert!(has_row(&rows, "webhook_retry", &id, "done"), "{rows:?}");
+}

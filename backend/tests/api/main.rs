@@ -4,8 +4,8 @@
 mod account;
 mod account_lifecycle;
 mod admin;
-mod alerts;
 mod admin_api;
+mod alerts;
 mod client_ip;
 mod codes;
 mod docs;
