@@ -91,6 +91,12 @@ impl Application {
         let state = web::Data::new(build_state(&settings, store, indexes_ready)?);
 
         tokio::spawn(forget_idle_clients(state.clone()));
+        tokio::spawn(
+            state
+                .store
+                .clone()
+                .run_sessions_upkeep(settings.clock.clone(), settings.sessions_upkeep_interval),
+        );
         tokio::spawn(crate::notices::run_outbox(
             state.clone(),
             settings.outbox_interval,
