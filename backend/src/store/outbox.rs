@@ -29,10 +29,8 @@ pub struct OutboxDoc {
     pub expires_at: DateTime,
 }
 
-/// Due notices read per round of [`Store::claim_outbox`], and rounds before it gives up (the
-/// worker comes back on its next tick).
-const CLAIM_BATCH: i64 = 8;
-const CLAIM_ROUNDS: usize = 4;
+/// Due notices read per round trip by [`Store::claim_outbox`].
+const CLAIM_BATCH: u32 = 8;
 
 impl Store {
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_outbox"))]
@@ -43,49 +41,43 @@ impl Store {
     /// Takes one due notice whose lease has lapsed, leasing it until `lease_until`; `None`
     /// when there is none (or every one seen was taken by another instance first).
     ///
-    /// A few due notices are read through the `next_at` index, then each in turn is leased by
-    /// a compare-and-set on what was read (`attempts`, `lease_until`, `next_at`, by `_id`):
-    /// the one instance whose update matched holds the lease; the others move on to the next.
+    /// The due notices are read through the `next_at` index alone (a filter on `next_at`
+    /// only, so no planner reads the `expires_at` range of every notice instead), a few at a
+    /// time, and the first whose lease lapsed is leased by a compare-and-set on what was read
+    /// (`attempts`, `lease_until`, `next_at`, by `_id`): the one instance whose update matched
+    /// holds the lease; the others move on to the next.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "claim_outbox"))]
     pub async fn claim_outbox(
         &self,
         now: DateTime,
         lease_until: DateTime,
     ) -> Result<Option<OutboxDoc>, Error> {
-        for _ in 0..CLAIM_ROUNDS {
-            let mut due = self
-                .outbox
-                .find(doc! {
-                    "next_at": { "$lte": now },
-                    "lease_until": { "$lte": now },
-                    "expires_at": { "$gt": now },
-                })
-                .limit(CLAIM_BATCH)
-                .await?;
-            let mut seen = false;
-            while due.advance().await? {
-                seen = true;
-                let mut notice = due.deserialize_current()?;
-                let leased = self
-                    .outbox
-                    .update_one(
-                        doc! {
-                            "_id": notice.id,
-                            "attempts": notice.attempts,
-                            "lease_until": notice.lease_until,
-                            "next_at": notice.next_at,
-                        },
-                        doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
-                    )
-                    .await?;
-                if leased.matched_count == 1 {
-                    notice.lease_until = lease_until;
-                    notice.attempts += 1;
-                    return Ok(Some(notice));
-                }
+        let mut due = self
+            .outbox
+            .find(doc! { "next_at": { "$lte": now } })
+            .batch_size(CLAIM_BATCH)
+            .await?;
+        while due.advance().await? {
+            let mut notice = due.deserialize_current()?;
+            if notice.lease_until > now || notice.expires_at <= now {
+                continue;
             }
-            if !seen {
-                return Ok(None);
+            let leased = self
+                .outbox
+                .update_one(
+                    doc! {
+                        "_id": notice.id,
+                        "attempts": notice.attempts,
+                        "lease_until": notice.lease_until,
+                        "next_at": notice.next_at,
+                    },
+                    doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
+                )
+                .await?;
+            if leased.matched_count == 1 {
+                notice.lease_until = lease_until;
+                notice.attempts += 1;
+                return Ok(Some(notice));
             }
         }
         Ok(None)
