@@ -41,9 +41,10 @@ impl Store {
     /// Takes one due notice whose lease has lapsed, leasing it until `lease_until`; `None`
     /// when there is none (or every one seen was taken by another instance first).
     ///
-    /// The due notices are read through the `next_at` index alone (a filter on `next_at`
-    /// only, so no planner reads the `expires_at` range of every notice instead), a few at a
-    /// time, and the first whose lease lapsed is leased by a compare-and-set on what was read
+    /// The due notices whose lease lapsed are read through the `next_at` index (the filter
+    /// leaves `expires_at` out, so no planner reads that index's range of every notice
+    /// instead), a few at a time, and the first unexpired one is leased by a compare-and-set on
+    /// what was read
     /// (`attempts`, `lease_until`, `next_at`, by `_id`): the one instance whose update matched
     /// holds the lease; the others move on to the next.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "claim_outbox"))]
@@ -54,7 +55,7 @@ impl Store {
     ) -> Result<Option<OutboxDoc>, Error> {
         let mut due = self
             .outbox
-            .find(doc! { "next_at": { "$lte": now } })
+            .find(doc! { "next_at": { "$lte": now }, "lease_until": { "$lte": now } })
             .batch_size(CLAIM_BATCH)
             .await?;
         while due.advance().await? {
