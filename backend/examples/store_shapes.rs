@@ -24,6 +24,12 @@ use mongodb::{
 
 const BATCH: usize = 5_000;
 
+/// Whether `STORE_BENCH_ONLY` (unset: everything but `ttl`) asks for `section`.
+fn want(section: &str) -> bool {
+    let only = env("STORE_BENCH_ONLY", "");
+    only.is_empty() || only == section
+}
+
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
@@ -121,6 +127,9 @@ async fn shapes(uri: &str, size: usize, calls: usize) {
     let later = at(now, 3_600);
     let raw = |c: &str| db.collection::<Document>(c);
 
+    if !want("sessions") {
+        return outbox_only(&store, &db, size, calls, now, later).await;
+    }
     // Sessions: `size` live ones; the measured one among them.
     seed(&raw("sessions"), size, |i| session(i, now, later)).await;
     let sid = format!("{:032x}", 7_u128 * 0x9e37_79b9_7f4a_7c15 + 1);
@@ -317,6 +326,22 @@ async fn shapes(uri: &str, size: usize, calls: usize) {
     .await;
     report(size, "take_challenge", &s);
 
+    if !want("outbox") {
+        db.drop().await.expect("drop");
+        return;
+    }
+    outbox_only(&store, &db, size, calls, now, later).await;
+}
+
+async fn outbox_only(
+    store: &Store,
+    db: &Database,
+    size: usize,
+    calls: usize,
+    now: DateTime,
+    later: DateTime,
+) {
+    let raw = |c: &str| db.collection::<Document>(c);
     // Outbox: `size` notices not yet due (backed off), `calls` due ones claimed.
     seed(&raw("mail_outbox"), size + calls, |i| {
         let next_at = if i < size { later } else { at(now, -60) };
