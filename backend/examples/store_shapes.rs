@@ -7,7 +7,7 @@
 //! STORE_BENCH_URI=mongodb://127.0.0.1:27024 cargo run --release -p backend --example store_shapes
 //! ```
 //!
-//! `STORE_BENCH_ONLY=ttl` measures instead the write latency on `sessions` while the server's
+//! `STORE_BENCH_ONLY=outbox` runs the outbox claim alone. `STORE_BENCH_ONLY=ttl` measures instead the write latency on `sessions` while the server's
 //! TTL monitor purges 10,000 expired sessions (and, with `STORE_BENCH_SWEEP=1`, while this
 //! store's own paced clean-up removes them).
 
