@@ -286,6 +286,9 @@ pub struct Settings {
     pub warnings: Vec<String>,
     /// How often failed security notices are retried (the outbox worker's period).
     pub outbox_interval: Duration,
+    /// How often the live-sessions gauge is counted and expired sessions are cleaned up ahead
+    /// of the TTL index (`APP_SESSIONS_UPKEEP_SECS`, default 60): off every request path.
+    pub sessions_upkeep_interval: Duration,
     /// Where "now" comes from: the system clock, except in tests that move time forward.
     pub clock: crate::clock::Clock,
     /// Operating and integration: introspection, metrics (see [`OpsSettings`]).
@@ -343,6 +346,7 @@ pub struct Vars {
     pub support_email: Option<String>,
     pub mail_templates_dir: Option<PathBuf>,
     pub outbox_interval_secs: u64,
+    pub sessions_upkeep_secs: u64,
     #[serde(skip_serializing)]
     pub jwt_secret: Option<String>,
     #[serde(skip_serializing)]
@@ -462,6 +466,7 @@ impl Default for Vars {
             support_email: None,
             mail_templates_dir: None,
             outbox_interval_secs: 30,
+            sessions_upkeep_secs: 60,
             jwt_secret: None,
             jwt_previous_secret: None,
             jwt_algorithm: JwtAlgorithm::EdDSA,
@@ -767,6 +772,7 @@ impl Settings {
             },
             warnings,
             outbox_interval: secs(v.outbox_interval_secs).max(Duration::from_secs(1)),
+            sessions_upkeep_interval: secs(v.sessions_upkeep_secs).max(Duration::from_secs(1)),
             clock: crate::clock::Clock::system(),
             ops: OpsSettings {
                 introspection_secret: match v.introspection_secret {
@@ -1112,6 +1118,7 @@ mod tests {
             (None, None)
         );
         assert_eq!(s.outbox_interval, Duration::from_secs(30));
+        assert_eq!(s.sessions_upkeep_interval, Duration::from_secs(60));
         let s = with_secrets(&[
             ("APP_SESSION_TTL_SECS", "100"),
             ("APP_SESSION_IDLE_SECS", "50"),

@@ -94,6 +94,12 @@ impl Application {
 
         tokio::spawn(forget_idle_clients(state.clone()));
         tokio::spawn(crate::events::deferred::run(state.clone()));
+        tokio::spawn(
+            state
+                .store
+                .clone()
+                .run_sessions_upkeep(settings.clock.clone(), settings.sessions_upkeep_interval),
+        );
         tokio::spawn(crate::notices::run_outbox(
             state.clone(),
             settings.outbox_interval,

@@ -3,7 +3,9 @@
 //!
 //! Recorded with the `metrics` facade into one process-wide recorder (installed by the first
 //! application built with metrics on; until then every recording is a no-op). Gauges that are
-//! a reading of state (the password-hash queue, live sessions) are taken at scrape time.
+//! a reading of state are taken at scrape time: the password-hash queue's depth, and the live
+//! sessions as last counted by the sessions' upkeep (`APP_SESSIONS_UPKEEP_SECS`, a count over
+//! every live session that no scrape waits for).
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -171,16 +173,10 @@ pub async fn serve(
     handle: web::Data<PrometheusHandle>,
 ) -> HttpResponse {
     metrics::gauge!("argon2_queue_depth").set(state.hasher.queue_depth() as f64);
-    let live = tokio::time::timeout(
-        Duration::from_secs(2),
-        state.store.count_live_sessions(state.clock.now()),
-    )
-    .await;
-    match live {
-        Ok(Ok(n)) => metrics::gauge!("sessions_live").set(n as f64),
-        // The scrape still answers; the gauge keeps its last reading.
-        Ok(Err(e)) => tracing::warn!(error = %e, "counting live sessions failed"),
-        Err(_) => tracing::warn!("counting live sessions timed out"),
+    // This app's last count (taken off the request path by the sessions' upkeep, at most once
+    // a period), never a count per scrape. Before the first count the gauge is left alone.
+    if let Some(live) = state.store.live_sessions() {
+        metrics::gauge!("sessions_live").set(live as f64);
     }
     handle.run_upkeep();
     HttpResponse::Ok()

@@ -1,7 +1,6 @@
 use mongodb::{
     bson::{doc, spec::BinarySubtype, Binary, DateTime},
     error::Error,
-    options::ReturnDocument,
 };
 use serde::{Deserialize, Serialize};
 use shared::Locale;
@@ -91,6 +90,11 @@ impl Store {
     /// Returns the code after the increment; `None` means there is no live code. Because the
     /// attempt is taken before the comparison, concurrent guessers can never evaluate more than
     /// `max_attempts` guesses in total.
+    ///
+    /// A compare-and-set (served by the `_id` index at any size): the live code is read, then
+    /// its attempts go from the value read to one more only if the document still holds that
+    /// tag, expiry and count, so a code replaced meanwhile never lends an attempt and every
+    /// increment starts from a count below `max_attempts`. A lost round reads again.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "take_code_attempt"))]
     pub async fn take_code_attempt(
         &self,
@@ -99,17 +103,35 @@ impl Store {
         now: DateTime,
         max_attempts: u32,
     ) -> Result<Option<CodeDoc>, Error> {
-        self.codes(purpose)
-            .find_one_and_update(
-                doc! {
+        let codes = self.codes(purpose);
+        for _ in 0..super::cas_rounds(max_attempts) {
+            let Some(mut code) = codes
+                .find_one(doc! {
                     "_id": email_key,
                     "expires_at": { "$gt": now },
                     "attempts": { "$lt": i64::from(max_attempts) },
-                },
-                doc! { "$inc": { "attempts": 1 } },
-            )
-            .return_document(ReturnDocument::After)
-            .await
+                })
+                .await?
+            else {
+                return Ok(None);
+            };
+            let taken = codes
+                .update_one(
+                    doc! {
+                        "_id": email_key,
+                        "tag": &code.tag,
+                        "expires_at": code.expires_at,
+                        "attempts": code.attempts,
+                    },
+                    doc! { "$inc": { "attempts": 1 } },
+                )
+                .await?;
+            if taken.matched_count == 1 {
+                code.attempts += 1;
+                return Ok(Some(code));
+            }
+        }
+        Err(super::contended("take_code_attempt"))
     }
 
     /// Gives back an attempt that matched but whose registration failed for another reason
@@ -165,8 +187,12 @@ impl Store {
         self.sign_in_codes
             .delete_many(doc! { "_id": email_key })
             .await?;
+        // One delete per branch (each served by its index), never an `$or`.
         self.email_change_codes
-            .delete_many(doc! { "$or": [ { "_id": user_key }, { "address_key": email_key } ] })
+            .delete_many(doc! { "_id": user_key })
+            .await?;
+        self.email_change_codes
+            .delete_many(doc! { "address_key": email_key })
             .await?;
         Ok(())
     }

@@ -1,12 +1,12 @@
 //! TOTP state on the account document, and the tickets of the two-step login. Every change is
 //! one conditional update: a time step is used at most once (`last_step < step`), a recovery
 //! code is pulled at most once (the match names it), a ticket's attempts only grow below the
-//! limit, and a ticket is consumed by the one request that deletes it.
+//! limit (a compare-and-set on the count read), and a ticket is consumed by the one request
+//! whose `delete_one` removed it.
 
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime, Document},
     error::Error,
-    options::ReturnDocument,
 };
 use serde::{Deserialize, Serialize};
 
@@ -171,6 +171,9 @@ impl Store {
 
     /// Counts a wrong code against a live ticket; the ticket after it, or `None` when it was
     /// no longer alive (expired, used, or exhausted by concurrent guesses).
+    ///
+    /// A compare-and-set on the attempts read (the `_id` index at any size): every increment
+    /// starts from a count below `max_attempts`, so concurrent failures never pass it.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "fail_mfa_ticket"))]
     pub async fn fail_mfa_ticket(
         &self,
@@ -178,16 +181,29 @@ impl Store {
         now: DateTime,
         max_attempts: u32,
     ) -> Result<Option<MfaTicketDoc>, Error> {
-        self.mfa_tickets
-            .find_one_and_update(
-                live_ticket(id, now, max_attempts),
-                doc! { "$inc": { "attempts": 1 } },
-            )
-            .return_document(ReturnDocument::After)
-            .await
+        for _ in 0..super::cas_rounds(max_attempts) {
+            let Some(mut ticket) = self.find_live_mfa_ticket(id, now, max_attempts).await? else {
+                return Ok(None);
+            };
+            let failed = self
+                .mfa_tickets
+                .update_one(
+                    read_ticket(&ticket, now),
+                    doc! { "$inc": { "attempts": 1 } },
+                )
+                .await?;
+            if failed.matched_count == 1 {
+                ticket.attempts += 1;
+                return Ok(Some(ticket));
+            }
+        }
+        Err(super::contended("fail_mfa_ticket"))
     }
 
     /// Consumes a live ticket: `Some` for exactly one request.
+    ///
+    /// Read, then deleted with the attempts read pinned (`delete_one` and its count, by `_id`):
+    /// the one request whose delete removed it gets it, as it was removed.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "consume_mfa_ticket"))]
     pub async fn consume_mfa_ticket(
         &self,
@@ -195,9 +211,19 @@ impl Store {
         now: DateTime,
         max_attempts: u32,
     ) -> Result<Option<MfaTicketDoc>, Error> {
-        self.mfa_tickets
-            .find_one_and_delete(live_ticket(id, now, max_attempts))
-            .await
+        for _ in 0..super::cas_rounds(max_attempts) {
+            let Some(ticket) = self.find_live_mfa_ticket(id, now, max_attempts).await? else {
+                return Ok(None);
+            };
+            let deleted = self
+                .mfa_tickets
+                .delete_one(read_ticket(&ticket, now))
+                .await?;
+            if deleted.deleted_count == 1 {
+                return Ok(Some(ticket));
+            }
+        }
+        Err(super::contended("consume_mfa_ticket"))
     }
 
     /// Every ticket of a deleted account.
@@ -228,6 +254,16 @@ impl Store {
             )
             .await?;
         Ok(r.matched_count == 1)
+    }
+}
+
+/// `ticket` as it was read, still unexpired at `now`: its attempts pinned (they change with
+/// every failure; nothing else on a ticket changes but its method state).
+fn read_ticket(ticket: &MfaTicketDoc, now: DateTime) -> Document {
+    doc! {
+        "_id": &ticket.id,
+        "attempts": ticket.attempts,
+        "expires_at": { "$gt": now },
     }
 }
 

@@ -1,5 +1,14 @@
 //! MongoDB storage. Uniqueness lives in unique indexes, counters change through atomic
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
+//!
+//! Every hot write is a shape both MongoDB and the local server answer through an index,
+//! whatever the size of the collection (docs/database.md): a filter whose first key is `_id`
+//! (or one indexed field) followed by plain field conditions, never a top-level `$or`/`$and`
+//! and never `findAndModify`. A change that depends on what it read is a compare-and-set: read
+//! by `_id`, then `update_one({_id, <every field read and relied on>})`, read again when it
+//! matched nothing ([`cas_rounds`] times at most); a removal that must happen once is a
+//! `delete_one` and its `deleted_count`. Counts over a whole collection run off the request
+//! path.
 
 mod activity;
 mod admin;
@@ -67,6 +76,8 @@ pub struct Store {
     cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
     mfa_tickets: Collection<MfaTicketDoc>,
     webhook_deliveries: Collection<WebhookDelivery>,
+    /// The last count of live sessions ([`Store::run_sessions_upkeep`]), for the gauge.
+    live_sessions: std::sync::Arc<sessions::LiveSessions>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -114,8 +125,15 @@ impl Store {
             cache: None,
             mfa_tickets: db.collection("mfa_tickets"),
             webhook_deliveries: db.collection("webhook_deliveries"),
+            live_sessions: Default::default(),
             db,
         }
+    }
+
+    /// A store on `db` as it is, whatever client it came from (the store-shape tests watch
+    /// the commands of their own client). [`Store::connect`] is the way in for the app.
+    pub fn on_database(db: Database) -> Self {
+        Self::with_database(db)
     }
 
     /// This store, keeping `cache` coherent with its writes and reading through it.
@@ -230,6 +248,28 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// How many rounds of read-then-compare-and-set a change over a counter capped at `cap` tries.
+/// Each lost round means another writer changed the document (took an attempt, replaced it),
+/// and the counter can only be taken `cap` times, so a handful more than `cap` rounds is
+/// enough for any real contention; beyond it the change gives up with [`Contended`].
+pub(crate) fn cas_rounds(cap: u32) -> u32 {
+    cap.saturating_add(4).min(64)
+}
+
+/// A compare-and-set lost more rounds in a row than any real contention explains (its
+/// document was replaced or changed each time it was read). Surfaces as a database error.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("{0}: the document changed under every compare-and-set")]
+pub struct Contended(pub &'static str);
+
+pub(crate) fn contended(operation: &'static str) -> Error {
+    tracing::warn!(
+        operation,
+        "compare-and-set gave up after losing every round"
+    );
+    Error::custom(Contended(operation))
 }
 
 /// `true` when the error means the database could not be reached (answer 503), rather than

@@ -5,7 +5,6 @@
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
-    options::ReturnDocument,
 };
 use serde::{Deserialize, Serialize};
 
@@ -30,30 +29,59 @@ pub struct OutboxDoc {
     pub expires_at: DateTime,
 }
 
+/// Due notices read per round trip by [`Store::claim_outbox`].
+const CLAIM_BATCH: u32 = 8;
+
 impl Store {
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_outbox"))]
     pub async fn insert_outbox(&self, doc: &OutboxDoc) -> Result<(), Error> {
         self.outbox.insert_one(doc).await.map(|_| ())
     }
 
-    /// Takes one due notice whose lease has lapsed, leasing it until `lease_until`.
+    /// Takes one due notice whose lease has lapsed, leasing it until `lease_until`; `None`
+    /// when there is none (or every one seen was taken by another instance first).
+    ///
+    /// The due notices whose lease lapsed are read through the `next_at` index (the filter
+    /// leaves `expires_at` out, so no planner reads that index's range of every notice
+    /// instead), a few at a time, and the first unexpired one is leased by a compare-and-set on
+    /// what was read
+    /// (`attempts`, `lease_until`, `next_at`, by `_id`): the one instance whose update matched
+    /// holds the lease; the others move on to the next.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "claim_outbox"))]
     pub async fn claim_outbox(
         &self,
         now: DateTime,
         lease_until: DateTime,
     ) -> Result<Option<OutboxDoc>, Error> {
-        self.outbox
-            .find_one_and_update(
-                doc! {
-                    "next_at": { "$lte": now },
-                    "lease_until": { "$lte": now },
-                    "expires_at": { "$gt": now },
-                },
-                doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
-            )
-            .return_document(ReturnDocument::After)
-            .await
+        let mut due = self
+            .outbox
+            .find(doc! { "next_at": { "$lte": now }, "lease_until": { "$lte": now } })
+            .batch_size(CLAIM_BATCH)
+            .await?;
+        while due.advance().await? {
+            let mut notice = due.deserialize_current()?;
+            if notice.lease_until > now || notice.expires_at <= now {
+                continue;
+            }
+            let leased = self
+                .outbox
+                .update_one(
+                    doc! {
+                        "_id": notice.id,
+                        "attempts": notice.attempts,
+                        "lease_until": notice.lease_until,
+                        "next_at": notice.next_at,
+                    },
+                    doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
+                )
+                .await?;
+            if leased.matched_count == 1 {
+                notice.lease_until = lease_until;
+                notice.attempts += 1;
+                return Ok(Some(notice));
+            }
+        }
+        Ok(None)
     }
 
     /// Sent: gone.

@@ -4,14 +4,14 @@
 //! and backup state) next to what the app queries: the credential id (unique index, so one
 //! authenticator credential belongs to one account), the owner, and the sign counter as a
 //! number so that its update can be conditional. A challenge document keeps the ceremony
-//! state `webauthn-rs` needs to finish, under a random id; `finish` takes it with one
-//! find-and-delete, so each challenge is used at most once, by one instance.
+//! state `webauthn-rs` needs to finish, under a random id; `finish` takes it with a
+//! `delete_one` whose count says which request removed it, so each challenge is used at most
+//! once, by one instance.
 
 use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
-    options::ReturnDocument,
     Collection,
 };
 use serde::{Deserialize, Serialize};
@@ -225,9 +225,10 @@ impl Store {
         if sign_count > 0 {
             filter.insert("sign_count", doc! { "$lt": i64::from(sign_count) });
         }
+        // `{_id, sign_count}`: a conditional update on the `_id` index.
         let updated = self
             .passkeys()
-            .find_one_and_update(
+            .update_one(
                 filter,
                 doc! { "$set": {
                     "sign_count": i64::from(sign_count),
@@ -235,9 +236,8 @@ impl Store {
                     "last_used_at": now,
                 } },
             )
-            .return_document(ReturnDocument::After)
             .await?;
-        Ok(updated.is_some())
+        Ok(updated.matched_count == 1)
     }
 
     /// Keeps a ceremony's state: a registration's in its account's slot (replacing a pending
@@ -281,7 +281,10 @@ impl Store {
     }
 
     /// Takes the challenge `id` if it is unexpired, of `purpose` and (for a registration) of
-    /// `user_id`: deleted in the same step, so it is used once. `None` for anything else.
+    /// `user_id`: read, then deleted with the same conditions (a `delete_one` on the `_id`
+    /// index), and only the request whose delete removed it gets it, so it is used once. A
+    /// challenge is never changed, only replaced under a new nonce (which the delete names).
+    /// `None` for anything else.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "take_challenge"))]
     pub async fn take_challenge(
         &self,
@@ -300,6 +303,10 @@ impl Store {
                 doc! { "_id": id, "purpose": "login", "expires_at": { "$gt": now } }
             }
         };
-        self.challenges().find_one_and_delete(filter).await
+        let Some(challenge) = self.challenges().find_one(filter.clone()).await? else {
+            return Ok(None);
+        };
+        let taken = self.challenges().delete_one(filter).await?;
+        Ok((taken.deleted_count == 1).then_some(challenge))
     }
 }

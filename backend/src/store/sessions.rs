@@ -1,12 +1,17 @@
 //! Sessions: one document per login, read by id on every authenticated request (the `_id`
-//! index), rotated with a conditional update so that one refresh token has one successor.
+//! index), rotated with a compare-and-set on the generation so that one refresh token has one
+//! successor. Expired sessions are cleaned up in paced batches ahead of the TTL index, and the
+//! live ones are counted for the gauge off the request path (both in the upkeep task).
 
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
-    options::ReturnDocument,
 };
 use serde::{Deserialize, Serialize};
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use super::Store;
 
@@ -49,6 +54,30 @@ pub struct SessionDoc {
     /// proof. A sign-in never sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stepped_up_at: Option<DateTime>,
+}
+
+/// Expired sessions deleted per write by [`Store::sweep_expired_sessions`], and the pause
+/// between two such writes (other writes to `sessions` go in between).
+pub const SWEEP_BATCH: usize = 200;
+pub const SWEEP_PAUSE: Duration = Duration::from_millis(20);
+
+/// The gauge's last reading: `u64::MAX` until the first count.
+pub(super) struct LiveSessions(AtomicU64);
+
+impl Default for LiveSessions {
+    fn default() -> Self {
+        Self(AtomicU64::new(u64::MAX))
+    }
+}
+
+impl LiveSessions {
+    fn get(&self) -> Option<u64> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|n| *n != u64::MAX)
+    }
+
+    fn set(&self, n: u64) {
+        self.0.store(n.min(u64::MAX - 1), Ordering::Relaxed);
+    }
 }
 
 /// What a rotation changes besides the generation.
@@ -108,6 +137,11 @@ impl Store {
     /// Moves session `sid` from generation `from` to `from + 1`, if it is still at `from` and
     /// live at `rotation.now`. Of concurrent rotations from one generation exactly one gets
     /// the updated session; the others get `None`.
+    ///
+    /// The session is read by `_id`, then moved by a compare-and-set on `generation: from`
+    /// (served by the `_id` index at any size, where a find-and-modify is not on the local
+    /// server): the one update that matches is the rotation, and what it returns is the
+    /// session as read with the rotation's changes.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "rotate_session"))]
     pub async fn rotate_session(
         &self,
@@ -115,9 +149,26 @@ impl Store {
         from: i64,
         rotation: Rotation<'_>,
     ) -> Result<Option<SessionDoc>, Error> {
-        let rotated = self
+        let rotated = self.rotate_read_session(sid, from, rotation).await;
+        self.forget_session(sid);
+        rotated
+    }
+
+    async fn rotate_read_session(
+        &self,
+        sid: &str,
+        from: i64,
+        rotation: Rotation<'_>,
+    ) -> Result<Option<SessionDoc>, Error> {
+        let Some(mut session) = self.sessions.find_one(doc! { "_id": sid }).await? else {
+            return Ok(None);
+        };
+        if session.generation != from || session.expires_at <= rotation.now || session.disabled {
+            return Ok(None);
+        }
+        let moved = self
             .sessions
-            .find_one_and_update(
+            .update_one(
                 doc! {
                     "_id": sid, "generation": from, "expires_at": { "$gt": rotation.now },
                     "disabled": { "$ne": true },
@@ -132,10 +183,18 @@ impl Store {
                     "user_agent": rotation.user_agent,
                 } },
             )
-            .return_document(ReturnDocument::After)
-            .await;
-        self.forget_session(sid);
-        rotated
+            .await?;
+        if moved.matched_count != 1 {
+            return Ok(None);
+        }
+        session.generation = from + 1;
+        session.refresh_hash = rotation.refresh_hash.to_owned();
+        session.rotated_at = Some(rotation.now);
+        session.last_used_at = rotation.now;
+        session.expires_at = rotation.expires_at;
+        session.ip = rotation.ip.to_owned();
+        session.user_agent = rotation.user_agent.to_owned();
+        Ok(Some(session))
     }
 
     /// Records a step-up of session `sid` at `now`; `false` when the session is gone.
@@ -252,12 +311,86 @@ impl Store {
         Ok(deleted?.deleted_count)
     }
 
-    /// How many sessions are live at `now` (the metrics' gauge).
+    /// How many sessions are live at `now`: a count over every live session, so never on a
+    /// request path (and never per scrape): [`Store::run_sessions_upkeep`] takes it at most
+    /// once a period and the gauge reads [`Store::live_sessions`].
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_live_sessions"))]
     pub async fn count_live_sessions(&self, now: DateTime) -> Result<u64, Error> {
         self.sessions
             .count_documents(doc! { "expires_at": { "$gt": now } })
             .await
+    }
+
+    /// Deletes the sessions that expired before `now`, [`SWEEP_BATCH`] at a time with a pause
+    /// between batches; how many. Their ids are read through the `expires_at` index (one
+    /// read, lock-free on the local server) and each batch is one `delete_many` by an `_id`
+    /// list (with the expiry checked again), so no write holds the collection for long: the
+    /// server's own TTL purge deletes everything expired in one write that stalls every other
+    /// write to `sessions` meanwhile (docs/database.md). The TTL index stays as the backstop.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "sweep_expired_sessions"))]
+    pub async fn sweep_expired_sessions(&self, now: DateTime) -> Result<u64, Error> {
+        let expired = doc! { "expires_at": { "$lt": now } };
+        let mut ids = self
+            .sessions
+            .clone_with_type::<mongodb::bson::Document>()
+            .find(expired)
+            .projection(doc! { "_id": 1 })
+            .batch_size(SWEEP_BATCH as u32)
+            .await?;
+        let mut removed = 0;
+        let mut batch = Vec::with_capacity(SWEEP_BATCH);
+        loop {
+            let more = ids.advance().await?;
+            if more {
+                if let Ok(id) = ids.current().get_str("_id") {
+                    batch.push(id.to_owned());
+                }
+            }
+            if batch.len() == SWEEP_BATCH || (!more && !batch.is_empty()) {
+                removed += self
+                    .sessions
+                    .delete_many(doc! {
+                        "_id": { "$in": std::mem::take(&mut batch) },
+                        "expires_at": { "$lt": now },
+                    })
+                    .await?
+                    .deleted_count;
+                if more {
+                    tokio::time::sleep(SWEEP_PAUSE).await;
+                }
+            }
+            if !more {
+                return Ok(removed);
+            }
+        }
+    }
+
+    /// The last count of live sessions taken by [`Store::run_sessions_upkeep`]; `None` before
+    /// the first.
+    pub fn live_sessions(&self) -> Option<u64> {
+        self.live_sessions.get()
+    }
+
+    /// One round of upkeep at `now`: expired sessions cleaned up in paced batches
+    /// ([`Store::sweep_expired_sessions`]), then the live ones counted for the gauge.
+    pub async fn sessions_upkeep(&self, now: DateTime) -> Result<u64, Error> {
+        self.sweep_expired_sessions(now).await?;
+        let live = self.count_live_sessions(now).await?;
+        self.live_sessions.set(live);
+        Ok(live)
+    }
+
+    /// The sessions' upkeep every `every`, off the request path, for as long as the process
+    /// runs; a round that fails is logged and the next one tries again.
+    pub async fn run_sessions_upkeep(self, clock: crate::clock::Clock, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.sessions_upkeep(clock.now()).await {
+                tracing::warn!(error = %e, "sessions upkeep failed; the gauge keeps its last reading");
+            }
+        }
     }
 
     /// The live sessions of `user_id` at `now`, most recently used first.

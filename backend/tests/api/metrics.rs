@@ -1,8 +1,8 @@
 //! `GET /metrics`: on its own listener only, and its counters move with traffic.
 //!
 //! The recorder is process-wide and other tests' apps run beside this one, so counters are
-//! compared as "grew by at least" what this test did; `sessions_live` is read from this app's
-//! own database at scrape time.
+//! compared as "grew by at least" what this test did; `sessions_live` is this app's own last
+//! count of its database's live sessions (set at scrape time from that count).
 
 use serde_json::json;
 
@@ -52,7 +52,13 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 #[tokio::test]
 async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
-    let app = spawn_app_with(&[("APP_METRICS_PORT", "0"), ("APP_LOGIN_MAX_FAILURES", "1")]).await;
+    // The live-sessions gauge is counted by the sessions' upkeep, here every second.
+    let app = spawn_app_with(&[
+        ("APP_METRICS_PORT", "0"),
+        ("APP_LOGIN_MAX_FAILURES", "1"),
+        ("APP_SESSIONS_UPKEEP_SECS", "1"),
+    ])
+    .await;
 
     // Not on the public port.
     let r = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -121,7 +127,17 @@ async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
         &[("limit", "login_failures")],
         1.0,
     );
-    assert_eq!(value(&after, "sessions_live", &[]), 1.0, "{after}");
+    // This app's one session, once the upkeep after the sign-in has counted it (a scrape
+    // itself never counts).
+    let mut live = value(&after, "sessions_live", &[]);
+    for _ in 0..100 {
+        if live == 1.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        live = value(&scrape(&app).await, "sessions_live", &[]);
+    }
+    assert_eq!(live, 1.0, "{after}");
     assert!(after.contains("argon2_queue_depth "), "{after}");
     // Paths with ids are counted by their pattern, never by the raw path.
     assert!(!after.contains("route=\"/api/sessions/0"), "{after}");
