@@ -544,3 +544,55 @@ pub async fn assert_field_problem(
         vec![(field.to_owned(), field_code.to_owned())]
     );
 }
+
+// Typed calls for the account lifecycle and the client-address tests (#33).
+impl TestApp {
+    /// Logs in with `password`: `(access_token, refresh_token)` of a new session.
+    pub async fn session_with(&self, username: &str, password: &str) -> (String, String) {
+        let r = self.login(username, password).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+        let body: Value = r.json().await.unwrap();
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// `POST /api/password/change` as the holder of `access`.
+    pub async fn change_password(
+        &self,
+        access: &str,
+        current: &str,
+        new: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/password/change"))
+            .bearer_auth(access)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `DELETE /api/account` as the holder of `access`, proving `password`.
+    pub async fn delete_account(&self, access: &str, password: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url("/api/account"))
+            .bearer_auth(access)
+            .json(&json!({ "password": password }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A plain GET of `path` from client address `ip` (`X-Forwarded-For`: the app must trust
+    /// the loopback proxy, see [`spawn_behind_proxy`]).
+    pub async fn get_from(&self, ip: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("x-forwarded-for", ip)
+            .send()
+            .await
+            .expect("request")
+    }
+}
