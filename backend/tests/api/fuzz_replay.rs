@@ -151,7 +151,11 @@ enum Break {
 fn valid_values() -> impl Strategy<Value = BTreeMap<&'static str, String>> {
     (
         "u_[A-Za-z0-9_]{1,18}",
-        prop_oneof!["[가-힣]{2,10}", "[a-zA-Z]{2,10}", "[가-힣]{1,5} [가-힣]{1,5}"],
+        prop_oneof![
+            "[가-힣]{2,10}",
+            "[a-zA-Z]{2,10}",
+            "[가-힣]{1,5} [가-힣]{1,5}"
+        ],
         "[a-z]{0,6}[0-9][a-z0-9]{0,6}@[a-z]{2,10}\\.(com|net|kr)",
         "[a-z]{3,8}( [a-z]{3,8}){2,3}",
         "[0-9]{6}",
@@ -209,12 +213,7 @@ fn broken_values(kind: Kind) -> impl Strategy<Value = BTreeMap<&'static str, Str
             "[a-z]{1,4}@(127\\.0\\.0\\.1|\\[::1\\])",
         ],
         password,
-        prop_oneof![
-            "[0-9]{0,5}",
-            "[0-9]{7,9}",
-            "[a-z]{6}",
-            "[0-9]{5}[a-z ]",
-        ],
+        prop_oneof!["[0-9]{0,5}", "[0-9]{7,9}", "[a-z]{6}", "[0-9]{5}[a-z ]",],
     )
         .prop_map(|(username, nickname, email, password, code)| {
             BTreeMap::from([
@@ -229,8 +228,13 @@ fn broken_values(kind: Kind) -> impl Strategy<Value = BTreeMap<&'static str, Str
 
 /// A body of `kind` from valid values with at most one thing broken.
 fn case(kind: Kind) -> impl Strategy<Value = (Break, Vec<u8>)> {
-    (valid_values(), broken_values(kind), 0..10u8, any::<prop::sample::Index>()).prop_map(
-        move |(valid, broken, choice, pick)| {
+    (
+        valid_values(),
+        broken_values(kind),
+        0..10u8,
+        any::<prop::sample::Index>(),
+    )
+        .prop_map(move |(valid, broken, choice, pick)| {
             let fields = kind.fields();
             let required: Vec<&'static str> =
                 fields.iter().copied().filter(|f| *f != "locale").collect();
@@ -262,7 +266,10 @@ fn case(kind: Kind) -> impl Strategy<Value = (Break, Vec<u8>)> {
                     }
                 },
                 _ if kind == Kind::EmailAuth => {
-                    body.insert("locale".into(), json!(["fr", "KO", "ko-KR", ""][pick.index(4)]));
+                    body.insert(
+                        "locale".into(),
+                        json!(["fr", "KO", "ko-KR", ""][pick.index(4)]),
+                    );
                     Break::WrongType("locale")
                 }
                 _ => Break::Nothing,
@@ -270,8 +277,7 @@ fn case(kind: Kind) -> impl Strategy<Value = (Break, Vec<u8>)> {
             let mut data = vec![kind.selector()];
             data.extend(serde_json::to_vec(&Value::Object(body)).unwrap());
             (broke, data)
-        },
-    )
+        })
 }
 
 /// Mostly-valid bodies with one thing broken, for each request type: every valid body is
@@ -298,9 +304,10 @@ fn request_bodies_with_one_thing_broken_reach_each_branch() {
                         );
                         ("refused", *f)
                     }
-                    (Break::Missing(_) | Break::Unknown | Break::WrongType(_), Outcome::Unparsed) => {
-                        ("unparsed", "")
-                    }
+                    (
+                        Break::Missing(_) | Break::Unknown | Break::WrongType(_),
+                        Outcome::Unparsed,
+                    ) => ("unparsed", ""),
                     _ => {
                         return Err(TestCaseError::fail(format!(
                             "{kind:?}: {broke:?} ended {outcome:?}: {body}"
@@ -316,7 +323,10 @@ fn request_bodies_with_one_thing_broken_reach_each_branch() {
         // (20 % for email_auth) unparsed. The floors are a third of that.
         let at_least = |branch: (&str, &str), floor: u32| {
             let n = counts.get(&branch).copied().unwrap_or(0);
-            assert!(n >= floor, "{kind:?}: {branch:?} reached {n} times, want {floor}: {counts:?}");
+            assert!(
+                n >= floor,
+                "{kind:?}: {branch:?} reached {n} times, want {floor}: {counts:?}"
+            );
         };
         at_least(("accepted", ""), CASES * 3 / 10 / 3);
         at_least(("unparsed", ""), CASES / 10 / 3);

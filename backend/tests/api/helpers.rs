@@ -596,3 +596,18 @@ impl TestApp {
             .expect("request")
     }
 }
+
+/// An answer as a client sees it: status, every header with its value (sorted; only `date`
+/// and `x-request-id` left out, which differ on every answer) and the body. Two answers that
+/// must not tell accounts apart compare equal as these.
+pub async fn seen_answer(r: reqwest::Response) -> (u16, Vec<(String, String)>, String) {
+    let status = r.status().as_u16();
+    let mut headers: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != "date" && *name != "x-request-id")
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
+        .collect();
+    headers.sort();
+    (status, headers, r.text().await.unwrap())
+}
