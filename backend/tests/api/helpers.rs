@@ -611,3 +611,56 @@ pub async fn seen_answer(r: reqwest::Response) -> (u16, Vec<(String, String)>, S
     headers.sort();
     (status, headers, r.text().await.unwrap())
 }
+
+/// Every form `secret` could be stored in: the text itself in either case and, when the text
+/// is base32 (a TOTP secret), base64, base64url or hex of at least 8 bytes, those bytes raw
+/// and in each of those encodings.
+pub fn stored_forms(secret: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let b64 = [
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    let mut decoded: Vec<Vec<u8>> = vec![];
+    decoded.extend(b64.iter().filter_map(|e| e.decode(secret).ok()));
+    decoded.extend(hex::decode(secret).ok());
+    decoded.extend(
+        totp_rs::Secret::Encoded(secret.to_uppercase())
+            .to_bytes()
+            .ok(),
+    );
+    let mut forms: Vec<String> = vec![secret.to_owned()];
+    let mut raw: Vec<Vec<u8>> = vec![];
+    for bytes in decoded.into_iter().filter(|b| b.len() >= 8) {
+        forms.extend(b64.iter().map(|e| e.encode(&bytes)));
+        forms.push(hex::encode(&bytes));
+        forms.push(totp_rs::Secret::Raw(bytes.clone()).to_encoded().to_string());
+        raw.push(bytes);
+    }
+    let mut all: Vec<Vec<u8>> = forms
+        .iter()
+        .flat_map(|f| [f.to_lowercase(), f.to_uppercase(), f.clone()])
+        .map(String::into_bytes)
+        .collect();
+    all.extend(raw);
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Panics when the raw BSON of any of `docs` holds any of [`stored_forms`] of `secret`.
+pub fn assert_not_stored(docs: &[Document], secret: &str, what: &str) {
+    let forms = stored_forms(secret);
+    for d in docs {
+        let bytes = mongodb::bson::to_vec(d).unwrap();
+        for form in &forms {
+            assert!(
+                !bytes.windows(form.len()).any(|w| w == form.as_slice()),
+                "{what} stored in clear (as {:?}): {d:?}",
+                String::from_utf8_lossy(form)
+            );
+        }
+    }
+}

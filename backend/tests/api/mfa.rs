@@ -647,6 +647,8 @@ async fn secrets_codes_and_tickets_are_not_stored_in_clear() {
         !users.contains(&secret.to_lowercase()),
         "pending secret in clear"
     );
+    // Nor its bytes, raw or in any encoding, anywhere in the raw documents.
+    assert_not_stored(&app.users().await, &secret, "the pending TOTP secret");
 
     let totp = app_totp(&secret);
     align(&app, 0);
@@ -660,6 +662,7 @@ async fn secrets_codes_and_tickets_are_not_stored_in_clear() {
     let body: Value = r.json().await.unwrap();
     let users = raw(app.users().await);
     assert!(!users.contains(&secret.to_lowercase()), "secret in clear");
+    assert_not_stored(&app.users().await, &secret, "the TOTP secret");
     for code in body["recovery_codes"].as_array().unwrap() {
         let code = code.as_str().unwrap();
         assert!(!users.contains(code) && !users.contains(&code.replace('-', "")));
@@ -667,6 +670,7 @@ async fn secrets_codes_and_tickets_are_not_stored_in_clear() {
     let t = ticket(&app).await;
     let tickets = raw(app.collection("mfa_tickets").await);
     assert!(!tickets.is_empty() && !tickets.contains(&t.to_lowercase()));
+    assert_not_stored(&app.collection("mfa_tickets").await, &t, "the ticket");
 }
 
 #[tokio::test]
