@@ -111,3 +111,10 @@ bash scripts/e2e.sh
 log "paced contract run (finished in the background?)"
 join contract-paced
 tail -n 25 "$RUN_DIR/contract-paced.log"
+
+# A panic in a background task (the outbox worker, the cache watcher) fails no request, so no
+# check above would see it: look for one in the logs of the servers the contract runs drove.
+if grep -n "panicked at" "$RUN_DIR/contract-app.log" "$RUN_DIR/contract-defaults-app.log" >&2; then
+  echo "the app panicked during the contract runs (lines above)" >&2
+  exit 1
+fi
