@@ -493,8 +493,7 @@ async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].get_i32("attempts").unwrap(), 0);
     // No notice: nothing changed.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(app.mail.mails_to(GILDONG.email).len(), before);
+    app.assert_no_notice_since(GILDONG.email, before).await;
 }
 
 /// Every document of every collection, as lowercase extended JSON, with its collection.

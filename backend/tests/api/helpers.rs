@@ -664,3 +664,26 @@ pub fn assert_not_stored(docs: &[Document], secret: &str, what: &str) {
         }
     }
 }
+
+impl TestApp {
+    /// Asserts that no notice to `address` was queued since the inbox held `before` mails to it,
+    /// without waiting: a notice's outbox entry is written before the answer and deleted only
+    /// after the mail server took the mail, so it is in the outbox (read first) or in the inbox.
+    pub async fn assert_no_notice_since(&self, address: &str, before: usize) {
+        let queued: Vec<Document> = self
+            .collection("mail_outbox")
+            .await
+            .into_iter()
+            .filter(|d| {
+                d.get_str("to")
+                    .is_ok_and(|to| to.eq_ignore_ascii_case(address))
+            })
+            .collect();
+        assert!(queued.is_empty(), "a notice is queued: {queued:?}");
+        assert_eq!(
+            self.mail.mails_to(address).len(),
+            before,
+            "a notice was sent"
+        );
+    }
+}
