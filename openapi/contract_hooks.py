@@ -163,6 +163,27 @@ def forget(role):
 
 
 _shared_token = None
+# A session per operation that must not use the shared one, kept until it ends (each login
+# costs an argon2 hash, so a session is not opened per case).
+_role_tokens = {}
+
+
+def role_token(op):
+    with _lock:
+        if op not in _role_tokens:
+            _role_tokens[op] = (login(*SHARED) if op in OWN_SESSION else user(op).login())[0]
+        return _role_tokens[op]
+
+
+def token_died(token):
+    """Forgets `token` wherever it is kept: the next case of its operation logs in again."""
+    global _shared_token
+    with _lock:
+        if _shared_token == token:
+            _shared_token = None
+        for op in [op for op, t in _role_tokens.items() if t == token]:
+            del _role_tokens[op]
+
 
 
 def shared_token():
@@ -171,13 +192,6 @@ def shared_token():
         if _shared_token is None:
             _shared_token = login(*SHARED)[0]
         return _shared_token
-
-
-def shared_token_died(token):
-    global _shared_token
-    with _lock:
-        if _shared_token == token:
-            _shared_token = None
 
 
 # --- which session each operation uses ---------------------------------------------------------
@@ -191,6 +205,8 @@ OWN_USER = {"logout_all", "password_change", "delete_account", "email_change_req
             "recovery_codes", "not_me"}
 
 
+# Operations whose success ends the session they were called with.
+ENDS_ITS_SESSION = {"logout", "end_session", "logout_all", "delete_account"}
 # Operations that take a step-up proof (a password, and a code when TOTP is on).
 STEP_UP = {"totp_setup", "passkey_register_start", "delete_passkey", "recovery_codes"}
 
@@ -200,11 +216,8 @@ class ContractAuth:
         op = op_id(case)
         if op == "introspect":
             return {"token": INTROSPECTION_SECRET, "shared": False}
-        if op in OWN_SESSION:
-            return {"token": login(*SHARED)[0], "shared": False}
-        if op in OWN_USER:
-            u = user(op)
-            return {"token": u.login()[0], "shared": False, "role": op}
+        if op in OWN_SESSION or op in OWN_USER:
+            return {"token": role_token(op), "shared": False}
         return {"token": shared_token(), "shared": True}
 
     def set(self, case, data, context):
@@ -297,9 +310,10 @@ def after_call(context, case, response):
             code = response.json().get("code", "")
         except ValueError:
             code = "?"
-    sent = (case.headers or {}).get("Authorization", "")
-    if code == "invalid_token" and sent.startswith("Bearer "):
-        shared_token_died(sent[len("Bearer "):])
+    bearer = (case.headers or {}).get("Authorization", "")
+    bearer = bearer[len("Bearer "):] if bearer.startswith("Bearer ") else None
+    if bearer and (code == "invalid_token" or (200 <= status < 300 and op in ENDS_ITS_SESSION)):
+        token_died(bearer)
     if 200 <= status < 300:
         body = case.body if isinstance(case.body, dict) else {}
         if op == "password_change" and isinstance(body.get("new_password"), str):

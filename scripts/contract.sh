@@ -16,6 +16,8 @@
 #   CONTRACT_INTROSPECTION_SECRET  the server's APP_INTROSPECTION_SECRET, for /api/token/introspect
 #   CONTRACT_REQUIRE_2XX   1 (default): fail unless every operation answered 2xx at least once,
 #                          but those listed in openapi/contract-no-2xx.txt with their reason
+#   CONTRACT_EXCLUDE_CHECKS checks to leave out (comma-separated), e.g. missing_required_header
+#                          in the limits run, where the per-IP bucket answers before authentication
 #   CONTRACT_REQUIRE_CODES problem codes that must have answered at least once (the limits
 #                          run: rate_limited, resend_cooldown, ...), space-separated
 #
@@ -80,6 +82,8 @@ args=(
 )
 [ -n "${CONTRACT_SEED:-}" ] && args+=(--seed "$CONTRACT_SEED")
 [ -n "${CONTRACT_RATE_LIMIT:-}" ] && args+=(--rate-limit "$CONTRACT_RATE_LIMIT")
+# `--checks all` turns on every check whatever the config says: leave one out here.
+[ -n "${CONTRACT_EXCLUDE_CHECKS:-}" ] && args+=(--exclude-checks "$CONTRACT_EXCLUDE_CHECKS")
 answers="$REPORTS/answers.jsonl"
 : >"$answers"
 export BASE_URL CONTRACT_STATUS_LOG="$answers" SCHEMATHESIS_HOOKS="$ROOT/openapi/contract_hooks.py"
@@ -104,7 +108,7 @@ if [ "${CONTRACT_REQUIRE_2XX:-1}" = 1 ]; then
   fi
 fi
 for code in ${CONTRACT_REQUIRE_CODES:-}; do
-  if ! jq -e --arg c "$code" 'select(.code == $c)' "$answers" >/dev/null; then
+  if ! jq -se --arg c "$code" 'any(.[]; .code == $c)' "$answers" >/dev/null; then
     echo "no answer had the problem code $code: that limit never answered" >&2
     status=1
   fi

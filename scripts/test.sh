@@ -73,6 +73,7 @@ spawn contract-paced env BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.
   CONTRACT_MAX_EXAMPLES="${CONTRACT_DEFAULTS_MAX_EXAMPLES:-10}" CONTRACT_RATE_LIMIT=4/s \
   CONTRACT_AUTH=0 CONTRACT_REAL_SHARE=0 CONTRACT_REQUIRE_2XX=0 \
   CONTRACT_REQUIRE_CODES="rate_limited resend_cooldown" \
+  CONTRACT_EXCLUDE_CHECKS=missing_required_header \
   CONTRACT_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
   bash scripts/contract.sh
 
