@@ -693,3 +693,31 @@ async fn a_password_change_ends_the_tickets_the_old_password_bought() {
     )
     .await;
 }
+
+/// A step-up body may be left out after a recent step-up, but a body that is not the step-up
+/// proof is refused, not read as no body (the contract run found `{"unknown": 42}` answered
+/// 200 while the session's proof was fresh).
+#[tokio::test]
+async fn a_malformed_step_up_body_is_refused_even_after_a_recent_step_up() {
+    let app = spawn_app().await;
+    app.sign_up(&GILDONG).await;
+    let token = app.token_for(GILDONG.username).await;
+    setup(&app, &token).await;
+    for body in [
+        json!({"unknown": 42}),
+        json!({"password": 12}),
+        json!("proof"),
+    ] {
+        let r = bearer_post(&app, &token, "/api/mfa/totp/setup", &body).await;
+        assert_problem(r, 400, "malformed_body").await;
+    }
+    // No body at all is still the recent proof.
+    let r = app
+        .client
+        .post(app.url("/api/mfa/totp/setup"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
