@@ -711,7 +711,9 @@ async fn a_malformed_step_up_body_is_refused_even_after_a_recent_step_up() {
         let r = bearer_post(&app, &token, "/api/mfa/totp/setup", &body).await;
         assert_problem(r, 400, "malformed_body").await;
     }
-    // No body at all is still the recent proof.
+    // No body at all, or `null`, is still the recent proof.
+    let r = bearer_post(&app, &token, "/api/mfa/totp/setup", &Value::Null).await;
+    assert_eq!(r.status(), 200);
     let r = app
         .client
         .post(app.url("/api/mfa/totp/setup"))
