@@ -13,6 +13,18 @@
 #   CONTRACT_RATE_LIMIT    pace the requests, e.g. 4/s (default: as fast as the server answers)
 #   CONTRACT_REPORTS       where the JUnit report and schemathesis' caches go (default
 #                          .run/schemathesis; two runs side by side need one each)
+#   CONTRACT_INTROSPECTION_SECRET  the server's APP_INTROSPECTION_SECRET, for /api/token/introspect
+#   CONTRACT_REQUIRE_2XX   1 (default): fail unless every operation answered 2xx at least once,
+#                          but those listed in openapi/contract-no-2xx.txt with their reason
+#   CONTRACT_EXCLUDE_CHECKS checks to leave out (comma-separated), e.g. missing_required_header
+#                          in the limits run, where the per-IP bucket answers before authentication
+#   CONTRACT_REQUIRE_CODES problem codes that must have answered at least once (the limits
+#                          run: rate_limited, resend_cooldown, ...), space-separated
+#
+# openapi/contract_hooks.py gives each signed-in operation a live session (its own for the
+# ones that end sessions or change the account), puts real codes and passwords into a share of
+# the positive cases, and logs every answer to $CONTRACT_REPORTS/answers.jsonl, which the
+# checks at the end read.
 #
 # `contract.sh --install-only` installs schemathesis and stops (for `just test`, which does it
 # in the background while it compiles).
@@ -70,5 +82,35 @@ args=(
 )
 [ -n "${CONTRACT_SEED:-}" ] && args+=(--seed "$CONTRACT_SEED")
 [ -n "${CONTRACT_RATE_LIMIT:-}" ] && args+=(--rate-limit "$CONTRACT_RATE_LIMIT")
+# `--checks all` turns on every check whatever the config says: leave one out here.
+[ -n "${CONTRACT_EXCLUDE_CHECKS:-}" ] && args+=(--exclude-checks "$CONTRACT_EXCLUDE_CHECKS")
+answers="$REPORTS/answers.jsonl"
+: >"$answers"
+export BASE_URL CONTRACT_STATUS_LOG="$answers" SCHEMATHESIS_HOOKS="$ROOT/openapi/contract_hooks.py"
+export CONTRACT_INTROSPECTION_SECRET="${CONTRACT_INTROSPECTION_SECRET:-}"
 # Run inside the reports folder: schemathesis keeps its caches in the working directory.
-(cd "$REPORTS" && "$VENV/bin/schemathesis" "${args[@]}")
+status=0
+(cd "$REPORTS" && "$VENV/bin/schemathesis" "${args[@]}") || status=$?
+
+# What answered: per operation, the count of each status.
+jq -rs 'group_by(.op)[] | "\(.[0].op): \(group_by(.status) | map("\(.[0].status)×\(length)") | join(" "))"' \
+  "$answers" >"$REPORTS/answers.txt"
+log "answers per operation ($REPORTS/answers.txt):"
+cat "$REPORTS/answers.txt" >&2
+if [ "${CONTRACT_REQUIRE_2XX:-1}" = 1 ]; then
+  allowed=$(grep -v '^#' openapi/contract-no-2xx.txt | awk 'NF {print $1}' | sort -u)
+  answered=$(jq -r 'select(.status >= 200 and .status < 300) | .op' "$answers" | sort -u)
+  missing=$(jq -r '.paths[][] | .operationId' "$SPEC" | sort -u | comm -23 - <(echo "$answered") |
+    comm -23 - <(echo "$allowed"))
+  if [ -n "$missing" ]; then
+    echo "operations that never answered 2xx (and are not in openapi/contract-no-2xx.txt):" $missing >&2
+    status=1
+  fi
+fi
+for code in ${CONTRACT_REQUIRE_CODES:-}; do
+  if ! jq -se --arg c "$code" 'any(.[]; .code == $c)' "$answers" >/dev/null; then
+    echo "no answer had the problem code $code: that limit never answered" >&2
+    status=1
+  fi
+done
+exit "$status"

@@ -72,8 +72,11 @@ spawn() {
   local name=$1
   shift
   mkdir -p "$RUN_DIR"
-  # Its own process group (setsid), so that stop_all can end it with its children.
-  setsid "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  # Its own process group (setsid), so that stop_all can end it with its children. -w: when
+  # the caller is already a group leader (job control, `set -m`), setsid forks and would
+  # return 0 at once, so join would read a failed stage as success; -w waits and passes on
+  # the command's status.
+  setsid -w "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   SPAWNED[$name]=$!
 }
 join() {

@@ -53,21 +53,28 @@ cargo test --workspace --exclude frontend
 export APP_BIN="$ROOT/target/debug/backend"
 [ -x "$APP_BIN" ] || { echo "cargo test did not build $APP_BIN" >&2; exit 1; }
 
-# Paced contract run with every limit at its default, so that the per-IP bucket, the mail caps
-# and the failed-login and wrong-code ceilings answer for real: each of those answers must be
+# Paced contract run with the limits at their defaults, so that the mail caps and the
+# failed-login and wrong-code ceilings answer for real: each of those answers must be
 # documented. Four requests a second, so it spends its minutes waiting: it runs in the
-# background through the frontend tests, the main contract run and the browser tests.
+# background through the frontend tests, the main contract run and the browser tests. The
+# per-IP bucket alone is narrowed (2/s, burst 10), or four requests a second would never reach
+# it; the run fails unless the bucket and the per-address cooldown each answered.
 join schemathesis-install
 log "contract tests with the default limits (paced, in the background: .run/contract-paced.log)"
 start_maildev 1028 1083
 start_app 18081 "$TEST_MONGODB_URI" "contract_defaults_$(date +%s)" 1028 \
   "$RUN_DIR/contract-defaults-app.log" \
-  APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789
+  APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
+  APP_RATE_LIMIT_PER_SECOND=2 APP_RATE_LIMIT_BURST=10
 wait_app 18081 "$RUN_DIR/contract-defaults-app.log"
 spawn contract-paced env BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.0.0.1:1083 \
   CONTRACT_CONFIG="$ROOT/openapi/schemathesis-default-limits.toml" \
   CONTRACT_REPORTS="$RUN_DIR/schemathesis-paced" \
   CONTRACT_MAX_EXAMPLES="${CONTRACT_DEFAULTS_MAX_EXAMPLES:-10}" CONTRACT_RATE_LIMIT=4/s \
+  CONTRACT_AUTH=0 CONTRACT_REAL_SHARE=0 CONTRACT_REQUIRE_2XX=0 \
+  CONTRACT_REQUIRE_CODES="rate_limited resend_cooldown" \
+  CONTRACT_EXCLUDE_CHECKS=missing_required_header \
+  CONTRACT_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
   bash scripts/contract.sh
 
 # The fuzz targets' properties ran above over their seeds and random inputs (tests/api/
@@ -90,11 +97,12 @@ start_maildev 1027 1082
 start_app 18080 "$TEST_MONGODB_URI" "contract_$(date +%s)" 1027 "$RUN_DIR/contract-app.log" \
   APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
   APP_CODES_PER_IP_PER_HOUR=1000000 APP_RATE_LIMIT_PER_SECOND=100000 APP_RATE_LIMIT_BURST=100000 \
-  APP_LOGIN_MAX_FAILURES=1000000
+  APP_LOGIN_MAX_FAILURES=1000000 APP_RESEND_COOLDOWN_SECS=0
 wait_app 18080 "$RUN_DIR/contract-app.log"
 # 150 examples per operation and phase keep the run to a few minutes as operations are added;
 # `CONTRACT_MAX_EXAMPLES=500 just test` is the deep run.
 BASE_URL=http://127.0.0.1:18080 MAILDEV_URL=http://127.0.0.1:1082 \
+  CONTRACT_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
   CONTRACT_MAX_EXAMPLES="${CONTRACT_MAX_EXAMPLES:-150}" bash scripts/contract.sh
 
 log "end-to-end tests (Playwright + Chromium)"
@@ -104,3 +112,10 @@ bash scripts/e2e.sh
 log "paced contract run (finished in the background?)"
 join contract-paced
 tail -n 25 "$RUN_DIR/contract-paced.log"
+
+# A panic in a background task (the outbox worker, the cache watcher) fails no request, so no
+# check above would see it: look for one in the logs of the servers the contract runs drove.
+if grep -n "panicked at" "$RUN_DIR/contract-app.log" "$RUN_DIR/contract-defaults-app.log" >&2; then
+  echo "the app panicked during the contract runs (lines above)" >&2
+  exit 1
+fi

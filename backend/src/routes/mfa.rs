@@ -26,6 +26,8 @@ use crate::{
     request_body(content = Option<shared::StepUpRequest>, description = "The step-up proof: the password; may be left out after a recent step-up"),
     responses(
         (status = 200, description = "A new pending secret (shown this once)", body = TotpSetup),
+        (status = 400, description = "`malformed_body`: a body that is not the step-up proof \
+          (no body at all is allowed)", body = shared::Problem),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
           the account)", body = shared::Problem,
@@ -41,9 +43,9 @@ pub async fn setup(
     state: web::Data<AppState>,
     client: Client,
     signed: SignedInUser,
-    body: Option<web::Json<StepUpRequest>>,
+    body: super::optional_json::OptionalJson<StepUpRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.into_inner().unwrap_or_default();
     let setup: TotpSetup = manage::setup(&state, &client, &signed, Proof::of(&body)).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -124,7 +124,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     responses(
         (status = 204, description = "The passkey is deleted"),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
-          or used (with `attempts_left`)", body = shared::Problem),
+          or used (with `attempts_left`); or `malformed_body`", body = shared::Problem),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
           the account)", body = shared::Problem,
@@ -139,9 +139,9 @@ pub async fn delete(
     client: Client,
     signed: SignedInUser,
     path: web::Path<String>,
-    body: Option<web::Json<StepUpRequest>>,
+    body: super::optional_json::OptionalJson<StepUpRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.into_inner().unwrap_or_default();
     manage::delete(&state, &client, &signed, &path, Proof::of(&body)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -493,8 +493,7 @@ async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].get_i32("attempts").unwrap(), 0);
     // No notice: nothing changed.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(app.mail.mails_to(GILDONG.email).len(), before);
+    app.assert_no_notice_since(GILDONG.email, before).await;
 }
 
 /// Every document of every collection, as lowercase extended JSON, with its collection.
@@ -533,7 +532,6 @@ async fn deleting_the_account_refuses_every_token_leaves_nothing_and_frees_the_n
     app.sign_up(&GILDONG).await;
     app.sign_up(&OTHER).await;
     let (access, refresh) = app.session_for(GILDONG.username).await;
-    let (other_access, other_refresh) = app.session_for(GILDONG.username).await;
     let user_id = app.users().await[0].get_object_id("_id").unwrap().to_hex();
     // Leave traces everywhere: failed logins from a stranger and from this network, a reset
     // code, a pending email change, a password change notice.
@@ -560,14 +558,14 @@ async fn deleting_the_account_refuses_every_token_leaves_nothing_and_frees_the_n
             .status(),
         202
     );
-    let r = change_password(&app, &access, PASSWORD, NEW_PASSWORD).await;
+    let r = app.change_password(&access, PASSWORD, NEW_PASSWORD).await;
     assert_eq!(r.status(), 204);
     mail_with_subject(&app, GILDONG.email, "비밀번호가 변경").await;
-    // The change forgot the networks the old password signed in from: sign in again.
-    assert_eq!(
-        app.login(GILDONG.username, NEW_PASSWORD).await.status(),
-        200
-    );
+    // The change forgot the networks the old password signed in from: sign in again. This is
+    // the other device, signed in after the change ended every session but `access`, so only
+    // the deletion can end it.
+    let (other_access, other_refresh) = app.session_with(GILDONG.username, NEW_PASSWORD).await;
+    assert_eq!(app.nick(&other_access).await.status(), 200);
     let before = everything(&app).await;
     assert!(
         before.iter().any(|(c, _, _)| c == "known_networks")
@@ -582,7 +580,9 @@ async fn deleting_the_account_refuses_every_token_leaves_nothing_and_frees_the_n
         "invalid_credentials",
     )
     .await;
-    let r = delete_account(&app, &access, NEW_PASSWORD).await;
+    // Both devices are signed in up to the deletion.
+    assert_eq!(app.nick(&other_access).await.status(), 200);
+    let r = app.delete_account(&access, NEW_PASSWORD).await;
     assert_eq!(r.status(), 204);
 
     // Every token is refused at once.

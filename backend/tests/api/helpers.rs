@@ -550,3 +550,146 @@ pub async fn assert_field_problem(
         vec![(field.to_owned(), field_code.to_owned())]
     );
 }
+
+// Typed calls for the account lifecycle and the client-address tests (#33).
+impl TestApp {
+    /// Logs in with `password`: `(access_token, refresh_token)` of a new session.
+    pub async fn session_with(&self, username: &str, password: &str) -> (String, String) {
+        let r = self.login(username, password).await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+        let body: Value = r.json().await.unwrap();
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// `POST /api/password/change` as the holder of `access`.
+    pub async fn change_password(
+        &self,
+        access: &str,
+        current: &str,
+        new: &str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/password/change"))
+            .bearer_auth(access)
+            .json(&json!({"current_password": current, "new_password": new}))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `DELETE /api/account` as the holder of `access`, proving `password`.
+    pub async fn delete_account(&self, access: &str, password: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url("/api/account"))
+            .bearer_auth(access)
+            .json(&json!({ "password": password }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A plain GET of `path` from client address `ip` (`X-Forwarded-For`: the app must trust
+    /// the loopback proxy, see [`spawn_behind_proxy`]).
+    pub async fn get_from(&self, ip: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("x-forwarded-for", ip)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// An answer as a client sees it: status, every header with its value (sorted; only `date`
+/// and `x-request-id` left out, which differ on every answer) and the body. Two answers that
+/// must not tell accounts apart compare equal as these.
+pub async fn seen_answer(r: reqwest::Response) -> (u16, Vec<(String, String)>, String) {
+    let status = r.status().as_u16();
+    let mut headers: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != "date" && *name != "x-request-id")
+        .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
+        .collect();
+    headers.sort();
+    (status, headers, r.text().await.unwrap())
+}
+
+/// Every form `secret` could be stored in: the text itself in either case and, when the text
+/// is base32 (a TOTP secret), base64, base64url or hex of at least 8 bytes, those bytes raw
+/// and in each of those encodings.
+pub fn stored_forms(secret: &str) -> Vec<Vec<u8>> {
+    use base64::Engine;
+    let b64 = [
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    let mut decoded: Vec<Vec<u8>> = vec![];
+    decoded.extend(b64.iter().filter_map(|e| e.decode(secret).ok()));
+    decoded.extend(hex::decode(secret).ok());
+    decoded.extend(
+        totp_rs::Secret::Encoded(secret.to_uppercase())
+            .to_bytes()
+            .ok(),
+    );
+    let mut forms: Vec<String> = vec![secret.to_owned()];
+    let mut raw: Vec<Vec<u8>> = vec![];
+    for bytes in decoded.into_iter().filter(|b| b.len() >= 8) {
+        forms.extend(b64.iter().map(|e| e.encode(&bytes)));
+        forms.push(hex::encode(&bytes));
+        forms.push(totp_rs::Secret::Raw(bytes.clone()).to_encoded().to_string());
+        raw.push(bytes);
+    }
+    let mut all: Vec<Vec<u8>> = forms
+        .iter()
+        .flat_map(|f| [f.to_lowercase(), f.to_uppercase(), f.clone()])
+        .map(String::into_bytes)
+        .collect();
+    all.extend(raw);
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Panics when the raw BSON of any of `docs` holds any of [`stored_forms`] of `secret`.
+pub fn assert_not_stored(docs: &[Document], secret: &str, what: &str) {
+    let forms = stored_forms(secret);
+    for d in docs {
+        let bytes = mongodb::bson::to_vec(d).unwrap();
+        for form in &forms {
+            assert!(
+                !bytes.windows(form.len()).any(|w| w == form.as_slice()),
+                "{what} stored in clear (as {:?}): {d:?}",
+                String::from_utf8_lossy(form)
+            );
+        }
+    }
+}
+
+impl TestApp {
+    /// Asserts that no notice to `address` was queued since the inbox held `before` mails to it,
+    /// without waiting: a notice's outbox entry is written before the answer and deleted only
+    /// after the mail server took the mail, so it is in the outbox (read first) or in the inbox.
+    pub async fn assert_no_notice_since(&self, address: &str, before: usize) {
+        let queued: Vec<Document> = self
+            .collection("mail_outbox")
+            .await
+            .into_iter()
+            .filter(|d| {
+                d.get_str("to")
+                    .is_ok_and(|to| to.eq_ignore_ascii_case(address))
+            })
+            .collect();
+        assert!(queued.is_empty(), "a notice is queued: {queued:?}");
+        assert_eq!(
+            self.mail.mails_to(address).len(),
+            before,
+            "a notice was sent"
+        );
+    }
+}

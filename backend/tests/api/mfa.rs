@@ -647,6 +647,8 @@ async fn secrets_codes_and_tickets_are_not_stored_in_clear() {
         !users.contains(&secret.to_lowercase()),
         "pending secret in clear"
     );
+    // Nor its bytes, raw or in any encoding, anywhere in the raw documents.
+    assert_not_stored(&app.users().await, &secret, "the pending TOTP secret");
 
     let totp = app_totp(&secret);
     align(&app, 0);
@@ -660,6 +662,7 @@ async fn secrets_codes_and_tickets_are_not_stored_in_clear() {
     let body: Value = r.json().await.unwrap();
     let users = raw(app.users().await);
     assert!(!users.contains(&secret.to_lowercase()), "secret in clear");
+    assert_not_stored(&app.users().await, &secret, "the TOTP secret");
     for code in body["recovery_codes"].as_array().unwrap() {
         let code = code.as_str().unwrap();
         assert!(!users.contains(code) && !users.contains(&code.replace('-', "")));
@@ -667,6 +670,7 @@ async fn secrets_codes_and_tickets_are_not_stored_in_clear() {
     let t = ticket(&app).await;
     let tickets = raw(app.collection("mfa_tickets").await);
     assert!(!tickets.is_empty() && !tickets.contains(&t.to_lowercase()));
+    assert_not_stored(&app.collection("mfa_tickets").await, &t, "the ticket");
 }
 
 #[tokio::test]
@@ -688,4 +692,34 @@ async fn a_password_change_ends_the_tickets_the_old_password_bought() {
         "invalid_token",
     )
     .await;
+}
+
+/// A step-up body may be left out after a recent step-up, but a body that is not the step-up
+/// proof is refused, not read as no body (the contract run found `{"unknown": 42}` answered
+/// 200 while the session's proof was fresh).
+#[tokio::test]
+async fn a_malformed_step_up_body_is_refused_even_after_a_recent_step_up() {
+    let app = spawn_app().await;
+    app.sign_up(&GILDONG).await;
+    let token = app.token_for(GILDONG.username).await;
+    setup(&app, &token).await;
+    for body in [
+        json!({"unknown": 42}),
+        json!({"password": 12}),
+        json!("proof"),
+    ] {
+        let r = bearer_post(&app, &token, "/api/mfa/totp/setup", &body).await;
+        assert_problem(r, 400, "malformed_body").await;
+    }
+    // No body at all, or `null`, is still the recent proof.
+    let r = bearer_post(&app, &token, "/api/mfa/totp/setup", &Value::Null).await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .client
+        .post(app.url("/api/mfa/totp/setup"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }

@@ -85,6 +85,11 @@ async fn login_answers_a_short_access_token_and_a_refresh_token_of_a_new_session
         !everything.contains(&refresh[4..]),
         "the refresh token is stored"
     );
+    // Nor its bytes, raw or in any encoding (hex, base64), in the raw documents.
+    assert_not_stored(&stored, &refresh, "the refresh token");
+    if let Some((_, secret)) = refresh.split_once('_') {
+        assert_not_stored(&stored, secret, "the refresh token's secret");
+    }
     let created = s.get_datetime("created_at").unwrap().timestamp_millis();
     let absolute = s
         .get_datetime("absolute_expires_at")
