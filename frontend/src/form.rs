@@ -346,6 +346,20 @@ pub fn check_login(username: &str, password: &str) -> FieldErrors {
     errors
 }
 
+/// Checks before `POST /api/login/code/request`: an address.
+pub fn check_login_code_request(email: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.check(Field::Email, rules::check_email(email.trim()));
+    errors
+}
+
+/// Checks before `POST /api/login/code/confirm`: the address and the code's format.
+pub fn check_login_code(email: &str, code: &str) -> FieldErrors {
+    let mut errors = check_login_code_request(email);
+    errors.check(Field::Code, rules::check_code(code.trim()));
+    errors
+}
+
 /// A message for the whole form (shown in its `role="alert"` region).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Alert {
@@ -421,6 +435,27 @@ pub fn feedback(problem: &Problem) -> Feedback {
         })
     };
     Feedback { fields, alert }
+}
+
+/// Whether a refused factor change asks for the step-up proof: `422 validation_failed` with
+/// `password` or `code` required (the session did not prove them in the last minutes).
+pub fn asks_for_step_up(problem: &Problem) -> bool {
+    problem.code == ErrorCode::ValidationFailed
+        && problem.errors.iter().flatten().any(|e| {
+            e.code == ErrorCode::Required && matches!(e.field.as_str(), "password" | "code")
+        })
+}
+
+/// Checks before sending a step-up: the password, and with TOTP on a code (6 digits).
+pub fn check_step_up(password: &str, totp_on: bool, code: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if password.is_empty() {
+        errors.insert(Field::Password, Issue::Rule(ErrorCode::Required));
+    }
+    if totp_on {
+        errors.check(Field::Code, rules::check_code(code.trim()));
+    }
+    errors
 }
 
 /// Whole seconds left until `deadline_ms`, rounded up, never negative.
