@@ -9,13 +9,13 @@ use shared::{
     PasswordResetConfirm, PasswordResetRequest, Problem, RefreshRequest, RegisterRequest,
     SessionList, UserProfile,
 };
+use shared::{ActivityList, LoginCodeConfirm, LoginCodeRequest, NotMeRequest, NotMeResponse};
 use shared::{
     LoginMfaRequest, MfaChallenge, MfaStatus, MfaTicket, PasskeyInfo, PasskeyList,
     PasskeyLoginFinish, PasskeyRegisterFinish, PasskeyRegisterStart, RecoveryCodes,
     RecoveryCodesRequest, StepUpRequest, TotpDisableRequest, TotpEnableRequest, TotpSetup,
     WebauthnChallenge,
 };
-use shared::{ActivityList, LoginCodeConfirm, LoginCodeRequest, NotMeRequest, NotMeResponse};
 
 /// Asks the server to keep the refresh token in its `HttpOnly` cookie, out of this page's
 /// reach, instead of the response body.
@@ -135,7 +135,12 @@ pub async fn mfa_status(token: &str) -> Result<MfaStatus, ApiError> {
 /// `POST /api/mfa/totp/setup`: a new pending secret (behind a step-up: `proof` may be empty
 /// right after one).
 pub async fn totp_setup(token: &str, proof: &StepUpRequest) -> Result<TotpSetup, ApiError> {
-    send(bearer_json(Request::post("/api/mfa/totp/setup"), token, proof)?).await
+    send(bearer_json(
+        Request::post("/api/mfa/totp/setup"),
+        token,
+        proof,
+    )?)
+    .await
 }
 
 /// `POST /api/mfa/totp/enable`: TOTP on; the recovery codes, shown once.

@@ -384,7 +384,11 @@ pub fn duration(lang: Locale, secs: u64) -> String {
         (_, 0, _) => "duration-h",
         _ => "duration-h-m",
     };
-    with(lang, id, &[("h", h.into()), ("m", m.into()), ("s", s.into())])
+    with(
+        lang,
+        id,
+        &[("h", h.into()), ("m", m.into()), ("s", s.into())],
+    )
 }
 
 /// `m:ss`, for the code's remaining time.
