@@ -1,0 +1,280 @@
+// Sign-in by an emailed code (ko and en, the code read from the mail catcher), the same on a
+// TOTP account through the second step, the passkey autofill's conditional request, the
+// passkey offer after a sign-in, the "this wasn't me" page and the activity page, in a real
+// Chromium against the real backend. Screenshots in e2e/artifacts/<test>/.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  expectPath,
+  expectText,
+  launchBrowser,
+  mailCount,
+  newPerson,
+  readCode,
+  registerViaApi,
+  waitUntil,
+  withDevices as sharedWithDevices,
+} from '../lib/harness.js';
+import { expectMainPage, logIn } from '../lib/flows.js';
+import { enableTotpViaApi, stepNow, totp } from '../lib/totp.js';
+
+let chromium;
+before(async () => {
+  chromium = await launchBrowser();
+});
+after(async () => {
+  await chromium?.close();
+});
+
+const withDevices = (t, devices, body, options) =>
+  sharedWithDevices(chromium.browser, t, devices, body, options);
+
+const TEXT = {
+  ko: {
+    login: '로그인',
+    byCode: '이메일 코드로 로그인',
+    send: '로그인 코드 받기',
+    sent: (email) => `${email}(으)로 가입한 계정이 있으면 로그인 코드를 보냈습니다`,
+    timer: /남은 시간 \d+:\d\d/,
+    welcome: (p) => `${p.nickname}님 환영합니다`,
+    wrong: /인증 코드가 일치하지 않습니다\. 남은 시도: \d회/,
+    mfa: '2단계 인증',
+    activity: '최근 활동',
+    signedIn: '비밀번호로 로그인했습니다',
+    byCodeDone: '이메일 코드로 로그인했습니다',
+    refused: '로그인에 2번 실패했습니다 (비밀번호)',
+    thisSession: '현재 세션',
+  },
+  en: {
+    login: 'Log in',
+    byCode: 'Sign in with a code by email',
+    send: 'Send sign-in code',
+    sent: (email) => `If ${email} belongs to an account, we sent a sign-in code to it`,
+    timer: /Code expires in \d+:\d\d/,
+    welcome: (p) => `Welcome, ${p.nickname}`,
+    wrong: /That code is not correct\. \d attempts? left\./,
+    mfa: 'Two-step login',
+    activity: 'Recent activity',
+    signedIn: 'Signed in with a password',
+    byCodeDone: 'Signed in with a code by email',
+    refused: '2 failed sign-ins (a password)',
+    thisSession: 'This session',
+  },
+};
+const LOCALE = { ko: 'ko-KR', en: 'en-US' };
+
+/** On /login: "sign in with a code by email", the address, the mailed code (after the
+ * signup mail's cooldown, waited for on the button); stops before pressing "log in". */
+async function codeStep(page, shot, person, lang, { wrongFirst = false } = {}) {
+  const text = TEXT[lang];
+  await expectText(page.getByRole('heading', { level: 1 }), text.login);
+  await expectText(page.locator('#login-with-code'), text.byCode);
+  await page.locator('#login-with-code').click();
+  await page.locator('#email').fill(person.email);
+  assert.equal(await page.locator('#email').getAttribute('autocomplete'), 'email');
+  await shot('code sign-in form');
+  // The signup mail started the address's resend cooldown: the button counts it down.
+  await page.waitForFunction(() => !document.querySelector('#login-code-send')?.disabled, null, {
+    timeout: 30_000,
+    polling: 250,
+  });
+  await expectText(page.locator('#login-code-send'), text.send);
+  const before = await mailCount(person.email);
+  await page.locator('#login-code-send').click();
+  await expectText(page.getByRole('status'), text.sent(person.email));
+  await expectText(page.getByRole('timer'), text.timer);
+  assert.equal(await page.locator('#login-code-send').isDisabled(), true, 'resend waits');
+  await shot('code sent');
+  const code = await readCode(person.email, { after: before });
+  if (wrongFirst) {
+    const wrong = code === '000000' ? '111111' : '000000';
+    await page.locator('#code').fill(wrong);
+    await page.locator('#login-code-submit').click();
+    await expectText(page.locator('#code-error'), text.wrong);
+    await shot('wrong code with attempts left');
+  }
+  await page.locator('#code').fill(code);
+  await shot('code entered');
+}
+
+for (const lang of ['ko', 'en']) {
+  test(`sign in by code (${lang}): mailed code, a wrong one counted, then the main page`, async (t) => {
+    const person = newPerson(`code${lang}`);
+    await registerViaApi(person);
+    await withDevices(
+      t,
+      [''],
+      async ({ page, shot }) => {
+        await page.goto('/login');
+        await codeStep(page, shot, person, lang, { wrongFirst: true });
+        await page.locator('#login-code-submit').click();
+        await expectPath(page, '/');
+        await expectText(page.getByRole('heading', { level: 1 }), TEXT[lang].welcome(person));
+        await shot('signed in by code');
+      },
+      { locale: LOCALE[lang] },
+    );
+  });
+}
+
+test('sign in by code on a TOTP account goes through the second step', async (t) => {
+  const person = newPerson('codetotp');
+  await registerViaApi(person);
+  const secret = await enableTotpViaApi(person);
+  await withDevices(t, [''], async ({ page, shot }) => {
+    await page.goto('/login');
+    await codeStep(page, shot, person, 'ko');
+    await page.locator('#login-code-submit').click();
+    await expectText(page.locator('#mfa-title'), TEXT.ko.mfa);
+    await shot('second step after the code');
+    // The enabling code was this step's: the next one.
+    await page.locator('#code').fill(totp(secret, stepNow() + 1));
+    await page.locator('#mfa-submit').click();
+    await expectPath(page, '/');
+    await expectMainPage(page, person);
+    await shot('signed in by code and totp');
+  });
+});
+
+/** Records the page's WebAuthn `get` calls: their mediation and whether they were aborted. */
+const recordWebauthn = () => {
+  window.__webauthn = [];
+  const original = navigator.credentials.get.bind(navigator.credentials);
+  navigator.credentials.get = (options) => {
+    const call = { mediation: options?.mediation ?? null, aborted: false };
+    options?.signal?.addEventListener('abort', () => {
+      call.aborted = true;
+    });
+    window.__webauthn.push(call);
+    return original(options);
+  };
+};
+
+test('passkey autofill: a conditional request on load, aborted by the button and on leaving', async (t) => {
+  await withDevices(t, [''], async ({ page, shot }) => {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+      },
+    });
+    await page.addInitScript(recordWebauthn);
+    await page.goto('/login');
+    const username = page.locator('#username');
+    assert.equal(await username.getAttribute('autocomplete'), 'username webauthn');
+    const calls = () => page.evaluate(() => window.__webauthn);
+    await waitUntil(async () => (await calls()).some((c) => c.mediation === 'conditional'), 'a conditional request on load');
+    await shot('login with passkey autofill pending');
+
+    // The explicit button aborts it and makes its own (modal) request.
+    await page.locator('#passkey-login').click();
+    await waitUntil(async () => {
+      const c = await calls();
+      return c[0].aborted && c.some((x) => x.mediation === null);
+    }, 'the conditional request aborted and a modal one made');
+    // No passkey on this authenticator: the modal request is refused, said as such.
+    await page.getByRole('alert').locator('.banner').waitFor();
+    await shot('explicit passkey button refused without a passkey');
+
+    // Back on the page, a new conditional request; leaving the page aborts it.
+    await page.reload();
+    await waitUntil(async () => (await calls()).some((c) => c.mediation === 'conditional'), 'a conditional request after reload');
+    await page.getByRole('link', { name: '회원가입', exact: true }).click();
+    await expectPath(page, '/signup');
+    await waitUntil(async () => (await calls()).every((c) => c.aborted), 'the request aborted on leaving');
+  });
+});
+
+test('the passkey offer: shown after a password sign-in, once, and not after "not now"', async (t) => {
+  const person = newPerson('offer');
+  await registerViaApi(person);
+  await withDevices(t, [''], async ({ page, shot }) => {
+    await page.goto('/login');
+    await logIn(page, shot, person);
+    const offer = page.locator('#passkey-offer');
+    await expectText(offer, '패스키를 추가해 보세요');
+    await shot('passkey offer');
+    // Once: away and back, it is gone (the sign-in's offer was shown).
+    await page.locator('#nav-devices').click();
+    await expectPath(page, '/devices');
+    await page.locator('#nav-overview').click();
+    await expectMainPage(page, person);
+    assert.equal(await offer.count(), 0, 'not offered again in the same sign-in');
+
+    // The next sign-in offers it again; "not now" is remembered.
+    await page.getByRole('button', { name: '로그아웃', exact: true }).click();
+    await expectPath(page, '/login');
+    await logIn(page, shot, person);
+    await offer.waitFor();
+    await page.locator('#passkey-offer-dismiss').click();
+    await waitUntil(async () => (await offer.count()) === 0, 'the offer dismissed');
+    await shot('offer dismissed');
+    await page.getByRole('button', { name: '로그아웃', exact: true }).click();
+    await expectPath(page, '/login');
+    await logIn(page, shot, person);
+    // Give the passkey list the time the first offer needed to show.
+    await page.waitForResponse((r) => r.url().endsWith('/api/passkeys')).catch(() => {});
+    assert.equal(await offer.count(), 0, 'not offered after "not now"');
+    await shot('no offer after dismissal');
+  });
+});
+
+for (const lang of ['ko', 'en']) {
+  test(`activity page (${lang}): sign-ins in sentences, failed attempts grouped, this session marked`, async (t) => {
+    const person = newPerson(`act${lang}`);
+    await registerViaApi(person);
+    await withDevices(
+      t,
+      [''],
+      async ({ page, shot }) => {
+        // Two wrong passwords, then the right one.
+        await page.goto('/login');
+        for (let i = 0; i < 2; i += 1) {
+          await page.locator('#username').fill(person.username);
+          await page.locator('#password').fill('wrong password 123');
+          await page.locator('#login-submit').click();
+          await page.locator('#password-error').filter({ hasText: /./ }).or(page.getByRole('alert').locator('.banner')).first().waitFor();
+          await page.waitForFunction(() => !document.querySelector('#login-submit')?.disabled);
+        }
+        await page.locator('#password').fill(person.password);
+        await page.locator('#login-submit').click();
+        await expectPath(page, '/');
+        await page.locator('#nav-activity').click();
+        await expectPath(page, '/activity');
+        await expectText(page.getByRole('heading', { level: 1 }), TEXT[lang].activity);
+        const list = page.locator('#activity-list');
+        const mine = list.locator('li.event[data-kind="signed_in"][data-current="true"]');
+        await expectText(mine, TEXT[lang].signedIn);
+        await expectText(mine.locator('.badge'), TEXT[lang].thisSession);
+        await expectText(mine.locator('.event-ip'), '127.0.0.1');
+        assert.equal(await mine.locator('button.not-me').count(), 0, 'no "not me" on this session');
+        await expectText(list.locator('li.event[data-kind="sign_in_refused"]').first(), TEXT[lang].refused);
+        const title = await mine.locator('time').getAttribute('title');
+        assert.ok(title && /\d/.test(title), `the exact time on hover: ${title}`);
+        await shot('activity');
+      },
+      { locale: LOCALE[lang] },
+    );
+  });
+}
+
+test('"this wasn\'t me" page: without a token it says so; a forged token is refused', async (t) => {
+  await withDevices(t, [''], async ({ page, shot }) => {
+    await page.goto('/security/not-me');
+    await expectText(page.getByRole('heading', { level: 1 }), '내가 로그인하지 않았습니다');
+    await expectText(page.locator('#not-me-invalid'), '링크가 올바르지 않습니다');
+    await shot('not-me without token');
+    await page.goto('/security/not-me#token=forged-token-value');
+    await waitUntil(async () => !new URL(page.url()).hash, 'the token taken out of the address');
+    await shot('not-me with a token');
+    await page.locator('#not-me-submit').click();
+    await page.getByRole('alert').locator('.banner').waitFor();
+    await shot('forged token refused');
+  });
+});
