@@ -99,7 +99,7 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
         };
         let (browser, system) = session::user_agent_parts(&event.user_agent);
         let device = (!event.user_agent.is_empty())
-            .then(|| move || i18n::browser_on_system(i18n.get(), browser, system));
+            .then_some(move || i18n::browser_on_system(i18n.get(), browser, system));
         let ip = (!event.ip.is_empty()).then(|| event.ip.clone());
         let kind = serde_json::to_value(event.kind)
             .ok()
