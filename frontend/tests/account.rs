@@ -18,10 +18,19 @@ fn has_hangul(s: &str) -> bool {
 /// Korean text is Korean, English text has no Hangul (the language check of `logic.rs`).
 fn assert_language(lang: Locale, text: &str, what: &str) {
     assert!(!text.trim().is_empty(), "{what}: empty in {lang:?}");
-    assert!(!text.contains('{'), "{what}: unresolved in {lang:?}: {text}");
+    assert!(
+        !text.contains('{'),
+        "{what}: unresolved in {lang:?}: {text}"
+    );
     match lang {
-        Ko => assert!(has_hangul(text), "{what}: Korean text without Hangul: {text}"),
-        En => assert!(!has_hangul(text), "{what}: English text with Hangul: {text}"),
+        Ko => assert!(
+            has_hangul(text),
+            "{what}: Korean text without Hangul: {text}"
+        ),
+        En => assert!(
+            !has_hangul(text),
+            "{what}: English text with Hangul: {text}"
+        ),
     }
 }
 
@@ -47,7 +56,10 @@ fn long_waits_read_in_hours_and_minutes() {
     // The resend button and the alerts use the same words.
     assert_eq!(i18n::resend_in(Ko, 42), "다시 보내기 (42초)");
     assert_eq!(i18n::resend_in(En, 7200), "Resend in 2 h");
-    assert_eq!(i18n::retry_in(Ko, 86_399), "23시간 59분 후에 다시 시도해 주세요.");
+    assert_eq!(
+        i18n::retry_in(Ko, 86_399),
+        "23시간 59분 후에 다시 시도해 주세요."
+    );
     assert!(!i18n::retry_in(En, 86_399).contains("1439"));
 }
 

@@ -98,7 +98,10 @@ fn everything(lang: Locale) -> Vec<(String, String)> {
         out.push((format!("not_me_done {n}"), i18n::not_me_done(lang, n)));
     }
     for secs in [0, 90, 7200, 86_400 * 2] {
-        out.push((format!("ago {secs}"), i18n::ago(lang, secs).unwrap_or_default()));
+        out.push((
+            format!("ago {secs}"),
+            i18n::ago(lang, secs).unwrap_or_default(),
+        ));
     }
     out.push((
         "browser_on_system".into(),
