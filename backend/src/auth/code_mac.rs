@@ -33,6 +33,7 @@ impl CodeMac {
             CodePurpose::Signup => b"signup",
             CodePurpose::PasswordReset => b"reset\0",
             CodePurpose::EmailChange => b"emailc",
+            CodePurpose::SignIn => b"signin",
         });
         mac.update(&[0]);
         mac.update(email.key().as_bytes());

@@ -18,7 +18,7 @@ pub use password::Password;
 pub use purpose::CodePurpose;
 pub use requests::{
     AccountDeletion, Credentials, EmailChange, EmailChangeCode, NewSignup, PasswordChange,
-    Registration, ResetConfirmation, ResetRequest,
+    Registration, ResetConfirmation, ResetRequest, SignInCode, SignInCodeRequest,
 };
 pub use username::Username;
 

@@ -10,4 +10,6 @@ pub enum CodePurpose {
     /// not the address, so only that account can redeem them; the address they went to is in
     /// the document (and in the code's HMAC).
     EmailChange,
+    /// Signing in without the password (`POST /api/login/code/*`): one factor, the mailbox.
+    SignIn,
 }

@@ -2,8 +2,8 @@
 
 use shared::{
     AccountDeleteRequest, EmailAuthRequest, EmailChangeConfirm, EmailChangeRequest, FieldError,
-    Locale, LoginRequest, PasswordChangeRequest, PasswordResetConfirm, PasswordResetRequest,
-    RegisterRequest,
+    Locale, LoginCodeConfirm, LoginCodeRequest, LoginRequest, PasswordChangeRequest,
+    PasswordResetConfirm, PasswordResetRequest, RegisterRequest,
 };
 
 use super::{field_error, EmailAddress, Nickname, Password, Username, VerificationCode};
@@ -74,6 +74,52 @@ impl TryFrom<PasswordResetRequest> for ResetRequest {
                 locale: body.locale.unwrap_or_default(),
             }),
             None => Err(ApiError::Validation(vec![])),
+        }
+    }
+}
+
+/// A valid `POST /api/login/code/request` body.
+#[derive(Debug)]
+pub struct SignInCodeRequest {
+    pub email: EmailAddress,
+    pub locale: Locale,
+}
+
+impl TryFrom<LoginCodeRequest> for SignInCodeRequest {
+    type Error = ApiError;
+
+    fn try_from(body: LoginCodeRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let email = fields.take("email", EmailAddress::parse(body.email));
+        fields.finish()?;
+        match email {
+            Some(email) => Ok(Self {
+                email,
+                locale: body.locale.unwrap_or_default(),
+            }),
+            None => Err(ApiError::Validation(vec![])),
+        }
+    }
+}
+
+/// A valid `POST /api/login/code/confirm` body.
+#[derive(Debug)]
+pub struct SignInCode {
+    pub email: EmailAddress,
+    pub code: VerificationCode,
+}
+
+impl TryFrom<LoginCodeConfirm> for SignInCode {
+    type Error = ApiError;
+
+    fn try_from(body: LoginCodeConfirm) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let email = fields.take("email", EmailAddress::parse(body.email));
+        let code = fields.take("code", VerificationCode::parse(body.code));
+        fields.finish()?;
+        match (email, code) {
+            (Some(email), Some(code)) => Ok(Self { email, code }),
+            _ => Err(ApiError::Validation(vec![])),
         }
     }
 }

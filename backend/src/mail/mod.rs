@@ -77,6 +77,8 @@ pub enum InsteadOfCode {
     AccountExists,
     /// An email change to an address another account has.
     EmailChangeTaken,
+    /// A sign-in code for an address that has no account.
+    NoAccountSignIn,
 }
 
 #[derive(Clone)]
@@ -133,12 +135,14 @@ impl Mailer {
             CodePurpose::Signup => t.code(code, valid_for, locale),
             CodePurpose::PasswordReset => t.reset_code(code, valid_for, locale),
             CodePurpose::EmailChange => t.email_change_code(code, valid_for, locale),
+            CodePurpose::SignIn => t.sign_in_code(code, valid_for, locale),
         }
         .map_err(MailError::Template)?;
         let kind = match purpose {
             CodePurpose::Signup => "code_signup",
             CodePurpose::PasswordReset => "code_password_reset",
             CodePurpose::EmailChange => "code_email_change",
+            CodePurpose::SignIn => "code_sign_in",
         };
         self.send(to, rendered, kind).await
     }
@@ -156,6 +160,7 @@ impl Mailer {
             InsteadOfCode::NoAccount => (t.no_account(locale), "no_account"),
             InsteadOfCode::AccountExists => (t.account_exists(locale), "account_exists"),
             InsteadOfCode::EmailChangeTaken => (t.email_change_taken(locale), "email_change_taken"),
+            InsteadOfCode::NoAccountSignIn => (t.sign_in_no_account(locale), "sign_in_no_account"),
         };
         self.send(to, rendered.map_err(MailError::Template)?, kind)
             .await

@@ -24,7 +24,7 @@ pub struct Rendered {
 }
 
 /// Every mail kind; each has `<kind>.subject.txt`, `<kind>.txt` and `<kind>.html` per language.
-pub const KINDS: [&str; 16] = [
+pub const KINDS: [&str; 18] = [
     "code",
     "reset_code",
     "email_change_code",
@@ -41,6 +41,8 @@ pub const KINDS: [&str; 16] = [
     "recovery_codes_replaced",
     "second_step_failing",
     "second_factors_removed",
+    "sign_in_code",
+    "sign_in_no_account",
 ];
 
 macro_rules! embedded {
@@ -112,6 +114,12 @@ const DEFAULTS: &[(&str, &str)] = both_languages!(
     "second_factors_removed.subject.txt",
     "second_factors_removed.txt",
     "second_factors_removed.html",
+    "sign_in_code.subject.txt",
+    "sign_in_code.txt",
+    "sign_in_code.html",
+    "sign_in_no_account.subject.txt",
+    "sign_in_no_account.txt",
+    "sign_in_no_account.html",
 );
 
 fn lang(locale: Locale) -> &'static str {
@@ -245,6 +253,21 @@ impl Templates {
         locale: Locale,
     ) -> anyhow::Result<Rendered> {
         self.code_mail("email_change_code", code, valid_for, locale)
+    }
+
+    /// The code that signs in without the password. Values: `code`, `minutes`.
+    pub fn sign_in_code(
+        &self,
+        code: &VerificationCode,
+        valid_for: Duration,
+        locale: Locale,
+    ) -> anyhow::Result<Rendered> {
+        self.code_mail("sign_in_code", code, valid_for, locale)
+    }
+
+    /// A sign-in code was asked for an address that has no account. No values.
+    pub fn sign_in_no_account(&self, locale: Locale) -> anyhow::Result<Rendered> {
+        self.render("sign_in_no_account", locale, context! {})
     }
 
     /// An account tried to move to this address, which has an account already. No values.
@@ -399,6 +422,9 @@ mod tests {
                 t.email_change_taken(locale).unwrap(),
                 t.no_account(locale).unwrap(),
                 t.account_exists(locale).unwrap(),
+                t.sign_in_code(&c, Duration::from_secs(600), locale)
+                    .unwrap(),
+                t.sign_in_no_account(locale).unwrap(),
             ];
             for notice in sample_notices() {
                 all.push(t.notice(&notice, at, locale).unwrap());

@@ -13,6 +13,7 @@ pub mod email_change;
 pub mod health;
 pub mod integration;
 pub mod login;
+pub mod login_code;
 pub mod login_mfa;
 pub mod logout;
 pub mod logout_all;
@@ -122,6 +123,8 @@ pub fn table() -> Vec<Endpoint> {
         endpoint!(email_auth::email_auth),
         endpoint!(register::register),
         endpoint!(login::login),
+        endpoint!(login_code::request),
+        endpoint!(login_code::confirm),
         endpoint!(login_mfa::login_mfa),
         endpoint!(login_mfa::mfa_start),
         endpoint!(passkeys::login_start),

@@ -25,6 +25,7 @@
 //! the device cookie, or the ticket.
 
 mod client;
+pub mod email_code;
 pub mod passkey;
 pub mod password;
 pub mod pools;

@@ -253,3 +253,19 @@ impl Attempt {
         Ok(self.limit.max.saturating_sub(used))
     }
 }
+
+/// A sign-in without the password (an emailed code) succeeded from `client`: the failed
+/// passwords counted in its pool for `user` are cleared, as a right password would have.
+pub async fn cleared_by_sign_in(state: &AppState, client: &Client, user: &UserDoc) {
+    let pool = match Pool::of(state, client, Some(user)).await {
+        Ok(pool) => pool,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the pool of a sign-in");
+            return;
+        }
+    };
+    let (kind, key) = pool_key(&pool, Family::Password, Subject::Account(user));
+    if let Err(e) = state.store.clear_events(kind, &key).await {
+        tracing::warn!(error = %e, "could not clear a pool's failures");
+    }
+}

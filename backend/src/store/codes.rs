@@ -51,6 +51,7 @@ impl Store {
             CodePurpose::Signup => &self.signup_codes,
             CodePurpose::PasswordReset => &self.reset_codes,
             CodePurpose::EmailChange => &self.email_change_codes,
+            CodePurpose::SignIn => &self.sign_in_codes,
         }
     }
 
@@ -151,7 +152,7 @@ impl Store {
             .await
     }
 
-    /// Deletes every code of a deleted account: the signup and reset codes of its address, its
+    /// Deletes every code of a deleted account: the signup, reset and sign-in codes of its address, its
     /// own pending email change, and any email-change code (or decoy) naming its address.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_codes_of"))]
     pub async fn delete_codes_of(&self, email_key: &str, user_key: &str) -> Result<(), Error> {
@@ -159,6 +160,9 @@ impl Store {
             .delete_many(doc! { "_id": email_key })
             .await?;
         self.reset_codes
+            .delete_many(doc! { "_id": email_key })
+            .await?;
+        self.sign_in_codes
             .delete_many(doc! { "_id": email_key })
             .await?;
         self.email_change_codes

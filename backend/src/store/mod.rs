@@ -46,6 +46,7 @@ pub struct Store {
     signup_codes: Collection<CodeDoc>,
     reset_codes: Collection<CodeDoc>,
     email_change_codes: Collection<CodeDoc>,
+    sign_in_codes: Collection<CodeDoc>,
     send_locks: Collection<mongodb::bson::Document>,
     events: Collection<mongodb::bson::Document>,
     known_networks: Collection<mongodb::bson::Document>,
@@ -93,6 +94,7 @@ impl Store {
             signup_codes: db.collection("verification_codes"),
             reset_codes: db.collection("reset_codes"),
             email_change_codes: db.collection("email_change_codes"),
+            sign_in_codes: db.collection("sign_in_codes"),
             send_locks: db.collection("send_locks"),
             events: db.collection("throttle_events"),
             known_networks: db.collection("known_networks"),
@@ -164,6 +166,7 @@ impl Store {
             &self.signup_codes,
             &self.reset_codes,
             &self.email_change_codes,
+            &self.sign_in_codes,
         ] {
             codes
                 .create_index(ttl("expires_at", "expires_at_ttl"))

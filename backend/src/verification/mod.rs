@@ -1,4 +1,5 @@
-//! The life of a verification code, shared by signup, password reset and email change: sending it (or a notice) under the
+//! The life of a verification code, shared by signup, password reset, email change and
+//! sign-in by code: sending it (or a notice) under the
 //! per-address resend cooldown and hourly cap and the per-client-IP hourly cap, which count
 //! both kinds of mail together; and redeeming it, under the per-address daily cap on wrong
 //! guesses. Whether the address has an account changes only the mail's text: the answers, the
@@ -40,6 +41,8 @@ pub enum Outgoing {
     /// An email change of this account to an address another account has: that address is
     /// told, and an email-change decoy is filed under this account.
     EmailChangeTaken(ObjectId),
+    /// A sign-in code for an address that has no account (a sign-in decoy is stored).
+    NoAccountSignIn,
 }
 
 impl Outgoing {
@@ -49,6 +52,7 @@ impl Outgoing {
             Outgoing::Code(purpose) => purpose,
             Outgoing::AccountExists => CodePurpose::Signup,
             Outgoing::NoAccount => CodePurpose::PasswordReset,
+            Outgoing::NoAccountSignIn => CodePurpose::SignIn,
             Outgoing::EmailChangeCode(_) | Outgoing::EmailChangeTaken(_) => {
                 CodePurpose::EmailChange
             }
@@ -61,6 +65,7 @@ impl Outgoing {
             Outgoing::AccountExists => Some(InsteadOfCode::AccountExists),
             Outgoing::NoAccount => Some(InsteadOfCode::NoAccount),
             Outgoing::EmailChangeTaken(_) => Some(InsteadOfCode::EmailChangeTaken),
+            Outgoing::NoAccountSignIn => Some(InsteadOfCode::NoAccountSignIn),
             Outgoing::Code(_) | Outgoing::EmailChangeCode(_) => None,
         }
     }

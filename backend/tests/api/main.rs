@@ -15,6 +15,7 @@ mod helpers;
 mod http;
 mod integration;
 mod login;
+mod login_code;
 mod look_alike_nicknames;
 mod mail_pool;
 mod metrics;

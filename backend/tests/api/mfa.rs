@@ -85,7 +85,7 @@ async fn setup(app: &TestApp, token: &str) -> String {
 
 /// Signs GILDONG up and turns TOTP on: (access token, generator, recovery codes). The clock is
 /// then aligned one step later, so that the current code is usable at once.
-async fn with_totp(app: &TestApp) -> (String, TOTP, Vec<String>) {
+pub(crate) async fn with_totp(app: &TestApp) -> (String, TOTP, Vec<String>) {
     app.sign_up(&GILDONG).await;
     let token = app.token_for(GILDONG.username).await;
     let totp = app_totp(&setup(app, &token).await);

@@ -21,7 +21,7 @@ struct SignedIn {
 }
 
 /// `POST path` from `ip` (a trusted proxy says so), with `cookie` if any.
-async fn post_as(
+pub(crate) async fn post_as(
     app: &TestApp,
     ip: &str,
     cookie: Option<&str>,
@@ -40,7 +40,7 @@ async fn post_as(
 }
 
 /// The `emailauth_device=…` pair a response set.
-fn device_cookie(r: &reqwest::Response) -> Option<String> {
+pub(crate) fn device_cookie(r: &reqwest::Response) -> Option<String> {
     r.headers()
         .get_all("set-cookie")
         .iter()
@@ -79,7 +79,7 @@ async fn sign_in(
 }
 
 /// A wrong password for GILDONG from `ip` (with `cookie`): its status.
-async fn wrong_login(app: &TestApp, ip: &str, cookie: Option<&str>) -> u16 {
+pub(crate) async fn wrong_login(app: &TestApp, ip: &str, cookie: Option<&str>) -> u16 {
     post_as(
         app,
         ip,
