@@ -338,29 +338,31 @@ fn with_accept(builder: RequestBuilder) -> RequestBuilder {
     builder.header("Accept", "application/json, application/problem+json")
 }
 
+/// Sends `request` and parses the success body as `R`. Only the parsing is generic: the
+/// exchange itself (one async state machine) is shared by every call, which keeps the WASM
+/// small.
 async fn send<R: DeserializeOwned>(request: Request) -> Result<R, ApiError> {
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    read(response).await
+    let (status, body) = exchange(request).await?;
+    serde_json::from_str(&body).map_err(|_| ApiError::Unexpected { status })
 }
 
 /// For answers without a body (`204`): any success status will do.
 async fn send_no_content(request: Request) -> Result<(), ApiError> {
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    if response.ok() {
-        return Ok(());
-    }
-    Err(failure(response).await)
+    exchange(request).await.map(|_| ())
 }
 
-async fn read<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
+/// The status and body text of a success answer, or the error the answer stands for.
+async fn exchange(request: Request) -> Result<(u16, String), ApiError> {
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
     let status = response.status();
-    if response.ok() {
-        return response
-            .json::<R>()
-            .await
-            .map_err(|_| ApiError::Unexpected { status });
+    if !response.ok() {
+        return Err(failure(response).await);
     }
-    Err(failure(response).await)
+    let body = response
+        .text()
+        .await
+        .map_err(|_| ApiError::Unexpected { status })?;
+    Ok((status, body))
 }
 
 /// The error a non-success answer stands for.

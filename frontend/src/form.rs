@@ -159,7 +159,7 @@ impl SignupInput {
 
     /// Nickname as sent and as the server compares it (NFC, trimmed).
     pub fn nickname(&self) -> String {
-        rules::normalize_nickname(&self.nickname)
+        rules::normalize_nickname(&nfc(&self.nickname))
     }
 
     /// Email as sent: surrounding whitespace from a paste dropped.
@@ -173,11 +173,39 @@ impl SignupInput {
     }
 }
 
+/// Unicode NFC by the browser (`String.prototype.normalize`): the WASM build leaves the
+/// Unicode tables out of `shared` (see its `unicode-tables` feature). Natively (the tests that
+/// run without a browser) the text as it is.
+pub fn nfc(s: &str) -> String {
+    normalize(s, "NFC")
+}
+
+/// Whether the browser finds `s` in NFKC (no compatibility forms such as fullwidth letters).
+pub fn is_nfkc(s: &str) -> bool {
+    normalize(s, "NFKC") == s
+}
+
+fn normalize(s: &str, form: &str) -> String {
+    if cfg!(target_family = "wasm") {
+        js_sys::JsString::from(s).normalize(form).into()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The shared nickname rules, with the NFKC check (made by the browser) where they make it.
+fn check_nickname(nickname: &str) -> Result<(), ErrorCode> {
+    if !nickname.is_empty() && !is_nfkc(nickname) {
+        return Err(ErrorCode::InvalidCharacters);
+    }
+    rules::check_nickname(nickname)
+}
+
 /// Checks before `POST /api/email_auth`: username, nickname and email.
 pub fn check_email_auth(input: &SignupInput) -> FieldErrors {
     let mut errors = FieldErrors::default();
     errors.check(Field::Username, rules::check_username(&input.username()));
-    errors.check(Field::Nickname, rules::check_nickname(&input.nickname()));
+    errors.check(Field::Nickname, check_nickname(&input.nickname()));
     errors.check(Field::Email, rules::check_email(&input.email()));
     errors
 }
@@ -197,7 +225,7 @@ pub fn check_register(input: &SignupInput, code_requested: bool) -> FieldErrors 
     } else if input.password_confirm != input.password {
         errors.insert(Field::PasswordConfirm, Issue::PasswordMismatch);
     }
-    errors.check(Field::Nickname, rules::check_nickname(&input.nickname()));
+    errors.check(Field::Nickname, check_nickname(&input.nickname()));
     errors.check(Field::Email, rules::check_email(&email));
     if code_requested {
         errors.check(Field::Code, rules::check_code(&input.code()));
