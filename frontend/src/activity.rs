@@ -37,6 +37,30 @@ pub fn group(events: &[ActivityEvent]) -> Vec<Entry> {
     rows
 }
 
+/// The kind's name on the wire (`signed_in`), for `data-kind` and the Fluent ids.
+pub fn kind_name(kind: ActivityKind) -> &'static str {
+    use ActivityKind as K;
+    match kind {
+        K::UserCreated => "user_created",
+        K::SignedIn => "signed_in",
+        K::SignInRefused => "sign_in_refused",
+        K::NewSignInAlert => "new_sign_in_alert",
+        K::NotMe => "not_me",
+        K::SessionEnded => "session_ended",
+        K::PasswordChanged => "password_changed",
+        K::PasswordReset => "password_reset",
+        K::EmailChanged => "email_changed",
+        K::TotpEnabled => "totp_enabled",
+        K::TotpDisabled => "totp_disabled",
+        K::RecoveryCodesReplaced => "recovery_codes_replaced",
+        K::PasskeyAdded => "passkey_added",
+        K::PasskeyRemoved => "passkey_removed",
+        K::AccountDisabled => "account_disabled",
+        K::AccountEnabled => "account_enabled",
+        K::SecondFactorsRemoved => "second_factors_removed",
+    }
+}
+
 /// Whether an entry offers "this wasn't me": a sign-in that did not start the session asking.
 pub fn offers_not_me(event: &ActivityEvent) -> bool {
     event.kind == ActivityKind::SignedIn && !event.current_session

@@ -29,6 +29,18 @@ pub fn initial_lang() -> Locale {
         })
 }
 
+/// The login page's passkey autofill request ends when the page is left (also when the
+/// route's own cleanup does not run first).
+#[component]
+fn AbortAutofillOnLeave() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move || {
+        if location.pathname.with(|p| p != "/login") {
+            crate::webauthn::abort_conditional_now();
+        }
+    });
+}
+
 /// `page` inside the signed-in area's frame.
 fn account<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     view! { <AccountShell>{page()}</AccountShell> }
@@ -47,6 +59,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Router>
+            <AbortAutofillOnLeave />
             <header class="topbar">
                 <A href="/" attr:class="brand">
                     {move || i18n.t(T::AppName)}

@@ -482,10 +482,7 @@ pub fn method(lang: Locale, recorded: &str) -> String {
 /// What an activity entry (or `count` refused sign-ins in a row) says happened.
 pub fn activity(lang: Locale, event: &shared::ActivityEvent, count: usize) -> String {
     use shared::ActivityKind as K;
-    let kind = serde_json::to_value(event.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(kebab))
-        .unwrap_or_default();
+    let kind = kebab(crate::activity::kind_name(event.kind));
     let method_text = || method(lang, event.method.as_deref().unwrap_or_default());
     match event.kind {
         K::SignedIn => with(

@@ -96,6 +96,10 @@ export async function get_conditional(json) {
     if (conditional === mine) conditional = null;
   }
 }
+export function abort_conditional_now() {
+  if (conditional) conditional.controller.abort();
+  conditional = null;
+}
 export async function abort_conditional_js() {
   const c = conditional;
   conditional = null;
@@ -123,6 +127,8 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = get_conditional)]
     async fn get_conditional_js(json: &str) -> Result<JsValue, JsValue>;
     async fn abort_conditional_js() -> JsValue;
+    #[wasm_bindgen(js_name = abort_conditional_now)]
+    fn abort_conditional_now_js();
 }
 
 thread_local! {
@@ -152,6 +158,12 @@ pub async fn get_conditional(options: &Value, epoch: u64) -> Result<Value, Refus
         .await
         .map_err(|_| Refused)?;
     parse(answer)
+}
+
+/// Aborts the pending conditional request, if any, at once (leaving the page).
+pub fn abort_conditional_now() {
+    EPOCH.with(|e| e.set(e.get() + 1));
+    abort_conditional_now_js();
 }
 
 /// Aborts the pending conditional request, if any, and waits until the browser let it go (a

@@ -213,6 +213,19 @@ fn activity_reads_as_sentences_in_both_languages() {
 }
 
 #[test]
+fn kind_names_are_the_wire_names() {
+    for kind in [
+        ActivityKind::UserCreated,
+        ActivityKind::SignInRefused,
+        ActivityKind::SecondFactorsRemoved,
+        ActivityKind::RecoveryCodesReplaced,
+    ] {
+        let wire = serde_json::to_value(kind).unwrap();
+        assert_eq!(wire.as_str(), Some(frontend::activity::kind_name(kind)));
+    }
+}
+
+#[test]
 fn refused_sign_ins_in_a_row_are_one_entry() {
     let signed_in = event(ActivityKind::SignedIn);
     let other_address = ActivityEvent {

@@ -101,10 +101,7 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
         let device = (!event.user_agent.is_empty())
             .then_some(move || i18n::browser_on_system(i18n.get(), browser, system));
         let ip = (!event.ip.is_empty()).then(|| event.ip.clone());
-        let kind = serde_json::to_value(event.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let kind = activity::kind_name(event.kind);
         let offer = activity::offers_not_me(&event);
         view! {
             <li class="event" data-kind=kind data-current=event.current_session.to_string()>

@@ -225,7 +225,7 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     autofill.dispatch(());
-    on_cleanup(|| leptos::task::spawn_local(webauthn::abort_conditional()));
+    on_cleanup(webauthn::abort_conditional_now);
 
     // Sign-in by a mailed code: the address, the code step (as on signup), then the code.
     let by_code = RwSignal::new(false);
