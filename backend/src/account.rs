@@ -50,6 +50,9 @@ pub async fn delete_account(
     if let Err(e) = store.delete_challenges_of(user.id).await {
         tracing::warn!(error = %e, user_id = %user.id, "challenge of a deleted account left to expire");
     }
+    if let Err(e) = store.delete_not_me_links_of(user.id).await {
+        tracing::warn!(error = %e, user_id = %user.id, "alert links of a deleted account left to expire");
+    }
     if let Err(e) = store.delete_activity_of(user.id).await {
         tracing::warn!(error = %e, user_id = %user.id, "activity of a deleted account left to expire");
     }

@@ -60,6 +60,24 @@ pub enum Action {
         #[arg(long)]
         yes: bool,
     },
+    /// Outbound webhook deliveries: list the failed ones, re-queue one
+    #[command(subcommand)]
+    Webhooks(WebhooksAction),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum WebhooksAction {
+    /// List the deliveries given up after their retry period, newest first
+    Failed {
+        /// At most this many (1–1000)
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Put a failed delivery back in its endpoint's queue, due now (same webhook-id)
+    Retry {
+        /// The delivery's id (`id` in `webhooks failed`)
+        id: String,
+    },
 }
 
 impl Action {
@@ -73,6 +91,8 @@ impl Action {
             Action::ClearThrottles { .. } => "clear_throttles",
             Action::ResetMfa { .. } => "reset_mfa",
             Action::Delete { .. } => "delete",
+            Action::Webhooks(WebhooksAction::Failed { .. }) => "webhooks_failed",
+            Action::Webhooks(WebhooksAction::Retry { .. }) => "webhooks_retry",
         }
     }
 }
@@ -243,6 +263,19 @@ async fn execute(
                 Some(user.id),
                 json!({ "user_id": user.id.to_hex(), "deleted": true }),
             ))
+        }
+        Action::Webhooks(WebhooksAction::Failed { limit }) => {
+            let failed = crate::webhooks::list_deliveries(
+                state,
+                crate::store::DeliveryStatus::Failed,
+                limit,
+            )
+            .await?;
+            Ok((None, json!({ "deliveries": failed })))
+        }
+        Action::Webhooks(WebhooksAction::Retry { id }) => {
+            let delivery = crate::webhooks::retry(state, &id).await?;
+            Ok((None, json!({ "requeued": delivery })))
         }
     }
 }

@@ -162,6 +162,20 @@ pub struct CodeSettings {
     pub max_failures_per_day: u32,
 }
 
+/// What the owner is told, and what the activity log keeps.
+#[derive(Debug, Clone)]
+pub struct AlertSettings {
+    /// `APP_NEW_SIGNIN_ALERTS`: mail the owner when a sign-in comes from a new device on a
+    /// new network.
+    pub new_sign_in: bool,
+    /// How long the "this wasn't me" link of an alert works.
+    pub not_me_ttl: Duration,
+    /// How long activity-log entries are kept (a TTL index removes them).
+    pub activity_retention: Duration,
+    /// Where the SPA runs, for links in mails (`APP_PUBLIC_ORIGIN`, else the passkeys' origin).
+    pub link_origin: String,
+}
+
 /// The WebAuthn relying party (passkeys).
 #[derive(Debug, Clone)]
 pub struct WebauthnSettings {
@@ -278,6 +292,10 @@ pub struct Settings {
     pub ops: OpsSettings,
     /// Passkeys: the relying party and the challenges' lifetime.
     pub webauthn: WebauthnSettings,
+    /// New-sign-in alerts and the activity log.
+    pub alerts: AlertSettings,
+    /// Outbound webhooks (`APP_WEBHOOK_*`); `None` without `APP_WEBHOOK_URLS`.
+    pub webhooks: Option<crate::webhooks::WebhookSettings>,
 }
 
 /// What operators and other services reach besides the public API.
@@ -389,6 +407,27 @@ pub struct Vars {
     pub passkeys_max: u32,
     pub sessions_max: u32,
     pub login_max_failures_total: u32,
+    pub new_signin_alerts: bool,
+    pub not_me_ttl_secs: u64,
+    pub activity_retention_days: u64,
+    /// Comma-separated endpoint URLs; unset: no webhooks.
+    pub webhook_urls: Option<String>,
+    /// `whsec_` + base64 of at least 24 bytes.
+    #[serde(skip_serializing)]
+    pub webhook_secret: Option<String>,
+    /// During a rotation: the secret receivers knew before (both signatures are sent).
+    #[serde(skip_serializing)]
+    pub webhook_previous_secret: Option<String>,
+    /// Comma-separated event types (`user.created`, `session.*`); unset: every type.
+    pub webhook_events: Option<String>,
+    /// Comma-separated hosts, addresses or networks that production may deliver to although
+    /// they are loopback, private, link-local or metadata addresses.
+    pub webhook_allow_private: Option<String>,
+    pub webhook_timeout_ms: u64,
+    pub webhook_retry_base_ms: u64,
+    pub webhook_retry_max_secs: u64,
+    pub webhook_retry_for_secs: u64,
+    pub webhook_poll_ms: u64,
 }
 
 impl Default for Vars {
@@ -466,6 +505,19 @@ impl Default for Vars {
             passkeys_max: 20,
             sessions_max: 100,
             login_max_failures_total: 50,
+            new_signin_alerts: true,
+            not_me_ttl_secs: 7 * 24 * 3600,
+            activity_retention_days: 90,
+            webhook_urls: None,
+            webhook_secret: None,
+            webhook_previous_secret: None,
+            webhook_events: None,
+            webhook_allow_private: None,
+            webhook_timeout_ms: 10_000,
+            webhook_retry_base_ms: 30_000,
+            webhook_retry_max_secs: 3600,
+            webhook_retry_for_secs: 3 * 24 * 3600,
+            webhook_poll_ms: 1000,
         }
     }
 }
@@ -598,7 +650,9 @@ impl Settings {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
             .max(1);
         let webauthn = webauthn_settings(&v)?;
+        let webhooks = crate::webhooks::WebhookSettings::from_vars(&v)?;
         let secs = Duration::from_secs;
+        let public_origin = v.public_origin.as_deref().map(parse_origin).transpose()?;
         Ok(Self {
             env,
             host: v.host,
@@ -650,7 +704,7 @@ impl Settings {
                             .max(2 * v.session_cache_heartbeat_ms.max(10)),
                     ),
                 },
-                public_origin: v.public_origin.as_deref().map(parse_origin).transpose()?,
+                public_origin: public_origin.clone(),
                 max_per_account: v.sessions_max.max(1),
             },
             codes: CodeSettings {
@@ -714,7 +768,16 @@ impl Settings {
                     .metrics_port
                     .map(|port| std::net::SocketAddr::new(v.metrics_addr, port)),
             },
+            alerts: AlertSettings {
+                new_sign_in: v.new_signin_alerts,
+                not_me_ttl: secs(v.not_me_ttl_secs.max(1)),
+                activity_retention: secs(v.activity_retention_days.max(1) * 24 * 3600),
+                link_origin: public_origin
+                    .clone()
+                    .unwrap_or_else(|| webauthn.rp_origin.origin().ascii_serialization()),
+            },
             webauthn,
+            webhooks,
         })
     }
 }
@@ -1588,6 +1651,8 @@ mod tests {
             "code_pepper",
             "introspection_secret",
             "mfa_encryption_key",
+            "webhook_secret",
+            "webhook_previous_secret",
         ];
         let mut known: Vec<String> = secrets.iter().map(|k| k.to_string()).collect();
         for (key, default) in &defaults {

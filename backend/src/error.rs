@@ -48,6 +48,10 @@ pub enum ApiError {
     /// A refresh token that is missing, not ours, expired, of an ended session, or reused.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
+    /// A link token from a mail (the "this wasn't me" link) that is used, expired, forged or
+    /// someone else's: one answer for all.
+    #[error("invalid link token")]
+    InvalidLink,
     #[error("account disabled")]
     AccountDisabled,
     /// A passkey registration whose attestation did not verify.
@@ -216,6 +220,14 @@ impl ApiError {
                 C::InvalidToken,
                 "Invalid token",
                 "The access token is missing, invalid or expired.".into(),
+            ),
+            InvalidLink => row(
+                S::BAD_REQUEST,
+                C::InvalidToken,
+                "Invalid link",
+                "This link is used, expired or not valid. Sign in, or reset your password, to \
+                 secure your account."
+                    .into(),
             ),
             InvalidRefreshToken => row(
                 S::UNAUTHORIZED,

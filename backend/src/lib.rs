@@ -24,4 +24,6 @@ pub mod stats;
 pub mod store;
 pub mod telemetry;
 pub mod throttle;
+pub mod user_agent;
 pub mod verification;
+pub mod webhooks;

@@ -95,6 +95,7 @@ impl Application {
             state.clone(),
             settings.outbox_interval,
         ));
+        crate::webhooks::worker::spawn(state.clone());
         // Build the OpenAPI document now: a mistake in an annotation stops the start-up
         // instead of failing the first request for it.
         crate::openapi::prebuild();
@@ -108,42 +109,46 @@ impl Application {
         };
         let cors_origins = settings.cors_origins.clone();
         let production = settings.env == Environment::Production;
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(MAX_BODY_BYTES)
-                        .content_type_required(true)
-                        .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into()),
-                )
-                .wrap(cors(&cors_origins))
-                .wrap({
-                    // Added where a handler set none (the SPA shell and the docs set their own
-                    // Content-Security-Policy).
-                    let headers = DefaultHeaders::new()
-                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                        .add((header::REFERRER_POLICY, "no-referrer"))
-                        .add((header::X_FRAME_OPTIONS, "DENY"))
-                        .add((header::CONTENT_SECURITY_POLICY, API_CSP))
-                        .add((
-                            header::HeaderName::from_static("cross-origin-opener-policy"),
-                            "same-origin",
-                        ));
-                    if production {
-                        headers.add((header::STRICT_TRANSPORT_SECURITY, HSTS))
-                    } else {
-                        headers
-                    }
-                })
-                .wrap(from_fn(telemetry::log_requests))
-                .configure(routes::configure)
-                .configure(crate::openapi::configure)
-                .default_service(web::to(routes::spa::serve))
-        })
-        .listen(listener)?
-        .shutdown_timeout(settings.shutdown_grace.as_secs())
-        .run();
+        let server =
+            HttpServer::new(move || {
+                App::new()
+                    .app_data(state.clone())
+                    .app_data(
+                        web::JsonConfig::default()
+                            .limit(MAX_BODY_BYTES)
+                            .content_type_required(true)
+                            .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into()),
+                    )
+                    .app_data(web::QueryConfig::default().error_handler(|_err, _req| {
+                        crate::error::ApiError::Validation(vec![]).into()
+                    }))
+                    .wrap(cors(&cors_origins))
+                    .wrap({
+                        // Added where a handler set none (the SPA shell and the docs set their own
+                        // Content-Security-Policy).
+                        let headers = DefaultHeaders::new()
+                            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                            .add((header::REFERRER_POLICY, "no-referrer"))
+                            .add((header::X_FRAME_OPTIONS, "DENY"))
+                            .add((header::CONTENT_SECURITY_POLICY, API_CSP))
+                            .add((
+                                header::HeaderName::from_static("cross-origin-opener-policy"),
+                                "same-origin",
+                            ));
+                        if production {
+                            headers.add((header::STRICT_TRANSPORT_SECURITY, HSTS))
+                        } else {
+                            headers
+                        }
+                    })
+                    .wrap(from_fn(telemetry::log_requests))
+                    .configure(routes::configure)
+                    .configure(crate::openapi::configure)
+                    .default_service(web::to(routes::spa::serve))
+            })
+            .listen(listener)?
+            .shutdown_timeout(settings.shutdown_grace.as_secs())
+            .run();
 
         Ok(Self {
             port,
@@ -276,5 +281,12 @@ pub fn build_state(
         introspection_secret: settings.ops.introspection_secret.clone(),
         webauthn: crate::auth::RelyingParty::new(&settings.webauthn)?,
         device_keys: crate::auth::DeviceKeys::new(&settings.codes.pepper),
+        alerts: settings.alerts.clone(),
+        webhooks: settings
+            .webhooks
+            .clone()
+            .map(crate::webhooks::Webhooks::new)
+            .transpose()?
+            .map(Arc::new),
     })
 }

@@ -46,4 +46,8 @@ pub struct AppState {
     pub webauthn: RelyingParty,
     /// Signs and checks device cookies (derived from the code pepper once).
     pub device_keys: DeviceKeys,
+    /// New-sign-in alerts and the activity log's retention.
+    pub alerts: crate::config::AlertSettings,
+    /// Outbound webhooks (`APP_WEBHOOK_URLS`); `None`: no events leave.
+    pub webhooks: Option<Arc<crate::webhooks::Webhooks>>,
 }

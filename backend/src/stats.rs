@@ -16,6 +16,11 @@
 //! | `throttle_refusals_total` | counter | `limit` |
 //! | `database_errors_total` | counter | `kind` (`unavailable`, `other`) |
 //! | `sessions_live` | gauge | |
+//! | `webhook_events_total` | counter | `type` (events queued, once per event) |
+//! | `webhook_attempts_total` | counter | `type`, `outcome` (`delivered`, `http_error`, `redirect`, `timeout`, `unreachable`, `blocked`) |
+//! | `webhook_deliveries_total` | counter | `type`, `outcome` (`delivered`, `failed`: given up) |
+//! | `webhook_attempt_duration_seconds` | histogram | |
+//! | `webhook_queue_depth`, `webhook_oldest_pending_seconds` | gauge | `endpoint` (host:port) |
 
 use std::{sync::OnceLock, time::Duration};
 
@@ -88,6 +93,31 @@ fn describe() {
     );
     describe_counter!("database_errors_total", "Database operations that failed");
     describe_gauge!("sessions_live", "Sessions not yet ended or expired");
+    describe_counter!(
+        "webhook_events_total",
+        "Account events queued for the webhook endpoints"
+    );
+    describe_counter!(
+        "webhook_attempts_total",
+        "Webhook delivery attempts, by event type and outcome"
+    );
+    describe_counter!(
+        "webhook_deliveries_total",
+        "Webhook deliveries finished: delivered, or failed after the retry period"
+    );
+    describe_histogram!(
+        "webhook_attempt_duration_seconds",
+        Unit::Seconds,
+        "Time of one webhook attempt, from connecting to the answer"
+    );
+    describe_gauge!(
+        "webhook_queue_depth",
+        "Webhook deliveries pending, per endpoint (counted by the worker every 10 s)"
+    );
+    describe_gauge!(
+        "webhook_oldest_pending_seconds",
+        "Age of the oldest pending webhook delivery, per endpoint"
+    );
 }
 
 /// Counts one refusal by the limit `limit`.

@@ -195,6 +195,7 @@ fn only_the_signed_in_operations_need_the_bearer_scheme() {
             "post /api/mfa/totp/enable",
             "post /api/mfa/totp/disable",
             "post /api/mfa/recovery_codes",
+            "get /api/account/activity",
         ]
         .contains(&name.as_str());
         assert_eq!(secured, needs, "{name}");

@@ -30,8 +30,6 @@ pub enum ActivityKind {
     PasskeyRemoved,
     AccountDisabled,
     AccountEnabled,
-    /// An operator removed the second factors.
-    SecondFactorsRemoved,
 }
 
 /// One entry of the activity log.

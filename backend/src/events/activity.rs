@@ -9,11 +9,16 @@ use crate::state::AppState;
 
 /// Records `event` in the account's activity log.
 pub async fn record(state: &AppState, context: &Context, event: &Event) -> anyhow::Result<()> {
+    if matches!(event, Event::UserDeleted) {
+        // The log went with the account.
+        return Ok(());
+    }
     let mut entry = doc! {
         "_id": ObjectId::new(),
         "user_id": context.user_id,
         "kind": event.kind(),
         "at": context.at,
+        "expires_at": crate::clock::after(context.at, state.alerts.activity_retention),
         "ip": &context.ip,
         "user_agent": &context.user_agent,
         "actor": match &context.actor {
@@ -41,6 +46,9 @@ fn details(event: &Event) -> Document {
         Event::SignInRefused { factor, pool } => doc! { "method": *factor, "pool": *pool },
         Event::SessionEnded { session_id, reason } => {
             doc! { "subject_session": session_id, "reason": reason.as_str() }
+        }
+        Event::NewSignInAlert { session_id } | Event::NotMe { session_id } => {
+            doc! { "subject_session": session_id }
         }
         Event::PasskeyAdded { passkey_id, name } | Event::PasskeyRemoved { passkey_id, name } => {
             doc! { "passkey_id": passkey_id, "passkey_name": name }

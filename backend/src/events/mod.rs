@@ -159,6 +159,14 @@ pub enum Event {
         session_id: String,
         reason: EndReason,
     },
+    /// The owner was mailed a "new sign-in" alert about session `session_id`.
+    NewSignInAlert {
+        session_id: String,
+    },
+    /// The owner pressed "this wasn't me" on the alert about `session_id`.
+    NotMe {
+        session_id: String,
+    },
     TotpEnabled,
     TotpDisabled,
     RecoveryCodesReplaced,
@@ -190,6 +198,8 @@ impl Event {
             Event::SignedIn { .. } => "signed_in",
             Event::SignInRefused { .. } => "sign_in_refused",
             Event::SessionEnded { .. } => "session_ended",
+            Event::NewSignInAlert { .. } => "new_sign_in_alert",
+            Event::NotMe { .. } => "not_me",
             Event::TotpEnabled => "totp_enabled",
             Event::TotpDisabled => "totp_disabled",
             Event::RecoveryCodesReplaced => "recovery_codes_replaced",

@@ -48,6 +48,15 @@ pub enum Notice {
     SecondFactorsRemoved {
         reason: String,
     },
+    /// A sign-in from a new device on a new network: what the `User-Agent` says, the client
+    /// address, how (`password`, `email_code+totp`, …) and the "this wasn't me" link.
+    NewSignIn {
+        browser: String,
+        system: String,
+        ip: String,
+        method: String,
+        link: String,
+    },
 }
 
 impl Notice {
@@ -64,6 +73,7 @@ impl Notice {
             Notice::RecoveryCodesReplaced => "recovery_codes_replaced",
             Notice::SecondStepFailing => "second_step_failing",
             Notice::SecondFactorsRemoved { .. } => "second_factors_removed",
+            Notice::NewSignIn { .. } => "new_sign_in",
         }
     }
 }

@@ -24,7 +24,7 @@ pub struct Rendered {
 }
 
 /// Every mail kind; each has `<kind>.subject.txt`, `<kind>.txt` and `<kind>.html` per language.
-pub const KINDS: [&str; 18] = [
+pub const KINDS: [&str; 19] = [
     "code",
     "reset_code",
     "email_change_code",
@@ -43,6 +43,7 @@ pub const KINDS: [&str; 18] = [
     "second_factors_removed",
     "sign_in_code",
     "sign_in_no_account",
+    "new_sign_in",
 ];
 
 macro_rules! embedded {
@@ -120,6 +121,9 @@ const DEFAULTS: &[(&str, &str)] = both_languages!(
     "sign_in_no_account.subject.txt",
     "sign_in_no_account.txt",
     "sign_in_no_account.html",
+    "new_sign_in.subject.txt",
+    "new_sign_in.txt",
+    "new_sign_in.html",
 );
 
 fn lang(locale: Locale) -> &'static str {
@@ -325,6 +329,22 @@ impl Templates {
                 when => when,
                 reason => reason,
             },
+            Notice::NewSignIn {
+                browser,
+                system,
+                ip,
+                method,
+                link,
+            } => context! {
+                when => when,
+                utc => format!("{} UTC", minute_of(at, 0)),
+                in_words => in_words(at, locale),
+                browser => browser,
+                system => system,
+                ip => ip,
+                method => method_words(method, locale),
+                link => link,
+            },
             _ => context! { when => when },
         };
         self.render(notice.kind(), locale, values)
@@ -332,7 +352,7 @@ impl Templates {
 }
 
 /// One notice of every kind, with sample values.
-fn sample_notices() -> [Notice; 10] {
+fn sample_notices() -> [Notice; 11] {
     [
         Notice::PasswordChanged,
         Notice::EmailChanged {
@@ -352,7 +372,88 @@ fn sample_notices() -> [Notice; 10] {
         Notice::SecondFactorsRemoved {
             reason: "reset".into(),
         },
+        Notice::NewSignIn {
+            browser: "Chrome".into(),
+            system: "macOS".into(),
+            ip: "203.0.113.7".into(),
+            method: "passkey".into(),
+            link: "https://auth.example.com/security/not-me#token=abc".into(),
+        },
     ]
+}
+
+/// The day of `at` in words, in UTC: "Thursday, 3 December 2026" / "2026년 12월 3일 목요일".
+fn in_words(at: DateTime, locale: Locale) -> String {
+    let days = at.timestamp_millis().div_euclid(86_400_000);
+    // 1970-01-01 was a Thursday.
+    let weekday = (days + 3).rem_euclid(7) as usize;
+    let date = minute_of(at, 0);
+    let (year, month, day) = (
+        date.get(0..4).unwrap_or_default(),
+        date.get(5..7).unwrap_or_default().trim_start_matches('0'),
+        date.get(8..10).unwrap_or_default().trim_start_matches('0'),
+    );
+    match locale {
+        Locale::Ko => {
+            const DAYS: [&str; 7] = ["월", "화", "수", "목", "금", "토", "일"];
+            format!("{year}년 {month}월 {day}일 {}요일", DAYS[weekday])
+        }
+        Locale::En => {
+            const DAYS: [&str; 7] = [
+                "Monday",
+                "Tuesday",
+                "Wednesday",
+                "Thursday",
+                "Friday",
+                "Saturday",
+                "Sunday",
+            ];
+            const MONTHS: [&str; 12] = [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ];
+            let month = month
+                .parse::<usize>()
+                .ok()
+                .and_then(|m| MONTHS.get(m.wrapping_sub(1)))
+                .unwrap_or(&"");
+            format!("{}, {day} {month} {year}", DAYS[weekday])
+        }
+    }
+}
+
+/// How a session was signed in to, in words (`password+totp` → "password and authenticator
+/// code").
+fn method_words(method: &str, locale: Locale) -> String {
+    let word = |part: &str| match (part, locale) {
+        ("password", Locale::Ko) => "비밀번호",
+        ("password", Locale::En) => "password",
+        ("email_code", Locale::Ko) => "이메일 인증 번호",
+        ("email_code", Locale::En) => "emailed code",
+        ("passkey", Locale::Ko) => "패스키",
+        ("passkey", Locale::En) => "passkey",
+        ("totp", Locale::Ko) => "인증 앱 코드",
+        ("totp", Locale::En) => "authenticator code",
+        ("recovery_code", Locale::Ko) => "복구 코드",
+        ("recovery_code", Locale::En) => "recovery code",
+        (_, Locale::Ko) => "기타",
+        (_, Locale::En) => "other",
+    };
+    let joiner = match locale {
+        Locale::Ko => " + ",
+        Locale::En => " and ",
+    };
+    method.split('+').map(word).collect::<Vec<_>>().join(joiner)
 }
 
 /// `YYYY-MM-DD hh:mm` of `at` shifted by `offset_minutes` from UTC (proleptic Gregorian).

@@ -208,7 +208,9 @@ impl Modify for ProblemCodes {
                     );
                     content.schema = Some(problem_schema(status, &codes));
                     for code in codes {
-                        let problem = sample(code).expect("response-level code").problem();
+                        let problem = sample_at(code, status)
+                            .expect("response-level code")
+                            .problem();
                         assert_eq!(problem.status, status, "{path}: `{code}` is not a {status}");
                         let value = serde_json::to_value(problem).expect("problem serialises");
                         let example = ExampleBuilder::new().value(Some(value)).build();
@@ -274,6 +276,15 @@ fn problem_schema(status: u16, codes: &[ErrorCode]) -> RefOr<utoipa::openapi::Sc
 
 /// An error of this code, as the server would answer it (for the examples); `None` for the
 /// field-level codes, which only appear inside `errors[]`.
+/// An error of `code` answered with `status` (`invalid_token` is a 401 for a bearer token and
+/// a 400 for a mailed link).
+fn sample_at(code: ErrorCode, status: u16) -> Option<ApiError> {
+    match (code, status) {
+        (ErrorCode::InvalidToken, 400) => Some(ApiError::InvalidLink),
+        _ => sample(code),
+    }
+}
+
 fn sample(code: ErrorCode) -> Option<ApiError> {
     use ErrorCode as C;
     Some(match code {

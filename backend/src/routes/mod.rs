@@ -8,6 +8,7 @@
 //! tests that list endpoints all read this one table.
 
 pub mod account;
+pub mod activity;
 pub mod email_auth;
 pub mod email_change;
 pub mod health;
@@ -23,6 +24,7 @@ pub mod passkeys;
 pub mod password_change;
 pub mod password_reset;
 pub mod register;
+pub mod security;
 pub mod sessions;
 pub mod spa;
 pub mod token_refresh;
@@ -148,11 +150,13 @@ pub fn table() -> Vec<Endpoint> {
         endpoint!(passkeys::register_finish),
         endpoint!(passkeys::list),
         endpoint!(passkeys::delete),
+        endpoint!(security::not_me),
     ];
     // Reads of a session (one indexed read, or the cache), other services' checks, probes.
     let open = [
         endpoint!(nick::nick),
         endpoint!(sessions::list),
+        endpoint!(activity::list),
         endpoint!(integration::introspect),
         endpoint!(integration::jwks).without_database(),
         endpoint!(health::live).without_database(),

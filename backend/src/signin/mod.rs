@@ -24,6 +24,7 @@
 //! The answer of every path is [`respond`]'s: the token pair (body or cookie transport) and
 //! the device cookie, or the ticket.
 
+pub mod alert;
 mod client;
 pub mod email_code;
 pub mod passkey;
@@ -208,6 +209,9 @@ pub async fn finish(state: &AppState, client: &Client, proof: Proof) -> Result<O
         },
     )
     .await;
+    if new_device {
+        alert::new_sign_in(state, client, user, &issued.session_id, &label).await;
+    }
     Ok(Outcome::SignedIn(Box::new(SignedIn {
         issued,
         user: proof.user,

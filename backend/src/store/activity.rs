@@ -1,6 +1,7 @@
 //! The activity log (`activity`): one document per account event (`crate::events::activity`),
-//! read newest first per account through the `user_at` index, gone after the retention by a
-//! TTL index on `expires_at`.
+//! read newest first per account through the `user_id_id` index (an `ObjectId` grows with
+//! the time it was made, so `_id` order is the order of writing), gone after the retention
+//! (`APP_ACTIVITY_RETENTION_DAYS`) by a TTL index on `expires_at`.
 
 use mongodb::{
     bson::{doc, oid::ObjectId, Document},
@@ -10,9 +11,6 @@ use mongodb::{
 };
 
 use super::Store;
-
-/// Days an entry is kept (`expires_at` is set from it when the entry is written).
-pub const RETENTION_DAYS: u64 = 90;
 
 impl Store {
     fn activity(&self) -> Collection<Document> {
@@ -24,8 +22,12 @@ impl Store {
         self.activity()
             .create_indexes([
                 IndexModel::builder()
-                    .keys(doc! { "user_id": 1, "at": -1, "_id": -1 })
-                    .options(IndexOptions::builder().name("user_at".to_owned()).build())
+                    .keys(doc! { "user_id": 1, "_id": -1 })
+                    .options(
+                        IndexOptions::builder()
+                            .name("user_id_id".to_owned())
+                            .build(),
+                    )
                     .build(),
                 IndexModel::builder()
                     .keys(doc! { "expires_at": 1 })
@@ -41,18 +43,36 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Writes `entry` (with its `expires_at` already set).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_activity"))]
-    pub async fn insert_activity(&self, mut entry: Document) -> Result<(), Error> {
-        if !entry.contains_key("expires_at") {
-            if let Ok(at) = entry.get_datetime("at") {
-                let expires = crate::clock::after(
-                    *at,
-                    std::time::Duration::from_secs(RETENTION_DAYS * 24 * 3600),
-                );
-                entry.insert("expires_at", expires);
-            }
-        }
+    pub async fn insert_activity(&self, entry: Document) -> Result<(), Error> {
         self.activity().insert_one(entry).await.map(|_| ())
+    }
+
+    /// At most `limit` entries of `user_id` older than `before` (all when `None`), newest
+    /// first.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "list_activity"))]
+    pub async fn list_activity(
+        &self,
+        user_id: ObjectId,
+        before: Option<ObjectId>,
+        limit: u32,
+    ) -> Result<Vec<Document>, Error> {
+        let filter = match before {
+            Some(before) => doc! { "user_id": user_id, "_id": { "$lt": before } },
+            None => doc! { "user_id": user_id },
+        };
+        let mut found = self
+            .activity()
+            .find(filter)
+            .sort(doc! { "_id": -1 })
+            .limit(i64::from(limit))
+            .await?;
+        let mut entries = vec![];
+        while found.advance().await? {
+            entries.push(found.deserialize_current()?);
+        }
+        Ok(entries)
     }
 
     /// Every entry of a deleted account.

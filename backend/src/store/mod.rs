@@ -5,11 +5,13 @@ mod activity;
 mod changes;
 mod codes;
 mod mfa;
+mod not_me;
 mod outbox;
 mod passkeys;
 mod sessions;
 mod throttle;
 mod users;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -25,6 +27,7 @@ use secrecy::ExposeSecret;
 pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
+pub use not_me::NotMeLink;
 pub use outbox::OutboxDoc;
 pub use passkeys::{
     registration_slot, ChallengeDoc, ChallengePurpose, PasskeyDoc, PasskeyInsertError,
@@ -37,6 +40,7 @@ pub use throttle::{
 pub use users::{
     InsertError, KeysTaken, LastSignIn, NewUser, RemovedFactors, UniqueField, UserDoc,
 };
+pub use webhooks::{DeliveryStatus, WebhookDelivery};
 
 /// Handles to the collections, sharing one client (one connection pool) for the process.
 #[derive(Clone)]
@@ -57,6 +61,7 @@ pub struct Store {
     /// admin`, whose changes reach the servers through their change streams).
     cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
     mfa_tickets: Collection<MfaTicketDoc>,
+    webhook_deliveries: Collection<WebhookDelivery>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -103,6 +108,7 @@ impl Store {
             heartbeats: db.collection(HEARTBEATS),
             cache: None,
             mfa_tickets: db.collection("mfa_tickets"),
+            webhook_deliveries: db.collection("webhook_deliveries"),
             db,
         }
     }
@@ -235,6 +241,8 @@ impl Store {
             .await?;
         self.ensure_passkey_indexes().await?;
         self.ensure_activity_indexes().await?;
+        self.ensure_not_me_indexes().await?;
+        self.ensure_webhook_indexes().await?;
         self.mfa_tickets
             .create_indexes([
                 ttl("expires_at", "expires_at_ttl"),

@@ -246,6 +246,14 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 /// Two instances of the app on different ports, one database, one SMTP server: what runs
 /// behind a load balancer. Both start at once, so both create the indexes concurrently.
+/// An app that believes `X-Forwarded-For` from the test (a trusted proxy on loopback), so a
+/// test can speak from any client address; `overrides` as for [`spawn_app_with`].
+pub async fn spawn_behind_proxy(overrides: &[(&str, &str)]) -> TestApp {
+    let mut all = vec![("APP_TRUSTED_PROXIES", "127.0.0.1")];
+    all.extend_from_slice(overrides);
+    spawn_app_with(&all).await
+}
+
 pub async fn spawn_pair(overrides: &[(&str, &str)]) -> (TestApp, TestApp) {
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let mail = MailServer::start();

@@ -15,7 +15,7 @@ const NOBODY: &str = "nobody@example.com";
 /// An app whose codes may be asked for again at once (the signup's code would otherwise hold
 /// the address's resend cooldown, which every purpose shares).
 async fn spawn() -> TestApp {
-    spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await
+    spawn_behind_proxy(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await
 }
 
 /// Waits out (on the app's clock) the resend cooldown the signup's code started.
@@ -405,7 +405,7 @@ async fn a_code_sign_in_makes_a_known_device_that_a_flood_of_wrong_passwords_can
 
 #[tokio::test]
 async fn a_right_code_clears_the_failed_passwords_of_its_pool() {
-    let app = spawn_app_with(&[
+    let app = spawn_behind_proxy(&[
         ("APP_LOGIN_MAX_FAILURES", "3"),
         ("APP_RESEND_COOLDOWN_SECS", "0"),
     ])

@@ -4,6 +4,7 @@
 mod account;
 mod account_lifecycle;
 mod admin;
+mod alerts;
 mod client_ip;
 mod codes;
 mod docs;
@@ -31,3 +32,5 @@ mod sessions;
 mod takeover;
 #[cfg(feature = "otel")]
 mod traces;
+mod webhook_receiver;
+mod webhooks;

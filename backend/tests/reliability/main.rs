@@ -15,3 +15,7 @@ mod outage;
 mod shutdown;
 mod startup;
 mod support;
+#[path = "../api/webhook_receiver.rs"]
+#[allow(dead_code)]
+mod webhook_receiver;
+mod webhooks;

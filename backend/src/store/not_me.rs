@@ -1,0 +1,107 @@
+//! "This wasn't me" links (`not_me_links`): one document per new-sign-in alert, under the
+//! HMAC of its token (the token itself is only in the mail), naming the account and the
+//! session the alert was about; used once, gone after its lifetime (TTL index).
+
+use mongodb::{
+    bson::{doc, oid::ObjectId, DateTime, Document},
+    error::Error,
+    options::IndexOptions,
+    Collection, IndexModel,
+};
+
+use super::Store;
+
+/// What a redeemed link was about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotMeLink {
+    pub user_id: ObjectId,
+    pub session_id: String,
+}
+
+impl Store {
+    fn not_me_links(&self) -> Collection<Document> {
+        self.database().collection("not_me_links")
+    }
+
+    pub(super) async fn ensure_not_me_indexes(&self) -> Result<(), Error> {
+        self.not_me_links()
+            .create_indexes([
+                IndexModel::builder()
+                    .keys(doc! { "expires_at": 1 })
+                    .options(
+                        IndexOptions::builder()
+                            .expire_after(std::time::Duration::ZERO)
+                            .name("expires_at_ttl".to_owned())
+                            .build(),
+                    )
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! { "user_id": 1 })
+                    .options(IndexOptions::builder().name("user_id".to_owned()).build())
+                    .build(),
+            ])
+            .await
+            .map(|_| ())
+    }
+
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_not_me_link"))]
+    pub async fn insert_not_me_link(
+        &self,
+        hash: &str,
+        link: &NotMeLink,
+        now: DateTime,
+        expires_at: DateTime,
+    ) -> Result<(), Error> {
+        self.not_me_links()
+            .insert_one(doc! {
+                "_id": hash,
+                "user_id": link.user_id,
+                "session_id": &link.session_id,
+                "created_at": now,
+                "expires_at": expires_at,
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Uses the link filed under `hash`, if it is live: read by `_id`, then deleted by `_id`;
+    /// only the request whose delete removed it gets it, so a link works once however many
+    /// press it at the same time.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "take_not_me_link"))]
+    pub async fn take_not_me_link(
+        &self,
+        hash: &str,
+        now: DateTime,
+    ) -> Result<Option<NotMeLink>, Error> {
+        let links = self.not_me_links();
+        let Some(found) = links.find_one(doc! { "_id": hash }).await? else {
+            return Ok(None);
+        };
+        if links.delete_one(doc! { "_id": hash }).await?.deleted_count != 1 {
+            return Ok(None);
+        }
+        let live = found
+            .get_datetime("expires_at")
+            .is_ok_and(|expires| *expires > now);
+        match (
+            live,
+            found.get_object_id("user_id"),
+            found.get_str("session_id"),
+        ) {
+            (true, Ok(user_id), Ok(session_id)) => Ok(Some(NotMeLink {
+                user_id,
+                session_id: session_id.to_owned(),
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// Every link of a deleted account.
+    #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_not_me_links_of"))]
+    pub async fn delete_not_me_links_of(&self, user_id: ObjectId) -> Result<(), Error> {
+        self.not_me_links()
+            .delete_many(doc! { "user_id": user_id })
+            .await
+            .map(|_| ())
+    }
+}
