@@ -10,6 +10,8 @@ import {
   expectPath,
   expectText,
   launchBrowser,
+  openPage,
+  waitForMail,
   mailCount,
   newPerson,
   readCode,
@@ -311,7 +313,74 @@ test('"this wasn\'t me" page: without a token it says so; a forged token is refu
     await waitUntil(async () => !new URL(page.url()).hash, 'the token taken out of the address');
     await shot('not-me with a token');
     await page.locator('#not-me-submit').click();
-    await page.getByRole('alert').locator('.banner').waitFor();
+    await expectText(page.getByRole('alert'), '이 링크는 만료되었거나 이미 사용되었습니다');
     await shot('forged token refused');
   });
+});
+
+test('"this wasn\'t me" journey: a sign-in from a new network mails an alert; its link ends every session and leads into the reset', async (t) => {
+  const person = newPerson('notme');
+  await registerViaApi(person);
+  // The owner's usual browser, then someone else from another network.
+  const owner = await openPage(chromium.browser, { name: `owner ${t.name}`, diagnostic: (m) => t.diagnostic(m) });
+  const stranger = await openPage(
+    chromium.browser,
+    { name: `stranger ${t.name}`, diagnostic: (m) => t.diagnostic(m) },
+    { extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.9' } },
+  );
+  try {
+    await owner.page.goto('/login');
+    await logIn(owner.page, owner.shot, person);
+    const before = await mailCount(person.email);
+    await stranger.page.goto('/login');
+    await logIn(stranger.page, stranger.shot, person);
+    const alert = await waitForMail(person.email, /새 기기에서 로그인/, { after: before });
+    const link = /https?:\/\/\S+\/security\/not-me#token=[\w-]+/.exec(alert.text ?? '');
+    assert.ok(link, `a not-me link in the alert: ${alert.text}`);
+
+    // The owner opens the link: nothing happens until the button is pressed.
+    const { page, shot } = owner;
+    await page.goto(new URL(link[0]).pathname + new URL(link[0]).hash);
+    await expectText(page.getByRole('heading', { level: 1 }), '내가 로그인하지 않았습니다');
+    await waitUntil(async () => !new URL(page.url()).hash, 'the token taken out of the address');
+    await shot('not-me page');
+    const mailsBefore = await mailCount(person.email);
+    await page.locator('#not-me-submit').click();
+    await expectText(page.locator('#not-me-done'), /\d+개 기기에서 로그아웃시켰습니다/);
+    await shot('every session ended');
+    // The stranger's session is over.
+    await stranger.page.reload();
+    await expectPath(stranger.page, '/login');
+    await stranger.shot('stranger sent to login');
+
+    // On into the reset form, with the mailed code.
+    await page.locator('#not-me-reset').click();
+    await expectPath(page, '/reset');
+    await expectText(page.locator('#reset-mailed'), '재설정 코드를 보냈습니다');
+    const code = await readCode(person.email, { after: mailsBefore });
+    await page.locator('#email').fill(person.email);
+    await page.locator('#code').fill(code);
+    const fresh = `${person.password} new`;
+    await page.locator('#new_password').fill(fresh);
+    await page.locator('#new_password_confirm').fill(fresh);
+    await shot('reset form filled');
+    await page.locator('#reset-submit').click();
+    await expectPath(page, '/login');
+    await expectText(page.getByRole('status'), '비밀번호가 변경되었습니다');
+    await shot('password reset after not-me');
+    // The same link works once.
+    await page.goto(new URL(link[0]).pathname + new URL(link[0]).hash);
+    await page.locator('#not-me-submit').click();
+    await expectText(page.getByRole('alert'), '이 링크는 만료되었거나 이미 사용되었습니다');
+    for (const s of [owner, stranger]) {
+      assert.deepEqual(s.unexpectedProblems(), [], 'no page errors');
+    }
+  } catch (err) {
+    await owner.shot('failure').catch(() => {});
+    await stranger.shot('failure').catch(() => {});
+    throw err;
+  } finally {
+    await owner.close();
+    await stranger.close();
+  }
 });

@@ -263,6 +263,7 @@ not-me-lead = If you did not make the sign-in the alert told you about, press th
 not-me-button = Sign out everywhere and reset my password
 not-me-working = Working…
 not-me-no-token = This link is not valid. Please open the link from the alert email again.
+not-me-used = This link has expired or was used already. To change your password, use “Forgot password?” on the login page.
 not-me-continue = Set a new password
 not-me-done =
     { $n ->
@@ -348,4 +349,3 @@ activity-passkey-added = Passkey “{ $name }” added
 activity-passkey-removed = Passkey “{ $name }” deleted
 activity-account-disabled = Account disabled
 activity-account-enabled = Account enabled again
-activity-second-factors-removed = Second factors removed by an operator

@@ -276,6 +276,7 @@ not-me-lead = 알림 메일에 적힌 로그인을 직접 하지 않았다면 �
 not-me-button = 모든 기기에서 로그아웃하고 비밀번호 재설정
 not-me-working = 처리하는 중…
 not-me-no-token = 링크가 올바르지 않습니다. 알림 메일의 링크를 다시 열어 주세요.
+not-me-used = 이 링크는 만료되었거나 이미 사용되었습니다. 비밀번호를 바꾸려면 로그인 화면의 '비밀번호를 잊으셨나요?'를 이용하세요.
 not-me-continue = 새 비밀번호 정하기
 # $n: how many sessions ended.
 not-me-done =
@@ -352,4 +353,3 @@ activity-passkey-added = 패스키 “{ $name }”을(를) 추가했습니다
 activity-passkey-removed = 패스키 “{ $name }”을(를) 삭제했습니다
 activity-account-disabled = 계정 사용이 중지되었습니다
 activity-account-enabled = 계정 사용이 다시 허용되었습니다
-activity-second-factors-removed = 운영자가 2단계 인증 수단을 지웠습니다

@@ -57,7 +57,6 @@ pub fn kind_name(kind: ActivityKind) -> &'static str {
         K::PasskeyRemoved => "passkey_removed",
         K::AccountDisabled => "account_disabled",
         K::AccountEnabled => "account_enabled",
-        K::SecondFactorsRemoved => "second_factors_removed",
     }
 }
 

@@ -213,6 +213,7 @@ pub enum T {
     NotMeButton,
     NotMeWorking,
     NotMeNoToken,
+    NotMeUsed,
     NotMeContinue,
     ResetCodeMailed,
     AccountNav,

@@ -172,7 +172,6 @@ fn activity_reads_as_sentences_in_both_languages() {
         ActivityKind::PasskeyRemoved,
         ActivityKind::AccountDisabled,
         ActivityKind::AccountEnabled,
-        ActivityKind::SecondFactorsRemoved,
     ];
     i18n::take_faults();
     for lang in Locale::ALL {
@@ -217,7 +216,6 @@ fn kind_names_are_the_wire_names() {
     for kind in [
         ActivityKind::UserCreated,
         ActivityKind::SignInRefused,
-        ActivityKind::SecondFactorsRemoved,
         ActivityKind::RecoveryCodesReplaced,
     ] {
         let wire = serde_json::to_value(kind).unwrap();

@@ -4,13 +4,13 @@
 //! open links): one button sends it; then every session of the account has ended, a reset
 //! code is on its way, and the page leads into the reset form.
 
-use crate::api;
+use crate::api::{self, ApiError};
 use crate::components::{use_title, AlertRegion};
 use crate::form::Alert;
 use crate::i18n::{self, use_i18n, T};
 use crate::session;
 use leptos::prelude::*;
-use shared::NotMeRequest;
+use shared::{ErrorCode, NotMeRequest};
 
 /// The `token` parameter of a fragment such as `#token=abc` (percent-decoded), if any.
 pub fn token_from_fragment(fragment: &str) -> Option<String> {
@@ -46,6 +46,8 @@ pub fn NotMePage() -> impl IntoView {
     let token = StoredValue::new(take_token());
     let alert = RwSignal::new(None::<Alert>);
     let ended = RwSignal::new(None::<u64>);
+    // Used, expired or forged: the one answer the server gives for all three.
+    let used = RwSignal::new(false);
     let send = Action::new_local(move |token: &String| {
         let body = NotMeRequest {
             token: token.clone(),
@@ -57,6 +59,7 @@ pub fn NotMePage() -> impl IntoView {
                     session::clear();
                     ended.set(Some(answer.sessions_ended));
                 }
+                Err(ApiError::Problem(p)) if p.code == ErrorCode::InvalidToken => used.set(true),
                 Err(err) => alert.set(Some(Alert::from(err))),
             }
         }
@@ -98,6 +101,9 @@ pub fn NotMePage() -> impl IntoView {
             <h1 id="not-me-title">{move || i18n.t(T::NotMeTitle)}</h1>
             <p class="lead">{move || i18n.t(T::NotMeLead)}</p>
             <AlertRegion alert />
+            <div class="live" role="alert">
+                {move || used.get().then(|| view! { <p class="banner error" id="not-me-used">{move || i18n.t(T::NotMeUsed)}</p> })}
+            </div>
             {body}
         </section>
     }
