@@ -20,6 +20,9 @@ after(async () => {
   await chromium?.close();
 });
 
+const withDevices = (t, devices, body, options) =>
+  sharedWithDevices(chromium.browser, t, devices, body, options);
+
 const PUBLIC = ['/login', '/signup', '/reset', '/reset?sent=1', '/security/not-me#token=abc', '/no-such-page'];
 const SIGNED_IN = [
   '/',

@@ -203,6 +203,11 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
       },
     });
 
+    // The buttons are what this test is about: no autofill request (with the automatic touch
+    // of the virtual authenticator it would sign in by itself; passkey-autofill.test.js).
+    await page.addInitScript(() => {
+      if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
     // TOTP is on: the second step, this time with a recovery code.
     await page.goto('/login');
     await passwordStep(page, shot, person);

@@ -29,6 +29,7 @@ mod routes;
 mod scale_out;
 mod session_cache;
 mod sessions;
+mod spa;
 mod takeover;
 #[cfg(feature = "otel")]
 mod traces;
