@@ -269,7 +269,7 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     assert.ok(!fresh.includes(recoveryCodes[1]), 'new codes, not the old ones');
     await shot('new recovery codes');
 
-    await page.getByRole('link', { name: '계정 설정' }).click();
+    await page.locator('#settings-link').click();
     await page.locator('#settings-security').click();
     await page.locator('#disable-totp').click();
     await expectPath(page, '/settings/security/disable');

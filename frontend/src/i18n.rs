@@ -50,7 +50,16 @@ pub fn message(locale: Locale, id: &str, args: Option<&FluentArgs>) -> String {
     });
     let (text, fault) = match found {
         Some((text, errors)) if errors.is_empty() => (text, None),
-        Some((text, errors)) => (text, Some(format!("{errors:?}"))),
+        // The details only where they are read (tests): their formatting code would otherwise
+        // ship in the release WASM.
+        Some((text, errors)) => (
+            text,
+            Some(if cfg!(debug_assertions) {
+                format!("{errors:?}")
+            } else {
+                format!("{} Fluent errors", errors.len())
+            }),
+        ),
         None => (id.to_owned(), Some("no such message".to_owned())),
     };
     if let Some(fault) = fault {

@@ -1,4 +1,4 @@
-// Full-page screenshots of every page at 390 px and 1280 px, in Korean and English, for
+// Full-page screenshots of every page at 390 px and 1280 px, in Korean, for
 // looking at (e2e/artifacts/screens-<lang>-<width>/). Each page is checked to have rendered
 // its heading, and no page may log an error.
 
@@ -37,7 +37,7 @@ const SIGNED_IN = [
   '/settings/security/disable',
 ];
 
-for (const lang of ['ko', 'en']) {
+for (const lang of ['ko']) {
   for (const width of [390, 1280]) {
     test(`screens ${lang} ${width}`, async (t) => {
       const person = newPerson(`scr${lang}${width}`);
