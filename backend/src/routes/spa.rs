@@ -41,7 +41,9 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
             let named = match encoding {
                 Some(encoding) => named
                     .set_content_type(actix_files::file_extension_to_mime(
-                        file.extension().and_then(|e| e.to_str()).unwrap_or_default(),
+                        file.extension()
+                            .and_then(|e| e.to_str())
+                            .unwrap_or_default(),
                     ))
                     .set_content_encoding(encoding),
                 None => named,

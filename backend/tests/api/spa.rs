@@ -12,8 +12,16 @@ fn built_app() -> std::path::PathBuf {
     std::fs::write(dir.join("index.html"), "<!doctype html><title>t</title>").unwrap();
     let wasm = dir.join("frontend-0123456789abcdef_bg.wasm");
     std::fs::write(&wasm, b"\0asm raw").unwrap();
-    std::fs::write(dir.join("frontend-0123456789abcdef_bg.wasm.br"), b"brotli body").unwrap();
-    std::fs::write(dir.join("frontend-0123456789abcdef_bg.wasm.gz"), b"gzip body").unwrap();
+    std::fs::write(
+        dir.join("frontend-0123456789abcdef_bg.wasm.br"),
+        b"brotli body",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("frontend-0123456789abcdef_bg.wasm.gz"),
+        b"gzip body",
+    )
+    .unwrap();
     std::fs::write(dir.join("style-0123456789abcdef.css"), b"body{}").unwrap();
     dir
 }
@@ -26,10 +34,7 @@ async fn assets_go_precompressed_by_accept_encoding() {
     // are the file's.
     let client = reqwest::Client::new();
     let get = |accept: Option<&'static str>| {
-        let mut request = client.get(format!(
-            "{}/frontend-0123456789abcdef_bg.wasm",
-            app.address
-        ));
+        let mut request = client.get(format!("{}/frontend-0123456789abcdef_bg.wasm", app.address));
         if let Some(accept) = accept {
             request = request.header("Accept-Encoding", accept);
         }
@@ -59,13 +64,22 @@ async fn assets_go_precompressed_by_accept_encoding() {
             "{accept:?}"
         );
         // The CORS layer adds its own names to Vary.
-        let vary = headers.get("vary").unwrap().to_str().unwrap().to_ascii_lowercase();
+        let vary = headers
+            .get("vary")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase();
         assert!(vary.contains("accept-encoding"), "{accept:?}: {vary}");
         assert_eq!(
             headers.get("cache-control").unwrap(),
             "public, max-age=31536000, immutable"
         );
-        assert_eq!(response.bytes().await.unwrap(), body.as_bytes(), "{accept:?}");
+        assert_eq!(
+            response.bytes().await.unwrap(),
+            body.as_bytes(),
+            "{accept:?}"
+        );
     }
     // An asset without siblings is sent as it is, with no Vary.
     let css = client
@@ -84,7 +98,11 @@ async fn assets_go_precompressed_by_accept_encoding() {
     assert!(!vary.contains("accept-encoding"), "{vary}");
     assert_eq!(css.bytes().await.unwrap(), "body{}".as_bytes());
     // Client routes still get the app shell.
-    let shell = client.get(format!("{}/login", app.address)).send().await.unwrap();
+    let shell = client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(shell.status(), 200);
     std::fs::remove_dir_all(dir).unwrap();
 }
