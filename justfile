@@ -21,6 +21,10 @@ test: setup
 frontend: setup
     bash scripts/build-frontend.sh
 
+# Build the admin console (console/dist), served at /admin on the admin listener.
+console: setup
+    cd console && trunk build --release
+
 # Coverage-guided fuzzing of the request bodies and input rules (cargo-fuzz; SECS per target).
 fuzz SECS="60":
     FUZZ_SECS={{SECS}} bash scripts/fuzz.sh
@@ -29,9 +33,10 @@ fuzz SECS="60":
 fmt:
     cargo fmt --all
 
-# Regenerate the committed OpenAPI document (openapi/openapi.json).
+# Regenerate the committed OpenAPI documents (openapi/openapi.json, openapi/admin.json).
 openapi:
     cargo run -q -p backend --example openapi > openapi/openapi.json
+    cargo run -q -p backend --example admin_openapi > openapi/admin.json
 
 # Benchmarks against the original Flask server: bench/results.json and a Markdown table.
 bench: setup

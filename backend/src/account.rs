@@ -28,6 +28,24 @@ pub async fn delete_account(
     context: &Context,
     user: &UserDoc,
 ) -> Result<bool, ApiError> {
+    delete_account_with(state, context, user, Goodbye::Send).await
+}
+
+/// Whether a deletion mails its goodbye.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Goodbye {
+    Send,
+    /// An operator's deletion with `?notify=false` (the owner asked by other means).
+    Skip,
+}
+
+/// [`delete_account`], with or without the goodbye mail.
+pub async fn delete_account_with(
+    state: &AppState,
+    context: &Context,
+    user: &UserDoc,
+    goodbye: Goodbye,
+) -> Result<bool, ApiError> {
     let ip = &context.ip;
     let store = &state.store;
     // Sessions, then the account, then sessions again: a login that proved the password while
@@ -76,7 +94,9 @@ pub async fn delete_account(
     if let Err(e) = events::webhooks::enqueue(state, context, &Event::UserDeleted).await {
         tracing::warn!(error = %e, user_id = %user.id, "user.deleted not queued");
     }
-    notices::notify(state, user, Notice::AccountDeleted).await;
+    if goodbye == Goodbye::Send {
+        notices::notify(state, user, Notice::AccountDeleted).await;
+    }
     Ok(true)
 }
 

@@ -128,7 +128,7 @@ pub struct SessionSettings {
     /// The app's own origin (`https://auth.example.com`), checked against `Origin` when the
     /// refresh token comes in a cookie. Unset: the origin must name the request's own host.
     pub public_origin: Option<String>,
-    /// The per-instance cache of sessions behind the bearer check (see [`crate::cache`]).
+    /// The per-instance cache of sessions behind the bearer check (the `cache` module).
     pub cache: SessionCacheSettings,
     /// Live sessions one account may have; a new sign-in beyond it ends the least recently
     /// used ones.
@@ -308,12 +308,19 @@ pub struct OpsSettings {
     /// listener; `0`: any free port, for tests): where `GET /metrics` answers, never on the
     /// public listener.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `APP_ADMIN_ADDR` (default `127.0.0.1`) and `APP_ADMIN_PORT` (unset: no admin listener;
+    /// `0`: any free port, for tests): where the admin API (`/admin/api/…`) answers, never on
+    /// the public listener.
+    pub admin_addr: Option<std::net::SocketAddr>,
+    /// `APP_ADMIN_CONSOLE_DIR`: the built admin console (`console/dist`), served at `/admin`
+    /// on the admin listener.
+    pub admin_console_dir: PathBuf,
 }
 
 /// Every `APP_*` variable with its type and default: the one declaration of the configuration.
 /// Field `foo_bar` is read from `APP_FOO_BAR`; an unset or empty variable keeps the default.
 /// [`Settings::from_vars`] turns it into [`Settings`] (secrets, cross-checks, derived values),
-/// and a test holds the README's configuration table to these names and defaults.
+/// and a test holds the table of `docs/configuration.md` to these names and defaults.
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Vars {
@@ -391,6 +398,10 @@ pub struct Vars {
     /// Unset: no metrics listener; `0`: any free port (tests).
     pub metrics_port: Option<u16>,
     pub metrics_addr: IpAddr,
+    /// Unset: no admin listener; `0`: any free port (tests).
+    pub admin_port: Option<u16>,
+    pub admin_addr: IpAddr,
+    pub admin_console_dir: PathBuf,
     pub webauthn_rp_id: String,
     pub webauthn_rp_origin: String,
     pub webauthn_rp_name: String,
@@ -491,6 +502,9 @@ impl Default for Vars {
             introspection_secret: None,
             metrics_port: None,
             metrics_addr: IpAddr::from([127, 0, 0, 1]),
+            admin_port: None,
+            admin_addr: IpAddr::from([127, 0, 0, 1]),
+            admin_console_dir: "console/dist".into(),
             webauthn_rp_id: "localhost".into(),
             webauthn_rp_origin: "http://localhost:8080".into(),
             webauthn_rp_name: "emailauth".into(),
@@ -767,6 +781,11 @@ impl Settings {
                 metrics_addr: v
                     .metrics_port
                     .map(|port| std::net::SocketAddr::new(v.metrics_addr, port)),
+                // Loopback by default too: the admin API acts on every account.
+                admin_addr: v
+                    .admin_port
+                    .map(|port| std::net::SocketAddr::new(v.admin_addr, port)),
+                admin_console_dir: v.admin_console_dir.clone(),
             },
             alerts: AlertSettings {
                 new_sign_in: v.new_signin_alerts,
@@ -1445,6 +1464,15 @@ mod tests {
             s.ops.metrics_addr, None,
             "no metrics listener unless a port is set"
         );
+        assert_eq!(
+            s.ops.admin_addr, None,
+            "no admin listener unless a port is set"
+        );
+        let admin = with_secrets(&[("APP_ADMIN_PORT", "9200")]).unwrap();
+        assert_eq!(
+            admin.ops.admin_addr,
+            Some("127.0.0.1:9200".parse().unwrap())
+        );
         assert_eq!(s.jwt.algorithm, JwtAlgorithm::EdDSA);
         let s = with_secrets(&[
             ("APP_INTROSPECTION_SECRET", STRONG),
@@ -1618,15 +1646,18 @@ mod tests {
         assert!(err.to_string().contains("APP_SMTP_TLS"), "{err}");
     }
 
-    /// The README's configuration table is held to [`Vars`]: every variable has a row, every
-    /// concrete default is the one written there, and no row names a variable that does not
-    /// exist.
+    /// The configuration table of `docs/configuration.md` is held to [`Vars`]: every variable
+    /// has a row, every concrete default is the one written there, and no row names a variable
+    /// that does not exist.
     #[test]
-    fn the_readme_table_lists_every_variable_with_its_default() {
-        let readme =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    fn the_docs_table_lists_every_variable_with_its_default() {
+        let page = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../docs/configuration.md"
+        ))
+        .unwrap();
         // `| `APP_A` / `APP_B` | `x` / `y` | what it does |` → (names, defaults column)
-        let rows: Vec<(Vec<String>, &str)> = readme
+        let rows: Vec<(Vec<String>, &str)> = page
             .lines()
             .filter(|line| line.starts_with("| `APP_"))
             .map(|line| {
@@ -1660,7 +1691,7 @@ mod tests {
             known.push(key.clone());
             let row = rows.iter().find(|(names, _)| names.contains(&name));
             let Some((_, written)) = row else {
-                panic!("README.md has no row for {name}");
+                panic!("docs/configuration.md has no row for {name}");
             };
             let default = match default {
                 serde_json::Value::Null => continue,
@@ -1669,7 +1700,7 @@ mod tests {
             };
             assert!(
                 written.contains(&format!("`{default}`")),
-                "README.md gives {name} the default {written}, the code `{default}`"
+                "docs/configuration.md gives {name} the default {written}, the code `{default}`"
             );
         }
         for secret in secrets {
@@ -1686,7 +1717,7 @@ mod tests {
                 let key = name.trim_start_matches(PREFIX).to_ascii_lowercase();
                 assert!(
                     known.contains(&key),
-                    "README.md lists {name}, which is not read"
+                    "docs/configuration.md lists {name}, which is not read"
                 );
             }
         }

@@ -54,6 +54,12 @@ pub enum ApiError {
     InvalidLink,
     #[error("account disabled")]
     AccountDisabled,
+    /// An admin API key that is missing, unknown or revoked.
+    #[error("invalid admin API key")]
+    InvalidApiKey,
+    /// A valid credential that may not do this (a read-only admin key on a write).
+    #[error("forbidden")]
+    Forbidden,
     /// A passkey registration whose attestation did not verify.
     #[error("passkey rejected")]
     PasskeyRejected,
@@ -243,6 +249,18 @@ impl ApiError {
                 "Account disabled",
                 "This account has been disabled by an operator. Contact support.".into(),
             ),
+            InvalidApiKey => row(
+                S::UNAUTHORIZED,
+                C::InvalidToken,
+                "Invalid token",
+                "The admin API key is missing, wrong or revoked.".into(),
+            ),
+            Forbidden => row(
+                S::FORBIDDEN,
+                C::Forbidden,
+                "Forbidden",
+                "This key is read-only: it may not change anything.".into(),
+            ),
             PasskeyRejected => row(
                 S::BAD_REQUEST,
                 C::PasskeyRejected,
@@ -407,7 +425,7 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after() {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        if matches!(self, ApiError::InvalidToken) {
+        if matches!(self, ApiError::InvalidToken | ApiError::InvalidApiKey) {
             response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
         }
         response.insert_header((header::CACHE_CONTROL, "no-store"));
@@ -497,6 +515,8 @@ mod tests {
             (ApiError::Overloaded, 503, "service_unavailable"),
             (ApiError::InvalidToken, 401, "invalid_token"),
             (ApiError::InvalidRefreshToken, 401, "invalid_token"),
+            (ApiError::InvalidApiKey, 401, "invalid_token"),
+            (ApiError::Forbidden, 403, "forbidden"),
             (ApiError::PasskeyRejected, 400, "passkey_rejected"),
             (ApiError::PasskeyTaken, 409, "passkey_taken"),
             (ApiError::InvalidChallenge, 400, "invalid_challenge"),

@@ -58,6 +58,8 @@ pub struct Application {
     server: Server,
     /// The metrics listener and its port, when `APP_METRICS_PORT` is set.
     metrics: Option<(Server, u16)>,
+    /// The admin API listener and its port, when `APP_ADMIN_PORT` is set.
+    admin: Option<(Server, u16)>,
     /// The session cache, when there is one (tests look at it).
     cache: Option<crate::cache::Handle>,
 }
@@ -91,6 +93,7 @@ impl Application {
         let state = web::Data::new(build_state(&settings, store, indexes_ready)?);
 
         tokio::spawn(forget_idle_clients(state.clone()));
+        tokio::spawn(crate::events::deferred::run(state.clone()));
         tokio::spawn(crate::notices::run_outbox(
             state.clone(),
             settings.outbox_interval,
@@ -102,6 +105,15 @@ impl Application {
         let metrics = match settings.ops.metrics_addr {
             Some(addr) => Some(metrics_server(
                 addr,
+                state.clone(),
+                settings.shutdown_grace,
+            )?),
+            None => None,
+        };
+        let admin = match settings.ops.admin_addr {
+            Some(addr) => Some(crate::admin::api::server(
+                addr,
+                settings.ops.admin_console_dir.clone(),
                 state.clone(),
                 settings.shutdown_grace,
             )?),
@@ -155,6 +167,7 @@ impl Application {
             host: settings.host,
             server,
             metrics,
+            admin,
             cache: cache.map(|cache| crate::cache::Handle {
                 cache,
                 store: state_store,
@@ -180,14 +193,17 @@ impl Application {
         self.metrics.as_ref().map(|(_, port)| *port)
     }
 
+    /// The port of the admin API listener, if there is one.
+    pub fn admin_port(&self) -> Option<u16> {
+        self.admin.as_ref().map(|(_, port)| *port)
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.metrics {
-            Some((metrics, _)) => {
-                futures_util::future::try_join(self.server, metrics).await?;
-                Ok(())
-            }
-            None => self.server.await,
-        }
+        let servers = std::iter::once(self.server)
+            .chain(self.metrics.map(|(server, _)| server))
+            .chain(self.admin.map(|(server, _)| server));
+        futures_util::future::try_join_all(servers).await?;
+        Ok(())
     }
 }
 
@@ -282,6 +298,7 @@ pub fn build_state(
         webauthn: crate::auth::RelyingParty::new(&settings.webauthn)?,
         device_keys: crate::auth::DeviceKeys::new(&settings.codes.pepper),
         alerts: settings.alerts.clone(),
+        deferred: Default::default(),
         webhooks: settings
             .webhooks
             .clone()

@@ -48,6 +48,8 @@ pub struct AppState {
     pub device_keys: DeviceKeys,
     /// New-sign-in alerts and the activity log's retention.
     pub alerts: crate::config::AlertSettings,
+    /// Work run after the answer (`events::deferred`).
+    pub deferred: crate::events::deferred::Deferred,
     /// Outbound webhooks (`APP_WEBHOOK_URLS`); `None`: no events leave.
     pub webhooks: Option<Arc<crate::webhooks::Webhooks>>,
 }

@@ -116,6 +116,7 @@ error-invalid-format = This is not in the right format.
 error-weak-password = This password is too easy to guess: it contains your username or the part of your email before @.
 error-common-password = This password is one of the most common ones. Please choose another.
 error-account-disabled = This account has been disabled. Please contact support.
+error-forbidden = You are not allowed to do this.
 error-passkey-rejected = The passkey could not be verified. Please try again.
 error-passkey-taken = This passkey is already registered.
 error-too-many-passkeys = This account has as many passkeys as it may have. Remove one first.

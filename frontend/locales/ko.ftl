@@ -121,6 +121,7 @@ error-invalid-format = 형식이 올바르지 않습니다.
 error-weak-password = 추측하기 쉬운 비밀번호입니다. 아이디나 이메일 아이디(@ 앞부분)가 들어가지 않게 해 주세요.
 error-common-password = 너무 흔한 비밀번호입니다. 다른 비밀번호를 써 주세요.
 error-account-disabled = 이 계정은 사용이 중지되었습니다. 고객 지원에 문의해 주세요.
+error-forbidden = 이 작업을 할 권한이 없습니다.
 error-passkey-rejected = 패스키를 확인하지 못했습니다. 다시 시도해 주세요.
 error-passkey-taken = 이미 등록된 패스키입니다.
 error-too-many-passkeys = 이 계정에 더 추가할 수 없을 만큼 패스키가 많습니다. 먼저 하나를 삭제하세요.

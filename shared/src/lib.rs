@@ -5,6 +5,7 @@
 //! With the `openapi` feature every type also derives `utoipa::ToSchema`.
 
 pub mod activity;
+pub mod admin;
 pub mod dto;
 pub mod mfa;
 pub mod problem;

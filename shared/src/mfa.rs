@@ -284,3 +284,15 @@ mod tests {
         assert!(serde_json::from_str::<EmptyBody>("null").is_err());
     }
 }
+
+/// What a right first factor answers with `200` (`POST /api/login`, `/api/login/code/confirm`):
+/// a session, or the ticket of the second step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    /// No second factor needed: signed in.
+    Session(crate::LoginResponse),
+    /// TOTP is on: the ticket for `POST /api/login/mfa`.
+    Challenge(MfaChallenge),
+}

@@ -51,6 +51,8 @@ pub enum ErrorCode {
     /// An operator disabled the account: no login, refresh or access token works until it is
     /// enabled again.
     AccountDisabled,
+    /// The credential is valid but may not do this (a read-only admin API key on a write).
+    Forbidden,
     // Passkeys.
     /// The authenticator's answer did not verify (wrong challenge, origin or signature, or not
     /// user-verified).

@@ -3,13 +3,15 @@
 //! the sinks take it from there:
 //!
 //! - [`activity`]: the account's activity log, which its owner reads;
-//! - [`webhooks`]: signed deliveries to the operator's endpoints, through the outbox.
+//! - [`webhooks`]: signed deliveries to the operator's endpoints, through the outbox;
+//! - `admin::stats::count`: the daily sign-up and sign-in counts.
 //!
 //! A sink that fails never fails the request (the change is done): the failure is logged and
 //! counted (`events_sink_failures_total{sink}`). Nothing secret is ever part of an event: no
 //! code, token, hash, password or TOTP secret.
 
 pub mod activity;
+pub mod deferred;
 pub mod webhooks;
 
 use mongodb::bson::{oid::ObjectId, DateTime};
@@ -216,6 +218,10 @@ pub async fn emit(state: &AppState, context: &Context, event: Event) {
     }
     if let Err(e) = webhooks::enqueue(state, context, &event).await {
         sink_failed("webhooks", &event, &e);
+    }
+    // The daily sign-up and sign-in counts of the admin API's stats.
+    if let Err(e) = crate::admin::stats::count(state, context, &event).await {
+        sink_failed("daily_counts", &event, &e);
     }
 }
 

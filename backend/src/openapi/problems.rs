@@ -108,6 +108,26 @@ pub fn imply(operation: &mut Operation, limited: bool, database: bool) {
     }
 }
 
+/// Adds the row `status` `code` (`meaning`) to `operation`, as [`imply`] does: for documents
+/// whose security is not the public API's bearer token (the admin API's keys).
+pub fn add_row(
+    operation: &mut Operation,
+    status: u16,
+    code: &'static str,
+    meaning: &'static str,
+    authenticate: bool,
+) {
+    add(
+        operation,
+        &Implied {
+            status,
+            code,
+            meaning,
+            authenticate,
+        },
+    );
+}
+
 fn add(operation: &mut Operation, row: &Implied) {
     let status = row.status.to_string();
     let sentence = format!("`{}`: {}", row.code, row.meaning);
@@ -312,6 +332,7 @@ fn sample(code: ErrorCode) -> Option<ApiError> {
         C::TooManyAttempts => ApiError::TooManyAttempts { retry_after: 90 },
         C::RateLimited => ApiError::RateLimited { retry_after: 1 },
         C::AccountDisabled => ApiError::AccountDisabled,
+        C::Forbidden => ApiError::Forbidden,
         C::PasskeyRejected => ApiError::PasskeyRejected,
         C::PasskeyTaken => ApiError::PasskeyTaken,
         C::TooManyPasskeys => ApiError::TooManyPasskeys,

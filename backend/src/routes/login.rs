@@ -1,7 +1,7 @@
 //! `POST /api/login`: the password as the first factor (`signin::password`).
 
 use actix_web::{web, HttpResponse};
-use shared::{LoginRequest, LoginResponse, MfaChallenge};
+use shared::{LoginAnswer, LoginRequest};
 
 use crate::{
     domain::Credentials,
@@ -9,17 +9,6 @@ use crate::{
     signin::{self, Client},
     state::AppState,
 };
-
-/// What a right password (or any first factor) answers (documentation only).
-#[derive(serde::Serialize, utoipa::ToSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-pub enum LoginAnswer {
-    /// No second factor needed: signed in.
-    Session(LoginResponse),
-    /// TOTP is on: the ticket for `POST /api/login/mfa`.
-    Challenge(MfaChallenge),
-}
 
 /// Exchanges a username and password for a new session: a short-lived access token and a
 /// single-use refresh token (in the body, or with `X-Token-Transport: cookie` only in the

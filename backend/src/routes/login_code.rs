@@ -2,9 +2,8 @@
 //! (`signin::email_code`).
 
 use actix_web::{web, HttpResponse};
-use shared::{EmailAuthResponse, LoginCodeConfirm, LoginCodeRequest};
+use shared::{EmailAuthResponse, LoginAnswer, LoginCodeConfirm, LoginCodeRequest};
 
-use super::login::LoginAnswer;
 use crate::{
     domain::{SignInCode, SignInCodeRequest},
     error::ApiError,

@@ -4,7 +4,7 @@
 //! Every endpoint is declared once, in [`table`]: its handler's `#[utoipa::path]` gives its
 //! method, path and documentation, and the group it is listed in says whether the per-client-IP
 //! token bucket guards it. Registering the routes ([`configure`]), the OpenAPI document
-//! (`crate::openapi`, which also derives the response rows such a declaration implies) and the
+//! (the `openapi` module, which also derives the response rows such a declaration implies) and the
 //! tests that list endpoints all read this one table.
 
 pub mod account;
@@ -117,6 +117,8 @@ macro_rules! endpoint {
     };
 }
 
+pub(crate) use endpoint;
+
 /// Every endpoint of the API, once.
 pub fn table() -> Vec<Endpoint> {
     // Behind the per-client-IP token bucket: everything that authenticates someone, sends a
@@ -183,8 +185,13 @@ pub fn limited_paths() -> Vec<String> {
 /// Registers the endpoints of [`table`]. Wrong methods on a known path answer 405
 /// problem+json with the `Allow` header RFC 9110 requires.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    configure_endpoints(cfg, table());
+}
+
+/// Registers `endpoints` (the public table, or the admin API's), grouped by path.
+pub fn configure_endpoints(cfg: &mut web::ServiceConfig, endpoints: Vec<Endpoint>) {
     let mut paths: Vec<(String, Vec<Endpoint>)> = vec![];
-    for endpoint in table() {
+    for endpoint in endpoints {
         match paths.iter_mut().find(|(path, _)| *path == endpoint.path) {
             Some((_, endpoints)) => endpoints.push(endpoint),
             None => paths.push((endpoint.path.clone(), vec![endpoint])),

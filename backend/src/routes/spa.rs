@@ -14,14 +14,27 @@ use crate::{error::ApiError, state::AppState};
 
 pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    if path.starts_with("/api/") || path == "/api" || path.starts_with("/health") {
+    // The admin API and console live on the admin listener only.
+    let admin = path == "/admin" || path.starts_with("/admin/");
+    if admin || path.starts_with("/api/") || path == "/api" || path.starts_with("/health") {
         return Err(ApiError::NotFound);
     }
     let method = req.method();
     if method != actix_web::http::Method::GET && method != actix_web::http::Method::HEAD {
         return Err(ApiError::NotFound);
     }
-    let root = &state.static_dir;
+    serve_dir(&req, &state.static_dir, path).await
+}
+
+/// Serves `path` (absolute, as under the site root) from the built app in `root`: a file with
+/// its cache policy, `index.html` for client routes. The admin console is served this way
+/// too, from its own directory.
+pub async fn serve_dir(
+    req: &HttpRequest,
+    root: &Path,
+    path: &str,
+) -> Result<HttpResponse, ApiError> {
+    let req = req.clone();
     if path == "/" || path == "/index.html" {
         return index(&req, root).await;
     }

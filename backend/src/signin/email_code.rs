@@ -67,7 +67,7 @@ pub async fn confirm(
     let user = match redeemed {
         Ok((user, _)) => user,
         Err(e @ ApiError::InvalidCode { .. }) => {
-            refused(state, client, &key).await;
+            refused(state, client, &key);
             return Err(e);
         }
         Err(e) => return Err(e),
@@ -76,19 +76,23 @@ pub async fn confirm(
     super::finish(state, client, Proof::first(user, Method::EmailCode)).await
 }
 
-/// Records a wrong code in the activity log of the address's account, if it has one. The
-/// account is looked up either way; only the record itself differs.
-async fn refused(state: &AppState, client: &Client, email_key: &str) {
-    match state.store.find_user_by_email_key(email_key).await {
-        Ok(Some(user)) => {
-            let context = Context::of(state, user.id, client, None);
-            let event = Event::SignInRefused {
-                factor: "email_code",
-                pool: "address",
-            };
-            events::emit(state, &context, event).await;
+/// Records a wrong code in the activity log of the address's account, if it has one, after
+/// the answer: the lookup and the record would otherwise make a wrong code for an address with
+/// an account slower than one for an address without.
+fn refused(state: &AppState, client: &Client, email_key: &str) {
+    let (client, key) = (client.clone(), email_key.to_owned());
+    state.deferred.later(move |state| async move {
+        match state.store.find_user_by_email_key(&key).await {
+            Ok(Some(user)) => {
+                let context = Context::of(&state, user.id, &client, None);
+                let event = Event::SignInRefused {
+                    factor: "email_code",
+                    pool: "address",
+                };
+                events::emit(&state, &context, event).await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "a refused sign-in code was not recorded"),
         }
-        Ok(None) => {}
-        Err(e) => tracing::warn!(error = %e, "a refused sign-in code was not recorded"),
-    }
+    });
 }

@@ -244,7 +244,9 @@ async fn remember_network(state: &AppState, user: &UserDoc, client: &Client) {
     }
 }
 
-/// Records a wrong factor for `user` (the activity log counts them).
+/// Records a wrong factor for `user` (the activity log counts them), after the answer: only
+/// accounts get the record, and its write must not make their answers slower than those for
+/// names no account has.
 pub(crate) async fn refused(
     state: &AppState,
     client: &Client,
@@ -252,15 +254,14 @@ pub(crate) async fn refused(
     factor: &'static str,
     pool: &pools::Pool,
 ) {
-    events::emit(
-        state,
-        &Context::of(state, user.id, client, None),
-        Event::SignInRefused {
-            factor,
-            pool: pool.name(),
-        },
-    )
-    .await;
+    let context = Context::of(state, user.id, client, None);
+    let event = Event::SignInRefused {
+        factor,
+        pool: pool.name(),
+    };
+    state
+        .deferred
+        .later(move |state| async move { events::emit(&state, &context, event).await });
 }
 
 /// The answer of every way of signing in.

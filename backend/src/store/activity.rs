@@ -6,8 +6,7 @@
 use mongodb::{
     bson::{doc, oid::ObjectId, Document},
     error::Error,
-    options::IndexOptions,
-    Collection, IndexModel,
+    Collection,
 };
 
 use super::Store;
@@ -21,23 +20,8 @@ impl Store {
     pub(super) async fn ensure_activity_indexes(&self) -> Result<(), Error> {
         self.activity()
             .create_indexes([
-                IndexModel::builder()
-                    .keys(doc! { "user_id": 1, "_id": -1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name("user_id_id".to_owned())
-                            .build(),
-                    )
-                    .build(),
-                IndexModel::builder()
-                    .keys(doc! { "expires_at": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .expire_after(std::time::Duration::ZERO)
-                            .name("expires_at_ttl".to_owned())
-                            .build(),
-                    )
-                    .build(),
+                super::index(doc! { "user_id": 1, "_id": -1 }, "user_id_id"),
+                super::expiry(),
             ])
             .await
             .map(|_| ())

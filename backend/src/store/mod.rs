@@ -2,6 +2,7 @@
 //! conditional updates, and every query checks expiry itself (TTL indexes only clean up).
 
 mod activity;
+mod admin;
 mod changes;
 mod codes;
 mod mfa;
@@ -24,6 +25,10 @@ use mongodb::{
 };
 use secrecy::ExposeSecret;
 
+pub use admin::{
+    prefix_range, search_filters, search_sort, ApiKeyDoc, AuditDoc, SearchKeys, UserCursor,
+    CREATED_INDEX,
+};
 pub use changes::{HEARTBEATS, SESSIONS, USERS};
 pub use codes::CodeDoc;
 pub use mfa::{MfaTicketDoc, TotpDoc};
@@ -139,33 +144,11 @@ impl Store {
     /// every instance may run this at start-up.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "ensure_indexes"))]
     pub async fn ensure_indexes(&self) -> Result<(), Error> {
-        let unique = |field: &str, name: &str| {
-            IndexModel::builder()
-                .keys(doc! { field: 1 })
-                .options(
-                    IndexOptions::builder()
-                        .unique(true)
-                        .name(name.to_owned())
-                        .build(),
-                )
-                .build()
-        };
-        let ttl = |field: &str, name: &str| {
-            IndexModel::builder()
-                .keys(doc! { field: 1 })
-                .options(
-                    IndexOptions::builder()
-                        .expire_after(Duration::ZERO)
-                        .name(name.to_owned())
-                        .build(),
-                )
-                .build()
-        };
         self.users
             .create_indexes([
-                unique("username_key", USERNAME_INDEX),
-                unique("nickname_key", NICKNAME_INDEX),
-                unique("email_key", EMAIL_INDEX),
+                unique(doc! { "username_key": 1 }, USERNAME_INDEX),
+                unique(doc! { "nickname_key": 1 }, NICKNAME_INDEX),
+                unique(doc! { "email_key": 1 }, EMAIL_INDEX),
             ])
             .await?;
         for codes in [
@@ -174,83 +157,41 @@ impl Store {
             &self.email_change_codes,
             &self.sign_in_codes,
         ] {
-            codes
-                .create_index(ttl("expires_at", "expires_at_ttl"))
-                .await?;
+            codes.create_index(expiry()).await?;
         }
         // An account deletion removes the pending email changes naming its address.
         self.email_change_codes
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "address_key": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name("address_key".to_owned())
-                            .build(),
-                    )
-                    .build(),
-            )
+            .create_index(index(doc! { "address_key": 1 }, "address_key"))
             .await?;
         // First, so that the collection exists when the migration lists its indexes.
-        self.send_locks
-            .create_index(ttl("expires_at", "expires_at_ttl"))
-            .await?;
+        self.send_locks.create_index(expiry()).await?;
         self.migrate_send_locks().await?;
         self.events
             .create_indexes([
-                ttl("expires_at", "expires_at_ttl"),
-                IndexModel::builder()
-                    .keys(doc! { "kind": 1, "key": 1, "at": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name("kind_key_at".to_owned())
-                            .build(),
-                    )
-                    .build(),
+                expiry(),
+                index(doc! { "kind": 1, "key": 1, "at": 1 }, "kind_key_at"),
             ])
             .await?;
         // After the unique index exists, so that a look-alike collision is refused by it.
         self.migrate_nickname_keys().await?;
-        self.known_networks
-            .create_index(ttl("expires_at", "expires_at_ttl"))
-            .await?;
-        self.heartbeats
-            .create_index(ttl("expires_at", "expires_at_ttl"))
-            .await?;
+        self.known_networks.create_index(expiry()).await?;
+        self.heartbeats.create_index(expiry()).await?;
         self.sessions
             .create_indexes([
-                ttl("expires_at", "expires_at_ttl"),
-                IndexModel::builder()
-                    .keys(doc! { "user_id": 1, "last_used_at": -1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name("user_last_used".to_owned())
-                            .build(),
-                    )
-                    .build(),
+                expiry(),
+                index(doc! { "user_id": 1, "last_used_at": -1 }, "user_last_used"),
             ])
             .await?;
         self.outbox
-            .create_indexes([
-                ttl("expires_at", "expires_at_ttl"),
-                IndexModel::builder()
-                    .keys(doc! { "next_at": 1 })
-                    .options(IndexOptions::builder().name("next_at".to_owned()).build())
-                    .build(),
-            ])
+            .create_indexes([expiry(), index(doc! { "next_at": 1 }, "next_at")])
             .await?;
         self.ensure_passkey_indexes().await?;
         self.ensure_activity_indexes().await?;
         self.ensure_not_me_indexes().await?;
         self.ensure_webhook_indexes().await?;
+        self.ensure_admin_indexes().await?;
         self.mfa_tickets
-            .create_indexes([
-                ttl("expires_at", "expires_at_ttl"),
-                IndexModel::builder()
-                    .keys(doc! { "user_id": 1 })
-                    .options(IndexOptions::builder().name("user_id".to_owned()).build())
-                    .build(),
-            ])
+            .create_indexes([expiry(), index(doc! { "user_id": 1 }, "user_id")])
             .await?;
         Ok(())
     }
@@ -314,4 +255,38 @@ pub(crate) fn duplicate_key_index(e: &Error) -> Option<&str> {
         ErrorKind::Command(c) if c.code == 11000 => Some(""),
         _ => None,
     }
+}
+
+/// An index on `keys` named `name`.
+pub(crate) fn index(keys: mongodb::bson::Document, name: &str) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(IndexOptions::builder().name(name.to_owned()).build())
+        .build()
+}
+
+/// A unique index on `keys` named `name`.
+pub(crate) fn unique(keys: mongodb::bson::Document, name: &str) -> IndexModel {
+    IndexModel::builder()
+        .keys(keys)
+        .options(
+            IndexOptions::builder()
+                .unique(true)
+                .name(name.to_owned())
+                .build(),
+        )
+        .build()
+}
+
+/// The TTL index every expiring collection has: a document goes once its `expires_at` passes.
+pub(crate) fn expiry() -> IndexModel {
+    IndexModel::builder()
+        .keys(doc! { "expires_at": 1 })
+        .options(
+            IndexOptions::builder()
+                .expire_after(Duration::ZERO)
+                .name("expires_at_ttl".to_owned())
+                .build(),
+        )
+        .build()
 }

@@ -5,8 +5,7 @@
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime, Document},
     error::Error,
-    options::IndexOptions,
-    Collection, IndexModel,
+    Collection,
 };
 
 use super::Store;
@@ -26,19 +25,8 @@ impl Store {
     pub(super) async fn ensure_not_me_indexes(&self) -> Result<(), Error> {
         self.not_me_links()
             .create_indexes([
-                IndexModel::builder()
-                    .keys(doc! { "expires_at": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .expire_after(std::time::Duration::ZERO)
-                            .name("expires_at_ttl".to_owned())
-                            .build(),
-                    )
-                    .build(),
-                IndexModel::builder()
-                    .keys(doc! { "user_id": 1 })
-                    .options(IndexOptions::builder().name("user_id".to_owned()).build())
-                    .build(),
+                super::expiry(),
+                super::index(doc! { "user_id": 1 }, "user_id"),
             ])
             .await
             .map(|_| ())

@@ -11,8 +11,8 @@ use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
-    options::{IndexOptions, ReturnDocument},
-    Collection, IndexModel,
+    options::ReturnDocument,
+    Collection,
 };
 use serde::{Deserialize, Serialize};
 
@@ -95,38 +95,11 @@ impl Store {
     pub(super) async fn ensure_passkey_indexes(&self) -> Result<(), Error> {
         self.passkeys()
             .create_indexes([
-                IndexModel::builder()
-                    .keys(doc! { "credential_id": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .unique(true)
-                            .name(CREDENTIAL_INDEX.to_owned())
-                            .build(),
-                    )
-                    .build(),
-                IndexModel::builder()
-                    .keys(doc! { "user_id": 1, "created_at": -1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name("user_created".to_owned())
-                            .build(),
-                    )
-                    .build(),
+                super::unique(doc! { "credential_id": 1 }, CREDENTIAL_INDEX),
+                super::index(doc! { "user_id": 1, "created_at": -1 }, "user_created"),
             ])
             .await?;
-        self.challenges()
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "expires_at": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .expire_after(std::time::Duration::ZERO)
-                            .name("expires_at_ttl".to_owned())
-                            .build(),
-                    )
-                    .build(),
-            )
-            .await?;
+        self.challenges().create_index(super::expiry()).await?;
         Ok(())
     }
 

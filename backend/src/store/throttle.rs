@@ -39,6 +39,8 @@ pub enum EventKind {
     MfaFailureFromNetwork,
     /// Every failure above of one account, whatever its pool (key: account id): the backstop.
     FailureBackstop,
+    /// A wrong admin API key (key: the client's rate key).
+    AdminKeyFailure,
 }
 
 impl EventKind {
@@ -53,6 +55,7 @@ impl EventKind {
             EventKind::MfaFailureFromDevice => "mfa_failure_device",
             EventKind::MfaFailureFromNetwork => "mfa_failure_network",
             EventKind::FailureBackstop => "failure_total",
+            EventKind::AdminKeyFailure => "admin_key_failure",
         }
     }
 }
@@ -488,14 +491,17 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Lifts the shared per-address limit on code mails for one client rate key (`backend
-    /// admin clear-throttles --ip`). The in-memory per-IP token bucket of each running instance
+    /// Lifts the shared per-address limits for one client rate key (`backend admin
+    /// clear-throttles --ip`): code mails, and wrong admin API keys. The in-memory per-IP token bucket of each running instance
     /// refills on its own within seconds. How many records went.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "clear_ip_throttles"))]
     pub async fn clear_ip_throttles(&self, rate_key: &str) -> Result<u64, Error> {
         let events = self
             .events
-            .delete_many(doc! { "kind": EventKind::MailFromIp.as_str(), "key": rate_key })
+            .delete_many(doc! {
+                "kind": { "$in": [EventKind::MailFromIp.as_str(), EventKind::AdminKeyFailure.as_str()] },
+                "key": rate_key,
+            })
             .await?;
         Ok(events.deleted_count)
     }

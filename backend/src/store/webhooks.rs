@@ -9,8 +9,6 @@ use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
-    options::IndexOptions,
-    IndexModel,
 };
 use serde::{Deserialize, Serialize};
 
@@ -76,25 +74,11 @@ pub struct WebhookDelivery {
 
 impl Store {
     pub(super) async fn ensure_webhook_indexes(&self) -> Result<(), Error> {
-        let named = |keys, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_owned()).build())
-                .build()
-        };
         self.webhook_deliveries
             .create_indexes([
-                named(doc! { "queue": 1, "created_at": 1 }, "queue_created"),
-                named(doc! { "status": 1, "created_at": -1 }, "status_created"),
-                IndexModel::builder()
-                    .keys(doc! { "expires_at": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .expire_after(std::time::Duration::ZERO)
-                            .name("expires_at_ttl".to_owned())
-                            .build(),
-                    )
-                    .build(),
+                super::index(doc! { "queue": 1, "created_at": 1 }, "queue_created"),
+                super::index(doc! { "status": 1, "created_at": -1 }, "status_created"),
+                super::expiry(),
             ])
             .await
             .map(|_| ())

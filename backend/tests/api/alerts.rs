@@ -477,3 +477,25 @@ async fn second_factor_changes_and_operator_actions_are_in_the_log() {
         .unwrap();
     assert_eq!(disabled["actor"], "operator");
 }
+
+/// "This wasn't me" tells other services too: a `session.ended` with reason `not_me` for
+/// every session it ended.
+#[tokio::test]
+async fn not_me_ends_sessions_with_reason_not_me_for_the_webhooks() {
+    let receiver = crate::webhook_receiver::Receiver::start();
+    let hooks = crate::webhooks::hooks_to(&[receiver.url()]);
+    let mut vars: Vec<(&str, &str)> = hooks.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.push(("APP_WEBHOOK_EVENTS", "session.ended"));
+    let app = spawn_behind_proxy(&vars).await;
+    app.sign_up(&GILDONG).await;
+    sign_in_from(&app, "198.51.100.1", None).await;
+    sign_in_from(&app, "203.0.113.7", None).await;
+    let token = link_token(&alert_number(&app, 1).await);
+    assert_eq!(not_me(&app, &token).await.status(), 200);
+    let got = receiver.wait_for(2).await;
+    for delivery in &got[..2] {
+        let body = delivery.json();
+        assert_eq!(body["type"], "session.ended");
+        assert_eq!(body["data"]["reason"], "not_me", "{body}");
+    }
+}

@@ -218,6 +218,8 @@ pub struct TestApp {
     pub metrics_address: Option<String>,
     /// The instance's session cache (on unless `APP_SESSION_CACHE_CAPACITY=0`).
     pub cache: Option<backend::cache::Handle>,
+    /// `http://127.0.0.1:<port>` of the admin API listener, with `APP_ADMIN_PORT` set.
+    pub admin_address: Option<String>,
 }
 
 /// The claims of a JWT, decoded without checking (the server checks).
@@ -303,6 +305,9 @@ pub async fn spawn_instance(
         .metrics_port()
         .map(|port| format!("http://127.0.0.1:{port}"));
     let cache = app.session_cache();
+    let admin_address = app
+        .admin_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(app.run_until_stopped());
 
     let client = reqwest::Client::builder()
@@ -322,6 +327,7 @@ pub async fn spawn_instance(
         clock,
         metrics_address,
         cache,
+        admin_address,
     };
     app.wait_ready().await;
     app

@@ -24,6 +24,19 @@ fn after_cooldown(app: &TestApp) {
 }
 
 impl TestApp {
+    /// `GET /api/sessions` with `token`: the answer's body.
+    pub async fn sessions_of(&self, token: &str) -> Value {
+        let r = self
+            .client
+            .get(self.url("/api/sessions"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
     /// `POST /api/login/code/request` for `email`.
     pub async fn login_code_request(&self, email: &str) -> reqwest::Response {
         self.post("/api/login/code/request", &json!({ "email": email }))
@@ -104,16 +117,7 @@ async fn a_mailed_code_signs_in_like_a_password_does() {
     assert!(body["refresh_token"].is_string());
     assert_eq!(app.nick(token).await.status(), 200);
 
-    let sessions: Value = app
-        .client
-        .get(app.url("/api/sessions"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sessions = app.sessions_of(token).await;
     assert_eq!(sessions["sessions"][0]["method"], "email_code");
     let user = &app.users().await[0];
     let last = user.get_document("last_sign_in").unwrap();
@@ -318,16 +322,7 @@ async fn an_emailed_code_is_one_factor_so_totp_still_asks_for_the_second_step() 
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let token = body["access_token"].as_str().unwrap();
-    let sessions: Value = app
-        .client
-        .get(app.url("/api/sessions"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sessions = app.sessions_of(token).await;
     let methods: Vec<&str> = sessions["sessions"]
         .as_array()
         .unwrap()

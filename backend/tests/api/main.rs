@@ -4,6 +4,7 @@
 mod account;
 mod account_lifecycle;
 mod admin;
+mod admin_api;
 mod alerts;
 mod client_ip;
 mod codes;

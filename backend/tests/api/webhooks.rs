@@ -57,7 +57,7 @@ async fn deliveries(app: &TestApp) -> Vec<Document> {
 }
 
 /// The delivery documents once `check` holds for them.
-async fn deliveries_when(
+pub(crate) async fn deliveries_when(
     app: &TestApp,
     what: &str,
     check: impl Fn(&[Document]) -> bool,
@@ -69,7 +69,7 @@ async fn deliveries_when(
     .await
 }
 
-fn status_of(d: &Document) -> &str {
+pub(crate) fn status_of(d: &Document) -> &str {
     d.get_str("status").unwrap_or_default()
 }
 
