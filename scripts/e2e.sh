@@ -48,7 +48,8 @@ curl -fsS -X DELETE "http://127.0.0.1:$E2E_MAIL_WEB_PORT/api/email/all" >/dev/nu
 # enough that the suite's signups from 127.0.0.1 never hit it. Short waits instead of the
 # defaults, so tests wait for conditions, not minutes: a 15 s resend cooldown (the reset test
 # waits it out) and 20 s access tokens (every test runs through scheduled refreshes, and one
-# waits for a token to expire in a tab whose timers are stopped).
+# waits for a token to expire in a tab whose timers are stopped). The browser's own address is
+# a trusted proxy, so a test can sign in "from another network" with `X-Forwarded-For`.
 E2E_DB_NAME="e2e_$(date +%s)_$$"
 E2E_LOG="$RUN_DIR/e2e-backend.log"
 start_app "$E2E_APP_PORT" "$TEST_MONGODB_URI" "$E2E_DB_NAME" "$E2E_SMTP_PORT" "$E2E_LOG" \
@@ -58,6 +59,7 @@ start_app "$E2E_APP_PORT" "$TEST_MONGODB_URI" "$E2E_DB_NAME" "$E2E_SMTP_PORT" "$
   APP_CODES_PER_EMAIL_PER_HOUR=5 APP_CODES_PER_IP_PER_HOUR=1000 \
   APP_RATE_LIMIT_PER_SECOND=1000 APP_RATE_LIMIT_BURST=1000 \
   APP_WEBAUTHN_RP_ID=localhost APP_WEBAUTHN_RP_ORIGIN="http://localhost:$E2E_APP_PORT" \
+  APP_TRUSTED_PROXIES=127.0.0.1/32,::1/128 \
   APP_LOG_FORMAT=pretty
 wait_app "$E2E_APP_PORT" "$E2E_LOG"
 log "e2e        app http://localhost:$E2E_APP_PORT/ (db $E2E_DB_NAME), mail http://127.0.0.1:$E2E_MAIL_WEB_PORT/"

@@ -73,10 +73,11 @@ function slug(name) {
  * test `t`, with `shot(step)` saving `artifacts/<test>/<nn>-<step>.png`, and the page's
  * console errors reported as test diagnostics.
  */
-export async function openPage(browser, t, { locale = 'ko-KR', viewport } = {}) {
+export async function openPage(browser, t, { locale = 'ko-KR', viewport, extraHTTPHeaders } = {}) {
   const context = await browser.newContext({
     baseURL: BASE_URL,
     locale,
+    extraHTTPHeaders,
     viewport: viewport ?? { width: 1000, height: 900 },
   });
   context.setDefaultTimeout(UI_TIMEOUT);

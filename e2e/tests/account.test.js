@@ -269,7 +269,7 @@ test('too many failed logins: the message says how long to wait', async (t) => {
   });
 });
 
-test('devices: the main page lists both sessions, ends the other one, and that device is sent to login', async (t) => {
+test('devices: the devices page lists both sessions, ends the other one, and that device is sent to login', async (t) => {
   const person = newPerson('devices');
   await registerViaApi(person);
   await withDevices(t, ['device A', 'device B'], async (a, b) => {
@@ -278,6 +278,8 @@ test('devices: the main page lists both sessions, ends the other one, and that d
       await d.page.goto('/login');
       await logIn(d.page, d.shot, person);
     }
+    await a.page.locator('#nav-devices').click();
+    await expectPath(a.page, '/devices');
     const rows = a.page.locator('#devices li.device');
     await waitUntil(async () => (await rows.count()) === 2, 'two sessions in the list');
     await expectText(a.page.getByRole('heading', { name: '로그인한 기기' }), '로그인한 기기');
@@ -304,7 +306,7 @@ test('devices: the main page lists both sessions, ends the other one, and that d
     await expectText(b.page.getByRole('status'), '로그인이 만료되었습니다. 다시 로그인해 주세요.');
     await b.shot('ended device back on login');
     // A goes on.
-    await a.page.reload();
+    await a.page.goto('/');
     await expectMainPage(a.page, person);
   });
 });

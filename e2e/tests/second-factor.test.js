@@ -16,6 +16,7 @@ import {
   newPerson,
   openPage,
   registerViaApi,
+  waitUntil,
 } from '../lib/harness.js';
 import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
 
@@ -103,6 +104,26 @@ async function passwordStep(page, shot, person) {
 // Shared by the two tests below (node --test runs a file's tests in order).
 const person = newPerson('mfa');
 let recoveryCodes = [];
+let secret = '';
+// The server takes each time step's code once (and one step of skew): the last step used.
+let lastStep = 0;
+
+/** A code the server has not seen yet: waits (for the clock, at most one step) until the
+ * next step within the skew is unused. */
+async function freshCode() {
+  await waitUntil(() => stepNow() + 1 > lastStep, 'an unused TOTP step', { timeout: 35_000, every: 250 });
+  lastStep = Math.max(stepNow(), lastStep + 1);
+  return totp(secret, lastStep);
+}
+
+/** The "confirm it's you" form of a factor change: the password (and a code with TOTP on). */
+async function stepUp(page, shot, { code = false } = {}) {
+  await expectText(page.locator('#step-up-title'), '본인 확인');
+  await page.locator('.step-up').getByLabel('비밀번호', { exact: true }).fill(person.password);
+  if (code) await page.locator('.step-up').getByLabel('인증 코드', { exact: true }).fill(await freshCode());
+  await shot('step-up asked');
+  await page.locator('#step-up-submit').click();
+}
 
 test('TOTP: set up in settings from the shown secret, recovery codes shown once, then login asks for the code', async (t) => {
   await registerViaApi(person);
@@ -116,10 +137,15 @@ test('TOTP: set up in settings from the shown secret, recovery codes shown once,
     await expectText(page.locator('#no-passkeys'), '등록된 패스키가 없습니다');
 
     await page.locator('#totp-setup').click();
-    const secret = (await expectText(page.locator('#totp-secret'), /^[A-Z2-7]{16,}=*$/)).trim();
-    // The QR code is drawn in the page (an inline SVG), not fetched from anywhere.
+    // A factor change proves the password again (a sign-in alone is no step-up).
+    await stepUp(page, shot);
+    secret = (await expectText(page.locator('#totp-secret'), /^[A-Z2-7]{16,}=*$/)).trim();
+    // The QR code is drawn in the page (an inline SVG), not fetched from anywhere; its
+    // accessible name says what it is, and never holds the secret's URI.
     assert.equal(await page.locator('#totp-qr svg').count(), 1);
-    assert.match(await page.locator('#totp-qr').getAttribute('aria-label'), /^otpauth:\/\/totp\//);
+    const label = await page.locator('#totp-qr').getAttribute('aria-label');
+    assert.equal(label, '인증 앱에서 스캔할 QR 코드');
+    assert.ok(!label.includes('otpauth') && !label.includes(secret), 'no secret in the name');
     await shot('totp setup with QR code and secret');
 
     // A wrong code is refused next to the field.
@@ -131,7 +157,7 @@ test('TOTP: set up in settings from the shown secret, recovery codes shown once,
     await expectText(fieldError(page, 'code'), '인증 코드가 일치하지 않습니다');
     await shot('wrong totp code');
 
-    await code.fill(totp(secret, stepNow()));
+    await code.fill(await freshCode());
     await page.locator('#totp-enable').click();
     await expectText(page.locator('#recovery-codes-title'), '복구 코드');
     const items = page.locator('#recovery-codes li');
@@ -148,9 +174,8 @@ test('TOTP: set up in settings from the shown secret, recovery codes shown once,
 
     await logOut(page, person);
     await passwordStep(page, shot, person);
-    // The code of the next step: the one of this step was just used to turn TOTP on, and a
-    // code is accepted once (the server allows one step of skew).
-    await page.getByLabel('인증 코드', { exact: true }).fill(totp(secret, stepNow() + 1));
+    // A code of a step not used yet (the server takes each once, with one step of skew).
+    await page.getByLabel('인증 코드', { exact: true }).fill(await freshCode());
     await shot('totp code entered');
     await page.locator('#mfa-submit').click();
     await expectPath(page, '/');
@@ -178,6 +203,11 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
       },
     });
 
+    // The buttons are what this test is about: no autofill request (with the automatic touch
+    // of the virtual authenticator it would sign in by itself; passkey-autofill.test.js).
+    await page.addInitScript(() => {
+      if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+    });
     // TOTP is on: the second step, this time with a recovery code.
     await page.goto('/login');
     await passwordStep(page, shot, person);
@@ -193,6 +223,8 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     await expectText(page.locator('#recovery-codes-left'), '9');
     await page.getByLabel('패스키 이름', { exact: true }).fill('노트북');
     await page.locator('#passkey-add').click();
+    // TOTP is on: the step-up takes the password and a code.
+    await stepUp(page, shot, { code: true });
     await expectText(page.locator('#passkey-list'), '노트북');
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.equal(credentials.length, 1);
@@ -215,16 +247,20 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     await expectMainPage(page, person);
     await shot('signed in with password and passkey');
 
-    // Deleting it empties the list.
+    // Deleting it empties the list (a new session: the step-up again).
     await openSecurity(page, shot);
     await page.getByRole('button', { name: '삭제 노트북' }).click();
+    await stepUp(page, shot, { code: true });
     await expectText(page.locator('#no-passkeys'), '등록된 패스키가 없습니다');
     await shot('passkey deleted');
 
-    // New recovery codes (the password again), then TOTP off with one of them.
+    // New recovery codes (the password and a recovery code again), then TOTP off with one
+    // of them.
     await page.locator('#new-recovery-codes').click();
     await expectPath(page, '/settings/security/recovery');
     await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
+    await page.locator('#recovery-switch').click();
+    await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCodes[2]);
     await page.locator('#recovery-codes-submit').click();
     const items = page.locator('#recovery-codes li');
     await items.first().waitFor();
@@ -233,7 +269,7 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     assert.ok(!fresh.includes(recoveryCodes[1]), 'new codes, not the old ones');
     await shot('new recovery codes');
 
-    await page.getByRole('link', { name: '계정 설정' }).click();
+    await page.locator('#settings-link').click();
     await page.locator('#settings-security').click();
     await page.locator('#disable-totp').click();
     await expectPath(page, '/settings/security/disable');

@@ -140,6 +140,8 @@ retry-in = Try again in { $duration }.
 duration-s = { $s } s
 duration-m = { $m } min
 duration-m-s = { $m } min { $s } s
+duration-h = { $h } h
+duration-h-m = { $h } h { $m } min
 
 ## Messages next to a field
 
@@ -168,7 +170,7 @@ alert-server = The server had a problem ({ $status }). Please try again in a mom
 ## The code step
 
 code-expires-in = Code expires in { $clock }
-resend-in = Resend in { $secs } s
+resend-in = Resend in { $duration }
 code-sent = We sent a code to { $email }. Check your inbox.
 reset-code-sent = If { $email } belongs to an account, we sent a reset code to it. Check your inbox.
 
@@ -234,3 +236,117 @@ label-recovery-code = Recovery code
 label-name = Passkey name
 hint-recovery-code = One of the codes you got when you turned two-step login on
 hint-name = A name you will recognise ({ $min }–{ $max } characters), e.g. Laptop
+
+## Sign-in by an emailed code
+
+login-with-code = Sign in with a code by email
+login-with-password = Sign in with a password
+login-code-lead = We'll email a sign-in code to your account's address.
+send-login-code = Send sign-in code
+login-code-sent = If { $email } belongs to an account, we sent a sign-in code to it. Check your inbox.
+
+## The TOTP setup's QR code
+
+totp-qr-label = QR code to scan with your authenticator app
+
+## Step-up
+
+step-up-title = Confirm it's you
+step-up-lead = Enter your password again to change your security settings.
+step-up-lead-totp = Enter your password and a code from your authenticator app again to change your security settings.
+confirm = Confirm
+cancel = Cancel
+
+## "This wasn't me"
+
+not-me-title = This wasn't me
+not-me-lead = If you did not make the sign-in the alert told you about, press the button below. Every device is signed out of this account and we email a password reset code to its address.
+not-me-button = Sign out everywhere and reset my password
+not-me-working = Working…
+not-me-no-token = This link is not valid. Please open the link from the alert email again.
+not-me-used = This link has expired or was used already. To change your password, use “Forgot password?” on the login page.
+not-me-continue = Set a new password
+not-me-done =
+    { $n ->
+        [0] No device was signed in. We emailed a password reset code to the account's address.
+        [one] 1 device was signed out. We emailed a password reset code to the account's address.
+       *[other] { $n } devices were signed out. We emailed a password reset code to the account's address.
+    }
+reset-code-mailed = We emailed a reset code to the account's address. Enter the address, the code and a new password.
+
+## The account area
+
+account-nav = Account menu
+menu = Menu
+overview = Overview
+activity-title = Recent activity
+activity-lead = Sign-ins and changes to the security of this account. If you don't recognise something, press “This wasn't me”.
+activity-empty = No activity recorded yet.
+show-older = Show older activity
+this-wasnt-me = This wasn't me
+this-session = This session
+
+## Offering a passkey
+
+passkey-offer-title = Add a passkey
+passkey-offer-lead = With a passkey you sign in faster and more safely, without a password.
+passkey-offer-add = Add a passkey
+not-now = Not now
+
+## Times in words
+
+ago-now = just now
+ago-minutes =
+    { $n ->
+        [one] 1 minute ago
+       *[other] { $n } minutes ago
+    }
+ago-hours =
+    { $n ->
+        [one] 1 hour ago
+       *[other] { $n } hours ago
+    }
+ago-days =
+    { $n ->
+        [one] 1 day ago
+       *[other] { $n } days ago
+    }
+browser-on-system = { $browser } on { $system }
+last-used-at = Last used { $when }
+
+## Activity entries
+
+method-password = a password
+method-email-code = a code by email
+method-passkey = a passkey
+method-totp = an authenticator code
+method-recovery-code = a recovery code
+method-other = another method
+method-and = { $a } and { $b }
+activity-user-created = Account created
+activity-signed-in = Signed in with { $method }
+activity-sign-in-refused =
+    { $n ->
+        [1] A failed sign-in ({ $method })
+       *[other] { $n } failed sign-ins ({ $method })
+    }
+activity-new-sign-in-alert = New sign-in alert emailed
+activity-not-me = “This wasn't me” used: every device signed out
+activity-session-ended = Signed out
+activity-session-ended-logout = Signed out
+activity-session-ended-revoked = Signed out from another device
+activity-session-ended-logout-all = Signed out everywhere
+activity-session-ended-reuse = Signed out: a token was used twice
+activity-session-ended-password = Signed out: the password changed
+activity-session-ended-operator = Signed out by an operator
+activity-session-ended-not-me = Signed out by “This wasn't me”
+activity-password-changed = Password changed
+activity-password-reset = Password reset
+activity-email-changed = Email address changed
+activity-totp-enabled = Two-step login with an authenticator app turned on
+activity-totp-disabled = Two-step login with an authenticator app turned off
+activity-recovery-codes-replaced = New recovery codes made
+activity-passkey-added = Passkey “{ $name }” added
+activity-passkey-removed = Passkey “{ $name }” deleted
+activity-account-disabled = Account disabled
+activity-account-enabled = Account enabled again

@@ -148,6 +148,9 @@ retry-in = { $duration } 후에 다시 시도해 주세요.
 duration-s = { $s }초
 duration-m = { $m }분
 duration-m-s = { $m }분 { $s }초
+# An hour or more: hours and minutes (the seconds no longer matter).
+duration-h = { $h }시간
+duration-h-m = { $h }시간 { $m }분
 
 ## Messages next to a field
 
@@ -177,7 +180,8 @@ alert-server = 서버에 일시적인 문제가 있습니다 ({ $status }). 잠�
 
 # $clock: m:ss
 code-expires-in = 남은 시간 { $clock }
-resend-in = 다시 보내기 ({ $secs }초)
+# $duration: one of the duration- messages.
+resend-in = 다시 보내기 ({ $duration })
 code-sent = { $email }(으)로 인증 코드를 보냈습니다. 메일함을 확인해 주세요.
 # The same whether or not the address has an account.
 reset-code-sent = { $email }(으)로 가입한 계정이 있으면 재설정 코드를 보냈습니다. 메일함을 확인해 주세요.
@@ -244,3 +248,109 @@ label-recovery-code = 복구 코드
 label-name = 패스키 이름
 hint-recovery-code = 2단계 로그인을 켤 때 받은 코드 중 하나
 hint-name = 알아볼 수 있는 이름 ({ $min }–{ $max }자), 예: 노트북
+
+## Sign-in by an emailed code
+
+login-with-code = 이메일 코드로 로그인
+login-with-password = 비밀번호로 로그인
+login-code-lead = 계정의 이메일 주소로 로그인 코드를 보내 드립니다.
+send-login-code = 로그인 코드 받기
+# The same whether or not the address has an account.
+login-code-sent = { $email }(으)로 가입한 계정이 있으면 로그인 코드를 보냈습니다. 메일함을 확인해 주세요.
+
+## The TOTP setup's QR code (its accessible name: never the otpauth:// URI, which holds the secret)
+
+totp-qr-label = 인증 앱에서 스캔할 QR 코드
+
+## Step-up: proving the password (and a code) again before changing the factors
+
+step-up-title = 본인 확인
+step-up-lead = 보안 설정을 바꾸려면 비밀번호를 다시 입력해 주세요.
+step-up-lead-totp = 보안 설정을 바꾸려면 비밀번호와 인증 앱의 코드를 다시 입력해 주세요.
+confirm = 확인
+cancel = 취소
+
+## "This wasn't me" from a new-sign-in alert (/security/not-me)
+
+not-me-title = 내가 로그인하지 않았습니다
+not-me-lead = 알림 메일에 적힌 로그인을 직접 하지 않았다면 아래 버튼을 누르세요. 이 계정의 모든 기기에서 로그아웃되고, 가입한 이메일로 비밀번호 재설정 코드를 보내 드립니다.
+not-me-button = 모든 기기에서 로그아웃하고 비밀번호 재설정
+not-me-working = 처리하는 중…
+not-me-no-token = 링크가 올바르지 않습니다. 알림 메일의 링크를 다시 열어 주세요.
+not-me-used = 이 링크는 만료되었거나 이미 사용되었습니다. 비밀번호를 바꾸려면 로그인 화면의 '비밀번호를 잊으셨나요?'를 이용하세요.
+not-me-continue = 새 비밀번호 정하기
+# $n: how many sessions ended.
+not-me-done =
+    { $n ->
+        [0] 로그인된 기기가 없었습니다. 가입한 이메일로 비밀번호 재설정 코드를 보냈습니다.
+       *[other] { $n }개 기기에서 로그아웃시켰습니다. 가입한 이메일로 비밀번호 재설정 코드를 보냈습니다.
+    }
+reset-code-mailed = 가입한 이메일로 재설정 코드를 보냈습니다. 이메일 주소와 받은 코드, 새 비밀번호를 입력하세요.
+
+## The account area
+
+account-nav = 계정 메뉴
+menu = 메뉴
+overview = 개요
+activity-title = 최근 활동
+activity-lead = 이 계정의 로그인과 보안 설정 변경 기록입니다. 모르는 활동이 있으면 '내가 아닙니다'를 누르세요.
+activity-empty = 아직 기록된 활동이 없습니다.
+show-older = 이전 활동 더 보기
+this-wasnt-me = 내가 아닙니다
+this-session = 현재 세션
+
+## Offering a passkey after a sign-in without one
+
+passkey-offer-title = 패스키를 추가해 보세요
+passkey-offer-lead = 패스키를 쓰면 비밀번호 없이 더 안전하고 빠르게 로그인할 수 있습니다.
+passkey-offer-add = 패스키 추가하기
+not-now = 다음에
+
+## Times in words ($n: a count)
+
+ago-now = 방금 전
+ago-minutes = { $n }분 전
+ago-hours = { $n }시간 전
+ago-days = { $n }일 전
+# $browser, $system: from the User-Agent.
+browser-on-system = { $system }의 { $browser }
+# $when: a time in words.
+last-used-at = 마지막 사용 { $when }
+
+## Activity entries ($method: the method- texts; $name: a passkey's name)
+
+method-password = 비밀번호
+method-email-code = 이메일 코드
+method-passkey = 패스키
+method-totp = 인증 앱 코드
+method-recovery-code = 복구 코드
+method-other = 다른 방법
+# $a, $b: two method- texts.
+method-and = { $a }와 { $b }
+activity-user-created = 계정을 만들었습니다
+activity-signed-in = { $method }로 로그인했습니다
+activity-sign-in-refused =
+    { $n ->
+        [1] 로그인에 실패했습니다 ({ $method })
+       *[other] 로그인에 { $n }번 실패했습니다 ({ $method })
+    }
+activity-new-sign-in-alert = 새 로그인 알림 메일을 보냈습니다
+activity-not-me = '내가 아닙니다'로 모든 기기에서 로그아웃했습니다
+activity-session-ended = 로그아웃되었습니다
+activity-session-ended-logout = 로그아웃했습니다
+activity-session-ended-revoked = 다른 기기에서 로그아웃시켰습니다
+activity-session-ended-logout-all = 모든 기기에서 로그아웃했습니다
+activity-session-ended-reuse = 토큰 재사용이 감지되어 로그아웃되었습니다
+activity-session-ended-password = 비밀번호가 바뀌어 로그아웃되었습니다
+activity-session-ended-operator = 운영자가 로그아웃시켰습니다
+activity-session-ended-not-me = '내가 아닙니다'로 로그아웃되었습니다
+activity-password-changed = 비밀번호를 바꿨습니다
+activity-password-reset = 비밀번호를 재설정했습니다
+activity-email-changed = 이메일 주소를 바꿨습니다
+activity-totp-enabled = 인증 앱 2단계 로그인을 켰습니다
+activity-totp-disabled = 인증 앱 2단계 로그인을 껐습니다
+activity-recovery-codes-replaced = 복구 코드를 새로 만들었습니다
+activity-passkey-added = 패스키 “{ $name }”을(를) 추가했습니다
+activity-passkey-removed = 패스키 “{ $name }”을(를) 삭제했습니다
+activity-account-disabled = 계정 사용이 중지되었습니다
+activity-account-enabled = 계정 사용이 다시 허용되었습니다

@@ -9,10 +9,12 @@ use shared::{
     PasswordResetConfirm, PasswordResetRequest, Problem, RefreshRequest, RegisterRequest,
     SessionList, UserProfile,
 };
+use shared::{ActivityList, LoginCodeConfirm, LoginCodeRequest, NotMeRequest, NotMeResponse};
 use shared::{
     LoginMfaRequest, MfaChallenge, MfaStatus, MfaTicket, PasskeyInfo, PasskeyList,
     PasskeyLoginFinish, PasskeyRegisterFinish, PasskeyRegisterStart, RecoveryCodes,
-    RecoveryCodesRequest, TotpDisableRequest, TotpEnableRequest, TotpSetup, WebauthnChallenge,
+    RecoveryCodesRequest, StepUpRequest, TotpDisableRequest, TotpEnableRequest, TotpSetup,
+    WebauthnChallenge,
 };
 
 /// Asks the server to keep the refresh token in its `HttpOnly` cookie, out of this page's
@@ -66,6 +68,34 @@ pub async fn login(body: &LoginRequest) -> Result<LoginAnswer, ApiError> {
     post_for_cookie("/api/login", body).await
 }
 
+/// `POST /api/login/code/request`: mail a sign-in code (`202`, the same answer for an
+/// address without an account).
+pub async fn login_code_request(body: &LoginCodeRequest) -> Result<EmailAuthResponse, ApiError> {
+    post("/api/login/code/request", body).await
+}
+
+/// `POST /api/login/code/confirm`: answered exactly like `login` (cookie transport).
+pub async fn login_code_confirm(body: &LoginCodeConfirm) -> Result<LoginAnswer, ApiError> {
+    post_for_cookie("/api/login/code/confirm", body).await
+}
+
+/// `POST /api/security/not-me`: the token of a new-sign-in alert's link; every session of the
+/// account ends and a reset code is mailed.
+pub async fn not_me(body: &NotMeRequest) -> Result<NotMeResponse, ApiError> {
+    post("/api/security/not-me", body).await
+}
+
+/// `GET /api/account/activity`: a page of the activity log, newest first, older than
+/// `before` (a cursor from `next_before`) when given.
+pub async fn activity(token: &str, before: Option<&str>) -> Result<ActivityList, ApiError> {
+    let mut path = "/api/account/activity?limit=50".to_owned();
+    if let Some(before) = before {
+        path.push_str("&before=");
+        path.push_str(&String::from(js_sys::encode_uri_component(before)));
+    }
+    send(bearer(Request::get(&path), token)?).await
+}
+
 /// `POST /api/login/mfa`: the second step of a password login (same transport as `login`).
 pub async fn login_mfa(body: &LoginMfaRequest) -> Result<LoginResponse, ApiError> {
     post_for_cookie("/api/login/mfa", body).await
@@ -102,12 +132,13 @@ pub async fn mfa_status(token: &str) -> Result<MfaStatus, ApiError> {
     send(bearer(Request::get("/api/mfa"), token)?).await
 }
 
-/// `POST /api/mfa/totp/setup`: a new pending secret.
-pub async fn totp_setup(token: &str) -> Result<TotpSetup, ApiError> {
+/// `POST /api/mfa/totp/setup`: a new pending secret (behind a step-up: `proof` may be empty
+/// right after one).
+pub async fn totp_setup(token: &str, proof: &StepUpRequest) -> Result<TotpSetup, ApiError> {
     send(bearer_json(
         Request::post("/api/mfa/totp/setup"),
         token,
-        &serde_json::json!({}),
+        proof,
     )?)
     .await
 }
@@ -150,12 +181,15 @@ pub async fn passkeys(token: &str) -> Result<PasskeyList, ApiError> {
     send(bearer(Request::get("/api/passkeys"), token)?).await
 }
 
-/// `POST /api/passkeys/register/start`: creation options.
-pub async fn passkey_register_start(token: &str) -> Result<WebauthnChallenge, ApiError> {
+/// `POST /api/passkeys/register/start`: creation options (behind a step-up).
+pub async fn passkey_register_start(
+    token: &str,
+    proof: &PasskeyRegisterStart,
+) -> Result<WebauthnChallenge, ApiError> {
     send(bearer_json(
         Request::post("/api/passkeys/register/start"),
         token,
-        &PasskeyRegisterStart::default(),
+        proof,
     )?)
     .await
 }
@@ -173,10 +207,10 @@ pub async fn passkey_register_finish(
     .await
 }
 
-/// `DELETE /api/passkeys/{id}` (`204`).
-pub async fn delete_passkey(token: &str, id: &str) -> Result<(), ApiError> {
+/// `DELETE /api/passkeys/{id}` (`204`, behind a step-up).
+pub async fn delete_passkey(token: &str, id: &str, proof: &StepUpRequest) -> Result<(), ApiError> {
     let path = format!("/api/passkeys/{}", js_sys::encode_uri_component(id));
-    send_no_content(bearer(Request::delete(&path), token)?).await
+    send_no_content(bearer_json(Request::delete(&path), token, proof)?).await
 }
 
 /// `POST /api/token/refresh` with the refresh cookie (the browser sends it; this code never
@@ -304,29 +338,31 @@ fn with_accept(builder: RequestBuilder) -> RequestBuilder {
     builder.header("Accept", "application/json, application/problem+json")
 }
 
+/// Sends `request` and parses the success body as `R`. Only the parsing is generic: the
+/// exchange itself (one async state machine) is shared by every call, which keeps the WASM
+/// small.
 async fn send<R: DeserializeOwned>(request: Request) -> Result<R, ApiError> {
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    read(response).await
+    let (status, body) = exchange(request).await?;
+    serde_json::from_str(&body).map_err(|_| ApiError::Unexpected { status })
 }
 
 /// For answers without a body (`204`): any success status will do.
 async fn send_no_content(request: Request) -> Result<(), ApiError> {
-    let response = request.send().await.map_err(|_| ApiError::Network)?;
-    if response.ok() {
-        return Ok(());
-    }
-    Err(failure(response).await)
+    exchange(request).await.map(|_| ())
 }
 
-async fn read<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
+/// The status and body text of a success answer, or the error the answer stands for.
+async fn exchange(request: Request) -> Result<(u16, String), ApiError> {
+    let response = request.send().await.map_err(|_| ApiError::Network)?;
     let status = response.status();
-    if response.ok() {
-        return response
-            .json::<R>()
-            .await
-            .map_err(|_| ApiError::Unexpected { status });
+    if !response.ok() {
+        return Err(failure(response).await);
     }
-    Err(failure(response).await)
+    let body = response
+        .text()
+        .await
+        .map_err(|_| ApiError::Unexpected { status })?;
+    Ok((status, body))
 }
 
 /// The error a non-success answer stands for.

@@ -1,11 +1,13 @@
 //! The root: language and notice contexts, the header, and the routes.
 
-use crate::components::{Flash, LangSwitch};
+use crate::components::{AccountShell, Flash, LangSwitch};
 use crate::i18n::{use_i18n, I18n, T};
 use crate::pages::{
-    home::HomePage,
+    activity::ActivityPage,
+    home::{DevicesPage, HomePage},
     login::LoginPage,
     not_found::NotFoundPage,
+    not_me::NotMePage,
     reset::ResetPage,
     security::{RecoveryCodesPage, SecurityPage, TotpDisablePage},
     settings::{DeleteAccountPage, EmailSettingsPage, PasswordSettingsPage, SettingsPage},
@@ -27,6 +29,23 @@ pub fn initial_lang() -> Locale {
         })
 }
 
+/// The login page's passkey autofill request ends when the page is left (also when the
+/// route's own cleanup does not run first).
+#[component]
+fn AbortAutofillOnLeave() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move || {
+        if location.pathname.with(|p| p != "/login") {
+            crate::webauthn::abort_conditional_now();
+        }
+    });
+}
+
+/// `page` inside the signed-in area's frame.
+fn account<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
+    view! { <AccountShell>{page()}</AccountShell> }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(I18n::new(initial_lang()));
@@ -40,6 +59,7 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Router>
+            <AbortAutofillOnLeave />
             <header class="topbar">
                 <A href="/" attr:class="brand">
                     {move || i18n.t(T::AppName)}
@@ -48,17 +68,21 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="page">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage />
                     <Route path=path!("/signup") view=SignupPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/reset") view=ResetPage />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/settings/password") view=PasswordSettingsPage />
-                    <Route path=path!("/settings/email") view=EmailSettingsPage />
-                    <Route path=path!("/settings/delete") view=DeleteAccountPage />
-                    <Route path=path!("/settings/security") view=SecurityPage />
-                    <Route path=path!("/settings/security/disable") view=TotpDisablePage />
-                    <Route path=path!("/settings/security/recovery") view=RecoveryCodesPage />
+                    <Route path=path!("/security/not-me") view=NotMePage />
+                    // The signed-in area: one frame with its navigation around each page.
+                    <Route path=path!("/") view=|| account(HomePage) />
+                    <Route path=path!("/devices") view=|| account(DevicesPage) />
+                    <Route path=path!("/activity") view=|| account(ActivityPage) />
+                    <Route path=path!("/settings") view=|| account(SettingsPage) />
+                    <Route path=path!("/settings/password") view=|| account(PasswordSettingsPage) />
+                    <Route path=path!("/settings/email") view=|| account(EmailSettingsPage) />
+                    <Route path=path!("/settings/delete") view=|| account(DeleteAccountPage) />
+                    <Route path=path!("/settings/security") view=|| account(SecurityPage) />
+                    <Route path=path!("/settings/security/disable") view=|| account(TotpDisablePage) />
+                    <Route path=path!("/settings/security/recovery") view=|| account(RecoveryCodesPage) />
                 </Routes>
             </main>
         </Router>

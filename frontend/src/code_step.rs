@@ -10,7 +10,8 @@ use shared::{EmailAuthResponse, ErrorCode, Locale};
 use std::future::Future;
 
 /// A code requested for `email`; `expires_at` is unknown when the server only told us that
-/// a mail went to the address recently (a cooldown answer).
+/// a mail went to the address recently (a cooldown answer). An empty `email`: a code mailed
+/// before the page opened, to whichever address is typed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CodeRequest {
     pub email: String,
@@ -46,15 +47,24 @@ impl CodeStep {
         // A code belongs to the address it was sent to: editing the address starts over.
         Effect::new(move || {
             let typed = email.with(|e| e.trim().to_owned());
-            if step
-                .request
-                .with_untracked(|c| c.as_ref().is_some_and(|c| c.email != typed))
-            {
+            if step.request.with_untracked(|c| {
+                c.as_ref()
+                    .is_some_and(|c| !c.email.is_empty() && c.email != typed)
+            }) {
                 step.request.set(None);
                 step.resend_at.set(0.0);
             }
         });
         step
+    }
+
+    /// A code was mailed before this page opened (by "this wasn't me"), to an address the page
+    /// does not know: the code field shows at once, with no countdown, whatever is typed.
+    pub fn assume_sent(self) {
+        self.request.set(Some(CodeRequest {
+            email: String::new(),
+            expires_at: None,
+        }));
     }
 
     /// Whether a code was asked for (tracked).
@@ -222,6 +232,7 @@ pub fn CodeSentStatus(step: CodeStep, message: fn(Locale, &str) -> String) -> im
             {move || {
                 step.request
                     .get()
+                    .filter(|c| !c.email.is_empty())
                     .map(|c| {
                         view! { <p class="banner info">{message(i18n.get(), &c.email)}</p> }
                     })

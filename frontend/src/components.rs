@@ -298,3 +298,97 @@ pub fn LangSwitch() -> impl IntoView {
         </div>
     }
 }
+
+/// The signed-in area's frame: the navigation (overview, devices, activity, security,
+/// settings; behind a menu button on narrow screens) beside the page.
+#[component]
+pub fn AccountShell(children: Children) -> impl IntoView {
+    use crate::activity::Section;
+    let i18n = use_i18n();
+    let location = leptos_router::hooks::use_location();
+    let open = RwSignal::new(false);
+    // A followed link closes the menu.
+    Effect::new(move || {
+        location.pathname.track();
+        open.set(false);
+    });
+    let current = move || location.pathname.with(|p| Section::of(p));
+    let link = move |section: Section| {
+        let (label, id) = match section {
+            Section::Overview => (T::Overview, "nav-overview"),
+            Section::Devices => (T::Devices, "nav-devices"),
+            Section::Activity => (T::ActivityTitle, "nav-activity"),
+            Section::Security => (T::SecurityTitle, "nav-security"),
+            // The id the main page's settings link always had (the tests follow it).
+            Section::Settings => (T::Settings, "settings-link"),
+        };
+        view! {
+            <li>
+                <a
+                    id=id
+                    href=section.href()
+                    aria-current=move || (current() == Some(section)).then_some("page")
+                >
+                    {move || i18n.t(label)}
+                </a>
+            </li>
+        }
+    };
+    view! {
+        <div class="account">
+            <nav class="account-nav" aria-label=move || i18n.t(T::AccountNav)>
+                <button
+                    type="button"
+                    class="ghost menu-toggle"
+                    aria-controls="account-links"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    {move || i18n.t(T::Menu)}
+                </button>
+                <ul id="account-links" class:open=move || open.get()>
+                    {Section::ALL.into_iter().map(link).collect_view()}
+                </ul>
+            </nav>
+            <div class="account-main">{children()}</div>
+        </div>
+    }
+}
+
+/// A time in words ("3분 전", "3 minutes ago"; the date past a month), with the exact local
+/// time on hover and on keyboard focus (`title`).
+#[component]
+pub fn TimeAgo(
+    /// RFC 3339.
+    at: String,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&at));
+    let ms = date.get_time();
+    let exact = move || {
+        if ms.is_nan() {
+            return at.clone();
+        }
+        date.to_locale_string(i18n.get().tag(), &wasm_bindgen::JsValue::UNDEFINED)
+            .as_string()
+            .unwrap_or_default()
+    };
+    let words = move || {
+        let lang = i18n.get();
+        let secs = form::seconds_left(js_sys::Date::now(), ms);
+        i18n::ago(lang, secs).unwrap_or_else(|| {
+            js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms))
+                .to_locale_date_string(lang.tag(), &wasm_bindgen::JsValue::UNDEFINED)
+                .as_string()
+                .unwrap_or_default()
+        })
+    };
+    let iso = (!ms.is_nan()).then(|| {
+        String::from(js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)).to_iso_string())
+    });
+    view! {
+        <time datetime=iso title=exact tabindex="0">
+            {words}
+        </time>
+    }
+}

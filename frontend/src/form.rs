@@ -159,7 +159,7 @@ impl SignupInput {
 
     /// Nickname as sent and as the server compares it (NFC, trimmed).
     pub fn nickname(&self) -> String {
-        rules::normalize_nickname(&self.nickname)
+        rules::normalize_nickname(&nfc(&self.nickname))
     }
 
     /// Email as sent: surrounding whitespace from a paste dropped.
@@ -173,11 +173,39 @@ impl SignupInput {
     }
 }
 
+/// Unicode NFC by the browser (`String.prototype.normalize`): the WASM build leaves the
+/// Unicode tables out of `shared` (see its `unicode-tables` feature). Natively (the tests that
+/// run without a browser) the text as it is.
+pub fn nfc(s: &str) -> String {
+    normalize(s, "NFC")
+}
+
+/// Whether the browser finds `s` in NFKC (no compatibility forms such as fullwidth letters).
+pub fn is_nfkc(s: &str) -> bool {
+    normalize(s, "NFKC") == s
+}
+
+fn normalize(s: &str, form: &str) -> String {
+    if cfg!(target_family = "wasm") {
+        js_sys::JsString::from(s).normalize(form).into()
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The shared nickname rules, with the NFKC check (made by the browser) where they make it.
+fn check_nickname(nickname: &str) -> Result<(), ErrorCode> {
+    if !nickname.is_empty() && !is_nfkc(nickname) {
+        return Err(ErrorCode::InvalidCharacters);
+    }
+    rules::check_nickname(nickname)
+}
+
 /// Checks before `POST /api/email_auth`: username, nickname and email.
 pub fn check_email_auth(input: &SignupInput) -> FieldErrors {
     let mut errors = FieldErrors::default();
     errors.check(Field::Username, rules::check_username(&input.username()));
-    errors.check(Field::Nickname, rules::check_nickname(&input.nickname()));
+    errors.check(Field::Nickname, check_nickname(&input.nickname()));
     errors.check(Field::Email, rules::check_email(&input.email()));
     errors
 }
@@ -197,7 +225,7 @@ pub fn check_register(input: &SignupInput, code_requested: bool) -> FieldErrors 
     } else if input.password_confirm != input.password {
         errors.insert(Field::PasswordConfirm, Issue::PasswordMismatch);
     }
-    errors.check(Field::Nickname, rules::check_nickname(&input.nickname()));
+    errors.check(Field::Nickname, check_nickname(&input.nickname()));
     errors.check(Field::Email, rules::check_email(&email));
     if code_requested {
         errors.check(Field::Code, rules::check_code(&input.code()));
@@ -346,6 +374,20 @@ pub fn check_login(username: &str, password: &str) -> FieldErrors {
     errors
 }
 
+/// Checks before `POST /api/login/code/request`: an address.
+pub fn check_login_code_request(email: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    errors.check(Field::Email, rules::check_email(email.trim()));
+    errors
+}
+
+/// Checks before `POST /api/login/code/confirm`: the address and the code's format.
+pub fn check_login_code(email: &str, code: &str) -> FieldErrors {
+    let mut errors = check_login_code_request(email);
+    errors.check(Field::Code, rules::check_code(code.trim()));
+    errors
+}
+
 /// A message for the whole form (shown in its `role="alert"` region).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Alert {
@@ -421,6 +463,27 @@ pub fn feedback(problem: &Problem) -> Feedback {
         })
     };
     Feedback { fields, alert }
+}
+
+/// Whether a refused factor change asks for the step-up proof: `422 validation_failed` with
+/// `password` or `code` required (the session did not prove them in the last minutes).
+pub fn asks_for_step_up(problem: &Problem) -> bool {
+    problem.code == ErrorCode::ValidationFailed
+        && problem.errors.iter().flatten().any(|e| {
+            e.code == ErrorCode::Required && matches!(e.field.as_str(), "password" | "code")
+        })
+}
+
+/// Checks before sending a step-up: the password, and with TOTP on a code (6 digits).
+pub fn check_step_up(password: &str, totp_on: bool, code: &str) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if password.is_empty() {
+        errors.insert(Field::Password, Issue::Rule(ErrorCode::Required));
+    }
+    if totp_on {
+        errors.check(Field::Code, rules::check_code(code.trim()));
+    }
+    errors
 }
 
 /// Whole seconds left until `deadline_ms`, rounded up, never negative.

@@ -50,7 +50,16 @@ pub fn message(locale: Locale, id: &str, args: Option<&FluentArgs>) -> String {
     });
     let (text, fault) = match found {
         Some((text, errors)) if errors.is_empty() => (text, None),
-        Some((text, errors)) => (text, Some(format!("{errors:?}"))),
+        // The details only where they are read (tests): their formatting code would otherwise
+        // ship in the release WASM.
+        Some((text, errors)) => (
+            text,
+            Some(if cfg!(debug_assertions) {
+                format!("{errors:?}")
+            } else {
+                format!("{} Fluent errors", errors.len())
+            }),
+        ),
         None => (id.to_owned(), Some("no such message".to_owned())),
     };
     if let Some(fault) = fault {
@@ -198,6 +207,37 @@ pub enum T {
     Verify,
     Verifying,
     StartOver,
+    LoginWithCode,
+    LoginWithPassword,
+    LoginCodeLead,
+    SendLoginCode,
+    TotpQrLabel,
+    StepUpTitle,
+    StepUpLead,
+    StepUpLeadTotp,
+    Confirm,
+    Cancel,
+    NotMeTitle,
+    NotMeLead,
+    NotMeButton,
+    NotMeWorking,
+    NotMeNoToken,
+    NotMeUsed,
+    NotMeContinue,
+    ResetCodeMailed,
+    AccountNav,
+    Menu,
+    Overview,
+    ActivityTitle,
+    ActivityLead,
+    ActivityEmpty,
+    ShowOlder,
+    ThisWasntMe,
+    ThisSession,
+    PasskeyOfferTitle,
+    PasskeyOfferLead,
+    PasskeyOfferAdd,
+    NotNow,
 }
 
 impl T {
@@ -343,15 +383,22 @@ pub fn retry_in(lang: Locale, secs: u64) -> String {
     )
 }
 
-/// A wait in words: `45초`, `2분 5초`; `45 s`, `2 min 5 s`.
+/// A wait in words: `45초`, `2분 5초`, `23시간 59분`; `45 s`, `2 min 5 s`, `23 h 59 min`. From
+/// an hour on, hours and minutes (the seconds are dropped: nobody counts them for a day).
 pub fn duration(lang: Locale, secs: u64) -> String {
-    let (m, s) = (secs / 60, secs % 60);
-    let id = match (m, s) {
-        (0, _) => "duration-s",
-        (_, 0) => "duration-m",
-        _ => "duration-m-s",
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let id = match (h, m, s) {
+        (0, 0, _) => "duration-s",
+        (0, _, 0) => "duration-m",
+        (0, _, _) => "duration-m-s",
+        (_, 0, _) => "duration-h",
+        _ => "duration-h-m",
     };
-    with(lang, id, &[("m", m.into()), ("s", s.into())])
+    with(
+        lang,
+        id,
+        &[("h", h.into()), ("m", m.into()), ("s", s.into())],
+    )
 }
 
 /// `m:ss`, for the code's remaining time.
@@ -366,12 +413,117 @@ pub fn code_expires_in(lang: Locale, secs: u64) -> String {
 
 /// The resend button while the cooldown runs.
 pub fn resend_in(lang: Locale, secs: u64) -> String {
-    with(lang, "resend-in", &[("secs", secs.into())])
+    with(
+        lang,
+        "resend-in",
+        &[("duration", duration(lang, secs).into())],
+    )
 }
 
 /// Confirmation after a code was mailed.
 pub fn code_sent(lang: Locale, email: &str) -> String {
     with(lang, "code-sent", &[("email", email.into())])
+}
+
+/// Confirmation after a sign-in code was asked for (the same with or without an account).
+pub fn login_code_sent(lang: Locale, email: &str) -> String {
+    with(lang, "login-code-sent", &[("email", email.into())])
+}
+
+/// What "this wasn't me" did: `n` sessions ended, a reset code mailed.
+pub fn not_me_done(lang: Locale, n: u64) -> String {
+    with(lang, "not-me-done", &[("n", n.into())])
+}
+
+/// How long ago, in words, for a time `secs` seconds back: `방금 전`, `3분 전`; `just now`,
+/// `3 minutes ago`. `None` past 30 days (say the date instead).
+pub fn ago(lang: Locale, secs: u64) -> Option<String> {
+    let (id, n) = match secs {
+        0..60 => return Some(message(lang, "ago-now", None)),
+        60..3600 => ("ago-minutes", secs / 60),
+        3600..86_400 => ("ago-hours", secs / 3600),
+        86_400..2_592_000 => ("ago-days", secs / 86_400),
+        _ => return None,
+    };
+    Some(with(lang, id, &[("n", n.into())]))
+}
+
+/// `Chrome on macOS`, `macOS의 Chrome`; one of them alone when the other is unknown.
+pub fn browser_on_system(lang: Locale, browser: Option<&str>, system: Option<&str>) -> String {
+    match (browser, system) {
+        (Some(b), Some(s)) => with(
+            lang,
+            "browser-on-system",
+            &[("browser", b.into()), ("system", s.into())],
+        ),
+        (Some(one), None) | (None, Some(one)) => one.to_owned(),
+        (None, None) => t(lang, T::UnknownBrowser),
+    }
+}
+
+/// `마지막 사용 3분 전`, `Last used 3 minutes ago`.
+pub fn last_used_at(lang: Locale, when: &str) -> String {
+    with(lang, "last-used-at", &[("when", when.into())])
+}
+
+/// A sign-in method as recorded (`password`, `email_code+totp`, …) in words: each factor's
+/// `method-` text, two joined by `method-and`; an unknown factor is "another method".
+pub fn method(lang: Locale, recorded: &str) -> String {
+    let one = |factor: &str| {
+        let id = format!("method-{}", kebab(factor));
+        if has(lang, &id) {
+            message(lang, &id, None)
+        } else {
+            message(lang, "method-other", None)
+        }
+    };
+    let mut parts = recorded.split('+').filter(|p| !p.is_empty());
+    match (parts.next(), parts.next()) {
+        (Some(a), Some(b)) => with(
+            lang,
+            "method-and",
+            &[("a", one(a).into()), ("b", one(b).into())],
+        ),
+        (Some(a), None) => one(a),
+        (None, _) => message(lang, "method-other", None),
+    }
+}
+
+/// What an activity entry (or `count` refused sign-ins in a row) says happened.
+pub fn activity(lang: Locale, event: &shared::ActivityEvent, count: usize) -> String {
+    use shared::ActivityKind as K;
+    let kind = kebab(crate::activity::kind_name(event.kind));
+    let method_text = || method(lang, event.method.as_deref().unwrap_or_default());
+    match event.kind {
+        K::SignedIn => with(
+            lang,
+            "activity-signed-in",
+            &[("method", method_text().into())],
+        ),
+        K::SignInRefused => with(
+            lang,
+            "activity-sign-in-refused",
+            &[("method", method_text().into()), ("n", count.into())],
+        ),
+        K::SessionEnded => {
+            let id = event
+                .reason
+                .as_deref()
+                .map(|r| format!("activity-session-ended-{}", kebab(r)))
+                .filter(|id| has(lang, id))
+                .unwrap_or_else(|| "activity-session-ended".to_owned());
+            message(lang, &id, None)
+        }
+        K::PasskeyAdded | K::PasskeyRemoved => with(
+            lang,
+            &format!("activity-{kind}"),
+            &[(
+                "name",
+                event.passkey_name.clone().unwrap_or_default().into(),
+            )],
+        ),
+        _ => message(lang, &format!("activity-{kind}"), None),
+    }
 }
 
 /// The warning of the delete page, naming the account.

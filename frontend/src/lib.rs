@@ -8,6 +8,7 @@
 // threshold; the native build exists for `cargo test` (tests/locales.rs, tests/texts.rs).
 #![cfg_attr(not(target_family = "wasm"), allow(clippy::result_large_err))]
 
+pub mod activity;
 pub mod api;
 pub mod app;
 pub mod code_step;

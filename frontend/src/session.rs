@@ -6,8 +6,8 @@
 //! `SameSite=Strict` cookie sent only to `/api/token` (the login asks for that with
 //! `X-Token-Transport: cookie`). A reload or a new tab starts with no access token and gets one
 //! by refreshing; a refresh is scheduled before the token expires; one refresh runs at a time,
-//! and every caller waiting for a token awaits that same one. The language choice lives in
-//! `localStorage`.
+//! and every caller waiting for a token awaits that same one. The language choice and a dismissed
+//! passkey offer (per account) live in `localStorage`.
 
 use std::{cell::Cell, cell::RefCell, future::Future, time::Duration};
 
@@ -31,6 +31,8 @@ thread_local! {
     /// Bumped by `clear` only: a refresh that was in flight when the person logged out must
     /// not bring the session back into memory.
     static LOGOUTS: Cell<u64> = const { Cell::new(0) };
+    /// A sign-in by password or code happened in this tab: offer a passkey once.
+    static OFFER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The access token in memory, if any.
@@ -191,6 +193,15 @@ pub fn browser_languages() -> Vec<String> {
 /// A readable name for a session's `User-Agent`: browser and system, e.g. `Chrome · Linux`;
 /// `None` when neither is recognised.
 pub fn describe_user_agent(ua: &str) -> Option<String> {
+    match user_agent_parts(ua) {
+        (Some(b), Some(s)) => Some(format!("{b} · {s}")),
+        (Some(one), None) | (None, Some(one)) => Some(one.to_owned()),
+        (None, None) => None,
+    }
+}
+
+/// The browser and the system a `User-Agent` names, each when recognised.
+pub fn user_agent_parts(ua: &str) -> (Option<&'static str>, Option<&'static str>) {
     let browser = [
         ("Edg/", "Edge"),
         ("OPR/", "Opera"),
@@ -217,9 +228,34 @@ pub fn describe_user_agent(ua: &str) -> Option<String> {
     .into_iter()
     .find(|(marker, _)| ua.contains(marker))
     .map(|(_, name)| name);
-    match (browser, system) {
-        (Some(b), Some(s)) => Some(format!("{b} · {s}")),
-        (Some(one), None) | (None, Some(one)) => Some(one.to_owned()),
-        (None, None) => None,
+    (browser, system)
+}
+
+/// Whether the passkey offer may be shown after this tab's sign-in (set by a sign-in with a
+/// password or a code, taken by the main page): the offer comes once per sign-in.
+pub fn offer_passkey_after_sign_in(offer: bool) {
+    OFFER.with(|o| o.set(offer));
+}
+
+/// Takes the flag `offer_passkey_after_sign_in` set.
+pub fn take_passkey_offer() -> bool {
+    OFFER.with(|o| o.replace(false))
+}
+
+fn dismissed_key(username: &str) -> String {
+    format!("passkey_offer_dismissed:{}", username.to_lowercase())
+}
+
+/// Whether the person dismissed the passkey offer for `username` in this browser.
+pub fn passkey_offer_dismissed(username: &str) -> bool {
+    local_storage()
+        .and_then(|s| s.get_item(&dismissed_key(username)).ok().flatten())
+        .is_some()
+}
+
+/// Remembers in `localStorage` that the offer for `username` was dismissed.
+pub fn dismiss_passkey_offer(username: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.set_item(&dismissed_key(username), "1");
     }
 }

@@ -70,6 +70,45 @@ export async function create_credential(json) {
 export async function get_credential(json) {
   return credential_json(await navigator.credentials.get(public_key_options(json)));
 }
+// The pending conditional (autofill) request, so that it can be aborted.
+let conditional = null;
+export async function conditional_available() {
+  try {
+    return !!(window.PublicKeyCredential &&
+      typeof PublicKeyCredential.isConditionalMediationAvailable === 'function' &&
+      await PublicKeyCredential.isConditionalMediationAvailable());
+  } catch (e) {
+    return false;
+  }
+}
+export async function get_conditional(json) {
+  if (conditional) conditional.controller.abort();
+  const controller = new AbortController();
+  const options = public_key_options(json);
+  options.mediation = 'conditional';
+  options.signal = controller.signal;
+  const pending = navigator.credentials.get(options);
+  const mine = { controller, done: pending.then(() => {}, () => {}) };
+  conditional = mine;
+  try {
+    return credential_json(await pending);
+  } finally {
+    if (conditional === mine) conditional = null;
+  }
+}
+export function abort_conditional_now() {
+  if (conditional) conditional.controller.abort();
+  conditional = null;
+}
+export async function abort_conditional_js() {
+  const c = conditional;
+  conditional = null;
+  if (c) {
+    c.controller.abort();
+    await c.done;
+  }
+  return null;
+}
 "#)]
 extern "C" {
     /// Unpadded (or padded) base64url → bytes.
@@ -84,6 +123,54 @@ extern "C" {
     async fn create_credential(json: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     async fn get_credential(json: &str) -> Result<JsValue, JsValue>;
+    async fn conditional_available() -> JsValue;
+    #[wasm_bindgen(catch, js_name = get_conditional)]
+    async fn get_conditional_js(json: &str) -> Result<JsValue, JsValue>;
+    async fn abort_conditional_js() -> JsValue;
+    #[wasm_bindgen(js_name = abort_conditional_now)]
+    fn abort_conditional_now_js();
+}
+
+thread_local! {
+    /// Bumped by every abort: a conditional request whose options arrive after one is dropped.
+    static EPOCH: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether the browser offers passkeys in the username field's autofill
+/// (`PublicKeyCredential.isConditionalMediationAvailable()`).
+pub async fn conditional_mediation_available() -> bool {
+    conditional_available().await.as_bool().unwrap_or(false)
+}
+
+/// The current epoch of conditional requests; pass it to `get_conditional`.
+pub fn conditional_epoch() -> u64 {
+    EPOCH.with(std::cell::Cell::get)
+}
+
+/// `navigator.credentials.get({mediation: "conditional"})`: waits until the person picks a
+/// passkey from the autofill of a field with `autocomplete="… webauthn"`. Refused when it was
+/// aborted (`abort_conditional`, also before it started: `epoch` is no longer current).
+pub async fn get_conditional(options: &Value, epoch: u64) -> Result<Value, Refused> {
+    if conditional_epoch() != epoch {
+        return Err(Refused);
+    }
+    let answer = get_conditional_js(&options.to_string())
+        .await
+        .map_err(|_| Refused)?;
+    parse(answer)
+}
+
+/// Aborts the pending conditional request, if any, at once (leaving the page).
+pub fn abort_conditional_now() {
+    EPOCH.with(|e| e.set(e.get() + 1));
+    abort_conditional_now_js();
+}
+
+/// Aborts the pending conditional request, if any, and waits until the browser let it go (a
+/// modal request may start right after).
+pub async fn abort_conditional() {
+    EPOCH.with(|e| e.set(e.get() + 1));
+    abort_conditional_js().await;
 }
 
 /// Why the browser gave no credential: the person cancelled or timed out

@@ -243,11 +243,12 @@ async fn login_uses_current_password_and_requires_both_fields() {
     );
     tick().await;
 
+    // `webauthn`: the browser offers passkeys in the field's autofill.
     assert_eq!(
         host.input("username")
             .get_attribute("autocomplete")
             .as_deref(),
-        Some("username")
+        Some("username webauthn")
     );
     let password = host.input("password");
     assert_eq!(

@@ -77,7 +77,7 @@ fn everything(lang: Locale) -> Vec<(String, String)> {
     for notice in Notice::iter() {
         out.push((format!("{notice:?}"), i18n::notice(lang, &notice)));
     }
-    for secs in [5, 60, 65] {
+    for secs in [5, 60, 65, 3600, 86_399] {
         out.push((format!("duration {secs}"), i18n::duration(lang, secs)));
         out.push((
             format!("code_expires_in {secs}"),
@@ -93,6 +93,24 @@ fn everything(lang: Locale) -> Vec<(String, String)> {
         i18n::delete_warning(lang, "gildong"),
     ));
     out.push(("welcome".into(), i18n::welcome(lang, "길동")));
+    out.push(("login_code_sent".into(), i18n::login_code_sent(lang, email)));
+    for n in [0, 1, 2] {
+        out.push((format!("not_me_done {n}"), i18n::not_me_done(lang, n)));
+    }
+    for secs in [0, 90, 7200, 86_400 * 2] {
+        out.push((
+            format!("ago {secs}"),
+            i18n::ago(lang, secs).unwrap_or_default(),
+        ));
+    }
+    out.push((
+        "browser_on_system".into(),
+        i18n::browser_on_system(lang, Some("Chrome"), Some("Linux")),
+    ));
+    out.push(("last_used_at".into(), i18n::last_used_at(lang, "x")));
+    for method in ["password", "email_code+totp", "passkey", "x"] {
+        out.push((format!("method {method}"), i18n::method(lang, method)));
+    }
     out
 }
 

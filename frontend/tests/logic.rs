@@ -212,6 +212,8 @@ fn greetings_times_and_waits() {
     assert_eq!(i18n::clock(65), "1:05");
     assert_eq!(i18n::duration(Locale::Ko, 125), "2분 5초");
     assert_eq!(i18n::duration(Locale::En, 45), "45 s");
+    assert_eq!(i18n::duration(Locale::Ko, 86_399), "23시간 59분");
+    assert_eq!(i18n::duration(Locale::En, 86_399), "23 h 59 min");
     let alert = Alert::Api {
         code: ErrorCode::ResendCooldown,
         retry_after: Some(42),

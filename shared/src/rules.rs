@@ -4,7 +4,44 @@
 //! Every check returns the field-level [`ErrorCode`] of the first rule that fails.
 
 use crate::problem::ErrorCode;
-use unicode_normalization::UnicodeNormalization;
+
+/// Unicode NFC. Without the `unicode-tables` feature (the WASM client) the text is taken as
+/// it comes: the caller has normalized it already (with the browser's `normalize("NFC")`).
+#[cfg(feature = "unicode-tables")]
+fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
+}
+
+#[cfg(not(feature = "unicode-tables"))]
+fn nfc(s: &str) -> String {
+    s.to_owned()
+}
+
+/// Unicode NFKC; without the `unicode-tables` feature the text as it comes (the server, which
+/// has them, catches a fullwidth address literal the client let through).
+#[cfg(feature = "unicode-tables")]
+fn nfkc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfkc().collect()
+}
+
+#[cfg(not(feature = "unicode-tables"))]
+fn nfkc(s: &str) -> String {
+    s.to_owned()
+}
+
+/// Whether `s` is in NFKC. Without the `unicode-tables` feature, `true`: the WASM client checks
+/// this with the browser's `normalize("NFKC")` itself.
+#[cfg(feature = "unicode-tables")]
+fn is_nfkc(s: &str) -> bool {
+    unicode_normalization::is_nfkc(s)
+}
+
+#[cfg(not(feature = "unicode-tables"))]
+fn is_nfkc(_: &str) -> bool {
+    true
+}
 
 /// Username length in ASCII characters.
 pub const USERNAME_MIN_LEN: usize = 3;
@@ -44,7 +81,7 @@ pub fn check_username(raw: &str) -> Result<(), ErrorCode> {
 
 /// The form a nickname is stored and compared in: Unicode NFC, surrounding whitespace removed.
 pub fn normalize_nickname(raw: &str) -> String {
-    raw.nfc().collect::<String>().trim().to_owned()
+    nfc(raw).trim().to_owned()
 }
 
 /// Scripts whose letters pass for one another (Latin a/o/p, Cyrillic а/о/р, Greek ο/ρ): a
@@ -72,7 +109,7 @@ pub fn check_nickname(normalized: &str) -> Result<(), ErrorCode> {
         return Err(ErrorCode::Required);
     }
     // No compatibility forms that imitate plain letters (fullwidth, mathematical, circled).
-    if !unicode_normalization::is_nfkc(normalized) {
+    if !is_nfkc(normalized) {
         return Err(ErrorCode::InvalidCharacters);
     }
     let mut scripts = normalized.chars().filter_map(confusable_script);
@@ -154,8 +191,8 @@ pub fn check_email(raw: &str) -> Result<(), ErrorCode> {
 /// IPv4; no top-level domain is numeric). Checked after NFKC and with the full stops that IDNA
 /// maps to `.`, so `１２７.０.０.１` or `127。0。0。1` are caught as well.
 fn is_address_literal(domain: &str) -> bool {
-    let folded: String = domain
-        .nfkc()
+    let folded: String = nfkc(domain)
+        .chars()
         .map(|c| match c {
             '\u{3002}' | '\u{FF0E}' | '\u{FF61}' => '.',
             c => c,
@@ -180,7 +217,7 @@ fn is_address_literal(domain: &str) -> bool {
 /// NFC again (lowercasing can leave combining marks out of canonical order, e.g. `İ` → `i̇`, so
 /// that two canonically equivalent addresses would get different keys).
 pub fn normalize_email(raw: &str) -> String {
-    raw.nfc().collect::<String>().to_lowercase().nfc().collect()
+    nfc(&nfc(raw).to_lowercase())
 }
 
 /// Shortest username or email local part that a password may not contain: shorter ones
@@ -227,10 +264,12 @@ fn length(len: usize, min: usize, max: usize) -> Result<(), ErrorCode> {
     }
 }
 
-#[cfg(test)]
+// The rules as the server has them (the tables on, as by default).
+#[cfg(all(test, feature = "unicode-tables"))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use unicode_normalization::UnicodeNormalization;
 
     #[test]
     fn usernames() {

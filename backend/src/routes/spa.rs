@@ -1,10 +1,13 @@
 //! Serves the built single-page app: hashed assets with a year-long immutable cache,
 //! `index.html` (also for every client-side route) with `no-cache`, and problem+json 404s for
-//! unknown API paths.
+//! unknown API paths. An asset with a precompressed sibling (`<file>.br`, `<file>.gz`, written
+//! by `scripts/build-frontend.sh`) is answered with the best one the client accepts (brotli,
+//! then gzip, by `Accept-Encoding`), with the original's type and `Vary: Accept-Encoding`.
 
 use std::path::{Component, Path, PathBuf};
 
 use actix_files::NamedFile;
+use actix_web::http::header::ContentEncoding;
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
 use crate::{error::ApiError, state::AppState};
@@ -36,17 +39,40 @@ pub async fn serve_dir(
         return index(&req, root).await;
     }
     if let Some(file) = asset_path(root, path) {
-        if let Ok(named) = NamedFile::open_async(&file).await {
+        let accepted = req
+            .headers()
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let (served, encoding) = precompressed(&file, accepted);
+        if let Ok(named) = NamedFile::open_async(&served).await {
             let cache = if is_hashed(&file) {
                 "public, max-age=31536000, immutable"
             } else {
                 "no-cache"
             };
+            let named = match encoding {
+                Some(encoding) => named
+                    .set_content_type(actix_files::file_extension_to_mime(
+                        file.extension()
+                            .and_then(|e| e.to_str())
+                            .unwrap_or_default(),
+                    ))
+                    .set_content_encoding(encoding),
+                None => named,
+            };
             let mut response = named.use_etag(true).into_response(&req);
-            response.headers_mut().insert(
+            let headers = response.headers_mut();
+            headers.insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static(cache),
             );
+            if has_siblings(&file) {
+                headers.insert(
+                    header::VARY,
+                    header::HeaderValue::from_static("accept-encoding"),
+                );
+            }
             return Ok(response);
         }
     }
@@ -120,6 +146,58 @@ fn asset_path(root: &Path, path: &str) -> Option<PathBuf> {
     }
     let full = root.join(candidate);
     full.is_file().then_some(full)
+}
+
+/// The precompressed sibling of `file` to send for an `Accept-Encoding` of `accepted`
+/// (brotli first, then gzip), or `file` itself with no encoding.
+fn precompressed(file: &Path, accepted: &str) -> (PathBuf, Option<ContentEncoding>) {
+    for (coding, suffix, encoding) in [
+        ("br", "br", ContentEncoding::Brotli),
+        ("gzip", "gz", ContentEncoding::Gzip),
+    ] {
+        if accepts(accepted, coding) {
+            let sibling = with_suffix(file, suffix);
+            if sibling.is_file() {
+                return (sibling, Some(encoding));
+            }
+        }
+    }
+    (file.to_path_buf(), None)
+}
+
+/// `file.wasm` → `file.wasm.br`.
+fn with_suffix(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn has_siblings(file: &Path) -> bool {
+    ["br", "gz"]
+        .into_iter()
+        .any(|suffix| with_suffix(file, suffix).is_file())
+}
+
+/// Whether an `Accept-Encoding` value takes `coding` (named with a q-value above zero, or
+/// `*`), per RFC 9110 §12.5.3; names compare case-insensitively.
+pub fn accepts(accepted: &str, coding: &str) -> bool {
+    let mut wildcard = None;
+    for item in accepted.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case(coding) {
+            return q > 0.0;
+        }
+        if name == "*" {
+            wildcard = Some(q > 0.0);
+        }
+    }
+    wildcard.unwrap_or(false)
 }
 
 /// Trunk names built assets `<name>-<16 hex digits>[_bg].<ext>`: their content never changes.

@@ -30,6 +30,7 @@ mod routes;
 mod scale_out;
 mod session_cache;
 mod sessions;
+mod spa;
 mod store_shapes;
 mod takeover;
 #[cfg(feature = "otel")]

@@ -1,11 +1,12 @@
-//! `/`: the signed-in person's profile from `/api/nick` and their devices (sessions) from
-//! `/api/sessions`; without a session, off to `/login`. A reload or a new tab has no access
-//! token in memory: it refreshes first (the cookie brings the session back). Log out
-//! (`/api/logout`: this session), end another device's session, and log out everywhere
-//! (`/api/logout_all`: every session of the account).
+//! `/`: the signed-in person's profile from `/api/nick`, and after a sign-in by password or
+//! code on an account without a passkey, the offer to add one (once; "not now" is remembered
+//! per account). `/devices`: their sessions from `/api/sessions`. Without a session, off to
+//! `/login`. A reload or a new tab has no access token in memory: it refreshes first (the
+//! cookie brings the session back). Log out (`/api/logout`: this session), end another
+//! device's session, and log out everywhere (`/api/logout_all`: every session of the account).
 
 use crate::api::{self, ApiError};
-use crate::components::{use_flash, use_title, AlertRegion, NoticeRegion};
+use crate::components::{use_flash, use_title, AlertRegion, NoticeRegion, TimeAgo};
 use crate::form::Alert;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
@@ -15,9 +16,9 @@ use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::{SessionInfo, UserProfile};
 
-#[component]
-pub fn HomePage() -> impl IntoView {
-    use_title(T::HomeTitle);
+/// Shows `page` once a session is there (refreshing first after a reload); without one, a
+/// browser that had a session is told it ended, anyone else just sees the login.
+fn with_session<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     let i18n = use_i18n();
     let signed_in = LocalResource::new(session::access);
     // No session: a browser that had one is told it ended; anyone else just sees the login.
@@ -41,9 +42,27 @@ pub fn HomePage() -> impl IntoView {
     let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <Suspense fallback=loading>
-            {move || signed_in.get().flatten().map(|_| view! { <Profile /> })}
+            {move || signed_in.get().flatten().map(|_| page())}
         </Suspense>
     }
+}
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    use_title(T::HomeTitle);
+    with_session(|| view! { <Profile /> })
+}
+
+#[component]
+pub fn DevicesPage() -> impl IntoView {
+    use_title(T::Devices);
+    with_session(|| {
+        view! {
+            <section class="card">
+                <Devices on_expired=end_session(Notice::SessionExpired) />
+            </section>
+        }
+    })
 }
 
 /// Calls `leave` once `resource` was refused for want of a session (401 `invalid_token`).
@@ -82,6 +101,7 @@ fn Profile() -> impl IntoView {
     let notice = RwSignal::new(use_flash().take());
     let profile =
         LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
+    let offer = session::take_passkey_offer();
 
     leave_when_refused(profile, end_session(Notice::SessionExpired));
     let log_out = {
@@ -125,7 +145,14 @@ fn Profile() -> impl IntoView {
                     profile
                         .get()
                         .map(|result| match result {
-                            Ok(p) => view! { <ProfileView profile=p /> }.into_any(),
+                            Ok(p) => {
+                                let username = p.username.clone();
+                                view! {
+                                    <ProfileView profile=p />
+                                    {offer.then(|| view! { <PasskeyOffer username /> })}
+                                }
+                                    .into_any()
+                            }
                             Err(err) if err.is_unauthorized() => loading().into_any(),
                             Err(err) => {
                                 view! { <LoadError err on_retry=move || profile.refetch() /> }
@@ -135,11 +162,7 @@ fn Profile() -> impl IntoView {
                 }}
             </Suspense>
             <AlertRegion alert />
-            <Devices on_expired=end_session(Notice::SessionExpired) />
             <div class="actions">
-                <A href="/settings" attr:id="settings-link" attr:class="button secondary">
-                    {move || i18n.t(T::Settings)}
-                </A>
                 <button
                     id="logout"
                     type="button"
@@ -206,55 +229,57 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
     let ending = end.pending();
     leave_when_refused(list, on_expired.clone());
     let row = move |s: SessionInfo| {
-        let name = session::describe_user_agent(&s.user_agent);
-        let last_used = {
-            let at = s.last_used_at.clone();
-            move || local_time(&at, i18n.get().tag())
-        };
+        let (browser, system) = session::user_agent_parts(&s.user_agent);
         let id = s.id.clone();
         view! {
             <li class="device" data-current=s.current.to_string() data-session=s.id.clone()>
-                <span class="device-name">
-                    {move || name.clone().unwrap_or_else(|| i18n.t(T::UnknownBrowser))}
-                </span>
-                <span class="device-ip muted">{s.ip.clone()}</span>
-                <span class="device-last muted">
-                    {move || i18n.t(T::LastUsed)} " " {last_used}
-                </span>
-                {if s.current {
-                    view! { <strong class="badge this-device">{move || i18n.t(T::ThisDevice)}</strong> }
-                        .into_any()
-                } else {
-                    view! {
-                        <button
-                            type="button"
-                            class="ghost end-session"
-                            disabled=move || ending.get()
-                            on:click=move |_| {
-                                if !ending.get_untracked() {
-                                    alert.set(None);
-                                    end.dispatch(id.clone());
+                <p class="device-line">
+                    <span class="device-name">
+                        {move || i18n::browser_on_system(i18n.get(), browser, system)}
+                    </span>
+                    {s.current
+                        .then(|| {
+                            view! { " " <strong class="badge this-device">{move || i18n.t(T::ThisDevice)}</strong> }
+                        })}
+                </p>
+                <p class="device-meta muted">
+                    <span class="device-ip">{s.ip.clone()}</span>
+                    " · "
+                    <span class="device-last">
+                        {move || i18n.t(T::LastUsed)} " " <TimeAgo at=s.last_used_at.clone() />
+                    </span>
+                </p>
+                {(!s.current)
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="ghost end-session"
+                                disabled=move || ending.get()
+                                on:click=move |_| {
+                                    if !ending.get_untracked() {
+                                        alert.set(None);
+                                        end.dispatch(id.clone());
+                                    }
                                 }
-                            }
-                        >
-                            {move || i18n.t(if ending.get() { T::EndingSession } else { T::EndSession })}
-                        </button>
-                    }
-                        .into_any()
-                }}
+                            >
+                                {move || i18n.t(if ending.get() { T::EndingSession } else { T::EndSession })}
+                            </button>
+                        }
+                    })}
             </li>
         }
     };
     view! {
-        <section id="devices" class="devices">
-            <h2>{move || i18n.t(T::Devices)}</h2>
+        <section id="devices" class="devices" aria-labelledby="devices-title">
+            <h1 id="devices-title">{move || i18n.t(T::Devices)}</h1>
             <p class="muted">{move || i18n.t(T::DevicesLead)}</p>
             <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
                 {move || {
                     list.get()
                         .map(|result| match result {
                             Ok(l) => {
-                                view! { <ul class="device-list">{l.sessions.into_iter().map(row).collect_view()}</ul> }
+                                view! { <ul class="device-list rows">{l.sessions.into_iter().map(row).collect_view()}</ul> }
                                     .into_any()
                             }
                             Err(err) if err.is_unauthorized() => ().into_any(),
@@ -267,17 +292,6 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
             <AlertRegion alert />
         </section>
     }
-}
-
-/// An RFC 3339 time in the reader's time zone and language.
-fn local_time(rfc3339: &str, lang: &str) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
-    if date.get_time().is_nan() {
-        return rfc3339.to_owned();
-    }
-    date.to_locale_string(lang, &wasm_bindgen::JsValue::UNDEFINED)
-        .as_string()
-        .unwrap_or_else(|| rfc3339.to_owned())
 }
 
 #[component]
@@ -322,5 +336,46 @@ fn LoadError(err: ApiError, on_retry: impl Fn() + 'static) -> impl IntoView {
         <button type="button" class="primary" on:click=move |_| on_retry()>
             {move || i18n.t(T::Retry)}
         </button>
+    }
+}
+
+/// After a sign-in by password or code, on an account with no passkey: the offer to add one,
+/// until "not now" (remembered in this browser for `username`).
+#[component]
+fn PasskeyOffer(username: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let dismissed = RwSignal::new(session::passkey_offer_dismissed(&username));
+    let passkeys =
+        LocalResource::new(|| session::authed(|token| async move { api::passkeys(&token).await }));
+    let shown = move || {
+        !dismissed.get()
+            && passkeys.with(|p| matches!(p, Some(Ok(list)) if list.passkeys.is_empty()))
+    };
+    view! {
+        <Show when=shown>
+            <aside id="passkey-offer" class="offer" aria-labelledby="passkey-offer-title">
+                <h2 id="passkey-offer-title">{move || i18n.t(T::PasskeyOfferTitle)}</h2>
+                <p>{move || i18n.t(T::PasskeyOfferLead)}</p>
+                <div class="actions">
+                    <A href="/settings/security" attr:id="passkey-offer-add" attr:class="button primary">
+                        {move || i18n.t(T::PasskeyOfferAdd)}
+                    </A>
+                    <button
+                        id="passkey-offer-dismiss"
+                        type="button"
+                        class="ghost"
+                        on:click={
+                            let username = username.clone();
+                            move |_| {
+                                session::dismiss_passkey_offer(&username);
+                                dismissed.set(true);
+                            }
+                        }
+                    >
+                        {move || i18n.t(T::NotNow)}
+                    </button>
+                </div>
+            </aside>
+        </Show>
     }
 }

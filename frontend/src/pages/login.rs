@@ -1,14 +1,18 @@
-//! `/login`: username and password, then (second factor on) a TOTP code, a recovery code or a
-//! passkey; or a passkey alone. The access token stays in memory (`session`), the refresh
-//! token in the server's `HttpOnly` cookie, whichever way the login went.
+//! `/login`: username and password, or a code mailed to the account's address; then (second
+//! factor on) a TOTP code, a recovery code or a passkey. Or a passkey alone: from the button,
+//! or from the username field's autofill (a conditional WebAuthn request started on load and
+//! aborted when the button is used or the page is left). The access token stays in memory
+//! (`session`), the refresh token in the server's `HttpOnly` cookie, whichever way the login
+//! went.
 
 use crate::api::{self, ApiError, LoginAnswer};
+use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
 use crate::components::{
-    accept_checks, show_api_error, use_flash, use_title, AlertRegion, NoticeRegion, SubmitButton,
-    TextField,
+    accept_checks, show_api_error, use_clock, use_flash, use_title, AlertRegion, NoticeRegion,
+    SubmitButton, TextField,
 };
 use crate::form::{self, Alert, Field, FieldErrors};
-use crate::i18n::{use_i18n, T};
+use crate::i18n::{self, use_i18n, T};
 use crate::session;
 use crate::webauthn;
 use leptos::ev::SubmitEvent;
@@ -17,8 +21,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::{
-    ErrorCode, LoginMfaRequest, LoginRequest, LoginResponse, MfaChallenge, MfaMethod, MfaTicket,
-    PasskeyLoginFinish,
+    ErrorCode, LoginCodeConfirm, LoginCodeRequest, LoginMfaRequest, LoginRequest, LoginResponse,
+    MfaChallenge, MfaMethod, MfaTicket, PasskeyLoginFinish,
 };
 
 /// The browser gave no passkey answer (cancelled, timed out, none for this site): said like a
@@ -36,8 +40,10 @@ pub fn passkey_refused() -> ApiError {
     })
 }
 
-/// `POST /api/passkeys/login/start`, the browser's assertion, then `finish`.
+/// `POST /api/passkeys/login/start`, the browser's assertion, then `finish`. A pending
+/// autofill request is aborted first: the browser runs one WebAuthn request at a time.
 async fn passkey_login() -> Result<LoginResponse, ApiError> {
+    webauthn::abort_conditional().await;
     let challenge = api::passkey_login_start().await?;
     let credential = webauthn::get(&challenge.options)
         .await
@@ -47,6 +53,27 @@ async fn passkey_login() -> Result<LoginResponse, ApiError> {
         credential,
     })
     .await
+}
+
+/// The username field's passkey autofill: when the browser offers it, options for any
+/// discoverable passkey, then the conditional request, which waits for the person to pick one.
+/// `None` when there is nothing to do (no support, aborted, cancelled, no options).
+async fn passkey_autofill() -> Option<Result<LoginResponse, ApiError>> {
+    let epoch = webauthn::conditional_epoch();
+    if !webauthn::conditional_mediation_available().await {
+        return None;
+    }
+    let challenge = api::passkey_login_start().await.ok()?;
+    let credential = webauthn::get_conditional(&challenge.options, epoch)
+        .await
+        .ok()?;
+    Some(
+        api::passkey_login_finish(&PasskeyLoginFinish {
+            challenge_id: challenge.challenge_id,
+            credential,
+        })
+        .await,
+    )
 }
 
 /// The second step with a passkey: options for the ticket's account, the browser's
@@ -86,8 +113,10 @@ pub fn LoginPage() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let recovery = RwSignal::new(String::new());
 
-    let signed_in = move |tokens: LoginResponse| {
+    // A sign-in by password or code may be followed by the passkey offer on the main page.
+    let signed_in = move |tokens: LoginResponse, offer: bool| {
         session::start(&tokens);
+        session::offer_passkey_after_sign_in(offer);
         navigate(
             "/",
             NavigateOptions {
@@ -115,21 +144,28 @@ pub fn LoginPage() -> impl IntoView {
         }
     };
 
-    let login = {
+    // The right password or code: signed in, or on to the second step.
+    let answered = {
         let signed_in = signed_in.clone();
+        move |answer: LoginAnswer| match answer {
+            LoginAnswer::Tokens(tokens) => signed_in(tokens, true),
+            LoginAnswer::SecondStep(challenge) => {
+                alert.set(None);
+                code.set(String::new());
+                recovery.set(String::new());
+                ticket.set(Some(challenge));
+                crate::components::focus_field(Field::Code);
+            }
+        }
+    };
+    let login = {
+        let answered = answered.clone();
         Action::new_local(move |req: &LoginRequest| {
             let req = req.clone();
-            let signed_in = signed_in.clone();
+            let answered = answered.clone();
             async move {
                 match api::login(&req).await {
-                    Ok(LoginAnswer::Tokens(tokens)) => signed_in(tokens),
-                    Ok(LoginAnswer::SecondStep(challenge)) => {
-                        alert.set(None);
-                        code.set(String::new());
-                        recovery.set(String::new());
-                        ticket.set(Some(challenge));
-                        crate::components::focus_field(Field::Code);
-                    }
+                    Ok(answer) => answered(answer),
                     Err(err) => show_api_error(&err, errors, alert),
                 }
             }
@@ -141,7 +177,7 @@ pub fn LoginPage() -> impl IntoView {
             let signed_in = signed_in.clone();
             async move {
                 match passkey_login().await {
-                    Ok(tokens) => signed_in(tokens),
+                    Ok(tokens) => signed_in(tokens, false),
                     Err(err) => show_api_error(&err, errors, alert),
                 }
             }
@@ -154,22 +190,101 @@ pub fn LoginPage() -> impl IntoView {
             let signed_in = signed_in.clone();
             async move {
                 match api::login_mfa(&req).await {
-                    Ok(tokens) => signed_in(tokens),
+                    Ok(tokens) => signed_in(tokens, true),
                     Err(err) => second_step_failed(err),
                 }
             }
         })
     };
-    let second_passkey = Action::new_local(move |token: &String| {
-        let token = token.clone();
+    let second_passkey = {
         let signed_in = signed_in.clone();
+        Action::new_local(move |token: &String| {
+            let token = token.clone();
+            let signed_in = signed_in.clone();
+            async move {
+                match passkey_second_step(token).await {
+                    Ok(tokens) => signed_in(tokens, false),
+                    Err(err) => second_step_failed(err),
+                }
+            }
+        })
+    };
+
+    // The passkey autofill, from load until a sign-in, the button, or leaving the page.
+    let autofill = {
+        let signed_in = signed_in.clone();
+        Action::new_local(move |_: &()| {
+            let signed_in = signed_in.clone();
+            async move {
+                match passkey_autofill().await {
+                    Some(Ok(tokens)) => signed_in(tokens, false),
+                    Some(Err(err)) => show_api_error(&err, errors, alert),
+                    None => {}
+                }
+            }
+        })
+    };
+    autofill.dispatch(());
+    on_cleanup(webauthn::abort_conditional_now);
+
+    // Sign-in by a mailed code: the address, the code step (as on signup), then the code.
+    let by_code = RwSignal::new(false);
+    let email = RwSignal::new(String::new());
+    let login_code = RwSignal::new(String::new());
+    let now = use_clock();
+    let step = CodeStep::new(email, now, errors, alert);
+    let send_code = step.sender(
+        |req: &LoginCodeRequest| req.email.clone(),
+        |req| async move { api::login_code_request(&req).await },
+    );
+    let sending = send_code.pending();
+    let confirm_code = Action::new_local(move |req: &LoginCodeConfirm| {
+        let req = req.clone();
+        let answered = answered.clone();
         async move {
-            match passkey_second_step(token).await {
-                Ok(tokens) => signed_in(tokens),
-                Err(err) => second_step_failed(err),
+            match api::login_code_confirm(&req).await {
+                Ok(answer) => answered(answer),
+                Err(err) => step.failed(&err),
             }
         }
     });
+    let confirming = confirm_code.pending();
+    let request_code = move || {
+        if sending.get_untracked() {
+            return;
+        }
+        notice.set(None);
+        let typed = email.get_untracked().trim().to_owned();
+        if step.accept_request_checks(&[Field::Email], form::check_login_code_request(&typed)) {
+            send_code.dispatch(LoginCodeRequest {
+                email: typed,
+                locale: Some(i18n.lang.get_untracked()),
+            });
+        }
+    };
+    let on_code_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
+            return;
+        }
+        let (address, typed) = (
+            email.get_untracked().trim().to_owned(),
+            login_code.get_untracked().trim().to_owned(),
+        );
+        if accept_checks(form::check_login_code(&address, &typed), errors, alert) {
+            confirm_code.dispatch(LoginCodeConfirm {
+                email: address,
+                code: typed,
+            });
+        }
+    };
+    let switch_mode = move |code: bool| {
+        notice.set(None);
+        errors.set(FieldErrors::default());
+        alert.set(None);
+        by_code.set(code);
+        crate::components::focus_field(if code { Field::Email } else { Field::Username });
+    };
     let pending = login.pending();
     let passkey_pending = with_passkey.pending();
     let (code_pending, key_pending) = (second.pending(), second_passkey.pending());
@@ -226,7 +341,7 @@ pub fn LoginPage() -> impl IntoView {
     let password_step = move || {
         view! {
             <form on:submit=on_submit novalidate>
-                <TextField field=Field::Username value=username errors autocomplete="username" />
+                <TextField field=Field::Username value=username errors autocomplete="username webauthn" />
                 <TextField
                     field=Field::Password
                     value=password
@@ -243,6 +358,14 @@ pub fn LoginPage() -> impl IntoView {
             </form>
             <p class="alt-login">
                 <button
+                    id="login-with-code"
+                    type="button"
+                    class="secondary"
+                    on:click=move |_| switch_mode(true)
+                >
+                    {move || i18n.t(T::LoginWithCode)}
+                </button>
+                <button
                     id="passkey-login"
                     type="button"
                     class="secondary"
@@ -255,6 +378,48 @@ pub fn LoginPage() -> impl IntoView {
                     }
                 >
                     {move || i18n.t(if passkey_pending.get() { T::LoggingIn } else { T::SignInWithPasskey })}
+                </button>
+            </p>
+            <p class="switch">
+                {move || i18n.t(T::NoAccount)} " "
+                <A href="/signup">{move || i18n.t(T::SignUp)}</A>
+            </p>
+        }
+    };
+    let code_step = move || {
+        view! {
+            <p class="lead" id="login-code-lead">{move || i18n.t(T::LoginCodeLead)}</p>
+            <form on:submit=on_code_submit novalidate>
+                <TextField
+                    field=Field::Email
+                    value=email
+                    errors
+                    autocomplete="email"
+                    input_type="email"
+                    inputmode="email"
+                >
+                    <SendCodeButton
+                        id="login-code-send"
+                        step
+                        sending
+                        first=T::SendLoginCode
+                        on_click=request_code
+                    />
+                </TextField>
+                <CodeSentStatus step message=i18n::login_code_sent />
+                <Show when=move || step.requested()>
+                    <CodeField step value=login_code />
+                    <SubmitButton id="login-code-submit" pending=confirming idle=T::LogIn busy=T::LoggingIn />
+                </Show>
+            </form>
+            <p class="alt-login">
+                <button
+                    id="login-with-password"
+                    type="button"
+                    class="secondary"
+                    on:click=move |_| switch_mode(false)
+                >
+                    {move || i18n.t(T::LoginWithPassword)}
                 </button>
             </p>
             <p class="switch">
@@ -333,12 +498,16 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="login-title">
             <h1 id="login-title">{move || i18n.t(T::LoginTitle)}</h1>
-            <p class="lead">{move || i18n.t(T::LoginLead)}</p>
+            <Show when=move || !by_code.get() && ticket.with(Option::is_none)>
+                <p class="lead">{move || i18n.t(T::LoginLead)}</p>
+            </Show>
             <NoticeRegion notice />
             <AlertRegion alert />
             {move || {
                 if ticket.with(Option::is_some) {
                     second_step().into_any()
+                } else if by_code.get() {
+                    code_step().into_any()
                 } else {
                     password_step().into_any()
                 }

@@ -1,8 +1,10 @@
 //! One module per route.
 
+pub mod activity;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod not_me;
 pub mod reset;
 pub mod security;
 pub mod settings;

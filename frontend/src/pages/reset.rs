@@ -1,6 +1,8 @@
 //! `/reset`: "forgot password". The email gets a reset code (the answer, and so this page,
 //! is the same whether or not the address has an account); the code and a new password then
-//! set the password, which logs the account out everywhere.
+//! set the password, which logs the account out everywhere. `?email=` fills in the address
+//! (from "this wasn't me" on the activity page); `?sent=1` says a code was mailed already (by
+//! the not-me link), so the code field shows at once.
 
 use crate::api;
 use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
@@ -13,7 +15,7 @@ use crate::i18n::{self, use_i18n, Notice, T};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use shared::{PasswordResetConfirm, PasswordResetRequest};
 
@@ -25,7 +27,9 @@ pub fn ResetPage() -> impl IntoView {
     let flash = use_flash();
     let now = use_clock();
 
-    let email = RwSignal::new(String::new());
+    let query = use_query_map();
+    let (prefill, mailed) = query.with_untracked(|q| (q.get("email"), q.get("sent").is_some()));
+    let email = RwSignal::new(prefill.unwrap_or_default());
     let code = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let new_password_confirm = RwSignal::new(String::new());
@@ -34,6 +38,9 @@ pub fn ResetPage() -> impl IntoView {
     let errors = RwSignal::new(FieldErrors::default());
     let alert = RwSignal::new(None::<Alert>);
     let step = CodeStep::new(email, now, errors, alert);
+    if mailed {
+        step.assume_sent();
+    }
 
     let input = move || ResetInput {
         email: email.get_untracked(),
@@ -102,6 +109,10 @@ pub fn ResetPage() -> impl IntoView {
         <section class="card" aria-labelledby="reset-title">
             <h1 id="reset-title">{move || i18n.t(T::ResetTitle)}</h1>
             <p class="lead">{move || i18n.t(T::ResetLead)}</p>
+            {mailed
+                .then(|| {
+                    view! { <p class="banner info" id="reset-mailed">{move || i18n.t(T::ResetCodeMailed)}</p> }
+                })}
             <AlertRegion alert />
             <form on:submit=on_submit novalidate>
                 <TextField

@@ -1,8 +1,13 @@
 //! `/settings/security`: two-step login with an authenticator app (set it up: QR code and
 //! setup key, confirm a code, then the recovery codes shown once) and the passkeys (list, add,
 //! delete). Turning TOTP off and new recovery codes each have their own route
-//! (`/settings/security/disable`, `/settings/security/recovery`): both ask for the password,
+//! (`/settings/security/disable`, `/settings/security/recovery`): both ask for the password and a code,
 //! and every form's fields keep their own ids.
+//!
+//! Changing the factors (TOTP setup, adding or deleting a passkey) is behind the server's
+//! step-up: each is tried without proof first (a step-up of this session in the last minutes
+//! stands in); when the server asks for it, a "confirm it's you" form takes the password (and
+//! a TOTP code when TOTP is on) and the change is sent again with them.
 
 use crate::api::{self, ApiError};
 use crate::components::{
@@ -22,9 +27,137 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use shared::{
-    ErrorCode, PasskeyInfo, PasskeyRegisterFinish, RecoveryCodesRequest, TotpDisableRequest,
-    TotpEnableRequest, TotpSetup,
+    ErrorCode, PasskeyInfo, PasskeyRegisterFinish, RecoveryCodesRequest, StepUpRequest,
+    TotpDisableRequest, TotpEnableRequest, TotpSetup,
 };
+
+/// A change to the factors the server guards with a step-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Guarded {
+    TotpSetup,
+    /// Under this name.
+    AddPasskey(String),
+    /// The passkey with this id.
+    DeletePasskey(String),
+}
+
+/// The page's one step-up form: which change waits for the proof, and the form's state.
+#[derive(Debug, Clone, Copy)]
+struct StepUp {
+    waiting: RwSignal<Option<Guarded>>,
+    totp_on: RwSignal<bool>,
+    password: RwSignal<String>,
+    code: RwSignal<String>,
+    errors: RwSignal<FieldErrors>,
+    alert: RwSignal<Option<Alert>>,
+}
+
+impl StepUp {
+    fn new() -> Self {
+        Self {
+            waiting: RwSignal::new(None),
+            totp_on: RwSignal::new(false),
+            password: RwSignal::new(String::new()),
+            code: RwSignal::new(String::new()),
+            errors: RwSignal::new(FieldErrors::default()),
+            alert: RwSignal::new(None),
+        }
+    }
+
+    /// The change went through: the form goes away.
+    fn done(self) {
+        self.waiting.set(None);
+        self.password.set(String::new());
+        self.code.set(String::new());
+        self.errors.set(FieldErrors::default());
+        self.alert.set(None);
+    }
+
+    /// Takes a refusal of `change`; `true` when it was about the proof (the form shows it),
+    /// `false` when the caller should show it.
+    fn refused(self, change: Guarded, err: &ApiError) -> bool {
+        let ApiError::Problem(p) = err else {
+            return false;
+        };
+        if form::asks_for_step_up(p) && self.waiting.with_untracked(Option::is_none) {
+            self.errors.set(FieldErrors::default());
+            self.alert.set(None);
+            self.waiting.set(Some(change));
+            focus_field(Field::Password);
+            return true;
+        }
+        if self.waiting.with_untracked(Option::is_none) {
+            return false;
+        }
+        show_error(err, Field::Password, self.errors, self.alert);
+        true
+    }
+}
+
+/// The "confirm it's you" form, shown while a change of `which` kind waits for the proof;
+/// `send` gets the proof.
+#[component]
+fn StepUpForm(
+    step_up: StepUp,
+    which: fn(&Guarded) -> bool,
+    pending: Memo<bool>,
+    send: impl Fn(Guarded, StepUpRequest) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let StepUp {
+        waiting,
+        totp_on,
+        password,
+        code,
+        errors,
+        alert,
+    } = step_up;
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(change) = waiting.get_untracked() else {
+            return;
+        };
+        if pending.get_untracked() {
+            return;
+        }
+        let (pass, typed, totp) = (
+            password.get_untracked(),
+            code.get_untracked(),
+            totp_on.get_untracked(),
+        );
+        if accept_checks(form::check_step_up(&pass, totp, &typed), errors, alert) {
+            send(
+                change,
+                StepUpRequest {
+                    password: Some(pass),
+                    code: totp.then(|| typed.trim().to_owned()),
+                    recovery_code: None,
+                },
+            );
+        }
+    };
+    view! {
+        <Show when=move || waiting.with(|w| w.as_ref().is_some_and(which))>
+            <form class="step-up" on:submit=on_submit novalidate aria-labelledby="step-up-title">
+                <h3 id="step-up-title">{move || i18n.t(T::StepUpTitle)}</h3>
+                <p class="lead">
+                    {move || i18n.t(if totp_on.get() { T::StepUpLeadTotp } else { T::StepUpLead })}
+                </p>
+                <AlertRegion alert />
+                <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
+                <Show when=move || totp_on.get()>
+                    <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
+                </Show>
+                <div class="actions">
+                    <SubmitButton id="step-up-submit" pending idle=T::Confirm busy=T::Verifying />
+                    <button type="button" id="step-up-cancel" class="ghost" on:click=move |_| step_up.done()>
+                        {move || i18n.t(T::Cancel)}
+                    </button>
+                </div>
+            </form>
+        </Show>
+    }
+}
 
 /// The `otpauth://` URI as an SVG QR code, drawn here: the secret never leaves the page for
 /// an image service. Empty when the URI does not fit a QR code (it always does).
@@ -53,6 +186,7 @@ pub fn SecurityPage() -> impl IntoView {
     let i18n = use_i18n();
     use_title(T::SecurityTitle);
     let notice = RwSignal::new(use_flash().take());
+    provide_context(StepUp::new());
     view! {
         <section class="card" aria-labelledby="security-title">
             <h1 id="security-title">{move || i18n.t(T::SecurityTitle)}</h1>
@@ -111,19 +245,33 @@ fn TotpSection() -> impl IntoView {
     let errors = RwSignal::new(FieldErrors::default());
     let alert = RwSignal::new(None::<Alert>);
     let expired = end_session(Notice::SessionExpired);
+    let step_up = expect_context::<StepUp>();
+    Effect::new(move || {
+        if let Some(Ok(s)) = status.get() {
+            step_up.totp_on.set(s.totp_enabled);
+        }
+    });
     let start = {
         let expired = expired.clone();
-        Action::new_local(move |_: &()| {
+        Action::new_local(move |(_, proof): &(Guarded, StepUpRequest)| {
             let expired = expired.clone();
+            let proof = proof.clone();
             async move {
-                match session::authed(|token| async move { api::totp_setup(&token).await }).await {
+                let result = session::authed(|token| {
+                    let proof = proof.clone();
+                    async move { api::totp_setup(&token, &proof).await }
+                })
+                .await;
+                match result {
                     Ok(s) => {
+                        step_up.done();
                         alert.set(None);
                         code.set(String::new());
                         setup.set(Some(s));
                         focus_field(Field::Code);
                     }
                     Err(err) if err.is_unauthorized() => expired(),
+                    Err(err) if step_up.refused(Guarded::TotpSetup, &err) => {}
                     Err(err) => show_api_error(&err, errors, alert),
                 }
             }
@@ -189,7 +337,7 @@ fn TotpSection() -> impl IntoView {
                         class="secondary"
                         disabled=move || starting.get()
                         on:click=move |_| {
-                            start.dispatch(());
+                            start.dispatch((Guarded::TotpSetup, StepUpRequest::default()));
                         }
                     >
                         {move || i18n.t(if starting.get() { T::SettingUpTotp } else { T::SetUpTotp })}
@@ -210,7 +358,7 @@ fn TotpSection() -> impl IntoView {
             view! {
                 <div class="totp-setup">
                     <p class="lead">{move || i18n.t(T::TotpScanLead)}</p>
-                    <div id="totp-qr" class="qr" role="img" aria-label=s.otpauth_uri.clone() inner_html=qr></div>
+                    <div id="totp-qr" class="qr" role="img" aria-label=move || i18n.t(T::TotpQrLabel) inner_html=qr></div>
                     <p>
                         {move || i18n.t(T::TotpSecret)} ": "
                         <code id="totp-secret">{s.secret.clone()}</code>
@@ -230,16 +378,28 @@ fn TotpSection() -> impl IntoView {
             <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
                 {state}
             </Suspense>
+            <StepUpForm
+                step_up
+                which=|g| matches!(g, Guarded::TotpSetup)
+                pending=starting
+                send=move |g, proof| {
+                    start.dispatch((g, proof));
+                }
+            />
             {setup_form}
             {move || codes.get().map(|codes| view! { <RecoveryCodesView codes /> })}
         </section>
     }
 }
 
-/// Registration: `start`, the browser's new credential, `finish` under `name`.
-async fn add_passkey(name: String) -> Result<PasskeyInfo, ApiError> {
-    let challenge =
-        session::authed(|token| async move { api::passkey_register_start(&token).await }).await?;
+/// Registration: `start` (with the step-up `proof`), the browser's new credential, `finish`
+/// under `name`.
+async fn add_passkey(name: String, proof: StepUpRequest) -> Result<PasskeyInfo, ApiError> {
+    let challenge = session::authed(|token| {
+        let proof = proof.clone();
+        async move { api::passkey_register_start(&token, &proof).await }
+    })
+    .await?;
     let credential = webauthn::create(&challenge.options)
         .await
         .map_err(|_| passkey_refused())?;
@@ -264,40 +424,36 @@ fn PasskeySection() -> impl IntoView {
     let errors = RwSignal::new(FieldErrors::default());
     let alert = RwSignal::new(None::<Alert>);
     let expired = end_session(Notice::SessionExpired);
-    let add = {
-        let expired = expired.clone();
-        Action::new_local(move |typed: &String| {
-            let typed = typed.clone();
-            let expired = expired.clone();
-            async move {
-                match add_passkey(typed).await {
-                    Ok(_) => {
-                        name.set(String::new());
-                        list.refetch();
-                    }
-                    Err(err) if err.is_unauthorized() => expired(),
-                    Err(err) => show_api_error(&err, errors, alert),
-                }
-            }
-        })
-    };
-    let delete = Action::new_local(move |id: &String| {
-        let id = id.clone();
+    let step_up = expect_context::<StepUp>();
+    let change = Action::new_local(move |(what, proof): &(Guarded, StepUpRequest)| {
+        let (what, proof) = (what.clone(), proof.clone());
         let expired = expired.clone();
         async move {
-            let result = session::authed(|token| {
-                let id = id.clone();
-                async move { api::delete_passkey(&token, &id).await }
-            })
-            .await;
+            let result = match &what {
+                Guarded::AddPasskey(typed) => add_passkey(typed.clone(), proof).await.map(|_| {
+                    name.set(String::new());
+                }),
+                Guarded::DeletePasskey(id) => {
+                    session::authed(|token| {
+                        let (id, proof) = (id.clone(), proof.clone());
+                        async move { api::delete_passkey(&token, &id, &proof).await }
+                    })
+                    .await
+                }
+                Guarded::TotpSetup => Ok(()),
+            };
             match result {
-                Ok(()) => list.refetch(),
+                Ok(()) => {
+                    step_up.done();
+                    list.refetch();
+                }
                 Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => alert.set(Some(err.into())),
+                Err(err) if step_up.refused(what, &err) => {}
+                Err(err) => show_api_error(&err, errors, alert),
             }
         }
     });
-    let adding = add.pending();
+    let adding = change.pending();
     let on_add = move |ev: SubmitEvent| {
         ev.prevent_default();
         if adding.get_untracked() {
@@ -305,7 +461,10 @@ fn PasskeySection() -> impl IntoView {
         }
         let typed = name.get_untracked();
         if accept_checks(form::check_passkey_name(&typed), errors, alert) {
-            add.dispatch(typed.trim().to_owned());
+            change.dispatch((
+                Guarded::AddPasskey(typed.trim().to_owned()),
+                StepUpRequest::default(),
+            ));
         }
     };
     let item = move |p: PasskeyInfo| {
@@ -319,8 +478,9 @@ fn PasskeySection() -> impl IntoView {
                     type="button"
                     class="ghost"
                     aria-label=move || format!("{} {}", i18n.t(T::DeletePasskey), p.name)
+                    disabled=move || adding.get()
                     on:click=move |_| {
-                        delete.dispatch(id.clone());
+                        change.dispatch((Guarded::DeletePasskey(id.clone()), StepUpRequest::default()));
                     }
                 >
                     {move || i18n.t(T::DeletePasskey)}
@@ -359,6 +519,14 @@ fn PasskeySection() -> impl IntoView {
                 <TextField field=Field::PasskeyName value=name errors autocomplete="off" maxlength=form::PASSKEY_NAME_MAX_LEN with_hint=true />
                 <SubmitButton id="passkey-add" pending=adding idle=T::AddPasskey busy=T::AddingPasskey />
             </form>
+            <StepUpForm
+                step_up
+                which=|g| matches!(g, Guarded::AddPasskey(_) | Guarded::DeletePasskey(_))
+                pending=adding
+                send=move |g, proof| {
+                    change.dispatch((g, proof));
+                }
+            />
         </section>
     }
 }
@@ -498,7 +666,11 @@ pub fn RecoveryCodesPage() -> impl IntoView {
 
 #[component]
 fn RecoveryForm() -> impl IntoView {
+    let i18n = use_i18n();
     let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let recovery = RwSignal::new(String::new());
+    let use_recovery = RwSignal::new(false);
     let codes = RwSignal::new(None::<Vec<String>>);
     let errors = RwSignal::new(FieldErrors::default());
     let alert = RwSignal::new(None::<Alert>);
@@ -518,7 +690,17 @@ fn RecoveryForm() -> impl IntoView {
                     codes.set(Some(answer.recovery_codes));
                 }
                 Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => show_error(&err, Field::Password, errors, alert),
+                Err(err) => {
+                    show_error(&err, Field::Password, errors, alert);
+                    if use_recovery.get_untracked() {
+                        errors.update(|e| {
+                            if let Some(issue) = e.get(Field::Code).cloned() {
+                                e.remove(Field::Code);
+                                e.insert(Field::RecoveryCode, issue);
+                            }
+                        });
+                    }
+                }
             }
         }
     });
@@ -529,15 +711,27 @@ fn RecoveryForm() -> impl IntoView {
             return;
         }
         let pass = password.get_untracked();
+        let (field, typed) = if use_recovery.get_untracked() {
+            (Field::RecoveryCode, recovery.get_untracked())
+        } else {
+            (Field::Code, code.get_untracked())
+        };
         let mut found = FieldErrors::default();
         if pass.is_empty() {
             found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
         }
+        found.merge(form::check_second_factor(field, &typed));
         if accept_checks(found, errors, alert) {
+            let typed = Some(typed.trim().to_owned());
+            let (code, recovery_code) = if field == Field::Code {
+                (typed, None)
+            } else {
+                (None, typed)
+            };
             make.dispatch(RecoveryCodesRequest {
                 password: pass,
-                code: None,
-                recovery_code: None,
+                code,
+                recovery_code,
             });
         }
     };
@@ -548,6 +742,30 @@ fn RecoveryForm() -> impl IntoView {
             fallback=move || view! {
                 <form on:submit=on_submit novalidate>
                     <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
+                    <Show
+                        when=move || use_recovery.get()
+                        fallback=move || view! {
+                            <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
+                        }
+                    >
+                        <TextField field=Field::RecoveryCode value=recovery errors autocomplete="off" />
+                    </Show>
+                    <p class="alt-login">
+                        <button
+                            id="recovery-switch"
+                            type="button"
+                            class="ghost"
+                            on:click=move |_| {
+                                errors.update(|e| {
+                                    e.remove(Field::Code);
+                                    e.remove(Field::RecoveryCode);
+                                });
+                                use_recovery.update(|r| *r = !*r);
+                            }
+                        >
+                            {move || i18n.t(if use_recovery.get() { T::UseTotpCode } else { T::UseRecoveryCode })}
+                        </button>
+                    </p>
                     <SubmitButton id="recovery-codes-submit" pending idle=T::NewRecoveryCodes busy=T::MakingRecoveryCodes />
                 </form>
             }

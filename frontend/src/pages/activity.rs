@@ -1,0 +1,169 @@
+//! `/activity`: the account's recent activity, newest first, in sentences ("Signed in with a
+//! passkey — Chrome on macOS — 203.0.113.7 — 3 minutes ago"), refused sign-ins in a row as one
+//! entry, the current session marked, fifty at a time ("show older" follows `next_before`).
+//! "This wasn't me" on another session's sign-in ends every session (`/api/logout_all`) and
+//! opens the reset form with the address filled in.
+
+use crate::activity::{self, Entry};
+use crate::api;
+use crate::components::{use_title, AlertRegion, TimeAgo};
+use crate::form::Alert;
+use crate::i18n::{self, use_i18n, Notice, T};
+use crate::pages::home::end_session;
+use crate::pages::settings::signed_in;
+use crate::session;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use shared::{ActivityEvent, UserProfile};
+
+#[component]
+pub fn ActivityPage() -> impl IntoView {
+    let i18n = use_i18n();
+    use_title(T::ActivityTitle);
+    view! {
+        <section class="card" aria-labelledby="activity-title">
+            <h1 id="activity-title">{move || i18n.t(T::ActivityTitle)}</h1>
+            <p class="lead">{move || i18n.t(T::ActivityLead)}</p>
+            {signed_in(|profile| view! { <ActivityLog profile /> })}
+        </section>
+    }
+}
+
+#[component]
+fn ActivityLog(profile: UserProfile) -> impl IntoView {
+    let i18n = use_i18n();
+    let events = RwSignal::new(Vec::<ActivityEvent>::new());
+    let next = RwSignal::new(None::<String>);
+    let loaded = RwSignal::new(false);
+    let alert = RwSignal::new(None::<Alert>);
+    let expired = end_session(Notice::SessionExpired);
+    let load = {
+        let expired = expired.clone();
+        Action::new_local(move |before: &Option<String>| {
+            let before = before.clone();
+            let expired = expired.clone();
+            async move {
+                let page = session::authed(|token| {
+                    let before = before.clone();
+                    async move { api::activity(&token, before.as_deref()).await }
+                })
+                .await;
+                match page {
+                    Ok(page) => {
+                        events.update(|e| e.extend(page.events));
+                        next.set(page.next_before);
+                        loaded.set(true);
+                    }
+                    Err(err) if err.is_unauthorized() => expired(),
+                    Err(err) => alert.set(Some(Alert::from(err))),
+                }
+            }
+        })
+    };
+    load.dispatch(None);
+    let loading = load.pending();
+
+    // "This wasn't me": every session ends, then the reset form for this account's address.
+    let navigate = use_navigate();
+    let email = profile.email.clone();
+    let not_me = Action::new_local(move |_: &()| {
+        let (navigate, email, expired) = (navigate.clone(), email.clone(), expired.clone());
+        async move {
+            match session::authed(|token| async move { api::logout_all(&token).await }).await {
+                Ok(()) => {
+                    session::clear();
+                    let to = format!(
+                        "/reset?email={}",
+                        String::from(js_sys::encode_uri_component(&email))
+                    );
+                    navigate(
+                        &to,
+                        NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        },
+                    );
+                }
+                Err(err) if err.is_unauthorized() => expired(),
+                Err(err) => alert.set(Some(Alert::from(err))),
+            }
+        }
+    });
+    let ending = not_me.pending();
+
+    let row = move |Entry { event, count }: Entry| {
+        let what = {
+            let event = event.clone();
+            move || i18n::activity(i18n.get(), &event, count)
+        };
+        let (browser, system) = session::user_agent_parts(&event.user_agent);
+        let device = (!event.user_agent.is_empty())
+            .then_some(move || i18n::browser_on_system(i18n.get(), browser, system));
+        let ip = (!event.ip.is_empty()).then(|| event.ip.clone());
+        let kind = activity::kind_name(event.kind);
+        let offer = activity::offers_not_me(&event);
+        view! {
+            <li class="event" data-kind=kind data-current=event.current_session.to_string()>
+                <p class="event-line">
+                    <span class="event-what">{what}</span>
+                    {device.map(|d| view! { " — " <span class="event-device">{d}</span> })}
+                    {ip.map(|ip| view! { " — " <span class="event-ip">{ip}</span> })}
+                    " — "
+                    <TimeAgo at=event.at.clone() />
+                    {event
+                        .current_session
+                        .then(|| view! { " " <strong class="badge">{move || i18n.t(T::ThisSession)}</strong> })}
+                </p>
+                {offer
+                    .then(|| {
+                        view! {
+                            <button
+                                type="button"
+                                class="ghost danger-text not-me"
+                                disabled=move || ending.get()
+                                on:click=move |_| {
+                                    if !ending.get_untracked() {
+                                        not_me.dispatch(());
+                                    }
+                                }
+                            >
+                                {move || i18n.t(T::ThisWasntMe)}
+                            </button>
+                        }
+                    })}
+            </li>
+        }
+    };
+    view! {
+        <AlertRegion alert />
+        <Show
+            when=move || loaded.get()
+            fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }
+        >
+            <Show
+                when=move || events.with(|e| !e.is_empty())
+                fallback=move || view! { <p class="muted" id="activity-empty">{move || i18n.t(T::ActivityEmpty)}</p> }
+            >
+                <ul id="activity-list" class="rows">
+                    {move || events.with(|e| activity::group(e)).into_iter().map(row).collect_view()}
+                </ul>
+            </Show>
+            <Show when=move || next.with(Option::is_some)>
+                <button
+                    id="activity-older"
+                    type="button"
+                    class="secondary"
+                    disabled=move || loading.get()
+                    on:click=move |_| {
+                        if !loading.get_untracked() {
+                            load.dispatch(next.get_untracked());
+                        }
+                    }
+                >
+                    {move || i18n.t(if loading.get() { T::Loading } else { T::ShowOlder })}
+                </button>
+            </Show>
+        </Show>
+    }
+}
