@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod extract;
 pub mod mail;
 pub mod mfa;
 pub mod notices;

@@ -1,9 +1,9 @@
 //! The operator's actions on one account: the one implementation behind `backend admin …`
-//! ([`super::cli`]) and the admin API ([`super::api`]). Each does what the owner's own action
+//! (`cli.rs`) and the admin API (`api.rs`). Each does what the owner's own action
 //! (or the server's) does — the same store calls, which keep this instance's cache coherent and
 //! reach the others through their change streams, the same services, the same events (activity
 //! log, webhooks) with the operator as their actor, the same mails to the owner. Callers audit
-//! (`super::audit::audited`).
+//! (`audit::audited`).
 
 use mongodb::bson::oid::ObjectId;
 

@@ -43,7 +43,7 @@ pub async fn setup(
     state: web::Data<AppState>,
     client: Client,
     signed: SignedInUser,
-    body: super::optional_json::OptionalJson<StepUpRequest>,
+    body: crate::extract::OptionalJson<StepUpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner().unwrap_or_default();
     let setup: TotpSetup = manage::setup(&state, &client, &signed, Proof::of(&body)).await?;

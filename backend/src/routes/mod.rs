@@ -20,7 +20,6 @@ pub mod logout;
 pub mod logout_all;
 pub mod mfa;
 pub mod nick;
-pub mod optional_json;
 pub mod passkeys;
 pub mod password_change;
 pub mod password_reset;

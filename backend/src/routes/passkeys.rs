@@ -139,7 +139,7 @@ pub async fn delete(
     client: Client,
     signed: SignedInUser,
     path: web::Path<String>,
-    body: super::optional_json::OptionalJson<StepUpRequest>,
+    body: crate::extract::OptionalJson<StepUpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner().unwrap_or_default();
     manage::delete(&state, &client, &signed, &path, Proof::of(&body)).await?;
