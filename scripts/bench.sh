@@ -11,7 +11,7 @@
 # BENCH_SCALE_SIZES (default 1000,100000,1000000), BENCH_SCALE_OP_SECS (time budget per operation
 # and size, default 20), BENCH_SKIP_FRONTEND=1, BENCH_*_PORT, and BENCH_BACKEND_BIN=path to
 # measure an already built backend (e.g. a commit's, built in a `git worktree`) instead of
-# building this tree's.
+# building this tree's (BENCH_DRIVER_BIN: the same for the load driver).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -53,6 +53,9 @@ for part in ${ONLY//,/ }; do
 done
 rss_mb() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 BENCH_START=$(date +%s)
+# Seconds each part took, for bench/results.json's last_run.
+PART_SECS='{}'
+part_done() { PART_SECS=$(jq -c --arg p "$1" --argjson s "$(($(date +%s) - $2))" '.[$p] = $s' <<<"$PART_SECS"); }
 
 ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 
@@ -81,7 +84,11 @@ if [ -z "$BACKEND_BIN" ]; then
   cargo build --release -p backend
   BACKEND_BIN=./target/release/backend
 fi
-cargo build --release -p bench
+DRIVER="${BENCH_DRIVER_BIN:-}"
+if [ -z "$DRIVER" ]; then
+  cargo build --release -p bench
+  DRIVER=./target/release/bench
+fi
 
 # Better Auth's pinned packages, once, in a writable copy of the baseline.
 if want better_auth; then
@@ -190,8 +197,9 @@ if want flask; then
   extra=$(jq -c --argjson b "$backend_cold" --argjson s "$seed_cold" \
     '. + {backend_cold_start_ms: $b, seed_cold_start_ms: $s}' <<<"$extra")
 
+  flask_t0=$(date +%s)
   log "flask part: driving load (${BENCH_SECS:-4} s a run; progress on stderr)"
-  timeout 540 ./target/release/bench \
+  timeout 540 "$DRIVER" \
     --api "http://127.0.0.1:$API_PORT" --api2 "http://127.0.0.1:$API2_PORT" \
     --metrics "http://127.0.0.1:$METRICS_PORT" \
     --seed "http://127.0.0.1:$SEED_PORT" \
@@ -202,10 +210,12 @@ if want flask; then
   # The seed's workers are done: stop them so they take no memory or CPU from the next parts.
   kill -TERM "$SEED_PID" 2>/dev/null || true
   wait "$SEED_PID" 2>/dev/null || true
+  part_done flask "$flask_t0"
   log "flask part written to bench/results.json"
 fi
 
 if want better_auth; then
+  ba_t0=$(date +%s)
   BA_SECRET="$(random_secret)$(random_secret)"
   # start_ba PORT LOG [VAR=value...]: one Better Auth process on the shared database and maildev,
   # its rate limiter off (ours runs with its limits out of the way too). Sets BA_PID.
@@ -235,17 +245,19 @@ if want better_auth; then
     --argjson bi "$(rss_mb "$BA_OFF_PID")" --argjson bci "$(rss_mb "$BA_ON_PID")" \
     '{ours_cold_start_ms: $oc, ba_cold_start_ms: $bc, ours_rss_idle_mb: $oi, ba_rss_idle_mb: $bi, ba_cache_rss_idle_mb: $bci}')
   log "better_auth part: driving load (${BENCH_SECS:-4} s a run)"
-  timeout 900 ./target/release/bench peer \
+  timeout 900 "$DRIVER" peer \
     --api "http://127.0.0.1:$API_PORT" --metrics "http://127.0.0.1:$METRICS_PORT" \
     --ba "http://127.0.0.1:$BA_PORT" --ba-cache "http://127.0.0.1:$BA_CACHE_PORT" \
     --maildev "http://127.0.0.1:$MAIL_WEB_PORT" --scrypt-cost bench/scrypt-cost.mjs \
     --pids "backend=$BACKEND_PID,ba=$BA_OFF_PID,ba_cache=$BA_ON_PID,db=$DB_PID,mail=$MAIL_PID" \
     --secs "${BENCH_SECS:-4}" --extra "$ba_extra" --out bench/results.json
   for pid in "$BA_OFF_PID" "$BA_ON_PID"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  part_done better_auth "$ba_t0"
   log "better_auth part written to bench/results.json"
 fi
 
 if want scale; then
+  scale_t0=$(date +%s)
   # Two instances of their own on a database of their own: session cache on and off.
   bench_backend "$SCALE_PORT" "$RUN_DIR/bench-scale.log" APP_MONGODB_DB=scale
   wait_first "http://127.0.0.1:$SCALE_PORT/health/ready" "$APP_PID" -f
@@ -253,15 +265,16 @@ if want scale; then
     APP_SESSION_CACHE_CAPACITY=0
   wait_first "http://127.0.0.1:$SCALE_NOCACHE_PORT/health/ready" "$APP_PID" -f
   log "scale part: sizes ${BENCH_SCALE_SIZES:-1000,100000,1000000}"
-  timeout "${BENCH_SCALE_TIMEOUT:-5400}" ./target/release/bench scale \
+  timeout "${BENCH_SCALE_TIMEOUT:-5400}" "$DRIVER" scale \
     --api "http://127.0.0.1:$SCALE_PORT" --api-nocache "http://127.0.0.1:$SCALE_NOCACHE_PORT" \
     --maildev "http://127.0.0.1:$MAIL_WEB_PORT" --mongodb "mongodb://127.0.0.1:$DB_PORT" --db scale \
     --sizes "${BENCH_SCALE_SIZES:-1000,100000,1000000}" --op-secs "${BENCH_SCALE_OP_SECS:-20}" \
     --out bench/results.json
+  part_done scale "$scale_t0"
   log "scale part written to bench/results.json"
 fi
 
-jq --argjson s "$(($(date +%s) - BENCH_START))" --arg only "${ONLY:-all}" \
-  '.last_run = {parts: $only, seconds: $s}' bench/results.json >bench/results.json.tmp &&
+jq --argjson s "$(($(date +%s) - BENCH_START))" --arg only "${ONLY:-all}" --argjson p "$PART_SECS" \
+  '.last_run = {parts: $only, seconds: $s, seconds_per_part: $p, at: (now | todate)}' bench/results.json >bench/results.json.tmp &&
   mv bench/results.json.tmp bench/results.json
 log "wrote bench/results.json ($(($(date +%s) - BENCH_START)) s)"
