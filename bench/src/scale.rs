@@ -14,7 +14,7 @@
 //! (`APP_SESSION_CACHE_CAPACITY=0`).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -501,11 +501,14 @@ async fn measure(
     // The storm: clients each with its own session, rotating as fast as answers come, while the
     // probe runs again.
     let stop = Arc::new(AtomicBool::new(false));
+    let signed_in = Arc::new(AtomicUsize::new(0));
     let mut storm = tokio::task::JoinSet::new();
     for i in 0..STORM_CLIENTS {
         let (c, api, stop, user) = (c.clone(), api.clone(), stop.clone(), pick(1000 + i as u64));
+        let signed_in = signed_in.clone();
         storm.spawn(async move {
             let (_, v) = login(&c, &api, &user).await;
+            signed_in.fetch_add(1, Relaxed);
             let mut rt = v.and_then(|v| v["refresh_token"].as_str().map(str::to_owned));
             let (mut ok, mut bad) = (0u64, 0u64);
             while let (Some(tok), false) = (rt.clone(), stop.load(Relaxed)) {
@@ -531,8 +534,12 @@ async fn measure(
             (ok, bad)
         });
     }
-    // Let the logins (argon2) finish so the probe meets the rotations, not the hashes.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Until the logins (argon2) are done, so that the probe meets the rotations, not the hashes.
+    let wait = Instant::now();
+    while signed_in.load(Relaxed) < STORM_CLIENTS && wait.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let t_storm = Instant::now();
     let under = probe(SAMPLES).await;
     let storm_secs = t_storm.elapsed().as_secs_f64();
