@@ -275,6 +275,7 @@ if want scale; then
 fi
 
 jq --argjson s "$(($(date +%s) - BENCH_START))" --arg only "${ONLY:-all}" --argjson p "$PART_SECS" \
-  '.last_run = {parts: $only, seconds: $s, seconds_per_part: $p, at: (now | todate)}' bench/results.json >bench/results.json.tmp &&
+  --arg bin "$BACKEND_BIN" \
+  '.last_run = {parts: $only, seconds: $s, seconds_per_part: $p, at: (now | todate), backend_bin: $bin}' bench/results.json >bench/results.json.tmp &&
   mv bench/results.json.tmp bench/results.json
 log "wrote bench/results.json ($(($(date +%s) - BENCH_START)) s)"
