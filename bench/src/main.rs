@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use argon2::Argon2;
 use serde_json::{json, Value};
 
+mod peer;
+mod scale;
+
 const LEVELS: [usize; 3] = [1, 16, 64];
 /// Registrations per level: each one consumes a code mailed in a set-up phase.
 const REGISTER_COUNTS: [u64; 3] = [25, 100, 200];
@@ -35,12 +38,29 @@ type Make = Arc<dyn Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send 
 enum Check {
     Status(u16),
     Seed,
+    /// `200` with a body other than `null` (Better Auth's answer for no session).
+    NotNull,
 }
 
 /// Process groups whose CPU time and memory are sampled (`name=pid+pid,...`).
 struct Procs(Vec<(String, Vec<u32>)>);
 
 impl Procs {
+    /// `name=pid+pid,name=pid`.
+    fn parse(s: &str) -> Self {
+        Procs(
+            s.split(',')
+                .filter_map(|g| g.split_once('='))
+                .map(|(n, p)| {
+                    (
+                        n.to_owned(),
+                        p.split('+').filter_map(|x| x.parse().ok()).collect(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
     fn ticks(&self) -> BTreeMap<String, u64> {
         let mut groups = self.0.clone();
         groups.push(("driver".into(), vec![std::process::id()]));
@@ -159,6 +179,9 @@ async fn run(
                         match check {
                             Check::Status(s) => status == s,
                             Check::Seed => status == 200 && contains(&body, b"success"),
+                            Check::NotNull => {
+                                status == 200 && !body.is_empty() && &body[..] != b"null"
+                            }
                         }
                     }
                     Err(_) => false,
@@ -419,8 +442,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// `--key value` pairs after the program name and an optional sub-command (`scale`, `peer`).
 fn parse_args() -> BTreeMap<String, String> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| !a.starts_with("--")) {
+        args.remove(0);
+    }
     args.chunks(2)
         .map(|kv| {
             let key = kv[0].trim_start_matches("--").to_owned();
@@ -459,18 +486,7 @@ impl Options {
                 .cloned()
                 .unwrap_or_else(|| panic!("--{k} is required"))
         };
-        let procs = Procs(
-            arg("pids")
-                .split(',')
-                .filter_map(|g| g.split_once('='))
-                .map(|(n, p)| {
-                    (
-                        n.to_owned(),
-                        p.split('+').filter_map(|x| x.parse().ok()).collect(),
-                    )
-                })
-                .collect(),
-        );
+        let procs = Procs::parse(&arg("pids"));
         Self {
             api: arg("api"),
             api2: arg("api2"),
@@ -1064,6 +1080,11 @@ struct Report {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("scale") => return scale::main().await,
+        Some("peer") => return peer::main().await,
+        _ => {}
+    }
     let o = Options::from_args();
     let cores = o.cores;
     let procs = &o.procs;
@@ -1130,13 +1151,49 @@ async fn main() {
         },
         other: o.extra.clone(),
     };
-    let results = serde_json::to_value(&report).expect("report");
-    std::fs::write(
-        &o.out,
-        serde_json::to_string_pretty(&results).unwrap() + "\n",
-    )
-    .expect("write results");
+    let mut results = serde_json::to_value(&report).expect("report");
+    // The other parts (`scale`, `better_auth`, `page_weight`) and their headlines stay.
+    let old = read_results(&o.out);
+    for (k, v) in old.as_object().into_iter().flatten() {
+        if k == "headline" {
+            for (hk, hv) in v.as_object().into_iter().flatten() {
+                if results["headline"].get(hk).is_none() {
+                    results["headline"][hk] = hv.clone();
+                }
+            }
+        } else if results.get(k).is_none() {
+            results[k] = v.clone();
+        }
+    }
+    write_results(&o.out, &results);
     print!("{}", table(&results));
+}
+
+fn read_results(path: &str) -> Value {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}))
+}
+
+fn write_results(path: &str, v: &Value) {
+    std::fs::write(path, serde_json::to_string_pretty(v).expect("json") + "\n")
+        .expect("write results");
+}
+
+/// Puts one part's results under `key` of the results file and its headlines beside the
+/// others, keeping everything else the file holds (each part can run alone: `BENCH_ONLY`).
+fn merge_results(path: &str, key: &str, part: Value, headline: Value) {
+    let mut r = read_results(path);
+    r[key] = part;
+    if !r["headline"].is_object() {
+        r["headline"] = json!({});
+    }
+    for (k, v) in headline.as_object().into_iter().flatten() {
+        r["headline"][k] = v.clone();
+    }
+    write_results(path, &r);
 }
 
 /// The Markdown report.
