@@ -17,8 +17,8 @@ pub use passkey_name::{PasskeyName, MAX_NAME_CHARS as MAX_PASSKEY_NAME_CHARS};
 pub use password::Password;
 pub use purpose::CodePurpose;
 pub use requests::{
-    AccountDeletion, Credentials, EmailChange, EmailChangeCode, NewSignup, PasswordChange,
-    Registration, ResetConfirmation, ResetRequest, SignInCode, SignInCodeRequest,
+    AccountDeletion, CodeRequest, Credentials, EmailChange, EmailChangeCode, NewSignup,
+    PasswordChange, Registration, ResetConfirmation, SignInCode,
 };
 pub use username::Username;
 

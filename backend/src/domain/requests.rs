@@ -35,9 +35,10 @@ pub struct Credentials {
     pub password: Password,
 }
 
-/// A valid `POST /api/password_reset/request` body.
+/// A valid body asking for a code by address: `POST /api/password_reset/request` and
+/// `POST /api/login/code/request`.
 #[derive(Debug)]
-pub struct ResetRequest {
+pub struct CodeRequest {
     pub email: EmailAddress,
     pub locale: Locale,
 }
@@ -61,44 +62,35 @@ impl ResetConfirmation {
     }
 }
 
-impl TryFrom<PasswordResetRequest> for ResetRequest {
-    type Error = ApiError;
-
-    fn try_from(body: PasswordResetRequest) -> Result<Self, ApiError> {
+impl CodeRequest {
+    /// The body's address, checked, and its language (Korean when absent).
+    fn parse(email: String, locale: Option<Locale>) -> Result<Self, ApiError> {
         let mut fields = Fields::default();
-        let email = fields.take("email", EmailAddress::parse(body.email));
+        let email = fields.take("email", EmailAddress::parse(email));
         fields.finish()?;
         match email {
             Some(email) => Ok(Self {
                 email,
-                locale: body.locale.unwrap_or_default(),
+                locale: locale.unwrap_or_default(),
             }),
             None => Err(ApiError::Validation(vec![])),
         }
     }
 }
 
-/// A valid `POST /api/login/code/request` body.
-#[derive(Debug)]
-pub struct SignInCodeRequest {
-    pub email: EmailAddress,
-    pub locale: Locale,
+impl TryFrom<PasswordResetRequest> for CodeRequest {
+    type Error = ApiError;
+
+    fn try_from(body: PasswordResetRequest) -> Result<Self, ApiError> {
+        Self::parse(body.email, body.locale)
+    }
 }
 
-impl TryFrom<LoginCodeRequest> for SignInCodeRequest {
+impl TryFrom<LoginCodeRequest> for CodeRequest {
     type Error = ApiError;
 
     fn try_from(body: LoginCodeRequest) -> Result<Self, ApiError> {
-        let mut fields = Fields::default();
-        let email = fields.take("email", EmailAddress::parse(body.email));
-        fields.finish()?;
-        match email {
-            Some(email) => Ok(Self {
-                email,
-                locale: body.locale.unwrap_or_default(),
-            }),
-            None => Err(ApiError::Validation(vec![])),
-        }
+        Self::parse(body.email, body.locale)
     }
 }
 

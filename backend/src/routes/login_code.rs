@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, LoginAnswer, LoginCodeConfirm, LoginCodeRequest};
 
 use crate::{
-    domain::{SignInCode, SignInCodeRequest},
+    domain::{CodeRequest, SignInCode},
     error::ApiError,
     signin::{self, Client},
     state::AppState,
@@ -38,7 +38,7 @@ pub async fn request(
     client: Client,
     body: web::Json<LoginCodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = SignInCodeRequest::try_from(body.into_inner())?;
+    let request = CodeRequest::try_from(body.into_inner())?;
     let answer = signin::email_code::request(&state, &client, request).await?;
     Ok(HttpResponse::Accepted().json(answer))
 }

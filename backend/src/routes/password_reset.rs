@@ -4,7 +4,7 @@ use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 use crate::verification::{self, Outgoing};
 use crate::{
     account::{self, FactorReset},
-    domain::{CodePurpose, EmailAddress, ResetConfirmation, ResetRequest},
+    domain::{CodePurpose, CodeRequest, EmailAddress, ResetConfirmation},
     error::ApiError,
     events::{self, Context, EndReason, Event, PasswordReason},
     mail::Notice,
@@ -34,7 +34,7 @@ pub async fn request(
     ClientIp(ip): ClientIp,
     body: web::Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = ResetRequest::try_from(body.into_inner())?;
+    let request = CodeRequest::try_from(body.into_inner())?;
     let outgoing = if state
         .store
         .user_exists("email_key", &request.email.key())

@@ -16,7 +16,7 @@ use shared::EmailAuthResponse;
 
 use super::{pools, Client, Method, Outcome, Proof};
 use crate::{
-    domain::{CodePurpose, SignInCode, SignInCodeRequest},
+    domain::{CodePurpose, CodeRequest, SignInCode},
     error::ApiError,
     events::{self, Context, Event},
     state::AppState,
@@ -28,7 +28,7 @@ use crate::{
 pub async fn request(
     state: &AppState,
     client: &Client,
-    request: SignInCodeRequest,
+    request: CodeRequest,
 ) -> Result<EmailAuthResponse, ApiError> {
     let user = state
         .store

@@ -60,6 +60,18 @@ impl TestApp {
     }
 }
 
+/// GILDONG's sign-in code confirmed from client address `ip`.
+async fn confirm_from(app: &TestApp, ip: &str, code: &str) -> reqwest::Response {
+    let body = json!({"email": GILDONG.email, "code": code});
+    post_as(app, ip, None, "/api/login/code/confirm", &body).await
+}
+
+/// GILDONG's right password from `ip`, with `cookie` if any.
+async fn password_from(app: &TestApp, ip: &str, cookie: Option<&str>) -> reqwest::Response {
+    let body = json!({"username": GILDONG.username, "password": PASSWORD});
+    post_as(app, ip, cookie, "/api/login", &body).await
+}
+
 /// The headers of `r` that do not vary between two identical requests.
 fn stable_headers(r: &reqwest::Response) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = r
@@ -369,14 +381,7 @@ async fn a_code_sign_in_makes_a_known_device_that_a_flood_of_wrong_passwords_can
     .await;
     assert_eq!(r.status(), 202);
     let code = app.mail.code_for(GILDONG.email).await;
-    let r = post_as(
-        &app,
-        "198.51.100.7",
-        None,
-        "/api/login/code/confirm",
-        &json!({"email": GILDONG.email, "code": code}),
-    )
-    .await;
+    let r = confirm_from(&app, "198.51.100.7", &code).await;
     assert_eq!(r.status(), 200);
     let device = device_cookie(&r).expect("a device cookie");
     // Strangers on other networks use up the strangers' pool.
@@ -387,14 +392,7 @@ async fn a_code_sign_in_makes_a_known_device_that_a_flood_of_wrong_passwords_can
     }
     assert!(refused, "the strangers' pool filled up");
     // The owner, on the device the code sign-in made known, from yet another network.
-    let r = post_as(
-        &app,
-        "192.0.2.99",
-        Some(&device),
-        "/api/login",
-        &json!({"username": GILDONG.username, "password": PASSWORD}),
-    )
-    .await;
+    let r = password_from(&app, "192.0.2.99", Some(&device)).await;
     assert_eq!(r.status(), 200);
 }
 
@@ -417,22 +415,8 @@ async fn a_right_code_clears_the_failed_passwords_of_its_pool() {
     // The owner signs in by code from a stranger's network (no device cookie): that pool's
     // failures are cleared, so the password works again there.
     let code = app.sign_in_code(GILDONG.email).await;
-    let r = post_as(
-        &app,
-        "203.0.113.60",
-        None,
-        "/api/login/code/confirm",
-        &json!({"email": GILDONG.email, "code": code}),
-    )
-    .await;
+    let r = confirm_from(&app, "203.0.113.60", &code).await;
     assert_eq!(r.status(), 200);
-    let r = post_as(
-        &app,
-        "203.0.113.61",
-        None,
-        "/api/login",
-        &json!({"username": GILDONG.username, "password": PASSWORD}),
-    )
-    .await;
+    let r = password_from(&app, "203.0.113.61", None).await;
     assert_eq!(r.status(), 200);
 }
