@@ -94,10 +94,13 @@ log "contract tests (schemathesis against the running server)"
 start_maildev 1027 1082
 # Every generated email_auth, login and wrong code counts against a limit: raise them all.
 # Introspection is enabled, so that its answers (401 without the secret) are checked too.
+# Loopback is a trusted proxy, so that the hooks can sign in "from a new network" with
+# `X-Forwarded-For` and read the new-sign-in alert's not-me link.
 start_app 18080 "$TEST_MONGODB_URI" "contract_$(date +%s)" 1027 "$RUN_DIR/contract-app.log" \
   APP_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
   APP_CODES_PER_IP_PER_HOUR=1000000 APP_RATE_LIMIT_PER_SECOND=100000 APP_RATE_LIMIT_BURST=100000 \
-  APP_LOGIN_MAX_FAILURES=1000000 APP_RESEND_COOLDOWN_SECS=0
+  APP_LOGIN_MAX_FAILURES=1000000 APP_RESEND_COOLDOWN_SECS=0 \
+  APP_TRUSTED_PROXIES=127.0.0.1/32,::1/128
 wait_app 18080 "$RUN_DIR/contract-app.log"
 # 150 examples per operation and phase keep the run to a few minutes as operations are added;
 # `CONTRACT_MAX_EXAMPLES=500 just test` is the deep run.
