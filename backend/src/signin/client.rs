@@ -82,6 +82,16 @@ impl Client {
     }
 }
 
+impl crate::events::Origin for Client {
+    fn ip_text(&self) -> String {
+        Client::ip_text(self)
+    }
+
+    fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+}
+
 impl FromRequest for Client {
     type Error = crate::error::ApiError;
     type Future = std::future::Ready<Result<Self, Self::Error>>;

@@ -12,6 +12,7 @@
 
 mod activity;
 mod admin;
+pub mod cache;
 mod changes;
 mod codes;
 mod mfa;
@@ -52,7 +53,7 @@ pub use throttle::{
     SendLock,
 };
 pub use users::{
-    InsertError, KeysTaken, LastSignIn, NewUser, RemovedFactors, UniqueField, UserDoc,
+    InsertError, KeysTaken, LastSignIn, NewUser, Profile, RemovedFactors, UniqueField, UserDoc,
 };
 pub use webhooks::{DeliveryStatus, WebhookDelivery};
 
@@ -73,7 +74,7 @@ pub struct Store {
     heartbeats: Collection<mongodb::bson::Document>,
     /// The session cache this instance keeps coherent with its own writes (none in `backend
     /// admin`, whose changes reach the servers through their change streams).
-    cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
+    cache: Option<std::sync::Arc<cache::AuthCache>>,
     mfa_tickets: Collection<MfaTicketDoc>,
     webhook_deliveries: Collection<WebhookDelivery>,
     /// The last count of live sessions ([`Store::run_sessions_upkeep`]), for the gauge.
@@ -137,12 +138,12 @@ impl Store {
     }
 
     /// This store, keeping `cache` coherent with its writes and reading through it.
-    pub fn with_cache(mut self, cache: std::sync::Arc<crate::cache::AuthCache>) -> Self {
+    pub fn with_cache(mut self, cache: std::sync::Arc<cache::AuthCache>) -> Self {
         self.cache = Some(cache);
         self
     }
 
-    pub fn cache(&self) -> Option<&crate::cache::AuthCache> {
+    pub fn cache(&self) -> Option<&cache::AuthCache> {
         self.cache.as_deref()
     }
 

@@ -8,6 +8,8 @@
 //! bytes: one token signed with a short key lets anyone brute-force the key offline, and a
 //! development server is often reachable by more people than its author thinks.
 
+pub mod webhooks;
+
 use anyhow::{bail, Context};
 use figment::{
     value::{Dict, Map, Value},
@@ -298,7 +300,7 @@ pub struct Settings {
     /// New-sign-in alerts and the activity log.
     pub alerts: AlertSettings,
     /// Outbound webhooks (`APP_WEBHOOK_*`); `None` without `APP_WEBHOOK_URLS`.
-    pub webhooks: Option<crate::webhooks::WebhookSettings>,
+    pub webhooks: Option<webhooks::WebhookSettings>,
 }
 
 /// What operators and other services reach besides the public API.
@@ -669,7 +671,7 @@ impl Settings {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
             .max(1);
         let webauthn = webauthn_settings(&v)?;
-        let webhooks = crate::webhooks::WebhookSettings::from_vars(&v)?;
+        let webhooks = webhooks::WebhookSettings::from_vars(&v)?;
         let secs = Duration::from_secs;
         let public_origin = v.public_origin.as_deref().map(parse_origin).transpose()?;
         Ok(Self {
