@@ -70,17 +70,24 @@ pub struct ClientInfo {
 impl ClientInfo {
     pub fn of(req: &HttpRequest) -> Self {
         let ip = crate::throttle::ClientIp::of(req).display();
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()))
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_USER_AGENT_CHARS)
-            .collect();
-        Self { ip, user_agent }
+        Self {
+            ip,
+            user_agent: user_agent(req),
+        }
     }
+}
+
+/// The request's `User-Agent` as kept: without control characters, at most
+/// `MAX_USER_AGENT_CHARS` characters.
+pub fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT_CHARS)
+        .collect()
 }
 
 /// A token pair for one session.

@@ -259,6 +259,25 @@ pub(crate) fn cas_rounds(cap: u32) -> u32 {
     cap.saturating_add(4).min(64)
 }
 
+/// `update_one(filter, update)` on `coll`: whether it changed a document (a conditional
+/// update that lost, or found the value already there, did not).
+async fn modified_one<T: Send + Sync>(
+    coll: &mongodb::Collection<T>,
+    filter: mongodb::bson::Document,
+    update: mongodb::bson::Document,
+) -> Result<bool, mongodb::error::Error> {
+    Ok(coll.update_one(filter, update).await?.modified_count == 1)
+}
+
+/// `update_one(filter, update)` on `coll`: whether `filter` matched a document.
+async fn matched_one<T: Send + Sync>(
+    coll: &mongodb::Collection<T>,
+    filter: mongodb::bson::Document,
+    update: mongodb::bson::Document,
+) -> Result<bool, mongodb::error::Error> {
+    Ok(coll.update_one(filter, update).await?.matched_count == 1)
+}
+
 /// A compare-and-set lost more rounds in a row than any real contention explains (its
 /// document was replaced or changed each time it was read). Surfaces as a database error.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
