@@ -4,7 +4,6 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
-pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod domain;

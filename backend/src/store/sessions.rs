@@ -100,7 +100,7 @@ impl Store {
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_live_session"))]
     ///
     /// Through the session cache when this instance keeps one and may trust it (see
-    /// [`crate::cache`]); the same conditions are checked on a cached session.
+    /// [`crate::store::cache`]); the same conditions are checked on a cached session.
     pub async fn find_live_session(
         &self,
         sid: &str,

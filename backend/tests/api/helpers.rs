@@ -217,7 +217,7 @@ pub struct TestApp {
     /// `http://127.0.0.1:<port>` of the metrics listener, with `APP_METRICS_PORT` set.
     pub metrics_address: Option<String>,
     /// The instance's session cache (on unless `APP_SESSION_CACHE_CAPACITY=0`).
-    pub cache: Option<backend::cache::Handle>,
+    pub cache: Option<backend::store::cache::Handle>,
     /// `http://127.0.0.1:<port>` of the admin API listener, with `APP_ADMIN_PORT` set.
     pub admin_address: Option<String>,
 }
