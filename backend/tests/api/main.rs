@@ -25,6 +25,7 @@ mod mfa;
 mod nick;
 mod passkeys;
 mod production;
+mod races;
 mod register;
 mod routes;
 mod scale_out;

@@ -145,7 +145,7 @@ impl SoftPasskey {
     }
 
     /// An assertion carrying `counter` whatever this authenticator counted (a clone's).
-    fn assert_with_counter(&self, options: &Value, origin: &str, counter: u32) -> Value {
+    pub(crate) fn assert_with_counter(&self, options: &Value, origin: &str, counter: u32) -> Value {
         let rp_id = options["publicKey"]["rpId"].as_str().expect("rpId");
         let client_data = Self::client_data("webauthn.get", options, origin);
         let mut auth_data = sha256(rp_id.as_bytes());
