@@ -6,6 +6,7 @@ mod account_lifecycle;
 mod admin;
 mod admin_api;
 mod alerts;
+mod claims;
 mod client_ip;
 mod codes;
 mod docs;
