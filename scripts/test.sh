@@ -77,6 +77,18 @@ spawn contract-paced env BASE_URL=http://127.0.0.1:18081 MAILDEV_URL=http://127.
   CONTRACT_INTROSPECTION_SECRET=contract-introspection-secret-0123456789 \
   bash scripts/contract.sh
 
+# What no build above compiles: the fuzz targets' entry points (their properties are compiled
+# into tests/api/fuzz_replay.rs) and the backend without its default features, which is how
+# they use it. `cargo check` of the fuzz crate does both, on stable with plain rustc (the
+# sanitizer flags are only for `just fuzz`). It is its own workspace; it shares target/ and, with
+# fuzz/Cargo.lock at the workspace's versions and fuzz/Cargo.toml's dev profile the
+# workspace's, whatever dependency checks are there already. Measured on two cores shared with
+# six other sessions' builds (load average 23): cold 431 s (after a `cargo check -p backend
+# --no-default-features` of 246 s had checked part of the dependencies), warm 1 s.
+log "cargo check: the fuzz targets (and the backend without default features)"
+env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+  cargo check --manifest-path fuzz/Cargo.toml --target-dir "$ROOT/target" --bins
+
 # The fuzz targets' properties ran above over their seeds and random inputs (tests/api/
 # fuzz_replay.rs). The coverage-guided search needs its own instrumented build of every
 # dependency (about 15 minutes on a fresh machine), so it runs when asked: `just fuzz`, or

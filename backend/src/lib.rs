@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod notices;
 pub mod openapi;
 pub mod passkeys;
+pub mod rendezvous;
 pub mod routes;
 pub mod session;
 pub mod signin;

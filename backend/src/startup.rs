@@ -83,7 +83,8 @@ impl Application {
         let store = match &cache {
             Some(cache) => store.with_cache(cache.clone()),
             None => store,
-        };
+        }
+        .with_rendezvous(settings.rendezvous.clone());
         if let Some(cache) = &cache {
             crate::store::cache::watcher::spawn(cache.clone(), store.clone());
         }

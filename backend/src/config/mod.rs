@@ -80,6 +80,8 @@ pub struct Settings {
     pub sessions_upkeep_interval: Duration,
     /// Where "now" comes from: the system clock, except in tests that move time forward.
     pub clock: crate::clock::Clock,
+    /// Test hook holding requests between a read and its write (inert unless a test arms it).
+    pub rendezvous: crate::rendezvous::Rendezvous,
     /// Operating and integration: introspection, metrics (see [`OpsSettings`]).
     pub ops: OpsSettings,
     /// Passkeys: the relying party and the challenges' lifetime.
@@ -236,6 +238,7 @@ impl Settings {
             outbox_interval: secs(v.outbox_interval_secs).max(Duration::from_secs(1)),
             sessions_upkeep_interval: secs(v.sessions_upkeep_secs).max(Duration::from_secs(1)),
             clock: crate::clock::Clock::system(),
+            rendezvous: Default::default(),
             ops: OpsSettings {
                 introspection_secret: match v.introspection_secret {
                     Some(secret) => {

@@ -77,6 +77,8 @@ pub struct Store {
     cache: Option<std::sync::Arc<cache::AuthCache>>,
     mfa_tickets: Collection<MfaTicketDoc>,
     webhook_deliveries: Collection<WebhookDelivery>,
+    /// Test hook between a compare-and-set's read and its write (inert outside tests).
+    rendezvous: crate::rendezvous::Rendezvous,
     /// The last count of live sessions ([`Store::run_sessions_upkeep`]), for the gauge.
     live_sessions: std::sync::Arc<sessions::LiveSessions>,
 }
@@ -127,6 +129,7 @@ impl Store {
             mfa_tickets: db.collection("mfa_tickets"),
             webhook_deliveries: db.collection("webhook_deliveries"),
             live_sessions: Default::default(),
+            rendezvous: Default::default(),
             db,
         }
     }
@@ -141,6 +144,17 @@ impl Store {
     pub fn with_cache(mut self, cache: std::sync::Arc<cache::AuthCache>) -> Self {
         self.cache = Some(cache);
         self
+    }
+
+    /// This store, holding requests where `rendezvous` is armed (tests only).
+    pub fn with_rendezvous(mut self, rendezvous: crate::rendezvous::Rendezvous) -> Self {
+        self.rendezvous = rendezvous;
+        self
+    }
+
+    /// The test hook between reads and writes; inert outside tests.
+    pub fn rendezvous(&self) -> &crate::rendezvous::Rendezvous {
+        &self.rendezvous
     }
 
     pub fn cache(&self) -> Option<&cache::AuthCache> {

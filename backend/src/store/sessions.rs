@@ -14,6 +14,7 @@ use std::{
 };
 
 use super::Store;
+use crate::rendezvous::Point;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionDoc {
@@ -166,6 +167,7 @@ impl Store {
         if session.generation != from || session.expires_at <= rotation.now || session.disabled {
             return Ok(None);
         }
+        self.rendezvous.pass(Point::RotateSession).await;
         let moved = self
             .sessions
             .update_one(
