@@ -305,6 +305,39 @@ pub fn SubmitButton(
     }
 }
 
+/// A button that runs `on_click` unless `pending`: disabled while `pending`, and labelled `busy`
+/// meanwhile when there is such a label.
+#[component]
+pub fn PendingButton(
+    #[prop(optional)] id: Option<&'static str>,
+    class: &'static str,
+    pending: Memo<bool>,
+    idle: T,
+    #[prop(optional)] busy: Option<T>,
+    on_click: impl Fn() + Send + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = move || match busy {
+        Some(busy) if pending.get() => busy,
+        _ => idle,
+    };
+    view! {
+        <button
+            id=id
+            type="button"
+            class=class
+            disabled=move || pending.get()
+            on:click=move |_| {
+                if !pending.get_untracked() {
+                    on_click();
+                }
+            }
+        >
+            {move || i18n.t(label())}
+        </button>
+    }
+}
+
 /// The form-wide error, in an assertive live region that is always in the page.
 #[component]
 pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {

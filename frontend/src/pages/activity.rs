@@ -6,7 +6,7 @@
 
 use crate::activity::{self, Entry};
 use crate::api;
-use crate::components::{signed_in, AlertRegion, Card, TimeAgo};
+use crate::components::{signed_in, AlertRegion, Card, PendingButton, TimeAgo};
 use crate::form::Alert;
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, T};
@@ -97,18 +97,14 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 {offer
                     .then(|| {
                         view! {
-                            <button
-                                type="button"
+                            <PendingButton
                                 class="ghost danger-text not-me"
-                                disabled=move || ending.get()
-                                on:click=move |_| {
-                                    if !ending.get_untracked() {
-                                        not_me.dispatch(());
-                                    }
+                                pending=ending
+                                idle=T::ThisWasntMe
+                                on_click=move || {
+                                    not_me.dispatch(());
                                 }
-                            >
-                                {move || i18n.t(T::ThisWasntMe)}
-                            </button>
+                            />
                         }
                     })}
             </li>
@@ -129,19 +125,16 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 </ul>
             </Show>
             <Show when=move || next.with(Option::is_some)>
-                <button
+                <PendingButton
                     id="activity-older"
-                    type="button"
                     class="secondary"
-                    disabled=move || loading.get()
-                    on:click=move |_| {
-                        if !loading.get_untracked() {
-                            load.dispatch(next.get_untracked());
-                        }
+                    pending=loading
+                    idle=T::ShowOlder
+                    busy=T::Loading
+                    on_click=move || {
+                        load.dispatch(next.get_untracked());
                     }
-                >
-                    {move || i18n.t(if loading.get() { T::Loading } else { T::ShowOlder })}
-                </button>
+                />
             </Show>
         </Show>
     }

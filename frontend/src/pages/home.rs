@@ -7,7 +7,8 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    end_session, leave_when_refused, use_flash, use_title, AlertRegion, NoticeRegion, TimeAgo,
+    end_session, leave_when_refused, use_flash, use_title, AlertRegion, NoticeRegion,
+    PendingButton, TimeAgo,
 };
 use crate::form::Alert;
 use crate::form_state::FormState;
@@ -130,35 +131,26 @@ fn Profile() -> impl IntoView {
             </Suspense>
             <AlertRegion alert />
             <div class="actions">
-                <button
+                <PendingButton
                     id="logout"
-                    type="button"
                     class="secondary"
-                    disabled=move || leaving.get()
-                    on:click=move |_| {
-                        if !leaving.get_untracked() {
-                            log_out.dispatch(());
-                        }
+                    pending=leaving
+                    idle=T::LogOut
+                    on_click=move || {
+                        log_out.dispatch(());
                     }
-                >
-                    {move || i18n.t(T::LogOut)}
-                </button>
-                <button
+                />
+                <PendingButton
                     id="logout-all"
-                    type="button"
                     class="ghost"
-                    disabled=move || logging_out.get()
-                    on:click=move |_| {
-                        if !logging_out.get_untracked() {
-                            alert.set(None);
-                            logout_all.dispatch(());
-                        }
+                    pending=logging_out
+                    idle=T::LogOutEverywhere
+                    busy=T::LoggingOutEverywhere
+                    on_click=move || {
+                        alert.set(None);
+                        logout_all.dispatch(());
                     }
-                >
-                    {move || {
-                        i18n.t(if logging_out.get() { T::LoggingOutEverywhere } else { T::LogOutEverywhere })
-                    }}
-                </button>
+                />
             </div>
         </section>
     }
@@ -209,19 +201,16 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
                 {(!s.current)
                     .then(|| {
                         view! {
-                            <button
-                                type="button"
+                            <PendingButton
                                 class="ghost end-session"
-                                disabled=move || ending.get()
-                                on:click=move |_| {
-                                    if !ending.get_untracked() {
-                                        alert.set(None);
-                                        end.dispatch(id.clone());
-                                    }
+                                pending=ending
+                                idle=T::EndSession
+                                busy=T::EndingSession
+                                on_click=move || {
+                                    alert.set(None);
+                                    end.dispatch(id.clone());
                                 }
-                            >
-                                {move || i18n.t(if ending.get() { T::EndingSession } else { T::EndSession })}
-                            </button>
+                            />
                         }
                     })}
             </li>

@@ -8,8 +8,8 @@
 use crate::api::{self, ApiError, LoginAnswer};
 use crate::code_step::{CodeField, CodeStep, EmailCodeRequest};
 use crate::components::{
-    focus_field, use_clock, use_flash, use_title, AlertRegion, NoticeRegion, SubmitButton,
-    TextField,
+    focus_field, use_clock, use_flash, use_title, AlertRegion, NoticeRegion, PendingButton,
+    SubmitButton, TextField,
 };
 use crate::form::{self, Field};
 use crate::form_state::{is_code, FormState, SecondFactor, SecondFactorField, SecondFactorSwitch};
@@ -79,6 +79,17 @@ async fn passkey_second_step(mfa_token: String) -> Result<LoginResponse, ApiErro
         passkey: Some(credential),
     })
     .await
+}
+
+/// "New here? Sign up", under both ways of signing in.
+fn signup_link() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="switch">
+            {move || i18n.t(T::NoAccount)} " "
+            <A href="/signup">{move || i18n.t(T::SignUp)}</A>
+        </p>
+    }
 }
 
 #[component]
@@ -240,6 +251,14 @@ pub fn LoginPage() -> impl IntoView {
         by_code.set(code);
         focus_field(if code { Field::Email } else { Field::Username });
     };
+    // The button to the other way of signing in (by code: `code`).
+    let mode_button = move |id: &'static str, code: bool, label: T| {
+        view! {
+            <button id=id type="button" class="secondary" on:click=move |_| switch_mode(code)>
+                {move || i18n.t(label)}
+            </button>
+        }
+    };
     let pending = login.pending();
     let passkey_pending = with_passkey.pending();
     let (code_pending, key_pending) = (second.pending(), second_passkey.pending());
@@ -302,32 +321,21 @@ pub fn LoginPage() -> impl IntoView {
                 <SubmitButton id="login-submit" pending idle=T::LogIn busy=T::LoggingIn />
             </form>
             <p class="alt-login">
-                <button
-                    id="login-with-code"
-                    type="button"
-                    class="secondary"
-                    on:click=move |_| switch_mode(true)
-                >
-                    {move || i18n.t(T::LoginWithCode)}
-                </button>
-                <button
+                {mode_button("login-with-code", true, T::LoginWithCode)}
+                <PendingButton
                     id="passkey-login"
-                    type="button"
                     class="secondary"
-                    disabled=move || passkey_pending.get()
-                    on:click=move |_| {
+                    pending=passkey_pending
+                    idle=T::SignInWithPasskey
+                    busy=T::LoggingIn
+                    on_click=move || {
                         notice.set(None);
                         form.clear();
                         with_passkey.dispatch(());
                     }
-                >
-                    {move || i18n.t(if passkey_pending.get() { T::LoggingIn } else { T::SignInWithPasskey })}
-                </button>
+                />
             </p>
-            <p class="switch">
-                {move || i18n.t(T::NoAccount)} " "
-                <A href="/signup">{move || i18n.t(T::SignUp)}</A>
-            </p>
+            {signup_link()}
         }
     };
     let code_step = move || {
@@ -349,19 +357,9 @@ pub fn LoginPage() -> impl IntoView {
                 </Show>
             </form>
             <p class="alt-login">
-                <button
-                    id="login-with-password"
-                    type="button"
-                    class="secondary"
-                    on:click=move |_| switch_mode(false)
-                >
-                    {move || i18n.t(T::LoginWithPassword)}
-                </button>
+                {mode_button("login-with-password", false, T::LoginWithPassword)}
             </p>
-            <p class="switch">
-                {move || i18n.t(T::NoAccount)} " "
-                <A href="/signup">{move || i18n.t(T::SignUp)}</A>
-            </p>
+            {signup_link()}
         }
     };
     let second_step = move || {

@@ -12,7 +12,7 @@
 use crate::api::{self, ApiError};
 use crate::components::{
     back_link, focus_field, settings_page, signed_in, use_flash, AlertRegion, Card, NoticeRegion,
-    SubmitButton, TextField,
+    PendingButton, SubmitButton, TextField,
 };
 use crate::form::{self, Alert, Field, FieldErrors, Issue};
 use crate::form_state::{FormState, SecondFactor, SecondFactorField, SecondFactorSwitch};
@@ -296,17 +296,16 @@ fn TotpSection() -> impl IntoView {
             Ok(_) => view! {
                 <p id="totp-status" class="status off">{move || i18n.t(T::TotpOff)}</p>
                 <Show when=move || setup.with(Option::is_none)>
-                    <button
+                    <PendingButton
                         id="totp-setup"
-                        type="button"
                         class="secondary"
-                        disabled=move || starting.get()
-                        on:click=move |_| {
+                        pending=starting
+                        idle=T::SetUpTotp
+                        busy=T::SettingUpTotp
+                        on_click=move || {
                             start.dispatch((Guarded::TotpSetup, StepUpRequest::default()));
                         }
-                    >
-                        {move || i18n.t(if starting.get() { T::SettingUpTotp } else { T::SetUpTotp })}
-                    </button>
+                    />
                 </Show>
             }
             .into_any(),
