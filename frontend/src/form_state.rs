@@ -135,16 +135,13 @@ impl FormState {
     /// An action of a signed-in page: `call(token, input)` with the session's token (refreshed
     /// and tried again once when refused, `session::authed`), then `ok` with the answer; a
     /// refused session ends it (`or_expired`); `failed` gets any other error.
-    pub fn authed<I, R, F, Fut>(
+    pub fn authed<I: Clone + 'static, R: 'static, Fut>(
         self,
-        call: F,
+        call: impl Fn(String, I) -> Fut + Copy + 'static,
         ok: impl Fn(R) + 'static,
         failed: impl Fn(ApiError) + 'static,
     ) -> Action<I, ()>
     where
-        I: Clone + 'static,
-        R: 'static,
-        F: Fn(String, I) -> Fut + Copy + 'static,
         Fut: Future<Output = Result<R, ApiError>> + 'static,
     {
         self.send(
