@@ -341,6 +341,8 @@ test('an expired access token is refreshed silently and the request goes through
     await Promise.all([refused, refreshed, retried]);
     // No "session expired": the person never noticed.
     await expectText(page.getByRole('status'), '모든 기기에서 로그아웃되었습니다.');
+    // The page's timers run again for the screenshot's accessibility check (axe uses them).
+    await page.clock.resume();
     await shot('request went through after a silent refresh');
   });
 });
