@@ -82,6 +82,12 @@ export async function logIn(page, shot, person) {
   await shot('main page');
 }
 
+/** Opens /login and logs in: the start of every test about a signed-in person. */
+export async function signIn(page, shot, person) {
+  await page.goto('/login');
+  await logIn(page, shot, person);
+}
+
 /** The main page greets the person and shows their account. */
 export async function expectMainPage(page, person) {
   await expectText(page.getByRole('heading', { level: 1 }), `${person.nickname}님 환영합니다`);

@@ -1,5 +1,6 @@
 // Shared pieces of the browser end-to-end tests: the browser, per-test pages with step
-// screenshots, unique people, the mail catcher, and small waiting assertions.
+// screenshots (each one also checked with axe-core against WCAG 2.1 A/AA), unique people, the
+// mail catcher, and small waiting assertions.
 //
 // Environment (set by scripts/e2e.sh):
 //   BASE_URL       the backend serving the SPA, e.g. http://127.0.0.1:8081
@@ -8,7 +9,8 @@
 //   CHROMIUM       the browser binary (default /usr/bin/chromium)
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +27,60 @@ const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const UI_TIMEOUT = 15_000;
 /** How long to wait for a mail to arrive. */
 const MAIL_TIMEOUT = 15_000;
+
+// ---------------------------------------------------------------------------------------
+// Accessibility (axe-core)
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** Where the page loads axe from: a same-origin address the test answers itself, so the
+ * app's Content-Security-Policy (`script-src 'self'`, no inline scripts) stays as it is. */
+const AXE_PATH = '/__e2e__/axe.min.js';
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+/** How long one axe run may take (about half a second on a page of this app). */
+const AXE_TIMEOUT = 20_000;
+
+/** One line per violation: rule, impact, the elements it names and axe's summary of each. */
+export function formatViolations(violations) {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .map((n) => `    ${n.target.join(' ')}\n      ${(n.failureSummary ?? '').replace(/\n/g, '\n      ')}`)
+        .join('\n');
+      return `  ${v.id} (${v.impact}): ${v.help} [${v.helpUrl}]\n${nodes}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Runs axe-core (WCAG 2.1 A and AA) on the page as it is now and fails with the list of
+ * violations. The context must answer AXE_PATH (openPage arranges it).
+ */
+export async function assertAccessible(page, where) {
+  const loaded = await page.evaluate(() => typeof window.axe !== 'undefined');
+  if (!loaded) await page.addScriptTag({ url: AXE_PATH });
+  // axe waits on the page's timers: a page whose clock a test stopped would never answer.
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`axe gave no answer within ${AXE_TIMEOUT} ms at "${where}" (a stopped page clock?)`)),
+      AXE_TIMEOUT,
+    );
+  });
+  const run = page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }).then((r) => r.violations),
+    AXE_TAGS,
+  );
+  const violations = await Promise.race([run, timeout]).finally(() => clearTimeout(timer));
+  if (violations.length > 0) {
+    const url = new URL(page.url());
+    const viewport = page.viewportSize();
+    const lang = await page.evaluate(() => document.documentElement.lang);
+    assert.fail(
+      `axe: ${violations.length} WCAG 2.1 AA violation(s) at "${where}" ` +
+        `(${url.pathname}${url.search}, ${viewport?.width ?? '?'} px, ${lang}):\n${formatViolations(violations)}`,
+    );
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // Browser
@@ -70,8 +126,9 @@ function slug(name) {
 
 /**
  * A fresh browser context (Korean locale, phone-to-desktop sized window) and page for the
- * test `t`, with `shot(step)` saving `artifacts/<test>/<nn>-<step>.png`, and the page's
- * console errors reported as test diagnostics.
+ * test `t`, with `shot(step)` saving `artifacts/<test>/<nn>-<step>.png` and then checking
+ * the page with axe-core (a violation fails the test), and the page's console errors
+ * reported as test diagnostics.
  */
 export async function openPage(browser, t, { locale = 'ko-KR', viewport, extraHTTPHeaders } = {}) {
   const context = await browser.newContext({
@@ -82,6 +139,9 @@ export async function openPage(browser, t, { locale = 'ko-KR', viewport, extraHT
   });
   context.setDefaultTimeout(UI_TIMEOUT);
   context.setDefaultNavigationTimeout(UI_TIMEOUT);
+  await context.route(`${BASE_URL}${AXE_PATH}`, (route) =>
+    route.fulfill({ body: AXE_SOURCE, contentType: 'text/javascript; charset=utf-8' }),
+  );
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
@@ -97,6 +157,8 @@ export async function openPage(browser, t, { locale = 'ko-KR', viewport, extraHT
     n += 1;
     const file = path.join(dir, `${String(n).padStart(2, '0')}-${slug(step)}.png`);
     await page.screenshot({ path: file, fullPage: true });
+    // The screenshot of a failure shows what went wrong; it needs no verdict of its own.
+    if (step !== 'failure') await assertAccessible(page, step);
   };
 
   // The browser logs every 4xx answer as "Failed to load resource"; the tests provoke some on

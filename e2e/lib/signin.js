@@ -1,5 +1,5 @@
 // Shared by the sign-in e2e files: the texts they expect in each language, the code step of
-// /login, and a recorder of the page's WebAuthn calls.
+// /login, a recorder of the page's WebAuthn calls and Chromium's virtual authenticator.
 
 import assert from 'node:assert/strict';
 import { expectText, mailCount, readCode } from './harness.js';
@@ -78,9 +78,27 @@ export async function codeStep(page, shot, person, lang, { wrongFirst = false } 
   await shot('code entered');
 }
 
+/**
+ * Chromium's virtual authenticator (CDP WebAuthn domain) for `page`: a built-in one that
+ * keeps passkeys and verifies the person, touched automatically unless told otherwise.
+ */
+export async function addAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
 
-export /** Records the page's WebAuthn `get` calls: their mediation and whether they were aborted. */
-const recordWebauthn = () => {
+/** Records the page's WebAuthn `get` calls: their mediation and whether they were aborted. */
+export const recordWebauthn = () => {
   window.__webauthn = [];
   const original = navigator.credentials.get.bind(navigator.credentials);
   navigator.credentials.get = (options) => {

@@ -1,9 +1,9 @@
-// RFC 6238 (SHA-1, 6 digits, 30 s) as an authenticator app computes it, and TOTP turned on
-// through the API for a test's preconditions.
+// RFC 6238 (SHA-1, 6 digits, 30 s) as an authenticator app computes it, codes the server
+// has not seen yet, and TOTP turned on through the API for a test's preconditions.
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { BASE_URL } from './harness.js';
+import { BASE_URL, waitUntil } from './harness.js';
 
 function base32Decode(text) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -34,6 +34,23 @@ export function totp(secret, step = stepNow()) {
   return String(n).padStart(6, '0');
 }
 
+/**
+ * The codes of one account's `secret`, each of a time step the server has not taken yet (it
+ * takes each step's code once, with one step of skew); `usedStep` is the last step already
+ * used (the enabling code's). `fresh()` waits for the clock, at most one step.
+ */
+export function totpCodes(secret, usedStep = 0) {
+  let lastStep = usedStep;
+  return {
+    secret,
+    async fresh() {
+      await waitUntil(() => stepNow() + 1 > lastStep, 'an unused TOTP step', { timeout: 35_000, every: 250 });
+      lastStep = Math.max(stepNow(), lastStep + 1);
+      return totp(secret, lastStep);
+    },
+  };
+}
+
 async function call(method, pathname, body, token) {
   const headers = { 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
@@ -43,14 +60,16 @@ async function call(method, pathname, body, token) {
   return text ? JSON.parse(text) : null;
 }
 
-/** Turns TOTP on for `person` through the API; returns the secret. */
+/** Turns TOTP on for `person` through the API; returns the secret, the step whose code
+ * enabled it and the recovery codes. */
 export async function enableTotpViaApi(person) {
   const { access_token: token } = await call('POST', '/api/login', {
     username: person.username,
     password: person.password,
   });
   const { secret } = await call('POST', '/api/mfa/totp/setup', { password: person.password }, token);
-  await call('POST', '/api/mfa/totp/enable', { code: totp(secret) }, token);
+  const step = stepNow();
+  const { recovery_codes: recoveryCodes } = await call('POST', '/api/mfa/totp/enable', { code: totp(secret, step) }, token);
   await call('POST', '/api/logout', {}, token);
-  return secret;
+  return { secret, step, recoveryCodes };
 }

@@ -4,35 +4,23 @@
 // Every step leaves a screenshot in e2e/artifacts/<test>/.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   BASE_URL,
   MAILDEV_URL,
   UI_TIMEOUT,
   expectPath,
   expectText,
-  launchBrowser,
   mailCount,
   newPerson,
   nickStatus,
   readCode,
-  registerViaApi,
   waitUntil,
-  withDevices as sharedWithDevices,
 } from '../lib/harness.js';
-import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
+import { registeredPerson, useBrowser } from '../lib/fixtures.js';
+import { expectMainPage, fieldError, logIn, signIn } from '../lib/flows.js';
 
-let chromium;
-before(async () => {
-  chromium = await launchBrowser();
-});
-after(async () => {
-  await chromium?.close();
-});
-
-/** `withDevices` of the harness, in this file's browser. */
-const withDevices = (t, devices, body, options) =>
-  sharedWithDevices(chromium.browser, t, devices, body, options);
+const { withPage, withSignedIn } = useBrowser();
 
 /** The reset page's controls, found by their labels. */
 function resetForm(page) {
@@ -54,11 +42,10 @@ async function tryLogIn(page, username, password) {
 }
 
 test('forgot password: mailed code, new password, notice, old password refused', async (t) => {
-  const person = newPerson('reset');
   // Signing up mailed a code moments ago, which starts the address's resend cooldown; a
   // reset mail shares it.
-  await registerViaApi(person);
-  await withDevices(t, [''], async ({ page, shot }) => {
+  const person = await registeredPerson('reset');
+  await withPage(t, async ({ page, shot }) => {
     await page.goto('/login');
     await expectText(page.getByRole('heading', { level: 1 }), '로그인');
     await page.getByRole('link', { name: '비밀번호를 잊으셨나요?', exact: true }).click();
@@ -173,13 +160,7 @@ test('forgot password: mailed code, new password, notice, old password refused',
 });
 
 test('log out: the token is revoked on the server, the other device stays logged in', async (t) => {
-  const person = newPerson('logout');
-  await registerViaApi(person);
-  await withDevices(t, ['device A', 'device B'], async (a, b) => {
-    for (const d of [a, b]) {
-      await d.page.goto('/login');
-      await logIn(d.page, d.shot, person);
-    }
+  await withSignedIn(t, 'logout', ['device A', 'device B'], async (person, a, b) => {
     // A copy of the token, as someone who read it out of the tab's memory would keep it.
     const copied = a.tokens.latest();
     assert.ok(copied, 'device A holds a token');
@@ -209,13 +190,7 @@ test('log out: the token is revoked on the server, the other device stays logged
 });
 
 test('log out everywhere: the other device is logged out on its next request', async (t) => {
-  const person = newPerson('everywhere');
-  await registerViaApi(person);
-  await withDevices(t, ['device A', 'device B'], async (a, b) => {
-    for (const d of [a, b]) {
-      await d.page.goto('/login');
-      await logIn(d.page, d.shot, person);
-    }
+  await withSignedIn(t, 'everywhere', ['device A', 'device B'], async (person, a, b) => {
     const tokenB = b.tokens.latest();
     assert.ok(a.tokens.latest() && tokenB, 'both devices hold a token');
 
@@ -255,7 +230,7 @@ test('too many failed logins: the message says how long to wait', async (t) => {
     });
     assert.equal(res.status, 401, `failure ${i + 1} is an ordinary refusal`);
   }
-  await withDevices(t, [''], async ({ page, shot }) => {
+  await withPage(t, async ({ page, shot }) => {
     await page.goto('/login');
     await tryLogIn(page, username, 'yet another guess');
     const text = await expectText(
@@ -270,14 +245,8 @@ test('too many failed logins: the message says how long to wait', async (t) => {
 });
 
 test('devices: the devices page lists both sessions, ends the other one, and that device is sent to login', async (t) => {
-  const person = newPerson('devices');
-  await registerViaApi(person);
-  await withDevices(t, ['device A', 'device B'], async (a, b) => {
-    // B first, so that A's list (loaded with A's main page) already has both.
-    for (const d of [b, a]) {
-      await d.page.goto('/login');
-      await logIn(d.page, d.shot, person);
-    }
+  // B signs in first, so that A's list (loaded with A's main page) already has both.
+  await withSignedIn(t, 'devices', ['device B', 'device A'], async (person, b, a) => {
     await a.page.locator('#nav-devices').click();
     await expectPath(a.page, '/devices');
     const rows = a.page.locator('#devices li.device');
@@ -312,15 +281,13 @@ test('devices: the devices page lists both sessions, ends the other one, and tha
 });
 
 test('an expired access token is refreshed silently and the request goes through', async (t) => {
-  const person = newPerson('expired');
-  await registerViaApi(person);
+  const person = await registeredPerson('expired');
   const ttl = Number(process.env.E2E_JWT_TTL_SECS ?? 20);
-  await withDevices(t, [''], async ({ page, shot, tokens }) => {
+  await withPage(t, async ({ page, shot, tokens }) => {
     // Fake timers in the page: once paused, the scheduled refresh cannot run, so the token
     // in memory expires as it would in a tab that slept.
     await page.clock.install();
-    await page.goto('/login');
-    await logIn(page, shot, person);
+    await signIn(page, shot, person);
     await page.clock.pauseAt(new Date(Date.now() + 1_000));
     const stale = tokens.latest();
     // Wait for the condition (the server refuses the token), not for a time.
@@ -341,6 +308,8 @@ test('an expired access token is refreshed silently and the request goes through
     await Promise.all([refused, refreshed, retried]);
     // No "session expired": the person never noticed.
     await expectText(page.getByRole('status'), '모든 기기에서 로그아웃되었습니다.');
+    // The page's timers run again for the screenshot's accessibility check (axe uses them).
+    await page.clock.resume();
     await shot('request went through after a silent refresh');
   });
 });

@@ -2,41 +2,26 @@
 // a new-sign-in alert mail to the reset form.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   expectPath,
   expectText,
-  launchBrowser,
   mailCount,
-  newPerson,
-  openPage,
   readCode,
-  registerViaApi,
   waitForMail,
   waitUntil,
-  withDevices as sharedWithDevices,
 } from '../lib/harness.js';
-import { expectMainPage, logIn } from '../lib/flows.js';
-import { LOCALE, TEXT, codeStep, recordWebauthn } from '../lib/signin.js';
+import { registeredPerson, useBrowser } from '../lib/fixtures.js';
+import { signIn } from '../lib/flows.js';
+import { LOCALE, TEXT } from '../lib/signin.js';
 
-let chromium;
-before(async () => {
-  chromium = await launchBrowser();
-});
-after(async () => {
-  await chromium?.close();
-});
-
-const withDevices = (t, devices, body, options) =>
-  sharedWithDevices(chromium.browser, t, devices, body, options);
+const { openPage, withPage } = useBrowser();
 
 for (const lang of ['ko', 'en']) {
   test(`activity page (${lang}): sign-ins in sentences, failed attempts grouped, this session marked`, async (t) => {
-    const person = newPerson(`act${lang}`);
-    await registerViaApi(person);
-    await withDevices(
+    const person = await registeredPerson(`act${lang}`);
+    await withPage(
       t,
-      [''],
       async ({ page, shot }) => {
         // Two wrong passwords, then the right one.
         await page.goto('/login');
@@ -70,7 +55,7 @@ for (const lang of ['ko', 'en']) {
 }
 
 test('"this wasn\'t me" page: without a token it says so; a forged token is refused', async (t) => {
-  await withDevices(t, [''], async ({ page, shot }) => {
+  await withPage(t, async ({ page, shot }) => {
     await page.goto('/security/not-me');
     await expectText(page.getByRole('heading', { level: 1 }), '내가 로그인하지 않았습니다');
     await expectText(page.locator('#not-me-invalid'), '링크가 올바르지 않습니다');
@@ -87,21 +72,17 @@ test('"this wasn\'t me" page: without a token it says so; a forged token is refu
 });
 
 test('"this wasn\'t me" journey: a sign-in from a new network mails an alert; its link ends every session and leads into the reset', async (t) => {
-  const person = newPerson('notme');
-  await registerViaApi(person);
+  const person = await registeredPerson('notme');
   // The owner's usual browser, then someone else from another network.
-  const owner = await openPage(chromium.browser, { name: `owner ${t.name}`, diagnostic: (m) => t.diagnostic(m) });
+  const owner = await openPage({ name: `owner ${t.name}`, diagnostic: (m) => t.diagnostic(m) });
   const stranger = await openPage(
-    chromium.browser,
     { name: `stranger ${t.name}`, diagnostic: (m) => t.diagnostic(m) },
     { extraHTTPHeaders: { 'X-Forwarded-For': '203.0.113.9' } },
   );
   try {
-    await owner.page.goto('/login');
-    await logIn(owner.page, owner.shot, person);
+    await signIn(owner.page, owner.shot, person);
     const before = await mailCount(person.email);
-    await stranger.page.goto('/login');
-    await logIn(stranger.page, stranger.shot, person);
+    await signIn(stranger.page, stranger.shot, person);
     const alert = await waitForMail(person.email, /새 기기에서 로그인/, { after: before });
     const link = /https?:\/\/\S+\/security\/not-me#token=[\w-]+/.exec(alert.text ?? '');
     assert.ok(link, `a not-me link in the alert: ${alert.text}`);

@@ -3,47 +3,17 @@
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import {
-  expectPath,
-  expectText,
-  launchBrowser,
-  mailCount,
-  newPerson,
-  openPage,
-  readCode,
-  registerViaApi,
-  waitForMail,
-  waitUntil,
-  withDevices as sharedWithDevices,
-} from '../lib/harness.js';
+import { test } from 'node:test';
+import { expectPath, expectText, waitUntil } from '../lib/harness.js';
+import { useBrowser } from '../lib/fixtures.js';
 import { expectMainPage, logIn } from '../lib/flows.js';
-import { LOCALE, TEXT, codeStep, recordWebauthn } from '../lib/signin.js';
+import { addAuthenticator, recordWebauthn } from '../lib/signin.js';
 
-let chromium;
-before(async () => {
-  chromium = await launchBrowser();
-});
-after(async () => {
-  await chromium?.close();
-});
-
-const withDevices = (t, devices, body, options) =>
-  sharedWithDevices(chromium.browser, t, devices, body, options);
+const { withPage, withSignedIn } = useBrowser();
 
 test('passkey autofill: a conditional request on load, aborted by the button and on leaving', async (t) => {
-  await withDevices(t, [''], async ({ page, shot }) => {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    });
+  await withPage(t, async ({ page, shot }) => {
+    const { cdp, authenticatorId } = await addAuthenticator(page);
     // A passkey for this site on the authenticator, and no simulated touch: a conditional
     // request waits, as it does in a browser until the person picks the passkey.
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -93,11 +63,7 @@ test('passkey autofill: a conditional request on load, aborted by the button and
 });
 
 test('the passkey offer: shown after a password sign-in, once, and not after "not now"', async (t) => {
-  const person = newPerson('offer');
-  await registerViaApi(person);
-  await withDevices(t, [''], async ({ page, shot }) => {
-    await page.goto('/login');
-    await logIn(page, shot, person);
+  await withSignedIn(t, 'offer', [''], async (person, { page, shot }) => {
     const offer = page.locator('#passkey-offer');
     await expectText(offer, '패스키를 추가해 보세요');
     await shot('passkey offer');

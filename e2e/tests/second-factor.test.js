@@ -1,64 +1,19 @@
 // Second factors in a real Chromium against the real backend: TOTP set up in the settings
-// page from the QR code's secret (codes computed here, RFC 6238), recovery codes shown once,
+// page from the QR code's secret (codes computed by lib/totp.js, RFC 6238), recovery codes shown once,
 // the two-step login; then passkeys with Chromium's virtual authenticator (CDP WebAuthn
 // domain): register one in settings, sign in with it alone, and use it as the second step.
 // The app runs on http://localhost:PORT (scripts/e2e.sh): WebAuthn refuses IP addresses.
 // Screenshots in e2e/artifacts/<test>/.
 
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { after, before, test } from 'node:test';
-import {
-  BASE_URL,
-  expectPath,
-  expectText,
-  launchBrowser,
-  newPerson,
-  openPage,
-  registerViaApi,
-  waitUntil,
-} from '../lib/harness.js';
-import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
+import { test } from 'node:test';
+import { BASE_URL, expectPath, expectText } from '../lib/harness.js';
+import { registeredPerson, useBrowser } from '../lib/fixtures.js';
+import { expectMainPage, fieldError, signIn } from '../lib/flows.js';
+import { addAuthenticator } from '../lib/signin.js';
+import { enableTotpViaApi, stepNow, totp, totpCodes } from '../lib/totp.js';
 
-let chromium;
-before(async () => {
-  chromium = await launchBrowser();
-});
-after(async () => {
-  await chromium?.close();
-});
-
-// ---------------------------------------------------------------------------------------
-// RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it.
-
-function base32Decode(text) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of text.replace(/=+$/, '').toUpperCase()) {
-    const i = alphabet.indexOf(c);
-    assert.ok(i >= 0, `not base32: ${c}`);
-    value = ((value << 5) | i) & 0xffff;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-const stepNow = () => Math.floor(Date.now() / 1000 / 30);
-
-function totp(secret, step) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return String(n).padStart(6, '0');
-}
+const { withPage } = useBrowser();
 
 test('the RFC 6238 helper computes the published SHA-1 vectors', () => {
   // RFC 6238 appendix B: the ASCII secret "12345678901234567890", 8 digits there; the last 6
@@ -101,45 +56,28 @@ async function passwordStep(page, shot, person) {
   await shot('second step asked');
 }
 
-// Shared by the two tests below (node --test runs a file's tests in order).
-const person = newPerson('mfa');
-let recoveryCodes = [];
-let secret = '';
-// The server takes each time step's code once (and one step of skew): the last step used.
-let lastStep = 0;
-
-/** A code the server has not seen yet: waits (for the clock, at most one step) until the
- * next step within the skew is unused. */
-async function freshCode() {
-  await waitUntil(() => stepNow() + 1 > lastStep, 'an unused TOTP step', { timeout: 35_000, every: 250 });
-  lastStep = Math.max(stepNow(), lastStep + 1);
-  return totp(secret, lastStep);
-}
-
 /** The "confirm it's you" form of a factor change: the password (and a code with TOTP on). */
-async function stepUp(page, shot, { code = false } = {}) {
+async function stepUp(page, shot, person, codes) {
   await expectText(page.locator('#step-up-title'), '본인 확인');
   await page.locator('.step-up').getByLabel('비밀번호', { exact: true }).fill(person.password);
-  if (code) await page.locator('.step-up').getByLabel('인증 코드', { exact: true }).fill(await freshCode());
+  if (codes) await page.locator('.step-up').getByLabel('인증 코드', { exact: true }).fill(await codes.fresh());
   await shot('step-up asked');
   await page.locator('#step-up-submit').click();
 }
 
 test('TOTP: set up in settings from the shown secret, recovery codes shown once, then login asks for the code', async (t) => {
-  await registerViaApi(person);
-  const { context, page, shot, close, unexpectedProblems } = await openPage(chromium.browser, t);
-  try {
+  const person = await registeredPerson('totp');
+  await withPage(t, async ({ context, page, shot }) => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE_URL });
-    await page.goto('/login');
-    await logIn(page, shot, person);
+    await signIn(page, shot, person);
     await openSecurity(page, shot);
     await expectText(page.locator('#totp-status'), '꺼져 있습니다');
     await expectText(page.locator('#no-passkeys'), '등록된 패스키가 없습니다');
 
     await page.locator('#totp-setup').click();
     // A factor change proves the password again (a sign-in alone is no step-up).
-    await stepUp(page, shot);
-    secret = (await expectText(page.locator('#totp-secret'), /^[A-Z2-7]{16,}=*$/)).trim();
+    await stepUp(page, shot, person);
+    const secret = (await expectText(page.locator('#totp-secret'), /^[A-Z2-7]{16,}=*$/)).trim();
     // The QR code is drawn in the page (an inline SVG), not fetched from anywhere; its
     // accessible name says what it is, and never holds the secret's URI.
     assert.equal(await page.locator('#totp-qr svg').count(), 1);
@@ -147,6 +85,7 @@ test('TOTP: set up in settings from the shown secret, recovery codes shown once,
     assert.equal(label, '인증 앱에서 스캔할 QR 코드');
     assert.ok(!label.includes('otpauth') && !label.includes(secret), 'no secret in the name');
     await shot('totp setup with QR code and secret');
+    const codes = totpCodes(secret);
 
     // A wrong code is refused next to the field.
     const valid = new Set([-1, 0, 1, 2].map((d) => totp(secret, stepNow() + d)));
@@ -157,12 +96,12 @@ test('TOTP: set up in settings from the shown secret, recovery codes shown once,
     await expectText(fieldError(page, 'code'), '인증 코드가 일치하지 않습니다');
     await shot('wrong totp code');
 
-    await code.fill(await freshCode());
+    await code.fill(await codes.fresh());
     await page.locator('#totp-enable').click();
     await expectText(page.locator('#recovery-codes-title'), '복구 코드');
     const items = page.locator('#recovery-codes li');
     await items.first().waitFor();
-    recoveryCodes = (await items.allTextContents()).map((c) => c.trim());
+    const recoveryCodes = (await items.allTextContents()).map((c) => c.trim());
     assert.equal(recoveryCodes.length, 10);
     assert.equal(new Set(recoveryCodes).size, 10);
     await expectText(page.locator('#totp-status'), '켜져 있습니다');
@@ -175,33 +114,23 @@ test('TOTP: set up in settings from the shown secret, recovery codes shown once,
     await logOut(page, person);
     await passwordStep(page, shot, person);
     // A code of a step not used yet (the server takes each once, with one step of skew).
-    await page.getByLabel('인증 코드', { exact: true }).fill(await freshCode());
+    await page.getByLabel('인증 코드', { exact: true }).fill(await codes.fresh());
     await shot('totp code entered');
     await page.locator('#mfa-submit').click();
     await expectPath(page, '/');
     await expectMainPage(page, person);
     await shot('signed in with password and totp');
-    assert.deepEqual(unexpectedProblems(), []);
-  } finally {
-    await close();
-  }
+  });
 });
 
 test('passkeys: register one with the virtual authenticator, sign in with it alone, then as the second step; new recovery codes; TOTP off', async (t) => {
-  assert.equal(recoveryCodes.length, 10, 'the TOTP test ran first');
-  const { page, shot, close, unexpectedProblems } = await openPage(chromium.browser, t);
-  try {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-      },
-    });
+  // An account of its own with TOTP on (set up through the API; the test above does it in
+  // the page), so this test runs alone or in any order.
+  const person = await registeredPerson('passkey');
+  const { secret, step, recoveryCodes } = await enableTotpViaApi(person);
+  const codes = totpCodes(secret, step);
+  await withPage(t, async ({ page, shot }) => {
+    const { cdp, authenticatorId } = await addAuthenticator(page);
 
     // The buttons are what this test is about: no autofill request (with the automatic touch
     // of the virtual authenticator it would sign in by itself; passkey-autofill.test.js).
@@ -224,7 +153,7 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     await page.getByLabel('패스키 이름', { exact: true }).fill('노트북');
     await page.locator('#passkey-add').click();
     // TOTP is on: the step-up takes the password and a code.
-    await stepUp(page, shot, { code: true });
+    await stepUp(page, shot, person, codes);
     await expectText(page.locator('#passkey-list'), '노트북');
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
     assert.equal(credentials.length, 1);
@@ -250,7 +179,7 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     // Deleting it empties the list (a new session: the step-up again).
     await openSecurity(page, shot);
     await page.getByRole('button', { name: '삭제 노트북' }).click();
-    await stepUp(page, shot, { code: true });
+    await stepUp(page, shot, person, codes);
     await expectText(page.locator('#no-passkeys'), '등록된 패스키가 없습니다');
     await shot('passkey deleted');
 
@@ -286,8 +215,5 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     await expectText(page.getByRole('status').first(), '인증 앱 2단계 로그인을 껐습니다.');
     await expectText(page.locator('#totp-status'), '꺼져 있습니다');
     await shot('totp off');
-    assert.deepEqual(unexpectedProblems(), []);
-  } finally {
-    await close();
-  }
+  });
 });

@@ -3,33 +3,20 @@
 // a code mailed to the new address, delete the account. Screenshots in e2e/artifacts/<test>/.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   BASE_URL,
   expectPath,
   expectText,
-  launchBrowser,
   mailCount,
-  newPerson,
   readCode,
-  registerViaApi,
   waitForMail,
   waitUntil,
-  withDevices as sharedWithDevices,
 } from '../lib/harness.js';
-import { expectMainPage, fieldError, logIn } from '../lib/flows.js';
+import { registeredPerson, useBrowser } from '../lib/fixtures.js';
+import { expectMainPage, fieldError, signIn } from '../lib/flows.js';
 
-let chromium;
-before(async () => {
-  chromium = await launchBrowser();
-});
-after(async () => {
-  await chromium?.close();
-});
-
-/** `withDevices` of the harness, in this file's browser. */
-const withDevices = (t, devices, body, options) =>
-  sharedWithDevices(chromium.browser, t, devices, body, options);
+const { withPage, withSignedIn } = useBrowser();
 
 /** From the main page to one of the settings forms, through the links a person would use. */
 async function openSettings(page, shot, which, heading) {
@@ -52,13 +39,8 @@ const loginAnswer = async (username, password) =>
   ).status;
 
 test('change password: a wrong current one is refused; then other devices are logged out, this one stays', async (t) => {
-  const person = newPerson('pwchange');
-  await registerViaApi(person);
-  await withDevices(t, ['device A', 'device B'], async (a, b) => {
-    for (const d of [b, a]) {
-      await d.page.goto('/login');
-      await logIn(d.page, d.shot, person);
-    }
+  // B signs in first, so that A's password change logs out a device that was there before.
+  await withSignedIn(t, 'pwchange', ['device B', 'device A'], async (person, b, a) => {
     await openSettings(a.page, a.shot, 'password', '비밀번호 변경');
     const page = a.page;
     const newPassword = 'a fresh passphrase 42';
@@ -88,12 +70,8 @@ test('change password: a wrong current one is refused; then other devices are lo
 });
 
 test('change email: the code goes to the new address, the old one is told', async (t) => {
-  const person = newPerson('emchange');
-  await registerViaApi(person);
-  const newEmail = `new.${person.email}`;
-  await withDevices(t, [''], async ({ page, shot }) => {
-    await page.goto('/login');
-    await logIn(page, shot, person);
+  await withSignedIn(t, 'emchange', [''], async (person, { page, shot }) => {
+    const newEmail = `new.${person.email}`;
     await openSettings(page, shot, 'email', '이메일 변경');
     await expectText(page.locator('#current-email'), person.email);
     const oldBefore = await mailCount(person.email);
@@ -117,11 +95,9 @@ test('change email: the code goes to the new address, the old one is told', asyn
 });
 
 test('delete account: named, confirmed by username and password; the names are free again', async (t) => {
-  const person = newPerson('delete');
-  await registerViaApi(person);
-  await withDevices(t, [''], async ({ page, shot }) => {
-    await page.goto('/login');
-    await logIn(page, shot, person);
+  const person = await registeredPerson('delete');
+  await withPage(t, async ({ page, shot }) => {
+    await signIn(page, shot, person);
     await openSettings(page, shot, 'delete', '계정 삭제');
     await expectText(page.locator('#delete-warning'), person.username);
     // The wrong username stops it before anything is sent.

@@ -2,52 +2,31 @@
 // mail catcher. Every step leaves a screenshot in e2e/artifacts/<test>/.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   BASE_URL,
   assertNoTokenReadable,
   expectPath,
   expectText,
-  launchBrowser,
   mailCount,
   newPerson,
-  openPage,
   readCode,
-  registerViaApi,
   trackTokens,
 } from '../lib/harness.js';
+import { registeredPerson, useBrowser } from '../lib/fixtures.js';
 import {
   expectMainPage,
   fieldError,
   fillSignup,
   logIn,
   requestCode,
+  signIn,
   signUpAndLogIn,
   signupForm,
   submitCode,
 } from '../lib/flows.js';
 
-let chromium;
-before(async () => {
-  chromium = await launchBrowser();
-});
-after(async () => {
-  await chromium?.close();
-});
-
-/** Runs `body` with a fresh page for the test, closing it afterwards whatever happens. */
-async function withPage(t, body, options) {
-  const session = await openPage(chromium.browser, t, options);
-  try {
-    await body(session);
-    assert.deepEqual(session.unexpectedProblems(), [], 'no page errors or console errors');
-  } catch (err) {
-    await session.shot('failure').catch(() => {});
-    throw err;
-  } finally {
-    await session.close();
-  }
-}
+const { withPage } = useBrowser();
 
 test('happy path: signup, mailed code, register, login, main page; no token readable by script', async (t) => {
   await withPage(t, async ({ page, shot }) => {
@@ -97,8 +76,7 @@ test('a wrong code shows the error and the attempts left', async (t) => {
 });
 
 test('a taken username shows the error next to the field', async (t) => {
-  const first = newPerson('taken');
-  await registerViaApi(first);
+  const first = await registeredPerson('taken');
   await withPage(t, async ({ page, shot }) => {
     const second = { ...newPerson('other'), username: first.username };
     const form = await fillSignup(page, shot, second);
@@ -117,8 +95,7 @@ test('a taken username shows the error next to the field', async (t) => {
 });
 
 test('a reload and a second tab keep the session; log-out returns to login and / then goes to login', async (t) => {
-  const person = newPerson('session');
-  await registerViaApi(person);
+  const person = await registeredPerson('session');
   await withPage(t, async ({ page, shot }) => {
     const tracked = trackTokens(page);
     await page.goto('/');
@@ -251,12 +228,10 @@ test('English browser at 360 px: the whole journey in English, no sideways scrol
 });
 
 test('a session ended elsewhere sends the person back to login with a message', async (t) => {
-  const person = newPerson('rejected');
-  await registerViaApi(person);
+  const person = await registeredPerson('rejected');
   await withPage(t, async ({ page, shot }) => {
     const tracked = trackTokens(page);
-    await page.goto('/login');
-    await logIn(page, shot, person);
+    await signIn(page, shot, person);
     // The session is ended from outside the tab (as from another device).
     const res = await fetch(`${BASE_URL}/api/logout`, {
       method: 'POST',

@@ -71,6 +71,36 @@ pub fn focus_field(field: Field) {
     });
 }
 
+/// Moves keyboard focus to the element `id` (a page's heading, `tabindex="-1"`) once it is in
+/// the document (a `Suspense` shows it when everything inside has loaded; checked each frame,
+/// for about two seconds), if nothing has the focus: the control that had it went with the
+/// page before (the login form), and the next Tab would otherwise leave the page.
+pub fn focus_if_lost(id: &'static str) {
+    fn attempt(id: &'static str, frames_left: u32) {
+        request_animation_frame(move || {
+            let doc = document();
+            let Some(el) = doc.get_element_by_id(id) else {
+                if frames_left > 0 {
+                    attempt(id, frames_left - 1);
+                }
+                return;
+            };
+            let lost = match (doc.active_element(), doc.body()) {
+                (None, _) => true,
+                (Some(active), Some(body)) => active == *body.as_ref(),
+                (Some(_), None) => false,
+            };
+            if let Some(el) = lost
+                .then_some(el)
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        });
+    }
+    attempt(id, 120);
+}
+
 /// Leaves the session: token dropped, back to the login page with `notice`.
 pub fn end_session(notice: Notice) -> impl Fn() + Clone {
     let navigate = use_navigate();

@@ -252,8 +252,10 @@ fn ProfileView(profile: UserProfile) -> impl IntoView {
         let nickname = nickname.clone();
         move || i18n::welcome(i18n.get(), &nickname)
     };
+    // Just signed in, the keyboard focus went with the login form: it starts at the greeting.
+    crate::components::focus_if_lost("welcome");
     view! {
-        <h1 id="welcome">{greeting}</h1>
+        <h1 id="welcome" tabindex="-1">{greeting}</h1>
         <dl class="profile">
             <div>
                 <dt>{move || i18n.t(T::ProfileNickname)}</dt>

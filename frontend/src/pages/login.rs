@@ -98,6 +98,11 @@ pub fn LoginPage() -> impl IntoView {
     use_title(T::LoginTitle);
     let navigate = use_navigate();
     let notice = RwSignal::new(use_flash().take());
+    // Sent here with a notice (signed up, logged out, session ended), the next thing to do
+    // is to log in: the keyboard starts at the username.
+    if notice.with_untracked(Option::is_some) {
+        crate::components::focus_field(Field::Username);
+    }
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
