@@ -52,8 +52,7 @@ fn challenge(
           passkeys already", body = shared::Problem),
         (status = 422, description = "`validation_failed`: no step-up proof (`password`, then \
           `code` when TOTP is on, `required`) and no recent step-up of this session", body = shared::Problem),
-        (status = 429, description = "`too_many_attempts`: too many wrong passwords or second \
-          factors for this account from this client's pool; or `rate_limited`", body = shared::Problem),
+        StepUpLimited,
     ))]
 pub async fn register_start(
     state: web::Data<AppState>,
@@ -119,8 +118,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         super::StepUpUnauthorized,
         (status = 404, description = "`not_found`: no such passkey of this account", body = shared::Problem),
         (status = 422, description = "`validation_failed`: no step-up proof and no recent step-up", body = shared::Problem),
-        (status = 429, description = "`too_many_attempts`: too many wrong passwords or second \
-          factors for this account from this client's pool; or `rate_limited`", body = shared::Problem),
+        StepUpLimited,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -187,4 +185,17 @@ pub async fn login_finish(
     let outcome =
         signin::passkey::sign_in(&state, &client, &body.challenge_id, body.credential).await?;
     signin::respond(&state, &client, outcome)
+}
+
+/// The 429 row of a passkey change behind a step-up (`passkey_register_start`,
+/// `delete_passkey`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its documentation is used
+enum StepUpLimited {
+    #[response(
+        status = 429,
+        description = "`too_many_attempts`: too many wrong passwords or second \
+          factors for this account from this client's pool; or `rate_limited`"
+    )]
+    Limited(shared::Problem),
 }
