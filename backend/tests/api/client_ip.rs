@@ -18,7 +18,7 @@ fn bad_login() -> Value {
 
 async fn bucket_app(burst: &str) -> TestApp {
     spawn_app_with(&[
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
+        TRUSTED_PROXY,
         ("APP_RATE_LIMIT_PER_SECOND", "1"),
         ("APP_RATE_LIMIT_BURST", burst),
     ])
@@ -107,11 +107,7 @@ async fn the_addresses_of_one_ipv6_64_share_one_bucket() {
 
 #[tokio::test]
 async fn the_hourly_mail_cap_per_ip_counts_a_whole_ipv6_64() {
-    let app = spawn_app_with(&[
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
-        ("APP_CODES_PER_IP_PER_HOUR", "3"),
-    ])
-    .await;
+    let app = spawn_app_with(&[TRUSTED_PROXY, ("APP_CODES_PER_IP_PER_HOUR", "3")]).await;
     let ask = |ip: String, i: usize| {
         let app = &app;
         async move {

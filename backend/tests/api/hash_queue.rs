@@ -93,12 +93,8 @@ async fn a_flood_of_logins_gets_immediate_503s_and_the_rest_are_answered_normall
     assert_eq!(failures, served.len(), "one failure per evaluated login");
 }
 
-fn signup(person: &(String, String, String)) -> Signup<'_> {
-    Signup {
-        username: &person.0,
-        nickname: &person.1,
-        email: &person.2,
-    }
+fn signup(who: &(String, String, String)) -> Signup<'_> {
+    person(&who.0, &who.1, &who.2)
 }
 
 #[tokio::test]
