@@ -4,11 +4,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "Hong_Gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
+const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
 
 /// What one run of the admin command left.
 pub(crate) struct Run {
@@ -20,9 +16,23 @@ pub(crate) struct Run {
 /// Runs `backend admin <args>` against `app`'s database and mail server, with nothing from
 /// this process's environment.
 pub(crate) async fn admin(app: &TestApp, args: &[&str]) -> Run {
+    admin_env(
+        app,
+        args,
+        &[("APP_TRUSTED_PROXIES", "127.0.0.1".to_owned())],
+    )
+    .await
+}
+
+/// [`admin`] with these variables on top of the test settings (and no trusted proxy).
+pub(crate) async fn admin_env(app: &TestApp, args: &[&str], env: &[(&str, String)]) -> Run {
     let db = app.db.name().to_owned();
     let smtp = app.mail.port.to_string();
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
     let output = tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
             .arg("admin")
@@ -36,7 +46,7 @@ pub(crate) async fn admin(app: &TestApp, args: &[&str]) -> Run {
             .env("APP_JWT_SECRET", JWT_SECRET)
             .env("APP_CODE_PEPPER", PEPPER)
             .env("APP_LOG_FORMAT", "json")
-            .env("APP_TRUSTED_PROXIES", "127.0.0.1")
+            .envs(env)
             .current_dir(std::env::temp_dir())
             .output()
             .expect("run backend admin")
@@ -128,8 +138,7 @@ async fn find_and_sessions_show_the_account_without_secrets_and_audit_it() {
 #[tokio::test]
 async fn a_disabled_account_cannot_log_in_refresh_or_use_its_tokens_until_enabled() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (access, refresh) = app.session_for(GILDONG.username).await;
+    let (access, refresh) = app.registered(&GILDONG).await.tokens();
     assert_eq!(app.nick(&access).await.status(), 200);
 
     let run = admin(&app, &["disable", "hong_gildong"]).await;
@@ -140,19 +149,11 @@ async fn a_disabled_account_cannot_log_in_refresh_or_use_its_tokens_until_enable
     // The very next request with the existing token is refused.
     assert_problem(app.nick(&access).await, 403, "account_disabled").await;
     assert_problem(app.refresh(&refresh).await, 403, "account_disabled").await;
-    assert_problem(
-        app.login(GILDONG.username, PASSWORD).await,
-        403,
-        "account_disabled",
-    )
-    .await;
+    let r = app.login(GILDONG.username, PASSWORD).await;
+    assert_problem(r, 403, "account_disabled").await;
     // Without the password nobody learns that the account is disabled.
-    assert_problem(
-        app.login(GILDONG.username, "wrong password!!").await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    let r = app.login(GILDONG.username, "wrong password!!").await;
+    assert_problem(r, 401, "invalid_credentials").await;
 
     let run = admin(&app, &["enable", "gildong@example.com"]).await;
     assert!(run.ok, "{}", run.stderr);
@@ -167,8 +168,7 @@ async fn a_disabled_account_cannot_log_in_refresh_or_use_its_tokens_until_enable
 #[tokio::test]
 async fn end_sessions_refuses_every_token_at_once() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (a, _) = app.session_for(GILDONG.username).await;
+    let (a, _) = app.registered(&GILDONG).await.tokens();
     let (b, refresh) = app.session_for(GILDONG.username).await;
     let run = admin(&app, &["end-sessions", "hong_gildong"]).await;
     assert!(run.ok, "{}", run.stderr);
@@ -179,25 +179,23 @@ async fn end_sessions_refuses_every_token_at_once() {
     assert_problem(app.refresh(&refresh).await, 401, "invalid_token").await;
 }
 
+/// Two failed logins and one code mail per address, behind the trusted proxy.
+const TIGHT_LIMITS: [(&str, &str); 3] = [
+    ("APP_LOGIN_MAX_FAILURES", "2"),
+    ("APP_CODES_PER_IP_PER_HOUR", "1"),
+    ("APP_TRUSTED_PROXIES", "127.0.0.1"),
+];
+
 #[tokio::test]
 async fn clear_throttles_lifts_an_accounts_login_lock_and_an_addresses_mail_limit() {
-    let app = spawn_app_with(&[
-        ("APP_LOGIN_MAX_FAILURES", "2"),
-        ("APP_CODES_PER_IP_PER_HOUR", "1"),
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
-    ])
-    .await;
+    let app = spawn_app_with(&TIGHT_LIMITS).await;
     app.sign_up(&GILDONG).await;
     for _ in 0..2 {
         let r = app.login(GILDONG.username, "wrong password!!").await;
         assert_eq!(r.status(), 401);
     }
-    assert_problem(
-        app.login(GILDONG.username, PASSWORD).await,
-        429,
-        "too_many_attempts",
-    )
-    .await;
+    let r = app.login(GILDONG.username, PASSWORD).await;
+    assert_problem(r, 429, "too_many_attempts").await;
     let run = admin(&app, &["clear-throttles", "--account", "hong_gildong"]).await;
     assert!(run.ok, "{}", run.stderr);
     assert!(
@@ -214,13 +212,10 @@ async fn clear_throttles_lifts_an_accounts_login_lock_and_an_addresses_mail_limi
         .post_from(ip, "/api/email_auth", &ask("a@example.com"))
         .await;
     assert_eq!(r.status(), 202);
-    assert_problem(
-        app.post_from(ip, "/api/email_auth", &ask("b@example.com"))
-            .await,
-        429,
-        "too_many_codes",
-    )
-    .await;
+    let r = app
+        .post_from(ip, "/api/email_auth", &ask("b@example.com"))
+        .await;
+    assert_problem(r, 429, "too_many_codes").await;
     let run = admin(&app, &["clear-throttles", "--ip", ip]).await;
     assert!(run.ok, "{}", run.stderr);
     assert_eq!(audit(&run)["action"], "clear_throttles");
@@ -238,8 +233,7 @@ async fn clear_throttles_lifts_an_accounts_login_lock_and_an_addresses_mail_limi
 #[tokio::test]
 async fn delete_removes_the_account_like_its_owner_would_and_needs_yes() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (access, _) = app.session_for(GILDONG.username).await;
+    let (access, _) = app.registered(&GILDONG).await.tokens();
 
     let run = admin(&app, &["delete", "hong_gildong"]).await;
     assert!(!run.ok);

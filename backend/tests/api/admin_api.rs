@@ -52,6 +52,23 @@ async fn call_from(
     request.send().await.expect("request")
 }
 
+/// `method /admin/api/users/{id}{rest}` on the admin listener with `key`.
+async fn on_user(
+    app: &TestApp,
+    key: &str,
+    method: Method,
+    id: &str,
+    rest: &str,
+) -> reqwest::Response {
+    call(
+        app,
+        Some(key),
+        method,
+        &format!("/admin/api/users/{id}{rest}"),
+    )
+    .await
+}
+
 async fn get_json(app: &TestApp, key: &str, path: &str) -> Value {
     let r = call(app, Some(key), Method::GET, path).await;
     assert_eq!(
@@ -159,26 +176,14 @@ async fn a_key_is_shown_once_listed_without_its_secret_and_revoked_on_every_inst
                 .status(),
             200
         );
-        let p = assert_problem(
-            call(app, None, Method::GET, "/admin/api/users").await,
-            401,
-            "invalid_token",
-        )
-        .await;
+        let r = call(app, None, Method::GET, "/admin/api/users").await;
+        let p = assert_problem(r, 401, "invalid_token").await;
         assert!(p.detail.contains("admin API key"), "{p:?}");
         let wrong = format!("adm_{}", "0".repeat(64));
-        assert_problem(
-            call(app, Some(&wrong), Method::GET, "/admin/api/users").await,
-            401,
-            "invalid_token",
-        )
-        .await;
-        assert_problem(
-            call(app, Some("not-a-key"), Method::GET, "/admin/api/stats").await,
-            401,
-            "invalid_token",
-        )
-        .await;
+        let r = call(app, Some(&wrong), Method::GET, "/admin/api/users").await;
+        assert_problem(r, 401, "invalid_token").await;
+        let r = call(app, Some("not-a-key"), Method::GET, "/admin/api/stats").await;
+        assert_problem(r, 401, "invalid_token").await;
     }
 
     let run = admin(&a, &["api-key", "revoke", "ops-console"]).await;
@@ -214,8 +219,7 @@ async fn a_key_is_shown_once_listed_without_its_secret_and_revoked_on_every_inst
 #[tokio::test]
 async fn a_read_only_key_reads_but_every_write_is_refused_with_403_and_audited() {
     let app = spawn_admin().await;
-    app.sign_up(&GILDONG).await;
-    let (access, _) = app.session_for(GILDONG.username).await;
+    let (access, _) = app.registered_person().await.tokens();
     let id = id_of(&app, GILDONG.username).await;
     let reader = create_key(&app, "reader", true).await;
 
@@ -272,11 +276,7 @@ async fn a_read_only_key_reads_but_every_write_is_refused_with_403_and_audited()
 
 #[tokio::test]
 async fn wrong_keys_are_throttled_per_client_address() {
-    let app = spawn_app_with(&[
-        ("APP_ADMIN_PORT", "0"),
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
-    ])
-    .await;
+    let app = spawn_app_with(&[("APP_ADMIN_PORT", "0"), TRUSTED_PROXY]).await;
     let key = create_key(&app, "ops", false).await;
     let guesser = Some("203.0.113.5");
     let wrong = format!("adm_{}", "1".repeat(64));
@@ -331,8 +331,7 @@ async fn insert_passkey(app: &TestApp, user_id: &str, name: &str) -> String {
 #[tokio::test]
 async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
     let app = spawn_admin().await;
-    app.sign_up(&GILDONG).await;
-    let (first, _) = app.session_for(GILDONG.username).await;
+    let (first, _) = app.registered_person().await.tokens();
     let (second, second_refresh) = app.session_for(GILDONG.username).await;
     let id = id_of(&app, GILDONG.username).await;
     let key = create_key(&app, "ops", false).await;
@@ -348,12 +347,8 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
     assert_eq!(user["email_verified_at"], user["created_at"]);
     assert!(!user.to_string().contains("argon2"), "{user}");
     let missing = "/admin/api/users/0123456789abcdef01234567";
-    assert_problem(
-        call(&app, Some(&key), Method::GET, missing).await,
-        404,
-        "not_found",
-    )
-    .await;
+    let r = call(&app, Some(&key), Method::GET, missing).await;
+    assert_problem(r, 404, "not_found").await;
 
     // Sessions: list, end one, end all.
     let sessions = get_json(&app, &key, &format!("/admin/api/users/{id}/sessions")).await;
@@ -363,71 +358,40 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
         .to_string()
         .contains("refresh_hash"));
     let newest = sessions[0]["id"].as_str().unwrap().to_owned();
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}/sessions/{newest}"),
-    )
-    .await;
+    let session = format!("/sessions/{newest}");
+    let r = on_user(&app, &key, Method::DELETE, &id, &session).await;
     assert_eq!(r.status(), 204);
     assert_problem(app.nick(&second).await, 401, "invalid_token").await;
     assert_problem(app.refresh(&second_refresh).await, 401, "invalid_token").await;
     assert_eq!(app.nick(&first).await.status(), 200);
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}/sessions/{newest}"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::DELETE, &id, &session).await;
     assert_problem(r, 404, "not_found").await;
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}/sessions"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::DELETE, &id, "/sessions").await;
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["sessions_ended"], 1);
     assert_problem(app.nick(&first).await, 401, "invalid_token").await;
 
     // Disable, then enable.
     let (access, _) = app.session_for(GILDONG.username).await;
-    let body: Value = call(
-        &app,
-        Some(&key),
-        Method::POST,
-        &format!("/admin/api/users/{id}/disable"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let body: Value = on_user(&app, &key, Method::POST, &id, "/disable")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["disabled"], true);
     assert_eq!(body["sessions_frozen"], 1);
     assert_problem(app.nick(&access).await, 403, "account_disabled").await;
-    assert_problem(
-        app.login(GILDONG.username, PASSWORD).await,
-        403,
-        "account_disabled",
-    )
-    .await;
+    let r = app.login(GILDONG.username, PASSWORD).await;
+    assert_problem(r, 403, "account_disabled").await;
     assert_eq!(
         get_json(&app, &key, &format!("/admin/api/users/{id}")).await["disabled"],
         true
     );
-    let body: Value = call(
-        &app,
-        Some(&key),
-        Method::POST,
-        &format!("/admin/api/users/{id}/enable"),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let body: Value = on_user(&app, &key, Method::POST, &id, "/enable")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["sessions_ended"], 1);
     assert_problem(app.nick(&access).await, 401, "invalid_token").await;
     let (access, _) = app.session_for(GILDONG.username).await;
@@ -443,29 +407,11 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
             .len(),
         2
     );
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}/passkeys/{one}"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::DELETE, &id, &format!("/passkeys/{one}")).await;
     assert_eq!(r.status(), 204);
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}/passkeys/{one}"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::DELETE, &id, &format!("/passkeys/{one}")).await;
     assert_problem(r, 404, "not_found").await;
-    let r = call(
-        &app,
-        Some(&key),
-        Method::POST,
-        &format!("/admin/api/users/{id}/mfa/reset"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::POST, &id, "/mfa/reset").await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["passkeys_removed"], 1);
@@ -545,21 +491,10 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
     // Deletion, with the goodbye mail by default and without it on request.
     app.sign_up(&OTHER).await;
     let other_id = id_of(&app, OTHER.username).await;
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}?notify=false"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::DELETE, &id, "?notify=false").await;
     assert_eq!(r.status(), 204);
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{other_id}"),
-    )
-    .await;
+    let path = format!("/admin/api/users/{other_id}");
+    let r = call(&app, Some(&key), Method::DELETE, &path).await;
     assert_eq!(r.status(), 204);
     assert!(app.users().await.is_empty());
     assert!(app.collection("sessions").await.is_empty());
@@ -575,13 +510,7 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
         mails_before + 2,
         "no goodbye"
     );
-    let r = call(
-        &app,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::DELETE, &id, "").await;
     assert_problem(r, 404, "not_found").await;
     let rows = audit_rows(&app, &key).await;
     assert!(has_row(&rows, "delete", &id, "done") && has_row(&rows, "delete", &other_id, "done"));
@@ -595,13 +524,7 @@ async fn the_command_line_and_the_api_share_one_audit_trail() {
     let id = id_of(&app, GILDONG.username).await;
     let key = create_key(&app, "ops", false).await;
     assert!(admin(&app, &["disable", "hong_gildong"]).await.ok);
-    let r = call(
-        &app,
-        Some(&key),
-        Method::POST,
-        &format!("/admin/api/users/{id}/enable"),
-    )
-    .await;
+    let r = on_user(&app, &key, Method::POST, &id, "/enable").await;
     assert_eq!(r.status(), 200);
     let rows = audit_rows(&app, &key).await;
     assert_eq!(rows[0]["action"], "enable");
@@ -775,13 +698,8 @@ async fn pages_of_accounts_follow_the_cursor_newest_first_without_gaps_or_repeat
     assert_eq!(all["users"].as_array().unwrap().len(), 28);
     // Bad paging parameters are refused, not guessed at.
     for bad in ["limit=0", "limit=101", "limit=ten", "cursor=nonsense"] {
-        let r = call(
-            &app,
-            Some(&key),
-            Method::GET,
-            &format!("/admin/api/users?{bad}"),
-        )
-        .await;
+        let path = format!("/admin/api/users?{bad}");
+        let r = call(&app, Some(&key), Method::GET, &path).await;
         assert_problem(r, 422, "validation_failed").await;
     }
 }
@@ -793,47 +711,21 @@ async fn disabling_and_deleting_through_one_instance_reach_the_others_cache() {
     let id = id_of(&a, GILDONG.username).await;
     let key = create_key(&a, "ops", false).await;
     let token = a.token_for(GILDONG.username).await;
-    b.caught_up().await;
     // `b` holds the session in its cache now.
-    assert_eq!(b.nick(&token).await.status(), 200);
-    assert_eq!(b.nick(&token).await.status(), 200);
+    b.holds(&token).await;
 
-    let r = call(
-        &a,
-        Some(&key),
-        Method::POST,
-        &format!("/admin/api/users/{id}/disable"),
-    )
-    .await;
+    let r = on_user(&a, &key, Method::POST, &id, "/disable").await;
     assert_eq!(r.status(), 200);
     b.caught_up().await;
     assert_problem(b.nick(&token).await, 403, "account_disabled").await;
-    assert_problem(
-        b.login(GILDONG.username, PASSWORD).await,
-        403,
-        "account_disabled",
-    )
-    .await;
+    let r = b.login(GILDONG.username, PASSWORD).await;
+    assert_problem(r, 403, "account_disabled").await;
 
-    let r = call(
-        &b,
-        Some(&key),
-        Method::POST,
-        &format!("/admin/api/users/{id}/enable"),
-    )
-    .await;
+    let r = on_user(&b, &key, Method::POST, &id, "/enable").await;
     assert_eq!(r.status(), 200);
     let token = b.token_for(GILDONG.username).await;
-    a.caught_up().await;
-    assert_eq!(a.nick(&token).await.status(), 200);
-    assert_eq!(a.nick(&token).await.status(), 200);
-    let r = call(
-        &b,
-        Some(&key),
-        Method::DELETE,
-        &format!("/admin/api/users/{id}?notify=false"),
-    )
-    .await;
+    a.holds(&token).await;
+    let r = on_user(&b, &key, Method::DELETE, &id, "?notify=false").await;
     assert_eq!(r.status(), 204);
     a.caught_up().await;
     assert_problem(a.nick(&token).await, 401, "invalid_token").await;
@@ -906,31 +798,15 @@ async fn webhook_deliveries_answer_404_without_webhooks_and_the_retry_is_a_write
     let key = create_key(&app, "ops", false).await;
     let reader = create_key(&app, "reader", true).await;
     let list = "/admin/api/webhooks/deliveries?status=failed";
-    assert_problem(
-        call(&app, Some(&key), Method::GET, list).await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_problem(
-        call(&app, None, Method::GET, list).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    let r = call(&app, Some(&key), Method::GET, list).await;
+    assert_problem(r, 404, "not_found").await;
+    let r = call(&app, None, Method::GET, list).await;
+    assert_problem(r, 401, "invalid_token").await;
     let retry = "/admin/api/webhooks/deliveries/0123456789abcdef01234567/retry";
-    assert_problem(
-        call(&app, Some(&reader), Method::POST, retry).await,
-        403,
-        "forbidden",
-    )
-    .await;
-    assert_problem(
-        call(&app, Some(&key), Method::POST, retry).await,
-        404,
-        "not_found",
-    )
-    .await;
+    let r = call(&app, Some(&reader), Method::POST, retry).await;
+    assert_problem(r, 403, "forbidden").await;
+    let r = call(&app, Some(&key), Method::POST, retry).await;
+    assert_problem(r, 404, "not_found").await;
     let rows = audit_rows(&app, &key).await;
     let target = "0123456789abcdef01234567";
     assert!(
@@ -981,27 +857,15 @@ async fn the_console_is_served_at_admin_on_the_admin_listener_only() {
         .to_str()
         .unwrap()
         .contains("immutable"));
-    assert_problem(
-        call(&app, None, Method::GET, "/admin/missing.js").await,
-        404,
-        "not_found",
-    )
-    .await;
+    let r = call(&app, None, Method::GET, "/admin/missing.js").await;
+    assert_problem(r, 404, "not_found").await;
     // The API stays the API: unknown paths under it are problems, not the page.
-    assert_problem(
-        call(&app, None, Method::GET, "/admin/api/nothing").await,
-        404,
-        "not_found",
-    )
-    .await;
+    let r = call(&app, None, Method::GET, "/admin/api/nothing").await;
+    assert_problem(r, 404, "not_found").await;
     // And the public port never serves the console.
     assert_problem(app.get("/admin").await, 404, "not_found").await;
-    assert_problem(
-        app.get("/admin/console-0123456789abcdef.js").await,
-        404,
-        "not_found",
-    )
-    .await;
+    let r = app.get("/admin/console-0123456789abcdef.js").await;
+    assert_problem(r, 404, "not_found").await;
 }
 
 /// With webhooks configured, the failed deliveries are listed and one is retried through the
@@ -1037,13 +901,8 @@ async fn failed_webhook_deliveries_are_listed_and_retried_through_the_api() {
     let id = failed[0]["id"].as_str().unwrap().to_owned();
 
     receiver.always(200);
-    let r = call(
-        &app,
-        Some(&key),
-        Method::POST,
-        &format!("/admin/api/webhooks/deliveries/{id}/retry"),
-    )
-    .await;
+    let path = format!("/admin/api/webhooks/deliveries/{id}/retry");
+    let r = call(&app, Some(&key), Method::POST, &path).await;
     assert_eq!(r.status(), 200);
     let requeued: Value = r.json().await.unwrap();
     assert_eq!(requeued["status"], "pending", "{requeued}");

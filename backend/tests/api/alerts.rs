@@ -5,7 +5,6 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::takeover::{device_cookie, post_as};
 
 const CHROME_MAC: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 const ALERT_SUBJECT_KO: &str = "새 기기에서 로그인";
@@ -31,6 +30,13 @@ async fn sign_in_from(app: &TestApp, ip: &str, cookie: Option<&str>) -> (String,
         body["refresh_token"].as_str().unwrap().to_owned(),
         device,
     )
+}
+
+/// GILDONG signs up, signs in from a network, then from a new one (no cookie): an alert.
+async fn new_network_after_a_known_one(app: &TestApp) {
+    app.sign_up(&GILDONG).await;
+    sign_in_from(app, "198.51.100.1", None).await;
+    sign_in_from(app, "203.0.113.7", None).await;
 }
 
 fn alerts(app: &TestApp) -> Vec<Mail> {
@@ -76,12 +82,18 @@ async fn not_me(app: &TestApp, token: &str) -> reqwest::Response {
 }
 
 async fn activity(app: &TestApp, token: &str, query: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(&format!("/api/account/activity{query}")))
-        .bearer_auth(token)
-        .send()
+    app.bearer_get(token, &format!("/api/account/activity{query}"))
         .await
+}
+
+/// The first event of `kind` in an activity page.
+fn event<'a>(page: &'a Value, kind: &str) -> &'a Value {
+    page["events"]
+        .as_array()
         .unwrap()
+        .iter()
+        .find(|e| e["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind}: {page}"))
 }
 
 async fn kinds(app: &TestApp, token: &str) -> Vec<String> {
@@ -132,11 +144,7 @@ async fn an_alert_goes_out_only_for_a_new_device_on_a_new_network_after_the_firs
 
 #[tokio::test]
 async fn not_me_ends_every_session_on_every_instance_and_mails_a_reset_code_once() {
-    let (a, b) = spawn_pair(&[
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-    ])
-    .await;
+    let (a, b) = spawn_pair(&[TRUSTED_PROXY, NO_COOLDOWN]).await;
     a.sign_up(&GILDONG).await;
     let (first, _, _) = sign_in_from(&a, "198.51.100.1", None).await;
     let (thief, thief_refresh, _) = sign_in_from(&a, "203.0.113.7", None).await;
@@ -157,19 +165,13 @@ async fn not_me_ends_every_session_on_every_instance_and_mails_a_reset_code_once
     }
     assert_eq!(a.refresh(&thief_refresh).await.status(), 401);
     // A reset code went to the owner.
-    let mut resets = vec![];
-    for _ in 0..200 {
-        resets = a
-            .mail
-            .mails_to(GILDONG.email)
-            .into_iter()
-            .filter(|m| m.subject.contains("비밀번호 재설정"))
-            .collect();
-        if !resets.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    mail_about(&a, GILDONG.email, "비밀번호 재설정").await;
+    let resets: Vec<Mail> = a
+        .mail
+        .mails_to(GILDONG.email)
+        .into_iter()
+        .filter(|m| m.subject.contains("비밀번호 재설정"))
+        .collect();
     assert_eq!(resets.len(), 1);
     assert!(extract_code(&resets[0].text).is_some());
     // Once only.
@@ -179,9 +181,7 @@ async fn not_me_ends_every_session_on_every_instance_and_mails_a_reset_code_once
 #[tokio::test]
 async fn used_expired_forged_and_foreign_links_get_one_answer() {
     let app = spawn_behind_proxy(&[("APP_NOT_ME_TTL_SECS", "600")]).await;
-    app.sign_up(&GILDONG).await;
-    sign_in_from(&app, "198.51.100.1", None).await;
-    sign_in_from(&app, "203.0.113.7", None).await;
+    new_network_after_a_known_one(&app).await;
     let used = link_token(&alert_number(&app, 1).await);
     assert_eq!(not_me(&app, &used).await.status(), 200);
     // Sign in twice more for a second link, then let it expire.
@@ -211,9 +211,7 @@ async fn used_expired_forged_and_foreign_links_get_one_answer() {
 #[tokio::test]
 async fn no_alert_when_turned_off() {
     let app = spawn_behind_proxy(&[("APP_NEW_SIGNIN_ALERTS", "false")]).await;
-    app.sign_up(&GILDONG).await;
-    sign_in_from(&app, "198.51.100.1", None).await;
-    sign_in_from(&app, "203.0.113.7", None).await;
+    new_network_after_a_known_one(&app).await;
     // The sign-in is recorded (so its alert would have been queued by now).
     let token = app.token_for(GILDONG.username).await;
     assert!(kinds(&app, &token).await.contains(&"signed_in".to_owned()));
@@ -229,71 +227,39 @@ async fn an_smtp_outage_delays_the_alert_and_loses_none() {
     app.mail.refuse(true);
     // The sign-in does not wait for the mail server.
     sign_in_from(&app, "203.0.113.7", None).await;
-    let mut queued = vec![];
-    for _ in 0..200 {
-        queued = app.collection("mail_outbox").await;
-        if queued.first().is_some_and(|d| {
-            d.get_datetime("lease_until").unwrap() == d.get_datetime("next_at").unwrap()
-        }) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let queued = app.outbox_after_a_failed_try().await;
     assert_eq!(queued.len(), 1, "{queued:?}");
     assert!(alerts(&app).is_empty());
     app.mail.refuse(false);
     app.clock.advance(Duration::from_secs(31));
     alert_number(&app, 1).await;
-    for _ in 0..200 {
-        if app.collection("mail_outbox").await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    app.outbox_drained().await;
     assert!(app.collection("mail_outbox").await.is_empty());
     assert_eq!(alerts(&app).len(), 1);
 }
 
 #[tokio::test]
 async fn the_activity_log_lists_what_happened_newest_first_and_only_to_its_owner() {
-    let app = spawn_behind_proxy(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    let app = spawn_behind_proxy(&[NO_COOLDOWN]).await;
     app.sign_up(&GILDONG).await;
-    app.sign_up(&OTHER).await;
-    let other = app.token_for(OTHER.username).await;
+    let other = app.registered(&OTHER).await.access;
     let (first, _, _) = sign_in_from(&app, "198.51.100.1", None).await;
     // A wrong password, a second device's sign-in (an alert), its logout from the first.
-    let r = post_as(
-        &app,
-        "203.0.113.9",
-        None,
-        "/api/login",
-        &json!({"username": GILDONG.username, "password": "not the password"}),
-    )
-    .await;
+    let r = app
+        .login_from("203.0.113.9", None, GILDONG.username, "not the password")
+        .await;
     assert_eq!(r.status(), 401);
     let (second, _, _) = sign_in_from(&app, "203.0.113.7", None).await;
     alert_number(&app, 1).await;
-    let r = app
-        .client
-        .post(app.url("/api/logout"))
-        .bearer_auth(&second)
-        .send()
-        .await
-        .unwrap();
+    let r = app.logout(&second).await;
     assert_eq!(r.status(), 204);
     // A password change.
     let r = app
-        .client
-        .post(app.url("/api/password/change"))
-        .bearer_auth(&first)
-        .json(&json!({"current_password": PASSWORD, "new_password": "a whole new passphrase"}))
-        .send()
-        .await
-        .unwrap();
+        .change_password(&first, PASSWORD, "a whole new passphrase")
+        .await;
     assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
     let r = app.login(GILDONG.username, "a whole new passphrase").await;
-    let mine: Value = r.json().await.unwrap();
-    let mine = mine["access_token"].as_str().unwrap().to_owned();
+    let mine = access_of(&r.json().await.unwrap());
 
     let listed = kinds(&app, &mine).await;
     let expected_order = [
@@ -329,21 +295,11 @@ async fn the_activity_log_lists_what_happened_newest_first_and_only_to_its_owner
     // The refused attempt names its source address and factor.
     let r = activity(&app, &mine, "?limit=100").await;
     let all: Value = r.json().await.unwrap();
-    let refused = all["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "sign_in_refused")
-        .unwrap();
+    let refused = event(&all, "sign_in_refused");
     assert_eq!(refused["ip"], "203.0.113.9");
     assert_eq!(refused["method"], "password");
     // The logout names its reason and the session it ended.
-    let ended = all["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "session_ended")
-        .unwrap();
+    let ended = event(&all, "session_ended");
     assert_eq!(ended["reason"], "logout");
     // The other account sees none of it.
     let theirs = kinds(&app, &other).await;
@@ -379,20 +335,15 @@ async fn the_activity_log_lists_what_happened_newest_first_and_only_to_its_owner
 #[tokio::test]
 async fn activity_paging_is_validated_and_entries_expire_by_ttl() {
     let app = spawn_behind_proxy(&[("APP_ACTIVITY_RETENTION_DAYS", "3")]).await;
-    app.sign_up(&GILDONG).await;
-    let token = app.token_for(GILDONG.username).await;
+    let token = app.registered_person().await.access;
     for query in [
         "?limit=0",
         "?limit=101",
         "?limit=ten",
         "?before=not-a-cursor",
     ] {
-        assert_problem(
-            activity(&app, &token, query).await,
-            422,
-            "validation_failed",
-        )
-        .await;
+        let r = activity(&app, &token, query).await;
+        assert_problem(r, 422, "validation_failed").await;
     }
     assert_eq!(activity(&app, "", "").await.status(), 401);
     // Every entry expires three days after it happened, through a TTL index.
@@ -423,30 +374,12 @@ async fn activity_paging_is_validated_and_entries_expire_by_ttl() {
 async fn second_factor_changes_and_operator_actions_are_in_the_log() {
     let app = spawn_behind_proxy(&[]).await;
     let (token, _totp, codes) = crate::mfa::with_totp(&app).await;
-    let post = |path: &'static str, body: Value| {
-        let (app, token) = (&app, token.clone());
-        async move {
-            app.client
-                .post(app.url(path))
-                .bearer_auth(&token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let r = post(
-        "/api/mfa/recovery_codes",
-        json!({"password": PASSWORD, "recovery_code": codes[0]}),
-    )
-    .await;
+    let body = json!({"password": PASSWORD, "recovery_code": codes[0]});
+    let r = app.new_recovery_codes(&token, &body).await;
     assert_eq!(r.status(), 200);
     let replaced: Value = r.json().await.unwrap();
-    let r = post(
-        "/api/mfa/totp/disable",
-        json!({"password": PASSWORD, "recovery_code": replaced["recovery_codes"][0]}),
-    )
-    .await;
+    let body = json!({"password": PASSWORD, "recovery_code": replaced["recovery_codes"][0]});
+    let r = app.totp_disable(&token, &body).await;
     assert_eq!(r.status(), 204);
     let run = crate::admin::admin(&app, &["disable", GILDONG.username]).await;
     assert!(run.ok, "{}", run.stderr);
@@ -469,12 +402,7 @@ async fn second_factor_changes_and_operator_actions_are_in_the_log() {
     // The operator's actions name the operator as the actor, not the owner.
     let r = activity(&app, &fresh, "?limit=100").await;
     let all: Value = r.json().await.unwrap();
-    let disabled = all["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["kind"] == "account_disabled")
-        .unwrap();
+    let disabled = event(&all, "account_disabled");
     assert_eq!(disabled["actor"], "operator");
 }
 
@@ -487,9 +415,7 @@ async fn not_me_ends_sessions_with_reason_not_me_for_the_webhooks() {
     let mut vars: Vec<(&str, &str)> = hooks.iter().map(|(k, v)| (*k, v.as_str())).collect();
     vars.push(("APP_WEBHOOK_EVENTS", "session.ended"));
     let app = spawn_behind_proxy(&vars).await;
-    app.sign_up(&GILDONG).await;
-    sign_in_from(&app, "198.51.100.1", None).await;
-    sign_in_from(&app, "203.0.113.7", None).await;
+    new_network_after_a_known_one(&app).await;
     let token = link_token(&alert_number(&app, 1).await);
     assert_eq!(not_me(&app, &token).await.status(), 200);
     let got = receiver.wait_for(2).await;

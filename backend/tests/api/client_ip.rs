@@ -16,9 +16,14 @@ fn bad_login() -> Value {
     json!({})
 }
 
+/// `POST /api/login` with an empty body (refused before any hashing) from `ip`.
+async fn empty_login_from(app: &TestApp, ip: &str) -> reqwest::Response {
+    app.post_from(ip, "/api/login", &bad_login()).await
+}
+
 async fn bucket_app(burst: &str) -> TestApp {
     spawn_app_with(&[
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
+        TRUSTED_PROXY,
         ("APP_RATE_LIMIT_PER_SECOND", "1"),
         ("APP_RATE_LIMIT_BURST", burst),
     ])
@@ -49,25 +54,15 @@ async fn a_forged_prefix_with_junk_still_lands_in_the_real_clients_bucket() {
         _ => format!("6.6.6.{i}, 203.0.113.5:51234"),
     };
     for i in 0..4 {
-        let r = app.post_from(&forged(i), "/api/login", &bad_login()).await;
+        let r = empty_login_from(&app, &forged(i)).await;
         assert_eq!(r.status(), 400, "request {i} ({})", forged(i));
     }
-    assert_rate_limited(app.post_from(&forged(4), "/api/login", &bad_login()).await).await;
+    assert_rate_limited(empty_login_from(&app, &forged(4)).await).await;
     // The bucket is 203.0.113.5's: its honest requests, and its IPv4-mapped form, wait too.
-    assert_rate_limited(
-        app.post_from("203.0.113.5", "/api/login", &bad_login())
-            .await,
-    )
-    .await;
-    assert_rate_limited(
-        app.post_from("6.6.6.6, ::ffff:203.0.113.5", "/api/login", &bad_login())
-            .await,
-    )
-    .await;
+    assert_rate_limited(empty_login_from(&app, "203.0.113.5").await).await;
+    assert_rate_limited(empty_login_from(&app, "6.6.6.6, ::ffff:203.0.113.5").await).await;
     // Another client behind the same proxy, forging the same way, has its own bucket.
-    let r = app
-        .post_from("6.6.6.1, junk, 203.0.113.6", "/api/login", &bad_login())
-        .await;
+    let r = empty_login_from(&app, "6.6.6.1, junk, 203.0.113.6").await;
     assert_eq!(r.status(), 400);
 }
 
@@ -78,7 +73,7 @@ async fn the_addresses_of_one_ipv6_64_share_one_bucket() {
     let mut passed = 0;
     for i in 1..=60 {
         let ip = format!("2001:db8:1:2::{i:x}");
-        let r = app.post_from(&ip, "/api/login", &bad_login()).await;
+        let r = empty_login_from(&app, &ip).await;
         match r.status().as_u16() {
             429 => assert_rate_limited(r).await,
             400 => passed += 1,
@@ -99,19 +94,13 @@ async fn the_addresses_of_one_ipv6_64_share_one_bucket() {
         started.elapsed()
     );
     // Another /64 (even of the same /48) is another client.
-    let r = app
-        .post_from("2001:db8:1:3::1", "/api/login", &bad_login())
-        .await;
+    let r = empty_login_from(&app, "2001:db8:1:3::1").await;
     assert_eq!(r.status(), 400);
 }
 
 #[tokio::test]
 async fn the_hourly_mail_cap_per_ip_counts_a_whole_ipv6_64() {
-    let app = spawn_app_with(&[
-        ("APP_TRUSTED_PROXIES", "127.0.0.1"),
-        ("APP_CODES_PER_IP_PER_HOUR", "3"),
-    ])
-    .await;
+    let app = spawn_app_with(&[TRUSTED_PROXY, ("APP_CODES_PER_IP_PER_HOUR", "3")]).await;
     let ask = |ip: String, i: usize| {
         let app = &app;
         async move {

@@ -8,54 +8,17 @@ use shared::Problem;
 
 use crate::helpers::*;
 
-const OWNER: Signup = Signup {
-    username: "hong_gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
+const OWNER: Signup = person("hong_gildong", "길동", "gildong@example.com");
 
 /// A new signup for the owner's (registered) address.
-const ON_TAKEN: Signup = Signup {
-    username: "newcomer",
-    nickname: "새사람",
-    email: "gildong@example.com",
-};
+const ON_TAKEN: Signup = person("newcomer", "새사람", "gildong@example.com");
 
-const FRESH: Signup = Signup {
-    username: "fresh_one",
-    nickname: "새내기",
-    email: "fresh@example.com",
-};
+const FRESH: Signup = person("fresh_one", "새내기", "fresh@example.com");
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
 
 /// No cooldown and room for many mails, so resends are limited only by the guess cap.
-const RESENDS: [(&str, &str); 2] = [
-    ("APP_RESEND_COOLDOWN_SECS", "0"),
-    ("APP_CODES_PER_EMAIL_PER_HOUR", "1000"),
-];
-
-/// Everything a client sees of an answer but the headers that differ for every request
-/// (`Date`, and `X-Request-Id`, a fresh random id).
-async fn seen(r: reqwest::Response) -> (u16, Vec<(String, String)>, String) {
-    let status = r.status().as_u16();
-    let mut headers: Vec<(String, String)> = r
-        .headers()
-        .iter()
-        .filter(|(name, _)| *name != "date" && *name != "x-request-id")
-        .map(|(name, value)| (name.to_string(), value.to_str().unwrap_or("").to_owned()))
-        .collect();
-    headers.sort();
-    (status, headers, r.text().await.unwrap())
-}
-
-fn not(code: &str) -> &'static str {
-    if code == "000000" {
-        "111111"
-    } else {
-        "000000"
-    }
-}
+const RESENDS: [(&str, &str); 2] = [NO_COOLDOWN, ("APP_CODES_PER_EMAIL_PER_HOUR", "1000")];
 
 async fn reset_request(app: &TestApp, email: &str, locale: Option<&str>) -> reqwest::Response {
     let body = match locale {
@@ -65,12 +28,15 @@ async fn reset_request(app: &TestApp, email: &str, locale: Option<&str>) -> reqw
     app.post("/api/password_reset/request", &body).await
 }
 
-async fn confirm(app: &TestApp, email: &str, code: &str) -> reqwest::Response {
-    app.post(
-        "/api/password_reset/confirm",
-        &json!({"email": email, "code": code, "new_password": NEW_PASSWORD}),
-    )
-    .await
+/// A wrong guess's answer body in round `round` (from 0): `invalid_code` for the five
+/// attempts, then `code_expired`.
+fn assert_guess_answer(round: usize, body: &str) {
+    let expected = if round < 5 {
+        "\"invalid_code\""
+    } else {
+        "\"code_expired\""
+    };
+    assert!(body.contains(expected), "{body}");
 }
 
 /// The `n`-th mail to `address` (counting from 1), waiting briefly for it to arrive.
@@ -83,6 +49,16 @@ async fn nth_mail_to(app: &TestApp, address: &str, n: usize) -> Mail {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("mail {n} to {address} never arrived");
+}
+
+/// The owner's code and the code (or decoy) of `other` in `collection` both took five
+/// attempts, and five failures were counted for each address.
+async fn assert_both_spent(app: &TestApp, collection: &str, other: &str) {
+    let codes = app.collection(collection).await;
+    assert_eq!(codes.len(), 2);
+    assert!(codes.iter().all(|c| c.get_i32("attempts") == Ok(5)));
+    assert_eq!(code_failures(app, OWNER.email).await, 5);
+    assert_eq!(code_failures(app, other).await, 5);
 }
 
 async fn code_failures(app: &TestApp, email_key: &str) -> usize {
@@ -100,25 +76,16 @@ async fn a_wrong_signup_code_is_answered_alike_with_and_without_an_account() {
     // The registered address gets a notice, the fresh one a code; both answers are 202.
     assert_eq!(app.email_auth(&ON_TAKEN).await.status(), 202);
     let code = app.request_code(&FRESH).await;
-    let wrong = not(&code);
+    let wrong = not_the_code(&code);
     // Five wrong guesses, then the dead code: every answer byte for byte the same.
     for round in 0..6 {
-        let taken = seen(app.register(&ON_TAKEN, PASSWORD, wrong).await).await;
-        let fresh = seen(app.register(&FRESH, PASSWORD, wrong).await).await;
+        let taken = seen_answer(app.register(&ON_TAKEN, PASSWORD, wrong).await).await;
+        let fresh = seen_answer(app.register(&FRESH, PASSWORD, wrong).await).await;
         assert_eq!(taken, fresh, "guess {}", round + 1);
-        let expected = if round < 5 {
-            "\"invalid_code\""
-        } else {
-            "\"code_expired\""
-        };
-        assert!(fresh.2.contains(expected), "{}", fresh.2);
+        assert_guess_answer(round, &fresh.2);
     }
     // The same work was done for both: the same documents, the same failures counted.
-    let codes = app.collection("verification_codes").await;
-    assert_eq!(codes.len(), 2);
-    assert!(codes.iter().all(|c| c.get_i32("attempts") == Ok(5)));
-    assert_eq!(code_failures(&app, OWNER.email).await, 5);
-    assert_eq!(code_failures(&app, FRESH.email).await, 5);
+    assert_both_spent(&app, "verification_codes", FRESH.email).await;
     assert_eq!(app.users().await.len(), 1);
 }
 
@@ -126,33 +93,22 @@ async fn a_wrong_signup_code_is_answered_alike_with_and_without_an_account() {
 async fn a_wrong_reset_code_is_answered_alike_with_and_without_an_account() {
     let app = spawn_app_with(&RESENDS).await;
     app.sign_up(&OWNER).await;
-    assert_eq!(reset_request(&app, OWNER.email, None).await.status(), 202);
-    let code = app.mail.code_for(OWNER.email).await;
-    assert_eq!(
-        reset_request(&app, "nobody@example.com", None)
-            .await
-            .status(),
-        202
-    );
+    let code = app.reset_code(OWNER.email).await;
+    assert_eq!(app.reset_request("nobody@example.com").await.status(), 202);
     let notice = app.mail.last_mail_to("nobody@example.com").await;
     assert_eq!(extract_code(&notice.text), None);
-    let wrong = not(&code);
+    let wrong = not_the_code(&code);
     for round in 0..6 {
-        let known = seen(confirm(&app, OWNER.email, wrong).await).await;
-        let unknown = seen(confirm(&app, "nobody@example.com", wrong).await).await;
+        let known = seen_answer(app.reset_confirm(OWNER.email, wrong, NEW_PASSWORD).await).await;
+        let unknown = seen_answer(
+            app.reset_confirm("nobody@example.com", wrong, NEW_PASSWORD)
+                .await,
+        )
+        .await;
         assert_eq!(known, unknown, "guess {}", round + 1);
-        let expected = if round < 5 {
-            "\"invalid_code\""
-        } else {
-            "\"code_expired\""
-        };
-        assert!(known.2.contains(expected), "{}", known.2);
+        assert_guess_answer(round, &known.2);
     }
-    let codes = app.collection("reset_codes").await;
-    assert_eq!(codes.len(), 2);
-    assert!(codes.iter().all(|c| c.get_i32("attempts") == Ok(5)));
-    assert_eq!(code_failures(&app, OWNER.email).await, 5);
-    assert_eq!(code_failures(&app, "nobody@example.com").await, 5);
+    assert_both_spent(&app, "reset_codes", "nobody@example.com").await;
     // The owner's password is unchanged.
     assert_eq!(app.login(OWNER.username, PASSWORD).await.status(), 200);
 }
@@ -169,16 +125,17 @@ async fn the_twenty_first_wrong_guess_in_a_day_is_refused_whatever_the_resends()
     // has no account) count with signup codes: 5 + 5 + 5 + 4 + 1 wrong guesses.
     for (purpose, wrong) in [("signup", 5), ("reset", 5), ("signup", 5), ("signup", 4)] {
         let wrong_code = if purpose == "signup" {
-            not(&app.request_code(&FRESH).await)
+            not_the_code(&app.request_code(&FRESH).await)
         } else {
-            assert_eq!(reset_request(&app, FRESH.email, None).await.status(), 202);
+            assert_eq!(app.reset_request(FRESH.email).await.status(), 202);
             "000000"
         };
         for _ in 0..wrong {
             let r = if purpose == "signup" {
                 app.register(&FRESH, PASSWORD, wrong_code).await
             } else {
-                confirm(&app, FRESH.email, wrong_code).await
+                app.reset_confirm(FRESH.email, wrong_code, NEW_PASSWORD)
+                    .await
             };
             guess(assert_problem(r, 400, "invalid_code").await);
         }
@@ -186,7 +143,7 @@ async fn the_twenty_first_wrong_guess_in_a_day_is_refused_whatever_the_resends()
     let code = app.request_code(&FRESH).await;
     guess(
         assert_problem(
-            app.register(&FRESH, PASSWORD, not(&code)).await,
+            app.register(&FRESH, PASSWORD, not_the_code(&code)).await,
             400,
             "invalid_code",
         )
@@ -195,12 +152,8 @@ async fn the_twenty_first_wrong_guess_in_a_day_is_refused_whatever_the_resends()
     assert_eq!(wrong_guesses, 20);
 
     // The 21st is refused before it is evaluated, with the wait until the oldest leaves the day.
-    let r = app.register(&FRESH, PASSWORD, not(&code)).await;
-    let retry_after: u64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let r = app.register(&FRESH, PASSWORD, not_the_code(&code)).await;
+    let retry_after = retry_after(&r);
     assert!(
         (86_400 - 600..=86_400).contains(&retry_after),
         "{retry_after}"
@@ -208,12 +161,8 @@ async fn the_twenty_first_wrong_guess_in_a_day_is_refused_whatever_the_resends()
     let p = assert_problem(r, 429, "too_many_guesses").await;
     assert_eq!(p.retry_after, Some(retry_after));
     // So is the right code, and the code it belongs to keeps its attempts for later.
-    assert_problem(
-        app.register(&FRESH, PASSWORD, &code).await,
-        429,
-        "too_many_guesses",
-    )
-    .await;
+    let r = app.register(&FRESH, PASSWORD, &code).await;
+    assert_problem(r, 429, "too_many_guesses").await;
     assert!(app.users().await.is_empty());
     assert_eq!(code_failures(&app, FRESH.email).await, 20);
     // No new code or reset code is sent to the address meanwhile.
@@ -221,32 +170,18 @@ async fn the_twenty_first_wrong_guess_in_a_day_is_refused_whatever_the_resends()
     let r = app.email_auth(&FRESH).await;
     assert!(r.headers().contains_key("retry-after"));
     assert_problem(r, 429, "too_many_guesses").await;
-    assert_problem(
-        reset_request(&app, FRESH.email, None).await,
-        429,
-        "too_many_guesses",
-    )
-    .await;
-    assert_problem(
-        confirm(&app, FRESH.email, "123456").await,
-        429,
-        "too_many_guesses",
-    )
-    .await;
+    let r = app.reset_request(FRESH.email).await;
+    assert_problem(r, 429, "too_many_guesses").await;
+    let r = app.reset_confirm(FRESH.email, "123456", NEW_PASSWORD).await;
+    assert_problem(r, 429, "too_many_guesses").await;
     assert_eq!(app.mail.mails_to(FRESH.email).len(), mails);
     // Another address is not affected.
-    let other = Signup {
-        username: "other_one",
-        nickname: "다른이",
-        email: "other@example.com",
-    };
+    let other = person("other_one", "다른이", "other@example.com");
     let other_code = app.request_code(&other).await;
-    assert_problem(
-        app.register(&other, PASSWORD, not(&other_code)).await,
-        400,
-        "invalid_code",
-    )
-    .await;
+    let r = app
+        .register(&other, PASSWORD, not_the_code(&other_code))
+        .await;
+    assert_problem(r, 400, "invalid_code").await;
     assert_eq!(
         app.register(&other, PASSWORD, &other_code).await.status(),
         201
@@ -255,24 +190,25 @@ async fn the_twenty_first_wrong_guess_in_a_day_is_refused_whatever_the_resends()
 
 #[tokio::test]
 async fn the_daily_cap_refuses_requests_alike_with_and_without_an_account() {
-    let app = spawn_app_with(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODE_MAX_FAILURES_PER_DAY", "2"),
-    ])
-    .await;
+    let app = spawn_app_with(&[NO_COOLDOWN, ("APP_CODE_MAX_FAILURES_PER_DAY", "2")]).await;
     app.sign_up(&OWNER).await;
     for email in [OWNER.email, "nobody@example.com"] {
-        assert_eq!(reset_request(&app, email, None).await.status(), 202);
+        assert_eq!(app.reset_request(email).await.status(), 202);
         let mail = app.mail.last_mail_to(email).await;
-        let wrong = extract_code(&mail.text).map_or("000000", |code| not(&code));
+        let wrong = extract_code(&mail.text).map_or("000000", |code| not_the_code(&code));
         for _ in 0..2 {
-            assert_problem(confirm(&app, email, wrong).await, 400, "invalid_code").await;
+            assert_problem(
+                app.reset_confirm(email, wrong, NEW_PASSWORD).await,
+                400,
+                "invalid_code",
+            )
+            .await;
         }
     }
     let mails = app.mail.count();
     let mut answers = Vec::new();
     for email in [OWNER.email, "nobody@example.com"] {
-        let (status, headers, body) = seen(reset_request(&app, email, None).await).await;
+        let (status, headers, body) = seen_answer(app.reset_request(email).await).await;
         let p: Problem = serde_json::from_str(&body).unwrap();
         assert_eq!((status, p.code.as_str()), (429, "too_many_guesses"));
         // The wait differs by the moments between the two addresses' failures; the rest not.
@@ -290,7 +226,7 @@ async fn concurrent_wrong_guesses_never_evaluate_more_than_the_daily_cap() {
     // One code that would allow a hundred attempts: only the daily cap stands in the way.
     let app = spawn_app_with(&[("APP_CODE_MAX_ATTEMPTS", "100")]).await;
     let code = app.request_code(&FRESH).await;
-    let wrong = not(&code);
+    let wrong = not_the_code(&code);
     let answers: Vec<(u16, String)> = join_all((0..100).map(|_| async {
         let r = app.register(&FRESH, PASSWORD, wrong).await;
         let status = r.status().as_u16();
@@ -321,14 +257,9 @@ async fn concurrent_wrong_guesses_never_evaluate_more_than_the_daily_cap() {
 
 #[tokio::test]
 async fn a_right_guess_is_not_a_failure() {
-    let app = spawn_app_with(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODE_MAX_FAILURES_PER_DAY", "1"),
-    ])
-    .await;
+    let app = spawn_app_with(&[NO_COOLDOWN, ("APP_CODE_MAX_FAILURES_PER_DAY", "1")]).await;
     app.sign_up(&OWNER).await;
-    assert_eq!(reset_request(&app, OWNER.email, None).await.status(), 202);
-    let code = app.mail.code_for(OWNER.email).await;
+    let code = app.reset_code(OWNER.email).await;
     // A right code whose action fails for another reason (a password with the username in
     // it) counts nothing, nor does a guess with no code to compare it with.
     let r = app
@@ -338,27 +269,19 @@ async fn a_right_guess_is_not_a_failure() {
         )
         .await;
     assert_problem(r, 422, "validation_failed").await;
-    assert_problem(
-        confirm(&app, "nobody@example.com", &code).await,
-        400,
-        "code_expired",
-    )
-    .await;
+    let r = app
+        .reset_confirm("nobody@example.com", &code, NEW_PASSWORD)
+        .await;
+    assert_problem(r, 400, "code_expired").await;
     assert_eq!(code_failures(&app, OWNER.email).await, 0);
     assert_eq!(code_failures(&app, "nobody@example.com").await, 0);
     // One wrong guess uses up this day's (configured) single failure: even the right code waits.
-    assert_problem(
-        confirm(&app, OWNER.email, not(&code)).await,
-        400,
-        "invalid_code",
-    )
-    .await;
-    assert_problem(
-        confirm(&app, OWNER.email, &code).await,
-        429,
-        "too_many_guesses",
-    )
-    .await;
+    let r = app
+        .reset_confirm(OWNER.email, not_the_code(&code), NEW_PASSWORD)
+        .await;
+    assert_problem(r, 400, "invalid_code").await;
+    let r = app.reset_confirm(OWNER.email, &code, NEW_PASSWORD).await;
+    assert_problem(r, 429, "too_many_guesses").await;
 }
 
 #[tokio::test]
@@ -368,10 +291,10 @@ async fn a_password_reset_is_followed_by_a_notice_in_the_request_language() {
     let token = app.token_for(OWNER.username).await;
 
     // Korean by default.
-    assert_eq!(reset_request(&app, OWNER.email, None).await.status(), 202);
-    let code = app.mail.code_for(OWNER.email).await;
+    let code = app.reset_code(OWNER.email).await;
     let before = app.mail.mails_to(OWNER.email).len();
-    assert_eq!(confirm(&app, OWNER.email, &code).await.status(), 204);
+    let r = app.reset_confirm(OWNER.email, &code, NEW_PASSWORD).await;
+    assert_eq!(r.status(), 204);
     let notice = nth_mail_to(&app, OWNER.email, before + 1).await;
     assert!(
         notice.subject.contains("비밀번호가 변경"),
@@ -417,10 +340,10 @@ async fn a_password_reset_is_followed_by_a_notice_in_the_request_language() {
 async fn a_reset_stands_when_the_notice_cannot_be_sent() {
     let app = spawn_app_with(&RESENDS).await;
     app.sign_up(&OWNER).await;
-    assert_eq!(reset_request(&app, OWNER.email, None).await.status(), 202);
-    let code = app.mail.code_for(OWNER.email).await;
+    let code = app.reset_code(OWNER.email).await;
     app.mail.refuse(true);
-    assert_eq!(confirm(&app, OWNER.email, &code).await.status(), 204);
+    let r = app.reset_confirm(OWNER.email, &code, NEW_PASSWORD).await;
+    assert_eq!(r.status(), 204);
     let r = app.login(OWNER.username, NEW_PASSWORD).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();

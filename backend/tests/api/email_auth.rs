@@ -34,12 +34,8 @@ async fn a_code_is_mailed_and_never_returned() {
 #[tokio::test]
 async fn english_mails_on_request() {
     let app = spawn_app().await;
-    let r = app
-        .post(
-            "/api/email_auth",
-            &json!({"username": "jane", "nickname": "Jane", "email": "jane@example.com", "locale": "en"}),
-        )
-        .await;
+    let jane = person("jane", "Jane", "jane@example.com");
+    let r = app.email_auth_in(&jane, "en").await;
     assert_eq!(r.status(), 202);
     let mail = app.mail.last_mail_to("jane@example.com").await;
     assert_eq!(mail.subject, "Your verification code");
@@ -73,19 +69,11 @@ async fn taken_usernames_and_nicknames_conflict_case_insensitively() {
     let app = spawn_app().await;
     app.sign_up(&GILDONG).await;
     let r = app
-        .email_auth(&Signup {
-            username: "HONG_GILDONG",
-            nickname: "다른이",
-            email: "other@example.com",
-        })
+        .email_auth(&person("HONG_GILDONG", "다른이", "other@example.com"))
         .await;
     assert_field_problem(r, 409, "username_taken", "username", "username_taken").await;
     let r = app
-        .email_auth(&Signup {
-            username: "someone",
-            nickname: " 길동 ",
-            email: "other@example.com",
-        })
+        .email_auth(&person("someone", " 길동 ", "other@example.com"))
         .await;
     assert_problem(r, 409, "nickname_taken").await;
 }
@@ -93,23 +81,15 @@ async fn taken_usernames_and_nicknames_conflict_case_insensitively() {
 #[tokio::test]
 async fn a_registered_email_answers_like_a_new_one_and_gets_a_decoy_instead_of_a_code() {
     // No cooldown, so the code mail sent during sign-up does not turn this request into a 429.
-    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    let app = spawn_app_with(&[NO_COOLDOWN]).await;
     app.sign_up(&GILDONG).await;
     let before = app.mail.mails_to(GILDONG.email).len();
 
     let taken = app
-        .email_auth(&Signup {
-            username: "newname",
-            nickname: "새이름",
-            email: "GilDong@Example.com",
-        })
+        .email_auth(&person("newname", "새이름", "GilDong@Example.com"))
         .await;
     let fresh = app
-        .email_auth(&Signup {
-            username: "newname2",
-            nickname: "새이름2",
-            email: "fresh@example.com",
-        })
+        .email_auth(&person("newname2", "새이름2", "fresh@example.com"))
         .await;
     // Byte for byte: status, every header's value, body.
     assert_eq!(seen_answer(taken).await, seen_answer(fresh).await);
@@ -142,34 +122,12 @@ async fn a_registered_email_answers_like_a_new_one_and_gets_a_decoy_instead_of_a
 
     // A wrong code is answered alike for both, byte for byte, down to the dead code.
     let fresh_code = app.mail.code_for("fresh@example.com").await;
-    let wrong = if fresh_code == "000000" {
-        "111111"
-    } else {
-        "000000"
-    };
+    let wrong = not_the_code(&fresh_code);
+    let on_taken = person("newname", "새이름", "GilDong@Example.com");
+    let on_fresh = person("newname2", "새이름2", "fresh@example.com");
     for _ in 0..6 {
-        let taken = app
-            .register(
-                &Signup {
-                    username: "newname",
-                    nickname: "새이름",
-                    email: "GilDong@Example.com",
-                },
-                PASSWORD,
-                wrong,
-            )
-            .await;
-        let fresh = app
-            .register(
-                &Signup {
-                    username: "newname2",
-                    nickname: "새이름2",
-                    email: "fresh@example.com",
-                },
-                PASSWORD,
-                wrong,
-            )
-            .await;
+        let taken = app.register(&on_taken, PASSWORD, wrong).await;
+        let fresh = app.register(&on_fresh, PASSWORD, wrong).await;
         assert_eq!(taken.status(), fresh.status());
         assert_eq!(taken.text().await.unwrap(), fresh.text().await.unwrap());
     }
@@ -180,11 +138,7 @@ async fn resending_within_the_cooldown_is_refused_with_retry_after() {
     let app = spawn_app().await;
     assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
     let r = app.email_auth(&GILDONG).await;
-    let retry_after: u64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&r);
     assert!((55..=60).contains(&retry_after), "{retry_after}");
     let p = assert_problem(r, 429, "resend_cooldown").await;
     assert_eq!(p.retry_after, Some(retry_after));
@@ -193,7 +147,7 @@ async fn resending_within_the_cooldown_is_refused_with_retry_after() {
 
 #[tokio::test]
 async fn a_new_code_replaces_the_old_one() {
-    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    let app = spawn_app_with(&[NO_COOLDOWN]).await;
     let first = app.request_code(&GILDONG).await;
     let second = app.request_code(&GILDONG).await;
     assert_eq!(app.collection("verification_codes").await.len(), 1);
@@ -212,11 +166,7 @@ async fn the_hourly_cap_per_address_is_enforced() {
         assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
     }
     let r = app.email_auth(&GILDONG).await;
-    let retry_after: u64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = retry_after(&r);
     assert!(retry_after > 3500 && retry_after <= 3600, "{retry_after}");
     assert_problem(r, 429, "too_many_codes").await;
     assert_eq!(app.mail.mails_to(GILDONG.email).len(), 3);
@@ -228,20 +178,12 @@ async fn the_hourly_cap_per_client_ip_is_enforced() {
     for i in 0..2 {
         let email = format!("person{i}@example.com");
         let r = app
-            .email_auth(&Signup {
-                username: &format!("person{i}"),
-                nickname: &format!("사람{i}"),
-                email: &email,
-            })
+            .email_auth(&person(&format!("person{i}"), &format!("사람{i}"), &email))
             .await;
         assert_eq!(r.status(), 202);
     }
     let r = app
-        .email_auth(&Signup {
-            username: "person9",
-            nickname: "사람9",
-            email: "person9@example.com",
-        })
+        .email_auth(&person("person9", "사람9", "person9@example.com"))
         .await;
     assert!(r.headers().contains_key("retry-after"));
     assert_problem(r, 429, "too_many_codes").await;
@@ -282,6 +224,15 @@ async fn an_address_the_mail_server_refuses_is_a_field_error_and_consumes_nothin
     assert_eq!(app.email_auth(&GILDONG).await.status(), 202);
 }
 
+/// A code request answered `503 mail_unavailable` within ten seconds, leaving no code.
+async fn mail_unavailable_at_once(app: &TestApp) {
+    let started = std::time::Instant::now();
+    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
+    assert!(app.collection("verification_codes").await.is_empty());
+}
+
 #[tokio::test]
 async fn when_smtp_is_down_the_answer_is_503_at_once() {
     // A port nobody listens on.
@@ -292,11 +243,7 @@ async fn when_smtp_is_down_the_answer_is_503_at_once() {
     // set far above the bound, so waiting for it (or retrying until it) fails the test; the
     // bound still leaves a loaded two-core machine seconds to spare.
     let app = spawn_app_with(&[("APP_SMTP_PORT", &port), ("APP_SMTP_TIMEOUT_SECS", "30")]).await;
-    let started = std::time::Instant::now();
-    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
-    let elapsed = started.elapsed();
-    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
-    assert!(app.collection("verification_codes").await.is_empty());
+    mail_unavailable_at_once(&app).await;
     assert!(app.collection("throttle_events").await.is_empty());
     // The cooldown was not consumed either: a retry is another 503, not a 429.
     assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
@@ -314,11 +261,7 @@ async fn a_silent_smtp_server_times_out_into_503() {
         }
     });
     let app = spawn_app_with(&[("APP_SMTP_PORT", &port), ("APP_SMTP_TIMEOUT_SECS", "1")]).await;
-    let started = std::time::Instant::now();
-    assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
-    let elapsed = started.elapsed();
-    assert!(elapsed < std::time::Duration::from_secs(10), "{elapsed:?}");
-    assert!(app.collection("verification_codes").await.is_empty());
+    mail_unavailable_at_once(&app).await;
     // Nothing consumed: the retry is judged afresh (503 again, not 429).
     assert_problem(app.email_auth(&GILDONG).await, 503, "mail_unavailable").await;
 }
@@ -337,21 +280,9 @@ async fn concurrent_requests_for_one_address_leave_exactly_one_code() {
 /// The app with no resend cooldown (so that only the hourly cap limits one address) and at
 /// most `max` mails an hour to one address; `more` settings on top.
 async fn no_cooldown_with_address_cap(max: &str, more: &[(&str, &str)]) -> TestApp {
-    let mut settings = vec![
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODES_PER_EMAIL_PER_HOUR", max),
-    ];
+    let mut settings = vec![NO_COOLDOWN, ("APP_CODES_PER_EMAIL_PER_HOUR", max)];
     settings.extend_from_slice(more);
     spawn_app_with(&settings).await
-}
-
-/// Retry-After of a refusal, in seconds.
-fn retry_after(r: &reqwest::Response) -> u64 {
-    r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -406,14 +337,9 @@ async fn concurrent_requests_never_exceed_the_hourly_cap_per_address() {
 
 #[tokio::test]
 async fn a_mail_that_is_not_sent_gives_back_its_place_in_the_address_cap() {
-    let app = no_cooldown_with_address_cap(
-        "1",
-        &[
-            ("APP_CODES_PER_IP_PER_HOUR", "1"),
-            ("APP_TRUSTED_PROXIES", "127.0.0.1"),
-        ],
-    )
-    .await;
+    let app =
+        no_cooldown_with_address_cap("1", &[("APP_CODES_PER_IP_PER_HOUR", "1"), TRUSTED_PROXY])
+            .await;
     let ask = |email: &str| json!({"username": "someone", "nickname": "누군가", "email": email});
     // The mail server refuses: nothing counted, the next try is the address's first.
     app.mail.refuse(true);

@@ -67,11 +67,8 @@ async fn a_flood_of_logins_gets_immediate_503s_and_the_rest_are_answered_normall
     }))
     .await;
     let (refused, served) = split(&answers, 401);
-    eprintln!(
-        "HASH QUEUE: {} refused, {} answered 401; order of the 503s {refused:?}, of the 401s {served:?}",
-        refused.len(),
-        served.len()
-    );
+    let counts = (refused.len(), served.len());
+    eprintln!("HASH QUEUE: {counts:?} refused and answered 401; order of the 503s {refused:?}, of the 401s {served:?}");
     assert!(!refused.is_empty(), "the flood queued without bound");
     // One running and two waiting were accepted whatever the timing.
     assert!(served.len() >= 3, "{served:?}");
@@ -93,12 +90,8 @@ async fn a_flood_of_logins_gets_immediate_503s_and_the_rest_are_answered_normall
     assert_eq!(failures, served.len(), "one failure per evaluated login");
 }
 
-fn signup(person: &(String, String, String)) -> Signup<'_> {
-    Signup {
-        username: &person.0,
-        nickname: &person.1,
-        email: &person.2,
-    }
+fn signup(who: &(String, String, String)) -> Signup<'_> {
+    person(&who.0, &who.1, &who.2)
 }
 
 #[tokio::test]
@@ -129,11 +122,8 @@ async fn registrations_refused_for_a_full_queue_keep_their_code() {
         )
         .await;
     let (refused, created) = split(&answers, 201);
-    eprintln!(
-        "HASH QUEUE (register): {} refused, {} created",
-        refused.len(),
-        created.len()
-    );
+    let counts = (refused.len(), created.len());
+    eprintln!("HASH QUEUE (register): {counts:?} refused and created");
     assert!(
         !refused.is_empty(),
         "ten hashes fitted one thread and a queue of one"

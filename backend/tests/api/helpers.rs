@@ -14,6 +14,8 @@ use mongodb::bson::{doc, Document};
 use serde_json::{json, Value};
 use shared::Problem;
 
+pub use crate::endpoints::*;
+
 pub const JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789";
 pub const PEPPER: &str = "test-code-pepper-0123456789abcdef012345678";
 /// `APP_MFA_ENCRYPTION_KEY` of the test apps: 32 bytes as hex.
@@ -392,12 +394,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
+        let request = self.client.post(self.url(path)).json(body);
+        request.send().await.expect("request")
     }
 
     pub async fn email_auth(&self, s: &Signup<'_>) -> reqwest::Response {
@@ -418,20 +416,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> reqwest::Response {
-        self.post(
-            "/api/login",
-            &json!({"username": username, "password": password}),
-        )
-        .await
+        let body = json!({"username": username, "password": password});
+        self.post("/api/login", &body).await
     }
 
     pub async fn nick(&self, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url("/api/nick"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request")
+        self.bearer_get(token, "/api/nick").await
     }
 
     /// Requests a code and returns it, read from the mail.
@@ -454,13 +444,7 @@ impl TestApp {
 
     /// Logs in: `(access_token, refresh_token)` of a new session.
     pub async fn session_for(&self, username: &str) -> (String, String) {
-        let r = self.login(username, PASSWORD).await;
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.unwrap();
-        (
-            body["access_token"].as_str().unwrap().to_owned(),
-            body["refresh_token"].as_str().unwrap().to_owned(),
-        )
+        self.session_with(username, PASSWORD).await
     }
 
     /// `POST /api/token/refresh` with `refresh_token` in the body.
@@ -560,13 +544,7 @@ pub async fn assert_field_problem(
 impl TestApp {
     /// Logs in with `password`: `(access_token, refresh_token)` of a new session.
     pub async fn session_with(&self, username: &str, password: &str) -> (String, String) {
-        let r = self.login(username, password).await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-        let body: Value = r.json().await.unwrap();
-        (
-            body["access_token"].as_str().unwrap().to_owned(),
-            body["refresh_token"].as_str().unwrap().to_owned(),
-        )
+        tokens_of(&ok_json(self.login(username, password).await).await)
     }
 
     /// `POST /api/password/change` as the holder of `access`.
@@ -599,8 +577,8 @@ impl TestApp {
     /// A plain GET of `path` from client address `ip` (`X-Forwarded-For`: the app must trust
     /// the loopback proxy, see [`spawn_behind_proxy`]).
     pub async fn get_from(&self, ip: &str, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
+        let request = self.client.get(self.url(path));
+        request
             .header("x-forwarded-for", ip)
             .send()
             .await

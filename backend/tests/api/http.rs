@@ -4,40 +4,25 @@ use serde_json::Value;
 
 use crate::helpers::*;
 
+const JSON: Option<&str> = Some("application/json");
+
 #[tokio::test]
 async fn malformed_json_is_400() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .post(app.url("/api/login"))
-        .header("content-type", "application/json")
-        .body("{\"username\": ")
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_raw("/api/login", JSON, "{\"username\": ").await;
     assert_problem(r, 400, "malformed_body").await;
 }
 
 #[tokio::test]
 async fn wrong_types_and_unknown_fields_are_400_without_echoing_values() {
     let app = spawn_app().await;
-    let r = app
-        .client
-        .post(app.url("/api/login"))
-        .header("content-type", "application/json")
-        .body(r#"{"username": "x", "password": 98765432123}"#)
-        .send()
-        .await
-        .unwrap();
+    let number = r#"{"username": "x", "password": 98765432123}"#;
+    let r = app.post_raw("/api/login", JSON, number).await;
     let p = assert_problem(r, 400, "malformed_body").await;
     assert!(!p.detail.contains("98765432123"), "{}", p.detail);
 
-    let r = app
-        .post(
-            "/api/login",
-            &serde_json::json!({"username": "x", "password": "y", "admin": true}),
-        )
-        .await;
+    let admin = serde_json::json!({"username": "x", "password": "y", "admin": true});
+    let r = app.post("/api/login", &admin).await;
     let p = assert_problem(r, 400, "malformed_body").await;
     assert!(p.detail.contains("admin"), "{}", p.detail);
 }
@@ -45,22 +30,12 @@ async fn wrong_types_and_unknown_fields_are_400_without_echoing_values() {
 #[tokio::test]
 async fn other_content_types_are_415() {
     let app = spawn_app().await;
+    let form = Some("application/x-www-form-urlencoded");
     let r = app
-        .client
-        .post(app.url("/api/email_auth"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("id_give=a&email_give=b")
-        .send()
-        .await
-        .unwrap();
+        .post_raw("/api/email_auth", form, "id_give=a&email_give=b")
+        .await;
     assert_problem(r, 415, "unsupported_media_type").await;
-    let r = app
-        .client
-        .post(app.url("/api/login"))
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let r = app.post_raw("/api/login", None, "{}").await;
     assert_problem(r, 415, "unsupported_media_type").await;
 }
 
@@ -74,9 +49,9 @@ async fn bodies_over_16_kib_are_413() {
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
     let app = spawn_app().await;
-    let r = app.client.get(app.url("/api/nope")).send().await.unwrap();
+    let r = app.get("/api/nope").await;
     assert_problem(r, 404, "not_found").await;
-    let r = app.client.get(app.url("/api/login")).send().await.unwrap();
+    let r = app.get("/api/login").await;
     assert_problem(r, 405, "method_not_allowed").await;
 }
 
@@ -117,12 +92,9 @@ async fn with_the_database_unreachable_the_app_starts_not_ready_and_answers_503(
         .unwrap();
     assert!(ready.headers().contains_key("retry-after"));
     assert_problem(ready, 503, "service_unavailable").await;
-    let r = client
-        .post(format!("{app}/api/login"))
-        .json(&serde_json::json!({"username": "someone", "password": "whatever1"}))
-        .send()
-        .await
-        .unwrap();
+    let someone = serde_json::json!({"username": "someone", "password": "whatever1"});
+    let login = client.post(format!("{app}/api/login")).json(&someone);
+    let r = login.send().await.unwrap();
     assert_problem(r, 503, "service_unavailable").await;
 }
 

@@ -6,11 +6,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "Hong_Gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
+const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
 
 /// RFC 8037's example Ed25519 key as a PKCS#8 PEM (one line, `\n` escaped, as in a `.env`).
 const PEM: &str = "-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\\n-----END PRIVATE KEY-----";
@@ -72,8 +68,7 @@ fn verify_with_jwks(token: &str, jwks: &Value) -> Value {
 #[tokio::test]
 async fn an_access_token_verifies_against_the_jwks_with_another_library() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let token = app.token_for(GILDONG.username).await;
+    let token = app.registered(&GILDONG).await.access;
     let (cache, keys) = jwks(&app).await;
     assert_eq!(cache.as_deref(), Some("public, max-age=300"));
     assert_eq!(keys["keys"].as_array().unwrap().len(), 1);
@@ -98,33 +93,26 @@ async fn an_access_token_verifies_against_the_jwks_with_another_library() {
     // HS256 publishes nothing: its secret is not a public key.
     let hs = spawn_app_with(&[("APP_JWT_ALGORITHM", "HS256")]).await;
     assert_eq!(jwks(&hs).await.1, json!({"keys": []}));
-    hs.sign_up(&GILDONG).await;
-    let token = hs.token_for(GILDONG.username).await;
+    let token = hs.registered(&GILDONG).await.access;
     assert_eq!(hs.nick(&token).await.status(), 200);
 }
 
 #[tokio::test]
 async fn after_a_rotation_the_previous_key_verifies_until_it_is_dropped() {
     let before = spawn_app().await;
-    before.sign_up(&GILDONG).await;
-    let old_token = before.token_for(GILDONG.username).await;
+    let old_token = before.registered(&GILDONG).await.access;
     let old_keys = jwks(&before).await.1;
 
     // The next deployment: a new private key, the old public key kept as previous.
     let previous =
         backend::auth::Ed25519Key::derived_from(&secrecy::SecretString::from(JWT_SECRET))
             .public_pem();
-    let db = before.db.name().to_owned();
-    let rotated = spawn_instance(
-        &mongodb_uri(),
-        &db,
-        before.mail.clone(),
-        &[
+    let rotated = before
+        .second_instance(&[
             ("APP_JWT_PRIVATE_KEY", PEM),
             ("APP_JWT_PREVIOUS_PUBLIC_KEY", &previous),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let keys = jwks(&rotated).await.1;
     let published = keys["keys"].as_array().unwrap();
     assert_eq!(published.len(), 2, "{keys}");
@@ -156,13 +144,9 @@ async fn after_a_rotation_the_previous_key_verifies_until_it_is_dropped() {
     );
 
     // Once the old tokens have expired the previous key goes; a token of it is refused.
-    let dropped = spawn_instance(
-        &mongodb_uri(),
-        &db,
-        before.mail.clone(),
-        &[("APP_JWT_PRIVATE_KEY", PEM)],
-    )
-    .await;
+    let dropped = before
+        .second_instance(&[("APP_JWT_PRIVATE_KEY", PEM)])
+        .await;
     assert_eq!(jwks(&dropped).await.1["keys"].as_array().unwrap().len(), 1);
     assert_problem(dropped.nick(&old_token).await, 401, "invalid_token").await;
     assert_eq!(dropped.nick(&new_token).await.status(), 200);
@@ -192,24 +176,16 @@ async fn introspect(
 #[tokio::test]
 async fn introspection_is_absent_unless_configured() {
     let app = spawn_app().await;
-    assert_problem(
-        introspect(&app, Some(INTROSPECTION_SECRET), Some("token=x"), None).await,
-        404,
-        "not_found",
-    )
-    .await;
+    let r = introspect(&app, Some(INTROSPECTION_SECRET), Some("token=x"), None).await;
+    assert_problem(r, 404, "not_found").await;
 }
 
 #[tokio::test]
 async fn introspection_bodies_are_held_to_the_common_size_limit() {
     let app = spawn_app_with(&[("APP_INTROSPECTION_SECRET", INTROSPECTION_SECRET)]).await;
     let big = format!("token={}", "a".repeat(20_000));
-    assert_problem(
-        introspect(&app, Some(INTROSPECTION_SECRET), Some(&big), None).await,
-        413,
-        "payload_too_large",
-    )
-    .await;
+    let r = introspect(&app, Some(INTROSPECTION_SECRET), Some(&big), None).await;
+    assert_problem(r, 413, "payload_too_large").await;
 }
 
 #[tokio::test]
@@ -219,17 +195,12 @@ async fn introspection_answers_active_with_claims_or_exactly_inactive() {
         ("APP_JWT_TTL_SECS", "60"),
     ])
     .await;
-    app.sign_up(&GILDONG).await;
-    let (token, _) = app.session_for(GILDONG.username).await;
+    let (token, _) = app.registered(&GILDONG).await.tokens();
 
     // The client must prove the shared secret.
     for wrong in [None, Some("wrong"), Some(&INTROSPECTION_SECRET[1..])] {
-        assert_problem(
-            introspect(&app, wrong, Some(&format!("token={token}")), None).await,
-            401,
-            "invalid_token",
-        )
-        .await;
+        let r = introspect(&app, wrong, Some(&format!("token={token}")), None).await;
+        assert_problem(r, 401, "invalid_token").await;
     }
 
     let r = introspect(
@@ -285,8 +256,7 @@ async fn introspection_answers_active_with_claims_or_exactly_inactive() {
     assert_eq!(inactive("garbage".into()).await, json!({"active": false}));
     let other =
         spawn_app_with(&[("APP_JWT_SECRET", "another-jwt-secret-0123456789abcdef0123")]).await;
-    other.sign_up(&GILDONG).await;
-    let foreign = other.token_for(GILDONG.username).await;
+    let foreign = other.registered(&GILDONG).await.access;
     assert_eq!(inactive(foreign).await, json!({"active": false}));
 
     // A session ended by logout: inactive at once, long before the token's expiry.

@@ -1,12 +1,8 @@
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "Hong_Gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
+const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
 
 #[tokio::test]
 async fn login_returns_a_bearer_token() {
@@ -94,15 +90,13 @@ impl Client {
     }
 
     async fn login(&mut self, app: &TestApp, username: &str, password: &str) -> reqwest::Response {
-        let mut request = app
-            .client
-            .post(app.url("/api/login"))
-            .header("x-forwarded-for", &self.ip)
-            .json(&json!({"username": username, "password": password}));
-        if let Some(value) = &self.device_cookie {
-            request = request.header("cookie", format!("emailauth_device={value}"));
-        }
-        let r = request.send().await.expect("request");
+        let cookie = self
+            .device_cookie
+            .as_ref()
+            .map(|value| format!("emailauth_device={value}"));
+        let r = app
+            .login_from(&self.ip, cookie.as_deref(), username, password)
+            .await;
         if self.keeps_cookies {
             if let Some(set) = r.headers().get("set-cookie") {
                 let pair = set.to_str().unwrap().split(';').next().unwrap();
@@ -113,6 +107,14 @@ impl Client {
         }
         r
     }
+
+    /// The status of GILDONG's login with `password` from this client.
+    async fn tries(&mut self, app: &TestApp, password: &str) -> u16 {
+        self.login(app, GILDONG.username, password)
+            .await
+            .status()
+            .as_u16()
+    }
 }
 
 /// A stranger's address for guess number `i`.
@@ -121,7 +123,7 @@ fn stranger(i: usize) -> Client {
 }
 
 async fn throttled_app() -> TestApp {
-    let app = spawn_app_with(&[("APP_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let app = spawn_app_with(&[TRUSTED_PROXY]).await;
     app.sign_up(&GILDONG).await;
     app
 }
@@ -181,10 +183,7 @@ async fn every_login_sets_a_device_cookie_scoped_to_the_api() {
 async fn the_owner_logs_in_from_a_known_device_after_thirty_failures_from_elsewhere() {
     let app = throttled_app().await;
     let mut laptop = Client::with_jar("198.51.100.7");
-    assert_eq!(
-        laptop.login(&app, GILDONG.username, RIGHT).await.status(),
-        200
-    );
+    assert_eq!(laptop.tries(&app, RIGHT).await, 200);
     assert!(laptop.device_cookie.is_some());
 
     guess_from_strangers(&app, 0..30).await;
@@ -192,91 +191,46 @@ async fn the_owner_logs_in_from_a_known_device_after_thirty_failures_from_elsewh
     // The owner's laptop, now on a network never seen before, is not locked out: it proves
     // with its cookie that it logged in here before.
     let mut travelling = laptop.moved_to("192.0.2.77");
-    assert_eq!(
-        travelling
-            .login(&app, GILDONG.username, RIGHT)
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(travelling.tries(&app, RIGHT).await, 200);
     // Its success cleared only its own pool: the 31st stranger is still refused, and so is
     // the right password from a stranger (no one learns it was right).
-    assert_problem(
-        stranger(30).login(&app, GILDONG.username, WRONG).await,
-        429,
-        "too_many_attempts",
-    )
-    .await;
-    assert_problem(
-        stranger(31).login(&app, GILDONG.username, RIGHT).await,
-        429,
-        "too_many_attempts",
-    )
-    .await;
+    let r = stranger(30).login(&app, GILDONG.username, WRONG).await;
+    assert_problem(r, 429, "too_many_attempts").await;
+    let r = stranger(31).login(&app, GILDONG.username, RIGHT).await;
+    assert_problem(r, 429, "too_many_attempts").await;
     // The device has a cap of its own: a stolen cookie buys ten guesses, not more.
     for _ in 0..10 {
-        assert_eq!(
-            travelling
-                .login(&app, GILDONG.username, WRONG)
-                .await
-                .status(),
-            401
-        );
+        assert_eq!(travelling.tries(&app, WRONG).await, 401);
     }
-    assert_problem(
-        travelling.login(&app, GILDONG.username, RIGHT).await,
-        429,
-        "too_many_attempts",
-    )
-    .await;
+    let r = travelling.login(&app, GILDONG.username, RIGHT).await;
+    assert_problem(r, 429, "too_many_attempts").await;
 }
 
 #[tokio::test]
 async fn the_owner_logs_in_from_a_known_network_without_a_cookie() {
     let app = throttled_app().await;
     let mut home = Client::without_cookies("198.51.100.7");
-    assert_eq!(
-        home.login(&app, GILDONG.username, RIGHT).await.status(),
-        200
-    );
+    assert_eq!(home.tries(&app, RIGHT).await, 200);
     assert!(home.device_cookie.is_none());
 
     guess_from_strangers(&app, 0..30).await;
 
-    assert_eq!(
-        home.login(&app, GILDONG.username, RIGHT).await.status(),
-        200
-    );
-    assert_problem(
-        stranger(30).login(&app, GILDONG.username, WRONG).await,
-        429,
-        "too_many_attempts",
-    )
-    .await;
+    assert_eq!(home.tries(&app, RIGHT).await, 200);
+    let r = stranger(30).login(&app, GILDONG.username, WRONG).await;
+    assert_problem(r, 429, "too_many_attempts").await;
     // The network has its own cap too, and another account knows nothing of it.
     for _ in 0..10 {
-        assert_eq!(
-            home.login(&app, GILDONG.username, WRONG).await.status(),
-            401
-        );
+        assert_eq!(home.tries(&app, WRONG).await, 401);
     }
-    assert_problem(
-        home.login(&app, GILDONG.username, RIGHT).await,
-        429,
-        "too_many_attempts",
-    )
-    .await;
+    let r = home.login(&app, GILDONG.username, RIGHT).await;
+    assert_problem(r, 429, "too_many_attempts").await;
     assert_eq!(app.collection("known_networks").await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_forged_or_foreign_device_cookie_counts_as_untrusted() {
     let app = throttled_app().await;
-    let other = Signup {
-        username: "other_user",
-        nickname: "다른이",
-        email: "other@example.com",
-    };
+    let other = person("other_user", "다른이", "other@example.com");
     app.sign_up(&other).await;
     let mut theirs = Client::with_jar("198.51.100.20");
     assert_eq!(
@@ -284,10 +238,7 @@ async fn a_forged_or_foreign_device_cookie_counts_as_untrusted() {
         200
     );
     let mut mine = Client::with_jar("198.51.100.7");
-    assert_eq!(
-        mine.login(&app, GILDONG.username, RIGHT).await.status(),
-        200
-    );
+    assert_eq!(mine.tries(&app, RIGHT).await, 200);
     let valid = mine.device_cookie.clone().unwrap();
 
     guess_from_strangers(&app, 0..10).await;
@@ -309,29 +260,19 @@ async fn a_forged_or_foreign_device_cookie_counts_as_untrusted() {
     for (i, cookie) in forged.into_iter().enumerate() {
         let mut client = stranger(100 + i);
         client.device_cookie = Some(cookie.clone());
-        assert_problem(
-            client.login(&app, GILDONG.username, RIGHT).await,
-            429,
-            "too_many_attempts",
-        )
-        .await;
+        let r = client.login(&app, GILDONG.username, RIGHT).await;
+        assert_problem(r, 429, "too_many_attempts").await;
     }
     // The genuine cookie, from a new address, still gets in.
     let mut genuine = mine.moved_to("192.0.2.77");
-    assert_eq!(
-        genuine.login(&app, GILDONG.username, RIGHT).await.status(),
-        200
-    );
+    assert_eq!(genuine.tries(&app, RIGHT).await, 200);
 }
 
 #[tokio::test]
 async fn parallel_guesses_from_new_addresses_evaluate_at_most_ten_while_the_owner_gets_in() {
     let app = throttled_app().await;
     let mut laptop = Client::with_jar("198.51.100.7");
-    assert_eq!(
-        laptop.login(&app, GILDONG.username, RIGHT).await.status(),
-        200
-    );
+    assert_eq!(laptop.tries(&app, RIGHT).await, 200);
 
     let guesses = (0..50).map(|i| {
         let app = &app;
@@ -374,8 +315,5 @@ async fn parallel_guesses_from_new_addresses_evaluate_at_most_ten_while_the_owne
         }
     }
     assert_eq!(evaluated + more, 10, "{evaluated} in parallel, then {more}");
-    assert_eq!(
-        owner.login(&app, GILDONG.username, RIGHT).await.status(),
-        200
-    );
+    assert_eq!(owner.tries(&app, RIGHT).await, 200);
 }

@@ -2,20 +2,19 @@
 //! as a password sign-in, one factor only, purpose-bound codes, and nothing that tells an
 //! address with an account from one without.
 
-use mongodb::bson::doc;
 use serde_json::{json, Value};
 
 use crate::admin::admin;
 use crate::helpers::*;
-use crate::mfa::{code_at, with_totp};
-use crate::takeover::{device_cookie, post_as, wrong_login};
+use crate::mfa::with_totp;
+use crate::takeover::wrong_login;
 
 const NOBODY: &str = "nobody@example.com";
 
 /// An app whose codes may be asked for again at once (the signup's code would otherwise hold
 /// the address's resend cooldown, which every purpose shares).
 async fn spawn() -> TestApp {
-    spawn_behind_proxy(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await
+    spawn_behind_proxy(&[NO_COOLDOWN]).await
 }
 
 /// Waits out (on the app's clock) the resend cooldown the signup's code started.
@@ -24,19 +23,6 @@ fn after_cooldown(app: &TestApp) {
 }
 
 impl TestApp {
-    /// `GET /api/sessions` with `token`: the answer's body.
-    pub async fn sessions_of(&self, token: &str) -> Value {
-        let r = self
-            .client
-            .get(self.url("/api/sessions"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
-    }
-
     /// `POST /api/login/code/request` for `email`.
     pub async fn login_code_request(&self, email: &str) -> reqwest::Response {
         self.post("/api/login/code/request", &json!({ "email": email }))
@@ -45,11 +31,8 @@ impl TestApp {
 
     /// `POST /api/login/code/confirm`.
     pub async fn login_code_confirm(&self, email: &str, code: &str) -> reqwest::Response {
-        self.post(
-            "/api/login/code/confirm",
-            &json!({ "email": email, "code": code }),
-        )
-        .await
+        let body = json!({ "email": email, "code": code });
+        self.post("/api/login/code/confirm", &body).await
     }
 
     /// Requests a sign-in code for `email` and reads it from the mail.
@@ -63,13 +46,13 @@ impl TestApp {
 /// GILDONG's sign-in code confirmed from client address `ip`.
 async fn confirm_from(app: &TestApp, ip: &str, code: &str) -> reqwest::Response {
     let body = json!({"email": GILDONG.email, "code": code});
-    post_as(app, ip, None, "/api/login/code/confirm", &body).await
+    app.post_as(ip, None, "/api/login/code/confirm", &body)
+        .await
 }
 
 /// GILDONG's right password from `ip`, with `cookie` if any.
 async fn password_from(app: &TestApp, ip: &str, cookie: Option<&str>) -> reqwest::Response {
-    let body = json!({"username": GILDONG.username, "password": PASSWORD});
-    post_as(app, ip, cookie, "/api/login", &body).await
+    app.login_from(ip, cookie, GILDONG.username, PASSWORD).await
 }
 
 /// The headers of `r` that do not vary between two identical requests.
@@ -98,12 +81,8 @@ async fn a_mailed_code_signs_in_like_a_password_does() {
     let app = spawn_app().await;
     app.sign_up(&GILDONG).await;
     // The signup's code holds the address's cooldown, which sign-in codes share.
-    assert_problem(
-        app.login_code_request(GILDONG.email).await,
-        429,
-        "resend_cooldown",
-    )
-    .await;
+    let r = app.login_code_request(GILDONG.email).await;
+    assert_problem(r, 429, "resend_cooldown").await;
     after_cooldown(&app);
     let r = app.login_code_request(GILDONG.email).await;
     assert_eq!(r.status(), 202);
@@ -145,26 +124,14 @@ async fn the_cookie_transport_puts_the_refresh_token_in_the_cookie_only() {
     let app = spawn().await;
     app.sign_up(&GILDONG).await;
     let code = app.sign_in_code(GILDONG.email).await;
-    let r = app
-        .client
-        .post(app.url("/api/login/code/confirm"))
-        .header("x-token-transport", "cookie")
-        .json(&json!({"email": GILDONG.email, "code": code}))
-        .send()
-        .await
-        .unwrap();
+    let body = json!({"email": GILDONG.email, "code": code});
+    let r = app.post_for_cookie("/api/login/code/confirm", &body).await;
     assert_eq!(r.status(), 200);
-    let cookies: Vec<String> = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect();
+    let cookie = set_cookie(&r, "emailauth_refresh");
     assert!(
-        cookies
-            .iter()
-            .any(|c| c.starts_with("emailauth_refresh=") && c.contains("HttpOnly")),
-        "{cookies:?}"
+        cookie.as_ref().is_some_and(|c| c.contains("HttpOnly")),
+        "{:?}",
+        r.headers()
     );
     let body: Value = r.json().await.unwrap();
     assert!(body["access_token"].is_string());
@@ -188,7 +155,7 @@ async fn an_address_without_an_account_gets_the_same_answers_and_no_code() {
     assert_eq!(app.collection("sign_in_codes").await.len(), 2);
 
     let real = app.mail.code_for(GILDONG.email).await;
-    let wrong = if real == "000000" { "111111" } else { "000000" };
+    let wrong = not_the_code(&real);
     for _ in 0..5 {
         let known = answer(app.login_code_confirm(GILDONG.email, wrong).await).await;
         let unknown = answer(app.login_code_confirm(NOBODY, wrong).await).await;
@@ -209,14 +176,7 @@ async fn a_code_works_only_for_the_purpose_it_was_mailed_for() {
     app.sign_up(&GILDONG).await;
     // A live code of each purpose for the same address.
     let sign_in = app.sign_in_code(GILDONG.email).await;
-    let r = app
-        .post(
-            "/api/password_reset/request",
-            &json!({"email": GILDONG.email}),
-        )
-        .await;
-    assert_eq!(r.status(), 202);
-    let reset = app.mail.code_for(GILDONG.email).await;
+    let reset = app.reset_code(GILDONG.email).await;
     assert_ne!(sign_in, reset);
 
     // A reset code does not sign in.
@@ -224,20 +184,13 @@ async fn a_code_works_only_for_the_purpose_it_was_mailed_for() {
     assert_problem(r, 400, "invalid_code").await;
     // A sign-in code does not reset the password.
     let r = app
-        .post(
-            "/api/password_reset/confirm",
-            &json!({"email": GILDONG.email, "code": sign_in, "new_password": "a brand new passphrase"}),
-        )
+        .reset_confirm(GILDONG.email, &sign_in, "a brand new passphrase")
         .await;
     assert_problem(r, 400, "invalid_code").await;
     // Nor does it register an account (no signup code: none is live for the address).
     let r = app
         .register(
-            &Signup {
-                username: "someone_else",
-                nickname: "누군가",
-                email: GILDONG.email,
-            },
+            &person("someone_else", "누군가", GILDONG.email),
             PASSWORD,
             &sign_in,
         )
@@ -257,43 +210,23 @@ async fn a_code_works_only_for_the_purpose_it_was_mailed_for() {
 
 #[tokio::test]
 async fn wrong_guesses_count_toward_one_daily_ceiling_across_resends_and_purposes() {
-    let app = spawn_app_with(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODE_MAX_FAILURES_PER_DAY", "6"),
-    ])
-    .await;
+    let app = spawn_app_with(&[NO_COOLDOWN, ("APP_CODE_MAX_FAILURES_PER_DAY", "6")]).await;
     app.sign_up(&GILDONG).await;
-    let wrong = |real: &str| {
-        if real == "000000" {
-            "111111".to_owned()
-        } else {
-            "000000".to_owned()
-        }
-    };
+    let wrong = not_the_code;
     // Three wrong sign-in codes, a resend, two more: five; then a wrong reset code: six.
     let first = app.sign_in_code(GILDONG.email).await;
     for _ in 0..3 {
-        let r = app.login_code_confirm(GILDONG.email, &wrong(&first)).await;
+        let r = app.login_code_confirm(GILDONG.email, wrong(&first)).await;
         assert_problem(r, 400, "invalid_code").await;
     }
     let second = app.sign_in_code(GILDONG.email).await;
     for _ in 0..2 {
-        let r = app.login_code_confirm(GILDONG.email, &wrong(&second)).await;
+        let r = app.login_code_confirm(GILDONG.email, wrong(&second)).await;
         assert_problem(r, 400, "invalid_code").await;
     }
+    let reset = app.reset_code(GILDONG.email).await;
     let r = app
-        .post(
-            "/api/password_reset/request",
-            &json!({"email": GILDONG.email}),
-        )
-        .await;
-    assert_eq!(r.status(), 202);
-    let reset = app.mail.code_for(GILDONG.email).await;
-    let r = app
-        .post(
-            "/api/password_reset/confirm",
-            &json!({"email": GILDONG.email, "code": wrong(&reset), "new_password": "a brand new passphrase"}),
-        )
+        .reset_confirm(GILDONG.email, wrong(&reset), "a brand new passphrase")
         .await;
     assert_problem(r, 400, "invalid_code").await;
     // The ceiling is reached: even a fresh request is refused, and so is a right code.
@@ -315,22 +248,10 @@ async fn an_emailed_code_is_one_factor_so_totp_still_asks_for_the_second_step() 
     let (_, totp, _) = with_totp(&app).await;
     let code = app.sign_in_code(GILDONG.email).await;
     let r = app.login_code_confirm(GILDONG.email, &code).await;
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.headers().get("set-cookie").is_none(),
-        "no cookie before the second step"
-    );
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body["mfa_required"], true, "{body}");
-    assert!(body.get("access_token").is_none() && body.get("refresh_token").is_none());
+    let body = second_step_asked(r).await;
     let ticket = body["mfa_token"].as_str().unwrap();
 
-    let r = app
-        .post(
-            "/api/login/mfa",
-            &json!({"mfa_token": ticket, "code": code_at(&app, &totp, 0)}),
-        )
-        .await;
+    let r = app.login_mfa_code(ticket, &code_at(&app, &totp, 0)).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     let token = body["access_token"].as_str().unwrap();
@@ -351,34 +272,23 @@ async fn a_disabled_account_is_told_so_only_after_a_right_code() {
     let run = admin(&app, &["disable", GILDONG.username]).await;
     assert!(run.ok, "{}", run.stderr);
     let code = app.sign_in_code(GILDONG.email).await;
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = not_the_code(&code);
     let r = app.login_code_confirm(GILDONG.email, wrong).await;
     let problem = assert_problem(r, 400, "invalid_code").await;
     assert_eq!(problem.attempts_left, Some(4));
     let r = app.login_code_confirm(GILDONG.email, &code).await;
     assert_problem(r, 403, "account_disabled").await;
-    assert_eq!(
-        app.db
-            .collection::<mongodb::bson::Document>("sessions")
-            .count_documents(doc! {})
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.collection("sessions").await.len(), 0);
 }
 
 #[tokio::test]
 async fn a_code_sign_in_makes_a_known_device_that_a_flood_of_wrong_passwords_cannot_lock() {
     let app = spawn().await;
     app.sign_up(&GILDONG).await;
-    let r = post_as(
-        &app,
-        "198.51.100.7",
-        None,
-        "/api/login/code/request",
-        &json!({"email": GILDONG.email}),
-    )
-    .await;
+    let body = json!({"email": GILDONG.email});
+    let r = app
+        .post_as("198.51.100.7", None, "/api/login/code/request", &body)
+        .await;
     assert_eq!(r.status(), 202);
     let code = app.mail.code_for(GILDONG.email).await;
     let r = confirm_from(&app, "198.51.100.7", &code).await;
@@ -398,11 +308,7 @@ async fn a_code_sign_in_makes_a_known_device_that_a_flood_of_wrong_passwords_can
 
 #[tokio::test]
 async fn a_right_code_clears_the_failed_passwords_of_its_pool() {
-    let app = spawn_behind_proxy(&[
-        ("APP_LOGIN_MAX_FAILURES", "3"),
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-    ])
-    .await;
+    let app = spawn_behind_proxy(&[("APP_LOGIN_MAX_FAILURES", "3"), NO_COOLDOWN]).await;
     app.sign_up(&GILDONG).await;
     // Three wrong passwords from strangers: the pool is full.
     for i in 0..3 {

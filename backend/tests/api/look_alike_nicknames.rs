@@ -11,39 +11,26 @@ const CYRILLIC_PAYPAL: &str = "\u{440}\u{430}\u{443}\u{440}\u{430}\u{4CF}";
 #[tokio::test]
 async fn a_nickname_that_looks_like_a_taken_one_in_another_script_is_taken() {
     let app = spawn_app().await;
-    let impostor = Signup {
-        username: "impostor",
-        nickname: CYRILLIC_PAYPAL,
-        email: "impostor@example.com",
-    };
+    let impostor = person("impostor", CYRILLIC_PAYPAL, "impostor@example.com");
     // The impostor's code is requested while the nickname is still free…
     let code = app.request_code(&impostor).await;
-    app.sign_up(&Signup {
-        username: "paypal_official",
-        nickname: "PayPal",
-        email: "paypal@example.com",
-    })
-    .await;
+    app.sign_up(&person("paypal_official", "PayPal", "paypal@example.com"))
+        .await;
     // …and registering is refused by the unique index on the confusable skeleton.
     let r = app.register(&impostor, PASSWORD, &code).await;
     assert_field_problem(r, 409, "nickname_taken", "nickname", "nickname_taken").await;
     // A new signup with it is told at once.
     let r = app
-        .email_auth(&Signup {
-            username: "impostor2",
-            nickname: CYRILLIC_PAYPAL,
-            email: "impostor2@example.com",
-        })
+        .email_auth(&person(
+            "impostor2",
+            CYRILLIC_PAYPAL,
+            "impostor2@example.com",
+        ))
         .await;
     assert_problem(r, 409, "nickname_taken").await;
     // Digits that pass for letters count too.
-    let r = app
-        .email_auth(&Signup {
-            username: "impostor3",
-            nickname: "paypa1",
-            email: "impostor3@example.com",
-        })
-        .await;
+    let impostor3 = person("impostor3", "paypa1", "impostor3@example.com");
+    let r = app.email_auth(&impostor3).await;
     assert_problem(r, 409, "nickname_taken").await;
     assert_eq!(app.users().await.len(), 1);
 }
@@ -104,21 +91,11 @@ async fn start_up_recomputes_nickname_keys_stored_the_old_way() {
     assert!(cyrillic_now.get("nickname_key_v").is_none());
 
     // Migrated keys are the ones new signups are checked against.
-    let r = app
-        .email_auth(&Signup {
-            username: "newcomer",
-            nickname: "paypal",
-            email: "newcomer@example.com",
-        })
-        .await;
+    let newcomer = person("newcomer", "paypal", "newcomer@example.com");
+    let r = app.email_auth(&newcomer).await;
     assert_problem(r, 409, "nickname_taken").await;
-    let r = app
-        .email_auth(&Signup {
-            username: "newcomer",
-            nickname: "길동",
-            email: "newcomer@example.com",
-        })
-        .await;
+    let newcomer = person("newcomer", "길동", "newcomer@example.com");
+    let r = app.email_auth(&newcomer).await;
     assert_problem(r, 409, "nickname_taken").await;
 
     // Starting again changes nothing and starts fine (the migration is idempotent).

@@ -12,6 +12,7 @@ mod codes;
 mod docs;
 mod email_auth;
 mod email_domains;
+mod endpoints;
 mod fuzz_replay;
 mod hash_queue;
 mod helpers;

@@ -8,11 +8,14 @@ use serde_json::json;
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "Hong_Gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
+const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
+
+/// The metrics listener, one failed login allowed, session upkeep every second.
+const METRICS: [(&str, &str); 3] = [
+    ("APP_METRICS_PORT", "0"),
+    ("APP_LOGIN_MAX_FAILURES", "1"),
+    ("APP_SESSIONS_UPKEEP_SECS", "1"),
+];
 
 async fn scrape(app: &TestApp) -> String {
     let address = app.metrics_address.as_ref().expect("metrics listener");
@@ -53,12 +56,7 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 #[tokio::test]
 async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
     // The live-sessions gauge is counted by the sessions' upkeep, here every second.
-    let app = spawn_app_with(&[
-        ("APP_METRICS_PORT", "0"),
-        ("APP_LOGIN_MAX_FAILURES", "1"),
-        ("APP_SESSIONS_UPKEEP_SECS", "1"),
-    ])
-    .await;
+    let app = spawn_app_with(&METRICS).await;
 
     // Not on the public port.
     let r = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -74,8 +72,7 @@ async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
     let login_429 = [("route", "/api/login"), ("status", "429")];
     let nick_200 = [("route", "/api/nick"), ("status", "200")];
 
-    app.sign_up(&GILDONG).await;
-    let token = app.token_for(GILDONG.username).await;
+    let token = app.registered(&GILDONG).await.access;
     assert_eq!(app.nick(&token).await.status(), 200);
     assert_eq!(app.nick(&token).await.status(), 200);
     assert_eq!(

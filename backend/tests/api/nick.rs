@@ -5,11 +5,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "Hong_Gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
+const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
 
 fn keys(secret: &str, audience: &str) -> JwtKeys {
     JwtKeys::new(&JwtSettings {
@@ -79,8 +75,7 @@ async fn the_full_journey_shows_who_i_am_and_never_the_code() {
 #[tokio::test]
 async fn missing_malformed_and_foreign_tokens_are_refused() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let token = app.token_for(GILDONG.username).await;
+    let token = app.registered(&GILDONG).await.access;
 
     assert_invalid_token(app.client.get(app.url("/api/nick")).send().await.unwrap()).await;
     assert_invalid_token(
@@ -151,8 +146,7 @@ async fn missing_malformed_and_foreign_tokens_are_refused() {
 #[tokio::test]
 async fn a_token_whose_user_is_gone_is_refused() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let token = app.token_for(GILDONG.username).await;
+    let token = app.registered(&GILDONG).await.access;
     app.db
         .collection::<mongodb::bson::Document>("users")
         .delete_many(mongodb::bson::doc! {})
@@ -164,8 +158,7 @@ async fn a_token_whose_user_is_gone_is_refused() {
 #[tokio::test]
 async fn an_expired_token_is_refused() {
     let app = spawn_app_with(&[("APP_JWT_TTL_SECS", "60")]).await;
-    app.sign_up(&GILDONG).await;
-    let token = app.token_for(GILDONG.username).await;
+    let token = app.registered(&GILDONG).await.access;
     assert_eq!(app.nick(&token).await.status(), 200);
     // The app's clock is the system's plus an offset, so real time passes too: move it to a
     // second before the token's own `exp`, whatever time the sign-up took (a fixed 59 s

@@ -14,6 +14,7 @@ use openssl::{
     pkey::{PKey, Private},
     sign::Signer,
 };
+use reqwest::Response;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -172,44 +173,27 @@ impl SoftPasskey {
     }
 }
 
-impl TestApp {
-    pub(crate) async fn bearer_post(
-        &self,
-        token: &str,
-        path: &str,
-        body: &Value,
-    ) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request")
-    }
+/// `(challenge_id, options)` of a ceremony's start.
+fn challenge_of(body: &Value) -> (String, Value) {
+    let id = body["challenge_id"].as_str().expect("a challenge id");
+    (id.to_owned(), body["options"].clone())
+}
 
+impl TestApp {
     pub(crate) async fn passkeys(&self, token: &str) -> Vec<Value> {
-        let r = self
-            .client
-            .get(self.url("/api/passkeys"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.unwrap();
+        let body = ok_json(self.bearer_get(token, "/api/passkeys").await).await;
         body["passkeys"].as_array().unwrap().clone()
     }
 
     /// Deletes passkey `id`, stepping up with the password.
     pub(crate) async fn delete_passkey(&self, token: &str, id: &str) -> reqwest::Response {
-        self.client
-            .delete(self.url(&format!("/api/passkeys/{id}")))
-            .bearer_auth(token)
-            .json(&json!({ "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap()
+        self.bearer(
+            reqwest::Method::DELETE,
+            token,
+            &format!("/api/passkeys/{id}"),
+            Some(&json!({ "password": PASSWORD })),
+        )
+        .await
     }
 
     /// `(challenge_id, options)` of a registration start, stepping up with the password.
@@ -220,15 +204,9 @@ impl TestApp {
 
     /// `(challenge_id, options)` of a registration start with this step-up proof.
     pub(crate) async fn register_start_with(&self, token: &str, proof: Value) -> (String, Value) {
-        let r = self
-            .bearer_post(token, "/api/passkeys/register/start", &proof)
-            .await;
+        let r = self.passkey_register_start(token, &proof).await;
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-        let body: Value = r.json().await.unwrap();
-        (
-            body["challenge_id"].as_str().unwrap().to_owned(),
-            body["options"].clone(),
-        )
+        challenge_of(&r.json().await.unwrap())
     }
 
     pub(crate) async fn register_finish(
@@ -275,23 +253,12 @@ impl TestApp {
     pub(crate) async fn login_start(&self) -> (String, Value) {
         let r = self.post("/api/passkeys/login/start", &json!({})).await;
         assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.unwrap();
-        (
-            body["challenge_id"].as_str().unwrap().to_owned(),
-            body["options"].clone(),
-        )
+        challenge_of(&r.json().await.unwrap())
     }
 
-    pub(crate) async fn login_finish(
-        &self,
-        challenge_id: &str,
-        credential: &Value,
-    ) -> reqwest::Response {
-        self.post(
-            "/api/passkeys/login/finish",
-            &json!({"challenge_id": challenge_id, "credential": credential}),
-        )
-        .await
+    pub(crate) async fn login_finish(&self, id: &str, credential: &Value) -> Response {
+        let body = json!({"challenge_id": id, "credential": credential});
+        self.post("/api/passkeys/login/finish", &body).await
     }
 
     /// A whole passkey login with the authenticator's next counter.
@@ -305,8 +272,7 @@ impl TestApp {
 /// Gildong signed up and signed in: the app and his access token.
 async fn signed_in() -> (TestApp, String) {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let token = app.token_for(GILDONG.username).await;
+    let token = app.registered_person().await.access;
     (app, token)
 }
 
@@ -364,17 +330,12 @@ async fn a_passkey_is_registered_listed_and_deleted_by_its_owner_only() {
     );
 
     // Another account can neither see nor delete it.
-    app.sign_up(&OTHER).await;
-    let other = app.token_for(OTHER.username).await;
+    let other = app.registered(&OTHER).await.access;
     assert!(app.passkeys(&other).await.is_empty());
     let id = info["id"].as_str().unwrap();
     assert_problem(app.delete_passkey(&other, id).await, 404, "not_found").await;
-    assert_problem(
-        app.delete_passkey(&token, "not-an-id").await,
-        404,
-        "not_found",
-    )
-    .await;
+    let r = app.delete_passkey(&token, "not-an-id").await;
+    assert_problem(r, 404, "not_found").await;
     assert_eq!(app.passkeys(&token).await.len(), 1);
 
     assert_eq!(app.delete_passkey(&token, id).await.status(), 204);
@@ -421,8 +382,7 @@ async fn a_registration_is_verified_named_and_unique() {
     let credential = key.register(&options, ORIGIN);
     let r = app.register_finish(&token, &id, "again", &credential).await;
     assert_problem(r, 409, "passkey_taken").await;
-    app.sign_up(&OTHER).await;
-    let other = app.token_for(OTHER.username).await;
+    let other = app.registered(&OTHER).await.access;
     let (id, options) = app.register_start(&other).await;
     let credential = key.register(&options, ORIGIN);
     let r = app.register_finish(&other, &id, "mine", &credential).await;
@@ -437,8 +397,7 @@ async fn a_challenge_is_used_once_and_by_its_own_account() {
     let (id, options) = app.register_start(&token).await;
     let credential = key.register(&options, ORIGIN);
     // Another account cannot finish it (and does not spend it).
-    app.sign_up(&OTHER).await;
-    let other = app.token_for(OTHER.username).await;
+    let other = app.registered(&OTHER).await.access;
     let r = app.register_finish(&other, &id, "key", &credential).await;
     assert_problem(r, 400, "invalid_challenge").await;
     assert_eq!(
@@ -457,34 +416,22 @@ async fn a_challenge_is_used_once_and_by_its_own_account() {
     // A login challenge: once, even when the first use failed.
     let (id, options) = app.login_start().await;
     let wrong_origin = key.assert(&options, "http://evil.example:8080");
-    assert_problem(
-        app.login_finish(&id, &wrong_origin).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    let r = app.login_finish(&id, &wrong_origin).await;
+    assert_problem(r, 401, "invalid_credentials").await;
     let credential = key.assert(&options, ORIGIN);
-    assert_problem(
-        app.login_finish(&id, &credential).await,
-        400,
-        "invalid_challenge",
-    )
-    .await;
+    let r = app.login_finish(&id, &credential).await;
+    assert_problem(r, 400, "invalid_challenge").await;
     // A registration challenge is no login challenge.
     let (id, _) = app.register_start(&token).await;
-    assert_problem(
-        app.login_finish(&id, &credential).await,
-        400,
-        "invalid_challenge",
-    )
-    .await;
+    let r = app.login_finish(&id, &credential).await;
+    assert_problem(r, 400, "invalid_challenge").await;
 }
 
 #[tokio::test]
 async fn a_challenge_expires() {
     let (app, token) = signed_in().await;
-    let mut key = SoftPasskey::new();
     let (id, options) = app.register_start(&token).await;
+    let mut key = SoftPasskey::new();
     let credential = key.register(&options, ORIGIN);
     app.clock.advance(Duration::from_secs(301));
     let r = app.register_finish(&token, &id, "key", &credential).await;
@@ -497,12 +444,8 @@ async fn a_challenge_expires() {
     let (fresh_id, fresh_options) = app.login_start().await;
     app.clock.advance(Duration::from_secs(2));
     let credential = key.assert(&options, ORIGIN);
-    assert_problem(
-        app.login_finish(&id, &credential).await,
-        400,
-        "invalid_challenge",
-    )
-    .await;
+    let r = app.login_finish(&id, &credential).await;
+    assert_problem(r, 400, "invalid_challenge").await;
     // One issued 2 s ago still works.
     let credential = key.assert(&fresh_options, ORIGIN);
     assert_eq!(app.login_finish(&fresh_id, &credential).await.status(), 200);
@@ -547,22 +490,12 @@ async fn a_passkey_alone_signs_in_like_a_password() {
     // The browser's transport: the refresh token only in the cookie.
     let (id, options) = app.login_start().await;
     let credential = key.assert(&options, ORIGIN);
+    let body = json!({"challenge_id": id, "credential": credential});
     let r = app
-        .client
-        .post(app.url("/api/passkeys/login/finish"))
-        .header("x-token-transport", "cookie")
-        .json(&json!({"challenge_id": id, "credential": credential}))
-        .send()
-        .await
-        .unwrap();
+        .post_for_cookie("/api/passkeys/login/finish", &body)
+        .await;
     assert_eq!(r.status(), 200);
-    let cookie = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("emailauth_refresh="))
-        .expect("refresh cookie");
+    let cookie = set_cookie(&r, "emailauth_refresh").expect("refresh cookie");
     assert!(cookie.contains("HttpOnly"));
     let body: Value = r.json().await.unwrap();
     assert!(body.get("refresh_token").is_none());
@@ -578,12 +511,8 @@ async fn a_sign_counter_that_does_not_grow_is_refused() {
     for counter in [3, 5] {
         let (id, options) = app.login_start().await;
         let clone = key.assert_with_counter(&options, ORIGIN, counter);
-        assert_problem(
-            app.login_finish(&id, &clone).await,
-            401,
-            "invalid_credentials",
-        )
-        .await;
+        let r = app.login_finish(&id, &clone).await;
+        assert_problem(r, 401, "invalid_credentials").await;
     }
     let stored = app.collection("passkeys").await;
     assert_eq!(stored[0].get_i64("sign_count").unwrap(), 5);
@@ -612,8 +541,7 @@ async fn assertions_that_do_not_verify_are_refused() {
     refused(app.login_finish(&id, &credential).await).await;
 
     // The right key naming another account's user handle.
-    app.sign_up(&OTHER).await;
-    let other = app.token_for(OTHER.username).await;
+    let other = app.registered(&OTHER).await.access;
     let mut other_key = SoftPasskey::new();
     app.add_passkey(&other, &mut other_key, "other").await;
     let mut confused = SoftPasskey {
@@ -652,31 +580,16 @@ async fn a_deleted_passkey_or_account_signs_nobody_in() {
             .status(),
         204
     );
-    assert_problem(
-        app.passkey_login(&mut removed).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    let r = app.passkey_login(&mut removed).await;
+    assert_problem(r, 401, "invalid_credentials").await;
     assert_eq!(app.passkey_login(&mut kept).await.status(), 200);
 
     // Deleting the account deletes its passkeys.
-    let r = app
-        .client
-        .delete(app.url("/api/account"))
-        .bearer_auth(&token)
-        .json(&json!({"password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let r = app.delete_account(&token, PASSWORD).await;
     assert_eq!(r.status(), 204);
     assert!(app.collection("passkeys").await.is_empty());
-    assert_problem(
-        app.passkey_login(&mut kept).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    let r = app.passkey_login(&mut kept).await;
+    assert_problem(r, 401, "invalid_credentials").await;
 }
 
 #[tokio::test]
@@ -684,49 +597,21 @@ async fn a_disabled_account_cannot_sign_in_with_a_passkey() {
     let (app, token) = signed_in().await;
     let mut key = SoftPasskey::new();
     app.add_passkey(&token, &mut key, "key").await;
-    app.db
-        .collection::<mongodb::bson::Document>("users")
-        .update_one(
-            doc! { "username_key": GILDONG.username },
-            doc! { "$set": { "disabled": true } },
-        )
-        .await
-        .unwrap();
+    app.set_on_user(GILDONG.username, doc! { "disabled": true })
+        .await;
     assert_problem(app.passkey_login(&mut key).await, 403, "account_disabled").await;
     // Nobody learns it without the passkey.
     let mut stranger = SoftPasskey::new();
     stranger.user_handle = key.user_handle.clone();
-    assert_problem(
-        app.passkey_login(&mut stranger).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    let r = app.passkey_login(&mut stranger).await;
+    assert_problem(r, 401, "invalid_credentials").await;
 }
 
 // The passkey as the second step of a password login.
 
 /// Turns TOTP on for the account of `token` (so that a password login asks for a second step).
 async fn enable_totp(app: &TestApp, token: &str) {
-    let r = app
-        .bearer_post(
-            token,
-            "/api/mfa/totp/setup",
-            &json!({ "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    let secret = totp_rs::Secret::Encoded(body["secret"].as_str().unwrap().to_owned())
-        .to_bytes()
-        .unwrap();
-    let totp =
-        totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, "t".into());
-    let code = totp.generate(app.clock.now_secs());
-    let r = app
-        .bearer_post(token, "/api/mfa/totp/enable", &json!({"code": code}))
-        .await;
-    assert_eq!(r.status(), 200);
+    app.turn_on_totp(token, PASSWORD).await;
 }
 
 /// The password step: the `MfaChallenge`.
@@ -756,16 +641,9 @@ impl TestApp {
         body["options"].clone()
     }
 
-    pub(crate) async fn mfa_with_passkey(
-        &self,
-        ticket: &str,
-        assertion: &Value,
-    ) -> reqwest::Response {
-        self.post(
-            "/api/login/mfa",
-            &json!({"mfa_token": ticket, "passkey": assertion}),
-        )
-        .await
+    pub(crate) async fn mfa_with_passkey(&self, ticket: &str, assertion: &Value) -> Response {
+        let body = json!({"mfa_token": ticket, "passkey": assertion});
+        self.post("/api/login/mfa", &body).await
     }
 }
 
@@ -780,14 +658,7 @@ async fn a_passkey_passes_the_second_step_of_a_password_login_once() {
     assert!(body["access_token"].is_string(), "{body}");
 
     enable_totp(&app, &token).await;
-    let r = app
-        .client
-        .get(app.url("/api/mfa"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    let status: Value = r.json().await.unwrap();
+    let status = app.mfa_status(&token).await;
     assert_eq!(status["passkeys"], 1);
     assert_eq!(status["totp_enabled"], true);
 
@@ -808,19 +679,10 @@ async fn a_passkey_passes_the_second_step_of_a_password_login_once() {
     let r = app.mfa_with_passkey(ticket, &assertion).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(
-        app.nick(body["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(app.nick(&access_of(&body)).await.status(), 200);
     // The ticket, and the state kept on it, are spent.
-    assert_problem(
-        app.mfa_with_passkey(ticket, &assertion).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    let r = app.mfa_with_passkey(ticket, &assertion).await;
+    assert_problem(r, 401, "invalid_token").await;
     assert_problem(app.mfa_passkey_start(ticket).await, 401, "invalid_token").await;
     assert!(app.collection("mfa_tickets").await.is_empty());
 }
@@ -830,8 +692,7 @@ async fn a_wrong_passkey_at_the_second_step_counts_like_a_wrong_code() {
     let (app, token) = signed_in().await;
     let mut key = SoftPasskey::new();
     app.add_passkey(&token, &mut key, "key").await;
-    app.sign_up(&OTHER).await;
-    let other = app.token_for(OTHER.username).await;
+    let other = app.registered(&OTHER).await.access;
     let mut other_key = SoftPasskey::new();
     app.add_passkey(&other, &mut other_key, "other").await;
     // Its counter is known: 1.
@@ -843,12 +704,8 @@ async fn a_wrong_passkey_at_the_second_step_counts_like_a_wrong_code() {
     // Before any start: nothing to answer.
     let (_, login_options) = app.login_start().await;
     let assertion = key.assert(&login_options, ORIGIN);
-    let p = assert_problem(
-        app.mfa_with_passkey(ticket, &assertion).await,
-        400,
-        "invalid_code",
-    )
-    .await;
+    let r = app.mfa_with_passkey(ticket, &assertion).await;
+    let p = assert_problem(r, 400, "invalid_code").await;
     assert_eq!(p.attempts_left, Some(4));
 
     let options = app.mfa_passkey_options(ticket).await;
@@ -857,12 +714,8 @@ async fn a_wrong_passkey_at_the_second_step_counts_like_a_wrong_code() {
     let others = other_key.assert(&options, ORIGIN);
     let replayed = key.assert_with_counter(&options, ORIGIN, 1);
     for (assertion, left) in [(wrong_origin, 3), (others, 2), (replayed, 1)] {
-        let p = assert_problem(
-            app.mfa_with_passkey(ticket, &assertion).await,
-            400,
-            "invalid_code",
-        )
-        .await;
+        let r = app.mfa_with_passkey(ticket, &assertion).await;
+        let p = assert_problem(r, 400, "invalid_code").await;
         assert_eq!(p.attempts_left, Some(left));
     }
     // The right one still passes on the last attempt.
@@ -878,12 +731,8 @@ async fn the_passkey_method_needs_a_passkey_and_a_live_ticket() {
     assert_eq!(challenge["methods"], json!(["totp", "recovery_code"]));
     let ticket = challenge["mfa_token"].as_str().unwrap();
     assert_problem(app.mfa_passkey_start(ticket).await, 400, "passkey_rejected").await;
-    assert_problem(
-        app.mfa_passkey_start("mfa1_not-a-ticket").await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    let r = app.mfa_passkey_start("mfa1_not-a-ticket").await;
+    assert_problem(r, 401, "invalid_token").await;
     // A ticket dies after its five minutes, its passkey start with it. (Turning TOTP on just
     // now was this session's step-up: no proof needed again for a few minutes.)
     let mut key = SoftPasskey::new();
@@ -896,10 +745,6 @@ async fn the_passkey_method_needs_a_passkey_and_a_live_ticket() {
     let options = app.mfa_passkey_options(&ticket).await;
     app.clock.advance(Duration::from_secs(301));
     let assertion = key.assert(&options, ORIGIN);
-    assert_problem(
-        app.mfa_with_passkey(&ticket, &assertion).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    let r = app.mfa_with_passkey(&ticket, &assertion).await;
+    assert_problem(r, 401, "invalid_token").await;
 }

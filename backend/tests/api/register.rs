@@ -3,11 +3,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-const GILDONG: Signup = Signup {
-    username: "Hong_Gildong",
-    nickname: "길동",
-    email: "gildong@example.com",
-};
+const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
 
 #[tokio::test]
 async fn registering_with_the_mailed_code_creates_the_account() {
@@ -37,17 +33,9 @@ async fn a_used_code_fails() {
     let app = spawn_app().await;
     let code = app.request_code(&GILDONG).await;
     assert_eq!(app.register(&GILDONG, PASSWORD, &code).await.status(), 201);
-    let again = Signup {
-        username: "another",
-        nickname: "다른사람",
-        email: GILDONG.email,
-    };
-    assert_problem(
-        app.register(&again, PASSWORD, &code).await,
-        400,
-        "code_expired",
-    )
-    .await;
+    let again = person("another", "다른사람", GILDONG.email);
+    let r = app.register(&again, PASSWORD, &code).await;
+    assert_problem(r, 400, "code_expired").await;
 }
 
 #[tokio::test]
@@ -56,24 +44,16 @@ async fn wrong_codes_count_down_and_the_sixth_try_fails_even_when_right() {
     let code = app.request_code(&GILDONG).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in (0..5).rev() {
-        let p = assert_problem(
-            app.register(&GILDONG, PASSWORD, wrong).await,
-            400,
-            "invalid_code",
-        )
-        .await;
+        let r = app.register(&GILDONG, PASSWORD, wrong).await;
+        let p = assert_problem(r, 400, "invalid_code").await;
         assert_eq!(p.attempts_left, Some(left));
         assert_eq!(
             field_codes(&p),
             vec![("code".into(), "invalid_code".into())]
         );
     }
-    assert_problem(
-        app.register(&GILDONG, PASSWORD, &code).await,
-        400,
-        "code_expired",
-    )
-    .await;
+    let r = app.register(&GILDONG, PASSWORD, &code).await;
+    assert_problem(r, 400, "code_expired").await;
     assert!(app.users().await.is_empty());
 }
 
@@ -82,45 +62,29 @@ async fn an_expired_code_fails() {
     let app = spawn_app_with(&[("APP_CODE_TTL_SECS", "60")]).await;
     let code = app.request_code(&GILDONG).await;
     app.clock.advance(std::time::Duration::from_secs(60));
-    assert_problem(
-        app.register(&GILDONG, PASSWORD, &code).await,
-        400,
-        "code_expired",
-    )
-    .await;
+    let r = app.register(&GILDONG, PASSWORD, &code).await;
+    assert_problem(r, 400, "code_expired").await;
 }
 
 #[tokio::test]
 async fn a_code_never_sent_fails() {
     let app = spawn_app().await;
-    assert_problem(
-        app.register(&GILDONG, PASSWORD, "123456").await,
-        400,
-        "code_expired",
-    )
-    .await;
+    let r = app.register(&GILDONG, PASSWORD, "123456").await;
+    assert_problem(r, 400, "code_expired").await;
 }
 
 #[tokio::test]
 async fn a_code_for_another_address_fails() {
     let app = spawn_app().await;
     let code = app.request_code(&GILDONG).await;
-    let other = Signup {
-        username: "other",
-        nickname: "다른",
-        email: "other@example.com",
-    };
+    let other = person("other", "다른", "other@example.com");
     app.request_code(&other).await;
     let thief = Signup {
         email: "other@example.com",
         ..GILDONG
     };
-    let p = assert_problem(
-        app.register(&thief, PASSWORD, &code).await,
-        400,
-        "invalid_code",
-    )
-    .await;
+    let r = app.register(&thief, PASSWORD, &code).await;
+    let p = assert_problem(r, 400, "invalid_code").await;
     assert_eq!(p.attempts_left, Some(4));
 }
 
@@ -128,30 +92,14 @@ async fn a_code_for_another_address_fails() {
 async fn field_rules_are_checked_first_and_consume_nothing() {
     let app = spawn_app().await;
     let code = app.request_code(&GILDONG).await;
-    assert_invalid_field(
-        app.register(&GILDONG, "short", &code).await,
-        "password",
-        "too_short",
-    )
-    .await;
-    assert_invalid_field(
-        app.register(&GILDONG, "hong_gildong", &code).await,
-        "password",
-        "weak_password",
-    )
-    .await;
-    assert_invalid_field(
-        app.register(&GILDONG, "GilDong@Example.com", &code).await,
-        "password",
-        "weak_password",
-    )
-    .await;
-    assert_invalid_field(
-        app.register(&GILDONG, &"가".repeat(129), &code).await,
-        "password",
-        "too_long",
-    )
-    .await;
+    let r = app.register(&GILDONG, "short", &code).await;
+    assert_invalid_field(r, "password", "too_short").await;
+    let r = app.register(&GILDONG, "hong_gildong", &code).await;
+    assert_invalid_field(r, "password", "weak_password").await;
+    let r = app.register(&GILDONG, "GilDong@Example.com", &code).await;
+    assert_invalid_field(r, "password", "weak_password").await;
+    let r = app.register(&GILDONG, &"가".repeat(129), &code).await;
+    assert_invalid_field(r, "password", "too_long").await;
     // Unicode characters, not bytes: eight Hangul syllables are enough.
     let r = app.register(&GILDONG, "가나다라마바사아", &code).await;
     assert_eq!(r.status(), 201, "no attempt was used up by the 422s");
@@ -159,18 +107,10 @@ async fn field_rules_are_checked_first_and_consume_nothing() {
 
 #[tokio::test]
 async fn a_taken_email_conflicts_at_register() {
-    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
+    let app = spawn_app_with(&[NO_COOLDOWN]).await;
     // Two people request codes for one address before either registers.
-    let first = Signup {
-        username: "first",
-        nickname: "첫째",
-        email: "shared@example.com",
-    };
-    let second = Signup {
-        username: "second",
-        nickname: "둘째",
-        email: "Shared@Example.com",
-    };
+    let first = person("first", "첫째", "shared@example.com");
+    let second = person("second", "둘째", "Shared@Example.com");
     let code = app.request_code(&first).await;
     assert_eq!(app.register(&first, PASSWORD, &code).await.status(), 201);
     let code = {
@@ -180,12 +120,8 @@ async fn a_taken_email_conflicts_at_register() {
     };
     // A decoy stands where a new code would be: the used code is just a wrong one, as it would
     // be for an address without an account.
-    let p = assert_problem(
-        app.register(&second, PASSWORD, &code).await,
-        400,
-        "invalid_code",
-    )
-    .await;
+    let r = app.register(&second, PASSWORD, &code).await;
+    let p = assert_problem(r, 400, "invalid_code").await;
     assert_eq!(p.attempts_left, Some(4));
     assert_eq!(app.users().await.len(), 1);
 }
@@ -194,34 +130,22 @@ async fn a_taken_email_conflicts_at_register() {
 async fn a_conflict_gives_the_attempt_back() {
     let app = spawn_app().await;
     app.sign_up(&GILDONG).await;
-    let late = Signup {
-        username: "late",
-        nickname: "늦은이",
-        email: "late@example.com",
-    };
+    let late = person("late", "늦은이", "late@example.com");
     let code = app.request_code(&late).await;
     let clash = Signup {
         username: "HONG_GILDONG",
         ..late
     };
     for _ in 0..6 {
-        assert_problem(
-            app.register(&clash, PASSWORD, &code).await,
-            409,
-            "username_taken",
-        )
-        .await;
+        let r = app.register(&clash, PASSWORD, &code).await;
+        assert_problem(r, 409, "username_taken").await;
     }
     let nick_clash = Signup {
         nickname: "길동",
         ..late
     };
-    assert_problem(
-        app.register(&nick_clash, PASSWORD, &code).await,
-        409,
-        "nickname_taken",
-    )
-    .await;
+    let r = app.register(&nick_clash, PASSWORD, &code).await;
+    assert_problem(r, 409, "nickname_taken").await;
     assert_eq!(app.register(&late, PASSWORD, &code).await.status(), 201);
 }
 

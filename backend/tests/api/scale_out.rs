@@ -1,7 +1,6 @@
 //! Two stateless instances on one database: every decision-making piece of state is shared.
 
 use futures_util::future::join_all;
-use serde_json::Value;
 
 use crate::helpers::*;
 
@@ -13,10 +12,7 @@ async fn a_code_requested_on_one_instance_is_accepted_on_the_other() {
     assert_eq!(b.register(&GILDONG, PASSWORD, &code).await.status(), 201);
     // A token issued by B works on A.
     let r = b.login(GILDONG.username, PASSWORD).await;
-    let token = r.json::<Value>().await.unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = access_of(&r.json().await.unwrap());
     assert_eq!(a.nick(&token).await.status(), 200);
 }
 
@@ -25,25 +21,17 @@ async fn wrong_guesses_share_one_counter_and_the_cooldown_is_shared() {
     let (a, b) = spawn_pair(&[]).await;
     let code = a.request_code(&GILDONG).await;
     assert_problem(b.email_auth(&GILDONG).await, 429, "resend_cooldown").await;
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let wrong = not_the_code(&code);
     let mut left = Vec::new();
     for i in 0..5 {
         let app = if i % 2 == 0 { &a } else { &b };
-        let p = assert_problem(
-            app.register(&GILDONG, PASSWORD, wrong).await,
-            400,
-            "invalid_code",
-        )
-        .await;
+        let r = app.register(&GILDONG, PASSWORD, wrong).await;
+        let p = assert_problem(r, 400, "invalid_code").await;
         left.push(p.attempts_left.unwrap());
     }
     assert_eq!(left, vec![4, 3, 2, 1, 0]);
-    assert_problem(
-        b.register(&GILDONG, PASSWORD, &code).await,
-        400,
-        "code_expired",
-    )
-    .await;
+    let r = b.register(&GILDONG, PASSWORD, &code).await;
+    assert_problem(r, 400, "code_expired").await;
 }
 
 #[tokio::test]
@@ -67,12 +55,11 @@ async fn fifty_concurrent_registrations_across_instances_make_one_account() {
         |(i, ((email, nickname), code))| {
             let app = if i % 2 == 0 { &a } else { &b };
             async move {
-                let s = Signup {
-                    username: "contested",
-                    nickname,
-                    email,
-                };
-                app.register(&s, PASSWORD, code).await.status().as_u16()
+                let contender = person("contested", nickname, email);
+                app.register(&contender, PASSWORD, code)
+                    .await
+                    .status()
+                    .as_u16()
             }
         },
     ))
@@ -97,13 +84,7 @@ async fn logging_out_everywhere_on_one_instance_is_honoured_by_the_other_at_once
     let token = b.token_for(GILDONG.username).await;
     assert_eq!(a.nick(&token).await.status(), 200);
     assert_eq!(b.nick(&token).await.status(), 200);
-    let r = a
-        .client
-        .post(a.url("/api/logout_all"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = a.logout_all(&token).await;
     assert_eq!(r.status(), 204);
     // B's next request once the change has reached it (B's change stream has brought back a
     // heartbeat written after the change) is refused.
@@ -114,17 +95,10 @@ async fn logging_out_everywhere_on_one_instance_is_honoured_by_the_other_at_once
 #[tokio::test]
 async fn a_token_logged_out_on_one_instance_is_refused_by_the_other_at_once() {
     let (a, b) = spawn_pair(&[]).await;
-    a.sign_up(&GILDONG).await;
-    let phone = a.token_for(GILDONG.username).await;
+    let phone = a.registered_person().await.access;
     let laptop = b.token_for(GILDONG.username).await;
     assert_eq!(b.nick(&phone).await.status(), 200);
-    let r = a
-        .client
-        .post(a.url("/api/logout"))
-        .bearer_auth(&phone)
-        .send()
-        .await
-        .unwrap();
+    let r = a.logout(&phone).await;
     assert_eq!(r.status(), 204);
     // B's next request once the change has reached it is refused; the other session goes on.
     b.caught_up().await;
@@ -138,10 +112,7 @@ async fn a_refresh_rotated_on_one_instance_is_caught_as_reused_on_the_other() {
     let (a, b) = spawn_pair(&[]).await;
     a.sign_up(&GILDONG).await;
     let (_, first) = a.session_for(GILDONG.username).await;
-    let r = a.refresh(&first).await;
-    assert_eq!(r.status(), 200);
-    let v: serde_json::Value = r.json().await.unwrap();
-    let access = v["access_token"].as_str().unwrap().to_owned();
+    let access = access_of(&ok_json(a.refresh(&first).await).await);
     assert_eq!(b.nick(&access).await.status(), 200);
     // Past B's grace period, the spent token presented to B ends the session on both.
     b.clock.advance(std::time::Duration::from_secs(11));
@@ -154,25 +125,9 @@ async fn a_refresh_rotated_on_one_instance_is_caught_as_reused_on_the_other() {
 #[tokio::test]
 async fn a_session_ended_on_one_instance_is_refused_by_the_other_at_once() {
     let (a, b) = spawn_pair(&[]).await;
-    a.sign_up(&GILDONG).await;
-    let (phone, phone_refresh) = a.session_for(GILDONG.username).await;
+    let (phone, phone_refresh) = a.registered_person().await.tokens();
     let laptop = b.token_for(GILDONG.username).await;
-    let sid = {
-        use base64::Engine;
-        let payload = phone.split('.').nth(1).unwrap();
-        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap();
-        let claims: serde_json::Value = serde_json::from_slice(&json).unwrap();
-        claims["sid"].as_str().unwrap().to_owned()
-    };
-    let r = a
-        .client
-        .delete(a.url(&format!("/api/sessions/{sid}")))
-        .bearer_auth(&laptop)
-        .send()
-        .await
-        .unwrap();
+    let r = a.end_session(&laptop, &sid_of(&phone)).await;
     assert_eq!(r.status(), 204);
     b.caught_up().await;
     assert_problem(b.nick(&phone).await, 401, "invalid_token").await;
@@ -181,11 +136,7 @@ async fn a_session_ended_on_one_instance_is_refused_by_the_other_at_once() {
 
 #[tokio::test]
 async fn the_hourly_cap_per_address_holds_across_instances() {
-    let (a, b) = spawn_pair(&[
-        ("APP_RESEND_COOLDOWN_SECS", "0"),
-        ("APP_CODES_PER_EMAIL_PER_HOUR", "3"),
-    ])
-    .await;
+    let (a, b) = spawn_pair(&[NO_COOLDOWN, ("APP_CODES_PER_EMAIL_PER_HOUR", "3")]).await;
     // Forty requests for one address, half through each instance, all at once.
     let answers = join_all((0..40).map(|i| {
         let app = if i % 2 == 0 { &a } else { &b };

@@ -50,8 +50,7 @@ async fn logout(app: &TestApp, token: &str) {
 
 /// Signs up GILDONG on `a`, logs in on `a`, and has `b` answer `/api/nick` from its cache.
 async fn cached_on(a: &TestApp, b: &TestApp) -> String {
-    a.sign_up(&GILDONG).await;
-    let token = a.token_for(GILDONG.username).await;
+    let token = a.registered_person().await.access;
     b.caught_up().await;
     assert_eq!(
         b.nick(&token).await.status(),
@@ -103,13 +102,11 @@ async fn a_logout_on_one_instance_is_evicted_from_the_others_cache_by_the_stream
 async fn an_email_change_on_one_instance_reaches_the_others_cached_profile() {
     let (a, b) = spawn_pair(&[]).await;
     let token = cached_on(&a, &b).await;
-    a.db.collection::<mongodb::bson::Document>("users")
-        .update_one(
-            mongodb::bson::doc! { "username_key": GILDONG.username },
-            mongodb::bson::doc! { "$set": { "email": "moved@example.com" } },
-        )
-        .await
-        .unwrap();
+    a.set_on_user(
+        GILDONG.username,
+        mongodb::bson::doc! { "email": "moved@example.com" },
+    )
+    .await;
     b.caught_up().await;
     let profile: Value = b.nick(&token).await.json().await.unwrap();
     assert_eq!(profile["email"], "moved@example.com");
@@ -163,8 +160,7 @@ async fn a_broken_stream_empties_the_cache_and_is_trusted_again_once_reopened() 
 async fn with_the_cache_off_every_request_reads_the_database() {
     let (a, b) = spawn_pair(&[("APP_SESSION_CACHE_CAPACITY", "0")]).await;
     assert!(a.cache.is_none() && b.cache.is_none());
-    a.sign_up(&GILDONG).await;
-    let token = a.token_for(GILDONG.username).await;
+    let token = a.registered_person().await.access;
     assert_eq!(b.nick(&token).await.status(), 200);
     logout(&a, &token).await;
     assert_problem(b.nick(&token).await, 401, "invalid_token").await;

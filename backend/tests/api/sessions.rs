@@ -15,44 +15,6 @@ async fn body(r: reqwest::Response) -> Value {
     r.json().await.unwrap()
 }
 
-fn refresh_of(v: &Value) -> String {
-    v["refresh_token"].as_str().unwrap().to_owned()
-}
-
-fn access_of(v: &Value) -> String {
-    v["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn sessions(app: &TestApp, access: &str) -> Vec<Value> {
-    let r = app
-        .client
-        .get(app.url("/api/sessions"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    let v = body(r).await;
-    v["sessions"].as_array().unwrap().clone()
-}
-
-async fn end_session(app: &TestApp, access: &str, id: &str) -> reqwest::Response {
-    app.client
-        .delete(app.url(&format!("/api/sessions/{id}")))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn post_bearer(app: &TestApp, path: &str, access: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(path))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn login_answers_a_short_access_token_and_a_refresh_token_of_a_new_session() {
     let app = spawn_app().await;
@@ -107,8 +69,7 @@ async fn login_answers_a_short_access_token_and_a_refresh_token_of_a_new_session
 #[tokio::test]
 async fn refreshing_rotates_the_pair_and_keeps_the_session() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (access, refresh) = app.session_for(GILDONG.username).await;
+    let (access, refresh) = app.registered_person().await.tokens();
     let v = body(app.refresh(&refresh).await).await;
     let (access2, refresh2) = (access_of(&v), refresh_of(&v));
     assert_ne!(refresh2, refresh);
@@ -127,12 +88,8 @@ async fn refreshing_rotates_the_pair_and_keeps_the_session() {
     // And again from the successor.
     let v = body(app.refresh(&refresh2).await).await;
     assert_ne!(refresh_of(&v), refresh2);
-    assert_eq!(
-        app.collection("sessions").await[0]
-            .get_i64("generation")
-            .unwrap(),
-        2
-    );
+    let session = &app.collection("sessions").await[0];
+    assert_eq!(session.get_i64("generation").unwrap(), 2);
 }
 
 #[tokio::test]
@@ -175,8 +132,7 @@ async fn a_spent_refresh_token_after_the_grace_period_ends_the_whole_session() {
 #[tokio::test]
 async fn malformed_foreign_tampered_and_unknown_refresh_tokens_are_refused() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (access, refresh) = app.session_for(GILDONG.username).await;
+    let (access, refresh) = app.registered_person().await.tokens();
     for bad in [
         "",
         "garbage",
@@ -198,13 +154,8 @@ async fn malformed_foreign_tampered_and_unknown_refresh_tokens_are_refused() {
     assert_eq!(app.refresh(&refresh).await.status(), 200);
     // Not JSON, no body, a wrong field.
     let r = app
-        .client
-        .post(app.url("/api/token/refresh"))
-        .header("content-type", "application/json")
-        .body("{")
-        .send()
-        .await
-        .unwrap();
+        .post_raw("/api/token/refresh", Some("application/json"), "{")
+        .await;
     assert_problem(r, 400, "malformed_body").await;
     let r = app
         .post("/api/token/refresh", &json!({"token": refresh}))
@@ -282,7 +233,7 @@ async fn the_device_list_shows_the_callers_live_sessions_and_marks_the_current_o
     let laptop = login_as(long).await;
     let _theirs = app.token_for(OTHER.username).await;
 
-    let list = sessions(&app, &access_of(&laptop)).await;
+    let list = app.sessions(&access_of(&laptop)).await;
     assert_eq!(list.len(), 2, "{list:?}");
     let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
     assert_eq!(current.len(), 1);
@@ -305,80 +256,66 @@ async fn the_device_list_shows_the_callers_live_sessions_and_marks_the_current_o
     }
     // After a refresh, the phone is the most recently used.
     body(app.refresh(&refresh_of(&phone)).await).await;
-    let list = sessions(&app, &access_of(&laptop)).await;
+    let list = app.sessions(&access_of(&laptop)).await;
     assert_eq!(list[0]["id"], unverified_claims(&access_of(&phone))["sid"]);
     // Without a token: 401.
     let r = app.get("/api/sessions").await;
     assert_problem(r, 401, "invalid_token").await;
 }
 
+/// GILDONG and OTHER sign up; GILDONG signs in on `N` devices, then OTHER once: the
+/// `(access, refresh)` pairs of GILDONG's sessions and of OTHER's.
+async fn devices<const N: usize>(app: &TestApp) -> ([(String, String); N], (String, String)) {
+    app.sign_up(&GILDONG).await;
+    app.sign_up(&OTHER).await;
+    let mut mine = vec![];
+    for _ in 0..N {
+        mine.push(app.session_for(GILDONG.username).await);
+    }
+    let theirs = app.session_for(OTHER.username).await;
+    (mine.try_into().expect("N sessions"), theirs)
+}
+
 #[tokio::test]
 async fn ending_another_session_refuses_its_tokens_and_no_one_else_can_end_yours() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    app.sign_up(&OTHER).await;
-    let (phone, phone_refresh) = app.session_for(GILDONG.username).await;
-    let (laptop, _) = app.session_for(GILDONG.username).await;
-    let (theirs, _) = app.session_for(OTHER.username).await;
-    let phone_sid = unverified_claims(&phone)["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ([(phone, phone_refresh), (laptop, _)], (theirs, _)) = devices(&app).await;
+    let phone_sid = sid_of(&phone);
 
     // Someone else's session id, and ids that are no session at all: 404, nothing ended.
-    assert_problem(
-        end_session(&app, &theirs, &phone_sid).await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_problem(
-        end_session(&app, &laptop, "0123456789abcdef0123456789abcdef").await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_problem(
-        end_session(&app, &laptop, "not-an-id").await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_problem(app.end_session(&theirs, &phone_sid).await, 404, "not_found").await;
+    let r = app
+        .end_session(&laptop, "0123456789abcdef0123456789abcdef")
+        .await;
+    assert_problem(r, 404, "not_found").await;
+    let r = app.end_session(&laptop, "not-an-id").await;
+    assert_problem(r, 404, "not_found").await;
     assert_eq!(app.nick(&phone).await.status(), 200);
 
-    assert_eq!(end_session(&app, &laptop, &phone_sid).await.status(), 204);
+    assert_eq!(app.end_session(&laptop, &phone_sid).await.status(), 204);
     assert_problem(app.nick(&phone).await, 401, "invalid_token").await;
     assert_problem(app.refresh(&phone_refresh).await, 401, "invalid_token").await;
     assert_eq!(app.nick(&laptop).await.status(), 200);
-    assert_eq!(sessions(&app, &laptop).await.len(), 1);
+    assert_eq!(app.sessions(&laptop).await.len(), 1);
     // Ending it twice: it is gone.
-    assert_problem(
-        end_session(&app, &laptop, &phone_sid).await,
-        404,
-        "not_found",
-    )
-    .await;
+    assert_problem(app.end_session(&laptop, &phone_sid).await, 404, "not_found").await;
     // Without a token: 401.
     let r = app
-        .client
-        .delete(app.url(&format!("/api/sessions/{phone_sid}")))
-        .send()
-        .await
-        .unwrap();
+        .anonymous(
+            reqwest::Method::DELETE,
+            &format!("/api/sessions/{phone_sid}"),
+        )
+        .await;
     assert_problem(r, 401, "invalid_token").await;
 }
 
 #[tokio::test]
 async fn logout_ends_this_session_with_its_refresh_token_and_logout_all_ends_every_one() {
     let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    app.sign_up(&OTHER).await;
-    let (phone, phone_refresh) = app.session_for(GILDONG.username).await;
-    let (laptop, laptop_refresh) = app.session_for(GILDONG.username).await;
-    let (tablet, tablet_refresh) = app.session_for(GILDONG.username).await;
-    let (_, theirs) = app.session_for(OTHER.username).await;
+    let (devices, (_, theirs)) = devices::<3>(&app).await;
+    let [(phone, phone_refresh), (laptop, laptop_refresh), (tablet, tablet_refresh)] = devices;
 
-    let r = post_bearer(&app, "/api/logout", &phone).await;
+    let r = app.logout(&phone).await;
     assert_eq!(r.status(), 204);
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
     assert!(
@@ -388,10 +325,7 @@ async fn logout_ends_this_session_with_its_refresh_token_and_logout_all_ends_eve
     assert_problem(app.refresh(&phone_refresh).await, 401, "invalid_token").await;
     assert_eq!(app.nick(&laptop).await.status(), 200);
 
-    assert_eq!(
-        post_bearer(&app, "/api/logout_all", &laptop).await.status(),
-        204
-    );
+    assert_eq!(app.logout_all(&laptop).await.status(), 204);
     for (access, refresh) in [(&laptop, &laptop_refresh), (&tablet, &tablet_refresh)] {
         assert_problem(app.nick(access).await, 401, "invalid_token").await;
         assert_problem(app.refresh(refresh).await, 401, "invalid_token").await;
@@ -405,24 +339,10 @@ async fn logout_ends_this_session_with_its_refresh_token_and_logout_all_ends_eve
 
 #[tokio::test]
 async fn a_password_reset_ends_every_session_refresh_tokens_included() {
-    let app = spawn_app_with(&[("APP_RESEND_COOLDOWN_SECS", "0")]).await;
-    app.sign_up(&GILDONG).await;
-    let (access, refresh) = app.session_for(GILDONG.username).await;
-    let r = app
-        .post(
-            "/api/password_reset/request",
-            &json!({"email": GILDONG.email}),
-        )
+    let app = spawn_app_with(&[NO_COOLDOWN]).await;
+    let (access, refresh) = app.registered_person().await.tokens();
+    app.reset_password(GILDONG.email, "a brand new passphrase")
         .await;
-    assert_eq!(r.status(), 202);
-    let code = app.mail.code_for(GILDONG.email).await;
-    let r = app
-        .post(
-            "/api/password_reset/confirm",
-            &json!({"email": GILDONG.email, "code": code, "new_password": "a brand new passphrase"}),
-        )
-        .await;
-    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
     assert_problem(app.nick(&access).await, 401, "invalid_token").await;
     assert_problem(app.refresh(&refresh).await, 401, "invalid_token").await;
     assert!(app.collection("sessions").await.is_empty());
@@ -433,11 +353,7 @@ mod cookie {
     use super::*;
 
     fn refresh_cookie(r: &reqwest::Response) -> Option<String> {
-        r.headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .find(|c| c.starts_with("emailauth_refresh="))
+        set_cookie(r, "emailauth_refresh")
     }
 
     fn value(cookie: &str) -> String {
@@ -449,13 +365,7 @@ mod cookie {
     }
 
     async fn cookie_login(app: &TestApp) -> reqwest::Response {
-        app.client
-            .post(app.url("/api/login"))
-            .header("x-token-transport", "cookie")
-            .json(&json!({"username": GILDONG.username, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
+        app.cookie_login(GILDONG.username, PASSWORD).await
     }
 
     async fn cookie_refresh(app: &TestApp, token: &str, origin: Option<&str>) -> reqwest::Response {

@@ -75,44 +75,16 @@ pub(crate) fn status_of(d: &Document) -> &str {
 
 /// Runs `backend admin <args>` on `app`'s database with the webhook settings `hooks`.
 async fn admin_with(app: &TestApp, args: &[&str], hooks: &[(&'static str, String)]) -> Value {
-    let db = app.db.name().to_owned();
-    let smtp = app.mail.port.to_string();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let hooks = hooks.to_vec();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
-            .arg("admin")
-            .args(&args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("USER", "test-operator")
-            .env("APP_MONGODB_URI", mongodb_uri())
-            .env("APP_MONGODB_DB", db)
-            .env("APP_SMTP_PORT", smtp)
-            .env("APP_JWT_SECRET", JWT_SECRET)
-            .env("APP_CODE_PEPPER", PEPPER)
-            .env("APP_MFA_ENCRYPTION_KEY", MFA_KEY)
-            .env("APP_LOG_FORMAT", "json")
-            .envs(hooks)
-            .current_dir(std::env::temp_dir())
-            .output()
-            .expect("run backend admin")
-    })
-    .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "admin {:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    let mut env = hooks.to_vec();
+    env.push(("APP_MFA_ENCRYPTION_KEY", MFA_KEY.to_owned()));
+    let run = crate::admin::admin_env(app, args, &env).await;
+    assert!(run.ok, "admin {args:?}: {}", run.stderr);
+    assert!(!run.out.is_null(), "admin {args:?} printed no JSON");
+    run.out
 }
 
 async fn access_token(r: reqwest::Response) -> String {
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_owned()
+    access_of(&ok_json(r).await)
 }
 
 /// Every string and number in `v`, as text.
@@ -171,76 +143,36 @@ async fn a_whole_journey_delivers_every_event_type_once_signed_with_its_fields_a
         .is_success());
 
     // TOTP on, then off.
-    let r = app
-        .bearer_post(
-            &token,
-            "/api/mfa/totp/setup",
-            &json!({ "password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    let totp_secret = body["secret"].as_str().unwrap().to_owned();
+    let totp_secret = app.totp_secret(&token, PASSWORD).await;
     secrets.push(totp_secret.clone());
-    let totp = crate::mfa::app_totp(&totp_secret);
-    crate::mfa::align(&app, 0);
-    let code = crate::mfa::code_at(&app, &totp, 0);
-    let r = app
-        .bearer_post(&token, "/api/mfa/totp/enable", &json!({ "code": code }))
-        .await;
-    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let body: Value = r.json().await.unwrap();
-    for c in body["recovery_codes"].as_array().unwrap() {
-        secrets.push(c.as_str().unwrap().to_owned());
-    }
-    crate::mfa::align(&app, 1);
-    let code = crate::mfa::code_at(&app, &totp, 0);
+    let totp = app_totp(&totp_secret);
+    align(&app, 0);
+    let code = code_at(&app, &totp, 0);
+    let body = ok_json(app.totp_enable(&token, &code).await).await;
+    secrets.extend(recovery_codes_of(&body));
+    align(&app, 1);
+    let code = code_at(&app, &totp, 0);
     secrets.push(code.clone());
     let r = app
-        .bearer_post(
-            &token,
-            "/api/mfa/totp/disable",
-            &json!({ "password": PASSWORD, "code": code }),
-        )
+        .totp_disable(&token, &json!({ "password": PASSWORD, "code": code }))
         .await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 
     // A password change (the other session ends), an email change, a reset.
-    let r = app
-        .bearer_post(
-            &token,
-            "/api/password/change",
-            &json!({ "current_password": PASSWORD, "new_password": new_password }),
-        )
-        .await;
+    let r = app.change_password(&token, PASSWORD, new_password).await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let new_email = "gildong.new@example.com";
     let r = app
-        .bearer_post(
-            &token,
-            "/api/email/change/request",
-            &json!({ "new_email": new_email, "password": new_password }),
-        )
+        .email_change_request(&token, new_email, new_password)
         .await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let code = app.mail.code_for(new_email).await;
     secrets.push(code.clone());
-    let r = app
-        .bearer_post(
-            &token,
-            "/api/email/change/confirm",
-            &json!({ "code": code }),
-        )
-        .await;
+    let r = app.email_change_confirm(&token, &code).await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     app.clock.advance(Duration::from_secs(61));
     let before = app.mail.mails_to(new_email).len();
-    let r = app
-        .post(
-            "/api/password_reset/request",
-            &json!({ "email": new_email }),
-        )
-        .await;
+    let r = app.reset_request(new_email).await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     wait_until("the reset mail", || async {
         (app.mail.mails_to(new_email).len() > before).then_some(())
@@ -248,25 +180,13 @@ async fn a_whole_journey_delivers_every_event_type_once_signed_with_its_fields_a
     .await;
     let code = app.mail.code_for(new_email).await;
     secrets.push(code.clone());
-    let r = app
-        .post(
-            "/api/password_reset/confirm",
-            &json!({ "email": new_email, "code": code, "new_password": reset_password }),
-        )
-        .await;
+    let r = app.reset_confirm(new_email, &code, reset_password).await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 
     // A session that logs out.
-    let login = json!({ "username": GILDONG.username, "password": reset_password });
-    let token = access_token(app.post("/api/login", &login).await).await;
+    let token = access_token(app.login(GILDONG.username, reset_password).await).await;
     secrets.push(token.clone());
-    let r = app
-        .client
-        .post(app.url("/api/logout"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = app.logout(&token).await;
     assert_eq!(r.status(), 204);
 
     // An operator disables and enables the account (another process: it queues, the server
@@ -275,16 +195,9 @@ async fn a_whole_journey_delivers_every_event_type_once_signed_with_its_fields_a
     admin_with(&app, &["enable", GILDONG.username], &hooks).await;
 
     // The account goes.
-    let token = access_token(app.post("/api/login", &login).await).await;
+    let token = access_token(app.login(GILDONG.username, reset_password).await).await;
     secrets.push(token.clone());
-    let r = app
-        .client
-        .delete(app.url("/api/account"))
-        .bearer_auth(&token)
-        .json(&json!({ "password": reset_password }))
-        .send()
-        .await
-        .unwrap();
+    let r = app.delete_account(&token, reset_password).await;
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
 
     let docs = deliveries_when(&app, "every delivery finished", |docs| {

@@ -78,18 +78,11 @@ async fn acknowledged_then_killed(
     let client = Client::with_uri_str(db.uri()).await.unwrap();
     let docs = client.database("durability").collection::<Document>("docs");
     let acked = acked.lock().unwrap().clone();
-    let stored: std::collections::HashSet<i64> = {
-        use futures_util::TryStreamExt;
-        docs.find(doc! {})
-            .await
-            .unwrap()
-            .try_collect::<Vec<Document>>()
-            .await
-            .unwrap()
-            .iter()
-            .map(|d| d.get_i64("n").unwrap())
-            .collect()
-    };
+    let stored: std::collections::HashSet<i64> = crate::support::documents(docs.find(doc! {}))
+        .await
+        .iter()
+        .map(|d| d.get_i64("n").unwrap())
+        .collect();
     let missing = acked
         .iter()
         .copied()

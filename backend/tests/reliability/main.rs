@@ -10,6 +10,9 @@
 mod helpers;
 
 mod durability;
+#[path = "../api/endpoints.rs"]
+#[allow(dead_code)]
+mod endpoints;
 mod hostile;
 mod outage;
 mod shutdown;

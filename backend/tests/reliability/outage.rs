@@ -16,7 +16,7 @@ use futures_util::future::join_all;
 use mongodb::bson::Document;
 use serde_json::json;
 
-use crate::helpers::{Signup, TestApp, PASSWORD};
+use crate::helpers::{person, TestApp, PASSWORD};
 use crate::support::{spawn_app_on, wait_ready, Answer, DbServer};
 
 /// `APP_MONGODB_TIMEOUT_SECS` in this test.
@@ -64,6 +64,14 @@ struct Load {
     in_flight: std::sync::atomic::AtomicUsize,
 }
 
+/// What the client made of a request: the answer, or the error, as text.
+async fn answer_of(sent: reqwest::Result<reqwest::Response>) -> Result<Answer, String> {
+    match sent {
+        Ok(r) => Answer::read(r).await.map_err(|e| format!("{e:?}")),
+        Err(e) => Err(format!("{e:?}")),
+    }
+}
+
 async fn register(app: &TestApp, p: &Prepared) -> Record {
     let started = Instant::now();
     let sent = app
@@ -75,10 +83,7 @@ async fn register(app: &TestApp, p: &Prepared) -> Record {
         )
         .send()
         .await;
-    let answer = match sent {
-        Ok(r) => Answer::read(r).await.map_err(|e| format!("{e:?}")),
-        Err(e) => Err(format!("{e:?}")),
-    };
+    let answer = answer_of(sent).await;
     Record {
         kind: "register",
         username: Some(p.username.clone()),
@@ -96,10 +101,7 @@ async fn login(app: &TestApp, username: &str, password: &str) -> Record {
         .json(&json!({"username": username, "password": password}))
         .send()
         .await;
-    let answer = match sent {
-        Ok(r) => Answer::read(r).await.map_err(|e| format!("{e:?}")),
-        Err(e) => Err(format!("{e:?}")),
-    };
+    let answer = answer_of(sent).await;
     Record {
         kind: "login",
         username: None,
@@ -194,25 +196,9 @@ async fn one_outage(
     let db_exit = tokio::task::block_in_place(|| db.stop(signal));
 
     // While it is down: live stays 200, ready turns 503 (problem+json with Retry-After).
-    let live = Answer::read(
-        app.client
-            .get(app.url("/health/live"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let live = Answer::read(app.get("/health/live").await).await.unwrap();
     assert_eq!(live.status, 200, "live during outage: {live:?}");
-    let ready = Answer::read(
-        app.client
-            .get(app.url("/health/ready"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .unwrap();
+    let ready = Answer::read(app.get("/health/ready").await).await.unwrap();
     assert!(ready.is_unavailable(), "ready during outage: {ready:?}");
     tokio::time::sleep((killed_at + DB_TIMEOUT * 2).saturating_duration_since(Instant::now()))
         .await;
@@ -298,12 +284,8 @@ async fn database_outage_under_load_answers_503_recovers_and_loses_nothing() {
 
     // One steady account for the logins, and codes for the registrations, all before the
     // faults start.
-    app.sign_up(&Signup {
-        username: "steady_user",
-        nickname: "steady",
-        email: "steady@example.com",
-    })
-    .await;
+    app.sign_up(&person("steady_user", "steady", "steady@example.com"))
+        .await;
     let mut prepared: Vec<Prepared> = join_all((0..PER_OUTAGE * SIGNALS.len()).map(|i| {
         let app = app.clone();
         async move {
@@ -314,11 +296,7 @@ async fn database_outage_under_load_answers_503_recovers_and_loses_nothing() {
                 code: String::new(),
             };
             let code = app
-                .request_code(&Signup {
-                    username: &p.username,
-                    nickname: &p.nickname,
-                    email: &p.email,
-                })
+                .request_code(&person(&p.username, &p.nickname, &p.email))
                 .await;
             Prepared { code, ..p }
         }

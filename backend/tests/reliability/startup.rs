@@ -31,12 +31,8 @@ fn production_refuses_a_missing_or_short_jwt_secret() {
         let status = wait_exit(&mut backend.child, Duration::from_secs(10))
             .unwrap_or_else(|| panic!("{name}: still running after 10 s"));
         let took = started.elapsed();
-        let output = backend.output();
-        eprintln!(
-            "STARTUP ({name} APP_JWT_SECRET): {status} after {took:?}: {}",
-            output.trim()
-        );
-        assert!(!status.success(), "{name}: started anyway");
+        let log = format!("{name} APP_JWT_SECRET): {status} after {took:?}");
+        let output = refused_to_start(&backend, status, &log, name);
         assert!(
             output.contains("APP_JWT_SECRET"),
             "{name}: message does not name the variable: {output}"
@@ -104,18 +100,33 @@ fn development_refuses_a_short_secret_or_pepper() {
             let mut backend = Backend::spawn(&vars);
             let status = wait_exit(&mut backend.child, Duration::from_secs(10))
                 .unwrap_or_else(|| panic!("{key} ({env:?}): still running after 10 s"));
-            let output = backend.output();
-            eprintln!(
-                "STARTUP (5-byte {key}, APP_ENV={env:?}): {status}: {}",
-                output.trim()
-            );
-            assert!(!status.success(), "{key} ({env:?}): started anyway");
+            let log = format!("5-byte {key}, APP_ENV={env:?}): {status}");
+            let output = refused_to_start(&backend, status, &log, &format!("{key} ({env:?})"));
             assert!(
                 output.contains(key) && output.contains("at least 32"),
                 "{key} ({env:?}): message does not name the variable: {output}"
             );
         }
     }
+}
+
+/// The answer to `request`, read whole.
+async fn answer(request: reqwest::RequestBuilder) -> Answer {
+    Answer::read(request.send().await.unwrap()).await.unwrap()
+}
+
+/// What a backend that had to refuse to start printed (logged as `STARTUP (log: …`), after
+/// asserting that it did refuse (`who` names the case).
+fn refused_to_start(
+    backend: &Backend,
+    status: std::process::ExitStatus,
+    log: &str,
+    who: &str,
+) -> String {
+    let output = backend.output();
+    eprintln!("STARTUP ({log}: {}", output.trim());
+    assert!(!status.success(), "{who}: started anyway");
+    output
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,26 +162,10 @@ async fn starts_without_the_database_and_becomes_ready_when_it_appears() {
 
     // Not ready, and the API says 503, for as long as the database is missing.
     for _ in 0..2 {
-        let ready = Answer::read(
-            client
-                .get(format!("{address}/health/ready"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+        let ready = answer(client.get(format!("{address}/health/ready"))).await;
         assert!(ready.is_unavailable(), "{ready:?}");
-        let login = Answer::read(
-            client
-                .post(format!("{address}/api/login"))
-                .json(&serde_json::json!({"username": "nobody", "password": "whatever1"}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-        .unwrap();
+        let nobody = serde_json::json!({"username": "nobody", "password": "whatever1"});
+        let login = answer(client.post(format!("{address}/api/login")).json(&nobody)).await;
         assert!(login.is_unavailable(), "{login:?}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }

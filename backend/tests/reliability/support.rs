@@ -322,3 +322,11 @@ impl Drop for Backend {
         let _ = self.child.wait();
     }
 }
+
+/// Every document `find` answers, in its order.
+pub async fn documents(
+    find: mongodb::action::Find<'_, mongodb::bson::Document>,
+) -> Vec<mongodb::bson::Document> {
+    use futures_util::TryStreamExt;
+    find.await.unwrap().try_collect().await.unwrap()
+}

@@ -76,23 +76,15 @@ async fn events_queued_by_a_killed_backend_are_delivered_by_the_next_one_in_orde
         .unwrap()
         .database("webhooks_kill")
         .collection::<Document>("webhook_deliveries");
-    let queued: Vec<String> = {
-        use futures_util::TryStreamExt;
-        store
-            .find(doc! {})
-            .sort(doc! { "created_at": 1, "_id": 1 })
-            .await
-            .unwrap()
-            .try_collect::<Vec<Document>>()
-            .await
-            .unwrap()
-            .iter()
-            .map(|d| {
-                assert_eq!(d.get_str("status"), Ok("pending"), "{d}");
-                d.get_str("event_id").unwrap().to_owned()
-            })
-            .collect()
-    };
+    let find = store.find(doc! {}).sort(doc! { "created_at": 1, "_id": 1 });
+    let queued: Vec<String> = crate::support::documents(find)
+        .await
+        .iter()
+        .map(|d| {
+            assert_eq!(d.get_str("status"), Ok("pending"), "{d}");
+            d.get_str("event_id").unwrap().to_owned()
+        })
+        .collect();
     assert_eq!(queued.len(), 4, "user.created and three session.created");
 
     receiver.up();
