@@ -9,9 +9,16 @@
 //!
 //! Usage: bench scale --api URL --api-nocache URL --maildev URL --mongodb URI --db NAME
 //!                    --sizes 1000,100000,1000000 [--op-secs 20] [--out bench/results.json]
+//!                    [--pids db=P,backend=P+P] [--budget-secs S]
+//!
+//! `--budget-secs`: a size whose seeding (at the rate the step before it seeded) and measuring
+//! would end past the budget is skipped, and listed in `skipped_sizes` with the prediction.
 //!
 //! `--api-nocache` is a second instance on the same database with its session cache off
-//! (`APP_SESSION_CACHE_CAPACITY=0`).
+//! (`APP_SESSION_CACHE_CAPACITY=0`). `--pids db=P,backend=P+P` adds, per operation, the CPU
+//! time the database server and the backends spent per call (from `/proc`): on a machine
+//! shared with other work the wall-clock medians carry the machine's load, the CPU a call
+//! costs the server much less so, and a scan shows in it as surely as in the latency.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
@@ -22,7 +29,7 @@ use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::Collection;
 use serde_json::{json, Value};
 
-use crate::{ours_user, parse_args, round, signup_body, tag, PASSWORD};
+use crate::{ours_user, parse_args, round, signup_body, tag, Procs, PASSWORD};
 
 /// The operations measured at each size, in report order.
 const OPS: [&str; 9] = [
@@ -42,9 +49,11 @@ const SAMPLES: usize = 200;
 const HASH_SAMPLES: usize = 60;
 /// Clients rotating refresh tokens in the storm.
 const STORM_CLIENTS: usize = 16;
-/// Documents per `insert_many` and inserts in flight while seeding.
-const BATCH: usize = 1000;
-const SEEDERS: usize = 4;
+/// Documents per `insert_many` and seeders in flight (each writes its users and its sessions
+/// at once: two collections, two write locks on the local server). Large batches: one round
+/// trip and one commit per 5,000 documents.
+const BATCH: usize = 5000;
+const SEEDERS: usize = 2;
 
 struct Opts {
     api: String,
@@ -55,6 +64,9 @@ struct Opts {
     sizes: Vec<u64>,
     op_secs: Duration,
     out: String,
+    procs: Procs,
+    /// Seconds the whole scale part may take (`--budget-secs`).
+    budget: Option<Duration>,
 }
 
 /// Latencies of one operation at one size, in ms.
@@ -62,6 +74,8 @@ struct Opts {
 struct Samples {
     ms: Vec<f64>,
     errors: u64,
+    /// CPU ms per call of each process group while the samples were taken.
+    cpu_ms_per_call: BTreeMap<String, f64>,
 }
 
 impl Samples {
@@ -83,13 +97,37 @@ impl Samples {
     }
 
     fn json(&self) -> Value {
+        let cpu: serde_json::Map<String, Value> = self
+            .cpu_ms_per_call
+            .iter()
+            .map(|(k, v)| (k.clone(), round(*v, 2).into()))
+            .collect();
         json!({
             "median_ms": round(self.pct(50.0), 2),
             "p99_ms": round(self.pct(99.0), 2),
             "samples": self.ms.len(),
             "errors": self.errors,
+            "cpu_ms_per_call": cpu,
         })
     }
+}
+
+/// CPU ticks of each group now, to charge to the calls made until [`charge`].
+fn ticks(procs: &Procs) -> BTreeMap<String, u64> {
+    procs.ticks()
+}
+
+/// The CPU each group spent since `before`, per call of `calls`, in ms (ticks are 10 ms).
+fn charge(procs: &Procs, before: &BTreeMap<String, u64>, calls: usize) -> BTreeMap<String, f64> {
+    procs
+        .ticks()
+        .into_iter()
+        .filter(|(k, _)| k != "driver")
+        .map(|(k, now)| {
+            let spent = now.saturating_sub(before.get(&k).copied().unwrap_or(now));
+            (k, spent as f64 * 10.0 / calls.max(1) as f64)
+        })
+        .collect()
 }
 
 /// Whether a loop of `n` samples may take one more: below `n` and within the time budget, or
@@ -117,6 +155,11 @@ pub async fn main() {
             .collect(),
         op_secs: Duration::from_secs_f64(a.get("op-secs").map_or(20.0, |s| s.parse().unwrap())),
         out: a.get("out").cloned().unwrap_or("bench/results.json".into()),
+        procs: Procs::parse(a.get("pids").map_or("", String::as_str)),
+        budget: a
+            .get("budget-secs")
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_secs_f64),
     };
     let c = reqwest::Client::new();
     let mongo = mongodb::Client::with_uri_str(&o.mongodb)
@@ -148,10 +191,34 @@ pub async fn main() {
     let mut sizes = Vec::new();
     let mut per_size = BTreeMap::new();
     let t_all = Instant::now();
+    let mut skipped = Vec::new();
+    // Documents a second of the last seeding step, and how long measuring a size took.
+    let mut pace: Option<(f64, f64)> = None;
     for &size in &o.sizes {
+        // A size whose seeding and measuring, at the pace of the last step, would not end
+        // within `--budget-secs` is skipped and recorded as such.
+        if let (Some(budget), Some((rate, measure_secs))) = (o.budget, pace) {
+            let docs = size.saturating_sub(seeded) as f64 * 2.0;
+            // A quarter more than the last pace: inserts slow down as the collections outgrow
+            // the server's cache.
+            let predicted = 1.25 * (docs / rate.max(1.0) + measure_secs);
+            let left = budget.as_secs_f64() - t_all.elapsed().as_secs_f64();
+            if predicted > left {
+                eprintln!(
+                    "scale: {size} skipped: seeding {docs} documents at {rate:.0}/s and measuring \
+                     would take ~{predicted:.0} s, {left:.0} s of the budget left"
+                );
+                skipped.push(json!({
+                    "size": size, "predicted_seconds": round(predicted, 0),
+                    "seed_docs_per_s_last": round(rate, 0), "budget_left_seconds": round(left, 0),
+                }));
+                continue;
+            }
+        }
         let t = Instant::now();
         seed(&users, &sessions, &user, &session, seeded, size).await;
         let seed_secs = t.elapsed().as_secs_f64();
+        let before = seeded;
         seeded = size.max(seeded);
         let counts = (
             users.estimated_document_count().await.unwrap_or(0),
@@ -165,6 +232,12 @@ pub async fn main() {
         let mut m = measure(&c, &o, &sessions, size).await;
         if let Some(obj) = m.as_object_mut() {
             obj.insert("seed_seconds".into(), round(seed_secs, 1).into());
+            // Accounts and sessions written per second while reaching this size.
+            let added = size.saturating_sub(before) as f64 * 2.0;
+            obj.insert(
+                "seed_docs_per_s".into(),
+                round(added / seed_secs.max(0.001), 0).into(),
+            );
             obj.insert("users".into(), counts.0.into());
             obj.insert("sessions".into(), counts.1.into());
             obj.insert(
@@ -172,10 +245,31 @@ pub async fn main() {
                 round(t.elapsed().as_secs_f64(), 1).into(),
             );
         }
+        let measure_secs = t.elapsed().as_secs_f64();
+        if size > before {
+            pace = Some((
+                (size - before) as f64 * 2.0 / seed_secs.max(0.001),
+                measure_secs,
+            ));
+        }
         sizes.push(size);
         per_size.insert(size.to_string(), m);
+        report(&o, &sizes, &per_size, &skipped, t_all, false);
     }
 
+    report(&o, &sizes, &per_size, &skipped, t_all, true);
+}
+
+/// The scale figures of the sizes measured so far, merged into `--out` (after every size, so
+/// that a run cut short keeps what it measured); the table too once `finished`.
+fn report(
+    o: &Opts,
+    sizes: &[u64],
+    per_size: &BTreeMap<String, Value>,
+    skipped: &[Value],
+    t_all: Instant,
+    finished: bool,
+) {
     let first = sizes.first().map(|s| s.to_string()).unwrap_or_default();
     let last = sizes.last().map(|s| s.to_string()).unwrap_or_default();
     let med = |size: &str, op: &str| {
@@ -192,13 +286,35 @@ pub async fn main() {
             worst = (r, op.to_owned());
         }
     }
+    // The same ratio over the database server's CPU per call: the machine's load moves it
+    // much less than it moves the latency (ticks are 10 ms, so only where both are measurable).
+    let db_cpu = |size: &str, op: &str| {
+        per_size[size]["ops"][op]["cpu_ms_per_call"]["db"]
+            .as_f64()
+            .unwrap_or(f64::NAN)
+    };
+    let mut cpu_growth = serde_json::Map::new();
+    for op in OPS {
+        let (a, b) = (db_cpu(&first, op), db_cpu(&last, op));
+        let r = if a > 0.0 { b / a } else { f64::NAN };
+        cpu_growth.insert(
+            op.into(),
+            if r.is_finite() {
+                round(r, 2).into()
+            } else {
+                Value::Null
+            },
+        );
+    }
     let storm = &per_size[&last]["refresh_storm"];
     let storm_ratio = storm["median_ratio"].as_f64().unwrap_or(f64::NAN);
     let scale = json!({
         "sizes": sizes,
         "per_size": per_size,
         "growth_largest_over_smallest": growth,
+        "db_cpu_growth_largest_over_smallest": cpu_growth,
         "seconds": round(t_all.elapsed().as_secs_f64(), 1),
+        "skipped_sizes": skipped,
     });
     let headline = json!({
         "scale_growth_max": {
@@ -215,7 +331,12 @@ pub async fn main() {
             "goal": "median within 2x of idle", "met": storm_ratio <= 2.0,
         },
     });
-    print!("{}", table(&scale, &headline));
+    if finished {
+        print!("{}", table(&scale, &headline));
+        for s in skipped {
+            println!("skipped: {s}");
+        }
+    }
     crate::merge_results(&o.out, "scale", scale, headline);
     eprintln!("scale: wrote {}", o.out);
 }
@@ -258,7 +379,24 @@ fn table(scale: &Value, headline: &Value) -> String {
         " |\n\nscale_growth_max {} ({}; goal <= 1.5, met: {}); sessions write under a refresh storm: {}x idle median, {}x p99 (goal <= 2, met: {})\n",
         g["value"], g["worst_op"], g["met"], w["value"], w["p99_ratio"], w["met"]
     );
-    s
+    let mut t = String::from("\n| database server CPU ms per call |");
+    for z in &sizes {
+        t += &format!(" {z} |");
+    }
+    t += " growth |\n|---|";
+    t += &"---:|".repeat(sizes.len() + 1);
+    t += "\n";
+    for op in OPS {
+        t += &format!("| {op} |");
+        for z in &sizes {
+            t += &format!(
+                " {} |",
+                scale["per_size"][z]["ops"][op]["cpu_ms_per_call"]["db"]
+            );
+        }
+        t += &format!(" {} |\n", scale["db_cpu_growth_largest_over_smallest"][op]);
+    }
+    s + &t
 }
 
 /// Inserts copies of the template account and session until there are `to` of each.
@@ -291,16 +429,12 @@ async fn seed(
                     us.push(u);
                     ss.push(s);
                 }
-                users
-                    .insert_many(us)
-                    .ordered(false)
-                    .await
-                    .expect("seed users");
-                sessions
-                    .insert_many(ss)
-                    .ordered(false)
-                    .await
-                    .expect("seed sessions");
+                let (u, s) = tokio::join!(
+                    users.insert_many(us).ordered(false),
+                    sessions.insert_many(ss).ordered(false)
+                );
+                u.expect("seed users");
+                s.expect("seed sessions");
             }
         });
     }
@@ -375,6 +509,7 @@ async fn measure(
     // login (a different seeded account each time), each followed by its logout.
     let (mut li, mut lo) = (Samples::default(), Samples::default());
     let t0 = Instant::now();
+    let cpu0 = ticks(&o.procs);
     let mut k = 0;
     while more(li.ms.len(), HASH_SAMPLES, t0, budget * 2) {
         k += 1;
@@ -386,6 +521,9 @@ async fn measure(
         let s = status(c.post(format!("{api}/api/logout")).bearer_auth(&tok)).await;
         lo.push(t, s == 204);
     }
+    // One login and one logout a round: their CPU together, per round, on both.
+    li.cpu_ms_per_call = charge(&o.procs, &cpu0, li.ms.len());
+    lo.cpu_ms_per_call = li.cpu_ms_per_call.clone();
     ops.insert("login", li);
     ops.insert("logout", lo);
 
@@ -406,25 +544,30 @@ async fn measure(
         }
         let mut s = Samples::default();
         let t0 = Instant::now();
+        let cpu0 = ticks(&o.procs);
         while more(s.ms.len(), SAMPLES, t0, budget) {
             let t = Instant::now();
             let st = status(c.get(&url).bearer_auth(&token)).await;
             s.push(t, st == 200);
         }
+        s.cpu_ms_per_call = charge(&o.procs, &cpu0, s.ms.len());
         ops.insert(op, s);
     }
 
     let mut s = Samples::default();
     let t0 = Instant::now();
+    let cpu0 = ticks(&o.procs);
     while more(s.ms.len(), SAMPLES, t0, budget) {
         let t = Instant::now();
         let st = status(c.get(format!("{api}/api/sessions")).bearer_auth(&token)).await;
         s.push(t, st == 200);
     }
+    s.cpu_ms_per_call = charge(&o.procs, &cpu0, s.ms.len());
     ops.insert("sessions", s);
 
     let mut s = Samples::default();
     let t0 = Instant::now();
+    let cpu0 = ticks(&o.procs);
     while more(s.ms.len(), SAMPLES, t0, budget) {
         let t = Instant::now();
         let r = c
@@ -442,12 +585,14 @@ async fn measure(
             None => break,
         }
     }
+    s.cpu_ms_per_call = charge(&o.procs, &cpu0, s.ms.len());
     ops.insert("refresh", s);
 
     // email_auth for a new address, then a wrong code at register for it.
     let (mut ea, mut wc) = (Samples::default(), Samples::default());
     let tg = tag();
     let t0 = Instant::now();
+    let cpu0 = ticks(&o.procs);
     let mut n = 0;
     while more(ea.ms.len(), HASH_SAMPLES, t0, budget * 2) {
         n += 1;
@@ -474,6 +619,9 @@ async fn measure(
         // A wrong code answers 400 invalid_code (a right guess of 000000 would be 201).
         wc.push(t, st == 400);
     }
+    // One of each a round: their CPU together, per round, on both.
+    ea.cpu_ms_per_call = charge(&o.procs, &cpu0, ea.ms.len());
+    wc.cpu_ms_per_call = ea.cpu_ms_per_call.clone();
     ops.insert("email_auth_new", ea);
     ops.insert("register_wrong_code", wc);
 
@@ -496,7 +644,9 @@ async fn measure(
             s
         }
     };
-    let idle = probe(SAMPLES).await;
+    let cpu0 = ticks(&o.procs);
+    let mut idle = probe(SAMPLES).await;
+    idle.cpu_ms_per_call = charge(&o.procs, &cpu0, idle.ms.len());
 
     // The storm: clients each with its own session, rotating as fast as answers come, while the
     // probe runs again.
