@@ -8,6 +8,11 @@
 - Some positive cases get, in place of a generated value that can never be right, the real
   one (the user's password, a code read from the mail catcher, a live refresh token or
   session id), so that those operations answer 2xx too; every check still runs on them.
+- The second factors are driven for real: TOTP codes are computed here from the secret that
+  setup answered (each time step used once, as the server requires), and passkeys come from a
+  software authenticator (P-256, "none" attestation) answering the server's own options; a
+  new-sign-in alert is caused (a sign-in from an unknown network through the trusted proxy's
+  `X-Forwarded-For`) and its mailed link read, for `not-me`.
 - Every answer's operation, status and problem code goes to $CONTRACT_STATUS_LOG, which
   contract.sh reads to fail a run in which an operation never answered 2xx (or a limit
   never answered, for the limits run).
@@ -17,17 +22,24 @@ CONTRACT_INTROSPECTION_SECRET, CONTRACT_AUTH (0: no sessions, for the limits run
 CONTRACT_REAL_SHARE (the share of positive cases given real values; 0 for the limits run).
 """
 
+import base64
+import hashlib
+import hmac
 import itertools
 import json
 import os
 import random
 import re
 import string
+import struct
+import sys
 import threading
 import time
 
 import requests
 import schemathesis
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from schemathesis import GenerationMode
 
 BASE = os.environ["BASE_URL"].rstrip("/")
@@ -106,6 +118,91 @@ def fresh_names():
             "nickname": "Nw" + "".join(string.ascii_lowercase[int(d)] for d in str(n)) + _run}
 
 
+def totp(secret, step):
+    """RFC 6238 with the server's parameters: SHA-1, 6 digits, 30 s steps."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return f"{(int.from_bytes(mac[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+# The relying party's origin (APP_WEBAUTHN_RP_ORIGIN, its default in the contract runs).
+ORIGIN = os.environ.get("CONTRACT_WEBAUTHN_ORIGIN", "http://localhost:8080")
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def cbor_head(major, n):
+    return bytes([major << 5 | n]) if n < 24 else (
+        bytes([major << 5 | 24, n]) if n < 256 else bytes([major << 5 | 25]) + n.to_bytes(2, "big"))
+
+
+def cbor_text(text):
+    return cbor_head(3, len(text.encode())) + text.encode()
+
+
+def cbor_bytes(data):
+    return cbor_head(2, len(data)) + data
+
+
+class SoftPasskey:
+    """A platform authenticator with one discoverable, user-verified P-256 credential."""
+
+    def __init__(self):
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = os.urandom(32)
+        self.user_handle = b""
+        self.counter = 0
+
+    def _client_data(self, kind, options):
+        return json.dumps({"type": kind, "challenge": options["publicKey"]["challenge"],
+                           "origin": ORIGIN, "crossOrigin": False}).encode()
+
+    def register(self, options):
+        public_key = options["publicKey"]
+        self.user_handle = b64url_decode(public_key["user"]["id"])
+        numbers = self.key.public_key().public_numbers()
+        cose = (bytes([0xA5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21])
+                + cbor_bytes(numbers.x.to_bytes(32, "big")) + b"\x22"
+                + cbor_bytes(numbers.y.to_bytes(32, "big")))
+        # Flags: user present, user verified, attested credential data.
+        auth_data = (hashlib.sha256(public_key["rp"]["id"].encode()).digest() + b"\x45"
+                     + struct.pack(">I", self.counter) + bytes(16)
+                     + struct.pack(">H", len(self.credential_id)) + self.credential_id + cose)
+        attestation = (b"\xa3" + cbor_text("fmt") + cbor_text("none") + cbor_text("attStmt")
+                       + b"\xa0" + cbor_text("authData") + cbor_bytes(auth_data))
+        return {"id": b64url(self.credential_id), "rawId": b64url(self.credential_id),
+                "type": "public-key", "authenticatorAttachment": "platform",
+                "clientExtensionResults": {"credProps": {"rk": True}},
+                "response": {"clientDataJSON": b64url(self._client_data("webauthn.create", options)),
+                             "attestationObject": b64url(attestation),
+                             "authenticatorData": b64url(auth_data), "publicKeyAlgorithm": -7,
+                             "transports": ["internal"]}}
+
+    def assertion(self, options):
+        with _lock:
+            self.counter += 1
+            counter = self.counter
+        client_data = self._client_data("webauthn.get", options)
+        auth_data = (hashlib.sha256(options["publicKey"]["rpId"].encode()).digest() + b"\x05"
+                     + struct.pack(">I", counter))
+        signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(),
+                                  ec.ECDSA(hashes.SHA256()))
+        return {"id": b64url(self.credential_id), "rawId": b64url(self.credential_id),
+                "type": "public-key", "authenticatorAttachment": "platform",
+                "clientExtensionResults": {},
+                "response": {"clientDataJSON": b64url(client_data),
+                             "authenticatorData": b64url(auth_data),
+                             "signature": b64url(signature),
+                             "userHandle": b64url(self.user_handle)}}
+
+
 class User:
     """A throwaway account signed up through the real flow."""
 
@@ -126,8 +223,66 @@ class User:
         if r.status_code != 201:
             raise RuntimeError(f"sign-up of {self.username} failed: {r.status_code} {r.text}")
 
+        self.totp_secret = None
+        self.pending_secret = None
+        self.recovery = []
+        self.used_steps = set()
+        self.passkeys = []
+
     def login(self):
-        return login(self.username, self.password)
+        r = post("/api/login", {"username": self.username, "password": self.password})
+        body = r.json() if r.status_code == 200 else {}
+        if body.get("mfa_required"):
+            r = post("/api/login/mfa", {"mfa_token": body["mfa_token"], "code": self.code()})
+            body = r.json() if r.status_code == 200 else {}
+        if "access_token" not in body:
+            raise RuntimeError(f"login of {self.username} failed: {r.status_code} {r.text}")
+        return body["access_token"], body.get("refresh_token")
+
+    def code(self, secret=None):
+        """A TOTP code of a time step not used yet (the server takes each step once; ±1 step)."""
+        secret = secret or self.totp_secret
+        now = int(time.time()) // 30
+        with _lock:
+            for step in (now, now + 1, now - 1):
+                if (secret, step) not in self.used_steps:
+                    self.used_steps.add((secret, step))
+                    return totp(secret, step)
+        raise NoCode("every TOTP step of the window is used")
+
+    def step_up(self):
+        """The fresh proof a change to the factors needs: the password, and a code when TOTP is on."""
+        proof = {"password": self.password}
+        if self.totp_secret:
+            proof["code"] = self.code()
+        return proof
+
+    def enable_totp(self, token):
+        setup = post("/api/mfa/totp/setup", self.step_up(), token)
+        setup.raise_for_status()
+        secret = setup.json()["secret"]
+        r = post("/api/mfa/totp/enable", {"code": self.code(secret)}, token)
+        r.raise_for_status()
+        self.totp_secret, self.recovery = secret, r.json()["recovery_codes"]
+
+    def disable_totp(self, token):
+        r = post("/api/mfa/totp/disable",
+                 {"password": self.password, "recovery_code": self.recovery.pop()}, token)
+        r.raise_for_status()
+        self.totp_secret, self.recovery = None, []
+
+    def add_passkey(self, token):
+        """Registers a new software passkey; returns its id."""
+        r = post("/api/passkeys/register/start", self.step_up(), token)
+        r.raise_for_status()
+        start = r.json()
+        key = SoftPasskey()
+        r = post("/api/passkeys/register/finish",
+                 {"challenge_id": start["challenge_id"], "name": "contract key",
+                  "credential": key.register(start["options"])}, token)
+        r.raise_for_status()
+        self.passkeys.append(key)
+        return r.json()["id"]
 
 
 def login(username, password):
@@ -144,6 +299,43 @@ def current_session_id(token):
     body = r.json()
     sessions = body if isinstance(body, list) else body.get("sessions", [])
     return next(s["id"] for s in sessions if s.get("current"))
+
+
+def totp_user(role, passkey=False):
+    """The user of `role` with TOTP on (and a passkey, if asked), set up on first use."""
+    u = user(role)
+    with _lock:
+        if not u.totp_secret:
+            token = u.login()[0]
+            if passkey:
+                u.add_passkey(token)
+            u.enable_totp(token)
+    return u
+
+
+def mfa_ticket(u):
+    """The second-step ticket of a password sign-in of `u` (TOTP on)."""
+    r = post("/api/login", {"username": u.username, "password": u.password})
+    r.raise_for_status()
+    return r.json()["mfa_token"]
+
+
+def not_me_token(u):
+    """Signs `u` in from a new device on a new network and reads the alert's not-me token."""
+    before = len(mails_to(u.email))
+    n = next(_ids)
+    # Not through the shared cookie jar (no device cookie), from an address never seen before.
+    r = requests.post(f"{BASE}/api/login", json={"username": u.username, "password": u.password},
+                      headers={"X-Forwarded-For": f"10.{n // 250 % 250}.{n % 250}.7"}, timeout=20)
+    r.raise_for_status()
+    for _ in range(100):
+        mails = mails_to(u.email)
+        for mail in mails[before:]:
+            found = re.search(r"#token=([A-Za-z0-9_\-]+)", mail.get("text") or "")
+            if found:
+                return found.group(1)
+        time.sleep(0.1)
+    raise RuntimeError(f"no new-sign-in alert arrived for {u.username}")
 
 
 # Users of their own, by role, created when first needed (and again once deleted).
@@ -202,13 +394,13 @@ OWN_SESSION = {"logout", "end_session"}
 # password, address or second factor, or delete it.
 OWN_USER = {"logout_all", "password_change", "delete_account", "email_change_request",
             "email_change_confirm", "totp_setup", "totp_enable", "totp_disable",
-            "recovery_codes", "not_me"}
+            "recovery_codes", "passkey_register_finish", "delete_passkey", "not_me"}
 
 
 # Operations whose success ends the session they were called with.
 ENDS_ITS_SESSION = {"logout", "end_session", "logout_all", "delete_account"}
 # Operations that take a step-up proof (a password, and a code when TOTP is on).
-STEP_UP = {"totp_setup", "passkey_register_start", "delete_passkey", "recovery_codes"}
+STEP_UP = {"totp_setup", "passkey_register_start", "delete_passkey"}
 
 
 class ContractAuth:
@@ -228,6 +420,10 @@ class ContractAuth:
                 make_real(case, data)
             except NoCode:
                 pass
+            except (requests.RequestException, KeyError, RuntimeError) as e:
+                # The case stays as generated; an operation that never gets its real values
+                # fails the run's 2xx check, and this line says why.
+                print(f"contract hooks: {op_id(case)}: {e!r}", file=sys.stderr)
 
 
 # The limits run (CONTRACT_AUTH=0) signs nobody in: there the bearer operations answer 401.
@@ -239,9 +435,42 @@ def make_real(case, data):
     """Puts the real value where a generated one can never be right (see the module doc)."""
     op = op_id(case)
     body = case.body if isinstance(case.body, dict) else None
+    token = data["token"]
     if op == "end_session":
         case.path_parameters = {**(case.path_parameters or {}),
-                                "id": current_session_id(data["token"])}
+                                "id": current_session_id(token)}
+    elif op == "totp_enable" and body is not None:
+        # A setup of its own each time (TOTP turned off again first): the code of its secret.
+        u = user(op)
+        if u.totp_secret:
+            u.disable_totp(token)
+        setup = post("/api/mfa/totp/setup", u.step_up(), token)
+        sent(setup)
+        u.pending_secret = setup.json()["secret"]
+        body["code"] = u.code(u.pending_secret)
+    elif op in ("totp_disable", "recovery_codes") and body is not None:
+        # TOTP on (turned on again after a disable), proved by an unused recovery code.
+        u = user(op)
+        if not u.totp_secret:
+            u.enable_totp(token)
+        body["password"] = u.password
+        body.pop("code", None)
+        body["recovery_code"] = u.recovery[-1]
+    elif op == "passkey_register_finish" and body is not None:
+        u = user(op)
+        r = post("/api/passkeys/register/start", u.step_up(), token)
+        sent(r)
+        start = r.json()
+        body.update(challenge_id=start["challenge_id"], name="contract key",
+                    credential=SoftPasskey().register(start["options"]))
+    elif op == "delete_passkey":
+        u = user(op)
+        case.path_parameters = {**(case.path_parameters or {}), "id": u.add_passkey(token)}
+        if body is not None:
+            body.clear()
+            body.update(u.step_up())
+    elif op == "not_me" and body is not None:
+        body["token"] = not_me_token(user(op))
     elif op in ("password_change",) and body is not None:
         body["current_password"] = user(op).password
     elif op == "delete_account" and body is not None:
@@ -268,6 +497,8 @@ def before_call(context, case, kwargs):
         real_values(case)
     except NoCode:
         pass
+    except (requests.RequestException, KeyError, RuntimeError) as e:
+        print(f"contract hooks: {op_id(case)}: {e!r}", file=sys.stderr)
 
 
 def real_values(case):
@@ -290,6 +521,21 @@ def real_values(case):
         body["email"] = u.email
         body["code"] = code_after(u.email, len(mails_to(u.email)), lambda: sent(post(
             "/api/password_reset/request", {"email": u.email})))
+    elif op == "login_mfa":
+        u = totp_user("login_mfa")
+        body.clear()
+        body.update(mfa_token=mfa_ticket(u), code=u.code())
+    elif op == "login_mfa_passkey_start":
+        body["mfa_token"] = mfa_ticket(totp_user("mfa_passkey", passkey=True))
+    elif op == "passkey_login_finish":
+        u = user("passkey_login")
+        if not u.passkeys:
+            u.add_passkey(u.login()[0])
+        r = post("/api/passkeys/login/start", {})
+        sent(r)
+        start = r.json()
+        body.update(challenge_id=start["challenge_id"],
+                    credential=u.passkeys[0].assertion(start["options"]))
     elif op == "login_code_confirm":
         u = user("login_code")
         body["email"] = u.email
@@ -320,6 +566,14 @@ def after_call(context, case, response):
             user(op).password = body["new_password"]
         elif op == "delete_account":
             forget(op)
+        elif op == "totp_enable" and user(op).pending_secret:
+            u = user(op)
+            u.totp_secret, u.recovery = u.pending_secret, response.json()["recovery_codes"]
+        elif op == "totp_disable":
+            u = user(op)
+            u.totp_secret, u.recovery = None, []
+        elif op == "recovery_codes":
+            user(op).recovery = response.json()["recovery_codes"]
         elif op == "password_reset_confirm" and isinstance(body.get("new_password"), str):
             with _lock:
                 reset = _users.get("reset")

@@ -38,11 +38,15 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 SCHEMATHESIS_VERSION="4.32.5"
+# The hooks' software passkey signs with P-256 (openapi/contract_hooks.py).
+CRYPTOGRAPHY_VERSION="44.0.2"
 VENV="$TOOLS_DIR/venv-schemathesis"
-if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9][0-9.]*')" != "$SCHEMATHESIS_VERSION" ]; then
-  log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null | grep -o '[0-9][0-9.]*')" != "$SCHEMATHESIS_VERSION" ] ||
+   [ "$("$VENV/bin/python" -c 'import cryptography; print(cryptography.__version__)' 2>/dev/null)" != "$CRYPTOGRAPHY_VERSION" ]; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION and cryptography $CRYPTOGRAPHY_VERSION into $VENV"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
 fi
 if [ "${1:-}" = --install-only ]; then exit 0; fi
 
@@ -98,7 +102,7 @@ jq -rs 'group_by(.op)[] | "\(.[0].op): \(group_by(.status) | map("\(.[0].status)
 log "answers per operation ($REPORTS/answers.txt):"
 cat "$REPORTS/answers.txt" >&2
 if [ "${CONTRACT_REQUIRE_2XX:-1}" = 1 ]; then
-  allowed=$(grep -v '^#' openapi/contract-no-2xx.txt | awk 'NF {print $1}' | sort -u)
+  allowed=$(awk '!/^#/ && NF {print $1}' openapi/contract-no-2xx.txt | sort -u)
   answered=$(jq -r 'select(.status >= 200 and .status < 300) | .op' "$answers" | sort -u)
   missing=$(jq -r '.paths[][] | .operationId' "$SPEC" | sort -u | comm -23 - <(echo "$answered") |
     comm -23 - <(echo "$allowed"))

@@ -4,7 +4,6 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
-pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -16,6 +15,7 @@ pub mod mfa;
 pub mod notices;
 pub mod openapi;
 pub mod passkeys;
+pub mod rendezvous;
 pub mod routes;
 pub mod session;
 pub mod signin;

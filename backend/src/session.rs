@@ -14,7 +14,7 @@ use mongodb::bson::{oid::ObjectId, DateTime};
 use shared::LoginResponse;
 
 use crate::{
-    auth::{new_session_id, token_hash, RefreshClaim},
+    auth::{new_session_id, token_hash, AuthUser, RefreshClaim},
     error::ApiError,
     events::{self, Context, EndReason, Event},
     state::AppState,
@@ -70,17 +70,24 @@ pub struct ClientInfo {
 impl ClientInfo {
     pub fn of(req: &HttpRequest) -> Self {
         let ip = crate::throttle::ClientIp::of(req).display();
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()))
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_USER_AGENT_CHARS)
-            .collect();
-        Self { ip, user_agent }
+        Self {
+            ip,
+            user_agent: user_agent(req),
+        }
     }
+}
+
+/// The request's `User-Agent` as kept: without control characters, at most
+/// `MAX_USER_AGENT_CHARS` characters.
+pub fn user_agent(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT_CHARS)
+        .collect()
 }
 
 /// A token pair for one session.
@@ -269,6 +276,44 @@ fn refresh_cookie(state: &AppState, value: &str, max_age: u64, secure: bool) -> 
 /// Removes the refresh cookie.
 pub fn clear_cookie(state: &AppState, secure: bool) -> String {
     refresh_cookie(state, "", 0, secure)
+}
+
+/// What a sign-out ends: the session of the request, or every session of its account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignOut {
+    ThisSession,
+    Everywhere,
+}
+
+/// Ends what `which` names for `auth`'s account (on every instance at once: their tokens are
+/// refused from the next request on), tells the events, and answers [`signed_out`].
+pub async fn sign_out(
+    state: &AppState,
+    req: &HttpRequest,
+    client: &impl events::Origin,
+    auth: &AuthUser,
+    which: SignOut,
+) -> Result<HttpResponse, ApiError> {
+    let (user_id, sid) = (auth.user_id, &auth.session.id);
+    let ip = client.ip_text();
+    let (ended, reason) = match which {
+        SignOut::ThisSession => {
+            let ended = state.store.delete_session(sid, user_id).await?;
+            tracing::info!(event = "logout", %user_id, session = %sid, %ip, "session ended");
+            (
+                ended.then(|| sid.clone()).into_iter().collect(),
+                EndReason::Logout,
+            )
+        }
+        SignOut::Everywhere => {
+            let ended = state.store.end_sessions_of(user_id, None).await?;
+            tracing::info!(event = "logout_all", %user_id, sessions = ended.len(), %ip, "every session ended");
+            (ended, EndReason::LogoutAll)
+        }
+    };
+    let context = Context::of(state, user_id, client, Some(sid));
+    events::emit_all(state, &context, events::sessions_ended(ended, reason)).await;
+    Ok(signed_out(state, req))
 }
 
 /// `204 No Content` that clears the refresh cookie: the answer of every request that ends

@@ -61,7 +61,7 @@ pub struct Application {
     /// The admin API listener and its port, when `APP_ADMIN_PORT` is set.
     admin: Option<(Server, u16)>,
     /// The session cache, when there is one (tests look at it).
-    cache: Option<crate::cache::Handle>,
+    cache: Option<crate::store::cache::Handle>,
 }
 
 impl Application {
@@ -78,13 +78,15 @@ impl Application {
         .await?;
         // The session cache, kept coherent by a change stream and trusted only while that
         // stream proves itself (cache/); off with APP_SESSION_CACHE_CAPACITY=0.
-        let cache = crate::cache::AuthCache::new(&settings.sessions.cache, settings.clock.clone());
+        let cache =
+            crate::store::cache::AuthCache::new(&settings.sessions.cache, settings.clock.clone());
         let store = match &cache {
             Some(cache) => store.with_cache(cache.clone()),
             None => store,
-        };
+        }
+        .with_rendezvous(settings.rendezvous.clone());
         if let Some(cache) = &cache {
-            crate::cache::watcher::spawn(cache.clone(), store.clone());
+            crate::store::cache::watcher::spawn(cache.clone(), store.clone());
         }
         let indexes_ready = Arc::new(AtomicBool::new(false));
         tokio::spawn(create_indexes(store.clone(), indexes_ready.clone()));
@@ -93,7 +95,7 @@ impl Application {
         let state = web::Data::new(build_state(&settings, store, indexes_ready)?);
 
         tokio::spawn(forget_idle_clients(state.clone()));
-        tokio::spawn(crate::events::deferred::run(state.clone()));
+        tokio::spawn(crate::events::deferred::run(state.clone(), |s| &s.deferred));
         tokio::spawn(
             state
                 .store
@@ -174,7 +176,7 @@ impl Application {
             server,
             metrics,
             admin,
-            cache: cache.map(|cache| crate::cache::Handle {
+            cache: cache.map(|cache| crate::store::cache::Handle {
                 cache,
                 store: state_store,
             }),
@@ -190,7 +192,7 @@ impl Application {
     }
 
     /// The session cache and the store that feeds it, if this instance keeps one.
-    pub fn session_cache(&self) -> Option<crate::cache::Handle> {
+    pub fn session_cache(&self) -> Option<crate::store::cache::Handle> {
         self.cache.clone()
     }
 
@@ -230,13 +232,34 @@ fn metrics_server(
         App::new()
             .app_data(state.clone())
             .app_data(handle.clone())
-            .route("/metrics", web::get().to(crate::stats::serve))
+            .route("/metrics", web::get().to(serve_metrics))
     })
     .workers(1)
     .listen(listener)?
     .shutdown_timeout(grace.as_secs())
     .run();
     Ok((server, port))
+}
+
+/// `GET /metrics` on the metrics listener: the Prometheus text format.
+async fn serve_metrics(
+    state: web::Data<AppState>,
+    handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>,
+) -> actix_web::HttpResponse {
+    metrics::gauge!("argon2_queue_depth").set(state.hasher.queue_depth() as f64);
+    // This app's last count (taken off the request path by the sessions' upkeep, at most once
+    // a period), never a count per scrape. Before the first count the gauge is left alone.
+    if let Some(live) = state.store.live_sessions() {
+        metrics::gauge!("sessions_live").set(live as f64);
+    }
+    handle.run_upkeep();
+    actix_web::HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(handle.render())
 }
 
 /// Drops per-IP buckets that are full again, once a minute, so memory stays bounded.

@@ -49,7 +49,7 @@ pub struct AppState {
     /// New-sign-in alerts and the activity log's retention.
     pub alerts: crate::config::AlertSettings,
     /// Work run after the answer (`events::deferred`).
-    pub deferred: crate::events::deferred::Deferred,
+    pub deferred: crate::events::deferred::Deferred<AppState>,
     /// Outbound webhooks (`APP_WEBHOOK_URLS`); `None`: no events leave.
     pub webhooks: Option<Arc<crate::webhooks::Webhooks>>,
 }

@@ -1,5 +1,6 @@
-//! Prometheus metrics, served on their own listener (`APP_METRICS_PORT`, loopback by default),
-//! never on the public one: they name routes, volumes and failure rates.
+//! Prometheus metrics, served on their own listener (`APP_METRICS_PORT`, loopback by default,
+//! `startup::serve_metrics`), never on the public one: they name routes, volumes and failure
+//! rates. This module only records: it knows nothing of the state or the listener.
 //!
 //! Recorded with the `metrics` facade into one process-wide recorder (installed by the first
 //! application built with metrics on; until then every recording is a no-op). Gauges that are
@@ -26,10 +27,7 @@
 
 use std::{sync::OnceLock, time::Duration};
 
-use actix_web::{http::header, web, HttpResponse};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::state::AppState;
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -165,25 +163,4 @@ pub fn request(method: &str, route: &str, status: u16, took: Duration) {
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(took.as_secs_f64());
-}
-
-/// `GET /metrics` on the metrics listener: the Prometheus text format.
-pub async fn serve(
-    state: web::Data<AppState>,
-    handle: web::Data<PrometheusHandle>,
-) -> HttpResponse {
-    metrics::gauge!("argon2_queue_depth").set(state.hasher.queue_depth() as f64);
-    // This app's last count (taken off the request path by the sessions' upkeep, at most once
-    // a period), never a count per scrape. Before the first count the gauge is left alone.
-    if let Some(live) = state.store.live_sessions() {
-        metrics::gauge!("sessions_live").set(live as f64);
-    }
-    handle.run_upkeep();
-    HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(handle.render())
 }

@@ -2,8 +2,9 @@
 //! resend cooldown, and the code field with its expiry countdown.
 
 use crate::api::ApiError;
-use crate::components::{accept_checks, focus_field, show_api_error, TextField};
-use crate::form::{seconds_left, Alert, Field, FieldErrors};
+use crate::components::{focus_field, TextField};
+use crate::form::{seconds_left, Field, FieldErrors};
+use crate::form_state::{is_code, FormState};
 use crate::i18n::{self, use_i18n, T};
 use leptos::prelude::*;
 use shared::{EmailAuthResponse, ErrorCode, Locale};
@@ -18,31 +19,24 @@ pub struct CodeRequest {
     pub expires_at: Option<f64>,
 }
 
-/// The state of the code step of a form, with the form's errors and alert it reports to.
+/// The state of the code step of a form, with the form it reports to.
 #[derive(Debug, Clone, Copy)]
 pub struct CodeStep {
     request: RwSignal<Option<CodeRequest>>,
     /// Epoch milliseconds before which the server will refuse another mail to the address.
     resend_at: RwSignal<f64>,
     now: RwSignal<f64>,
-    errors: RwSignal<FieldErrors>,
-    alert: RwSignal<Option<Alert>>,
+    form: FormState,
 }
 
 impl CodeStep {
     /// A code step for the address in `email`, counting down against the clock `now`.
-    pub fn new(
-        email: RwSignal<String>,
-        now: RwSignal<f64>,
-        errors: RwSignal<FieldErrors>,
-        alert: RwSignal<Option<Alert>>,
-    ) -> Self {
+    pub fn new(email: RwSignal<String>, now: RwSignal<f64>, form: FormState) -> Self {
         let step = Self {
             request: RwSignal::new(None),
             resend_at: RwSignal::new(0.0),
             now,
-            errors,
-            alert,
+            form,
         };
         // A code belongs to the address it was sent to: editing the address starts over.
         Effect::new(move || {
@@ -94,7 +88,7 @@ impl CodeStep {
                     email,
                     expires_at: Some(at(answer.expires_in)),
                 }));
-                self.errors.update(|e| e.remove(Field::Code));
+                self.form.errors.update(|e| e.remove(Field::Code));
                 focus_field(Field::Code);
             }
             Err(err) => {
@@ -111,7 +105,7 @@ impl CodeStep {
                         }));
                     }
                 }
-                show_api_error(&err, self.errors, self.alert);
+                self.form.show(&err);
             }
         }
     }
@@ -135,18 +129,18 @@ impl CodeStep {
     /// sends (`fields`), while the other fields keep theirs (the final submit checks those);
     /// `true` when the request may go.
     pub fn accept_request_checks(self, fields: &[Field], checked: FieldErrors) -> bool {
-        let mut found = self.errors.get_untracked();
+        let mut found = self.form.errors.get_untracked();
         for field in fields {
             found.remove(*field);
         }
         let ok = checked.is_empty();
         found.merge(checked);
         if !ok {
-            accept_checks(found, self.errors, self.alert);
+            self.form.accept(found);
             return false;
         }
-        self.errors.set(found);
-        self.alert.set(None);
+        self.form.errors.set(found);
+        self.form.alert.set(None);
         true
     }
 
@@ -164,14 +158,14 @@ impl CodeStep {
 
     /// Shows a failed final submit on the form; an expired code also stops the countdown.
     pub fn failed(self, err: &ApiError) {
-        if matches!(err, ApiError::Problem(p) if p.code == ErrorCode::CodeExpired) {
+        if is_code(err, ErrorCode::CodeExpired) {
             self.request.update(|c| {
                 if let Some(c) = c {
                     c.expires_at = Some(0.0);
                 }
             });
         }
-        show_api_error(err, self.errors, self.alert);
+        self.form.show(err);
     }
 
     /// The text of the send button, `first` before any code was asked for (tracked).
@@ -245,7 +239,7 @@ pub fn CodeSentStatus(step: CodeStep, message: fn(Locale, &str) -> String) -> im
 #[component]
 pub fn CodeField(step: CodeStep, value: RwSignal<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let errors = step.errors;
+    let errors = step.form.errors;
     view! {
         <div class="code-step">
             <TextField
@@ -261,5 +255,35 @@ pub fn CodeField(step: CodeStep, value: RwSignal<String>) -> impl IntoView {
                 {move || step.timer(i18n.get())}
             </p>
         </div>
+    }
+}
+
+/// The address field with the button that asks for a code in its row (`send_id`, labelled
+/// `first` before a code was asked for), and the "code sent" status under it, worded by
+/// `message`.
+#[component]
+pub fn EmailCodeRequest(
+    step: CodeStep,
+    value: RwSignal<String>,
+    send_id: &'static str,
+    sending: Memo<bool>,
+    first: T,
+    on_click: impl Fn() + Send + 'static,
+    message: fn(Locale, &str) -> String,
+    #[prop(optional)] with_hint: bool,
+) -> impl IntoView {
+    view! {
+        <TextField
+            field=Field::Email
+            value
+            errors=step.form.errors
+            autocomplete="email"
+            input_type="email"
+            inputmode="email"
+            with_hint
+        >
+            <SendCodeButton id=send_id step sending first on_click />
+        </TextField>
+        <CodeSentStatus step message />
     }
 }

@@ -1,11 +1,15 @@
-//! Small building blocks shared by the pages.
+//! Small building blocks shared by the pages, and the guards of the signed-in pages
+//! (`signed_in`, `leave_when_refused`, `end_session`).
 
-use crate::api::ApiError;
+use crate::api::{self, ApiError};
 use crate::form::{self, Alert, Field, FieldErrors};
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use leptos::prelude::*;
-use shared::Locale;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use shared::{Locale, UserProfile};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
@@ -67,45 +71,104 @@ pub fn focus_field(field: Field) {
     });
 }
 
-/// Shows a failed call on the form: issues next to fields, the rest in the alert region;
-/// then focuses the first field that needs attention.
-pub fn show_api_error(
-    err: &ApiError,
-    errors: RwSignal<FieldErrors>,
-    alert: RwSignal<Option<Alert>>,
-) {
-    match err {
-        ApiError::Problem(problem) => {
-            let feedback = form::feedback(problem);
-            if let Some(field) = feedback.fields.first() {
-                focus_field(field);
-            }
-            errors.update(|e| e.merge(feedback.fields));
-            alert.set(feedback.alert);
-        }
-        ApiError::Network => alert.set(Some(Alert::Network)),
-        ApiError::Unexpected { status } => alert.set(Some(Alert::Server { status: *status })),
+/// Leaves the session: token dropped, back to the login page with `notice`.
+pub fn end_session(notice: Notice) -> impl Fn() + Clone {
+    let navigate = use_navigate();
+    let flash = use_flash();
+    move || {
+        session::clear();
+        flash.set(notice.clone());
+        navigate(
+            "/login",
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
     }
 }
 
-/// Shows client-side check results; `true` when the form may be sent.
-pub fn accept_checks(
-    found: FieldErrors,
-    errors: RwSignal<FieldErrors>,
-    alert: RwSignal<Option<Alert>>,
-) -> bool {
-    let first = found.first();
-    errors.set(found);
-    match first {
-        Some(field) => {
-            alert.set(Some(Alert::FixFields));
-            focus_field(field);
-            false
+/// Calls `leave` once `resource` was refused for want of a session (401 `invalid_token`).
+pub fn leave_when_refused<T: 'static>(
+    resource: LocalResource<Result<T, ApiError>>,
+    leave: impl Fn() + 'static,
+) {
+    Effect::new(move || {
+        if resource.with(|r| matches!(r, Some(Err(e)) if e.is_unauthorized())) {
+            leave();
         }
-        None => {
-            alert.set(None);
-            true
-        }
+    });
+}
+
+/// Renders `form` with the signed-in profile; a dead session goes to the login page.
+pub fn signed_in<V: IntoView + 'static>(
+    form: impl Fn(UserProfile) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let profile =
+        LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
+    leave_when_refused(profile, end_session(Notice::SessionExpired));
+    let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
+    view! {
+        <Suspense fallback=loading>
+            {move || {
+                let form = form.clone();
+                profile
+                    .get()
+                    .map(move |result| match result {
+                        Ok(p) => form(p).into_any(),
+                        Err(_) => ().into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// A page's card: the heading `title` (which names the section, `heading_id`), its lead when
+/// there is one, then `children`; the document's title follows `title`.
+#[component]
+pub fn Card(
+    heading_id: &'static str,
+    title: T,
+    lead: Option<T>,
+    #[prop(default = "card")] class: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    use_title(title);
+    view! {
+        <section class=class aria-labelledby=heading_id>
+            <h1 id=heading_id>{move || i18n.t(title)}</h1>
+            {lead.map(|lead| view! { <p class="lead">{move || i18n.t(lead)}</p> })}
+            {children()}
+        </section>
+    }
+}
+
+/// A page of the settings: its card (`class`, `heading_id`, `title`, `lead`) with `form` for
+/// the signed-in profile, then the links back (`back_link`).
+pub fn settings_page<V: IntoView + 'static>(
+    (class, heading_id): (&'static str, &'static str),
+    title: T,
+    lead: Option<T>,
+    form: impl Fn(UserProfile) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <Card heading_id title lead class>
+            {signed_in(form)}
+            {back_link()}
+        </Card>
+    }
+}
+
+/// The links under a settings form: the settings, and back to the account.
+pub fn back_link() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="switch">
+            <A href="/settings">{move || i18n.t(T::Settings)}</A> " · "
+            <A href="/">{move || i18n.t(T::BackToAccount)}</A>
+        </p>
     }
 }
 
@@ -238,6 +301,39 @@ pub fn SubmitButton(
     view! {
         <button id=id type="submit" class=class disabled=move || pending.get()>
             {move || i18n.t(if pending.get() { busy } else { idle })}
+        </button>
+    }
+}
+
+/// A button that runs `on_click` unless `pending`: disabled while `pending`, and labelled `busy`
+/// meanwhile when there is such a label.
+#[component]
+pub fn PendingButton(
+    #[prop(optional)] id: Option<&'static str>,
+    class: &'static str,
+    pending: Memo<bool>,
+    idle: T,
+    #[prop(optional)] busy: Option<T>,
+    on_click: impl Fn() + Send + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = move || match busy {
+        Some(busy) if pending.get() => busy,
+        _ => idle,
+    };
+    view! {
+        <button
+            id=id
+            type="button"
+            class=class
+            disabled=move || pending.get()
+            on:click=move |_| {
+                if !pending.get_untracked() {
+                    on_click();
+                }
+            }
+        >
+            {move || i18n.t(label())}
         </button>
     }
 }

@@ -1,17 +1,25 @@
-//! Every word the app shows. The texts live in `locales/<tag>.ftl` (Project Fluent), one file
-//! per `shared::Locale`, built into the WASM and parsed once per language at first use.
+//! Every word the app shows. The texts live in `locales/<tag>.ftl` (Project Fluent syntax), one
+//! file per `shared::Locale`, built into the WASM and parsed once per language at first use.
 //! Components ask for text by key (`T`), by field or by error code; this module turns those
-//! into Fluent message ids and arguments, and nothing else in the crate holds user-facing
-//! strings. `tests/locales.rs` proves every id resolves in every language.
+//! into message ids and arguments, and nothing else in the crate holds user-facing strings.
+//! `tests/locales.rs` proves every id resolves in every language.
+//!
+//! The files use a small part of Fluent, and this module reads exactly that part (the
+//! `fluent-bundle` runtime, with its CLDR tables, was a tenth of the WASM): `id = text`,
+//! continuation lines, `#` comments, variables `{ $name }`, message references `{ other-id }`,
+//! and selects on a number `{ $n -> [0] … [one] … *[other] … }` (an exact number first, then the
+//! language's plural category, `plural`). Anything else in a message drops that message (it
+//! then shows its id and is noted); `tests/locales.rs` parses the files with `fluent-syntax`
+//! and fails on any syntax error.
 
 use crate::form::{Alert, Field, Issue};
-use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
 use leptos::prelude::*;
 use shared::{rules, ErrorCode, Locale};
+use std::borrow::Cow;
 use std::cell::RefCell;
 
 /// The Fluent source of `locale`. A new language is a `Locale` variant (in `shared`, for the
-/// mail too), its `.ftl` file and one arm here.
+/// mail too), its `.ftl` file, one arm here and one in `plural`.
 pub fn source(locale: Locale) -> &'static str {
     match locale {
         Locale::Ko => include_str!("../locales/ko.ftl"),
@@ -19,62 +27,376 @@ pub fn source(locale: Locale) -> &'static str {
     }
 }
 
-fn bundle(locale: Locale) -> FluentBundle<FluentResource> {
-    // A syntax error loses only the broken entries; tests/locales.rs fails on any.
-    let resource = FluentResource::try_new(source(locale).to_owned()).unwrap_or_else(|(r, _)| r);
-    let mut bundle = FluentBundle::new(vec![locale.tag().parse().unwrap_or_default()]);
-    // The Unicode isolation marks around arguments would end up in titles and ARIA names.
-    bundle.set_use_isolating(false);
-    // Duplicate ids keep the first (tests/locales.rs fails on them).
-    let _ = bundle.add_resource(resource);
-    bundle
+/// The CLDR cardinal plural category of the whole number `n` (the `[one]`, `*[other]` keys of a
+/// select): Korean has no plural forms; English has `one` for 1.
+fn plural(locale: Locale, n: u64) -> &'static str {
+    match locale {
+        Locale::Ko => "other",
+        Locale::En if n == 1 => "one",
+        Locale::En => "other",
+    }
+}
+
+/// A value for a message's `{ $name }`: a whole number (which a select chooses by) or a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value<'a> {
+    Number(u64),
+    Text(Cow<'a, str>),
+}
+
+macro_rules! number_value {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value<'_> {
+            fn from(n: $t) -> Self {
+                Value::Number(n as u64)
+            }
+        }
+    )*};
+}
+number_value!(u16, u32, u64, usize);
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(s: &'a str) -> Self {
+        Value::Text(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Value<'_> {
+    fn from(s: String) -> Self {
+        Value::Text(Cow::Owned(s))
+    }
+}
+
+/// The arguments of one message, by name.
+pub type Args<'a> = [(&'a str, Value<'a>)];
+
+/// One piece of a parsed message.
+#[derive(Debug)]
+enum Part {
+    Text(&'static str),
+    /// A line break inside a multi-line text (continuation lines, their indent removed).
+    Newline,
+    Var(&'static str),
+    /// Another message of the same file, formatted with the same arguments.
+    Ref(&'static str),
+    Select {
+        on: &'static str,
+        variants: Vec<(Key, Vec<Part>)>,
+        default: usize,
+    },
+}
+
+/// The key of a select's variant.
+#[derive(Debug, PartialEq)]
+enum Key {
+    Exact(u64),
+    Category(&'static str),
+}
+
+type Messages = Vec<(&'static str, Vec<Part>)>;
+
+/// The messages of a file, in file order (a duplicate id keeps the first, as `get` finds it;
+/// tests/locales.rs fails on duplicates).
+fn parse_file(source: &'static str) -> Messages {
+    let mut messages = Messages::new();
+    // The current entry: its id, and its value's start and end in `source`.
+    let mut open: Option<(&'static str, usize, usize)> = None;
+    let mut close = |open: &mut Option<(&'static str, usize, usize)>| {
+        if let Some((id, start, end)) = open.take() {
+            if let Some(pattern) = Parser::new(&source[start..end]).message() {
+                messages.push((id, pattern));
+            }
+        }
+    };
+    let mut at = 0;
+    for line in source.split_inclusive('\n') {
+        let (start, end) = (at, at + line.trim_end().len());
+        at += line.len();
+        if line.starts_with([' ', '\t']) {
+            // A continuation line (or an indented blank one) of the open entry.
+            if let Some((_, _, value_end)) = &mut open {
+                if !line.trim().is_empty() {
+                    *value_end = end;
+                }
+            }
+            continue;
+        }
+        close(&mut open);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some((id, _)) = line.split_once('=') {
+            let id = id.trim_end();
+            if is_identifier(id) {
+                let value_start = start + id.len() + line[id.len()..].find('=').unwrap_or(0) + 1;
+                open = Some((
+                    &source[start..start + id.len()],
+                    value_start,
+                    end.max(value_start),
+                ));
+            }
+        }
+    }
+    close(&mut open);
+    messages
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Reads one message value; `None` on anything outside the supported part of Fluent.
+struct Parser {
+    s: &'static str,
+    at: usize,
+}
+
+impl Parser {
+    fn new(s: &'static str) -> Self {
+        Self { s, at: 0 }
+    }
+
+    fn rest(&self) -> &'static str {
+        &self.s[self.at..]
+    }
+
+    fn skip_blank(&mut self) {
+        let rest = self.rest();
+        self.at += rest.len() - rest.trim_start().len();
+    }
+
+    fn skip_inline_blank(&mut self) {
+        let rest = self.rest();
+        self.at += rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    }
+
+    fn eat(&mut self, token: &str) -> bool {
+        let found = self.rest().starts_with(token);
+        if found {
+            self.at += token.len();
+        }
+        found
+    }
+
+    /// A name: up to the first character that cannot be in an identifier.
+    fn name(&mut self) -> Option<&'static str> {
+        let rest = self.rest();
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..len];
+        self.at += len;
+        is_identifier(name).then_some(name)
+    }
+
+    /// The whole value (its leading blank, even a line break, is not part of it).
+    fn message(mut self) -> Option<Vec<Part>> {
+        self.skip_blank();
+        let parts = self.pattern(true)?;
+        (self.at == self.s.len()).then_some(parts)
+    }
+
+    /// Text and placeables up to the end of the value (`multiline`) or of the line (a select's
+    /// variant); trailing blanks are not part of it.
+    fn pattern(&mut self, multiline: bool) -> Option<Vec<Part>> {
+        let mut parts = vec![];
+        loop {
+            let rest = self.rest();
+            let len = rest.find(['{', '}', '\n']).unwrap_or(rest.len());
+            if len > 0 {
+                parts.push(Part::Text(&rest[..len]));
+                self.at += len;
+            }
+            match self.rest().chars().next() {
+                Some('{') => {
+                    self.at += 1;
+                    parts.push(self.placeable()?);
+                }
+                Some('\n') if multiline => {
+                    self.skip_blank();
+                    if self.at < self.s.len() {
+                        parts.push(Part::Newline);
+                    }
+                }
+                Some('}') if multiline => return None,
+                _ => break,
+            }
+        }
+        // The value's trailing blanks.
+        if let Some(Part::Text(last)) = parts.last_mut() {
+            *last = last.trim_end();
+            if last.is_empty() {
+                parts.pop();
+            }
+        }
+        Some(parts)
+    }
+
+    /// After `{`: a variable, a message reference or a select, and its `}`.
+    fn placeable(&mut self) -> Option<Part> {
+        self.skip_blank();
+        let part = if self.eat("$") {
+            let on = self.name()?;
+            self.skip_blank();
+            if self.eat("->") {
+                self.select(on)?
+            } else {
+                Part::Var(on)
+            }
+        } else {
+            Part::Ref(self.name()?)
+        };
+        self.skip_blank();
+        self.eat("}").then_some(part)
+    }
+
+    /// The variants of `{ $on -> … }`, up to (not including) its `}`.
+    fn select(&mut self, on: &'static str) -> Option<Part> {
+        let mut variants = vec![];
+        let mut default = None;
+        loop {
+            self.skip_blank();
+            if self.rest().starts_with('}') || self.rest().is_empty() {
+                break;
+            }
+            if self.eat("*") {
+                default = Some(variants.len());
+            }
+            if !self.eat("[") {
+                return None;
+            }
+            let rest = self.rest();
+            let len = rest.find(']')?;
+            let key = rest[..len].trim();
+            self.at += len + 1;
+            let key = match key.parse() {
+                Ok(n) => Key::Exact(n),
+                Err(_) if is_identifier(key) => Key::Category(key),
+                Err(_) => return None,
+            };
+            self.skip_inline_blank();
+            variants.push((key, self.pattern(false)?));
+        }
+        Some(Part::Select {
+            on,
+            variants,
+            default: default?,
+        })
+    }
 }
 
 thread_local! {
-    static BUNDLES: Vec<FluentBundle<FluentResource>> =
-        Locale::ALL.into_iter().map(bundle).collect();
+    static FILES: Vec<Messages> =
+        Locale::ALL.into_iter().map(|l| parse_file(source(l))).collect();
     static FAULTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
+fn find<'m>(messages: &'m Messages, id: &str) -> Option<&'m [Part]> {
+    messages
+        .iter()
+        .find(|(have, _)| *have == id)
+        .map(|(_, parts)| parts.as_slice())
+}
+
+/// Writes `parts` with `args` into `out`; what does not resolve is written as Fluent writes it
+/// (`{$name}`, `{id}`) and noted in `faults`.
+fn format(
+    locale: Locale,
+    messages: &Messages,
+    parts: &[Part],
+    args: &Args,
+    out: &mut String,
+    faults: &mut Vec<String>,
+    depth: u8,
+) {
+    let arg = |name: &str| args.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+    for part in parts {
+        match part {
+            Part::Text(text) => out.push_str(text),
+            Part::Newline => out.push('\n'),
+            Part::Var(name) => match arg(name) {
+                Some(Value::Number(n)) => out.push_str(&n.to_string()),
+                Some(Value::Text(text)) => out.push_str(text),
+                None => {
+                    out.push_str(&format!("{{${name}}}"));
+                    faults.push(format!("unknown variable ${name}"));
+                }
+            },
+            Part::Ref(id) => match find(messages, id) {
+                Some(referenced) if depth < 8 => {
+                    format(locale, messages, referenced, args, out, faults, depth + 1)
+                }
+                _ => {
+                    out.push_str(&format!("{{{id}}}"));
+                    faults.push(format!("unknown message {id}"));
+                }
+            },
+            Part::Select {
+                on,
+                variants,
+                default,
+            } => {
+                let chosen = match arg(on) {
+                    Some(Value::Number(n)) => variants
+                        .iter()
+                        .position(|(k, _)| *k == Key::Exact(*n))
+                        .or_else(|| {
+                            let category = Key::Category(plural(locale, *n));
+                            variants.iter().position(|(k, _)| *k == category)
+                        }),
+                    Some(Value::Text(text)) => variants
+                        .iter()
+                        .position(|(k, _)| matches!(k, Key::Category(c) if c == text)),
+                    None => {
+                        faults.push(format!("unknown variable ${on}"));
+                        None
+                    }
+                };
+                let (_, variant) = &variants[chosen.unwrap_or(*default)];
+                format(locale, messages, variant, args, out, faults, depth);
+            }
+        }
+    }
+}
+
 /// The message `id` of `locale` with `args`. A missing message shows its id, and, like a
-/// Fluent error (an unknown variable, say), is noted for `take_faults`.
-pub fn message(locale: Locale, id: &str, args: Option<&FluentArgs>) -> String {
-    let found = BUNDLES.with(|bundles| {
-        let bundle = bundles.get(index(locale))?;
-        let pattern = bundle.get_message(id)?.value()?;
-        let mut errors = vec![];
-        let text = bundle
-            .format_pattern(pattern, args, &mut errors)
-            .into_owned();
-        Some((text, errors))
+/// part that does not resolve (an unknown variable, say), is noted for `take_faults`.
+pub fn message(locale: Locale, id: &str, args: Option<&Args>) -> String {
+    let mut faults = vec![];
+    let text = FILES.with(|files| {
+        let messages = files.get(index(locale))?;
+        let parts = find(messages, id)?;
+        let mut out = String::new();
+        format(
+            locale,
+            messages,
+            parts,
+            args.unwrap_or_default(),
+            &mut out,
+            &mut faults,
+            0,
+        );
+        Some(out)
     });
-    let (text, fault) = match found {
-        Some((text, errors)) if errors.is_empty() => (text, None),
-        // The details only where they are read (tests): their formatting code would otherwise
-        // ship in the release WASM.
-        Some((text, errors)) => (
-            text,
-            Some(if cfg!(debug_assertions) {
-                format!("{errors:?}")
-            } else {
-                format!("{} Fluent errors", errors.len())
-            }),
-        ),
-        None => (id.to_owned(), Some("no such message".to_owned())),
-    };
-    if let Some(fault) = fault {
+    let text = text.unwrap_or_else(|| {
+        faults.push("no such message".to_owned());
+        id.to_owned()
+    });
+    if !faults.is_empty() {
         FAULTS.with(|f| {
             let mut f = f.borrow_mut();
             // Bounded: a fault repeats on every render.
             if f.len() < 100 {
-                f.push(format!("{}: {id}: {fault}", locale.tag()));
+                f.push(format!("{}: {id}: {}", locale.tag(), faults.join(", ")));
             }
         });
     }
     text
 }
 
-/// The position of `locale` in `Locale::ALL`, which is the order of `BUNDLES`.
+/// The position of `locale` in `Locale::ALL`, which is the order of `FILES`.
 fn index(locale: Locale) -> usize {
     Locale::ALL
         .iter()
@@ -89,19 +411,11 @@ pub fn take_faults() -> Vec<String> {
 
 /// Whether `locale` has the message `id`.
 fn has(locale: Locale, id: &str) -> bool {
-    BUNDLES.with(|b| b.get(index(locale)).is_some_and(|b| b.has_message(id)))
+    FILES.with(|f| f.get(index(locale)).is_some_and(|m| find(m, id).is_some()))
 }
 
-fn args<'a>(pairs: &[(&'a str, FluentValue<'a>)]) -> FluentArgs<'a> {
-    let mut args = FluentArgs::with_capacity(pairs.len());
-    for (name, value) in pairs {
-        args.set(*name, value.clone());
-    }
-    args
-}
-
-fn with(locale: Locale, id: &str, pairs: &[(&str, FluentValue<'_>)]) -> String {
-    message(locale, id, Some(&args(pairs)))
+fn with(locale: Locale, id: &str, args: &Args) -> String {
+    message(locale, id, Some(args))
 }
 
 /// `too_many_attempts` → `too-many-attempts`: Fluent ids read better in kebab-case.

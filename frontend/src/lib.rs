@@ -14,6 +14,7 @@ pub mod app;
 pub mod code_step;
 pub mod components;
 pub mod form;
+pub mod form_state;
 pub mod i18n;
 pub mod pages;
 pub mod session;

@@ -203,3 +203,18 @@ fn parse(answer: JsValue) -> Result<Value, Refused> {
         .and_then(|s| serde_json::from_str(&s).ok())
         .ok_or(Refused)
 }
+
+/// The browser gave no passkey answer (cancelled, timed out, none for this site): said like a
+/// refused one, "try again".
+pub fn refused() -> crate::api::ApiError {
+    crate::api::ApiError::Problem(shared::Problem {
+        type_: "about:blank".into(),
+        title: String::new(),
+        status: 0,
+        detail: String::new(),
+        code: shared::ErrorCode::PasskeyRejected,
+        errors: None,
+        attempts_left: None,
+        retry_after: None,
+    })
+}

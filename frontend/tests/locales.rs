@@ -141,6 +141,34 @@ fn a_missing_message_is_noted() {
     assert_eq!(i18n::take_faults().len(), 1);
 }
 
+/// What does not resolve is written as Fluent writes it, and noted.
+#[test]
+fn an_unknown_variable_is_noted() {
+    i18n::take_faults();
+    assert_eq!(
+        i18n::message(Locale::En, "hint-new-password", None),
+        "At least {$min} characters, without your username or the part of your email before @"
+    );
+    assert_eq!(i18n::take_faults().len(), 1);
+    // A select without its number takes the default variant.
+    assert_eq!(
+        i18n::message(Locale::En, "ago-days", Some(&[("m", 1u64.into())])),
+        "{$n} days ago"
+    );
+    assert_eq!(i18n::take_faults().len(), 1);
+}
+
+/// An exact `[n]` key wins over the plural category; Korean has only `other`.
+#[test]
+fn selects_take_the_exact_number_then_the_plural_category() {
+    let left = |lang, n: u64| i18n::message(lang, "not-me-done", Some(&[("n", n.into())]));
+    assert!(left(Locale::En, 0).starts_with("No device was signed in."));
+    assert!(left(Locale::En, 1).starts_with("1 device was signed out."));
+    assert!(left(Locale::En, 2).starts_with("2 devices were signed out."));
+    assert!(left(Locale::Ko, 1).starts_with("1개 기기에서"));
+    assert!(i18n::take_faults().is_empty());
+}
+
 /// Today's texts, copied from the tables before they moved to the .ftl files
 /// (`tests/texts.golden` holds all of them).
 #[test]

@@ -368,7 +368,7 @@ async fn execute(
             ))
         }
         Action::Webhooks(WebhooksAction::Failed { limit }) => {
-            let failed = crate::webhooks::list_deliveries(
+            let failed = crate::webhooks::operator::list_deliveries(
                 state,
                 crate::store::DeliveryStatus::Failed,
                 limit,
@@ -377,7 +377,7 @@ async fn execute(
             Ok((None, json!({ "deliveries": failed })))
         }
         Action::Webhooks(WebhooksAction::Retry { id }) => {
-            let delivery = crate::webhooks::retry(state, &id).await?;
+            let delivery = crate::webhooks::operator::retry(state, &id).await?;
             Ok((None, json!({ "requeued": delivery })))
         }
     }

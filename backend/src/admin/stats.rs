@@ -1,8 +1,8 @@
 //! The numbers of `GET /admin/api/stats`, none of them a scan per request:
 //!
 //! - sign-ups and sign-ins per UTC day: counters in `daily_counts` (one document per day),
-//!   incremented by the events sink [`count`] as accounts are created and sessions start, and
-//!   read back as a 30-document `_id` range;
+//!   incremented by the events sink `events::daily_counts` as accounts are created and
+//!   sessions start, and read back here as a 30-document `_id` range;
 //! - accounts: the collection's count from its metadata;
 //! - live sessions: a count on the `expires_at` index.
 //!
@@ -13,34 +13,13 @@ use std::sync::Mutex;
 use mongodb::bson::DateTime;
 use shared::admin::{AdminStats, DayCounts};
 
-use crate::{
-    error::ApiError,
-    events::{Context, Event},
-    state::AppState,
-};
+use crate::{error::ApiError, events::daily_counts::day_of, state::AppState};
 
 /// How long an answer is reused, in milliseconds.
 pub const TTL_MS: i64 = 60_000;
 /// Days the answer covers, today included.
 pub const DAYS: i64 = 30;
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-/// The UTC day of `at`, `YYYY-MM-DD`.
-pub fn day_of(at: DateTime) -> String {
-    let text = at.try_to_rfc3339_string().unwrap_or_default();
-    text.get(..10).unwrap_or_default().to_owned()
-}
-
-/// The events sink: counts a sign-up or a sign-in on its day.
-pub async fn count(state: &AppState, context: &Context, event: &Event) -> anyhow::Result<()> {
-    let field = match event {
-        Event::UserCreated { .. } => "sign_ups",
-        Event::SignedIn { .. } => "sign_ins",
-        _ => return Ok(()),
-    };
-    state.store.count_day(&day_of(context.at), field).await?;
-    Ok(())
-}
 
 /// The last answer and when it expires (clock milliseconds).
 #[derive(Default)]

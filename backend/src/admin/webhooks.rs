@@ -70,7 +70,7 @@ impl Deliveries for Outbound {
         limit: u32,
     ) -> LocalBoxFuture<'a, Result<Vec<WebhookDelivery>, ApiError>> {
         Box::pin(async move {
-            let failed = crate::webhooks::list_deliveries(
+            let failed = crate::webhooks::operator::list_deliveries(
                 state,
                 crate::store::DeliveryStatus::Failed,
                 limit,
@@ -85,9 +85,9 @@ impl Deliveries for Outbound {
         state: &'a AppState,
         id: &'a str,
     ) -> LocalBoxFuture<'a, Result<WebhookDelivery, ApiError>> {
-        use crate::webhooks::RetryError as E;
+        use crate::webhooks::operator::RetryError as E;
         Box::pin(async move {
-            match crate::webhooks::retry(state, id).await {
+            match crate::webhooks::operator::retry(state, id).await {
                 Ok(d) => Ok(delivery(d)),
                 Err(E::InvalidId(_) | E::NotFound(_) | E::NotFailed(..)) => Err(ApiError::NotFound),
                 Err(E::Conflict) => Err(ApiError::Unavailable(anyhow::anyhow!(

@@ -58,7 +58,7 @@ impl ResetConfirmation {
     /// The full policy for the new password, now that the username is known.
     pub fn password_for(&self, username: &str) -> Result<Password, ApiError> {
         Password::parse(self.new_password.clone(), username, self.email.as_str())
-            .map_err(|code| ApiError::Validation(vec![field_error("new_password", code)]))
+            .map_err(|code| invalid("new_password", code))
     }
 }
 
@@ -133,10 +133,7 @@ impl TryFrom<PasswordResetConfirm> for ResetConfirmation {
                 new_password: body.new_password,
                 keep_second_factors: body.keep_second_factors,
             }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(vec![]))),
+            _ => Err(fields.refused()),
         }
     }
 }
@@ -154,7 +151,7 @@ impl PasswordChange {
     /// The full policy for the new password, now that the account is known.
     pub fn password_for(&self, username: &str, email: &str) -> Result<Password, ApiError> {
         Password::parse(self.new_password.clone(), username, email)
-            .map_err(|code| ApiError::Validation(vec![field_error("new_password", code)]))
+            .map_err(|code| invalid("new_password", code))
     }
 }
 
@@ -177,10 +174,7 @@ impl TryFrom<PasswordChangeRequest> for PasswordChange {
                 current_password,
                 new_password: body.new_password,
             }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(vec![]))),
+            _ => Err(fields.refused()),
         }
     }
 }
@@ -204,10 +198,7 @@ impl TryFrom<EmailChangeRequest> for EmailChange {
                 new_email,
                 password,
             }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(vec![]))),
+            _ => Err(fields.refused()),
         }
     }
 }
@@ -222,9 +213,8 @@ impl TryFrom<EmailChangeConfirm> for EmailChangeCode {
     type Error = ApiError;
 
     fn try_from(body: EmailChangeConfirm) -> Result<Self, ApiError> {
-        VerificationCode::parse(body.code)
-            .map(|code| Self { code })
-            .map_err(|code| ApiError::Validation(vec![field_error("code", code)]))
+        let code = VerificationCode::parse(body.code).map_err(|code| invalid("code", code))?;
+        Ok(Self { code })
     }
 }
 
@@ -238,10 +228,15 @@ impl TryFrom<AccountDeleteRequest> for AccountDeletion {
     type Error = ApiError;
 
     fn try_from(body: AccountDeleteRequest) -> Result<Self, ApiError> {
-        Password::for_login(body.password)
-            .map(|password| Self { password })
-            .map_err(|code| ApiError::Validation(vec![field_error("password", code)]))
+        let password =
+            Password::for_login(body.password).map_err(|code| invalid("password", code))?;
+        Ok(Self { password })
     }
+}
+
+/// The answer to a body whose one field `field` failed with `code`.
+fn invalid(field: &str, code: shared::ErrorCode) -> ApiError {
+    ApiError::Validation(vec![field_error(field, code)])
 }
 
 /// Collects field errors while parsing.
@@ -262,6 +257,11 @@ impl Fields {
             Err(ApiError::Validation(self.0))
         }
     }
+
+    /// The answer when a field is missing from the parsed values: the errors collected.
+    fn refused(self) -> ApiError {
+        self.finish().err().unwrap_or(ApiError::Validation(vec![]))
+    }
 }
 
 impl TryFrom<EmailAuthRequest> for NewSignup {
@@ -279,10 +279,7 @@ impl TryFrom<EmailAuthRequest> for NewSignup {
                 email,
                 locale: body.locale.unwrap_or_default(),
             }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(vec![]))),
+            _ => Err(fields.refused()),
         }
     }
 }
@@ -306,10 +303,7 @@ impl TryFrom<RegisterRequest> for Registration {
                 password,
                 code,
             }),
-            _ => Err(fields
-                .finish()
-                .err()
-                .unwrap_or(ApiError::Validation(vec![]))),
+            _ => Err(fields.refused()),
         }
     }
 }

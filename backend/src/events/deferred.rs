@@ -3,28 +3,28 @@
 //! record exists only for accounts; so the request hands the work to this queue and answers.
 //! One task per process runs the queue (`run`); a full queue drops the job and counts it as a
 //! sink failure, like any other failed record.
+//!
+//! The queue is generic over the state its jobs receive, so that the state can hold it without
+//! this module knowing the state.
 
 use std::{future::Future, pin::Pin, sync::Mutex};
 
 use actix_web::web;
 use tokio::sync::mpsc;
 
-use crate::state::AppState;
-
 /// Jobs waiting at most; past it a job is dropped and counted.
 const CAPACITY: usize = 10_000;
 
-type Job = Box<
-    dyn FnOnce(web::Data<AppState>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + 'static,
->;
+type Job<S> =
+    Box<dyn FnOnce(web::Data<S>) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + 'static>;
 
 /// The sending side, held in the state; the receiving side is taken once by [`run`].
-pub struct Deferred {
-    tx: mpsc::Sender<Job>,
-    rx: Mutex<Option<mpsc::Receiver<Job>>>,
+pub struct Deferred<S> {
+    tx: mpsc::Sender<Job<S>>,
+    rx: Mutex<Option<mpsc::Receiver<Job<S>>>>,
 }
 
-impl Default for Deferred {
+impl<S> Default for Deferred<S> {
     fn default() -> Self {
         let (tx, rx) = mpsc::channel(CAPACITY);
         Self {
@@ -34,14 +34,14 @@ impl Default for Deferred {
     }
 }
 
-impl Deferred {
+impl<S: 'static> Deferred<S> {
     /// Queues `job`; it runs after the answer, in order, on the process's queue task.
     pub fn later<F, Fut>(&self, job: F)
     where
-        F: FnOnce(web::Data<AppState>) -> Fut + Send + 'static,
+        F: FnOnce(web::Data<S>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let job: Job = Box::new(move |state| Box::pin(job(state)));
+        let job: Job<S> = Box::new(move |state| Box::pin(job(state)));
         if self.tx.try_send(job).is_err() {
             tracing::warn!(
                 event = "event_sink_failed",
@@ -53,9 +53,10 @@ impl Deferred {
     }
 }
 
-/// Runs the queued jobs of `state` until the process ends (started once per server).
-pub async fn run(state: web::Data<AppState>) {
-    let rx = state.deferred.rx.lock().ok().and_then(|mut rx| rx.take());
+/// Runs the jobs queued in `state`'s queue (`queue_of`) until the process ends (started once
+/// per server).
+pub async fn run<S: 'static>(state: web::Data<S>, queue_of: fn(&S) -> &Deferred<S>) {
+    let rx = queue_of(&state).rx.lock().ok().and_then(|mut rx| rx.take());
     let Some(mut rx) = rx else {
         return;
     };

@@ -4,19 +4,20 @@
 //!
 //! - [`activity`]: the account's activity log, which its owner reads;
 //! - [`webhooks`]: signed deliveries to the operator's endpoints, through the outbox;
-//! - `admin::stats::count`: the daily sign-up and sign-in counts.
+//! - [`daily_counts`]: the daily sign-up and sign-in counts of the admin API's stats.
 //!
 //! A sink that fails never fails the request (the change is done): the failure is logged and
 //! counted (`events_sink_failures_total{sink}`). Nothing secret is ever part of an event: no
 //! code, token, hash, password or TOTP secret.
 
 pub mod activity;
+pub mod daily_counts;
 pub mod deferred;
 pub mod webhooks;
 
 use mongodb::bson::{oid::ObjectId, DateTime};
 
-use crate::{signin::Client, state::AppState};
+use crate::state::AppState;
 
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,14 @@ pub enum Actor {
     Operator(String),
     /// The server itself (a limit, a reuse detection).
     System,
+}
+
+/// The client an event came from, as events record it (`signin::Client` is one).
+pub trait Origin {
+    /// Its address; empty when unknown.
+    fn ip_text(&self) -> String;
+    /// Its `User-Agent`, as kept.
+    fn user_agent(&self) -> &str;
 }
 
 /// Where an event came from: the account, the client and the session of the request.
@@ -46,14 +55,14 @@ impl Context {
     pub fn of(
         state: &AppState,
         user_id: ObjectId,
-        client: &Client,
+        client: &impl Origin,
         session_id: Option<&str>,
     ) -> Self {
         Self {
             user_id,
             at: state.clock.now(),
             ip: client.ip_text(),
-            user_agent: client.user_agent.clone(),
+            user_agent: client.user_agent().to_owned(),
             session_id: session_id.map(str::to_owned),
             actor: Actor::Owner,
         }
@@ -219,8 +228,7 @@ pub async fn emit(state: &AppState, context: &Context, event: Event) {
     if let Err(e) = webhooks::enqueue(state, context, &event).await {
         sink_failed("webhooks", &event, &e);
     }
-    // The daily sign-up and sign-in counts of the admin API's stats.
-    if let Err(e) = crate::admin::stats::count(state, context, &event).await {
+    if let Err(e) = daily_counts::count(state, context, &event).await {
         sink_failed("daily_counts", &event, &e);
     }
 }

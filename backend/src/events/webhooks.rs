@@ -15,7 +15,9 @@ pub async fn enqueue(state: &AppState, context: &Context, event: &Event) -> anyh
     let Some((kind, data)) = payload(context, event) else {
         return Ok(());
     };
-    hooks.enqueue(state, kind, context.at, data).await
+    hooks
+        .enqueue(&state.store, state.clock.now(), kind, context.at, data)
+        .await
 }
 
 /// The webhook type and `data` of `event`; `None` for events receivers are not told of.

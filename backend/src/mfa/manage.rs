@@ -147,22 +147,19 @@ pub async fn disable(
     proof: Proof<'_>,
 ) -> Result<(), ApiError> {
     let user = &signed.user;
-    require_both(&proof)?;
-    if user.totp.is_none() {
-        return Err(ApiError::TotpNotEnabled);
-    }
-    step_up::step_up(state, client, signed, proof, Freshness::Now).await?;
+    prove_with_totp_on(state, client, signed, proof).await?;
     if !state.store.disable_totp(user.id).await? {
         return Err(ApiError::TotpNotEnabled);
     }
     tracing::info!(event = "totp_disabled", user_id = %user.id, ip = %client.ip_text(), "TOTP disabled");
-    events::emit(
+    tell(
         state,
-        &context_of(state, client, signed),
+        client,
+        signed,
         Event::TotpDisabled,
+        Notice::SecondFactorDisabled,
     )
     .await;
-    notices::notify(state, user, Notice::SecondFactorDisabled).await;
     Ok(())
 }
 
@@ -175,23 +172,20 @@ pub async fn replace_recovery_codes(
     proof: Proof<'_>,
 ) -> Result<RecoveryCodes, ApiError> {
     let user = &signed.user;
-    require_both(&proof)?;
-    if user.totp.is_none() {
-        return Err(ApiError::TotpNotEnabled);
-    }
-    step_up::step_up(state, client, signed, proof, Freshness::Now).await?;
+    prove_with_totp_on(state, client, signed, proof).await?;
     let (codes, hashes) = recovery_codes(&state.mfa_keys, user);
     if !state.store.replace_recovery_codes(user.id, hashes).await? {
         return Err(ApiError::TotpNotEnabled);
     }
     tracing::info!(event = "recovery_codes_replaced", user_id = %user.id, ip = %client.ip_text(), "new recovery codes");
-    events::emit(
+    tell(
         state,
-        &context_of(state, client, signed),
+        client,
+        signed,
         Event::RecoveryCodesReplaced,
+        Notice::RecoveryCodesReplaced,
     )
     .await;
-    notices::notify(state, user, Notice::RecoveryCodesReplaced).await;
     Ok(RecoveryCodes {
         recovery_codes: codes,
     })
@@ -199,6 +193,34 @@ pub async fn replace_recovery_codes(
 
 fn context_of(state: &AppState, client: &Client, signed: &SignedInUser) -> Context {
     Context::of(state, signed.user.id, client, Some(&signed.auth.session.id))
+}
+
+/// What turning TOTP off and replacing the recovery codes both take, in this order: exactly one
+/// of `code` and `recovery_code`, TOTP on, and a step-up with the password and that factor in
+/// this request.
+async fn prove_with_totp_on(
+    state: &AppState,
+    client: &Client,
+    signed: &SignedInUser,
+    proof: Proof<'_>,
+) -> Result<(), ApiError> {
+    require_both(&proof)?;
+    if signed.user.totp.is_none() {
+        return Err(ApiError::TotpNotEnabled);
+    }
+    step_up::step_up(state, client, signed, proof, Freshness::Now).await
+}
+
+/// Tells the events and mails the owner the notice of a change this session made.
+async fn tell(
+    state: &AppState,
+    client: &Client,
+    signed: &SignedInUser,
+    event: Event,
+    notice: Notice,
+) {
+    events::emit(state, &context_of(state, client, signed), event).await;
+    notices::notify(state, &signed.user, notice).await;
 }
 
 /// The request must carry exactly one of `code` and `recovery_code` (checked before anything

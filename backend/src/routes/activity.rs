@@ -1,7 +1,7 @@
 //! `GET /api/account/activity`: the signed-in person's own activity log
 //! (`events::activity`), newest first.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use mongodb::bson::{oid::ObjectId, Document};
 use serde::Deserialize;
 use shared::{ActivityEvent, ActivityKind, ActivityList, ErrorCode};
@@ -90,12 +90,10 @@ pub async fn list(
         .iter()
         .filter_map(|e| event_of(e, &auth.session.id))
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(ActivityList {
-            events,
-            next_before,
-        }))
+    Ok(super::no_store(HttpResponse::Ok()).json(ActivityList {
+        events,
+        next_before,
+    }))
 }
 
 /// The answer's form of a stored entry (`None` for a kind this version does not list).

@@ -192,9 +192,7 @@ pub async fn introspect(
         return Err(ApiError::UnsupportedMediaType);
     };
     let answer = inspect(&state, request.token.trim()).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(answer))
+    Ok(super::no_store(HttpResponse::Ok()).json(answer))
 }
 
 /// The introspection of `token`: the bearer check's verification and session read, then the

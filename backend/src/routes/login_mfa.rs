@@ -1,7 +1,7 @@
 //! The second step of a sign-in (`signin::second_step`): `POST /api/login/mfa`, and the start
 //! of its passkey method.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::{LoginMfaRequest, LoginResponse, MfaTicket, WebauthnChallenge};
 
 use crate::{
@@ -73,10 +73,8 @@ pub async fn mfa_start(
 ) -> Result<HttpResponse, ApiError> {
     let (challenge_id, options) =
         signin::second_step::passkey_options(&state, &body.mfa_token).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(WebauthnChallenge {
-            challenge_id,
-            options,
-        }))
+    Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {
+        challenge_id,
+        options,
+    }))
 }

@@ -3,8 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::{
     auth::AuthUser,
     error::ApiError,
-    events::{self, Context, EndReason, Event},
-    session,
+    session::{self, SignOut},
     signin::Client,
     state::AppState,
 };
@@ -24,17 +23,5 @@ pub async fn logout(
     client: Client,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let sid = &auth.session.id;
-    let ended = state.store.delete_session(sid, auth.user_id).await?;
-    let ip = client.ip_text();
-    tracing::info!(event = "logout", user_id = %auth.user_id, session = %sid, %ip, "session ended");
-    if ended {
-        let context = Context::of(&state, auth.user_id, &client, Some(sid));
-        let event = Event::SessionEnded {
-            session_id: sid.clone(),
-            reason: EndReason::Logout,
-        };
-        events::emit(&state, &context, event).await;
-    }
-    Ok(session::signed_out(&state, &req))
+    session::sign_out(&state, &req, &client, &auth, SignOut::ThisSession).await
 }

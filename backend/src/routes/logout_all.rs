@@ -3,8 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::{
     auth::AuthUser,
     error::ApiError,
-    events::{self, Context, EndReason},
-    session,
+    session::{self, SignOut},
     signin::Client,
     state::AppState,
 };
@@ -23,11 +22,5 @@ pub async fn logout_all(
     client: Client,
     auth: AuthUser,
 ) -> Result<HttpResponse, ApiError> {
-    let ended = state.store.end_sessions_of(auth.user_id, None).await?;
-    let ip = client.ip_text();
-    tracing::info!(event = "logout_all", user_id = %auth.user_id, sessions = ended.len(), %ip, "every session ended");
-    let context = Context::of(&state, auth.user_id, &client, Some(&auth.session.id));
-    let ended = events::sessions_ended(ended, EndReason::LogoutAll);
-    events::emit_all(&state, &context, ended).await;
-    Ok(session::signed_out(&state, &req))
+    session::sign_out(&state, &req, &client, &auth, SignOut::Everywhere).await
 }

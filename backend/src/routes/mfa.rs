@@ -1,7 +1,7 @@
 //! The second factor of the signed-in account (`mfa::manage`): TOTP setup, enable, disable,
 //! recovery codes, and the status.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::{
     MfaStatus, RecoveryCodes, RecoveryCodesRequest, StepUpRequest, TotpDisableRequest,
     TotpEnableRequest, TotpSetup,
@@ -28,10 +28,7 @@ use crate::{
         (status = 200, description = "A new pending secret (shown this once)", body = TotpSetup),
         (status = 400, description = "`malformed_body`: a body that is not the step-up proof \
           (no body at all is allowed)", body = shared::Problem),
-        (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
-          the account)", body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        super::StepUpUnauthorized,
         (status = 409, description = "`totp_already_enabled`: turn it off first", body = shared::Problem),
         (status = 422, description = "`validation_failed`: no `password` and no recent step-up", body = shared::Problem),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords for this \
@@ -47,9 +44,7 @@ pub async fn setup(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner().unwrap_or_default();
     let setup: TotpSetup = manage::setup(&state, &client, &signed, Proof::of(&body)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(setup))
+    Ok(super::no_store(HttpResponse::Ok()).json(setup))
 }
 
 /// Turns TOTP on with a current code from the secret this session set up, and answers the 10
@@ -74,9 +69,7 @@ pub async fn enable(
     body: web::Json<TotpEnableRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let codes: RecoveryCodes = manage::enable(&state, &client, &signed, &body.code).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(codes))
+    Ok(super::no_store(HttpResponse::Ok()).json(codes))
 }
 
 /// Turns TOTP off, proving the password and a current code or an unused recovery code. The
@@ -89,18 +82,7 @@ pub async fn enable(
         (status = 204, description = "TOTP is off; a notice was mailed"),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used, \
           or `malformed_body`", body = shared::Problem),
-        (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the password is wrong (counted as a failed sign-in of the account)",
-         body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 409, description = "`totp_not_enabled`", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: no password, or not exactly one of \
-          `code` and `recovery_code`", body = shared::Problem),
-        (status = 429, description = "`too_many_attempts`: too many failed logins or wrong \
-          second-factor codes for this account within the window, or `rate_limited`: too many \
-          requests from this client address", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+        ProvenByPasswordAndFactor,
     ))]
 pub async fn disable(
     state: web::Data<AppState>,
@@ -108,12 +90,7 @@ pub async fn disable(
     signed: SignedInUser,
     body: web::Json<TotpDisableRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let proof = Proof {
-        password: Some(&body.password),
-        code: body.code.as_deref(),
-        recovery_code: body.recovery_code.as_deref(),
-    };
+    let proof = Proof::with_password(&body.password, &body.code, &body.recovery_code);
     manage::disable(&state, &client, &signed, proof).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -128,18 +105,7 @@ pub async fn disable(
         (status = 200, description = "The new recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used \
           (with `attempts_left`), or `malformed_body`", body = shared::Problem),
-        (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the password is wrong (counted as a failed sign-in of the account)",
-         body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 409, description = "`totp_not_enabled`", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: no password, or not exactly one of \
-          `code` and `recovery_code`", body = shared::Problem),
-        (status = 429, description = "`too_many_attempts`: too many failed logins or wrong \
-          second-factor codes for this account within the window, or `rate_limited`: too many \
-          requests from this client address", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+        ProvenByPasswordAndFactor,
     ))]
 pub async fn regenerate_recovery_codes(
     state: web::Data<AppState>,
@@ -147,16 +113,9 @@ pub async fn regenerate_recovery_codes(
     signed: SignedInUser,
     body: web::Json<RecoveryCodesRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let proof = Proof {
-        password: Some(&body.password),
-        code: body.code.as_deref(),
-        recovery_code: body.recovery_code.as_deref(),
-    };
+    let proof = Proof::with_password(&body.password, &body.code, &body.recovery_code);
     let codes = manage::replace_recovery_codes(&state, &client, &signed, proof).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(codes))
+    Ok(super::no_store(HttpResponse::Ok()).json(codes))
 }
 
 /// The signed-in account's second factors.
@@ -172,4 +131,36 @@ pub async fn status(
 ) -> Result<HttpResponse, ApiError> {
     let status: MfaStatus = manage::status(&state, &signed.user).await?;
     Ok(HttpResponse::Ok().json(status))
+}
+
+/// The answers a change proven by the password and a second factor shares beyond its own
+/// (`totp_disable`, `recovery_codes`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its documentation is used
+enum ProvenByPasswordAndFactor {
+    #[response(status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
+          `invalid_credentials`: the password is wrong (counted as a failed sign-in of the account)",
+         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)")))]
+    Unauthorized(shared::Problem),
+    #[response(status = 409, description = "`totp_not_enabled`")]
+    NotEnabled(shared::Problem),
+    #[response(
+        status = 422,
+        description = "`validation_failed`: no password, or not exactly one of \
+          `code` and `recovery_code`"
+    )]
+    Invalid(shared::Problem),
+    #[response(
+        status = 429,
+        description = "`too_many_attempts`: too many failed logins or wrong \
+          second-factor codes for this account within the window, or `rate_limited`: too many \
+          requests from this client address"
+    )]
+    Limited(shared::Problem),
+    #[response(
+        status = 503,
+        description = "`service_unavailable`: the database does not answer, \
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"
+    )]
+    Unavailable(shared::Problem),
 }

@@ -119,6 +119,25 @@ macro_rules! endpoint {
 
 pub(crate) use endpoint;
 
+/// `answer` marked never to be stored (`Cache-Control: no-store`): every answer that carries
+/// an account's data, a token or a secret.
+pub fn no_store(mut answer: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    answer.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
+    answer
+}
+
+/// The 401 row of an endpoint behind a step-up: a bad token, or a wrong password in the
+/// step-up (`totp_setup`, `passkey_register_start`, `delete_passkey`).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only its documentation is used
+pub enum StepUpUnauthorized {
+    #[response(status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
+          `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
+          the account)",
+         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)")))]
+    Unauthorized(shared::Problem),
+}
+
 /// Every endpoint of the API, once.
 pub fn table() -> Vec<Endpoint> {
     // Behind the per-client-IP token bucket: everything that authenticates someone, sends a

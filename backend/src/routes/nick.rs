@@ -1,4 +1,4 @@
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::UserProfile;
 
 use crate::{auth::AuthUser, error::ApiError, state::AppState};
@@ -20,11 +20,9 @@ pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         .find_profile(auth.user_id)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(UserProfile {
-            username: user.username,
-            nickname: user.nickname,
-            email: user.email,
-        }))
+    Ok(super::no_store(HttpResponse::Ok()).json(UserProfile {
+        username: user.username,
+        nickname: user.nickname,
+        email: user.email,
+    }))
 }

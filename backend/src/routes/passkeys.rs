@@ -1,7 +1,7 @@
 //! Passkeys (`passkeys::manage`, `signin::passkey`): register one while signed in, list and
 //! delete them, and sign in with one alone.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use shared::{
     PasskeyList, PasskeyLoginFinish, PasskeyRegisterFinish, PasskeyRegisterStart, StepUpRequest,
     WebauthnChallenge,
@@ -24,12 +24,10 @@ fn challenge(
     options: impl serde::Serialize,
 ) -> Result<HttpResponse, ApiError> {
     let options = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(WebauthnChallenge {
-            challenge_id,
-            options,
-        }))
+    Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {
+        challenge_id,
+        options,
+    }))
 }
 
 /// Starts registering a passkey for the signed-in account, after a step-up: the password, and a
@@ -49,10 +47,7 @@ fn challenge(
           base64url) and the challenge id", body = WebauthnChallenge),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
           or used (with `attempts_left`); or `malformed_body`", body = shared::Problem),
-        (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
-          the account)", body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        super::StepUpUnauthorized,
         (status = 409, description = "`too_many_passkeys`: the account has `APP_PASSKEYS_MAX` \
           passkeys already", body = shared::Problem),
         (status = 422, description = "`validation_failed`: no step-up proof (`password`, then \
@@ -94,9 +89,7 @@ pub async fn register_finish(
     body: web::Json<PasskeyRegisterFinish>,
 ) -> Result<HttpResponse, ApiError> {
     let info = manage::register_finish(&state, &client, &signed, body.into_inner()).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(info))
+    Ok(super::no_store(HttpResponse::Created()).json(info))
 }
 
 /// The signed-in account's passkeys, newest first.
@@ -108,9 +101,7 @@ pub async fn register_finish(
     ))]
 pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let list: PasskeyList = manage::list(&state, auth.user_id).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(list))
+    Ok(super::no_store(HttpResponse::Ok()).json(list))
 }
 
 /// Deletes one of the signed-in account's passkeys, after a step-up (the body as for
@@ -125,10 +116,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         (status = 204, description = "The passkey is deleted"),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
           or used (with `attempts_left`); or `malformed_body`", body = shared::Problem),
-        (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
-          the account)", body = shared::Problem,
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        super::StepUpUnauthorized,
         (status = 404, description = "`not_found`: no such passkey of this account", body = shared::Problem),
         (status = 422, description = "`validation_failed`: no step-up proof and no recent step-up", body = shared::Problem),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords or second \

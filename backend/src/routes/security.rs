@@ -29,7 +29,5 @@ pub async fn not_me(
     body: web::Json<NotMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let sessions_ended = alert::not_me(&state, &client, &body.token).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(NotMeResponse { sessions_ended }))
+    Ok(super::no_store(HttpResponse::Ok()).json(NotMeResponse { sessions_ended }))
 }

@@ -1,4 +1,4 @@
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 use mongodb::bson::DateTime;
 use shared::{SessionInfo, SessionList};
 
@@ -40,9 +40,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
             method: s.method,
         })
         .collect();
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(SessionList { sessions }))
+    Ok(super::no_store(HttpResponse::Ok()).json(SessionList { sessions }))
 }
 
 /// Ends one session of the signed-in person (another device, or this one): its access and

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 
 use crate::{
     auth::device::{device_cookies, DeviceOwner},
@@ -12,9 +12,6 @@ use crate::{
     store::UserDoc,
     throttle::ClientIp,
 };
-
-/// Longest `User-Agent` kept, in characters.
-const MAX_USER_AGENT_CHARS: usize = 256;
 
 /// The client of a request, as the sign-in rules see it.
 #[derive(Debug, Clone)]
@@ -37,19 +34,10 @@ pub struct Client {
 impl Client {
     pub fn of(state: &AppState, req: &HttpRequest) -> Self {
         let ClientIp(ip) = ClientIp::of(req);
-        let user_agent = req
-            .headers()
-            .get(header::USER_AGENT)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()))
-            .unwrap_or_default()
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(MAX_USER_AGENT_CHARS)
-            .collect();
         Self {
             ip,
             network: ip.map(|ip| state.proxies.rate_key_of(ip).to_string()),
-            user_agent,
+            user_agent: session::user_agent(req),
             device_cookies: device_cookies(req).map(str::to_owned).collect(),
             transport: Transport::requested(req),
             secure_cookies: session::secure_cookies(state, req),
@@ -79,6 +67,16 @@ impl Client {
         self.device_cookies
             .iter()
             .find_map(|value| state.device_keys.verify(owner, value))
+    }
+}
+
+impl crate::events::Origin for Client {
+    fn ip_text(&self) -> String {
+        Client::ip_text(self)
+    }
+
+    fn user_agent(&self) -> &str {
+        &self.user_agent
     }
 }
 

@@ -110,6 +110,20 @@ impl<'a> Proof<'a> {
         }
     }
 
+    /// The password and one of `code` / `recovery_code`: what turning TOTP off and replacing
+    /// the recovery codes take.
+    pub fn with_password(
+        password: &'a str,
+        code: &'a Option<String>,
+        recovery_code: &'a Option<String>,
+    ) -> Self {
+        Self {
+            password: Some(password),
+            code: code.as_deref(),
+            recovery_code: recovery_code.as_deref(),
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.password.is_none() && self.code.is_none() && self.recovery_code.is_none()
     }

@@ -1,4 +1,4 @@
-//! The change stream behind the session cache ([`crate::cache`]) and the heartbeats that tell
+//! The change stream behind the session cache ([`crate::store::cache`]) and the heartbeats that tell
 //! how far it has caught up.
 
 use std::time::Duration;

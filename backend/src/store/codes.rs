@@ -178,15 +178,9 @@ impl Store {
     /// own pending email change, and any email-change code (or decoy) naming its address.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_codes_of"))]
     pub async fn delete_codes_of(&self, email_key: &str, user_key: &str) -> Result<(), Error> {
-        self.signup_codes
-            .delete_many(doc! { "_id": email_key })
-            .await?;
-        self.reset_codes
-            .delete_many(doc! { "_id": email_key })
-            .await?;
-        self.sign_in_codes
-            .delete_many(doc! { "_id": email_key })
-            .await?;
+        for codes in [&self.signup_codes, &self.reset_codes, &self.sign_in_codes] {
+            codes.delete_many(doc! { "_id": email_key }).await?;
+        }
         // One delete per branch (each served by its index), never an `$or`.
         self.email_change_codes
             .delete_many(doc! { "_id": user_key })

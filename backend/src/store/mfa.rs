@@ -10,7 +10,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::Store;
+use super::{matched_one, modified_one, Store};
 
 /// `users.totp`: present exactly while TOTP is on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,14 +56,12 @@ impl Store {
         sealed: &str,
         sid: &str,
     ) -> Result<bool, Error> {
-        let r = self
-            .users
-            .update_one(
-                doc! { "_id": user, "totp": { "$exists": false } },
-                doc! { "$set": { "totp_pending": sealed, "totp_pending_sid": sid } },
-            )
-            .await?;
-        Ok(r.matched_count == 1)
+        matched_one(
+            &self.users,
+            doc! { "_id": user, "totp": { "$exists": false } },
+            doc! { "$set": { "totp_pending": sealed, "totp_pending_sid": sid } },
+        )
+        .await
     }
 
     /// Turns TOTP on with the pending secret `sealed` (only if it is still the pending one and
@@ -77,47 +75,41 @@ impl Store {
         recovery_codes: Vec<String>,
         now: DateTime,
     ) -> Result<bool, Error> {
-        let r = self
-            .users
-            .update_one(
-                doc! { "_id": user, "totp": { "$exists": false }, "totp_pending": sealed },
-                doc! {
-                    "$set": { "totp": {
-                        "secret": sealed, "last_step": step,
-                        "recovery_codes": recovery_codes, "enabled_at": now,
-                    } },
-                    "$unset": { "totp_pending": "", "totp_pending_sid": "" },
-                },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+        modified_one(
+            &self.users,
+            doc! { "_id": user, "totp": { "$exists": false }, "totp_pending": sealed },
+            doc! {
+                "$set": { "totp": {
+                    "secret": sealed, "last_step": step,
+                    "recovery_codes": recovery_codes, "enabled_at": now,
+                } },
+                "$unset": { "totp_pending": "", "totp_pending_sid": "" },
+            },
+        )
+        .await
     }
 
     /// Marks `step` used if it is later than every step used before: `false` for a replay
     /// (or TOTP off meanwhile).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "use_totp_step"))]
     pub async fn use_totp_step(&self, user: ObjectId, step: i64) -> Result<bool, Error> {
-        let r = self
-            .users
-            .update_one(
-                doc! { "_id": user, "totp.last_step": { "$lt": step } },
-                doc! { "$set": { "totp.last_step": step } },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+        modified_one(
+            &self.users,
+            doc! { "_id": user, "totp.last_step": { "$lt": step } },
+            doc! { "$set": { "totp.last_step": step } },
+        )
+        .await
     }
 
     /// Removes the recovery code with this hash: `true` for the one request that did.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "use_recovery_code"))]
     pub async fn use_recovery_code(&self, user: ObjectId, hash: &str) -> Result<bool, Error> {
-        let r = self
-            .users
-            .update_one(
-                doc! { "_id": user, "totp.recovery_codes": hash },
-                doc! { "$pull": { "totp.recovery_codes": hash } },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+        modified_one(
+            &self.users,
+            doc! { "_id": user, "totp.recovery_codes": hash },
+            doc! { "$pull": { "totp.recovery_codes": hash } },
+        )
+        .await
     }
 
     /// Replaces the recovery codes (the old ones stop working); `false` when TOTP is off.
@@ -127,28 +119,24 @@ impl Store {
         user: ObjectId,
         hashes: Vec<String>,
     ) -> Result<bool, Error> {
-        let r = self
-            .users
-            .update_one(
-                doc! { "_id": user, "totp": { "$exists": true } },
-                doc! { "$set": { "totp.recovery_codes": hashes } },
-            )
-            .await?;
-        Ok(r.matched_count == 1)
+        matched_one(
+            &self.users,
+            doc! { "_id": user, "totp": { "$exists": true } },
+            doc! { "$set": { "totp.recovery_codes": hashes } },
+        )
+        .await
     }
 
     /// Turns TOTP off (secret, recovery codes and any pending setup go); `false` when it was
     /// off already.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "disable_totp"))]
     pub async fn disable_totp(&self, user: ObjectId) -> Result<bool, Error> {
-        let r = self
-            .users
-            .update_one(
-                doc! { "_id": user, "totp": { "$exists": true } },
-                doc! { "$unset": { "totp": "", "totp_pending": "", "totp_pending_sid": "" } },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+        modified_one(
+            &self.users,
+            doc! { "_id": user, "totp": { "$exists": true } },
+            doc! { "$unset": { "totp": "", "totp_pending": "", "totp_pending_sid": "" } },
+        )
+        .await
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_mfa_ticket"))]
@@ -246,14 +234,12 @@ impl Store {
         max_attempts: u32,
         state: Document,
     ) -> Result<bool, Error> {
-        let r = self
-            .mfa_tickets
-            .update_one(
-                live_ticket(id, now, max_attempts),
-                doc! { "$set": { "state": state } },
-            )
-            .await?;
-        Ok(r.matched_count == 1)
+        matched_one(
+            &self.mfa_tickets,
+            live_ticket(id, now, max_attempts),
+            doc! { "$set": { "state": state } },
+        )
+        .await
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod activity;
 mod admin;
+pub mod cache;
 mod changes;
 mod codes;
 mod mfa;
@@ -52,7 +53,7 @@ pub use throttle::{
     SendLock,
 };
 pub use users::{
-    InsertError, KeysTaken, LastSignIn, NewUser, RemovedFactors, UniqueField, UserDoc,
+    InsertError, KeysTaken, LastSignIn, NewUser, Profile, RemovedFactors, UniqueField, UserDoc,
 };
 pub use webhooks::{DeliveryStatus, WebhookDelivery};
 
@@ -73,9 +74,11 @@ pub struct Store {
     heartbeats: Collection<mongodb::bson::Document>,
     /// The session cache this instance keeps coherent with its own writes (none in `backend
     /// admin`, whose changes reach the servers through their change streams).
-    cache: Option<std::sync::Arc<crate::cache::AuthCache>>,
+    cache: Option<std::sync::Arc<cache::AuthCache>>,
     mfa_tickets: Collection<MfaTicketDoc>,
     webhook_deliveries: Collection<WebhookDelivery>,
+    /// Test hook between a compare-and-set's read and its write (inert outside tests).
+    rendezvous: crate::rendezvous::Rendezvous,
     /// The last count of live sessions ([`Store::run_sessions_upkeep`]), for the gauge.
     live_sessions: std::sync::Arc<sessions::LiveSessions>,
 }
@@ -126,6 +129,7 @@ impl Store {
             mfa_tickets: db.collection("mfa_tickets"),
             webhook_deliveries: db.collection("webhook_deliveries"),
             live_sessions: Default::default(),
+            rendezvous: Default::default(),
             db,
         }
     }
@@ -137,12 +141,23 @@ impl Store {
     }
 
     /// This store, keeping `cache` coherent with its writes and reading through it.
-    pub fn with_cache(mut self, cache: std::sync::Arc<crate::cache::AuthCache>) -> Self {
+    pub fn with_cache(mut self, cache: std::sync::Arc<cache::AuthCache>) -> Self {
         self.cache = Some(cache);
         self
     }
 
-    pub fn cache(&self) -> Option<&crate::cache::AuthCache> {
+    /// This store, holding requests where `rendezvous` is armed (tests only).
+    pub fn with_rendezvous(mut self, rendezvous: crate::rendezvous::Rendezvous) -> Self {
+        self.rendezvous = rendezvous;
+        self
+    }
+
+    /// The test hook between reads and writes; inert outside tests.
+    pub fn rendezvous(&self) -> &crate::rendezvous::Rendezvous {
+        &self.rendezvous
+    }
+
+    pub fn cache(&self) -> Option<&cache::AuthCache> {
         self.cache.as_deref()
     }
 
@@ -256,6 +271,25 @@ impl Store {
 /// enough for any real contention; beyond it the change gives up with [`Contended`].
 pub(crate) fn cas_rounds(cap: u32) -> u32 {
     cap.saturating_add(4).min(64)
+}
+
+/// `update_one(filter, update)` on `coll`: whether it changed a document (a conditional
+/// update that lost, or found the value already there, did not).
+async fn modified_one<T: Send + Sync>(
+    coll: &mongodb::Collection<T>,
+    filter: mongodb::bson::Document,
+    update: mongodb::bson::Document,
+) -> Result<bool, mongodb::error::Error> {
+    Ok(coll.update_one(filter, update).await?.modified_count == 1)
+}
+
+/// `update_one(filter, update)` on `coll`: whether `filter` matched a document.
+async fn matched_one<T: Send + Sync>(
+    coll: &mongodb::Collection<T>,
+    filter: mongodb::bson::Document,
+    update: mongodb::bson::Document,
+) -> Result<bool, mongodb::error::Error> {
+    Ok(coll.update_one(filter, update).await?.matched_count == 1)
 }
 
 /// A compare-and-set lost more rounds in a row than any real contention explains (its

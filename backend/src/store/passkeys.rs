@@ -17,6 +17,7 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::{duplicate_key_index, Store};
+use crate::rendezvous::Point;
 
 /// Index name of the unique credential id.
 pub const CREDENTIAL_INDEX: &str = "credential_id_unique";
@@ -221,6 +222,7 @@ impl Store {
         passkey: &str,
         now: DateTime,
     ) -> Result<bool, Error> {
+        self.rendezvous.pass(Point::RecordPasskeyUse).await;
         let mut filter = doc! { "_id": id };
         if sign_count > 0 {
             filter.insert("sign_count", doc! { "$lt": i64::from(sign_count) });

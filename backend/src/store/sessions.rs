@@ -14,6 +14,7 @@ use std::{
 };
 
 use super::Store;
+use crate::rendezvous::Point;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionDoc {
@@ -100,7 +101,7 @@ impl Store {
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_live_session"))]
     ///
     /// Through the session cache when this instance keeps one and may trust it (see
-    /// [`crate::cache`]); the same conditions are checked on a cached session.
+    /// [`crate::store::cache`]); the same conditions are checked on a cached session.
     pub async fn find_live_session(
         &self,
         sid: &str,
@@ -166,6 +167,7 @@ impl Store {
         if session.generation != from || session.expires_at <= rotation.now || session.disabled {
             return Ok(None);
         }
+        self.rendezvous.pass(Point::RotateSession).await;
         let moved = self
             .sessions
             .update_one(

@@ -5,8 +5,16 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::{duplicate_key_index, Store, EMAIL_INDEX, NICKNAME_INDEX, USERNAME_INDEX};
-use crate::cache::Profile;
 use crate::domain::{nickname_key, NICKNAME_KEY_VERSION};
+
+/// What `/api/nick` shows of an account: the only account data the cache holds (nothing a
+/// security decision reads).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub username: String,
+    pub nickname: String,
+    pub email: String,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserDoc {

@@ -12,7 +12,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::Store;
+use super::{modified_one, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -116,20 +116,18 @@ impl Store {
         d: &WebhookDelivery,
         lease_until: DateTime,
     ) -> Result<bool, Error> {
-        let r = self
-            .webhook_deliveries
-            .update_one(
-                doc! {
-                    "_id": d.id,
-                    "queue": &d.endpoint,
-                    "attempts": d.attempts,
-                    "lease_until": d.lease_until,
-                    "next_at": d.next_at,
-                },
-                doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+        modified_one(
+            &self.webhook_deliveries,
+            doc! {
+                "_id": d.id,
+                "queue": &d.endpoint,
+                "attempts": d.attempts,
+                "lease_until": d.lease_until,
+                "next_at": d.next_at,
+            },
+            doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
+        )
+        .await
     }
 
     /// Finishes attempt `attempts` of delivery `id` (still under the lease `lease_until`) as
@@ -147,23 +145,21 @@ impl Store {
         http_status: Option<i32>,
         error: Option<&str>,
     ) -> Result<bool, Error> {
-        let r = self
-            .webhook_deliveries
-            .update_one(
-                doc! { "_id": id, "attempts": attempts, "lease_until": lease_until },
-                doc! {
-                    "$set": {
-                        "status": status.as_str(),
-                        "finished_at": now,
-                        "expires_at": expires_at,
-                        "last_status": http_status,
-                        "last_error": error,
-                    },
-                    "$unset": { "queue": "" },
+        modified_one(
+            &self.webhook_deliveries,
+            doc! { "_id": id, "attempts": attempts, "lease_until": lease_until },
+            doc! {
+                "$set": {
+                    "status": status.as_str(),
+                    "finished_at": now,
+                    "expires_at": expires_at,
+                    "last_status": http_status,
+                    "last_error": error,
                 },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+                "$unset": { "queue": "" },
+            },
+        )
+        .await
     }
 
     /// Attempt `attempts` of `id` failed: the next one is due at `next_at`.
@@ -177,19 +173,17 @@ impl Store {
         http_status: Option<i32>,
         error: &str,
     ) -> Result<bool, Error> {
-        let r = self
-            .webhook_deliveries
-            .update_one(
-                doc! { "_id": id, "attempts": attempts, "lease_until": lease_until },
-                doc! { "$set": {
-                    "next_at": next_at,
-                    "lease_until": next_at,
-                    "last_status": http_status,
-                    "last_error": error,
-                } },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+        modified_one(
+            &self.webhook_deliveries,
+            doc! { "_id": id, "attempts": attempts, "lease_until": lease_until },
+            doc! { "$set": {
+                "next_at": next_at,
+                "lease_until": next_at,
+                "last_status": http_status,
+                "last_error": error,
+            } },
+        )
+        .await
     }
 
     /// Pending deliveries to `endpoint`.
@@ -233,22 +227,20 @@ impl Store {
         give_up_at: DateTime,
         expires_at: DateTime,
     ) -> Result<bool, Error> {
-        let r = self
-            .webhook_deliveries
-            .update_one(
-                doc! { "_id": d.id, "status": "failed", "attempts": d.attempts },
-                doc! { "$set": {
-                    "status": "pending",
-                    "queue": &d.endpoint,
-                    "attempts": 0,
-                    "next_at": now,
-                    "lease_until": now,
-                    "give_up_at": give_up_at,
-                    "expires_at": expires_at,
-                    "finished_at": null,
-                } },
-            )
-            .await?;
-        Ok(r.modified_count == 1)
+        modified_one(
+            &self.webhook_deliveries,
+            doc! { "_id": d.id, "status": "failed", "attempts": d.attempts },
+            doc! { "$set": {
+                "status": "pending",
+                "queue": &d.endpoint,
+                "attempts": 0,
+                "next_at": now,
+                "lease_until": now,
+                "give_up_at": give_up_at,
+                "expires_at": expires_at,
+                "finished_at": null,
+            } },
+        )
+        .await
     }
 }

@@ -15,6 +15,7 @@ use crate::{
     domain::{field_error, CodePurpose, EmailAddress, VerificationCode},
     error::ApiError,
     mail::{InsteadOfCode, MailError},
+    rendezvous::Point,
     state::AppState,
     store::{seconds_until, AddressCap, Admission, EventKind, Limit, LockOutcome},
 };
@@ -285,6 +286,7 @@ where
         forget_guess(state, guess).await;
         return Err(ApiError::CodeExpired);
     };
+    store.rendezvous().pass(Point::RedeemCode).await;
     if !state.code_mac.verify(purpose, email, code, &live.tag.bytes) {
         let attempts_left = max.saturating_sub(u32::try_from(live.attempts).unwrap_or(max));
         tracing::info!(event = "code_failed", ?purpose, attempts_left, "wrong code");

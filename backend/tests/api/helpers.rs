@@ -217,9 +217,11 @@ pub struct TestApp {
     /// `http://127.0.0.1:<port>` of the metrics listener, with `APP_METRICS_PORT` set.
     pub metrics_address: Option<String>,
     /// The instance's session cache (on unless `APP_SESSION_CACHE_CAPACITY=0`).
-    pub cache: Option<backend::cache::Handle>,
+    pub cache: Option<backend::store::cache::Handle>,
     /// `http://127.0.0.1:<port>` of the admin API listener, with `APP_ADMIN_PORT` set.
     pub admin_address: Option<String>,
+    /// Holds requests between a read and its write (`races.rs`).
+    pub rendezvous: backend::rendezvous::Rendezvous,
 }
 
 /// The claims of a JWT, decoded without checking (the server checks).
@@ -299,6 +301,8 @@ pub async fn spawn_instance(
     let mut settings = Settings::from_vars(&vars).expect("test settings");
     let clock = Clock::adjustable();
     settings.clock = clock.clone();
+    let rendezvous = backend::rendezvous::Rendezvous::armable();
+    settings.rendezvous = rendezvous.clone();
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app
@@ -328,6 +332,7 @@ pub async fn spawn_instance(
         metrics_address,
         cache,
         admin_address,
+        rendezvous,
     };
     app.wait_ready().await;
     app

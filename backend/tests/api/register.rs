@@ -270,26 +270,6 @@ async fn two_hundred_concurrent_registrations_of_one_username_create_one_account
 }
 
 #[tokio::test]
-async fn two_concurrent_registrations_with_one_code_create_one_account() {
-    let app = spawn_app().await;
-    let code = app.request_code(&GILDONG).await;
-    let other = Signup {
-        username: "twin",
-        nickname: "쌍둥이",
-        email: GILDONG.email,
-    };
-    let (a, b) = tokio::join!(
-        app.register(&GILDONG, PASSWORD, &code),
-        app.register(&other, PASSWORD, &code)
-    );
-    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
-    statuses.sort();
-    assert_eq!(statuses[0], 201);
-    assert!(statuses[1] == 409 || statuses[1] == 400, "{statuses:?}");
-    assert_eq!(app.users().await.len(), 1);
-}
-
-#[tokio::test]
 async fn a_hundred_concurrent_wrong_guesses_evaluate_at_most_five() {
     // The per-code attempts are the subject here; the daily cap per address has its own tests.
     let app = spawn_app_with(&[("APP_CODE_MAX_FAILURES_PER_DAY", "1000")]).await;

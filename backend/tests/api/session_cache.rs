@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use backend::cache::Handle;
+use backend::store::cache::Handle;
 use serde_json::Value;
 
 use crate::helpers::*;

@@ -173,26 +173,6 @@ async fn a_spent_refresh_token_after_the_grace_period_ends_the_whole_session() {
 }
 
 #[tokio::test]
-async fn concurrent_refreshes_of_one_token_yield_one_successor() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (_, refresh) = app.session_for(GILDONG.username).await;
-    let answers = futures_util::future::join_all((0..8).map(|_| app.refresh(&refresh))).await;
-    let mut successors = std::collections::HashSet::new();
-    for r in answers {
-        successors.insert(refresh_of(&body(r).await));
-    }
-    assert_eq!(successors.len(), 1, "{successors:?}");
-    assert!(!successors.contains(&refresh));
-    assert_eq!(
-        app.collection("sessions").await[0]
-            .get_i64("generation")
-            .unwrap(),
-        1
-    );
-}
-
-#[tokio::test]
 async fn malformed_foreign_tampered_and_unknown_refresh_tokens_are_refused() {
     let app = spawn_app().await;
     app.sign_up(&GILDONG).await;

@@ -6,11 +6,10 @@
 
 use crate::activity::{self, Entry};
 use crate::api;
-use crate::components::{use_title, AlertRegion, TimeAgo};
+use crate::components::{signed_in, AlertRegion, Card, PendingButton, TimeAgo};
 use crate::form::Alert;
-use crate::i18n::{self, use_i18n, Notice, T};
-use crate::pages::home::end_session;
-use crate::pages::settings::signed_in;
+use crate::form_state::FormState;
+use crate::i18n::{self, use_i18n, T};
 use crate::session;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -19,14 +18,10 @@ use shared::{ActivityEvent, UserProfile};
 
 #[component]
 pub fn ActivityPage() -> impl IntoView {
-    let i18n = use_i18n();
-    use_title(T::ActivityTitle);
     view! {
-        <section class="card" aria-labelledby="activity-title">
-            <h1 id="activity-title">{move || i18n.t(T::ActivityTitle)}</h1>
-            <p class="lead">{move || i18n.t(T::ActivityLead)}</p>
+        <Card heading_id="activity-title" title=T::ActivityTitle lead=Some(T::ActivityLead)>
             {signed_in(|profile| view! { <ActivityLog profile /> })}
-        </section>
+        </Card>
     }
 }
 
@@ -36,60 +31,44 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
     let events = RwSignal::new(Vec::<ActivityEvent>::new());
     let next = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(false);
-    let alert = RwSignal::new(None::<Alert>);
-    let expired = end_session(Notice::SessionExpired);
-    let load = {
-        let expired = expired.clone();
-        Action::new_local(move |before: &Option<String>| {
-            let before = before.clone();
-            let expired = expired.clone();
-            async move {
-                let page = session::authed(|token| {
-                    let before = before.clone();
-                    async move { api::activity(&token, before.as_deref()).await }
-                })
-                .await;
-                match page {
-                    Ok(page) => {
-                        events.update(|e| e.extend(page.events));
-                        next.set(page.next_before);
-                        loaded.set(true);
-                    }
-                    Err(err) if err.is_unauthorized() => expired(),
-                    Err(err) => alert.set(Some(Alert::from(err))),
-                }
-            }
-        })
-    };
+    let form = FormState::new();
+    let alert = form.alert;
+    let load =
+        form.authed(
+            |token, before: Option<String>| async move {
+                api::activity(&token, before.as_deref()).await
+            },
+            move |page| {
+                events.update(|e| e.extend(page.events));
+                next.set(page.next_before);
+                loaded.set(true);
+            },
+            move |err| alert.set(Some(Alert::from(err))),
+        );
     load.dispatch(None);
     let loading = load.pending();
 
     // "This wasn't me": every session ends, then the reset form for this account's address.
     let navigate = use_navigate();
     let email = profile.email.clone();
-    let not_me = Action::new_local(move |_: &()| {
-        let (navigate, email, expired) = (navigate.clone(), email.clone(), expired.clone());
-        async move {
-            match session::authed(|token| async move { api::logout_all(&token).await }).await {
-                Ok(()) => {
-                    session::clear();
-                    let to = format!(
-                        "/reset?email={}",
-                        String::from(js_sys::encode_uri_component(&email))
-                    );
-                    navigate(
-                        &to,
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => alert.set(Some(Alert::from(err))),
-            }
-        }
-    });
+    let not_me = form.authed(
+        |token, ()| async move { api::logout_all(&token).await },
+        move |()| {
+            session::clear();
+            let to = format!(
+                "/reset?email={}",
+                String::from(js_sys::encode_uri_component(&email))
+            );
+            navigate(
+                &to,
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        },
+        move |err| alert.set(Some(Alert::from(err))),
+    );
     let ending = not_me.pending();
 
     let row = move |Entry { event, count }: Entry| {
@@ -118,18 +97,14 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 {offer
                     .then(|| {
                         view! {
-                            <button
-                                type="button"
+                            <PendingButton
                                 class="ghost danger-text not-me"
-                                disabled=move || ending.get()
-                                on:click=move |_| {
-                                    if !ending.get_untracked() {
-                                        not_me.dispatch(());
-                                    }
+                                pending=ending
+                                idle=T::ThisWasntMe
+                                on_click=move || {
+                                    not_me.dispatch(());
                                 }
-                            >
-                                {move || i18n.t(T::ThisWasntMe)}
-                            </button>
+                            />
                         }
                     })}
             </li>
@@ -150,19 +125,16 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 </ul>
             </Show>
             <Show when=move || next.with(Option::is_some)>
-                <button
+                <PendingButton
                     id="activity-older"
-                    type="button"
                     class="secondary"
-                    disabled=move || loading.get()
-                    on:click=move |_| {
-                        if !loading.get_untracked() {
-                            load.dispatch(next.get_untracked());
-                        }
+                    pending=loading
+                    idle=T::ShowOlder
+                    busy=T::Loading
+                    on_click=move || {
+                        load.dispatch(next.get_untracked());
                     }
-                >
-                    {move || i18n.t(if loading.get() { T::Loading } else { T::ShowOlder })}
-                </button>
+                />
             </Show>
         </Show>
     }

@@ -6,8 +6,12 @@
 //! device's session, and log out everywhere (`/api/logout_all`: every session of the account).
 
 use crate::api::{self, ApiError};
-use crate::components::{use_flash, use_title, AlertRegion, NoticeRegion, TimeAgo};
+use crate::components::{
+    end_session, leave_when_refused, use_flash, use_title, AlertRegion, NoticeRegion,
+    PendingButton, TimeAgo,
+};
 use crate::form::Alert;
+use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use leptos::prelude::*;
@@ -65,35 +69,6 @@ pub fn DevicesPage() -> impl IntoView {
     })
 }
 
-/// Calls `leave` once `resource` was refused for want of a session (401 `invalid_token`).
-pub fn leave_when_refused<T: 'static>(
-    resource: LocalResource<Result<T, ApiError>>,
-    leave: impl Fn() + 'static,
-) {
-    Effect::new(move || {
-        if resource.with(|r| matches!(r, Some(Err(e)) if e.is_unauthorized())) {
-            leave();
-        }
-    });
-}
-
-/// Leaves the session: token dropped, back to the login page with `notice`.
-pub fn end_session(notice: Notice) -> impl Fn() + Clone {
-    let navigate = use_navigate();
-    let flash = use_flash();
-    move || {
-        session::clear();
-        flash.set(notice.clone());
-        navigate(
-            "/login",
-            NavigateOptions {
-                replace: true,
-                ..Default::default()
-            },
-        );
-    }
-}
-
 #[component]
 fn Profile() -> impl IntoView {
     let i18n = use_i18n();
@@ -118,22 +93,15 @@ fn Profile() -> impl IntoView {
     };
     let leaving = log_out.pending();
 
-    let alert = RwSignal::new(None::<Alert>);
-    let logout_all = {
-        let everywhere = end_session(Notice::LoggedOutEverywhere);
-        let expired = end_session(Notice::SessionExpired);
-        Action::new_local(move |_: &()| {
-            let (everywhere, expired) = (everywhere.clone(), expired.clone());
-            async move {
-                match session::authed(|token| async move { api::logout_all(&token).await }).await {
-                    Ok(()) => everywhere(),
-                    // The session was already ended (by another device).
-                    Err(err) if err.is_unauthorized() => expired(),
-                    Err(err) => alert.set(Some(Alert::from(err))),
-                }
-            }
-        })
-    };
+    let form = FormState::new();
+    let alert = form.alert;
+    // A session already ended (by another device) is told it expired.
+    let everywhere = end_session(Notice::LoggedOutEverywhere);
+    let logout_all = form.authed(
+        |token, ()| async move { api::logout_all(&token).await },
+        move |()| everywhere(),
+        move |err| alert.set(Some(Alert::from(err))),
+    );
     let logging_out = logout_all.pending();
 
     let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
@@ -163,35 +131,26 @@ fn Profile() -> impl IntoView {
             </Suspense>
             <AlertRegion alert />
             <div class="actions">
-                <button
+                <PendingButton
                     id="logout"
-                    type="button"
                     class="secondary"
-                    disabled=move || leaving.get()
-                    on:click=move |_| {
-                        if !leaving.get_untracked() {
-                            log_out.dispatch(());
-                        }
+                    pending=leaving
+                    idle=T::LogOut
+                    on_click=move || {
+                        log_out.dispatch(());
                     }
-                >
-                    {move || i18n.t(T::LogOut)}
-                </button>
-                <button
+                />
+                <PendingButton
                     id="logout-all"
-                    type="button"
                     class="ghost"
-                    disabled=move || logging_out.get()
-                    on:click=move |_| {
-                        if !logging_out.get_untracked() {
-                            alert.set(None);
-                            logout_all.dispatch(());
-                        }
+                    pending=logging_out
+                    idle=T::LogOutEverywhere
+                    busy=T::LoggingOutEverywhere
+                    on_click=move || {
+                        alert.set(None);
+                        logout_all.dispatch(());
                     }
-                >
-                    {move || {
-                        i18n.t(if logging_out.get() { T::LoggingOutEverywhere } else { T::LogOutEverywhere })
-                    }}
-                </button>
+                />
             </div>
         </section>
     }
@@ -203,29 +162,19 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
     let i18n = use_i18n();
     let list =
         LocalResource::new(|| session::authed(|token| async move { api::sessions(&token).await }));
-    let alert = RwSignal::new(None::<Alert>);
-    let end = {
-        let on_expired = on_expired.clone();
-        Action::new_local(move |id: &String| {
-            let id = id.clone();
-            let on_expired = on_expired.clone();
-            async move {
-                let ended = session::authed(|token| {
-                    let id = id.clone();
-                    async move { api::end_session(&token, &id).await }
-                })
-                .await;
-                match ended {
-                    // Gone already (ended elsewhere) is what was asked for: refresh the list.
-                    Ok(()) | Err(ApiError::Problem(shared::Problem { status: 404, .. })) => {
-                        list.refetch()
-                    }
-                    Err(err) if err.is_unauthorized() => on_expired(),
-                    Err(err) => alert.set(Some(Alert::from(err))),
-                }
+    let form = FormState::new();
+    let alert = form.alert;
+    let end = form.authed(
+        |token, id: String| async move {
+            match api::end_session(&token, &id).await {
+                // Gone already (ended elsewhere) is what was asked for.
+                Err(ApiError::Problem(shared::Problem { status: 404, .. })) => Ok(()),
+                ended => ended,
             }
-        })
-    };
+        },
+        move |()| list.refetch(),
+        move |err| alert.set(Some(Alert::from(err))),
+    );
     let ending = end.pending();
     leave_when_refused(list, on_expired.clone());
     let row = move |s: SessionInfo| {
@@ -252,19 +201,16 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
                 {(!s.current)
                     .then(|| {
                         view! {
-                            <button
-                                type="button"
+                            <PendingButton
                                 class="ghost end-session"
-                                disabled=move || ending.get()
-                                on:click=move |_| {
-                                    if !ending.get_untracked() {
-                                        alert.set(None);
-                                        end.dispatch(id.clone());
-                                    }
+                                pending=ending
+                                idle=T::EndSession
+                                busy=T::EndingSession
+                                on_click=move || {
+                                    alert.set(None);
+                                    end.dispatch(id.clone());
                                 }
-                            >
-                                {move || i18n.t(if ending.get() { T::EndingSession } else { T::EndSession })}
-                            </button>
+                            />
                         }
                     })}
             </li>

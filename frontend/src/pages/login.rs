@@ -6,12 +6,13 @@
 //! went.
 
 use crate::api::{self, ApiError, LoginAnswer};
-use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
+use crate::code_step::{CodeField, CodeStep, EmailCodeRequest};
 use crate::components::{
-    accept_checks, show_api_error, use_clock, use_flash, use_title, AlertRegion, NoticeRegion,
+    focus_field, use_clock, use_flash, use_title, AlertRegion, NoticeRegion, PendingButton,
     SubmitButton, TextField,
 };
-use crate::form::{self, Alert, Field, FieldErrors};
+use crate::form::{self, Field};
+use crate::form_state::{is_code, FormState, SecondFactor, SecondFactorField, SecondFactorSwitch};
 use crate::i18n::{self, use_i18n, T};
 use crate::session;
 use crate::webauthn;
@@ -25,21 +26,6 @@ use shared::{
     MfaChallenge, MfaMethod, MfaTicket, PasskeyLoginFinish,
 };
 
-/// The browser gave no passkey answer (cancelled, timed out, none for this site): said like a
-/// refused one, "try again".
-pub fn passkey_refused() -> ApiError {
-    ApiError::Problem(shared::Problem {
-        type_: "about:blank".into(),
-        title: String::new(),
-        status: 0,
-        detail: String::new(),
-        code: ErrorCode::PasskeyRejected,
-        errors: None,
-        attempts_left: None,
-        retry_after: None,
-    })
-}
-
 /// `POST /api/passkeys/login/start`, the browser's assertion, then `finish`. A pending
 /// autofill request is aborted first: the browser runs one WebAuthn request at a time.
 async fn passkey_login() -> Result<LoginResponse, ApiError> {
@@ -47,7 +33,7 @@ async fn passkey_login() -> Result<LoginResponse, ApiError> {
     let challenge = api::passkey_login_start().await?;
     let credential = webauthn::get(&challenge.options)
         .await
-        .map_err(|_| passkey_refused())?;
+        .map_err(|_| webauthn::refused())?;
     api::passkey_login_finish(&PasskeyLoginFinish {
         challenge_id: challenge.challenge_id,
         credential,
@@ -85,7 +71,7 @@ async fn passkey_second_step(mfa_token: String) -> Result<LoginResponse, ApiErro
     .await?;
     let credential = webauthn::get(&challenge.options)
         .await
-        .map_err(|_| passkey_refused())?;
+        .map_err(|_| webauthn::refused())?;
     api::login_mfa(&LoginMfaRequest {
         mfa_token,
         code: None,
@@ -93,6 +79,17 @@ async fn passkey_second_step(mfa_token: String) -> Result<LoginResponse, ApiErro
         passkey: Some(credential),
     })
     .await
+}
+
+/// "New here? Sign up", under both ways of signing in.
+fn signup_link() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="switch">
+            {move || i18n.t(T::NoAccount)} " "
+            <A href="/signup">{move || i18n.t(T::SignUp)}</A>
+        </p>
+    }
 }
 
 #[component]
@@ -104,14 +101,17 @@ pub fn LoginPage() -> impl IntoView {
 
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
 
     // Set when the password was right and a second step is due.
     let ticket = RwSignal::new(None::<MfaChallenge>);
-    let use_recovery = RwSignal::new(false);
-    let code = RwSignal::new(String::new());
-    let recovery = RwSignal::new(String::new());
+    let factor = SecondFactor::new();
+    let SecondFactor {
+        use_recovery,
+        code,
+        recovery,
+    } = factor;
 
     // A sign-in by password or code may be followed by the passkey offer on the main page.
     let signed_in = move |tokens: LoginResponse, offer: bool| {
@@ -127,22 +127,17 @@ pub fn LoginPage() -> impl IntoView {
     };
     // A dead ticket (expired, used up) sends the person back to the password.
     let second_step_failed = move |err: ApiError| {
-        if matches!(&err, ApiError::Problem(p) if p.code == ErrorCode::InvalidToken) {
+        if is_code(&err, ErrorCode::InvalidToken) {
             ticket.set(None);
             use_recovery.set(false);
         }
-        show_api_error(&err, errors, alert);
+        form.show(&err);
         if use_recovery.get_untracked() {
-            // The server says `invalid_code` for a wrong recovery code too.
-            errors.update(|e| {
-                if let Some(issue) = e.get(Field::Code).cloned() {
-                    e.remove(Field::Code);
-                    e.insert(Field::RecoveryCode, issue);
-                }
-            });
-            crate::components::focus_field(Field::RecoveryCode);
+            factor.move_issue(errors);
+            focus_field(Field::RecoveryCode);
         }
     };
+    let failed = move |err: ApiError| form.show(&err);
 
     // The right password or code: signed in, or on to the second step.
     let answered = {
@@ -154,75 +149,52 @@ pub fn LoginPage() -> impl IntoView {
                 code.set(String::new());
                 recovery.set(String::new());
                 ticket.set(Some(challenge));
-                crate::components::focus_field(Field::Code);
+                focus_field(Field::Code);
             }
         }
     };
-    let login = {
-        let answered = answered.clone();
-        Action::new_local(move |req: &LoginRequest| {
-            let req = req.clone();
-            let answered = answered.clone();
-            async move {
-                match api::login(&req).await {
-                    Ok(answer) => answered(answer),
-                    Err(err) => show_api_error(&err, errors, alert),
-                }
-            }
-        })
-    };
+    let login = form.send(
+        |req: LoginRequest| async move { api::login(&req).await },
+        answered.clone(),
+        failed,
+    );
     let with_passkey = {
         let signed_in = signed_in.clone();
-        Action::new_local(move |_: &()| {
-            let signed_in = signed_in.clone();
-            async move {
-                match passkey_login().await {
-                    Ok(tokens) => signed_in(tokens, false),
-                    Err(err) => show_api_error(&err, errors, alert),
-                }
-            }
-        })
+        form.send(
+            |()| passkey_login(),
+            move |tokens| signed_in(tokens, false),
+            failed,
+        )
     };
     let second = {
         let signed_in = signed_in.clone();
-        Action::new_local(move |req: &LoginMfaRequest| {
-            let req = req.clone();
-            let signed_in = signed_in.clone();
-            async move {
-                match api::login_mfa(&req).await {
-                    Ok(tokens) => signed_in(tokens, true),
-                    Err(err) => second_step_failed(err),
-                }
-            }
-        })
+        form.send(
+            |req: LoginMfaRequest| async move { api::login_mfa(&req).await },
+            move |tokens| signed_in(tokens, true),
+            second_step_failed,
+        )
     };
     let second_passkey = {
         let signed_in = signed_in.clone();
-        Action::new_local(move |token: &String| {
-            let token = token.clone();
-            let signed_in = signed_in.clone();
-            async move {
-                match passkey_second_step(token).await {
-                    Ok(tokens) => signed_in(tokens, false),
-                    Err(err) => second_step_failed(err),
-                }
-            }
-        })
+        form.send(
+            passkey_second_step,
+            move |tokens| signed_in(tokens, false),
+            second_step_failed,
+        )
     };
 
     // The passkey autofill, from load until a sign-in, the button, or leaving the page.
     let autofill = {
         let signed_in = signed_in.clone();
-        Action::new_local(move |_: &()| {
-            let signed_in = signed_in.clone();
-            async move {
-                match passkey_autofill().await {
-                    Some(Ok(tokens)) => signed_in(tokens, false),
-                    Some(Err(err)) => show_api_error(&err, errors, alert),
-                    None => {}
+        form.send(
+            |()| async { passkey_autofill().await.transpose() },
+            move |tokens| {
+                if let Some(tokens) = tokens {
+                    signed_in(tokens, false);
                 }
-            }
-        })
+            },
+            failed,
+        )
     };
     autofill.dispatch(());
     on_cleanup(webauthn::abort_conditional_now);
@@ -232,22 +204,17 @@ pub fn LoginPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let login_code = RwSignal::new(String::new());
     let now = use_clock();
-    let step = CodeStep::new(email, now, errors, alert);
+    let step = CodeStep::new(email, now, form);
     let send_code = step.sender(
         |req: &LoginCodeRequest| req.email.clone(),
         |req| async move { api::login_code_request(&req).await },
     );
     let sending = send_code.pending();
-    let confirm_code = Action::new_local(move |req: &LoginCodeConfirm| {
-        let req = req.clone();
-        let answered = answered.clone();
-        async move {
-            match api::login_code_confirm(&req).await {
-                Ok(answer) => answered(answer),
-                Err(err) => step.failed(&err),
-            }
-        }
-    });
+    let confirm_code = form.send(
+        |req: LoginCodeConfirm| async move { api::login_code_confirm(&req).await },
+        answered,
+        move |err| step.failed(&err),
+    );
     let confirming = confirm_code.pending();
     let request_code = move || {
         if sending.get_untracked() {
@@ -271,7 +238,7 @@ pub fn LoginPage() -> impl IntoView {
             email.get_untracked().trim().to_owned(),
             login_code.get_untracked().trim().to_owned(),
         );
-        if accept_checks(form::check_login_code(&address, &typed), errors, alert) {
+        if form.accept(form::check_login_code(&address, &typed)) {
             confirm_code.dispatch(LoginCodeConfirm {
                 email: address,
                 code: typed,
@@ -280,10 +247,17 @@ pub fn LoginPage() -> impl IntoView {
     };
     let switch_mode = move |code: bool| {
         notice.set(None);
-        errors.set(FieldErrors::default());
-        alert.set(None);
+        form.clear();
         by_code.set(code);
-        crate::components::focus_field(if code { Field::Email } else { Field::Username });
+        focus_field(if code { Field::Email } else { Field::Username });
+    };
+    // The button to the other way of signing in (by code: `code`).
+    let mode_button = move |id: &'static str, code: bool, label: T| {
+        view! {
+            <button id=id type="button" class="secondary" on:click=move |_| switch_mode(code)>
+                {move || i18n.t(label)}
+            </button>
+        }
     };
     let pending = login.pending();
     let passkey_pending = with_passkey.pending();
@@ -297,7 +271,7 @@ pub fn LoginPage() -> impl IntoView {
         }
         notice.set(None);
         let (user, pass) = (username.get_untracked(), password.get_untracked());
-        if accept_checks(form::check_login(&user, &pass), errors, alert) {
+        if form.accept(form::check_login(&user, &pass)) {
             login.dispatch(LoginRequest {
                 username: user.trim().to_owned(),
                 password: pass,
@@ -312,18 +286,8 @@ pub fn LoginPage() -> impl IntoView {
         if second_pending.get_untracked() {
             return;
         }
-        let (field, typed) = if use_recovery.get_untracked() {
-            (Field::RecoveryCode, recovery.get_untracked())
-        } else {
-            (Field::Code, code.get_untracked())
-        };
-        if accept_checks(form::check_second_factor(field, &typed), errors, alert) {
-            let typed = Some(typed.trim().to_owned());
-            let (code, recovery_code) = if field == Field::Code {
-                (typed, None)
-            } else {
-                (None, typed)
-            };
+        let (found, code, recovery_code) = factor.checked();
+        if form.accept(found) {
             second.dispatch(LoginMfaRequest {
                 mfa_token: challenge.mfa_token,
                 code,
@@ -357,75 +321,45 @@ pub fn LoginPage() -> impl IntoView {
                 <SubmitButton id="login-submit" pending idle=T::LogIn busy=T::LoggingIn />
             </form>
             <p class="alt-login">
-                <button
-                    id="login-with-code"
-                    type="button"
-                    class="secondary"
-                    on:click=move |_| switch_mode(true)
-                >
-                    {move || i18n.t(T::LoginWithCode)}
-                </button>
-                <button
+                {mode_button("login-with-code", true, T::LoginWithCode)}
+                <PendingButton
                     id="passkey-login"
-                    type="button"
                     class="secondary"
-                    disabled=move || passkey_pending.get()
-                    on:click=move |_| {
+                    pending=passkey_pending
+                    idle=T::SignInWithPasskey
+                    busy=T::LoggingIn
+                    on_click=move || {
                         notice.set(None);
-                        errors.set(FieldErrors::default());
-                        alert.set(None);
+                        form.clear();
                         with_passkey.dispatch(());
                     }
-                >
-                    {move || i18n.t(if passkey_pending.get() { T::LoggingIn } else { T::SignInWithPasskey })}
-                </button>
+                />
             </p>
-            <p class="switch">
-                {move || i18n.t(T::NoAccount)} " "
-                <A href="/signup">{move || i18n.t(T::SignUp)}</A>
-            </p>
+            {signup_link()}
         }
     };
     let code_step = move || {
         view! {
             <p class="lead" id="login-code-lead">{move || i18n.t(T::LoginCodeLead)}</p>
             <form on:submit=on_code_submit novalidate>
-                <TextField
-                    field=Field::Email
+                <EmailCodeRequest
+                    step
                     value=email
-                    errors
-                    autocomplete="email"
-                    input_type="email"
-                    inputmode="email"
-                >
-                    <SendCodeButton
-                        id="login-code-send"
-                        step
-                        sending
-                        first=T::SendLoginCode
-                        on_click=request_code
-                    />
-                </TextField>
-                <CodeSentStatus step message=i18n::login_code_sent />
+                    send_id="login-code-send"
+                    sending
+                    first=T::SendLoginCode
+                    on_click=request_code
+                    message=i18n::login_code_sent
+                />
                 <Show when=move || step.requested()>
                     <CodeField step value=login_code />
                     <SubmitButton id="login-code-submit" pending=confirming idle=T::LogIn busy=T::LoggingIn />
                 </Show>
             </form>
             <p class="alt-login">
-                <button
-                    id="login-with-password"
-                    type="button"
-                    class="secondary"
-                    on:click=move |_| switch_mode(false)
-                >
-                    {move || i18n.t(T::LoginWithPassword)}
-                </button>
+                {mode_button("login-with-password", false, T::LoginWithPassword)}
             </p>
-            <p class="switch">
-                {move || i18n.t(T::NoAccount)} " "
-                <A href="/signup">{move || i18n.t(T::SignUp)}</A>
-            </p>
+            {signup_link()}
         }
     };
     let second_step = move || {
@@ -435,32 +369,16 @@ pub fn LoginPage() -> impl IntoView {
                 {move || i18n.t(if use_recovery.get() { T::MfaRecoveryLead } else { T::MfaLead })}
             </p>
             <form on:submit=on_second novalidate>
-                <Show
-                    when=move || use_recovery.get()
-                    fallback=move || view! {
-                        <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
-                    }
-                >
-                    <TextField field=Field::RecoveryCode value=recovery errors autocomplete="off" />
-                </Show>
+                <SecondFactorField factor errors />
                 <SubmitButton id="mfa-submit" pending=second_pending idle=T::Verify busy=T::Verifying />
             </form>
             <p class="alt-login">
-                <button
+                <SecondFactorSwitch
                     id="mfa-switch"
-                    type="button"
-                    class="ghost"
-                    on:click=move |_| {
-                        errors.set(FieldErrors::default());
-                        alert.set(None);
-                        use_recovery.update(|r| *r = !*r);
-                        crate::components::focus_field(
-                            if use_recovery.get_untracked() { Field::RecoveryCode } else { Field::Code },
-                        );
-                    }
-                >
-                    {move || i18n.t(if use_recovery.get() { T::UseTotpCode } else { T::UseRecoveryCode })}
-                </button>
+                    factor
+                    before=move || form.clear()
+                    after=|factor| focus_field(factor.field())
+                />
                 <Show when=has_passkey>
                     <button
                         id="mfa-passkey"
@@ -469,8 +387,7 @@ pub fn LoginPage() -> impl IntoView {
                         disabled=move || second_pending.get()
                         on:click=move |_| {
                             if let Some(t) = ticket.get_untracked() {
-                                errors.set(FieldErrors::default());
-                                alert.set(None);
+                                form.clear();
                                 second_passkey.dispatch(t.mfa_token);
                             }
                         }
@@ -485,8 +402,7 @@ pub fn LoginPage() -> impl IntoView {
                     on:click=move |_| {
                         ticket.set(None);
                         use_recovery.set(false);
-                        errors.set(FieldErrors::default());
-                        alert.set(None);
+                        form.clear();
                     }
                 >
                     {move || i18n.t(T::StartOver)}

@@ -5,12 +5,10 @@
 //! the not-me link), so the code field shows at once.
 
 use crate::api;
-use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
-use crate::components::{
-    accept_checks, use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton,
-    TextField,
-};
-use crate::form::{self, Alert, Field, FieldErrors, ResetInput};
+use crate::code_step::{CodeField, CodeStep, EmailCodeRequest};
+use crate::components::{use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton};
+use crate::form::{self, Field, ResetInput};
+use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -35,9 +33,9 @@ pub fn ResetPage() -> impl IntoView {
     let new_password_confirm = RwSignal::new(String::new());
     let show_password = RwSignal::new(false);
 
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let step = CodeStep::new(email, now, errors, alert);
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
+    let step = CodeStep::new(email, now, form);
     if mailed {
         step.assume_sent();
     }
@@ -55,25 +53,20 @@ pub fn ResetPage() -> impl IntoView {
     );
     let sending = send_code.pending();
 
-    let confirm = Action::new_local(move |req: &PasswordResetConfirm| {
-        let req = req.clone();
-        let navigate = navigate.clone();
-        async move {
-            match api::password_reset_confirm(&req).await {
-                Ok(()) => {
-                    flash.set(Notice::PasswordChanged);
-                    navigate(
-                        "/login",
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
-                }
-                Err(err) => step.failed(&err),
-            }
-        }
-    });
+    let confirm = form.send(
+        |req: PasswordResetConfirm| async move { api::password_reset_confirm(&req).await },
+        move |()| {
+            flash.set(Notice::PasswordChanged);
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        },
+        move |err| step.failed(&err),
+    );
     let confirming = confirm.pending();
 
     let request_code = move || {
@@ -95,7 +88,7 @@ pub fn ResetPage() -> impl IntoView {
             return;
         }
         let input = input();
-        if accept_checks(form::check_reset_confirm(&input), errors, alert) {
+        if form.accept(form::check_reset_confirm(&input)) {
             confirm.dispatch(PasswordResetConfirm {
                 email: input.email(),
                 code: input.code(),
@@ -115,23 +108,15 @@ pub fn ResetPage() -> impl IntoView {
                 })}
             <AlertRegion alert />
             <form on:submit=on_submit novalidate>
-                <TextField
-                    field=Field::Email
+                <EmailCodeRequest
+                    step
                     value=email
-                    errors
-                    autocomplete="email"
-                    input_type="email"
-                    inputmode="email"
-                >
-                    <SendCodeButton
-                        id="reset-send"
-                        step
-                        sending
-                        first=T::SendResetCode
-                        on_click=request_code
-                    />
-                </TextField>
-                <CodeSentStatus step message=i18n::reset_code_sent />
+                    send_id="reset-send"
+                    sending
+                    first=T::SendResetCode
+                    on_click=request_code
+                    message=i18n::reset_code_sent
+                />
                 <Show when=move || step.requested()>
                     <CodeField step value=code />
                     <PasswordPair

@@ -11,14 +11,12 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    accept_checks, focus_field, show_api_error, use_flash, use_title, AlertRegion, NoticeRegion,
-    SubmitButton, TextField,
+    back_link, focus_field, settings_page, signed_in, use_flash, AlertRegion, Card, NoticeRegion,
+    PendingButton, SubmitButton, TextField,
 };
 use crate::form::{self, Alert, Field, FieldErrors, Issue};
+use crate::form_state::{FormState, SecondFactor, SecondFactorField, SecondFactorSwitch};
 use crate::i18n::{self, use_i18n, Notice, T};
-use crate::pages::home::end_session;
-use crate::pages::login::passkey_refused;
-use crate::pages::settings::{back_link, show_error, signed_in};
 use crate::session;
 use crate::webauthn;
 use leptos::ev::SubmitEvent;
@@ -48,8 +46,7 @@ struct StepUp {
     totp_on: RwSignal<bool>,
     password: RwSignal<String>,
     code: RwSignal<String>,
-    errors: RwSignal<FieldErrors>,
-    alert: RwSignal<Option<Alert>>,
+    form: FormState,
 }
 
 impl StepUp {
@@ -59,8 +56,7 @@ impl StepUp {
             totp_on: RwSignal::new(false),
             password: RwSignal::new(String::new()),
             code: RwSignal::new(String::new()),
-            errors: RwSignal::new(FieldErrors::default()),
-            alert: RwSignal::new(None),
+            form: FormState::new(),
         }
     }
 
@@ -69,8 +65,7 @@ impl StepUp {
         self.waiting.set(None);
         self.password.set(String::new());
         self.code.set(String::new());
-        self.errors.set(FieldErrors::default());
-        self.alert.set(None);
+        self.form.clear();
     }
 
     /// Takes a refusal of `change`; `true` when it was about the proof (the form shows it),
@@ -80,8 +75,7 @@ impl StepUp {
             return false;
         };
         if form::asks_for_step_up(p) && self.waiting.with_untracked(Option::is_none) {
-            self.errors.set(FieldErrors::default());
-            self.alert.set(None);
+            self.form.clear();
             self.waiting.set(Some(change));
             focus_field(Field::Password);
             return true;
@@ -89,7 +83,7 @@ impl StepUp {
         if self.waiting.with_untracked(Option::is_none) {
             return false;
         }
-        show_error(err, Field::Password, self.errors, self.alert);
+        self.form.show_with_password(err, Field::Password);
         true
     }
 }
@@ -109,9 +103,9 @@ fn StepUpForm(
         totp_on,
         password,
         code,
-        errors,
-        alert,
+        form,
     } = step_up;
+    let FormState { errors, alert } = form;
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(change) = waiting.get_untracked() else {
@@ -125,7 +119,7 @@ fn StepUpForm(
             code.get_untracked(),
             totp_on.get_untracked(),
         );
-        if accept_checks(form::check_step_up(&pass, totp, &typed), errors, alert) {
+        if form.accept(form::check_step_up(&pass, totp, &typed)) {
             send(
                 change,
                 StepUpRequest {
@@ -183,18 +177,14 @@ fn day(unix_secs: i64) -> String {
 
 #[component]
 pub fn SecurityPage() -> impl IntoView {
-    let i18n = use_i18n();
-    use_title(T::SecurityTitle);
     let notice = RwSignal::new(use_flash().take());
     provide_context(StepUp::new());
     view! {
-        <section class="card" aria-labelledby="security-title">
-            <h1 id="security-title">{move || i18n.t(T::SecurityTitle)}</h1>
-            <p class="lead">{move || i18n.t(T::SecurityLead)}</p>
+        <Card heading_id="security-title" title=T::SecurityTitle lead=Some(T::SecurityLead)>
             <NoticeRegion notice />
             {signed_in(|_| view! { <TotpSection /> <PasskeySection /> })}
             {back_link()}
-        </section>
+        </Card>
     }
 }
 
@@ -242,61 +232,40 @@ fn TotpSection() -> impl IntoView {
     let setup = RwSignal::new(None::<TotpSetup>);
     let codes = RwSignal::new(None::<Vec<String>>);
     let code = RwSignal::new(String::new());
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let expired = end_session(Notice::SessionExpired);
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
     let step_up = expect_context::<StepUp>();
     Effect::new(move || {
         if let Some(Ok(s)) = status.get() {
             step_up.totp_on.set(s.totp_enabled);
         }
     });
-    let start = {
-        let expired = expired.clone();
-        Action::new_local(move |(_, proof): &(Guarded, StepUpRequest)| {
-            let expired = expired.clone();
-            let proof = proof.clone();
-            async move {
-                let result = session::authed(|token| {
-                    let proof = proof.clone();
-                    async move { api::totp_setup(&token, &proof).await }
-                })
-                .await;
-                match result {
-                    Ok(s) => {
-                        step_up.done();
-                        alert.set(None);
-                        code.set(String::new());
-                        setup.set(Some(s));
-                        focus_field(Field::Code);
-                    }
-                    Err(err) if err.is_unauthorized() => expired(),
-                    Err(err) if step_up.refused(Guarded::TotpSetup, &err) => {}
-                    Err(err) => show_api_error(&err, errors, alert),
-                }
+    let start = form.authed(
+        |token, (_, proof): (Guarded, StepUpRequest)| async move {
+            api::totp_setup(&token, &proof).await
+        },
+        move |s| {
+            step_up.done();
+            alert.set(None);
+            code.set(String::new());
+            setup.set(Some(s));
+            focus_field(Field::Code);
+        },
+        move |err| {
+            if !step_up.refused(Guarded::TotpSetup, &err) {
+                form.show(&err);
             }
-        })
-    };
-    let enable = Action::new_local(move |req: &TotpEnableRequest| {
-        let req = req.clone();
-        let expired = expired.clone();
-        async move {
-            let result = session::authed(|token| {
-                let req = req.clone();
-                async move { api::totp_enable(&token, &req).await }
-            })
-            .await;
-            match result {
-                Ok(answer) => {
-                    setup.set(None);
-                    codes.set(Some(answer.recovery_codes));
-                    status.refetch();
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => show_api_error(&err, errors, alert),
-            }
-        }
-    });
+        },
+    );
+    let enable = form.authed(
+        |token, req: TotpEnableRequest| async move { api::totp_enable(&token, &req).await },
+        move |answer| {
+            setup.set(None);
+            codes.set(Some(answer.recovery_codes));
+            status.refetch();
+        },
+        move |err| form.show(&err),
+    );
     let starting = start.pending();
     let enabling = enable.pending();
     let on_enable = move |ev: SubmitEvent| {
@@ -305,11 +274,7 @@ fn TotpSection() -> impl IntoView {
             return;
         }
         let typed = code.get_untracked();
-        if accept_checks(
-            form::check_second_factor(Field::Code, &typed),
-            errors,
-            alert,
-        ) {
+        if form.accept(form::check_second_factor(Field::Code, &typed)) {
             enable.dispatch(TotpEnableRequest {
                 code: typed.trim().to_owned(),
             });
@@ -331,17 +296,16 @@ fn TotpSection() -> impl IntoView {
             Ok(_) => view! {
                 <p id="totp-status" class="status off">{move || i18n.t(T::TotpOff)}</p>
                 <Show when=move || setup.with(Option::is_none)>
-                    <button
+                    <PendingButton
                         id="totp-setup"
-                        type="button"
                         class="secondary"
-                        disabled=move || starting.get()
-                        on:click=move |_| {
+                        pending=starting
+                        idle=T::SetUpTotp
+                        busy=T::SettingUpTotp
+                        on_click=move || {
                             start.dispatch((Guarded::TotpSetup, StepUpRequest::default()));
                         }
-                    >
-                        {move || i18n.t(if starting.get() { T::SettingUpTotp } else { T::SetUpTotp })}
-                    </button>
+                    />
                 </Show>
             }
             .into_any(),
@@ -402,7 +366,7 @@ async fn add_passkey(name: String, proof: StepUpRequest) -> Result<PasskeyInfo, 
     .await?;
     let credential = webauthn::create(&challenge.options)
         .await
-        .map_err(|_| passkey_refused())?;
+        .map_err(|_| webauthn::refused())?;
     let body = PasskeyRegisterFinish {
         challenge_id: challenge.challenge_id,
         name,
@@ -421,38 +385,41 @@ fn PasskeySection() -> impl IntoView {
     let list =
         LocalResource::new(|| session::authed(|token| async move { api::passkeys(&token).await }));
     let name = RwSignal::new(String::new());
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let expired = end_session(Notice::SessionExpired);
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
     let step_up = expect_context::<StepUp>();
-    let change = Action::new_local(move |(what, proof): &(Guarded, StepUpRequest)| {
-        let (what, proof) = (what.clone(), proof.clone());
-        let expired = expired.clone();
-        async move {
-            let result = match &what {
+    // The change last sent, which a step-up sends again with the proof.
+    let sent = StoredValue::new(None::<Guarded>);
+    let change = form.send(
+        move |(what, proof): (Guarded, StepUpRequest)| async move {
+            sent.set_value(Some(what.clone()));
+            match &what {
                 Guarded::AddPasskey(typed) => add_passkey(typed.clone(), proof).await.map(|_| {
                     name.set(String::new());
                 }),
                 Guarded::DeletePasskey(id) => {
-                    session::authed(|token| {
-                        let (id, proof) = (id.clone(), proof.clone());
-                        async move { api::delete_passkey(&token, &id, &proof).await }
-                    })
+                    let (id, proof) = (id.as_str(), &proof);
+                    session::authed(
+                        |token| async move { api::delete_passkey(&token, id, proof).await },
+                    )
                     .await
                 }
                 Guarded::TotpSetup => Ok(()),
-            };
-            match result {
-                Ok(()) => {
-                    step_up.done();
-                    list.refetch();
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) if step_up.refused(what, &err) => {}
-                Err(err) => show_api_error(&err, errors, alert),
             }
-        }
-    });
+        },
+        move |()| {
+            step_up.done();
+            list.refetch();
+        },
+        form.or_expired(move |err| {
+            let refused = sent
+                .get_value()
+                .is_some_and(|what| step_up.refused(what, &err));
+            if !refused {
+                form.show(&err);
+            }
+        }),
+    );
     let adding = change.pending();
     let on_add = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -460,7 +427,7 @@ fn PasskeySection() -> impl IntoView {
             return;
         }
         let typed = name.get_untracked();
-        if accept_checks(form::check_passkey_name(&typed), errors, alert) {
+        if form.accept(form::check_passkey_name(&typed)) {
             change.dispatch((
                 Guarded::AddPasskey(typed.trim().to_owned()),
                 StepUpRequest::default(),
@@ -533,85 +500,86 @@ fn PasskeySection() -> impl IntoView {
 
 #[component]
 pub fn TotpDisablePage() -> impl IntoView {
-    let i18n = use_i18n();
-    use_title(T::DisableTotp);
+    let lead = Some(T::DisableTotpLead);
+    let form = |_| view! { <DisableForm /> };
+    settings_page(("card", "disable-totp-title"), T::DisableTotp, lead, form)
+}
+
+/// The password and a second factor, which turning TOTP off and new recovery codes ask for:
+/// the password field, the code (or recovery code) field, and the switch between the two.
+#[component]
+fn ProofFields(
+    switch_id: &'static str,
+    password: RwSignal<String>,
+    factor: SecondFactor,
+    errors: RwSignal<FieldErrors>,
+) -> impl IntoView {
     view! {
-        <section class="card" aria-labelledby="disable-totp-title">
-            <h1 id="disable-totp-title">{move || i18n.t(T::DisableTotp)}</h1>
-            <p class="lead">{move || i18n.t(T::DisableTotpLead)}</p>
-            {signed_in(|_| view! { <DisableForm /> })}
-            {back_link()}
-        </section>
+        <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
+        <SecondFactorField factor errors />
+        <p class="alt-login">
+            <SecondFactorSwitch
+                id=switch_id
+                factor
+                before=move || {
+                    errors.update(|e| {
+                        e.remove(Field::Code);
+                        e.remove(Field::RecoveryCode);
+                    })
+                }
+            />
+        </p>
     }
+}
+
+/// The checks of `ProofFields`, and when they pass, the request's password, code and
+/// recovery code.
+fn checked_proof(
+    form: FormState,
+    password: RwSignal<String>,
+    factor: SecondFactor,
+) -> Option<(String, Option<String>, Option<String>)> {
+    let pass = password.get_untracked();
+    let (second, code, recovery_code) = factor.checked();
+    let mut found = FieldErrors::default();
+    if pass.is_empty() {
+        found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
+    }
+    found.merge(second);
+    form.accept(found).then_some((pass, code, recovery_code))
+}
+
+/// A refused proof: a wrong password is the password field's, a wrong code the field in use.
+fn proof_refused(form: FormState, factor: SecondFactor, err: &ApiError) {
+    form.show_with_password(err, Field::Password);
+    factor.move_issue(form.errors);
 }
 
 #[component]
 fn DisableForm() -> impl IntoView {
-    let i18n = use_i18n();
     let flash = use_flash();
     let navigate = use_navigate();
     let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let recovery = RwSignal::new(String::new());
-    let use_recovery = RwSignal::new(false);
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let expired = end_session(Notice::SessionExpired);
-    let disable = Action::new_local(move |req: &TotpDisableRequest| {
-        let req = req.clone();
-        let (navigate, expired) = (navigate.clone(), expired.clone());
-        async move {
-            let result = session::authed(|token| {
-                let req = req.clone();
-                async move { api::totp_disable(&token, &req).await }
-            })
-            .await;
-            match result {
-                Ok(()) => {
-                    flash.set(Notice::TotpDisabled);
-                    navigate("/settings/security", NavigateOptions::default());
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => {
-                    show_error(&err, Field::Password, errors, alert);
-                    if use_recovery.get_untracked() {
-                        errors.update(|e| {
-                            if let Some(issue) = e.get(Field::Code).cloned() {
-                                e.remove(Field::Code);
-                                e.insert(Field::RecoveryCode, issue);
-                            }
-                        });
-                    }
-                }
-            }
-        }
-    });
+    let factor = SecondFactor::new();
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
+    let disable = form.authed(
+        |token, req: TotpDisableRequest| async move { api::totp_disable(&token, &req).await },
+        move |()| {
+            flash.set(Notice::TotpDisabled);
+            navigate("/settings/security", NavigateOptions::default());
+        },
+        move |err| proof_refused(form, factor, &err),
+    );
     let pending = disable.pending();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if pending.get_untracked() {
             return;
         }
-        let pass = password.get_untracked();
-        let (field, typed) = if use_recovery.get_untracked() {
-            (Field::RecoveryCode, recovery.get_untracked())
-        } else {
-            (Field::Code, code.get_untracked())
-        };
-        let mut found = FieldErrors::default();
-        if pass.is_empty() {
-            found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
-        }
-        found.merge(form::check_second_factor(field, &typed));
-        if accept_checks(found, errors, alert) {
-            let typed = Some(typed.trim().to_owned());
-            let (code, recovery_code) = if field == Field::Code {
-                (typed, None)
-            } else {
-                (None, typed)
-            };
+        if let Some((password, code, recovery_code)) = checked_proof(form, password, factor) {
             disable.dispatch(TotpDisableRequest {
-                password: pass,
+                password,
                 code,
                 recovery_code,
             });
@@ -620,31 +588,7 @@ fn DisableForm() -> impl IntoView {
     view! {
         <AlertRegion alert />
         <form on:submit=on_submit novalidate>
-            <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
-            <Show
-                when=move || use_recovery.get()
-                fallback=move || view! {
-                    <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
-                }
-            >
-                <TextField field=Field::RecoveryCode value=recovery errors autocomplete="off" />
-            </Show>
-            <p class="alt-login">
-                <button
-                    id="disable-switch"
-                    type="button"
-                    class="ghost"
-                    on:click=move |_| {
-                        errors.update(|e| {
-                            e.remove(Field::Code);
-                            e.remove(Field::RecoveryCode);
-                        });
-                        use_recovery.update(|r| *r = !*r);
-                    }
-                >
-                    {move || i18n.t(if use_recovery.get() { T::UseTotpCode } else { T::UseRecoveryCode })}
-                </button>
-            </p>
+            <ProofFields switch_id="disable-switch" password factor errors />
             <SubmitButton id="totp-disable" class="primary danger" pending idle=T::DisableTotp busy=T::DisablingTotp />
         </form>
     }
@@ -652,84 +596,35 @@ fn DisableForm() -> impl IntoView {
 
 #[component]
 pub fn RecoveryCodesPage() -> impl IntoView {
-    let i18n = use_i18n();
-    use_title(T::NewRecoveryCodes);
-    view! {
-        <section class="card" aria-labelledby="recovery-title">
-            <h1 id="recovery-title">{move || i18n.t(T::NewRecoveryCodes)}</h1>
-            <p class="lead">{move || i18n.t(T::NewRecoveryCodesLead)}</p>
-            {signed_in(|_| view! { <RecoveryForm /> })}
-            {back_link()}
-        </section>
-    }
+    let lead = Some(T::NewRecoveryCodesLead);
+    let form = |_| view! { <RecoveryForm /> };
+    settings_page(("card", "recovery-title"), T::NewRecoveryCodes, lead, form)
 }
 
 #[component]
 fn RecoveryForm() -> impl IntoView {
-    let i18n = use_i18n();
     let password = RwSignal::new(String::new());
-    let code = RwSignal::new(String::new());
-    let recovery = RwSignal::new(String::new());
-    let use_recovery = RwSignal::new(false);
+    let factor = SecondFactor::new();
     let codes = RwSignal::new(None::<Vec<String>>);
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let expired = end_session(Notice::SessionExpired);
-    let make = Action::new_local(move |req: &RecoveryCodesRequest| {
-        let req = req.clone();
-        let expired = expired.clone();
-        async move {
-            let result = session::authed(|token| {
-                let req = req.clone();
-                async move { api::recovery_codes(&token, &req).await }
-            })
-            .await;
-            match result {
-                Ok(answer) => {
-                    password.set(String::new());
-                    codes.set(Some(answer.recovery_codes));
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => {
-                    show_error(&err, Field::Password, errors, alert);
-                    if use_recovery.get_untracked() {
-                        errors.update(|e| {
-                            if let Some(issue) = e.get(Field::Code).cloned() {
-                                e.remove(Field::Code);
-                                e.insert(Field::RecoveryCode, issue);
-                            }
-                        });
-                    }
-                }
-            }
-        }
-    });
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
+    let make = form.authed(
+        |token, req: RecoveryCodesRequest| async move { api::recovery_codes(&token, &req).await },
+        move |answer| {
+            password.set(String::new());
+            codes.set(Some(answer.recovery_codes));
+        },
+        move |err| proof_refused(form, factor, &err),
+    );
     let pending = make.pending();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if pending.get_untracked() {
             return;
         }
-        let pass = password.get_untracked();
-        let (field, typed) = if use_recovery.get_untracked() {
-            (Field::RecoveryCode, recovery.get_untracked())
-        } else {
-            (Field::Code, code.get_untracked())
-        };
-        let mut found = FieldErrors::default();
-        if pass.is_empty() {
-            found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
-        }
-        found.merge(form::check_second_factor(field, &typed));
-        if accept_checks(found, errors, alert) {
-            let typed = Some(typed.trim().to_owned());
-            let (code, recovery_code) = if field == Field::Code {
-                (typed, None)
-            } else {
-                (None, typed)
-            };
+        if let Some((password, code, recovery_code)) = checked_proof(form, password, factor) {
             make.dispatch(RecoveryCodesRequest {
-                password: pass,
+                password,
                 code,
                 recovery_code,
             });
@@ -741,31 +636,7 @@ fn RecoveryForm() -> impl IntoView {
             when=move || codes.with(Option::is_some)
             fallback=move || view! {
                 <form on:submit=on_submit novalidate>
-                    <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
-                    <Show
-                        when=move || use_recovery.get()
-                        fallback=move || view! {
-                            <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
-                        }
-                    >
-                        <TextField field=Field::RecoveryCode value=recovery errors autocomplete="off" />
-                    </Show>
-                    <p class="alt-login">
-                        <button
-                            id="recovery-switch"
-                            type="button"
-                            class="ghost"
-                            on:click=move |_| {
-                                errors.update(|e| {
-                                    e.remove(Field::Code);
-                                    e.remove(Field::RecoveryCode);
-                                });
-                                use_recovery.update(|r| *r = !*r);
-                            }
-                        >
-                            {move || i18n.t(if use_recovery.get() { T::UseTotpCode } else { T::UseRecoveryCode })}
-                        </button>
-                    </p>
+                    <ProofFields switch_id="recovery-switch" password factor errors />
                     <SubmitButton id="recovery-codes-submit" pending idle=T::NewRecoveryCodes busy=T::MakingRecoveryCodes />
                 </form>
             }

@@ -3,15 +3,14 @@
 //! `/settings/email` (a code to the new address, then the code), `/settings/delete` (for good,
 //! behind typing the username again and the password). Without a session, off to `/login`.
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
 use crate::components::{
-    accept_checks, show_api_error, use_clock, use_flash, use_title, AlertRegion, SubmitButton,
-    TextField,
+    settings_page, use_clock, use_flash, AlertRegion, Card, SubmitButton, TextField,
 };
-use crate::form::{self, Alert, Field, FieldErrors, Issue};
+use crate::form::{self, Field, FieldErrors, Issue};
+use crate::form_state::{is_code, FormState};
 use crate::i18n::{self, use_i18n, Notice, T};
-use crate::pages::home::{end_session, leave_when_refused};
 use crate::session;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -23,63 +22,11 @@ use shared::{
     UserProfile,
 };
 
-/// Renders `form` with the signed-in profile; a dead session goes to the login page.
-pub(crate) fn signed_in<V: IntoView + 'static>(
-    form: impl Fn(UserProfile) -> V + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    let profile =
-        LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
-    leave_when_refused(profile, end_session(Notice::SessionExpired));
-    let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
-    view! {
-        <Suspense fallback=loading>
-            {move || {
-                let form = form.clone();
-                profile
-                    .get()
-                    .map(move |result| match result {
-                        Ok(p) => form(p).into_any(),
-                        Err(_) => ().into_any(),
-                    })
-            }}
-        </Suspense>
-    }
-}
-
-/// A wrong password is about the password field, not the session.
-pub(crate) fn show_error(
-    err: &ApiError,
-    field: Field,
-    errors: RwSignal<FieldErrors>,
-    alert: RwSignal<Option<Alert>>,
-) {
-    if matches!(err, ApiError::Problem(p) if p.code == ErrorCode::InvalidCredentials) {
-        errors.update(|e| e.insert(field, Issue::Rule(ErrorCode::InvalidCredentials)));
-        crate::components::focus_field(field);
-        return;
-    }
-    show_api_error(err, errors, alert);
-}
-
-pub(crate) fn back_link() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <p class="switch">
-            <A href="/settings">{move || i18n.t(T::Settings)}</A> " · "
-            <A href="/">{move || i18n.t(T::BackToAccount)}</A>
-        </p>
-    }
-}
-
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
-    use_title(T::Settings);
     view! {
-        <section class="card" aria-labelledby="settings-title">
-            <h1 id="settings-title">{move || i18n.t(T::Settings)}</h1>
-            <p class="lead">{move || i18n.t(T::SettingsLead)}</p>
+        <Card heading_id="settings-title" title=T::Settings lead=Some(T::SettingsLead)>
             <nav class="settings-menu">
                 <ul>
                     <li><A href="/settings/password" attr:id="settings-password">{move || i18n.t(T::ChangePasswordTitle)}</A></li>
@@ -89,22 +36,20 @@ pub fn SettingsPage() -> impl IntoView {
                 </ul>
             </nav>
             <p class="switch"><A href="/">{move || i18n.t(T::BackToAccount)}</A></p>
-        </section>
+        </Card>
     }
 }
 
 #[component]
 pub fn PasswordSettingsPage() -> impl IntoView {
-    let i18n = use_i18n();
-    use_title(T::ChangePasswordTitle);
-    view! {
-        <section class="card" aria-labelledby="password-title">
-            <h1 id="password-title">{move || i18n.t(T::ChangePasswordTitle)}</h1>
-            <p class="lead">{move || i18n.t(T::ChangePasswordLead)}</p>
-            {signed_in(|profile| view! { <PasswordForm profile /> })}
-            {back_link()}
-        </section>
-    }
+    let lead = Some(T::ChangePasswordLead);
+    let form = |profile| view! { <PasswordForm profile /> };
+    settings_page(
+        ("card", "password-title"),
+        T::ChangePasswordTitle,
+        lead,
+        form,
+    )
 }
 
 #[component]
@@ -114,28 +59,16 @@ fn PasswordForm(profile: UserProfile) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let expired = end_session(Notice::SessionExpired);
-    let change = Action::new_local(move |req: &PasswordChangeRequest| {
-        let req = req.clone();
-        let (navigate, expired) = (navigate.clone(), expired.clone());
-        async move {
-            let result = session::authed(|token| {
-                let req = req.clone();
-                async move { api::password_change(&token, &req).await }
-            })
-            .await;
-            match result {
-                Ok(()) => {
-                    flash.set(Notice::PasswordChangedHere);
-                    navigate("/", NavigateOptions::default());
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => show_error(&err, Field::CurrentPassword, errors, alert),
-            }
-        }
-    });
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
+    let change = form.authed(
+        |token, req: PasswordChangeRequest| async move { api::password_change(&token, &req).await },
+        move |()| {
+            flash.set(Notice::PasswordChangedHere);
+            navigate("/", NavigateOptions::default());
+        },
+        move |err| form.show_with_password(&err, Field::CurrentPassword),
+    );
     let pending = change.pending();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -148,7 +81,7 @@ fn PasswordForm(profile: UserProfile) -> impl IntoView {
             confirm.get_untracked(),
         );
         let found = form::check_password_change(&c, &n, &k, &profile.username, &profile.email);
-        if accept_checks(found, errors, alert) {
+        if form.accept(found) {
             change.dispatch(PasswordChangeRequest {
                 current_password: c,
                 new_password: n,
@@ -168,16 +101,9 @@ fn PasswordForm(profile: UserProfile) -> impl IntoView {
 
 #[component]
 pub fn EmailSettingsPage() -> impl IntoView {
-    let i18n = use_i18n();
-    use_title(T::ChangeEmailTitle);
-    view! {
-        <section class="card" aria-labelledby="email-title">
-            <h1 id="email-title">{move || i18n.t(T::ChangeEmailTitle)}</h1>
-            <p class="lead">{move || i18n.t(T::ChangeEmailLead)}</p>
-            {signed_in(|profile| view! { <EmailForm profile /> })}
-            {back_link()}
-        </section>
-    }
+    let lead = Some(T::ChangeEmailLead);
+    let form = |profile| view! { <EmailForm profile /> };
+    settings_page(("card", "email-title"), T::ChangeEmailTitle, lead, form)
 }
 
 #[component]
@@ -188,58 +114,50 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
     let new_email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let step = CodeStep::new(new_email, now, errors, alert);
-    let expired = end_session(Notice::SessionExpired);
-    let send_code = {
-        let expired = expired.clone();
-        Action::new_local(move |req: &EmailChangeRequest| {
-            let req = req.clone();
-            let expired = expired.clone();
-            async move {
-                let result = session::authed(|token| {
-                    let req = req.clone();
-                    async move { api::email_change_request(&token, &req).await }
-                })
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
+    let step = CodeStep::new(new_email, now, form);
+    // The answer goes to the code step, except a wrong password (the password field's) and
+    // the session's end.
+    let send_code = form.send(
+        |req: EmailChangeRequest| async move {
+            let body = &req;
+            let answer =
+                session::authed(
+                    |token| async move { api::email_change_request(&token, body).await },
+                )
                 .await;
-                match result {
-                    Err(err) if err.is_unauthorized() => expired(),
-                    Err(err) if matches!(&err, ApiError::Problem(p) if p.code == ErrorCode::InvalidCredentials) => {
-                        show_error(&err, Field::Password, errors, alert)
-                    }
-                    result => step.answered(req.new_email, result),
+            match answer {
+                Err(err)
+                    if err.is_unauthorized() || is_code(&err, ErrorCode::InvalidCredentials) =>
+                {
+                    Err(err)
                 }
+                answer => Ok((req.new_email, answer)),
             }
-        })
-    };
+        },
+        move |(to, answer)| step.answered(to, answer),
+        form.or_expired(move |err| form.show_with_password(&err, Field::Password)),
+    );
     let sending = send_code.pending();
-    let confirm = Action::new_local(move |req: &EmailChangeConfirm| {
-        let req = req.clone();
-        let (navigate, expired) = (navigate.clone(), expired.clone());
-        async move {
-            let result = session::authed(|token| {
-                let req = req.clone();
-                async move { api::email_change_confirm(&token, &req).await }
-            })
-            .await;
-            match result {
-                Ok(_) => {
-                    flash.set(Notice::EmailChanged);
-                    navigate("/", NavigateOptions::default());
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => step.failed(&err),
-            }
-        }
-    });
+    let confirm =
+        form.authed(
+            |token, req: EmailChangeConfirm| async move {
+                api::email_change_confirm(&token, &req).await
+            },
+            move |_| {
+                flash.set(Notice::EmailChanged);
+                navigate("/", NavigateOptions::default());
+            },
+            move |err| step.failed(&err),
+        );
     let confirming = confirm.pending();
     let request_code = move || {
         if sending.get_untracked() {
             return;
         }
         let (email, pass) = (new_email.get_untracked(), password.get_untracked());
-        if accept_checks(form::check_email_change(&email, &pass), errors, alert) {
+        if form.accept(form::check_email_change(&email, &pass)) {
             send_code.dispatch(EmailChangeRequest {
                 new_email: email.trim().to_owned(),
                 password: pass,
@@ -256,7 +174,7 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
         if let Err(c) = shared::rules::check_code(&typed) {
             found.insert(Field::Code, Issue::Rule(c));
         }
-        if accept_checks(found, errors, alert) {
+        if form.accept(found) {
             confirm.dispatch(EmailChangeConfirm { code: typed });
         }
     };
@@ -278,15 +196,13 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
 
 #[component]
 pub fn DeleteAccountPage() -> impl IntoView {
-    let i18n = use_i18n();
-    use_title(T::DeleteAccountTitle);
-    view! {
-        <section class="card danger" aria-labelledby="delete-title">
-            <h1 id="delete-title">{move || i18n.t(T::DeleteAccountTitle)}</h1>
-            {signed_in(|profile| view! { <DeleteForm profile /> })}
-            {back_link()}
-        </section>
-    }
+    let form = |profile| view! { <DeleteForm profile /> };
+    settings_page(
+        ("card danger", "delete-title"),
+        T::DeleteAccountTitle,
+        None,
+        form,
+    )
 }
 
 #[component]
@@ -296,35 +212,23 @@ fn DeleteForm(profile: UserProfile) -> impl IntoView {
     let navigate = use_navigate();
     let typed = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let expired = end_session(Notice::SessionExpired);
-    let delete = Action::new_local(move |req: &AccountDeleteRequest| {
-        let req = req.clone();
-        let (navigate, expired) = (navigate.clone(), expired.clone());
-        async move {
-            let result = session::authed(|token| {
-                let req = req.clone();
-                async move { api::delete_account(&token, &req).await }
-            })
-            .await;
-            match result {
-                Ok(()) => {
-                    session::clear();
-                    flash.set(Notice::AccountDeleted);
-                    navigate(
-                        "/login",
-                        NavigateOptions {
-                            replace: true,
-                            ..Default::default()
-                        },
-                    );
-                }
-                Err(err) if err.is_unauthorized() => expired(),
-                Err(err) => show_error(&err, Field::Password, errors, alert),
-            }
-        }
-    });
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
+    let delete = form.authed(
+        |token, req: AccountDeleteRequest| async move { api::delete_account(&token, &req).await },
+        move |()| {
+            session::clear();
+            flash.set(Notice::AccountDeleted);
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
+        },
+        move |err| form.show_with_password(&err, Field::Password),
+    );
     let pending = delete.pending();
     let username = profile.username.clone();
     let on_submit = move |ev: SubmitEvent| {
@@ -333,11 +237,7 @@ fn DeleteForm(profile: UserProfile) -> impl IntoView {
             return;
         }
         let pass = password.get_untracked();
-        if accept_checks(
-            form::check_delete(&typed.get_untracked(), &username, &pass),
-            errors,
-            alert,
-        ) {
+        if form.accept(form::check_delete(&typed.get_untracked(), &username, &pass)) {
             delete.dispatch(AccountDeleteRequest { password: pass });
         }
     };

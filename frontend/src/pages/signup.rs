@@ -4,12 +4,12 @@
 //! field, which is forwarded to `/api/register` as is.
 
 use crate::api;
-use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
+use crate::code_step::{CodeField, CodeStep, EmailCodeRequest};
 use crate::components::{
-    accept_checks, use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton,
-    TextField,
+    use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton, TextField,
 };
-use crate::form::{self, Alert, Field, FieldErrors, SignupInput};
+use crate::form::{self, Field, SignupInput};
+use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -33,9 +33,9 @@ pub fn SignupPage() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let show_password = RwSignal::new(false);
 
-    let errors = RwSignal::new(FieldErrors::default());
-    let alert = RwSignal::new(None::<Alert>);
-    let step = CodeStep::new(email, now, errors, alert);
+    let form = FormState::new();
+    let FormState { errors, alert } = form;
+    let step = CodeStep::new(email, now, form);
 
     let input = move || SignupInput {
         username: username.get_untracked(),
@@ -52,19 +52,14 @@ pub fn SignupPage() -> impl IntoView {
     );
     let sending = send_code.pending();
 
-    let register = Action::new_local(move |req: &RegisterRequest| {
-        let req = req.clone();
-        let navigate = navigate.clone();
-        async move {
-            match api::register(&req).await {
-                Ok(_profile) => {
-                    flash.set(Notice::Registered);
-                    navigate("/login", Default::default());
-                }
-                Err(err) => step.failed(&err),
-            }
-        }
-    });
+    let register = form.send(
+        |req: RegisterRequest| async move { api::register(&req).await },
+        move |_profile| {
+            flash.set(Notice::Registered);
+            navigate("/login", Default::default());
+        },
+        move |err| step.failed(&err),
+    );
     let registering = register.pending();
 
     let request_code = move || {
@@ -90,7 +85,7 @@ pub fn SignupPage() -> impl IntoView {
         }
         let input = input();
         let requested = step.requested_untracked();
-        if accept_checks(form::check_register(&input, requested), errors, alert) {
+        if form.accept(form::check_register(&input, requested)) {
             register.dispatch(RegisterRequest {
                 username: input.username(),
                 password: input.password.clone(),
@@ -130,24 +125,16 @@ pub fn SignupPage() -> impl IntoView {
                     autocomplete="nickname"
                     with_hint=true
                 />
-                <TextField
-                    field=Field::Email
+                <EmailCodeRequest
+                    step
                     value=email
-                    errors
-                    autocomplete="email"
-                    input_type="email"
-                    inputmode="email"
+                    send_id="verify-email"
+                    sending
+                    first=T::VerifyEmail
+                    on_click=request_code
+                    message=i18n::code_sent
                     with_hint=true
-                >
-                    <SendCodeButton
-                        id="verify-email"
-                        step
-                        sending
-                        first=T::VerifyEmail
-                        on_click=request_code
-                    />
-                </TextField>
-                <CodeSentStatus step message=i18n::code_sent />
+                />
                 <Show when=move || step.requested()>
                     <CodeField step value=code />
                 </Show>

@@ -31,11 +31,8 @@ use std::{
 use mongodb::bson::{oid::ObjectId, DateTime};
 use tokio::sync::{watch, Notify};
 
-use crate::{
-    clock::Clock,
-    config::SessionCacheSettings,
-    store::{SessionDoc, Store},
-};
+use super::{Profile, SessionDoc, Store};
+use crate::{clock::Clock, config::SessionCacheSettings};
 
 /// A running instance's cache with the store that feeds it.
 #[derive(Clone)]
@@ -50,15 +47,6 @@ impl Handle {
     pub async fn caught_up(&self) -> bool {
         watcher::caught_up(&self.cache, &self.store, Duration::from_secs(10)).await
     }
-}
-
-/// What `/api/nick` shows of an account: the only account data the cache holds (nothing a
-/// security decision reads).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Profile {
-    pub username: String,
-    pub nickname: String,
-    pub email: String,
 }
 
 pub struct AuthCache {
