@@ -50,6 +50,25 @@ where
     into
 }
 
+/// `GET path` once: `show` draws the answer when it comes, any failure above it.
+fn loaded<T, V>(
+    lang: RwSignal<Locale>,
+    key: &str,
+    path: &str,
+    show: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: DeserializeOwned + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let error: Shown = RwSignal::new(None);
+    let found = fetch::<T>(key, path.to_owned(), error);
+    view! {
+        <ErrorLine lang error />
+        {move || found.get().map(&show)}
+    }
+}
+
 #[component]
 fn ErrorLine(lang: RwSignal<Locale>, error: Shown) -> impl IntoView {
     view! { <p class="error" role="alert">{move || error.get().map(|e| e.message(lang.get()))}</p> }
@@ -347,60 +366,65 @@ fn Account(lang: RwSignal<Locale>, key: String, id: String) -> impl IntoView {
 
 #[component]
 fn Audit(lang: RwSignal<Locale>, key: String) -> impl IntoView {
-    let error: Shown = RwSignal::new(None);
-    let page = fetch::<AuditPage>(&key, "/admin/api/audit?limit=100".into(), error);
-    view! {
-        <ErrorLine lang error />
-        <div class="wide">
-            <table id="audit">
-                <tr>
-                    <th>{move || t(lang.get(), Text::When)}</th><th>{move || t(lang.get(), Text::Who)}</th>
-                    <th>{move || t(lang.get(), Text::Action)}</th><th>{move || t(lang.get(), Text::Target)}</th>
-                    <th>{move || t(lang.get(), Text::Outcome)}</th><th>{move || t(lang.get(), Text::From)}</th>
-                </tr>
-                {move || page.get().map(|page| page.entries.into_iter().map(|e| view! {
-                    <tr><td>{when(&e.at)}</td><td>{e.key_name}</td><td>{e.action}</td><td>{e.target}</td><td>{e.outcome}</td><td>{e.client}</td></tr>
-                }).collect_view())}
-            </table>
-        </div>
-    }
+    loaded(
+        lang,
+        &key,
+        "/admin/api/audit?limit=100",
+        move |page: AuditPage| {
+            view! {
+                <div class="wide">
+                    <table id="audit">
+                        <tr>
+                            <th>{move || t(lang.get(), Text::When)}</th><th>{move || t(lang.get(), Text::Who)}</th>
+                            <th>{move || t(lang.get(), Text::Action)}</th><th>{move || t(lang.get(), Text::Target)}</th>
+                            <th>{move || t(lang.get(), Text::Outcome)}</th><th>{move || t(lang.get(), Text::From)}</th>
+                        </tr>
+                        {page.entries.into_iter().map(|e| view! {
+                            <tr><td>{when(&e.at)}</td><td>{e.key_name}</td><td>{e.action}</td><td>{e.target}</td><td>{e.outcome}</td><td>{e.client}</td></tr>
+                        }).collect_view()}
+                    </table>
+                </div>
+            }
+        },
+    )
 }
 
 /// The numbers, and the 30-day chart of sign-ups and sign-ins, drawn in the page (SVG).
 #[component]
 fn Stats(lang: RwSignal<Locale>, key: String) -> impl IntoView {
-    let error: Shown = RwSignal::new(None);
-    let stats = fetch::<AdminStats>(&key, "/admin/api/stats".into(), error);
-    view! {
-        <ErrorLine lang error />
-        {move || stats.get().map(|s| {
-            let top = s.days.iter().map(|d| d.sign_ups.max(d.sign_ins)).max().unwrap_or(0).max(1);
-            let bar = |n: u64| 95.0 * n as f64 / top as f64;
-            view! {
-                <p id="numbers">
-                    {t(lang.get(), Text::Accounts)} ": " {s.accounts} " · "
-                    {t(lang.get(), Text::LiveSessions)} ": " {s.live_sessions}
-                </p>
-                <p class="legend">
-                    <span class="ups">"■ " {t(lang.get(), Text::SignUps)}</span>
-                    <span class="ins">"■ " {t(lang.get(), Text::SignIns)}</span>
-                </p>
-                <svg id="chart" viewBox="0 0 300 122" role="img"
-                    aria-label=format!("{} · {}", t(lang.get(), Text::SignUps), t(lang.get(), Text::SignIns))>
-                    <text x="0" y="9" class="axis">{top}</text>
-                    <line x1="0" y1="105.5" x2="300" y2="105.5" class="axis" />
-                    <text x="0" y="118" class="axis">{s.days.first().map(|d| d.day.clone())}</text>
-                    <text x="300" y="118" text-anchor="end" class="axis">{s.days.last().map(|d| d.day.clone())}</text>
-                    {s.days.iter().enumerate().map(|(i, d)| {
-                        let x = i as f64 * 10.0;
-                        let (up, ins) = (bar(d.sign_ups), bar(d.sign_ins));
-                        view! {
-                            <rect x=x + 1.0 y=105.0 - up width="4" height=up fill="#4f46e5"><title>{format!("{} {}", d.day, d.sign_ups)}</title></rect>
-                            <rect x=x + 5.0 y=105.0 - ins width="4" height=ins fill="#10b981"><title>{format!("{} {}", d.day, d.sign_ins)}</title></rect>
-                        }
-                    }).collect_view()}
-                </svg>
-            }
-        })}
-    }
+    loaded(lang, &key, "/admin/api/stats", move |s: AdminStats| {
+        let top = s
+            .days
+            .iter()
+            .map(|d| d.sign_ups.max(d.sign_ins))
+            .max()
+            .unwrap_or(0)
+            .max(1);
+        let bar = |n: u64| 95.0 * n as f64 / top as f64;
+        view! {
+            <p id="numbers">
+                {t(lang.get(), Text::Accounts)} ": " {s.accounts} " · "
+                {t(lang.get(), Text::LiveSessions)} ": " {s.live_sessions}
+            </p>
+            <p class="legend">
+                <span class="ups">"■ " {t(lang.get(), Text::SignUps)}</span>
+                <span class="ins">"■ " {t(lang.get(), Text::SignIns)}</span>
+            </p>
+            <svg id="chart" viewBox="0 0 300 122" role="img"
+                aria-label=format!("{} · {}", t(lang.get(), Text::SignUps), t(lang.get(), Text::SignIns))>
+                <text x="0" y="9" class="axis">{top}</text>
+                <line x1="0" y1="105.5" x2="300" y2="105.5" class="axis" />
+                <text x="0" y="118" class="axis">{s.days.first().map(|d| d.day.clone())}</text>
+                <text x="300" y="118" text-anchor="end" class="axis">{s.days.last().map(|d| d.day.clone())}</text>
+                {s.days.iter().enumerate().map(|(i, d)| {
+                    let x = i as f64 * 10.0;
+                    let (up, ins) = (bar(d.sign_ups), bar(d.sign_ins));
+                    view! {
+                        <rect x=x + 1.0 y=105.0 - up width="4" height=up fill="#4f46e5"><title>{format!("{} {}", d.day, d.sign_ups)}</title></rect>
+                        <rect x=x + 5.0 y=105.0 - ins width="4" height=ins fill="#10b981"><title>{format!("{} {}", d.day, d.sign_ins)}</title></rect>
+                    }
+                }).collect_view()}
+            </svg>
+        }
+    })
 }
