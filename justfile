@@ -23,7 +23,7 @@ frontend: setup
 
 # Build the admin console (console/dist), served at /admin on the admin listener.
 console: setup
-    cd console && trunk build --release
+    bash scripts/build-console.sh
 
 # Coverage-guided fuzzing of the request bodies and input rules (cargo-fuzz; SECS per target).
 fuzz SECS="60":

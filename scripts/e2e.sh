@@ -3,7 +3,7 @@
 # the real backend serving the built SPA, a real database server and the maildev SMTP catcher.
 # Screenshots of every step land in e2e/artifacts/<test>/.
 #
-# Uses its own ports (backend 8081, SMTP 1026, mail web 1081; database 27019 unless
+# Uses its own ports (backend 8081, admin listener 8083, SMTP 1026, mail web 1081; database 27019 unless
 # TEST_MONGODB_URI points at one already running), so it runs beside `just run`.
 # Extra arguments go to `node --test` (e.g. --test-name-pattern=happy); `e2e.sh --install-only`
 # installs the test driver and stops.
@@ -16,6 +16,7 @@ E2E_APP_PORT="${E2E_APP_PORT:-8081}"
 E2E_SMTP_PORT="${E2E_SMTP_PORT:-1026}"
 E2E_MAIL_WEB_PORT="${E2E_MAIL_WEB_PORT:-1081}"
 E2E_DB_PORT="${E2E_DB_PORT:-27019}"
+E2E_ADMIN_PORT="${E2E_ADMIN_PORT:-8083}"
 
 # The test driver: playwright-core only (no browser download; Chromium comes from Debian).
 if [ ! -f e2e/node_modules/.package-lock.json ] ||
@@ -28,6 +29,10 @@ if [ "${1:-}" = --install-only ]; then exit 0; fi
 
 bash scripts/build-frontend.sh
 [ -f frontend/dist/index.html ] || { echo "frontend/dist/index.html is missing" >&2; exit 1; }
+# The admin console (served at /admin on the admin listener), compiled in the target folder
+# where `just test` builds the SPA (target/spa-release), which holds the same wasm32 release
+# dependencies.
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/spa-release}" bash scripts/build-console.sh
 # `just test` has built the backend already and says which binary (APP_BIN, used by start_app).
 if [ -z "${APP_BIN:-}" ]; then
   log "e2e        cargo build -p backend"
@@ -60,8 +65,14 @@ start_app "$E2E_APP_PORT" "$TEST_MONGODB_URI" "$E2E_DB_NAME" "$E2E_SMTP_PORT" "$
   APP_RATE_LIMIT_PER_SECOND=1000 APP_RATE_LIMIT_BURST=1000 \
   APP_WEBAUTHN_RP_ID=localhost APP_WEBAUTHN_RP_ORIGIN="http://localhost:$E2E_APP_PORT" \
   APP_TRUSTED_PROXIES=127.0.0.1/32,::1/128 \
+  APP_ADMIN_PORT="$E2E_ADMIN_PORT" APP_ADMIN_CONSOLE_DIR="$ROOT/console/dist" \
   APP_LOG_FORMAT=pretty
 wait_app "$E2E_APP_PORT" "$E2E_LOG"
+# An admin API key for the console test (tests/console.test.js), made by the command line.
+ADMIN_KEY="$(app_admin "$TEST_MONGODB_URI" "$E2E_DB_NAME" api-key create --name e2e \
+  2>"$RUN_DIR/e2e-admin.log" | jq -r .key)" && [[ "$ADMIN_KEY" == adm_* ]] ||
+  { echo "no admin API key; $RUN_DIR/e2e-admin.log:" >&2; cat "$RUN_DIR/e2e-admin.log" >&2; exit 1; }
+export ADMIN_URL="http://127.0.0.1:$E2E_ADMIN_PORT" ADMIN_KEY
 log "e2e        app http://localhost:$E2E_APP_PORT/ (db $E2E_DB_NAME), mail http://127.0.0.1:$E2E_MAIL_WEB_PORT/"
 
 # Chromium's and node's scratch files stay in our own folder.

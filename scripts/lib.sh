@@ -101,6 +101,12 @@ stop_all() {
   PIDS=()
 }
 
+# The environment every scripted run of this backend shares (start_app, app_admin).
+APP_SHARED_ENV=(APP_ENV=development APP_HOST=127.0.0.1 APP_SMTP_HOST=127.0.0.1 APP_SMTP_TLS=none
+  APP_STATIC_DIR=/nonexistent
+  APP_JWT_SECRET=test-jwt-secret-0123456789abcdefghijklmn
+  APP_CODE_PEPPER=test-code-pepper-0123456789abcdefghijklm)
+
 # start_app PORT DB_URI DB_NAME SMTP_PORT LOG [APP_VAR=value ...]: this backend in the
 # background on loopback, with the environment every scripted run shares (development mode,
 # plain SMTP to the local catcher, fixed test secrets, no SPA) and the given overrides, which
@@ -111,15 +117,20 @@ start_app() {
   shift 5
   port_free "$port" || { echo "port $port is taken: stop whatever listens there" >&2; return 1; }
   mkdir -p "$(dirname "$logfile")"
-  env APP_ENV=development APP_HOST=127.0.0.1 APP_PORT="$port" \
-    APP_MONGODB_URI="$db_uri" APP_MONGODB_DB="$db_name" \
-    APP_SMTP_HOST=127.0.0.1 APP_SMTP_PORT="$smtp" APP_SMTP_TLS=none \
-    APP_STATIC_DIR=/nonexistent \
-    APP_JWT_SECRET=test-jwt-secret-0123456789abcdefghijklmn \
-    APP_CODE_PEPPER=test-code-pepper-0123456789abcdefghijklm \
+  env "${APP_SHARED_ENV[@]}" APP_PORT="$port" \
+    APP_MONGODB_URI="$db_uri" APP_MONGODB_DB="$db_name" APP_SMTP_PORT="$smtp" \
     "$@" "${APP_BIN:-$ROOT/target/debug/backend}" >"$logfile" 2>&1 &
   APP_PID=$!
   PIDS+=("$APP_PID")
+}
+
+# app_admin DB_URI DB_NAME ARGS...: `backend admin ARGS` against that database, with the
+# secrets start_app gives the servers (an admin key is stored as a hash under the pepper).
+app_admin() {
+  local db_uri=$1 db_name=$2
+  shift 2
+  env "${APP_SHARED_ENV[@]}" APP_MONGODB_URI="$db_uri" APP_MONGODB_DB="$db_name" \
+    "${APP_BIN:-$ROOT/target/debug/backend}" admin "$@"
 }
 
 # wait_app PORT LOG: until the app on PORT is ready; on failure, the end of its log.

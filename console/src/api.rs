@@ -1,13 +1,14 @@
 //! The only module that speaks HTTP: the admin API on this page's own origin, with the key
 //! as `Authorization: Bearer` on every request.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use shared::{Locale, Problem};
 
 use crate::texts::{t, Text};
 
 /// Why a call did not give its answer.
+#[derive(Clone, Debug)]
 pub enum Failure {
     Problem(Problem),
     Network,
@@ -31,43 +32,43 @@ impl Failure {
     }
 }
 
-async fn failure(response: Response) -> Failure {
-    match response.json::<Problem>().await {
-        Ok(problem) => Failure::Problem(problem),
-        Err(_) => Failure::Unexpected(response.status()),
-    }
+/// The writes: each answers with nothing the page needs.
+#[derive(Clone, Copy)]
+pub enum Write {
+    Post,
+    Delete,
 }
 
-pub async fn get<T: DeserializeOwned>(key: &str, path: &str) -> Result<T, Failure> {
-    let response = Request::get(path)
+/// `request` sent with the key; its response when the status is 2xx.
+async fn call(request: RequestBuilder, key: &str) -> Result<Response, Failure> {
+    let response = request
         .header("Authorization", &format!("Bearer {key}"))
         .send()
         .await
         .map_err(|_| Failure::Network)?;
-    if !response.ok() {
-        return Err(failure(response).await);
+    if response.ok() {
+        return Ok(response);
     }
+    Err(match response.json::<Problem>().await {
+        Ok(problem) => Failure::Problem(problem),
+        Err(_) => Failure::Unexpected(response.status()),
+    })
+}
+
+pub async fn get<T: DeserializeOwned>(key: &str, path: &str) -> Result<T, Failure> {
+    let response = call(Request::get(path), key).await?;
     response
         .json()
         .await
         .map_err(|_| Failure::Unexpected(response.status()))
 }
 
-/// A write (`POST` or `DELETE`) whose answer body the page does not need.
-pub async fn send(key: &str, method: &str, path: &str) -> Result<(), Failure> {
+pub async fn send(key: &str, method: Write, path: &str) -> Result<(), Failure> {
     let request = match method {
-        "DELETE" => Request::delete(path),
-        _ => Request::post(path),
+        Write::Post => Request::post(path),
+        Write::Delete => Request::delete(path),
     };
-    let response = request
-        .header("Authorization", &format!("Bearer {key}"))
-        .send()
-        .await
-        .map_err(|_| Failure::Network)?;
-    if !response.ok() {
-        return Err(failure(response).await);
-    }
-    Ok(())
+    call(request, key).await.map(drop)
 }
 
 /// `text` as a query-string value.
