@@ -218,12 +218,13 @@ fn Accounts(lang: RwSignal<Locale>, key: String) -> impl IntoView {
     let account_key = key.clone();
     view! {
         <form id="search" on:submit=search>
-            <input id="q" prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))
+            <input id="q" type="search" aria-label=move || t(lang.get(), Text::SearchHint)
+                prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev))
                 placeholder=move || t(lang.get(), Text::SearchHint) />
             <button type="submit">{move || t(lang.get(), Text::Search)}</button>
         </form>
         <ErrorLine lang error />
-        <div class="wide">
+        <div class="wide" tabindex="0">
             <table id="results">
                 <thead>
                     <tr>
@@ -306,7 +307,7 @@ fn Account(lang: RwSignal<Locale>, key: String, id: String) -> impl IntoView {
             <ErrorLine lang error />
             {move || user.get().map(|u| view! {
                 <h2>{u.username.clone()} " · " {u.nickname.clone()}</h2>
-                <div class="wide">
+                <div class="wide" tabindex="0">
                     <table>
                         <tr><th>{t(lang.get(), Text::Email)}</th><td>{u.email.clone()}</td></tr>
                         <tr><th>{t(lang.get(), Text::Created)}</th><td>{when(&u.created_at)}</td></tr>
@@ -335,7 +336,7 @@ fn Account(lang: RwSignal<Locale>, key: String, id: String) -> impl IntoView {
                 let run = run.clone();
                 view! {
                     <div class="confirm">
-                        <p>{t(lang.get(), Text::TypeUsername)} " " <b>{username()}</b></p>
+                        <p><label for="confirm-username">{t(lang.get(), Text::TypeUsername)} " " <b>{username()}</b></label></p>
                         <input id="confirm-username" prop:value=move || typed.get()
                             on:input=move |ev| typed.set(event_target_value(&ev)) />
                         <button id="confirm" class="danger" disabled=move || typed.get() != username()
@@ -345,7 +346,7 @@ fn Account(lang: RwSignal<Locale>, key: String, id: String) -> impl IntoView {
                 }
             })}
             <h3>{move || t(lang.get(), Text::Sessions)}</h3>
-            <div class="wide">
+            <div class="wide" tabindex="0">
                 <table id="sessions">
                     {move || sessions.get().map(|list| list.sessions.into_iter().map(|s| view! {
                         <tr><td>{when(&s.last_used_at)}</td><td>{s.ip}</td><td>{s.user_agent}</td><td>{s.method.unwrap_or_default()}</td></tr>
@@ -353,7 +354,7 @@ fn Account(lang: RwSignal<Locale>, key: String, id: String) -> impl IntoView {
                 </table>
             </div>
             <h3>{move || t(lang.get(), Text::Activity)}</h3>
-            <div class="wide">
+            <div class="wide" tabindex="0">
                 <table>
                     {move || activity.get().map(|list| list.entries.into_iter().map(|e| view! {
                         <tr><td>{when(&e.at)}</td><td>{e.kind}</td><td>{e.actor}</td><td>{e.ip}</td></tr>
@@ -372,7 +373,7 @@ fn Audit(lang: RwSignal<Locale>, key: String) -> impl IntoView {
         "/admin/api/audit?limit=100",
         move |page: AuditPage| {
             view! {
-                <div class="wide">
+                <div class="wide" tabindex="0">
                     <table id="audit">
                         <tr>
                             <th>{move || t(lang.get(), Text::When)}</th><th>{move || t(lang.get(), Text::Who)}</th>
@@ -421,7 +422,7 @@ fn Stats(lang: RwSignal<Locale>, key: String) -> impl IntoView {
                     let (up, ins) = (bar(d.sign_ups), bar(d.sign_ins));
                     view! {
                         <rect x=x + 1.0 y=105.0 - up width="4" height=up fill="#4f46e5"><title>{format!("{} {}", d.day, d.sign_ups)}</title></rect>
-                        <rect x=x + 5.0 y=105.0 - ins width="4" height=ins fill="#10b981"><title>{format!("{} {}", d.day, d.sign_ins)}</title></rect>
+                        <rect x=x + 5.0 y=105.0 - ins width="4" height=ins fill="#047857"><title>{format!("{} {}", d.day, d.sign_ins)}</title></rect>
                     }
                 }).collect_view()}
             </svg>

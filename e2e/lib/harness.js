@@ -139,7 +139,8 @@ export async function openPage(browser, t, { locale = 'ko-KR', viewport, extraHT
   });
   context.setDefaultTimeout(UI_TIMEOUT);
   context.setDefaultNavigationTimeout(UI_TIMEOUT);
-  await context.route(`${BASE_URL}${AXE_PATH}`, (route) =>
+  // Any origin: the admin console is on a listener of its own (ADMIN_URL).
+  await context.route(`**${AXE_PATH}`, (route) =>
     route.fulfill({ body: AXE_SOURCE, contentType: 'text/javascript; charset=utf-8' }),
   );
   const page = await context.newPage();

@@ -40,6 +40,7 @@ impl std::fmt::Debug for VerificationCode {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use rand::Rng;
 
     #[test]
     fn generated_codes_parse_and_vary() {
@@ -53,50 +54,77 @@ mod tests {
         assert!(codes.len() > 190, "only {} distinct codes", codes.len());
     }
 
-    #[test]
-    fn every_digit_position_is_uniform() {
-        // Chi-square per digit position over 20,000 codes, 9 degrees of freedom, against the
-        // p = 0.001 critical value 27.9. The draws come from a fixed seed, so the test is
-        // deterministic (it never fails by chance) while still checking the mapping from
-        // random numbers to codes, where a bias (modulo, truncation) would live.
-        use rand::SeedableRng;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed_c0de);
+    /// The checks a generator of codes must pass, over 20,000 codes from `draw`: each digit
+    /// position uniform (chi-square, 9 degrees of freedom, under the p = 0.001 critical value
+    /// 27.9) and the codes as distinct as draws from a million values are. 20,000 uniform draws
+    /// from 10^6 values give about 19,801 distinct codes (standard deviation about 14); from
+    /// 10^5 values, about 18,127. What it returns is why a generator fails, if it does.
+    fn fails_the_checks(mut draw: impl FnMut() -> String) -> Option<String> {
         let mut counts = [[0u32; 10]; 6];
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..20_000 {
-            let c = VerificationCode::generate_with(&mut rng);
-            for (position, digit) in c.expose().bytes().enumerate() {
-                counts[position][(digit - b'0') as usize] += 1;
+            let code = draw();
+            if VerificationCode::parse(code.clone()).is_err() {
+                return Some(format!("{code:?} is not a code"));
             }
+            for (position, digit) in code.bytes().enumerate() {
+                counts[position][usize::from(digit - b'0')] += 1;
+            }
+            seen.insert(code);
         }
-        let expected = 2_000.0;
         for (position, counts) in counts.iter().enumerate() {
             let chi: f64 = counts
                 .iter()
-                .map(|&n| (n as f64 - expected).powi(2) / expected)
+                .map(|&n| (f64::from(n) - 2_000.0).powi(2) / 2_000.0)
                 .sum();
-            assert!(
-                chi < 27.9,
-                "position {position}: chi-square {chi} for {counts:?}"
-            );
+            if chi >= 27.9 {
+                return Some(format!(
+                    "position {position}: chi-square {chi} for {counts:?}"
+                ));
+            }
         }
+        (seen.len() < 19_600).then(|| format!("only {} distinct codes of 20,000", seen.len()))
+    }
+
+    fn seeded() -> rand::rngs::StdRng {
+        rand::SeedableRng::seed_from_u64(0x5eed_c0de)
     }
 
     #[test]
-    fn a_biased_mapping_would_be_caught() {
-        // The same statistic on a modulo-biased mapping (u16 % 10^6 can never exceed 65535,
-        // so the first digit is always 0) fails: the check has teeth.
-        use rand::SeedableRng;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed_c0de);
-        let mut counts = [0u32; 10];
-        for _ in 0..20_000 {
-            let n = u32::from(rand::Rng::gen::<u16>(&mut rng)) % 1_000_000;
-            counts[(format!("{n:06}").as_bytes()[0] - b'0') as usize] += 1;
-        }
-        let chi: f64 = counts
-            .iter()
-            .map(|&n| (f64::from(n) - 2_000.0).powi(2) / 2_000.0)
-            .sum();
-        assert!(chi > 27.9);
+    fn codes_are_uniform_per_digit_and_drawn_from_a_million_values() {
+        // A fixed seed: deterministic (it never fails by chance) while still checking the
+        // mapping from random numbers to codes, where a bias (modulo, truncation) would live.
+        let mut rng = seeded();
+        let draw = || {
+            VerificationCode::generate_with(&mut rng)
+                .expose()
+                .to_owned()
+        };
+        assert_eq!(fails_the_checks(draw), None);
+    }
+
+    #[test]
+    fn the_checks_refuse_a_biased_or_a_smaller_generator() {
+        // The very checks above, given broken variants of `generate_with`: each must fail.
+        let mut rng = seeded();
+        // Modulo of a too-narrow sample: u16 % 10^6 never exceeds 65535 (first digit 0).
+        let modulo = fails_the_checks(|| format!("{:06}", u32::from(rng.gen::<u16>()) % 1_000_000));
+        assert!(modulo.is_some_and(|why| why.starts_with("position 0")));
+        // A last digit that is always 0 (100,000 values).
+        let mut rng = seeded();
+        let tens = fails_the_checks(|| format!("{:06}", rng.gen_range(0..100_000u32) * 10));
+        assert!(tens.is_some_and(|why| why.starts_with("position 5")));
+        // 100,000 values with every position uniform (the last digit repeats the fifth): only
+        // the distinct count can tell.
+        let mut rng = seeded();
+        let small = fails_the_checks(|| {
+            let n = rng.gen_range(0..100_000u32);
+            format!("{n:05}{}", n % 10)
+        });
+        assert!(
+            small.as_deref().is_some_and(|why| why.starts_with("only")),
+            "{small:?}"
+        );
     }
 
     #[test]

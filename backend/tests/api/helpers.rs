@@ -240,6 +240,44 @@ pub fn mongodb_uri() -> String {
     std::env::var("TEST_MONGODB_URI").unwrap_or_else(|_| "mongodb://127.0.0.1:27017".into())
 }
 
+/// Panics raised in the app's own code (`backend/src`) in this test process, on whatever thread
+/// or task: a panicking background task (the outbox worker, the cache watcher, the webhook
+/// worker) fails no request, so no assertion on an answer would ever see it. Every [`TestApp`]
+/// fails its test when it is dropped after one (see its `Drop`).
+static APP_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn watch_app_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info
+                .location()
+                .is_some_and(|at| at.file().contains("backend/src/"))
+            {
+                if let Ok(mut panics) = APP_PANICS.lock() {
+                    panics.push(info.to_string());
+                }
+            }
+            previous(info);
+        }));
+    });
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A test that fails already says why; a panic during unwinding would abort.
+        if std::thread::panicking() {
+            return;
+        }
+        let panics = APP_PANICS.lock().map(|p| p.clone()).unwrap_or_default();
+        assert!(
+            panics.is_empty(),
+            "the app panicked in its own code (a background task or a worker): {panics:#?}"
+        );
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
@@ -278,6 +316,7 @@ pub async fn spawn_instance(
     mail: MailServer,
     overrides: &[(&str, &str)],
 ) -> TestApp {
+    watch_app_panics();
     let mut vars: HashMap<String, String> = [
         ("APP_PORT", "0".to_owned()),
         ("APP_MONGODB_URI", db_uri.to_owned()),
