@@ -443,6 +443,13 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `--key value` pairs after the program name and an optional sub-command (`scale`, `peer`).
+/// The value of `--k`, which the invocation must give (bench.sh passes every one).
+fn required(args: &BTreeMap<String, String>, k: &str) -> String {
+    args.get(k)
+        .cloned()
+        .unwrap_or_else(|| panic!("--{k} is required"))
+}
+
 fn parse_args() -> BTreeMap<String, String> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| !a.starts_with("--")) {
@@ -481,11 +488,7 @@ struct Options {
 impl Options {
     fn from_args() -> Self {
         let args = parse_args();
-        let arg = |k: &str| {
-            args.get(k)
-                .cloned()
-                .unwrap_or_else(|| panic!("--{k} is required"))
-        };
+        let arg = |k: &str| required(&args, k);
         let procs = Procs::parse(&arg("pids"));
         Self {
             api: arg("api"),

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::{
-    hashing_so_far, ours_user, parse_args, round, run, signup_body, six_digits, tag, Check, Make,
-    Procs, Stats, PASSWORD,
+    hashing_so_far, ours_user, parse_args, required, round, run, signup_body, six_digits, tag,
+    Check, Make, Procs, Stats, PASSWORD,
 };
 
 struct Opts {
@@ -308,11 +308,7 @@ fn line(label: &str, s: &Stats) {
 
 pub async fn main() {
     let a = parse_args();
-    let arg = |k: &str| {
-        a.get(k)
-            .cloned()
-            .unwrap_or_else(|| panic!("--{k} is required"))
-    };
+    let arg = |k: &str| required(&a, k);
     let o = Opts {
         api: arg("api"),
         metrics: arg("metrics"),

@@ -29,7 +29,7 @@ use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use mongodb::Collection;
 use serde_json::{json, Value};
 
-use crate::{ours_user, parse_args, round, signup_body, tag, Procs, PASSWORD};
+use crate::{ours_user, parse_args, required, round, signup_body, tag, Procs, PASSWORD};
 
 /// The operations measured at each size, in report order.
 const OPS: [&str; 9] = [
@@ -138,11 +138,7 @@ fn more(done: usize, n: usize, started: Instant, budget: Duration) -> bool {
 
 pub async fn main() {
     let a = parse_args();
-    let arg = |k: &str| {
-        a.get(k)
-            .cloned()
-            .unwrap_or_else(|| panic!("--{k} is required"))
-    };
+    let arg = |k: &str| required(&a, k);
     let o = Opts {
         api: arg("api"),
         nocache: arg("api-nocache"),
