@@ -62,10 +62,6 @@ impl Store {
     /// Every entry of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_activity_of"))]
     pub async fn delete_activity_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        Ok(self
-            .activity()
-            .delete_many(doc! { "user_id": user_id })
-            .await?
-            .deleted_count)
+        super::delete_of_user(&self.activity(), user_id).await
     }
 }

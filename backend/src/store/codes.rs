@@ -5,7 +5,7 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 use shared::Locale;
 
-use super::Store;
+use super::{take_attempt, Store};
 use crate::domain::CodePurpose;
 
 /// The live verification code of one address. Only the HMAC tag is stored, never the code.
@@ -104,34 +104,33 @@ impl Store {
         max_attempts: u32,
     ) -> Result<Option<CodeDoc>, Error> {
         let codes = self.codes(purpose);
-        for _ in 0..super::cas_rounds(max_attempts) {
-            let Some(mut code) = codes
-                .find_one(doc! {
-                    "_id": email_key,
-                    "expires_at": { "$gt": now },
-                    "attempts": { "$lt": i64::from(max_attempts) },
-                })
-                .await?
-            else {
-                return Ok(None);
-            };
-            let taken = codes
-                .update_one(
-                    doc! {
+        super::compare_and_set(
+            max_attempts,
+            "take_code_attempt",
+            async || {
+                codes
+                    .find_one(doc! {
                         "_id": email_key,
-                        "tag": &code.tag,
-                        "expires_at": code.expires_at,
-                        "attempts": code.attempts,
-                    },
-                    doc! { "$inc": { "attempts": 1 } },
-                )
-                .await?;
-            if taken.matched_count == 1 {
-                code.attempts += 1;
-                return Ok(Some(code));
-            }
-        }
-        Err(super::contended("take_code_attempt"))
+                        "expires_at": { "$gt": now },
+                        "attempts": { "$lt": i64::from(max_attempts) },
+                    })
+                    .await
+            },
+            async |code: &mut CodeDoc| {
+                let pinned = doc! {
+                    "_id": email_key,
+                    "tag": &code.tag,
+                    "expires_at": code.expires_at,
+                    "attempts": code.attempts,
+                };
+                let taken = take_attempt(codes, pinned).await?;
+                if taken {
+                    code.attempts += 1;
+                }
+                Ok(taken)
+            },
+        )
+        .await
     }
 
     /// Gives back an attempt that matched but whose registration failed for another reason

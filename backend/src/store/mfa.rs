@@ -10,7 +10,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{matched_one, modified_one, Store};
+use super::{compare_and_set, delete_of_user, take_attempt, updated_one, Landed, Store};
 
 /// `users.totp`: present exactly while TOTP is on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,10 +56,11 @@ impl Store {
         sealed: &str,
         sid: &str,
     ) -> Result<bool, Error> {
-        matched_one(
+        updated_one(
             &self.users,
             doc! { "_id": user, "totp": { "$exists": false } },
             doc! { "$set": { "totp_pending": sealed, "totp_pending_sid": sid } },
+            Landed::Matched,
         )
         .await
     }
@@ -75,7 +76,7 @@ impl Store {
         recovery_codes: Vec<String>,
         now: DateTime,
     ) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.users,
             doc! { "_id": user, "totp": { "$exists": false }, "totp_pending": sealed },
             doc! {
@@ -85,6 +86,7 @@ impl Store {
                 } },
                 "$unset": { "totp_pending": "", "totp_pending_sid": "" },
             },
+            Landed::Modified,
         )
         .await
     }
@@ -93,10 +95,11 @@ impl Store {
     /// (or TOTP off meanwhile).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "use_totp_step"))]
     pub async fn use_totp_step(&self, user: ObjectId, step: i64) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.users,
             doc! { "_id": user, "totp.last_step": { "$lt": step } },
             doc! { "$set": { "totp.last_step": step } },
+            Landed::Modified,
         )
         .await
     }
@@ -104,10 +107,11 @@ impl Store {
     /// Removes the recovery code with this hash: `true` for the one request that did.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "use_recovery_code"))]
     pub async fn use_recovery_code(&self, user: ObjectId, hash: &str) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.users,
             doc! { "_id": user, "totp.recovery_codes": hash },
             doc! { "$pull": { "totp.recovery_codes": hash } },
+            Landed::Modified,
         )
         .await
     }
@@ -119,10 +123,11 @@ impl Store {
         user: ObjectId,
         hashes: Vec<String>,
     ) -> Result<bool, Error> {
-        matched_one(
+        updated_one(
             &self.users,
             doc! { "_id": user, "totp": { "$exists": true } },
             doc! { "$set": { "totp.recovery_codes": hashes } },
+            Landed::Matched,
         )
         .await
     }
@@ -131,10 +136,11 @@ impl Store {
     /// off already.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "disable_totp"))]
     pub async fn disable_totp(&self, user: ObjectId) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.users,
             doc! { "_id": user, "totp": { "$exists": true } },
             doc! { "$unset": { "totp": "", "totp_pending": "", "totp_pending_sid": "" } },
+            Landed::Modified,
         )
         .await
     }
@@ -169,23 +175,19 @@ impl Store {
         now: DateTime,
         max_attempts: u32,
     ) -> Result<Option<MfaTicketDoc>, Error> {
-        for _ in 0..super::cas_rounds(max_attempts) {
-            let Some(mut ticket) = self.find_live_mfa_ticket(id, now, max_attempts).await? else {
-                return Ok(None);
-            };
-            let failed = self
-                .mfa_tickets
-                .update_one(
-                    read_ticket(&ticket, now),
-                    doc! { "$inc": { "attempts": 1 } },
-                )
-                .await?;
-            if failed.matched_count == 1 {
-                ticket.attempts += 1;
-                return Ok(Some(ticket));
-            }
-        }
-        Err(super::contended("fail_mfa_ticket"))
+        compare_and_set(
+            max_attempts,
+            "fail_mfa_ticket",
+            async || self.find_live_mfa_ticket(id, now, max_attempts).await,
+            async |ticket: &mut MfaTicketDoc| {
+                let failed = take_attempt(&self.mfa_tickets, read_ticket(ticket, now)).await?;
+                if failed {
+                    ticket.attempts += 1;
+                }
+                Ok(failed)
+            },
+        )
+        .await
     }
 
     /// Consumes a live ticket: `Some` for exactly one request.
@@ -199,29 +201,25 @@ impl Store {
         now: DateTime,
         max_attempts: u32,
     ) -> Result<Option<MfaTicketDoc>, Error> {
-        for _ in 0..super::cas_rounds(max_attempts) {
-            let Some(ticket) = self.find_live_mfa_ticket(id, now, max_attempts).await? else {
-                return Ok(None);
-            };
-            let deleted = self
-                .mfa_tickets
-                .delete_one(read_ticket(&ticket, now))
-                .await?;
-            if deleted.deleted_count == 1 {
-                return Ok(Some(ticket));
-            }
-        }
-        Err(super::contended("consume_mfa_ticket"))
+        compare_and_set(
+            max_attempts,
+            "consume_mfa_ticket",
+            async || self.find_live_mfa_ticket(id, now, max_attempts).await,
+            async |ticket: &mut MfaTicketDoc| {
+                let deleted = self
+                    .mfa_tickets
+                    .delete_one(read_ticket(ticket, now))
+                    .await?;
+                Ok(deleted.deleted_count == 1)
+            },
+        )
+        .await
     }
 
     /// Every ticket of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_mfa_tickets_of"))]
     pub async fn delete_mfa_tickets_of(&self, user: ObjectId) -> Result<u64, Error> {
-        Ok(self
-            .mfa_tickets
-            .delete_many(doc! { "user_id": user })
-            .await?
-            .deleted_count)
+        delete_of_user(&self.mfa_tickets, user).await
     }
 
     /// Keeps `state` on a live ticket (a method's own data between its start and finish, such
@@ -234,10 +232,11 @@ impl Store {
         max_attempts: u32,
         state: Document,
     ) -> Result<bool, Error> {
-        matched_one(
+        updated_one(
             &self.mfa_tickets,
             live_ticket(id, now, max_attempts),
             doc! { "$set": { "state": state } },
+            Landed::Matched,
         )
         .await
     }

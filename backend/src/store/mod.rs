@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use mongodb::{
-    bson::doc,
+    bson::{doc, oid::ObjectId, Document},
     error::{Error, ErrorKind, WriteFailure},
     options::{ClientOptions, IndexOptions, ReadPreference, SelectionCriteria, WriteConcern},
     Client, Collection, Database, IndexModel,
@@ -273,23 +273,79 @@ pub(crate) fn cas_rounds(cap: u32) -> u32 {
     cap.saturating_add(4).min(64)
 }
 
-/// `update_one(filter, update)` on `coll`: whether it changed a document (a conditional
-/// update that lost, or found the value already there, did not).
-async fn modified_one<T: Send + Sync>(
-    coll: &mongodb::Collection<T>,
-    filter: mongodb::bson::Document,
-    update: mongodb::bson::Document,
-) -> Result<bool, mongodb::error::Error> {
-    Ok(coll.update_one(filter, update).await?.modified_count == 1)
+/// The compare-and-set of a document whose counter is capped at `cap`: `read` it as it is now
+/// (`None`: nothing to change, the answer), then `write` it conditioned on what was read
+/// (`true`: it landed, and the document as written is the answer); a lost round reads again,
+/// [`cas_rounds`] times at most, then [`contended`] names `operation`.
+async fn compare_and_set<T>(
+    cap: u32,
+    operation: &'static str,
+    mut read: impl AsyncFnMut() -> Result<Option<T>, Error>,
+    mut write: impl AsyncFnMut(&mut T) -> Result<bool, Error>,
+) -> Result<Option<T>, Error> {
+    for _ in 0..cas_rounds(cap) {
+        let Some(mut found) = read().await? else {
+            return Ok(None);
+        };
+        if write(&mut found).await? {
+            return Ok(Some(found));
+        }
+    }
+    Err(contended(operation))
 }
 
-/// `update_one(filter, update)` on `coll`: whether `filter` matched a document.
-async fn matched_one<T: Send + Sync>(
-    coll: &mongodb::Collection<T>,
-    filter: mongodb::bson::Document,
-    update: mongodb::bson::Document,
-) -> Result<bool, mongodb::error::Error> {
-    Ok(coll.update_one(filter, update).await?.matched_count == 1)
+/// What says that a conditional `update_one` did its work.
+#[derive(Debug, Clone, Copy)]
+enum Landed {
+    /// The filter matched a document (an update that found the value already there counts).
+    Matched,
+    /// It matched and changed one (a conditional update that lost, or found the value already
+    /// there, did not).
+    Modified,
+}
+
+/// `update_one(filter, update)` on `coll`: whether it `landed`.
+async fn updated_one<T: Send + Sync>(
+    coll: &Collection<T>,
+    filter: Document,
+    update: Document,
+    landed: Landed,
+) -> Result<bool, Error> {
+    let result = coll.update_one(filter, update).await?;
+    let count = match landed {
+        Landed::Matched => result.matched_count,
+        Landed::Modified => result.modified_count,
+    };
+    Ok(count == 1)
+}
+
+/// `update_one(pinned, {$inc: {attempts: 1}})` on `coll`: whether the document as read
+/// (`pinned`) took the attempt.
+async fn take_attempt<T: Send + Sync>(
+    coll: &Collection<T>,
+    pinned: Document,
+) -> Result<bool, Error> {
+    let update = doc! { "$inc": { "attempts": 1 } };
+    updated_one(coll, pinned, update, Landed::Matched).await
+}
+
+/// `delete_many({user_id})` on `coll`: every document of a deleted account; how many.
+async fn delete_of_user<T: Send + Sync>(
+    coll: &Collection<T>,
+    user_id: ObjectId,
+) -> Result<u64, Error> {
+    Ok(coll
+        .delete_many(doc! { "user_id": user_id })
+        .await?
+        .deleted_count)
+}
+
+/// `count_documents({user_id})` on `coll`: how many documents the account has.
+async fn count_of_user<T: Send + Sync>(
+    coll: &Collection<T>,
+    user_id: ObjectId,
+) -> Result<u64, Error> {
+    coll.count_documents(doc! { "user_id": user_id }).await
 }
 
 /// A compare-and-set lost more rounds in a row than any real contention explains (its

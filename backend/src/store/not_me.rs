@@ -87,8 +87,7 @@ impl Store {
     /// Every link of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_not_me_links_of"))]
     pub async fn delete_not_me_links_of(&self, user_id: ObjectId) -> Result<(), Error> {
-        self.not_me_links()
-            .delete_many(doc! { "user_id": user_id })
+        super::delete_of_user(&self.not_me_links(), user_id)
             .await
             .map(|_| ())
     }

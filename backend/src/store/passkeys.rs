@@ -178,9 +178,7 @@ impl Store {
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_passkeys"))]
     pub async fn count_passkeys(&self, user_id: ObjectId) -> Result<u64, Error> {
-        self.passkeys()
-            .count_documents(doc! { "user_id": user_id })
-            .await
+        super::count_of_user(&self.passkeys(), user_id).await
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_passkey"))]
@@ -203,11 +201,7 @@ impl Store {
     /// Every passkey of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_passkeys_of"))]
     pub async fn delete_passkeys_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        Ok(self
-            .passkeys()
-            .delete_many(doc! { "user_id": user_id })
-            .await?
-            .deleted_count)
+        super::delete_of_user(&self.passkeys(), user_id).await
     }
 
     /// Records a successful assertion: the new counter and backup state (`passkey`), and when.
@@ -277,9 +271,7 @@ impl Store {
     /// How many challenges are pending for `user_id` (at most one: its slot).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_challenges_of"))]
     pub async fn count_challenges_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        self.challenges()
-            .count_documents(doc! { "user_id": user_id })
-            .await
+        super::count_of_user(&self.challenges(), user_id).await
     }
 
     /// Takes the challenge `id` if it is unexpired, of `purpose` and (for a registration) of

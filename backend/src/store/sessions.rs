@@ -293,9 +293,9 @@ impl Store {
     /// Ends every session of `user_id`, refresh tokens included; how many there were.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_sessions_of"))]
     pub async fn delete_sessions_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        let deleted = self.sessions.delete_many(doc! { "user_id": user_id }).await;
+        let deleted = super::delete_of_user(&self.sessions, user_id).await;
         self.forget_sessions();
-        Ok(deleted?.deleted_count)
+        deleted
     }
 
     /// Ends every session of `user_id` except `keep_sid`; how many there were.

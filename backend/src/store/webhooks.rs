@@ -12,7 +12,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{modified_one, Store};
+use super::{updated_one, Landed, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -116,7 +116,7 @@ impl Store {
         d: &WebhookDelivery,
         lease_until: DateTime,
     ) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.webhook_deliveries,
             doc! {
                 "_id": d.id,
@@ -126,6 +126,7 @@ impl Store {
                 "next_at": d.next_at,
             },
             doc! { "$set": { "lease_until": lease_until }, "$inc": { "attempts": 1 } },
+            Landed::Modified,
         )
         .await
     }
@@ -145,7 +146,7 @@ impl Store {
         http_status: Option<i32>,
         error: Option<&str>,
     ) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.webhook_deliveries,
             doc! { "_id": id, "attempts": attempts, "lease_until": lease_until },
             doc! {
@@ -158,6 +159,7 @@ impl Store {
                 },
                 "$unset": { "queue": "" },
             },
+            Landed::Modified,
         )
         .await
     }
@@ -173,7 +175,7 @@ impl Store {
         http_status: Option<i32>,
         error: &str,
     ) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.webhook_deliveries,
             doc! { "_id": id, "attempts": attempts, "lease_until": lease_until },
             doc! { "$set": {
@@ -182,6 +184,7 @@ impl Store {
                 "last_status": http_status,
                 "last_error": error,
             } },
+            Landed::Modified,
         )
         .await
     }
@@ -227,7 +230,7 @@ impl Store {
         give_up_at: DateTime,
         expires_at: DateTime,
     ) -> Result<bool, Error> {
-        modified_one(
+        updated_one(
             &self.webhook_deliveries,
             doc! { "_id": d.id, "status": "failed", "attempts": d.attempts },
             doc! { "$set": {
@@ -240,6 +243,7 @@ impl Store {
                 "expires_at": expires_at,
                 "finished_at": null,
             } },
+            Landed::Modified,
         )
         .await
     }
