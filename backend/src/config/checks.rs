@@ -141,9 +141,7 @@ mod tests {
     fn the_cap_per_address_is_at_most_a_thousand() {
         let ok = with_secrets(&[("APP_CODES_PER_EMAIL_PER_HOUR", "1000")]).unwrap();
         assert_eq!(ok.codes.max_per_email_per_hour, 1000);
-        let err = with_secrets(&[("APP_CODES_PER_EMAIL_PER_HOUR", "1001")])
-            .unwrap_err()
-            .to_string();
+        let err = refused(&[("APP_CODES_PER_EMAIL_PER_HOUR", "1001")]);
         assert!(err.contains("APP_CODES_PER_EMAIL_PER_HOUR"), "{err}");
     }
 
@@ -152,9 +150,7 @@ mod tests {
         assert_eq!(with_secrets(&[]).unwrap().smtp.connections, 16);
         let four = with_secrets(&[("APP_SMTP_CONNECTIONS", "4")]).unwrap();
         assert_eq!(four.smtp.connections, 4);
-        let err = with_secrets(&[("APP_SMTP_CONNECTIONS", "0")])
-            .unwrap_err()
-            .to_string();
+        let err = refused(&[("APP_SMTP_CONNECTIONS", "0")]);
         assert!(err.contains("APP_SMTP_CONNECTIONS"), "{err}");
     }
 
@@ -208,23 +204,16 @@ mod tests {
 
     #[test]
     fn trusted_proxies_and_cors_origins_are_lists() {
-        let s = Settings::from_vars(&vars(&[
-            ("APP_JWT_SECRET", STRONG),
-            ("APP_CODE_PEPPER", STRONG),
+        let s = with_secrets(&[
             ("APP_TRUSTED_PROXIES", "10.0.0.1, 192.168.0.0/16,::1"),
             ("APP_CORS_ORIGINS", "https://app.example.com"),
-        ]))
+        ])
         .unwrap();
         assert_eq!(s.throttle.trusted_proxies.len(), 3);
         assert!(s.throttle.trusted_proxies[1].contains(&"192.168.4.5".parse::<IpAddr>().unwrap()));
         assert_eq!(s.cors_origins, vec!["https://app.example.com".to_owned()]);
-        let err = Settings::from_vars(&vars(&[
-            ("APP_JWT_SECRET", STRONG),
-            ("APP_CODE_PEPPER", STRONG),
-            ("APP_TRUSTED_PROXIES", "proxy.example.com"),
-        ]))
-        .unwrap_err();
-        assert!(err.to_string().contains("APP_TRUSTED_PROXIES"), "{err}");
+        let err = refused(&[("APP_TRUSTED_PROXIES", "proxy.example.com")]);
+        assert!(err.contains("APP_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

@@ -230,6 +230,23 @@ mod tests {
 
     use crate::config::{testing::*, Settings};
 
+    /// A development secrets file named `name` in a new folder of its own under the
+    /// temporary directory, holding `contents` (or not written yet, for `None`).
+    fn dev_secrets_file(name: &str, contents: Option<&str>) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("devsecrets-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(name);
+        if let Some(contents) = contents {
+            std::fs::write(&file, contents).unwrap();
+        }
+        file
+    }
+
+    /// Removes the folder of a [`dev_secrets_file`].
+    fn remove_dev_secrets(file: &std::path::Path) {
+        std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
+    }
+
     #[test]
     fn production_refuses_missing_secrets() {
         let err = Settings::from_vars(&vars(&[("APP_ENV", "production")])).unwrap_err();
@@ -276,8 +293,7 @@ mod tests {
 
     #[test]
     fn a_short_secret_is_refused_even_when_the_other_is_generated() {
-        let dir = std::env::temp_dir().join(format!("devsecrets-{}", uuid::Uuid::new_v4()));
-        let file = dir.join("secrets.env");
+        let file = dev_secrets_file("secrets.env", None);
         for (key, other) in [
             ("APP_JWT_SECRET", "APP_CODE_PEPPER"),
             ("APP_CODE_PEPPER", "APP_JWT_SECRET"),
@@ -294,30 +310,25 @@ mod tests {
             !file.exists(),
             "nothing generated for a refused configuration"
         );
+        remove_dev_secrets(&file);
     }
 
     #[test]
     fn a_short_secret_in_the_development_file_is_refused() {
-        let dir = std::env::temp_dir().join(format!("devsecrets-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("secrets.env");
-        std::fs::write(
-            &file,
-            format!("APP_JWT_SECRET=short\nAPP_CODE_PEPPER={STRONG}\n"),
-        )
-        .unwrap();
+        let file = dev_secrets_file(
+            "secrets.env",
+            Some(&format!("APP_JWT_SECRET=short\nAPP_CODE_PEPPER={STRONG}\n")),
+        );
         let err = Settings::from_vars(&vars(&[("APP_DEV_SECRETS_FILE", file.to_str().unwrap())]))
             .unwrap_err()
             .to_string();
         assert!(err.contains("APP_JWT_SECRET"), "{err}");
-        std::fs::remove_dir_all(dir).unwrap();
+        remove_dev_secrets(&file);
     }
 
     #[test]
     fn development_generates_secrets_once_and_warns() {
-        let dir = std::env::temp_dir().join(format!("devsecrets-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("secrets.env");
+        let file = dev_secrets_file("secrets.env", None);
         let v = vars(&[("APP_DEV_SECRETS_FILE", file.to_str().unwrap())]);
         let first = Settings::from_vars(&v).unwrap();
         let second = Settings::from_vars(&v).unwrap();
@@ -334,7 +345,7 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w.contains("DEVELOPMENT SECRETS")));
-        std::fs::remove_dir_all(dir).unwrap();
+        remove_dev_secrets(&file);
     }
 
     #[test]
@@ -377,14 +388,11 @@ mod tests {
             STRONG,
             "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
         ] {
-            let err = with_secrets(&[("APP_MFA_ENCRYPTION_KEY", bad)]).unwrap_err();
-            assert!(
-                err.to_string().contains("APP_MFA_ENCRYPTION_KEY"),
-                "{bad}: {err}"
-            );
+            let err = refused(&[("APP_MFA_ENCRYPTION_KEY", bad)]);
+            assert!(err.contains("APP_MFA_ENCRYPTION_KEY"), "{bad}: {err}");
         }
-        let err = with_secrets(&[("APP_TOTP_ISSUER", "a:b")]).unwrap_err();
-        assert!(err.to_string().contains("APP_TOTP_ISSUER"), "{err}");
+        let err = refused(&[("APP_TOTP_ISSUER", "a:b")]);
+        assert!(err.contains("APP_TOTP_ISSUER"), "{err}");
         // Production: the JWT secret and pepper alone are not enough.
         let err = Settings::from_vars(&vars(&[
             ("APP_ENV", "production"),
@@ -398,15 +406,13 @@ mod tests {
 
     #[test]
     fn development_generates_the_mfa_key_once_next_to_the_other_secrets() {
-        let dir = std::env::temp_dir().join(format!("mfa-dev-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join(".dev-secrets.env");
         // A file from before the key existed: the key is appended, the rest kept.
-        std::fs::write(
-            &file,
-            format!("APP_JWT_SECRET={STRONG}\nAPP_CODE_PEPPER={STRONG}\n"),
-        )
-        .unwrap();
+        let file = dev_secrets_file(
+            ".dev-secrets.env",
+            Some(&format!(
+                "APP_JWT_SECRET={STRONG}\nAPP_CODE_PEPPER={STRONG}\n"
+            )),
+        );
         let path = file.to_string_lossy().into_owned();
         let load = || {
             Settings::from_vars(&vars(&[
@@ -428,6 +434,6 @@ mod tests {
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains(&format!("APP_JWT_SECRET={STRONG}")), "{text}");
         assert_eq!(text.matches("APP_MFA_ENCRYPTION_KEY=").count(), 1, "{text}");
-        std::fs::remove_dir_all(&dir).unwrap();
+        remove_dev_secrets(&file);
     }
 }

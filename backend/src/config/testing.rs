@@ -24,3 +24,12 @@ pub fn with_secrets(extra: &[(&str, &str)]) -> anyhow::Result<Settings> {
     pairs.extend_from_slice(extra);
     Settings::from_vars(&vars(&pairs))
 }
+
+/// The error text of a configuration refused with `extra` on top of strong secrets; panics
+/// when it is accepted.
+pub fn refused(extra: &[(&str, &str)]) -> String {
+    match with_secrets(extra) {
+        Ok(_) => panic!("{extra:?} was accepted"),
+        Err(e) => e.to_string(),
+    }
+}
