@@ -111,6 +111,12 @@ impl MfaKeys {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// The generator of the secret `sealed` for `user` ([`MfaKeys::seal`]), labelled with the
+    /// issuer and `account`.
+    pub fn open_totp(&self, user: &ObjectId, sealed: &str, account: &str) -> anyhow::Result<TOTP> {
+        self.totp(self.open(user, sealed)?, account)
+    }
+
     /// The `totp-rs` generator for `secret`, labelled with the issuer and `account`.
     pub fn totp(&self, secret: Vec<u8>, account: &str) -> anyhow::Result<TOTP> {
         // `:` separates issuer and account in the URI label; usernames cannot contain it, and

@@ -97,13 +97,9 @@ pub async fn enable(
     // for free either.
     let pool = Pool::of(state, client, Some(user)).await?;
     let attempt = pools::admit(state, Family::SecondFactor, &pool, Subject::Account(user)).await?;
-    let secret = state
-        .mfa_keys
-        .open(&user.id, &sealed)
-        .map_err(ApiError::Internal)?;
     let totp = state
         .mfa_keys
-        .totp(secret, &user.username)
+        .open_totp(&user.id, &sealed, &user.username)
         .map_err(ApiError::Internal)?;
     let Some(step) = mfa::matching_step(&totp, code, state.clock.now_secs()) else {
         let left = attempt.failed(state).await?;

@@ -104,11 +104,8 @@ pub async fn use_code(
     let keys = &state.mfa_keys;
     match factor {
         Factor::Code(code) => {
-            let secret = keys
-                .open(&user.id, &totp.secret)
-                .map_err(ApiError::Internal)?;
             let generator = keys
-                .totp(secret, &user.username)
+                .open_totp(&user.id, &totp.secret, &user.username)
                 .map_err(ApiError::Internal)?;
             let Some(step) = mfa::matching_step(&generator, code, state.clock.now_secs()) else {
                 return Ok(false);
