@@ -212,6 +212,11 @@ mod tests {
         Password::for_login(s.into()).unwrap()
     }
 
+    /// Whether `hasher` finds `password` to be the one `stored` hashes.
+    async fn verifies(hasher: &PasswordHasher, password: &str, stored: &str) -> bool {
+        hasher.verify(&pw(password), Some(stored)).await.unwrap()
+    }
+
     #[tokio::test]
     async fn hashes_are_salted_argon2id_at_owasp_parameters() {
         let hasher = PasswordHasher::new(2).unwrap();
@@ -219,8 +224,8 @@ mod tests {
         let b = hasher.hash(&pw("correct horse")).await.unwrap();
         assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
         assert_ne!(a, b, "same password must hash differently (salt)");
-        assert!(hasher.verify(&pw("correct horse"), Some(&a)).await.unwrap());
-        assert!(!hasher.verify(&pw("correct horsf"), Some(&a)).await.unwrap());
+        assert!(verifies(&hasher, "correct horse", &a).await);
+        assert!(!verifies(&hasher, "correct horsf", &a).await);
     }
 
     #[tokio::test]
@@ -243,14 +248,8 @@ mod tests {
         .hash_password(b"interop password", &salt)
         .unwrap()
         .to_string();
-        assert!(hasher
-            .verify(&pw("interop password"), Some(&theirs))
-            .await
-            .unwrap());
-        assert!(!hasher
-            .verify(&pw("interop passwore"), Some(&theirs))
-            .await
-            .unwrap());
+        assert!(verifies(&hasher, "interop password", &theirs).await);
+        assert!(!verifies(&hasher, "interop passwore", &theirs).await);
     }
 
     #[tokio::test]
@@ -292,10 +291,7 @@ mod tests {
         assert!(first.await.unwrap());
         assert!(second.await.unwrap().starts_with("$argon2id$"));
         // With the queue drained, work is accepted again.
-        assert!(hasher
-            .verify(&pw("queued password"), Some(&stored))
-            .await
-            .unwrap());
+        assert!(verifies(&hasher, "queued password", &stored).await);
     }
 
     #[tokio::test]
