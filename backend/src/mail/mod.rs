@@ -140,14 +140,10 @@ impl Mailer {
         valid_for: Duration,
         locale: Locale,
     ) -> Result<(), MailError> {
-        let t = &self.templates;
-        let rendered = match purpose {
-            CodePurpose::Signup => t.code(code, valid_for, locale),
-            CodePurpose::PasswordReset => t.reset_code(code, valid_for, locale),
-            CodePurpose::EmailChange => t.email_change_code(code, valid_for, locale),
-            CodePurpose::SignIn => t.sign_in_code(code, valid_for, locale),
-        }
-        .map_err(MailError::Template)?;
+        let rendered = self
+            .templates
+            .code_mail(purpose, code, valid_for, locale)
+            .map_err(MailError::Template)?;
         let kind = match purpose {
             CodePurpose::Signup => "code_signup",
             CodePurpose::PasswordReset => "code_password_reset",

@@ -15,7 +15,7 @@ use mongodb::bson::DateTime;
 use shared::Locale;
 
 use super::Notice;
-use crate::domain::VerificationCode;
+use crate::domain::{CodePurpose, VerificationCode};
 
 pub struct Rendered {
     pub subject: String,
@@ -187,9 +187,13 @@ impl Templates {
             VerificationCode::parse("123456".into()).map_err(|_| anyhow::anyhow!("sample code"))?;
         let at = DateTime::from_millis(0);
         for locale in [Locale::Ko, Locale::En] {
-            self.code(&sample, Duration::from_secs(600), locale)?;
-            self.reset_code(&sample, Duration::from_secs(600), locale)?;
-            self.email_change_code(&sample, Duration::from_secs(600), locale)?;
+            for purpose in [
+                CodePurpose::Signup,
+                CodePurpose::PasswordReset,
+                CodePurpose::EmailChange,
+            ] {
+                self.code_mail(purpose, &sample, Duration::from_secs(600), locale)?;
+            }
             self.email_change_taken(locale)?;
             self.no_account(locale)?;
             self.account_exists(locale)?;
@@ -228,45 +232,27 @@ impl Templates {
         })
     }
 
-    /// The signup code. Values: `code`, `minutes`.
-    pub fn code(
+    /// The mail that carries a code for `purpose`: `code` (signup), `reset_code`,
+    /// `email_change_code` (sent to the new address) or `sign_in_code` (signs in without the
+    /// password). Values: `code`, `minutes`.
+    pub fn code_mail(
         &self,
+        purpose: CodePurpose,
         code: &VerificationCode,
         valid_for: Duration,
         locale: Locale,
     ) -> anyhow::Result<Rendered> {
-        self.code_mail("code", code, valid_for, locale)
-    }
-
-    /// The password reset code. Values: `code`, `minutes`.
-    pub fn reset_code(
-        &self,
-        code: &VerificationCode,
-        valid_for: Duration,
-        locale: Locale,
-    ) -> anyhow::Result<Rendered> {
-        self.code_mail("reset_code", code, valid_for, locale)
-    }
-
-    /// The code that moves an account to a new address (sent there). Values: `code`,
-    /// `minutes`.
-    pub fn email_change_code(
-        &self,
-        code: &VerificationCode,
-        valid_for: Duration,
-        locale: Locale,
-    ) -> anyhow::Result<Rendered> {
-        self.code_mail("email_change_code", code, valid_for, locale)
-    }
-
-    /// The code that signs in without the password. Values: `code`, `minutes`.
-    pub fn sign_in_code(
-        &self,
-        code: &VerificationCode,
-        valid_for: Duration,
-        locale: Locale,
-    ) -> anyhow::Result<Rendered> {
-        self.code_mail("sign_in_code", code, valid_for, locale)
+        let kind = match purpose {
+            CodePurpose::Signup => "code",
+            CodePurpose::PasswordReset => "reset_code",
+            CodePurpose::EmailChange => "email_change_code",
+            CodePurpose::SignIn => "sign_in_code",
+        };
+        let values = context! {
+            code => code.expose(),
+            minutes => valid_for.as_secs().div_ceil(60),
+        };
+        self.render(kind, locale, values)
     }
 
     /// A sign-in code was asked for an address that has no account. No values.
@@ -277,20 +263,6 @@ impl Templates {
     /// An account tried to move to this address, which has an account already. No values.
     pub fn email_change_taken(&self, locale: Locale) -> anyhow::Result<Rendered> {
         self.render("email_change_taken", locale, context! {})
-    }
-
-    fn code_mail(
-        &self,
-        kind: &str,
-        code: &VerificationCode,
-        valid_for: Duration,
-        locale: Locale,
-    ) -> anyhow::Result<Rendered> {
-        let values = context! {
-            code => code.expose(),
-            minutes => valid_for.as_secs().div_ceil(60),
-        };
-        self.render(kind, locale, values)
     }
 
     /// A reset was asked for an address without an account. No values.
@@ -492,11 +464,15 @@ mod tests {
     }
 
     fn code(c: &VerificationCode, d: Duration, locale: Locale) -> Rendered {
-        defaults().code(c, d, locale).unwrap()
+        defaults()
+            .code_mail(CodePurpose::Signup, c, d, locale)
+            .unwrap()
     }
 
     fn reset_code(c: &VerificationCode, d: Duration, locale: Locale) -> Rendered {
-        defaults().reset_code(c, d, locale).unwrap()
+        defaults()
+            .code_mail(CodePurpose::PasswordReset, c, d, locale)
+            .unwrap()
     }
 
     fn account_exists(locale: Locale) -> Rendered {
@@ -515,18 +491,24 @@ mod tests {
         let c = VerificationCode::parse("042917".into()).unwrap();
         let at = DateTime::from_millis(1_709_251_170_000);
         for locale in [Locale::Ko, Locale::En] {
-            let mut all = vec![
-                t.code(&c, Duration::from_secs(600), locale).unwrap(),
-                t.reset_code(&c, Duration::from_secs(600), locale).unwrap(),
-                t.email_change_code(&c, Duration::from_secs(600), locale)
-                    .unwrap(),
+            let mut all: Vec<Rendered> = [
+                CodePurpose::Signup,
+                CodePurpose::PasswordReset,
+                CodePurpose::EmailChange,
+                CodePurpose::SignIn,
+            ]
+            .into_iter()
+            .map(|purpose| {
+                t.code_mail(purpose, &c, Duration::from_secs(600), locale)
+                    .unwrap()
+            })
+            .collect();
+            all.extend([
                 t.email_change_taken(locale).unwrap(),
                 t.no_account(locale).unwrap(),
                 t.account_exists(locale).unwrap(),
-                t.sign_in_code(&c, Duration::from_secs(600), locale)
-                    .unwrap(),
                 t.sign_in_no_account(locale).unwrap(),
-            ];
+            ]);
             for notice in sample_notices() {
                 all.push(t.notice(&notice, at, locale).unwrap());
             }
@@ -587,11 +569,25 @@ mod tests {
         .unwrap();
         let t = Templates::new(Some(&dir), "Acme", None).unwrap();
         let c = VerificationCode::parse("042917".into()).unwrap();
-        let r = t.code(&c, Duration::from_secs(300), Locale::En).unwrap();
+        let r = t
+            .code_mail(
+                CodePurpose::Signup,
+                &c,
+                Duration::from_secs(300),
+                Locale::En,
+            )
+            .unwrap();
         assert_eq!(r.subject, "Acme: code 042917");
         assert_eq!(r.text, "Your code is 042917 (5 min).");
         assert!(r.html.contains("042917"), "the HTML part keeps the default");
-        let ko = t.code(&c, Duration::from_secs(300), Locale::Ko).unwrap();
+        let ko = t
+            .code_mail(
+                CodePurpose::Signup,
+                &c,
+                Duration::from_secs(300),
+                Locale::Ko,
+            )
+            .unwrap();
         assert!(
             ko.subject.contains("인증 번호"),
             "other languages keep theirs"
