@@ -123,11 +123,7 @@ impl Store {
                     "expires_at": code.expires_at,
                     "attempts": code.attempts,
                 };
-                let taken = take_attempt(codes, pinned).await?;
-                if taken {
-                    code.attempts += 1;
-                }
-                Ok(taken)
+                take_attempt(codes, pinned, &mut code.attempts).await
             },
         )
         .await

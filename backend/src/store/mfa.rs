@@ -180,11 +180,8 @@ impl Store {
             "fail_mfa_ticket",
             async || self.find_live_mfa_ticket(id, now, max_attempts).await,
             async |ticket: &mut MfaTicketDoc| {
-                let failed = take_attempt(&self.mfa_tickets, read_ticket(ticket, now)).await?;
-                if failed {
-                    ticket.attempts += 1;
-                }
-                Ok(failed)
+                let pinned = read_ticket(ticket, now);
+                take_attempt(&self.mfa_tickets, pinned, &mut ticket.attempts).await
             },
         )
         .await

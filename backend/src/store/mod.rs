@@ -24,7 +24,7 @@ mod throttle;
 mod users;
 mod webhooks;
 
-use std::time::Duration;
+use std::{ops::AddAssign, time::Duration};
 
 use anyhow::Context;
 use mongodb::{
@@ -320,13 +320,18 @@ async fn updated_one<T: Send + Sync>(
 }
 
 /// `update_one(pinned, {$inc: {attempts: 1}})` on `coll`: whether the document as read
-/// (`pinned`) took the attempt.
-async fn take_attempt<T: Send + Sync>(
+/// (`pinned`) took the attempt; if it did, `attempts` (the count read) counts it too.
+async fn take_attempt<T: Send + Sync, N: AddAssign + From<u8>>(
     coll: &Collection<T>,
     pinned: Document,
+    attempts: &mut N,
 ) -> Result<bool, Error> {
     let update = doc! { "$inc": { "attempts": 1 } };
-    updated_one(coll, pinned, update, Landed::Matched).await
+    let taken = updated_one(coll, pinned, update, Landed::Matched).await?;
+    if taken {
+        *attempts += N::from(1);
+    }
+    Ok(taken)
 }
 
 /// `delete_many({user_id})` on `coll`: every document of a deleted account; how many.
