@@ -242,6 +242,11 @@ mod tests {
         file
     }
 
+    /// Whether loading `settings` warned about `text`.
+    fn warns(settings: &Settings, text: &str) -> bool {
+        settings.warnings.iter().any(|w| w.contains(text))
+    }
+
     /// Removes the folder of a [`dev_secrets_file`].
     fn remove_dev_secrets(file: &std::path::Path) {
         std::fs::remove_dir_all(file.parent().unwrap()).unwrap();
@@ -341,10 +346,7 @@ mod tests {
             first.jwt.secret.expose_secret(),
             first.codes.pepper.expose_secret()
         );
-        assert!(first
-            .warnings
-            .iter()
-            .any(|w| w.contains("DEVELOPMENT SECRETS")));
+        assert!(warns(&first, "DEVELOPMENT SECRETS"), "{:?}", first.warnings);
         remove_dev_secrets(&file);
     }
 
@@ -388,11 +390,9 @@ mod tests {
             STRONG,
             "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
         ] {
-            let err = refused(&[("APP_MFA_ENCRYPTION_KEY", bad)]);
-            assert!(err.contains("APP_MFA_ENCRYPTION_KEY"), "{bad}: {err}");
+            assert_refused(&[("APP_MFA_ENCRYPTION_KEY", bad)], "APP_MFA_ENCRYPTION_KEY");
         }
-        let err = refused(&[("APP_TOTP_ISSUER", "a:b")]);
-        assert!(err.contains("APP_TOTP_ISSUER"), "{err}");
+        assert_refused(&[("APP_TOTP_ISSUER", "a:b")], "APP_TOTP_ISSUER");
         // Production: the JWT secret and pepper alone are not enough.
         let err = Settings::from_vars(&vars(&[
             ("APP_ENV", "production"),
@@ -427,10 +427,11 @@ mod tests {
             first.mfa.key.expose_secret(),
             second.mfa.key.expose_secret()
         );
-        assert!(first
-            .warnings
-            .iter()
-            .any(|w| w.contains("APP_MFA_ENCRYPTION_KEY")));
+        assert!(
+            warns(&first, "APP_MFA_ENCRYPTION_KEY"),
+            "{:?}",
+            first.warnings
+        );
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(text.contains(&format!("APP_JWT_SECRET={STRONG}")), "{text}");
         assert_eq!(text.matches("APP_MFA_ENCRYPTION_KEY=").count(), 1, "{text}");

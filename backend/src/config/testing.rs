@@ -25,11 +25,10 @@ pub fn with_secrets(extra: &[(&str, &str)]) -> anyhow::Result<Settings> {
     Settings::from_vars(&vars(&pairs))
 }
 
-/// The error text of a configuration refused with `extra` on top of strong secrets; panics
-/// when it is accepted.
-pub fn refused(extra: &[(&str, &str)]) -> String {
+/// Asserts that `extra`, on top of strong secrets, is refused by an error that names `var`.
+pub fn assert_refused(extra: &[(&str, &str)], var: &str) {
     match with_secrets(extra) {
         Ok(_) => panic!("{extra:?} was accepted"),
-        Err(e) => e.to_string(),
+        Err(e) => assert!(e.to_string().contains(var), "{extra:?}: {e}"),
     }
 }

@@ -569,25 +569,15 @@ mod tests {
         .unwrap();
         let t = Templates::new(Some(&dir), "Acme", None).unwrap();
         let c = VerificationCode::parse("042917".into()).unwrap();
-        let r = t
-            .code_mail(
-                CodePurpose::Signup,
-                &c,
-                Duration::from_secs(300),
-                Locale::En,
-            )
-            .unwrap();
+        let signup_code = |locale| {
+            t.code_mail(CodePurpose::Signup, &c, Duration::from_secs(300), locale)
+                .unwrap()
+        };
+        let r = signup_code(Locale::En);
         assert_eq!(r.subject, "Acme: code 042917");
         assert_eq!(r.text, "Your code is 042917 (5 min).");
         assert!(r.html.contains("042917"), "the HTML part keeps the default");
-        let ko = t
-            .code_mail(
-                CodePurpose::Signup,
-                &c,
-                Duration::from_secs(300),
-                Locale::Ko,
-            )
-            .unwrap();
+        let ko = signup_code(Locale::Ko);
         assert!(
             ko.subject.contains("인증 번호"),
             "other languages keep theirs"
