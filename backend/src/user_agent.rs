@@ -6,38 +6,44 @@ pub fn describe(user_agent: &str) -> (Option<&'static str>, Option<&'static str>
     (browser(user_agent), system(user_agent))
 }
 
+/// Browsers by a marker of their `User-Agent`, first match wins. Order matters: Edge and
+/// Opera say "Chrome", Chrome says "Safari".
+const BROWSERS: [(&str, &str); 10] = [
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("SamsungBrowser/", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+    ("curl/", "curl"),
+    ("python-requests/", "Python"),
+];
+
+/// Systems by a marker of their `User-Agent`, first match wins.
+const SYSTEMS: [(&str, &str); 8] = [
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("Linux", "Linux"),
+];
+
 fn browser(ua: &str) -> Option<&'static str> {
-    // Order matters: Edge and Opera say "Chrome", Chrome says "Safari".
-    const BROWSERS: [(&str, &str); 10] = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("SamsungBrowser/", "Samsung Internet"),
-        ("Firefox/", "Firefox"),
-        ("FxiOS/", "Firefox"),
-        ("CriOS/", "Chrome"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-        ("python-requests/", "Python"),
-    ];
-    BROWSERS
-        .iter()
-        .find(|(marker, _)| ua.contains(marker))
-        .map(|(_, name)| *name)
+    first_named(&BROWSERS, ua)
 }
 
 fn system(ua: &str) -> Option<&'static str> {
-    const SYSTEMS: [(&str, &str); 8] = [
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Android", "Android"),
-        ("CrOS", "ChromeOS"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("Macintosh", "macOS"),
-        ("Linux", "Linux"),
-    ];
-    SYSTEMS
+    first_named(&SYSTEMS, ua)
+}
+
+/// The name of the first `(marker, name)` of `table` whose marker `ua` contains.
+fn first_named(table: &[(&str, &'static str)], ua: &str) -> Option<&'static str> {
+    table
         .iter()
         .find(|(marker, _)| ua.contains(marker))
         .map(|(_, name)| *name)
