@@ -37,22 +37,17 @@ mod tests {
     fn valid_and_invalid() {
         assert!(EmailAddress::parse("gildong@example.com".into()).is_ok());
         assert!(EmailAddress::parse("first.last+tag@sub.example.co.kr".into()).is_ok());
-        assert_eq!(
-            EmailAddress::parse("a@b@c.com".into()),
-            Err(ErrorCode::InvalidFormat)
-        );
-        assert_eq!(
-            EmailAddress::parse("a..b@example.com".into()),
-            Err(ErrorCode::InvalidFormat)
-        );
-        assert_eq!(
-            EmailAddress::parse("a@example.com\r\nBcc: x@example.com".into()),
-            Err(ErrorCode::InvalidCharacters)
-        );
-        assert_eq!(
-            EmailAddress::parse("a@example.com\n".into()),
-            Err(ErrorCode::InvalidCharacters)
-        );
+        for (raw, refused) in [
+            ("a@b@c.com", ErrorCode::InvalidFormat),
+            ("a..b@example.com", ErrorCode::InvalidFormat),
+            (
+                "a@example.com\r\nBcc: x@example.com",
+                ErrorCode::InvalidCharacters,
+            ),
+            ("a@example.com\n", ErrorCode::InvalidCharacters),
+        ] {
+            assert_eq!(EmailAddress::parse(raw.into()), Err(refused), "{raw:?}");
+        }
     }
 
     #[test]

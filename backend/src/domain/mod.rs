@@ -26,21 +26,26 @@ use shared::{ErrorCode, FieldError};
 
 /// A field that failed to parse, with an English message for people reading raw responses.
 pub(crate) fn field_error(field: &str, code: ErrorCode) -> FieldError {
-    let message = match (field, code) {
+    let message = match (code, length_bounds(field)) {
+        (ErrorCode::TooShort | ErrorCode::TooLong, Some((min, max))) => {
+            format!("Use {min}–{max} characters.")
+        }
+        _ => message(field, code),
+    };
+    FieldError {
+        field: field.to_owned(),
+        code,
+        message,
+    }
+}
+
+/// The message of a field's error, but a length out of [`length_bounds`].
+fn message(field: &str, code: ErrorCode) -> String {
+    match (field, code) {
         (_, ErrorCode::Required) => "This field is required.".to_owned(),
-        ("username", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
-            "Use {}–{} characters.",
-            shared::rules::USERNAME_MIN_LEN,
-            shared::rules::USERNAME_MAX_LEN
-        ),
         ("username", ErrorCode::InvalidCharacters) => {
             "Use only ASCII letters, digits and underscores.".to_owned()
         }
-        ("nickname", ErrorCode::TooShort | ErrorCode::TooLong) => format!(
-            "Use {}–{} characters.",
-            shared::rules::NICKNAME_MIN_LEN,
-            shared::rules::NICKNAME_MAX_LEN
-        ),
         ("nickname", ErrorCode::InvalidCharacters) => {
             "Use letters, digits and single spaces between words.".to_owned()
         }
@@ -49,14 +54,6 @@ pub(crate) fn field_error(field: &str, code: ErrorCode) -> FieldError {
             shared::rules::EMAIL_MAX_BYTES
         ),
         ("email" | "new_email", _) => "Enter a valid email address.".to_owned(),
-        (
-            "password" | "new_password" | "current_password",
-            ErrorCode::TooShort | ErrorCode::TooLong,
-        ) => format!(
-            "Use {}–{} characters.",
-            shared::rules::PASSWORD_MIN_LEN,
-            shared::rules::PASSWORD_MAX_LEN
-        ),
         ("password" | "new_password", ErrorCode::WeakPassword) => {
             "The password must not contain your username or the part of your email address \
              before the @."
@@ -70,10 +67,18 @@ pub(crate) fn field_error(field: &str, code: ErrorCode) -> FieldError {
             shared::rules::CODE_LEN
         ),
         _ => "This value is not valid.".to_owned(),
-    };
-    FieldError {
-        field: field.to_owned(),
-        code,
-        message,
+    }
+}
+
+/// The shortest and longest a field may be, in characters, for the fields bounded so.
+fn length_bounds(field: &str) -> Option<(usize, usize)> {
+    use shared::rules::*;
+    match field {
+        "username" => Some((USERNAME_MIN_LEN, USERNAME_MAX_LEN)),
+        "nickname" => Some((NICKNAME_MIN_LEN, NICKNAME_MAX_LEN)),
+        "password" | "new_password" | "current_password" => {
+            Some((PASSWORD_MIN_LEN, PASSWORD_MAX_LEN))
+        }
+        _ => None,
     }
 }
