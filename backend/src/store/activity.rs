@@ -6,19 +6,14 @@
 use mongodb::{
     bson::{doc, oid::ObjectId, Document},
     error::Error,
-    Collection,
 };
 
 use super::Store;
 
 impl Store {
-    fn activity(&self) -> Collection<Document> {
-        self.database().collection("activity")
-    }
-
     /// The indexes of the activity log (part of [`Store::ensure_indexes`]).
     pub(super) async fn ensure_activity_indexes(&self) -> Result<(), Error> {
-        self.activity()
+        self.activity
             .create_indexes([
                 super::index(doc! { "user_id": 1, "_id": -1 }, "user_id_id"),
                 super::expiry(),
@@ -30,7 +25,7 @@ impl Store {
     /// Writes `entry` (with its `expires_at` already set).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_activity"))]
     pub async fn insert_activity(&self, entry: Document) -> Result<(), Error> {
-        self.activity().insert_one(entry).await.map(|_| ())
+        self.activity.insert_one(entry).await.map(|_| ())
     }
 
     /// At most `limit` entries of `user_id` older than `before` (all when `None`), newest
@@ -47,7 +42,7 @@ impl Store {
             None => doc! { "user_id": user_id },
         };
         let mut found = self
-            .activity()
+            .activity
             .find(filter)
             .sort(doc! { "_id": -1 })
             .limit(i64::from(limit))
@@ -62,6 +57,6 @@ impl Store {
     /// Every entry of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_activity_of"))]
     pub async fn delete_activity_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        super::delete_of_user(&self.activity(), user_id).await
+        super::delete_of_user(&self.activity, user_id).await
     }
 }

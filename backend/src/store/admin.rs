@@ -12,7 +12,7 @@ use mongodb::{
     bson::{doc, oid::ObjectId, DateTime, Document},
     error::Error,
     options::IndexOptions,
-    Collection, IndexModel,
+    IndexModel,
 };
 use serde::{Deserialize, Serialize};
 
@@ -119,21 +119,9 @@ pub fn search_filters(keys: Option<&SearchKeys>, after: Option<UserCursor>) -> V
 pub const CREATED_INDEX: &str = "created_at_id";
 
 impl Store {
-    fn admin_keys(&self) -> Collection<ApiKeyDoc> {
-        self.database().collection("admin_keys")
-    }
-
-    fn admin_audit(&self) -> Collection<AuditDoc> {
-        self.database().collection("admin_audit")
-    }
-
-    fn daily_counts(&self) -> Collection<Document> {
-        self.database().collection("daily_counts")
-    }
-
     /// The indexes of the admin surface (part of [`Store::ensure_indexes`]).
     pub(super) async fn ensure_admin_indexes(&self) -> Result<(), Error> {
-        self.admin_keys()
+        self.admin_keys
             .create_index(
                 IndexModel::builder()
                     .keys(doc! { "name": 1 })
@@ -146,7 +134,7 @@ impl Store {
                     .build(),
             )
             .await?;
-        self.admin_audit()
+        self.admin_audit
             .create_index(
                 IndexModel::builder()
                     .keys(doc! { "at": -1, "_id": -1 })
@@ -172,7 +160,7 @@ impl Store {
     /// Stores a new key; `false` when its name is taken (the unique index decides).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_api_key"))]
     pub async fn insert_api_key(&self, key: &ApiKeyDoc) -> Result<bool, Error> {
-        match self.admin_keys().insert_one(key).await {
+        match self.admin_keys.insert_one(key).await {
             Ok(_) => Ok(true),
             Err(e) if duplicate_key_index(&e).is_some() => Ok(false),
             Err(e) => Err(e),
@@ -183,13 +171,13 @@ impl Store {
     /// instance from the next request on).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_api_key"))]
     pub async fn find_api_key(&self, hash: &str) -> Result<Option<ApiKeyDoc>, Error> {
-        self.admin_keys().find_one(doc! { "_id": hash }).await
+        self.admin_keys.find_one(doc! { "_id": hash }).await
     }
 
     /// Every key, oldest first.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "list_api_keys"))]
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyDoc>, Error> {
-        self.admin_keys()
+        self.admin_keys
             .find(doc! {})
             .sort(doc! { "created_at": 1 })
             .await?
@@ -201,7 +189,7 @@ impl Store {
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "revoke_api_key"))]
     pub async fn revoke_api_key(&self, name: &str, now: DateTime) -> Result<bool, Error> {
         let updated = self
-            .admin_keys()
+            .admin_keys
             .update_one(
                 doc! { "name": name, "revoked": false },
                 doc! { "$set": { "revoked": true, "revoked_at": now } },
@@ -212,7 +200,7 @@ impl Store {
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_audit"))]
     pub async fn insert_audit(&self, entry: &AuditDoc) -> Result<(), Error> {
-        self.admin_audit().insert_one(entry).await.map(|_| ())
+        self.admin_audit.insert_one(entry).await.map(|_| ())
     }
 
     /// Up to `limit` audit entries, newest first (by time, then id), after the entry
@@ -228,7 +216,7 @@ impl Store {
             None => doc! {},
         };
         let mut cursor = self
-            .admin_audit()
+            .admin_audit
             .find(filter)
             .sort(doc! { "at": -1, "_id": -1 })
             .await?;
@@ -246,7 +234,7 @@ impl Store {
     /// Counts one `field` (`sign_ups`, `sign_ins`) on UTC day `day` (`YYYY-MM-DD`).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_day"))]
     pub async fn count_day(&self, day: &str, field: &str) -> Result<(), Error> {
-        let counts = self.daily_counts();
+        let counts = &self.daily_counts;
         let count = || {
             counts
                 .update_one(doc! { "_id": day }, doc! { "$inc": { field: 1_i64 } })
@@ -262,7 +250,7 @@ impl Store {
     /// The daily counts from day `first` (`YYYY-MM-DD`) on.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "days_since"))]
     pub async fn days_since(&self, first: &str) -> Result<Vec<Document>, Error> {
-        self.daily_counts()
+        self.daily_counts
             .find(doc! { "_id": { "$gte": first } })
             .await?
             .try_collect()

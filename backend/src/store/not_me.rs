@@ -3,9 +3,8 @@
 //! session the alert was about; used once, gone after its lifetime (TTL index).
 
 use mongodb::{
-    bson::{doc, oid::ObjectId, DateTime, Document},
+    bson::{doc, oid::ObjectId, DateTime},
     error::Error,
-    Collection,
 };
 
 use super::Store;
@@ -18,12 +17,8 @@ pub struct NotMeLink {
 }
 
 impl Store {
-    fn not_me_links(&self) -> Collection<Document> {
-        self.database().collection("not_me_links")
-    }
-
     pub(super) async fn ensure_not_me_indexes(&self) -> Result<(), Error> {
-        self.not_me_links()
+        self.not_me_links
             .create_indexes([
                 super::expiry(),
                 super::index(doc! { "user_id": 1 }, "user_id"),
@@ -40,7 +35,7 @@ impl Store {
         now: DateTime,
         expires_at: DateTime,
     ) -> Result<(), Error> {
-        self.not_me_links()
+        self.not_me_links
             .insert_one(doc! {
                 "_id": hash,
                 "user_id": link.user_id,
@@ -61,7 +56,7 @@ impl Store {
         hash: &str,
         now: DateTime,
     ) -> Result<Option<NotMeLink>, Error> {
-        let links = self.not_me_links();
+        let links = &self.not_me_links;
         let Some(found) = links.find_one(doc! { "_id": hash }).await? else {
             return Ok(None);
         };
@@ -87,7 +82,7 @@ impl Store {
     /// Every link of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_not_me_links_of"))]
     pub async fn delete_not_me_links_of(&self, user_id: ObjectId) -> Result<(), Error> {
-        super::delete_of_user(&self.not_me_links(), user_id)
+        super::delete_of_user(&self.not_me_links, user_id)
             .await
             .map(|_| ())
     }

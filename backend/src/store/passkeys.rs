@@ -12,7 +12,6 @@ use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
-    Collection,
 };
 use serde::{Deserialize, Serialize};
 
@@ -84,23 +83,15 @@ pub fn registration_slot(user_id: ObjectId) -> String {
 }
 
 impl Store {
-    fn passkeys(&self) -> Collection<PasskeyDoc> {
-        self.database().collection("passkeys")
-    }
-
-    fn challenges(&self) -> Collection<ChallengeDoc> {
-        self.database().collection("webauthn_challenges")
-    }
-
     /// The indexes of both collections (part of [`Store::ensure_indexes`]).
     pub(super) async fn ensure_passkey_indexes(&self) -> Result<(), Error> {
-        self.passkeys()
+        self.passkeys
             .create_indexes([
                 super::unique(doc! { "credential_id": 1 }, CREDENTIAL_INDEX),
                 super::index(doc! { "user_id": 1, "created_at": -1 }, "user_created"),
             ])
             .await?;
-        self.challenges().create_index(super::expiry()).await?;
+        self.challenges.create_index(super::expiry()).await?;
         Ok(())
     }
 
@@ -109,7 +100,7 @@ impl Store {
     /// account is gone.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "webauthn_user_id"))]
     pub async fn webauthn_user_id(&self, user_id: ObjectId) -> Result<Option<String>, Error> {
-        let users = self.database().collection::<super::UserDoc>("users");
+        let users = &self.users;
         let fresh = uuid::Uuid::new_v4().to_string();
         users
             .update_one(
@@ -132,19 +123,19 @@ impl Store {
         passkey: &PasskeyDoc,
         max: u32,
     ) -> Result<(), PasskeyInsertError> {
-        match self.passkeys().insert_one(passkey).await {
+        match self.passkeys.insert_one(passkey).await {
             Ok(_) => {}
             Err(e) if duplicate_key_index(&e).is_some() => return Err(PasskeyInsertError::Taken),
             Err(e) => return Err(PasskeyInsertError::Db(e)),
         }
         let count = self
-            .passkeys()
+            .passkeys
             .count_documents(doc! { "user_id": passkey.user_id })
             .limit(u64::from(max) + 1)
             .await
             .map_err(PasskeyInsertError::Db)?;
         if count > u64::from(max) {
-            self.passkeys()
+            self.passkeys
                 .delete_one(doc! { "_id": passkey.id })
                 .await
                 .map_err(PasskeyInsertError::Db)?;
@@ -160,7 +151,7 @@ impl Store {
         user_id: ObjectId,
         id: ObjectId,
     ) -> Result<Option<PasskeyDoc>, Error> {
-        self.passkeys()
+        self.passkeys
             .find_one(doc! { "_id": id, "user_id": user_id })
             .await
     }
@@ -168,7 +159,7 @@ impl Store {
     /// The account's passkeys, newest first.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "passkeys_of"))]
     pub async fn passkeys_of(&self, user_id: ObjectId) -> Result<Vec<PasskeyDoc>, Error> {
-        self.passkeys()
+        self.passkeys
             .find(doc! { "user_id": user_id })
             .sort(doc! { "created_at": -1, "_id": -1 })
             .await?
@@ -178,12 +169,12 @@ impl Store {
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_passkeys"))]
     pub async fn count_passkeys(&self, user_id: ObjectId) -> Result<u64, Error> {
-        super::count_of_user(&self.passkeys(), user_id).await
+        super::count_of_user(&self.passkeys, user_id).await
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_passkey"))]
     pub async fn find_passkey(&self, credential_id: &str) -> Result<Option<PasskeyDoc>, Error> {
-        self.passkeys()
+        self.passkeys
             .find_one(doc! { "credential_id": credential_id })
             .await
     }
@@ -192,7 +183,7 @@ impl Store {
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_passkey"))]
     pub async fn delete_passkey(&self, user_id: ObjectId, id: ObjectId) -> Result<bool, Error> {
         let deleted = self
-            .passkeys()
+            .passkeys
             .delete_one(doc! { "_id": id, "user_id": user_id })
             .await?;
         Ok(deleted.deleted_count == 1)
@@ -201,7 +192,7 @@ impl Store {
     /// Every passkey of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_passkeys_of"))]
     pub async fn delete_passkeys_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        super::delete_of_user(&self.passkeys(), user_id).await
+        super::delete_of_user(&self.passkeys, user_id).await
     }
 
     /// Records a successful assertion: the new counter and backup state (`passkey`), and when.
@@ -223,7 +214,7 @@ impl Store {
         }
         // `{_id, sign_count}`: a conditional update on the `_id` index.
         let updated = self
-            .passkeys()
+            .passkeys
             .update_one(
                 filter,
                 doc! { "$set": {
@@ -242,27 +233,27 @@ impl Store {
     pub async fn insert_challenge(&self, challenge: &ChallengeDoc) -> Result<(), Error> {
         if challenge.nonce.is_some() {
             let replaced = self
-                .challenges()
+                .challenges
                 .replace_one(doc! { "_id": &challenge.id }, challenge)
                 .upsert(true)
                 .await;
             return match replaced {
                 // Two registrations starting at once: the other upsert created the slot.
                 Err(e) if duplicate_key_index(&e).is_some() => self
-                    .challenges()
+                    .challenges
                     .replace_one(doc! { "_id": &challenge.id }, challenge)
                     .await
                     .map(|_| ()),
                 other => other.map(|_| ()),
             };
         }
-        self.challenges().insert_one(challenge).await.map(|_| ())
+        self.challenges.insert_one(challenge).await.map(|_| ())
     }
 
     /// The pending registration challenge of a deleted account.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_challenges_of"))]
     pub async fn delete_challenges_of(&self, user_id: ObjectId) -> Result<(), Error> {
-        self.challenges()
+        self.challenges
             .delete_one(doc! { "_id": registration_slot(user_id) })
             .await
             .map(|_| ())
@@ -271,7 +262,7 @@ impl Store {
     /// How many challenges are pending for `user_id` (at most one: its slot).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_challenges_of"))]
     pub async fn count_challenges_of(&self, user_id: ObjectId) -> Result<u64, Error> {
-        super::count_of_user(&self.challenges(), user_id).await
+        super::count_of_user(&self.challenges, user_id).await
     }
 
     /// Takes the challenge `id` if it is unexpired, of `purpose` and (for a registration) of
@@ -297,10 +288,10 @@ impl Store {
                 doc! { "_id": id, "purpose": "login", "expires_at": { "$gt": now } }
             }
         };
-        let Some(challenge) = self.challenges().find_one(filter.clone()).await? else {
+        let Some(challenge) = self.challenges.find_one(filter.clone()).await? else {
             return Ok(None);
         };
-        let taken = self.challenges().delete_one(filter).await?;
+        let taken = self.challenges.delete_one(filter).await?;
         Ok((taken.deleted_count == 1).then_some(challenge))
     }
 }
