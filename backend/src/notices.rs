@@ -192,9 +192,8 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(1), Duration::from_secs(30));
-        assert_eq!(backoff(2), Duration::from_secs(60));
-        assert_eq!(backoff(8), Duration::from_secs(3600));
-        assert_eq!(backoff(100), Duration::from_secs(3600));
+        for (attempt, wait) in [(1, 30), (2, 60), (8, 3600), (100, 3600)] {
+            assert_eq!(backoff(attempt), Duration::from_secs(wait), "{attempt}");
+        }
     }
 }
