@@ -11,8 +11,6 @@ use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime, Document},
     error::Error,
-    options::IndexOptions,
-    IndexModel,
 };
 use serde::{Deserialize, Serialize};
 
@@ -122,37 +120,16 @@ impl Store {
     /// The indexes of the admin surface (part of [`Store::ensure_indexes`]).
     pub(super) async fn ensure_admin_indexes(&self) -> Result<(), Error> {
         self.admin_keys
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "name": 1 })
-                    .options(
-                        IndexOptions::builder()
-                            .unique(true)
-                            .name("name_unique".to_owned())
-                            .build(),
-                    )
-                    .build(),
-            )
+            .create_index(super::unique(doc! { "name": 1 }, "name_unique"))
             .await?;
         self.admin_audit
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "at": -1, "_id": -1 })
-                    .options(IndexOptions::builder().name("at_id".to_owned()).build())
-                    .build(),
-            )
+            .create_index(super::index(doc! { "at": -1, "_id": -1 }, "at_id"))
             .await?;
         self.users
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! { "created_at": -1, "_id": -1 })
-                    .options(
-                        IndexOptions::builder()
-                            .name(CREATED_INDEX.to_owned())
-                            .build(),
-                    )
-                    .build(),
-            )
+            .create_index(super::index(
+                doc! { "created_at": -1, "_id": -1 },
+                CREATED_INDEX,
+            ))
             .await?;
         Ok(())
     }
