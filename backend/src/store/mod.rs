@@ -6,9 +6,9 @@
 //! (or one indexed field) followed by plain field conditions, never a top-level `$or`/`$and`
 //! and never `findAndModify`. A change that depends on what it read is a compare-and-set: read
 //! by `_id`, then `update_one({_id, <every field read and relied on>})`, read again when it
-//! matched nothing ([`cas_rounds`] times at most); a removal that must happen once is a
-//! `delete_one` and its `deleted_count`. Counts over a whole collection run off the request
-//! path.
+//! matched nothing ([`compare_and_set`], [`cas_rounds`] times at most); a removal that must
+//! happen once is a `delete_one` and its `deleted_count`. Counts over a whole collection run
+//! off the request path.
 
 mod activity;
 mod admin;
