@@ -202,7 +202,7 @@ pub struct SearchQuery {
     params(SearchQuery),
     responses(
         (status = 200, description = "A page of accounts", body = AdminUserPage),
-        (status = 422, description = "`validation_failed`: `q` is too long, or `limit` or `cursor` is not valid", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `q` is too long, or `limit` or `cursor` is not valid"),
     ))]
 pub async fn search(
     state: web::Data<AppState>,
@@ -246,7 +246,7 @@ fn row(user: &UserDoc) -> AdminUserRow {
     params(("id" = String, Path, description = "The account id")),
     responses(
         (status = 200, description = "The account", body = AdminUser),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn user(
     state: web::Data<AppState>,
@@ -298,7 +298,7 @@ pub async fn user(
     params(("id" = String, Path, description = "The account id")),
     responses(
         (status = 200, description = "The live sessions", body = AdminSessionList),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn sessions(
     state: web::Data<AppState>,
@@ -330,7 +330,7 @@ pub async fn sessions(
     params(("id" = String, Path, description = "The account id")),
     responses(
         (status = 200, description = "The sessions are ended", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn end_sessions(
     state: web::Data<AppState>,
@@ -356,7 +356,7 @@ pub async fn end_sessions(
            ("sid" = String, Path, description = "A session id from its sessions")),
     responses(
         (status = 204, description = "The session is ended"),
-        (status = 404, description = "`not_found`: no such account, or no live session of it has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no such account, or no live session of it has this id"),
     ))]
 pub async fn end_session(
     state: web::Data<AppState>,
@@ -385,7 +385,7 @@ pub async fn end_session(
     params(("id" = String, Path, description = "The account id")),
     responses(
         (status = 200, description = "The account is disabled", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn disable(
     state: web::Data<AppState>,
@@ -411,7 +411,7 @@ pub async fn disable(
     params(("id" = String, Path, description = "The account id")),
     responses(
         (status = 200, description = "The account is enabled", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn enable(
     state: web::Data<AppState>,
@@ -445,7 +445,7 @@ pub struct DeleteQuery {
     params(("id" = String, Path, description = "The account id"), DeleteQuery),
     responses(
         (status = 204, description = "The account is deleted"),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -472,7 +472,7 @@ pub async fn delete(
     params(("id" = String, Path, description = "The account id")),
     responses(
         (status = 200, description = "What was removed", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn reset_mfa(
     state: web::Data<AppState>,
@@ -499,7 +499,7 @@ pub async fn reset_mfa(
            ("pid" = String, Path, description = "A passkey id from the account")),
     responses(
         (status = 204, description = "The passkey is removed"),
-        (status = 404, description = "`not_found`: no such account, or it has no passkey with this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no such account, or it has no passkey with this id"),
     ))]
 pub async fn delete_passkey(
     state: web::Data<AppState>,
@@ -534,8 +534,8 @@ pub struct LimitQuery {
     params(("id" = String, Path, description = "The account id"), LimitQuery),
     responses(
         (status = 200, description = "The newest entries", body = AdminActivityList),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: `limit` is not valid", body = shared::Problem),
+        (status = 404, description = "`not_found`: no account has this id"),
+        (status = 422, description = "`validation_failed`: `limit` is not valid"),
     ))]
 pub async fn activity(
     state: web::Data<AppState>,
@@ -592,7 +592,7 @@ pub struct AuditQuery {
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of the audit trail", body = AuditPage),
-        (status = 422, description = "`validation_failed`: `limit` or `cursor` is not valid", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `limit` or `cursor` is not valid"),
     ))]
 pub async fn audit_trail(
     state: web::Data<AppState>,
@@ -665,8 +665,8 @@ pub struct Installed(Option<Arc<dyn Deliveries>>);
     params(DeliveriesQuery),
     responses(
         (status = 200, description = "The failed deliveries", body = WebhookDeliveryList),
-        (status = 404, description = "`not_found`: this server has no webhooks", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: `status` is not `failed`, or `limit` is not valid", body = shared::Problem),
+        (status = 404, description = "`not_found`: this server has no webhooks"),
+        (status = 422, description = "`validation_failed`: `status` is not `failed`, or `limit` is not valid"),
     ))]
 pub async fn failed_deliveries(
     state: web::Data<AppState>,
@@ -689,7 +689,7 @@ pub async fn failed_deliveries(
     params(("id" = String, Path, description = "A failed delivery's id")),
     responses(
         (status = 200, description = "The delivery, queued again", body = WebhookDelivery),
-        (status = 404, description = "`not_found`: no failed delivery has this id, or this server has no webhooks", body = shared::Problem),
+        (status = 404, description = "`not_found`: no failed delivery has this id, or this server has no webhooks"),
     ))]
 pub async fn retry_delivery(
     state: web::Data<AppState>,

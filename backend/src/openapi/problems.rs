@@ -151,12 +151,8 @@ fn add(operation: &mut Operation, row: &Implied) {
         }
         Some(RefOr::Ref(_)) => {}
         None => {
-            let content = ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build();
-            let mut response = ResponseBuilder::new()
-                .description(sentence)
-                .content(PROBLEM_JSON, content);
+            // The body is every error row's (`ProblemCodes`).
+            let mut response = ResponseBuilder::new().description(sentence);
             if row.authenticate {
                 response = response.header(
                     "WWW-Authenticate",
@@ -176,21 +172,28 @@ fn add(operation: &mut Operation, row: &Implied) {
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Makes each error response exact, so that handlers' `#[utoipa::path]` only say what is
-/// particular to them (`body = Problem` and the codes): every 4xx/5xx is served as
-/// `application/problem+json`, every 429 and 503 documents `Retry-After`, the `code`s it may
+/// particular to them (the codes, in the description): every 4xx/5xx is served as
+/// `application/problem+json` with the `Problem` body, every 429 and 503 documents `Retry-After`, the `code`s it may
 /// carry are the ones its description names in backticks, so its schema becomes `Problem` with
 /// `code` limited to those and `status` to the response's own, and it gets one example per
 /// code, rendered by the same code that renders real answers.
 pub struct ProblemCodes;
 
-/// Every error answer is problem+json, and a 429 or 503 says when to come back.
+/// Every error answer is problem+json (a row need not say `body = Problem`), and a 429 or 503
+/// says when to come back.
 fn problem_response(status: u16, response: &mut utoipa::openapi::Response) {
     if status < 400 {
         return;
     }
-    if let Some(content) = response.content.shift_remove("application/json") {
-        response.content.insert(PROBLEM_JSON.to_owned(), content);
-    }
+    let content = response
+        .content
+        .shift_remove("application/json")
+        .unwrap_or_else(|| {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        });
+    response.content.insert(PROBLEM_JSON.to_owned(), content);
     if matches!(status, 429 | 503) && !response.headers.contains_key("Retry-After") {
         use utoipa::PartialSchema;
         let header = utoipa::openapi::HeaderBuilder::new()

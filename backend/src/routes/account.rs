@@ -27,15 +27,13 @@ use crate::{
          headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the password is wrong (counted as a failed sign-in of the account)",
-         body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 422, description = "`validation_failed`: the password is empty or over-long",
-         body = shared::Problem),
+        (status = 422, description = "`validation_failed`: the password is empty or over-long"),
         (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
           within the window (wrong passwords here count with them), or `rate_limited`: too many \
-          requests from this client address", body = shared::Problem),
+          requests from this client address"),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
     ))]
 pub async fn delete(
     state: web::Data<AppState>,

@@ -62,8 +62,7 @@ impl ActivityQuery {
     ),
     responses(
         (status = 200, description = "The entries, newest first", body = ActivityList),
-        (status = 422, description = "`validation_failed`: `limit` outside 1–100 or `before` not a cursor",
-         body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `limit` outside 1–100 or `before` not a cursor"),
     ))]
 pub async fn list(
     state: web::Data<AppState>,

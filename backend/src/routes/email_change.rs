@@ -26,17 +26,13 @@ use crate::{
           already has an account)", body = EmailAuthResponse),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the password is wrong (counted as a failed login of the account)",
-         body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)",
-         body = shared::Problem),
+        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)"),
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address \
           and per-IP limits as signup codes, counted together), `too_many_guesses` (too many wrong \
           codes for the new address within 24 hours), `too_many_attempts` (too many failed logins \
-          for this account; wrong passwords here count with them) or `rate_limited`",
-         body = shared::Problem),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem),
+          for this account; wrong passwords here count with them) or `rate_limited`"),
+        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`"),
     ))]
 pub async fn request(
     state: web::Data<AppState>,
@@ -75,13 +71,12 @@ pub async fn request(
         (status = 200, description = "The address is changed: the profile with the new address", body = UserProfile),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
           (expired, used, exhausted, replaced by a newer one or never sent; a signup or reset code \
-          never works here) or `malformed_body`", body = shared::Problem),
+          never works here) or `malformed_body`"),
         (status = 409, description = "`email_taken`: another account took the address meanwhile; \
-          nothing changed and the code keeps its attempt", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: the code is not six digits",
-         body = shared::Problem),
+          nothing changed and the code keeps its attempt"),
+        (status = 422, description = "`validation_failed`: the code is not six digits"),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for the new address \
-          within 24 hours; even the right code waits) or `rate_limited`", body = shared::Problem),
+          within 24 hours; even the right code waits) or `rate_limited`"),
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,

@@ -19,7 +19,7 @@ pub async fn live() -> HttpResponse {
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = HealthStatus),
-        (status = 503, description = "`service_unavailable`: the database does not answer or its indexes are not ready yet", body = shared::Problem),
+        (status = 503, description = "`service_unavailable`: the database does not answer or its indexes are not ready yet"),
     ))]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;

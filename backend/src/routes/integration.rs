@@ -137,12 +137,11 @@ pub struct Introspection {
         )),
     responses(
         (status = 200, description = "Whether the token is active, and its claims if so", body = Introspection),
-        (status = 400, description = "`malformed_body`: no `token`", body = shared::Problem),
+        (status = 400, description = "`malformed_body`: no `token`"),
         (status = 401, description = "`invalid_token`: the introspection secret is missing or wrong",
-         body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 404, description = "`not_found`: introspection is not enabled (`APP_INTROSPECTION_SECRET` unset)", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`: neither a form nor JSON", body = shared::Problem),
+        (status = 404, description = "`not_found`: introspection is not enabled (`APP_INTROSPECTION_SECRET` unset)"),
+        (status = 415, description = "`unsupported_media_type`: neither a form nor JSON"),
     ))]
 pub async fn introspect(
     state: web::Data<AppState>,

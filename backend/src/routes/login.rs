@@ -37,16 +37,15 @@ use crate::{
            ("sessions" = (operation_id = "list_sessions",
             description = "List this account's sessions with the token",
             parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))))),
-        (status = 401, description = "`invalid_credentials`", body = shared::Problem),
+        (status = 401, description = "`invalid_credentials`"),
         (status = 403, description = "`account_disabled`: the password is right but an operator \
-          disabled the account", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: empty or over-long fields", body = shared::Problem),
+          disabled the account"),
+        (status = 422, description = "`validation_failed`: empty or over-long fields"),
         (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
           within the window, counted per known device (device cookie), per known network, and for all \
-          other clients together; or `rate_limited`: too many requests from this client address",
-         body = shared::Problem),
+          other clients together; or `rate_limited`: too many requests from this client address"),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
     ))]
 pub async fn login(
     state: web::Data<AppState>,

@@ -25,13 +25,11 @@ use crate::{
          links(("confirm" = (operation_id = "login_code_confirm",
             description = "Sign in with the mailed code",
             request_body = json!({"email": "$request.body#/email", "code": "<the six digits>"}))))),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)",
-         body = shared::Problem),
+        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)"),
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the per-address and per-IP \
           limits every code shares), `too_many_guesses` (too many wrong codes for this address within \
-          24 hours, every purpose together), or `rate_limited`", body = shared::Problem),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem),
+          24 hours, every purpose together), or `rate_limited`"),
+        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`"),
     ))]
 pub async fn request(
     state: web::Data<AppState>,
@@ -59,13 +57,12 @@ pub async fn request(
            `X-Token-Transport: cookie` also the refresh cookie"))),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` (expired, \
           used, exhausted or never sent) or `malformed_body`; the same for addresses with and \
-          without an account", body = shared::Problem),
+          without an account"),
         (status = 403, description = "`account_disabled`: the code is right but an operator \
-          disabled the account", body = shared::Problem),
-        (status = 422, description = "`validation_failed`", body = shared::Problem),
+          disabled the account"),
+        (status = 422, description = "`validation_failed`"),
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
-          within 24 hours (every purpose together; even the right code waits), or `rate_limited`",
-         body = shared::Problem),
+          within 24 hours (every purpose together; even the right code waits), or `rate_limited`"),
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,

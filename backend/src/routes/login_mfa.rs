@@ -24,16 +24,16 @@ use crate::{
         (status = 400, description = "`invalid_code`: the code is wrong or already used, or \
           the passkey assertion does not answer this ticket's passkey start, is not one of the \
           account's passkeys or did not verify (with `attempts_left` of this ticket); or \
-          `malformed_body`", body = shared::Problem),
+          `malformed_body`"),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
-          exhausted by wrong codes, or the password was changed or reset since", body = shared::Problem),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
+          exhausted by wrong codes, or the password was changed or reset since"),
+        (status = 403, description = "`account_disabled`: an operator disabled the account"),
         (status = 422, description = "`validation_failed`: not exactly one of `code`, \
-          `recovery_code` and `passkey`", body = shared::Problem),
+          `recovery_code` and `passkey`"),
         (status = 429, description = "`too_many_attempts`: too many wrong second factors for \
           this account within the window, across every ticket, from this client's pool (its \
           device, its network, or every other client together); or `rate_limited`: too many \
-          requests from this client address", body = shared::Problem),
+          requests from this client address"),
     ))]
 pub async fn login_mfa(
     state: web::Data<AppState>,
@@ -62,10 +62,10 @@ pub async fn login_mfa(
           base64url) limited to the account's passkeys; `challenge_id` is informative only \
           (the ticket carries the state)", body = WebauthnChallenge),
         (status = 400, description = "`malformed_body`; `passkey_rejected`: the account has no \
-          passkey", body = shared::Problem),
+          passkey"),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
-          exhausted, or the password changed since", body = shared::Problem),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
+          exhausted, or the password changed since"),
+        (status = 403, description = "`account_disabled`: an operator disabled the account"),
     ))]
 pub async fn mfa_start(
     state: web::Data<AppState>,

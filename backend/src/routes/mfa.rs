@@ -27,14 +27,14 @@ use crate::{
     responses(
         (status = 200, description = "A new pending secret (shown this once)", body = TotpSetup),
         (status = 400, description = "`malformed_body`: a body that is not the step-up proof \
-          (no body at all is allowed)", body = shared::Problem),
+          (no body at all is allowed)"),
         super::StepUpUnauthorized,
-        (status = 409, description = "`totp_already_enabled`: turn it off first", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: no `password` and no recent step-up", body = shared::Problem),
+        (status = 409, description = "`totp_already_enabled`: turn it off first"),
+        (status = 422, description = "`validation_failed`: no `password` and no recent step-up"),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords for this \
-          account from this client's pool; or `rate_limited`", body = shared::Problem),
+          account from this client's pool; or `rate_limited`"),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
     ))]
 pub async fn setup(
     state: web::Data<AppState>,
@@ -57,10 +57,10 @@ pub async fn setup(
     responses(
         (status = 200, description = "TOTP is on; the recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: not a current code of the pending secret, \
-          or `malformed_body`", body = shared::Problem),
-        (status = 409, description = "`totp_already_enabled`, or `totp_not_set_up`: no setup by this session to confirm", body = shared::Problem),
+          or `malformed_body`"),
+        (status = 409, description = "`totp_already_enabled`, or `totp_not_set_up`: no setup by this session to confirm"),
         (status = 429, description = "`too_many_attempts`: too many wrong second-factor codes for \
-          this account within the window from this client's pool; or `rate_limited`", body = shared::Problem),
+          this account within the window from this client's pool; or `rate_limited`"),
     ))]
 pub async fn enable(
     state: web::Data<AppState>,
@@ -81,7 +81,7 @@ pub async fn enable(
     responses(
         (status = 204, description = "TOTP is off; a notice was mailed"),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used, \
-          or `malformed_body`", body = shared::Problem),
+          or `malformed_body`"),
         ProvenByPasswordAndFactor,
     ))]
 pub async fn disable(
@@ -104,7 +104,7 @@ pub async fn disable(
     responses(
         (status = 200, description = "The new recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used \
-          (with `attempts_left`), or `malformed_body`", body = shared::Problem),
+          (with `attempts_left`), or `malformed_body`"),
         ProvenByPasswordAndFactor,
     ))]
 pub async fn regenerate_recovery_codes(

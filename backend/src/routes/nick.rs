@@ -9,7 +9,7 @@ use crate::{auth::AuthUser, error::ApiError, state::AppState};
     responses(
         (status = 200, description = "The signed-in user", body = UserProfile),
         (status = 401, description = "`invalid_token`: missing, malformed, tampered, expired or \
-          foreign token, its session has ended, or the user no longer exists", body = shared::Problem,
+          foreign token, its session has ended, or the user no longer exists",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
     ))]
 pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {

@@ -46,12 +46,12 @@ fn challenge(
         (status = 200, description = "Creation options (`options.publicKey`, binary fields as \
           base64url) and the challenge id", body = WebauthnChallenge),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
-          or used (with `attempts_left`); or `malformed_body`", body = shared::Problem),
+          or used (with `attempts_left`); or `malformed_body`"),
         super::StepUpUnauthorized,
         (status = 409, description = "`too_many_passkeys`: the account has `APP_PASSKEYS_MAX` \
-          passkeys already", body = shared::Problem),
+          passkeys already"),
         (status = 422, description = "`validation_failed`: no step-up proof (`password`, then \
-          `code` when TOTP is on, `required`) and no recent step-up of this session", body = shared::Problem),
+          `code` when TOTP is on, `required`) and no recent step-up of this session"),
         StepUpLimited,
     ))]
 pub async fn register_start(
@@ -75,11 +75,11 @@ pub async fn register_start(
         (status = 201, description = "The passkey is registered", body = shared::PasskeyInfo),
         (status = 400, description = "`malformed_body`; `invalid_challenge`: unknown, expired \
           or used challenge, or another account's; `passkey_rejected`: the credential did not \
-          verify (wrong challenge, origin or relying party, no user verification)", body = shared::Problem),
+          verify (wrong challenge, origin or relying party, no user verification)"),
         (status = 409, description = "`passkey_taken`: this credential is registered already; \
-          `too_many_passkeys`: the account has `APP_PASSKEYS_MAX` passkeys", body = shared::Problem),
+          `too_many_passkeys`: the account has `APP_PASSKEYS_MAX` passkeys"),
         (status = 422, description = "`validation_failed`: `name` empty, over 64 characters or \
-          with control characters", body = shared::Problem),
+          with control characters"),
     ))]
 pub async fn register_finish(
     state: web::Data<AppState>,
@@ -114,10 +114,10 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     responses(
         (status = 204, description = "The passkey is deleted"),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
-          or used (with `attempts_left`); or `malformed_body`", body = shared::Problem),
+          or used (with `attempts_left`); or `malformed_body`"),
         super::StepUpUnauthorized,
-        (status = 404, description = "`not_found`: no such passkey of this account", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: no step-up proof and no recent step-up", body = shared::Problem),
+        (status = 404, description = "`not_found`: no such passkey of this account"),
+        (status = 422, description = "`validation_failed`: no step-up proof and no recent step-up"),
         StepUpLimited,
     ))]
 pub async fn delete(
@@ -171,10 +171,10 @@ pub async fn login_start(
          headers(("Set-Cookie" = String, description = "With `X-Token-Transport: cookie`: the \
            refresh cookie `emailauth_refresh` (`HttpOnly; SameSite=Strict; Path=/api/token`); the device cookie `emailauth_device`"))),
         (status = 400, description = "`malformed_body`; `invalid_challenge`: unknown, expired or \
-          used challenge", body = shared::Problem),
-        (status = 401, description = "`invalid_credentials`: the assertion did not verify", body = shared::Problem),
+          used challenge"),
+        (status = 401, description = "`invalid_credentials`: the assertion did not verify"),
         (status = 403, description = "`account_disabled`: the passkey is right but an operator \
-          disabled the account", body = shared::Problem),
+          disabled the account"),
     ))]
 pub async fn login_finish(
     state: web::Data<AppState>,

@@ -24,16 +24,14 @@ use crate::{
         (status = 204, description = "Password changed; every other session ended, a notice mailed"),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the current password is wrong (counted as a failed login of the account)",
-         body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
         (status = 422, description = "`validation_failed`: the new password breaks the signup policy \
-          (including `weak_password` and `common_password`), or the current one is empty or over-long",
-         body = shared::Problem),
+          (including `weak_password` and `common_password`), or the current one is empty or over-long"),
         (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
           within the window (wrong passwords here count with them), or `rate_limited`: too many \
-          requests from this client address", body = shared::Problem),
+          requests from this client address"),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
     ))]
 pub async fn change(
     state: web::Data<AppState>,

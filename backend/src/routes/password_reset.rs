@@ -22,12 +22,11 @@ use crate::{
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)", body = shared::Problem),
+        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)"),
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \
           codes, counted together), `too_many_guesses` (too many wrong codes for this address within \
-          24 hours), or `rate_limited`", body = shared::Problem),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem),
+          24 hours), or `rate_limited`"),
+        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`"),
     ))]
 pub async fn request(
     state: web::Data<AppState>,
@@ -61,15 +60,12 @@ pub async fn request(
           second factors are removed unless `keep_second_factors`, and the owner is mailed a \
           notice of each"),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` or `malformed_body`. \
-          A wrong code gets the same answer whether or not the address has an account",
-         body = shared::Problem),
-        (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)",
-         body = shared::Problem),
+          A wrong code gets the same answer whether or not the address has an account"),
+        (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)"),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for this address \
-          within 24 hours, signup and reset codes together; even the right code waits) or `rate_limited`",
-         body = shared::Problem),
+          within 24 hours, signup and reset codes together; even the right code waits) or `rate_limited`"),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,

@@ -22,15 +22,14 @@ use crate::{
             request_body = json!({"username": "$request.body#/username", "password": "$request.body#/password"}))))),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
           (expired, used, exhausted or never sent) or `malformed_body`. A wrong code gets the \
-          same answer whether or not the address already has an account", body = shared::Problem),
-        (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`", body = shared::Problem),
-        (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem),
+          same answer whether or not the address already has an account"),
+        (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`"),
+        (status = 422, description = "`validation_failed` (including `weak_password`)"),
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
           within 24 hours (signup and reset codes together; even the right code waits), or \
-          `rate_limited`: too many requests from this client address",
-         body = shared::Problem),
+          `rate_limited`: too many requests from this client address"),
         (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
     ))]
 pub async fn register(
     state: web::Data<AppState>,

@@ -21,7 +21,7 @@ use crate::{
         (status = 200, description = "Every session of the account is ended; a reset code is on its way",
          body = NotMeResponse),
         (status = 400, description = "`invalid_token`: the link is used, expired or not valid; \
-          or `malformed_body`", body = shared::Problem),
+          or `malformed_body`"),
     ))]
 pub async fn not_me(
     state: web::Data<AppState>,

@@ -50,7 +50,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     params(("id" = String, Path, description = "A session id from `GET /api/sessions`")),
     responses(
         (status = 204, description = "The session is ended"),
-        (status = 404, description = "`not_found`: no live session of yours has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no live session of yours has this id"),
     ))]
 pub async fn end(
     state: web::Data<AppState>,

@@ -29,8 +29,8 @@ use crate::{
             request_body = json!({"refresh_token": "$response.body#/refresh_token"}))))),
         (status = 401, description = "`invalid_token`: the refresh token is missing, malformed, \
           not ours, expired, of an ended session, or was already used (then the session ends); \
-          or a cookie refresh from another origin, or with more than one refresh cookie", body = shared::Problem),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
+          or a cookie refresh from another origin, or with more than one refresh cookie"),
+        (status = 403, description = "`account_disabled`: an operator disabled the account"),
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
