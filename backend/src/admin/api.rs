@@ -31,7 +31,7 @@ use shared::{
     ErrorCode,
 };
 use utoipa::{
-    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+    openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme},
     IntoParams, OpenApi,
 };
 
@@ -44,9 +44,9 @@ use super::{
 use crate::{
     account::Goodbye,
     domain::field_error,
-    error::{json_error, ApiError},
+    error::ApiError,
     routes::{endpoint, Endpoint},
-    state::{AppState, MAX_BODY_BYTES},
+    state::AppState,
     store::{Admission, EventKind, Limit, SearchKeys, UserCursor, UserDoc},
     throttle::ClientIp,
 };
@@ -182,6 +182,22 @@ fn user_cursor_text(cursor: UserCursor) -> String {
     )
 }
 
+/// The `{id}` of `/admin/api/users/{id}…`: an account (`404 not_found` when no account has it).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AccountId {
+    /// The account id
+    id: String,
+}
+
+impl std::ops::Deref for AccountId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.id
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
@@ -198,7 +214,6 @@ pub struct SearchQuery {
 /// prefix is one range read on its unique index (no collection scan): the work grows with the
 /// matches, not with the accounts.
 #[utoipa::path(get, path = "/admin/api/users", tag = "accounts", operation_id = "admin_search_users",
-    security(("admin_key" = [])),
     params(SearchQuery),
     responses(
         (status = 200, description = "A page of accounts", body = AdminUserPage),
@@ -242,16 +257,14 @@ fn row(user: &UserDoc) -> AdminUserRow {
 
 /// One account: its profile, second factors, live sessions and last sign-in.
 #[utoipa::path(get, path = "/admin/api/users/{id}", tag = "accounts", operation_id = "admin_get_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The account", body = AdminUser),
-        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn user(
     state: web::Data<AppState>,
     _caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     let user = operator::account(&state.store, &id).await?;
     let passkeys = state
@@ -294,16 +307,14 @@ pub async fn user(
 
 /// The account's live sessions, most recently used first.
 #[utoipa::path(get, path = "/admin/api/users/{id}/sessions", tag = "accounts", operation_id = "admin_list_sessions",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The live sessions", body = AdminSessionList),
-        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn sessions(
     state: web::Data<AppState>,
     _caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     let user = operator::account(&state.store, &id).await?;
     let sessions = operator::sessions(&state, &user)
@@ -326,16 +337,14 @@ pub async fn sessions(
 /// Ends every session of the account: its access and refresh tokens are refused from the next
 /// request on, on every instance.
 #[utoipa::path(delete, path = "/admin/api/users/{id}/sessions", tag = "accounts", operation_id = "admin_end_sessions",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The sessions are ended", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn end_sessions(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     let ended = write(&state, &caller, "end_sessions", &id, async {
         let user = operator::account(&state.store, &id).await?;
@@ -343,7 +352,7 @@ pub async fn end_sessions(
     })
     .await?;
     Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+        user_id: id.into_inner().id,
         sessions_ended: Some(ended),
         ..Default::default()
     }))
@@ -351,7 +360,6 @@ pub async fn end_sessions(
 
 /// Ends one session of the account.
 #[utoipa::path(delete, path = "/admin/api/users/{id}/sessions/{sid}", tag = "accounts", operation_id = "admin_end_session",
-    security(("admin_key" = [])),
     params(("id" = String, Path, description = "The account id"),
            ("sid" = String, Path, description = "A session id from its sessions")),
     responses(
@@ -381,16 +389,14 @@ pub async fn end_session(
 /// Disables the account: login and refresh answer `403 account_disabled`, and its access
 /// tokens are refused from the next request on, on every instance.
 #[utoipa::path(post, path = "/admin/api/users/{id}/disable", tag = "accounts", operation_id = "admin_disable_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The account is disabled", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn disable(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     let frozen = write(&state, &caller, "disable", &id, async {
         let user = operator::account(&state.store, &id).await?;
@@ -398,7 +404,7 @@ pub async fn disable(
     })
     .await?;
     Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+        user_id: id.into_inner().id,
         disabled: Some(true),
         sessions_frozen: Some(frozen),
         ..Default::default()
@@ -407,16 +413,14 @@ pub async fn disable(
 
 /// Enables the account again; the sessions its disabling froze end (its owner signs in anew).
 #[utoipa::path(post, path = "/admin/api/users/{id}/enable", tag = "accounts", operation_id = "admin_enable_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The account is enabled", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn enable(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     let ended = write(&state, &caller, "enable", &id, async {
         let user = operator::account(&state.store, &id).await?;
@@ -424,7 +428,7 @@ pub async fn enable(
     })
     .await?;
     Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+        user_id: id.into_inner().id,
         disabled: Some(false),
         sessions_ended: Some(ended),
         ..Default::default()
@@ -441,16 +445,14 @@ pub struct DeleteQuery {
 /// Deletes the account for good, as its owner's own deletion does: sessions, passkeys,
 /// codes, activity, limits, queued mail; then the goodbye mail unless `notify=false`.
 #[utoipa::path(delete, path = "/admin/api/users/{id}", tag = "accounts", operation_id = "admin_delete_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id"), DeleteQuery),
+    params(AccountId, DeleteQuery),
     responses(
         (status = 204, description = "The account is deleted"),
-        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
     query: web::Query<DeleteQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let goodbye = match query.notify {
@@ -468,16 +470,14 @@ pub async fn delete(
 /// Removes every second factor (TOTP with its recovery codes, every passkey) and ends the
 /// account's sessions; the owner is mailed.
 #[utoipa::path(post, path = "/admin/api/users/{id}/mfa/reset", tag = "accounts", operation_id = "admin_reset_mfa",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "What was removed", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id"),
     ))]
 pub async fn reset_mfa(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
 ) -> Result<HttpResponse, ApiError> {
     let removed = write(&state, &caller, "reset_mfa", &id, async {
         let user = operator::account(&state.store, &id).await?;
@@ -485,7 +485,7 @@ pub async fn reset_mfa(
     })
     .await?;
     Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+        user_id: id.into_inner().id,
         totp_removed: Some(removed.totp),
         passkeys_removed: Some(removed.passkeys),
         ..Default::default()
@@ -494,7 +494,6 @@ pub async fn reset_mfa(
 
 /// Removes one passkey of the account (the owner is mailed, as when they remove it).
 #[utoipa::path(delete, path = "/admin/api/users/{id}/passkeys/{pid}", tag = "accounts", operation_id = "admin_delete_passkey",
-    security(("admin_key" = [])),
     params(("id" = String, Path, description = "The account id"),
            ("pid" = String, Path, description = "A passkey id from the account")),
     responses(
@@ -530,17 +529,15 @@ pub struct LimitQuery {
 
 /// The account's activity log, newest first (what its owner sees, with the actor).
 #[utoipa::path(get, path = "/admin/api/users/{id}/activity", tag = "accounts", operation_id = "admin_user_activity",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id"), LimitQuery),
+    params(AccountId, LimitQuery),
     responses(
         (status = 200, description = "The newest entries", body = AdminActivityList),
-        (status = 404, description = "`not_found`: no account has this id"),
         (status = 422, description = "`validation_failed`: `limit` is not valid"),
     ))]
 pub async fn activity(
     state: web::Data<AppState>,
     _caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
     query: web::Query<LimitQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = page_size(query.limit)?;
@@ -588,7 +585,6 @@ pub struct AuditQuery {
 
 /// The audit trail: every write through this API or the command line, newest first.
 #[utoipa::path(get, path = "/admin/api/audit", tag = "audit", operation_id = "admin_audit",
-    security(("admin_key" = [])),
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of the audit trail", body = AuditPage),
@@ -632,7 +628,6 @@ pub async fn audit_trail(
 /// Accounts, live sessions, and sign-ups and sign-ins per UTC day for the last 30 days: from
 /// maintained counts and indexed counts, cached for a minute.
 #[utoipa::path(get, path = "/admin/api/stats", tag = "stats", operation_id = "admin_stats",
-    security(("admin_key" = [])),
     responses((status = 200, description = "The numbers", body = AdminStats)))]
 pub async fn stats(
     state: web::Data<AppState>,
@@ -661,7 +656,6 @@ pub struct Installed(Option<Arc<dyn Deliveries>>);
 
 /// Webhook deliveries given up after their retry period, newest first.
 #[utoipa::path(get, path = "/admin/api/webhooks/deliveries", tag = "webhooks", operation_id = "admin_failed_deliveries",
-    security(("admin_key" = [])),
     params(DeliveriesQuery),
     responses(
         (status = 200, description = "The failed deliveries", body = WebhookDeliveryList),
@@ -685,7 +679,6 @@ pub async fn failed_deliveries(
 
 /// Puts a failed delivery back in its endpoint's queue, due now (same `webhook-id`).
 #[utoipa::path(post, path = "/admin/api/webhooks/deliveries/{id}/retry", tag = "webhooks", operation_id = "admin_retry_delivery",
-    security(("admin_key" = [])),
     params(("id" = String, Path, description = "A failed delivery's id")),
     responses(
         (status = 200, description = "The delivery, queued again", body = WebhookDelivery),
@@ -754,6 +747,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut schemas = crate::routes::Schemas::new();
     for endpoint in table() {
         let mut operation = (endpoint.operation)();
+        // Every endpoint takes a key, and one under `/admin/api/users/{id}` an account.
+        operation.security = Some(vec![SecurityRequirement::new(
+            "admin_key",
+            Vec::<String>::new(),
+        )]);
         add_row(
             &mut operation,
             401,
@@ -761,6 +759,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "the admin API key is missing, wrong or revoked (with `WWW-Authenticate`)",
             true,
         );
+        if endpoint.path.starts_with("/admin/api/users/{id}") {
+            add_row(
+                &mut operation,
+                404,
+                "not_found",
+                "no account has this id",
+                false,
+            );
+        }
         if writes(&endpoint) {
             add_row(
                 &mut operation,
@@ -777,7 +784,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "too many wrong keys from this client address",
             false,
         );
-        imply(&mut operation, false, endpoint.database);
+        imply(&mut operation, &endpoint);
         api.paths
             .add_path_operation(&endpoint.path, vec![endpoint.method], operation);
         (endpoint.schemas)(&mut schemas);
@@ -849,12 +856,7 @@ pub fn server(
             .app_data(cache.clone())
             .app_data(installed.clone())
             .app_data(console_dir.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(MAX_BODY_BYTES)
-                    .content_type_required(true)
-                    .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into()),
-            )
+            .app_data(crate::routes::json_config())
             .app_data(
                 web::QueryConfig::default()
                     .error_handler(|_err, _req| invalid("query", ErrorCode::InvalidFormat).into()),

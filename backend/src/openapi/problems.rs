@@ -16,7 +16,7 @@ use utoipa::openapi::{
 };
 use utoipa::Modify;
 
-use crate::error::ApiError;
+use crate::{error::ApiError, routes::Endpoint};
 
 /// A row implied by how an endpoint is declared: its status, the code and what it means.
 struct Implied {
@@ -73,11 +73,11 @@ const LIMITED: Implied = row(
 /// What every operation may answer.
 const DATABASE: Implied = row(503, "service_unavailable", "the database does not answer");
 
-/// Adds to `operation` the rows its declaration implies: a required JSON body (an optional one
-/// is read as absent when it does not parse), bearer security, the per-IP limit (`limited`),
-/// and the database (`database`). A row the handler wrote for the same status keeps its words;
-/// an implied code it does not name is added to it.
-pub fn imply(operation: &mut Operation, limited: bool, database: bool) {
+/// Adds to `operation` the rows its declaration in the table (`endpoint`) implies: a required
+/// JSON body (an optional one is read as absent when it does not parse), bearer security, the
+/// per-IP limit and the database. A row the handler wrote for the same status
+/// keeps its words; an implied code it does not name is added to it.
+pub fn imply(operation: &mut Operation, endpoint: &Endpoint) {
     let json_body = operation
         .request_body
         .as_ref()
@@ -97,10 +97,10 @@ pub fn imply(operation: &mut Operation, limited: bool, database: bool) {
     if bearer {
         implied.extend(BEARER.iter());
     }
-    if limited {
+    if endpoint.limited {
         implied.push(&LIMITED);
     }
-    if database {
+    if endpoint.database {
         implied.push(&DATABASE);
     }
     for row in implied {

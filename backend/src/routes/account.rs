@@ -9,6 +9,7 @@ use crate::{
     domain::AccountDeletion,
     error::ApiError,
     events::Context,
+    openapi::rows,
     session,
     signin::{step_up, Client},
     state::AppState,
@@ -25,15 +26,9 @@ use crate::{
     responses(
         (status = 204, description = "The account is deleted; a goodbye mail is on its way",
          headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),
-        (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the password is wrong (counted as a failed sign-in of the account)",
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
+        rows::PasswordRefused,
         (status = 422, description = "`validation_failed`: the password is empty or over-long"),
-        (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
-          within the window (wrong passwords here count with them), or `rate_limited`: too many \
-          requests from this client address"),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
+        rows::ProvenByPassword,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,

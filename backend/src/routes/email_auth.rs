@@ -5,6 +5,7 @@ use crate::verification::{self, Outgoing};
 use crate::{
     domain::{CodePurpose, NewSignup},
     error::ApiError,
+    openapi::rows,
     state::AppState,
     throttle::ClientIp,
 };
@@ -21,7 +22,7 @@ use crate::{
           `too_many_codes` (hourly cap per address or per client IP), `too_many_guesses` \
           (too many wrong codes for this address within 24 hours) or `rate_limited` (too many \
           requests from this client address)"),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`"),
+        rows::MailUnavailable,
     ))]
 pub async fn email_auth(
     state: web::Data<AppState>,

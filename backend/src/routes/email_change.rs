@@ -8,6 +8,7 @@ use crate::{
     events::{self, Context, Event},
     mail::Notice,
     notices,
+    openapi::rows,
     signin::{step_up, Client},
     state::AppState,
     verification::{self, Outgoing},
@@ -27,12 +28,12 @@ use crate::{
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the password is wrong (counted as a failed login of the account)",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)"),
+        rows::MailRefused,
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address \
           and per-IP limits as signup codes, counted together), `too_many_guesses` (too many wrong \
           codes for the new address within 24 hours), `too_many_attempts` (too many failed logins \
           for this account; wrong passwords here count with them) or `rate_limited`"),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`"),
+        rows::MailUnavailable,
     ))]
 pub async fn request(
     state: web::Data<AppState>,

@@ -6,6 +6,7 @@ use shared::{LoginAnswer, LoginRequest};
 use crate::{
     domain::Credentials,
     error::ApiError,
+    openapi::rows,
     signin::{self, Client},
     state::AppState,
 };
@@ -44,8 +45,7 @@ use crate::{
         (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
           within the window, counted per known device (device cookie), per known network, and for all \
           other clients together; or `rate_limited`: too many requests from this client address"),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
+        rows::PasswordHashing,
     ))]
 pub async fn login(
     state: web::Data<AppState>,

@@ -7,6 +7,7 @@ use shared::{EmailAuthResponse, LoginAnswer, LoginCodeConfirm, LoginCodeRequest}
 use crate::{
     domain::{CodeRequest, SignInCode},
     error::ApiError,
+    openapi::rows,
     signin::{self, Client},
     state::AppState,
 };
@@ -25,11 +26,11 @@ use crate::{
          links(("confirm" = (operation_id = "login_code_confirm",
             description = "Sign in with the mailed code",
             request_body = json!({"email": "$request.body#/email", "code": "<the six digits>"}))))),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)"),
+        rows::MailRefused,
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the per-address and per-IP \
           limits every code shares), `too_many_guesses` (too many wrong codes for this address within \
           24 hours, every purpose together), or `rate_limited`"),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`"),
+        rows::MailUnavailable,
     ))]
 pub async fn request(
     state: web::Data<AppState>,

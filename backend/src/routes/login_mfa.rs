@@ -6,6 +6,7 @@ use shared::{LoginMfaRequest, LoginResponse, MfaTicket, WebauthnChallenge};
 
 use crate::{
     error::ApiError,
+    openapi::rows,
     signin::{self, second_step::Factor, Client},
     state::AppState,
 };
@@ -27,7 +28,7 @@ use crate::{
           `malformed_body`"),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
           exhausted by wrong codes, or the password was changed or reset since"),
-        (status = 403, description = "`account_disabled`: an operator disabled the account"),
+        rows::AccountDisabled,
         (status = 422, description = "`validation_failed`: not exactly one of `code`, \
           `recovery_code` and `passkey`"),
         (status = 429, description = "`too_many_attempts`: too many wrong second factors for \
@@ -65,7 +66,7 @@ pub async fn login_mfa(
           passkey"),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
           exhausted, or the password changed since"),
-        (status = 403, description = "`account_disabled`: an operator disabled the account"),
+        rows::AccountDisabled,
     ))]
 pub async fn mfa_start(
     state: web::Data<AppState>,

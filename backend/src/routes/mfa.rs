@@ -11,6 +11,7 @@ use crate::{
     auth::SignedInUser,
     error::ApiError,
     mfa::manage,
+    openapi::rows,
     signin::{step_up::Proof, Client},
     state::AppState,
 };
@@ -28,13 +29,12 @@ use crate::{
         (status = 200, description = "A new pending secret (shown this once)", body = TotpSetup),
         (status = 400, description = "`malformed_body`: a body that is not the step-up proof \
           (no body at all is allowed)"),
-        super::StepUpUnauthorized,
+        rows::StepUpRefused,
         (status = 409, description = "`totp_already_enabled`: turn it off first"),
         (status = 422, description = "`validation_failed`: no `password` and no recent step-up"),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords for this \
           account from this client's pool; or `rate_limited`"),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
+        rows::PasswordHashing,
     ))]
 pub async fn setup(
     state: web::Data<AppState>,
@@ -82,7 +82,7 @@ pub async fn enable(
         (status = 204, description = "TOTP is off; a notice was mailed"),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used, \
           or `malformed_body`"),
-        ProvenByPasswordAndFactor,
+        rows::ProvenByPasswordAndFactor,
     ))]
 pub async fn disable(
     state: web::Data<AppState>,
@@ -105,7 +105,7 @@ pub async fn disable(
         (status = 200, description = "The new recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used \
           (with `attempts_left`), or `malformed_body`"),
-        ProvenByPasswordAndFactor,
+        rows::ProvenByPasswordAndFactor,
     ))]
 pub async fn regenerate_recovery_codes(
     state: web::Data<AppState>,
@@ -131,36 +131,4 @@ pub async fn status(
 ) -> Result<HttpResponse, ApiError> {
     let status: MfaStatus = manage::status(&state, &signed.user).await?;
     Ok(HttpResponse::Ok().json(status))
-}
-
-/// The answers a change proven by the password and a second factor shares beyond its own
-/// (`totp_disable`, `recovery_codes`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // only its documentation is used
-enum ProvenByPasswordAndFactor {
-    #[response(status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the password is wrong (counted as a failed sign-in of the account)",
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)")))]
-    Unauthorized(shared::Problem),
-    #[response(status = 409, description = "`totp_not_enabled`")]
-    NotEnabled(shared::Problem),
-    #[response(
-        status = 422,
-        description = "`validation_failed`: no password, or not exactly one of \
-          `code` and `recovery_code`"
-    )]
-    Invalid(shared::Problem),
-    #[response(
-        status = 429,
-        description = "`too_many_attempts`: too many failed logins or wrong \
-          second-factor codes for this account within the window, or `rate_limited`: too many \
-          requests from this client address"
-    )]
-    Limited(shared::Problem),
-    #[response(
-        status = 503,
-        description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"
-    )]
-    Unavailable(shared::Problem),
 }

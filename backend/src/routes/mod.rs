@@ -39,7 +39,11 @@ use actix_web::{
 };
 use utoipa::openapi::{path::HttpMethod, path::Operation, schema::Schema, RefOr};
 
-use crate::{error::ApiError, throttle::limit_by_ip};
+use crate::{
+    error::{json_error, ApiError},
+    state::MAX_BODY_BYTES,
+    throttle::limit_by_ip,
+};
 
 /// The schemas an endpoint's documentation refers to, to be added to the document's components.
 pub type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -119,23 +123,20 @@ macro_rules! endpoint {
 
 pub(crate) use endpoint;
 
+/// How every endpoint reads a JSON body (the public listener's and the admin one's): at most
+/// [`MAX_BODY_BYTES`], `Content-Type: application/json` required, refusals as problem+json.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .content_type_required(true)
+        .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into())
+}
+
 /// `answer` marked never to be stored (`Cache-Control: no-store`): every answer that carries
 /// an account's data, a token or a secret.
 pub fn no_store(mut answer: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     answer.insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"));
     answer
-}
-
-/// The 401 row of an endpoint behind a step-up: a bad token, or a wrong password in the
-/// step-up (`totp_setup`, `passkey_register_start`, `delete_passkey`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // only its documentation is used
-pub enum StepUpUnauthorized {
-    #[response(status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
-          the account)",
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)")))]
-    Unauthorized(shared::Problem),
 }
 
 /// Every endpoint of the API, once.

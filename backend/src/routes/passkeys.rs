@@ -10,6 +10,7 @@ use shared::{
 use crate::{
     auth::{AuthUser, SignedInUser},
     error::ApiError,
+    openapi::rows,
     passkeys::{keep_state, manage},
     signin::{self, step_up::Proof, Client},
     state::AppState,
@@ -47,12 +48,12 @@ fn challenge(
           base64url) and the challenge id", body = WebauthnChallenge),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
           or used (with `attempts_left`); or `malformed_body`"),
-        super::StepUpUnauthorized,
+        rows::StepUpRefused,
         (status = 409, description = "`too_many_passkeys`: the account has `APP_PASSKEYS_MAX` \
           passkeys already"),
         (status = 422, description = "`validation_failed`: no step-up proof (`password`, then \
           `code` when TOTP is on, `required`) and no recent step-up of this session"),
-        StepUpLimited,
+        rows::StepUpAttempts,
     ))]
 pub async fn register_start(
     state: web::Data<AppState>,
@@ -115,10 +116,10 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         (status = 204, description = "The passkey is deleted"),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
           or used (with `attempts_left`); or `malformed_body`"),
-        super::StepUpUnauthorized,
+        rows::StepUpRefused,
         (status = 404, description = "`not_found`: no such passkey of this account"),
         (status = 422, description = "`validation_failed`: no step-up proof and no recent step-up"),
-        StepUpLimited,
+        rows::StepUpAttempts,
     ))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -185,17 +186,4 @@ pub async fn login_finish(
     let outcome =
         signin::passkey::sign_in(&state, &client, &body.challenge_id, body.credential).await?;
     signin::respond(&state, &client, outcome)
-}
-
-/// The 429 row of a passkey change behind a step-up (`passkey_register_start`,
-/// `delete_passkey`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // only its documentation is used
-enum StepUpLimited {
-    #[response(
-        status = 429,
-        description = "`too_many_attempts`: too many wrong passwords or second \
-          factors for this account from this client's pool; or `rate_limited`"
-    )]
-    Limited(shared::Problem),
 }

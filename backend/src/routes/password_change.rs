@@ -8,6 +8,7 @@ use crate::{
     events::{self, Context, EndReason, Event, PasswordReason},
     mail::Notice,
     notices,
+    openapi::rows,
     signin::{step_up, Client},
     state::AppState,
 };
@@ -27,11 +28,7 @@ use crate::{
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
         (status = 422, description = "`validation_failed`: the new password breaks the signup policy \
           (including `weak_password` and `common_password`), or the current one is empty or over-long"),
-        (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
-          within the window (wrong passwords here count with them), or `rate_limited`: too many \
-          requests from this client address"),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
+        rows::ProvenByPassword,
     ))]
 pub async fn change(
     state: web::Data<AppState>,

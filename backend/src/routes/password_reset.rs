@@ -9,6 +9,7 @@ use crate::{
     events::{self, Context, EndReason, Event, PasswordReason},
     mail::Notice,
     notices,
+    openapi::rows,
     signin::Client,
     state::AppState,
     store::EventKind,
@@ -22,11 +23,11 @@ use crate::{
     request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)"),
+        rows::MailRefused,
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \
           codes, counted together), `too_many_guesses` (too many wrong codes for this address within \
           24 hours), or `rate_limited`"),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`"),
+        rows::MailUnavailable,
     ))]
 pub async fn request(
     state: web::Data<AppState>,
@@ -64,8 +65,7 @@ pub async fn request(
         (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)"),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for this address \
           within 24 hours, signup and reset codes together; even the right code waits) or `rate_limited`"),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
+        rows::PasswordHashing,
     ))]
 pub async fn confirm(
     state: web::Data<AppState>,

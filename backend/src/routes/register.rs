@@ -6,6 +6,7 @@ use crate::{
     domain::{CodePurpose, Registration},
     error::ApiError,
     events::{self, Context, Event},
+    openapi::rows,
     signin::Client,
     state::AppState,
     store::{InsertError, NewUser, UniqueField, UserDoc},
@@ -28,8 +29,7 @@ use crate::{
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
           within 24 hours (signup and reset codes together; even the right code waits), or \
           `rate_limited`: too many requests from this client address"),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"),
+        rows::PasswordHashing,
     ))]
 pub async fn register(
     state: web::Data<AppState>,

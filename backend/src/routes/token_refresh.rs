@@ -3,6 +3,7 @@ use shared::{LoginResponse, RefreshRequest};
 
 use crate::{
     error::ApiError,
+    openapi::rows,
     session::{self, ClientInfo, Transport},
     state::AppState,
 };
@@ -30,7 +31,7 @@ use crate::{
         (status = 401, description = "`invalid_token`: the refresh token is missing, malformed, \
           not ours, expired, of an ended session, or was already used (then the session ends); \
           or a cookie refresh from another origin, or with more than one refresh cookie"),
-        (status = 403, description = "`account_disabled`: an operator disabled the account"),
+        rows::AccountDisabled,
     ))]
 pub async fn refresh(
     state: web::Data<AppState>,
