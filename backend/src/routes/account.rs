@@ -22,7 +22,6 @@ use crate::{
 #[utoipa::path(delete, path = "/api/account", tag = "account",
     operation_id = "delete_account",
     security(("bearer" = [])),
-    request_body = AccountDeleteRequest,
     responses(
         (status = 204, description = "The account is deleted; a goodbye mail is on its way",
          headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),

@@ -13,7 +13,6 @@ use crate::{
 /// Mails a six-digit code to the address (or, when the address already has an account, a
 /// mail saying so, with the same answer here so that nobody can probe for accounts).
 #[utoipa::path(post, path = "/api/email_auth", tag = "signup",
-    request_body = EmailAuthRequest,
     responses(
         (status = 202, description = "A mail is on its way (the code is only in the mail)", body = EmailAuthResponse),
         (status = 409, description = "`username_taken` or `nickname_taken`"),

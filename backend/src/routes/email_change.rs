@@ -21,7 +21,6 @@ use crate::{
 #[utoipa::path(post, path = "/api/email/change/request", tag = "account",
     operation_id = "email_change_request",
     security(("bearer" = [])),
-    request_body = EmailChangeRequest,
     responses(
         (status = 202, description = "A mail is on its way to the new address (whether or not it \
           already has an account)", body = EmailAuthResponse),
@@ -67,7 +66,6 @@ pub async fn request(
 #[utoipa::path(post, path = "/api/email/change/confirm", tag = "account",
     operation_id = "email_change_confirm",
     security(("bearer" = [])),
-    request_body = EmailChangeConfirm,
     responses(
         (status = 200, description = "The address is changed: the profile with the new address", body = UserProfile),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \

@@ -20,7 +20,6 @@ use crate::{
 /// failed attempts from that device or network are counted apart from strangers', so nobody
 /// else can lock the owner out there.
 #[utoipa::path(post, path = "/api/login", tag = "account",
-    request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in: a new session (`LoginResponse`); or, when the \
           account has TOTP on, no session yet but an `MfaChallenge` (`mfa_required: true`, a \

@@ -19,7 +19,6 @@ use crate::{
 /// email change); it shares the resend cooldown and the hourly caps with every other code.
 #[utoipa::path(post, path = "/api/login/code/request", tag = "account",
     operation_id = "login_code_request",
-    request_body = LoginCodeRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)",
          body = EmailAuthResponse,
@@ -49,7 +48,6 @@ pub async fn request(
 /// the address has an account; a disabled account is told so only after a right code.
 #[utoipa::path(post, path = "/api/login/code/confirm", tag = "account",
     operation_id = "login_code_confirm",
-    request_body = LoginCodeConfirm,
     responses(
         (status = 200, description = "Signed in (`LoginResponse`), or, when the account has TOTP \
           on, no session yet but an `MfaChallenge` (`mfa_required: true`, a ticket for \

@@ -17,7 +17,6 @@ use crate::{
 /// is accepted once; ±1 step of clock skew is allowed.
 #[utoipa::path(post, path = "/api/login/mfa", tag = "account",
     operation_id = "login_mfa",
-    request_body = LoginMfaRequest,
     responses(
         (status = 200, description = "Signed in: a new session, as from `POST /api/login`", body = LoginResponse,
          headers(("Set-Cookie" = String, description = "The device cookie `emailauth_device`; with \
@@ -57,7 +56,6 @@ pub async fn login_mfa(
 /// ticket is); a new start replaces it. Then `POST /api/login/mfa {mfa_token, passkey}`.
 #[utoipa::path(post, path = "/api/login/mfa/passkey/start", tag = "account",
     operation_id = "login_mfa_passkey_start",
-    request_body = MfaTicket,
     responses(
         (status = 200, description = "Request options (`options.publicKey`, binary fields as \
           base64url) limited to the account's passkeys; `challenge_id` is informative only \

@@ -53,7 +53,6 @@ pub async fn setup(
 #[utoipa::path(post, path = "/api/mfa/totp/enable", tag = "mfa",
     operation_id = "totp_enable",
     security(("bearer" = [])),
-    request_body = TotpEnableRequest,
     responses(
         (status = 200, description = "TOTP is on; the recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: not a current code of the pending secret, \
@@ -77,7 +76,6 @@ pub async fn enable(
 #[utoipa::path(post, path = "/api/mfa/totp/disable", tag = "mfa",
     operation_id = "totp_disable",
     security(("bearer" = [])),
-    request_body = TotpDisableRequest,
     responses(
         (status = 204, description = "TOTP is off; a notice was mailed"),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used, \
@@ -100,7 +98,6 @@ pub async fn disable(
 #[utoipa::path(post, path = "/api/mfa/recovery_codes", tag = "mfa",
     operation_id = "recovery_codes",
     security(("bearer" = [])),
-    request_body = RecoveryCodesRequest,
     responses(
         (status = 200, description = "The new recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used \

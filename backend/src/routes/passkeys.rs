@@ -42,7 +42,6 @@ fn challenge(
 #[utoipa::path(post, path = "/api/passkeys/register/start", tag = "passkeys",
     operation_id = "passkey_register_start",
     security(("bearer" = [])),
-    request_body = PasskeyRegisterStart,
     responses(
         (status = 200, description = "Creation options (`options.publicKey`, binary fields as \
           base64url) and the challenge id", body = WebauthnChallenge),
@@ -71,7 +70,6 @@ pub async fn register_start(
 #[utoipa::path(post, path = "/api/passkeys/register/finish", tag = "passkeys",
     operation_id = "passkey_register_finish",
     security(("bearer" = [])),
-    request_body = PasskeyRegisterFinish,
     responses(
         (status = 201, description = "The passkey is registered", body = shared::PasskeyInfo),
         (status = 400, description = "`malformed_body`; `invalid_challenge`: unknown, expired \
@@ -138,7 +136,6 @@ pub async fn delete(
 /// authenticator offers the passkeys it holds for this site), and the challenge id.
 #[utoipa::path(post, path = "/api/passkeys/login/start", tag = "passkeys",
     operation_id = "passkey_login_start",
-    request_body = PasskeyLoginStart,
     responses(
         (status = 200, description = "Request options (`options.publicKey`, binary fields as \
           base64url) and the challenge id", body = WebauthnChallenge),
@@ -166,7 +163,6 @@ pub async fn login_start(
 /// sign counter that did not grow) is `invalid_credentials`.
 #[utoipa::path(post, path = "/api/passkeys/login/finish", tag = "passkeys",
     operation_id = "passkey_login_finish",
-    request_body = PasskeyLoginFinish,
     responses(
         (status = 200, description = "Signed in: a new session", body = shared::LoginResponse,
          headers(("Set-Cookie" = String, description = "With `X-Token-Transport: cookie`: the \

@@ -20,7 +20,6 @@ use crate::{
 #[utoipa::path(post, path = "/api/password/change", tag = "account",
     operation_id = "password_change",
     security(("bearer" = [])),
-    request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Password changed; every other session ended, a notice mailed"),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \

@@ -20,7 +20,6 @@ use crate::{
 /// The answer is the same either way, so nobody can probe for accounts.
 #[utoipa::path(post, path = "/api/password_reset/request", tag = "account",
     operation_id = "password_reset_request",
-    request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
         rows::MailRefused,
@@ -55,7 +54,6 @@ pub async fn request(
 /// mailed what went, and adds them again).
 #[utoipa::path(post, path = "/api/password_reset/confirm", tag = "account",
     operation_id = "password_reset_confirm",
-    request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "Password changed; every earlier token is revoked, the \
           second factors are removed unless `keep_second_factors`, and the owner is mailed a \

@@ -15,7 +15,6 @@ use crate::{
 /// Creates the account when the mailed code matches. The code is checked only here, on the
 /// server, against its stored HMAC; it is consumed only when the account is created.
 #[utoipa::path(post, path = "/api/register", tag = "signup",
-    request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = UserProfile,
          links(("login" = (operation_id = "login",

@@ -16,7 +16,6 @@ use crate::{
 /// for 7 days; a used, expired, forged or foreign token gets the same `400 invalid_token`.
 #[utoipa::path(post, path = "/api/security/not-me", tag = "account",
     operation_id = "not_me",
-    request_body = NotMeRequest,
     responses(
         (status = 200, description = "Every session of the account is ended; a reset code is on its way",
          body = NotMeResponse),

@@ -15,7 +15,6 @@ use crate::{
 /// refreshing at once) gets the session's current pair; after it, the whole session ends. A
 /// request carrying more than one refresh cookie is refused and the cookie cleared.
 #[utoipa::path(post, path = "/api/token/refresh", tag = "account", operation_id = "refresh",
-    request_body = RefreshRequest,
     params(("X-Token-Transport" = Option<String>, Header,
         description = "`cookie`: answer with the refresh token in the `HttpOnly` cookie only")),
     responses(
