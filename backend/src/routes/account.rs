@@ -1,8 +1,9 @@
 //! `DELETE /api/account` (`account::delete_account`).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest};
 use shared::AccountDeleteRequest;
 
+use super::{Answer, State};
 use crate::{
     account,
     auth::SignedInUser,
@@ -12,7 +13,6 @@ use crate::{
     openapi::rows,
     session,
     signin::{step_up, Client},
-    state::AppState,
 };
 
 /// Deletes the signed-in account for good, proving its password: the account, its sessions
@@ -30,12 +30,12 @@ use crate::{
         rows::ProvenByPassword,
     ))]
 pub async fn delete(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     client: Client,
     signed: SignedInUser,
     body: web::Json<AccountDeleteRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let deletion = AccountDeletion::try_from(body.into_inner())?;
     step_up::prove_password(&state, &client, &signed.user, &deletion.password).await?;
     let context = Context::of(

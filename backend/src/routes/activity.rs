@@ -6,7 +6,8 @@ use mongodb::bson::{oid::ObjectId, Document};
 use serde::Deserialize;
 use shared::{ActivityEvent, ActivityKind, ActivityList, ErrorCode};
 
-use crate::{auth::AuthUser, domain::field_error, error::ApiError, state::AppState};
+use super::{Answer, State};
+use crate::{auth::AuthUser, domain::field_error, error::ApiError};
 
 /// Entries per page unless `limit` says otherwise, and the most it may say.
 const DEFAULT_LIMIT: u32 = 50;
@@ -64,11 +65,7 @@ impl ActivityQuery {
         (status = 200, description = "The entries, newest first", body = ActivityList),
         (status = 422, description = "`validation_failed`: `limit` outside 1–100 or `before` not a cursor"),
     ))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    query: web::Query<ActivityQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, auth: AuthUser, query: web::Query<ActivityQuery>) -> Answer {
     let (limit, before) = query.parse()?;
     // One more than asked: whether there is a next page.
     let mut entries = state

@@ -1,12 +1,12 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthRequest, EmailAuthResponse};
 
+use super::{Answer, State};
 use crate::verification::{self, Outgoing};
 use crate::{
     domain::{CodePurpose, NewSignup},
     error::ApiError,
     openapi::rows,
-    state::AppState,
     throttle::ClientIp,
 };
 
@@ -24,10 +24,10 @@ use crate::{
         rows::MailUnavailable,
     ))]
 pub async fn email_auth(
-    state: web::Data<AppState>,
+    state: State,
     ClientIp(ip): ClientIp,
     body: web::Json<EmailAuthRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let signup = NewSignup::try_from(body.into_inner())?;
     let taken = state
         .store

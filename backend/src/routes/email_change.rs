@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, EmailChangeConfirm, EmailChangeRequest, UserProfile};
 
+use super::{Answer, State};
 use crate::{
     auth::SignedInUser,
     domain::{CodePurpose, EmailAddress, EmailChange, EmailChangeCode},
@@ -10,7 +11,6 @@ use crate::{
     notices,
     openapi::rows,
     signin::{step_up, Client},
-    state::AppState,
     verification::{self, Outgoing},
 };
 
@@ -35,11 +35,11 @@ use crate::{
         rows::MailUnavailable,
     ))]
 pub async fn request(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<EmailChangeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let change = EmailChange::try_from(body.into_inner())?;
     let user = signed.user;
     let ip = client.ip_text();
@@ -78,11 +78,11 @@ pub async fn request(
           within 24 hours; even the right code waits) or `rate_limited`"),
     ))]
 pub async fn confirm(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<EmailChangeConfirm>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let confirmation = EmailChangeCode::try_from(body.into_inner())?;
     let user = signed.user;
     let store = &state.store;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
+use super::{Answer, State};
 use crate::{
     error::ApiError,
     state::{AppState, MAX_BODY_BYTES},
@@ -143,11 +144,7 @@ pub struct Introspection {
         (status = 404, description = "`not_found`: introspection is not enabled (`APP_INTROSPECTION_SECRET` unset)"),
         (status = 415, description = "`unsupported_media_type`: neither a form nor JSON"),
     ))]
-pub async fn introspect(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn introspect(state: State, req: HttpRequest, body: web::Bytes) -> Answer {
     let Some(secret) = &state.introspection_secret else {
         return Err(ApiError::NotFound);
     };

@@ -1,14 +1,13 @@
 //! `POST /api/login`: the password as the first factor (`signin::password`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use shared::{LoginAnswer, LoginRequest};
 
+use super::{Answer, State};
 use crate::{
     domain::Credentials,
-    error::ApiError,
     openapi::rows,
     signin::{self, Client},
-    state::AppState,
 };
 
 /// Exchanges a username and password for a new session: a short-lived access token and a
@@ -46,11 +45,7 @@ use crate::{
           other clients together; or `rate_limited`: too many requests from this client address"),
         rows::PasswordHashing,
     ))]
-pub async fn login(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: State, client: Client, body: web::Json<LoginRequest>) -> Answer {
     let credentials = Credentials::try_from(body.into_inner())?;
     let outcome = signin::password::sign_in(&state, &client, credentials).await?;
     signin::respond(&state, &client, outcome)

@@ -4,12 +4,11 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, LoginAnswer, LoginCodeConfirm, LoginCodeRequest};
 
+use super::{Answer, State};
 use crate::{
     domain::{CodeRequest, SignInCode},
-    error::ApiError,
     openapi::rows,
     signin::{self, Client},
-    state::AppState,
 };
 
 /// Mails a six-digit sign-in code to the account with this address. The answer, its headers
@@ -31,11 +30,7 @@ use crate::{
           24 hours, every purpose together), or `rate_limited`"),
         rows::MailUnavailable,
     ))]
-pub async fn request(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginCodeRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn request(state: State, client: Client, body: web::Json<LoginCodeRequest>) -> Answer {
     let request = CodeRequest::try_from(body.into_inner())?;
     let answer = signin::email_code::request(&state, &client, request).await?;
     Ok(HttpResponse::Accepted().json(answer))
@@ -63,11 +58,7 @@ pub async fn request(
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
           within 24 hours (every purpose together; even the right code waits), or `rate_limited`"),
     ))]
-pub async fn confirm(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginCodeConfirm>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn confirm(state: State, client: Client, body: web::Json<LoginCodeConfirm>) -> Answer {
     let attempt = SignInCode::try_from(body.into_inner())?;
     let outcome = signin::email_code::confirm(&state, &client, attempt).await?;
     signin::respond(&state, &client, outcome)

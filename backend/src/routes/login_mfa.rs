@@ -4,11 +4,10 @@
 use actix_web::{web, HttpResponse};
 use shared::{LoginMfaRequest, LoginResponse, MfaTicket, WebauthnChallenge};
 
+use super::{Answer, State};
 use crate::{
-    error::ApiError,
     openapi::rows,
     signin::{self, second_step::Factor, Client},
-    state::AppState,
 };
 
 /// Finishes a password login with the second factor: a current TOTP code, an unused recovery
@@ -35,11 +34,7 @@ use crate::{
           device, its network, or every other client together); or `rate_limited`: too many \
           requests from this client address"),
     ))]
-pub async fn login_mfa(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginMfaRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login_mfa(state: State, client: Client, body: web::Json<LoginMfaRequest>) -> Answer {
     let body = body.into_inner();
     let factor = Factor::one_of_three(
         body.code.as_deref(),
@@ -66,10 +61,7 @@ pub async fn login_mfa(
           exhausted, or the password changed since"),
         rows::AccountDisabled,
     ))]
-pub async fn mfa_start(
-    state: web::Data<AppState>,
-    body: web::Json<MfaTicket>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn mfa_start(state: State, body: web::Json<MfaTicket>) -> Answer {
     let (challenge_id, options) =
         signin::second_step::passkey_options(&state, &body.mfa_token).await?;
     Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {

@@ -7,13 +7,12 @@ use shared::{
     TotpEnableRequest, TotpSetup,
 };
 
+use super::{Answer, State};
 use crate::{
     auth::SignedInUser,
-    error::ApiError,
     mfa::manage,
     openapi::rows,
     signin::{step_up::Proof, Client},
-    state::AppState,
 };
 
 /// Starts setting up TOTP, after a step-up (`{"password": …}`; no body or `{}` within
@@ -37,11 +36,11 @@ use crate::{
         rows::PasswordHashing,
     ))]
 pub async fn setup(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: crate::extract::OptionalJson<StepUpRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let body = body.into_inner().unwrap_or_default();
     let setup: TotpSetup = manage::setup(&state, &client, &signed, Proof::of(&body)).await?;
     Ok(super::no_store(HttpResponse::Ok()).json(setup))
@@ -62,11 +61,11 @@ pub async fn setup(
           this account within the window from this client's pool; or `rate_limited`"),
     ))]
 pub async fn enable(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<TotpEnableRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let codes: RecoveryCodes = manage::enable(&state, &client, &signed, &body.code).await?;
     Ok(super::no_store(HttpResponse::Ok()).json(codes))
 }
@@ -83,11 +82,11 @@ pub async fn enable(
         rows::ProvenByPasswordAndFactor,
     ))]
 pub async fn disable(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<TotpDisableRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let proof = Proof::with_password(&body.password, &body.code, &body.recovery_code);
     manage::disable(&state, &client, &signed, proof).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -105,11 +104,11 @@ pub async fn disable(
         rows::ProvenByPasswordAndFactor,
     ))]
 pub async fn regenerate_recovery_codes(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<RecoveryCodesRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let proof = Proof::with_password(&body.password, &body.code, &body.recovery_code);
     let codes = manage::replace_recovery_codes(&state, &client, &signed, proof).await?;
     Ok(super::no_store(HttpResponse::Ok()).json(codes))
@@ -122,10 +121,7 @@ pub async fn regenerate_recovery_codes(
     responses(
         (status = 200, description = "What is on", body = MfaStatus),
     ))]
-pub async fn status(
-    state: web::Data<AppState>,
-    signed: SignedInUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn status(state: State, signed: SignedInUser) -> Answer {
     let status: MfaStatus = manage::status(&state, &signed.user).await?;
     Ok(HttpResponse::Ok().json(status))
 }

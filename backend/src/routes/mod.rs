@@ -41,9 +41,15 @@ use utoipa::openapi::{path::HttpMethod, path::Operation, schema::Schema, RefOr};
 
 use crate::{
     error::{json_error, ApiError},
-    state::MAX_BODY_BYTES,
+    state::{AppState, MAX_BODY_BYTES},
     throttle::limit_by_ip,
 };
+
+/// The application state, as a handler takes it.
+pub type State = web::Data<AppState>;
+
+/// What a handler answers: the response, or the one error type (`error.rs`).
+pub type Answer = Result<actix_web::HttpResponse, ApiError>;
 
 /// The schemas an endpoint's documentation refers to, to be added to the document's components.
 pub type Schemas = Vec<(String, RefOr<Schema>)>;

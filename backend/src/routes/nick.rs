@@ -1,7 +1,8 @@
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use shared::UserProfile;
 
-use crate::{auth::AuthUser, error::ApiError, state::AppState};
+use super::{Answer, State};
+use crate::{auth::AuthUser, error::ApiError};
 
 /// The signed-in user's profile.
 #[utoipa::path(get, path = "/api/nick", tag = "account",
@@ -12,7 +13,7 @@ use crate::{auth::AuthUser, error::ApiError, state::AppState};
           foreign token, its session has ended, or the user no longer exists",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
     ))]
-pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn nick(state: State, auth: AuthUser) -> Answer {
     // The hot path: the session and the profile both come from the session cache when this
     // instance may trust it, so a request then reads nothing from the database.
     let user = state

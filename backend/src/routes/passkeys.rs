@@ -7,23 +7,20 @@ use shared::{
     WebauthnChallenge,
 };
 
+use super::{Answer, State};
 use crate::{
     auth::{AuthUser, SignedInUser},
     error::ApiError,
     openapi::rows,
     passkeys::{keep_state, manage},
     signin::{self, step_up::Proof, Client},
-    state::AppState,
     store::ChallengePurpose,
 };
 
 /// `POST /api/passkeys/login/start`: an empty object.
 pub type PasskeyLoginStart = shared::EmptyBody;
 
-fn challenge(
-    challenge_id: String,
-    options: impl serde::Serialize,
-) -> Result<HttpResponse, ApiError> {
+fn challenge(challenge_id: String, options: impl serde::Serialize) -> Answer {
     let options = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))?;
     Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {
         challenge_id,
@@ -55,11 +52,11 @@ fn challenge(
         rows::StepUpAttempts,
     ))]
 pub async fn register_start(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<PasskeyRegisterStart>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let (id, options) = manage::register_start(&state, &client, &signed, Proof::of(&body)).await?;
     challenge(id, options)
 }
@@ -81,11 +78,11 @@ pub async fn register_start(
           with control characters"),
     ))]
 pub async fn register_finish(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<PasskeyRegisterFinish>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let info = manage::register_finish(&state, &client, &signed, body.into_inner()).await?;
     Ok(super::no_store(HttpResponse::Created()).json(info))
 }
@@ -97,7 +94,7 @@ pub async fn register_finish(
     responses(
         (status = 200, description = "The account's passkeys", body = PasskeyList),
     ))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, auth: AuthUser) -> Answer {
     let list: PasskeyList = manage::list(&state, auth.user_id).await?;
     Ok(super::no_store(HttpResponse::Ok()).json(list))
 }
@@ -120,12 +117,12 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         rows::StepUpAttempts,
     ))]
 pub async fn delete(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     path: web::Path<String>,
     body: crate::extract::OptionalJson<StepUpRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let body = body.into_inner().unwrap_or_default();
     manage::delete(&state, &client, &signed, &path, Proof::of(&body)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -140,10 +137,7 @@ pub async fn delete(
         (status = 200, description = "Request options (`options.publicKey`, binary fields as \
           base64url) and the challenge id", body = WebauthnChallenge),
     ))]
-pub async fn login_start(
-    state: web::Data<AppState>,
-    _body: web::Json<PasskeyLoginStart>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login_start(state: State, _body: web::Json<PasskeyLoginStart>) -> Answer {
     let (mut options, authentication) = state
         .webauthn
         .webauthn
@@ -174,10 +168,10 @@ pub async fn login_start(
           disabled the account"),
     ))]
 pub async fn login_finish(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     body: web::Json<PasskeyLoginFinish>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let body = body.into_inner();
     let outcome =
         signin::passkey::sign_in(&state, &client, &body.challenge_id, body.credential).await?;

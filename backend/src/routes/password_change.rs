@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use shared::PasswordChangeRequest;
 
+use super::{Answer, State};
 use crate::{
     auth::SignedInUser,
     domain::PasswordChange,
@@ -10,7 +11,6 @@ use crate::{
     notices,
     openapi::rows,
     signin::{step_up, Client},
-    state::AppState,
 };
 
 /// Sets a new password, proving the current one. Every other session of the account ends
@@ -30,11 +30,11 @@ use crate::{
         rows::ProvenByPassword,
     ))]
 pub async fn change(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<PasswordChangeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let change = PasswordChange::try_from(body.into_inner())?;
     let SignedInUser { auth, user } = signed;
     // The whole policy first: a refused new password costs no password attempt.

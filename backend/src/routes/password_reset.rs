@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 
+use super::{Answer, State};
 use crate::verification::{self, Outgoing};
 use crate::{
     account::{self, FactorReset},
@@ -11,7 +12,6 @@ use crate::{
     notices,
     openapi::rows,
     signin::Client,
-    state::AppState,
     store::EventKind,
     throttle::ClientIp,
 };
@@ -29,10 +29,10 @@ use crate::{
         rows::MailUnavailable,
     ))]
 pub async fn request(
-    state: web::Data<AppState>,
+    state: State,
     ClientIp(ip): ClientIp,
     body: web::Json<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let request = CodeRequest::try_from(body.into_inner())?;
     let outgoing = if state
         .store
@@ -66,10 +66,10 @@ pub async fn request(
         rows::PasswordHashing,
     ))]
 pub async fn confirm(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     body: web::Json<PasswordResetConfirm>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let confirmation = ResetConfirmation::try_from(body.into_inner())?;
     let store = &state.store;
     let email_key = confirmation.email.key();

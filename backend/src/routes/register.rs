@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use shared::{Locale, RegisterRequest, UserProfile};
 
+use super::{Answer, State};
 use crate::verification;
 use crate::{
     domain::{CodePurpose, Registration},
@@ -30,11 +31,7 @@ use crate::{
           `rate_limited`: too many requests from this client address"),
         rows::PasswordHashing,
     ))]
-pub async fn register(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn register(state: State, client: Client, body: web::Json<RegisterRequest>) -> Answer {
     let registration = Registration::try_from(body.into_inner())?;
     let (profile, _) = verification::redeem(
         &state,

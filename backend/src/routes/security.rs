@@ -4,11 +4,8 @@
 use actix_web::{web, HttpResponse};
 use shared::{NotMeRequest, NotMeResponse};
 
-use crate::{
-    error::ApiError,
-    signin::{alert, Client},
-    state::AppState,
-};
+use super::{Answer, State};
+use crate::signin::{alert, Client};
 
 /// "This wasn't me": with the token from a new-sign-in alert's link (the SPA page at
 /// `/security/not-me#token=…` sends it when its button is pressed), ends every session of the
@@ -22,11 +19,7 @@ use crate::{
         (status = 400, description = "`invalid_token`: the link is used, expired or not valid; \
           or `malformed_body`"),
     ))]
-pub async fn not_me(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<NotMeRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn not_me(state: State, client: Client, body: web::Json<NotMeRequest>) -> Answer {
     let sessions_ended = alert::not_me(&state, &client, &body.token).await?;
     Ok(super::no_store(HttpResponse::Ok()).json(NotMeResponse { sessions_ended }))
 }

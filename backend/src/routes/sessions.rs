@@ -2,12 +2,12 @@ use actix_web::{web, HttpResponse};
 use mongodb::bson::DateTime;
 use shared::{SessionInfo, SessionList};
 
+use super::{Answer, State};
 use crate::{
     auth::AuthUser,
     error::ApiError,
     events::{self, Context, EndReason, Event},
     signin::Client,
-    state::AppState,
 };
 
 fn rfc3339(t: DateTime) -> String {
@@ -24,7 +24,7 @@ fn rfc3339(t: DateTime) -> String {
             description = "End one of them",
             parameters(("id" = "$response.body#/sessions/0/id")))))),
     ))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, auth: AuthUser) -> Answer {
     let sessions = state
         .store
         .list_sessions(auth.user_id, state.clock.now())
@@ -52,12 +52,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         (status = 204, description = "The session is ended"),
         (status = 404, description = "`not_found`: no live session of yours has this id"),
     ))]
-pub async fn end(
-    state: web::Data<AppState>,
-    client: Client,
-    auth: AuthUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn end(state: State, client: Client, auth: AuthUser, id: web::Path<String>) -> Answer {
     let id = id.into_inner();
     if !state.store.delete_session(&id, auth.user_id).await? {
         return Err(ApiError::NotFound);

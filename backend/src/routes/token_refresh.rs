@@ -1,11 +1,11 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse, ResponseError};
 use shared::{LoginResponse, RefreshRequest};
 
+use super::State;
 use crate::{
     error::ApiError,
     openapi::rows,
     session::{self, ClientInfo, Transport},
-    state::AppState,
 };
 
 /// Exchanges a refresh token for a new pair; the token presented is then spent. API clients
@@ -33,7 +33,7 @@ use crate::{
         rows::AccountDisabled,
     ))]
 pub async fn refresh(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> HttpResponse {
