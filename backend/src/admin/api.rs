@@ -45,7 +45,7 @@ use crate::{
     account::Goodbye,
     domain::field_error,
     error::ApiError,
-    routes::{endpoint, Endpoint},
+    routes::{self, endpoint, Answer, Endpoint, State},
     state::AppState,
     store::{Admission, EventKind, Limit, SearchKeys, UserCursor, UserDoc},
     throttle::ClientIp,
@@ -140,12 +140,6 @@ fn time(t: DateTime) -> String {
     t.try_to_rfc3339_string().unwrap_or_default()
 }
 
-fn json<T: serde::Serialize>(body: &T) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
-}
-
 fn invalid(field: &str, code: ErrorCode) -> ApiError {
     ApiError::Validation(vec![field_error(field, code)])
 }
@@ -219,11 +213,7 @@ pub struct SearchQuery {
         (status = 200, description = "A page of accounts", body = AdminUserPage),
         (status = 422, description = "`validation_failed`: `q` is too long, or `limit` or `cursor` is not valid"),
     ))]
-pub async fn search(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    query: web::Query<SearchQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn search(state: State, _caller: Caller, query: web::Query<SearchQuery>) -> Answer {
     let limit = page_size(query.limit)?;
     let after = query.cursor.as_deref().map(user_cursor).transpose()?;
     let q = query.q.as_deref().map(str::trim).unwrap_or_default();
@@ -241,7 +231,7 @@ pub async fn search(
         .then(|| users.last().map(|u| user_cursor_text(UserCursor::of(u))))
         .flatten();
     let users = users.iter().map(row).collect();
-    Ok(json(&AdminUserPage { users, next_cursor }))
+    Ok(routes::private_json(&AdminUserPage { users, next_cursor }))
 }
 
 fn row(user: &UserDoc) -> AdminUserRow {
@@ -261,11 +251,7 @@ fn row(user: &UserDoc) -> AdminUserRow {
     responses(
         (status = 200, description = "The account", body = AdminUser),
     ))]
-pub async fn user(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    id: web::Path<AccountId>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn user(state: State, _caller: Caller, id: web::Path<AccountId>) -> Answer {
     let user = operator::account(&state.store, &id).await?;
     let passkeys = state
         .store
@@ -285,7 +271,7 @@ pub async fn user(
         .last_email_change(user.id)
         .await?
         .unwrap_or(user.created_at);
-    Ok(json(&AdminUser {
+    Ok(routes::private_json(&AdminUser {
         id: user.id.to_hex(),
         username: user.username,
         nickname: user.nickname,
@@ -311,11 +297,7 @@ pub async fn user(
     responses(
         (status = 200, description = "The live sessions", body = AdminSessionList),
     ))]
-pub async fn sessions(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    id: web::Path<AccountId>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn sessions(state: State, _caller: Caller, id: web::Path<AccountId>) -> Answer {
     let user = operator::account(&state.store, &id).await?;
     let sessions = operator::sessions(&state, &user)
         .await?
@@ -331,7 +313,7 @@ pub async fn sessions(
             method: s.method,
         })
         .collect();
-    Ok(json(&AdminSessionList { sessions }))
+    Ok(routes::private_json(&AdminSessionList { sessions }))
 }
 
 /// Ends every session of the account: its access and refresh tokens are refused from the next
@@ -341,17 +323,13 @@ pub async fn sessions(
     responses(
         (status = 200, description = "The sessions are ended", body = AdminOutcome),
     ))]
-pub async fn end_sessions(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<AccountId>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn end_sessions(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let ended = write(&state, &caller, "end_sessions", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::end_sessions(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
+    Ok(routes::private_json(&AdminOutcome {
         user_id: id.into_inner().id,
         sessions_ended: Some(ended),
         ..Default::default()
@@ -367,10 +345,10 @@ pub async fn end_sessions(
         (status = 404, description = "`not_found`: no such account, or no live session of it has this id"),
     ))]
 pub async fn end_session(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let (id, sid) = path.into_inner();
     write(
         &state,
@@ -393,17 +371,13 @@ pub async fn end_session(
     responses(
         (status = 200, description = "The account is disabled", body = AdminOutcome),
     ))]
-pub async fn disable(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<AccountId>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn disable(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let frozen = write(&state, &caller, "disable", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::disable(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
+    Ok(routes::private_json(&AdminOutcome {
         user_id: id.into_inner().id,
         disabled: Some(true),
         sessions_frozen: Some(frozen),
@@ -417,17 +391,13 @@ pub async fn disable(
     responses(
         (status = 200, description = "The account is enabled", body = AdminOutcome),
     ))]
-pub async fn enable(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<AccountId>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn enable(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let ended = write(&state, &caller, "enable", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::enable(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
+    Ok(routes::private_json(&AdminOutcome {
         user_id: id.into_inner().id,
         disabled: Some(false),
         sessions_ended: Some(ended),
@@ -450,11 +420,11 @@ pub struct DeleteQuery {
         (status = 204, description = "The account is deleted"),
     ))]
 pub async fn delete(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     id: web::Path<AccountId>,
     query: web::Query<DeleteQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let goodbye = match query.notify {
         Some(false) => Goodbye::Skip,
         _ => Goodbye::Send,
@@ -474,17 +444,13 @@ pub async fn delete(
     responses(
         (status = 200, description = "What was removed", body = AdminOutcome),
     ))]
-pub async fn reset_mfa(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<AccountId>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn reset_mfa(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let removed = write(&state, &caller, "reset_mfa", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::reset_second_factors(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
+    Ok(routes::private_json(&AdminOutcome {
         user_id: id.into_inner().id,
         totp_removed: Some(removed.totp),
         passkeys_removed: Some(removed.passkeys),
@@ -501,10 +467,10 @@ pub async fn reset_mfa(
         (status = 404, description = "`not_found`: no such account, or it has no passkey with this id"),
     ))]
 pub async fn delete_passkey(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let (id, pid) = path.into_inner();
     write(
         &state,
@@ -535,11 +501,11 @@ pub struct LimitQuery {
         (status = 422, description = "`validation_failed`: `limit` is not valid"),
     ))]
 pub async fn activity(
-    state: web::Data<AppState>,
+    state: State,
     _caller: Caller,
     id: web::Path<AccountId>,
     query: web::Query<LimitQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let limit = page_size(query.limit)?;
     let user = operator::account(&state.store, &id).await?;
     let entries = state
@@ -549,7 +515,7 @@ pub async fn activity(
         .iter()
         .map(activity_entry)
         .collect();
-    Ok(json(&AdminActivityList { entries }))
+    Ok(routes::private_json(&AdminActivityList { entries }))
 }
 
 fn activity_entry(entry: &Document) -> AdminActivity {
@@ -590,11 +556,7 @@ pub struct AuditQuery {
         (status = 200, description = "A page of the audit trail", body = AuditPage),
         (status = 422, description = "`validation_failed`: `limit` or `cursor` is not valid"),
     ))]
-pub async fn audit_trail(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn audit_trail(state: State, _caller: Caller, query: web::Query<AuditQuery>) -> Answer {
     let limit = page_size(query.limit)?;
     let after = query.cursor.as_deref().map(audit_cursor).transpose()?;
     let mut found = state.store.audit_page(after, limit + 1).await?;
@@ -619,7 +581,7 @@ pub async fn audit_trail(
             client: e.client,
         })
         .collect();
-    Ok(json(&AuditPage {
+    Ok(routes::private_json(&AuditPage {
         entries,
         next_cursor,
     }))
@@ -629,12 +591,8 @@ pub async fn audit_trail(
 /// maintained counts and indexed counts, cached for a minute.
 #[utoipa::path(get, path = "/admin/api/stats", tag = "stats", operation_id = "admin_stats",
     responses((status = 200, description = "The numbers", body = AdminStats)))]
-pub async fn stats(
-    state: web::Data<AppState>,
-    cache: web::Data<StatsCache>,
-    _caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    Ok(json(&stats::read(&state, &cache).await?))
+pub async fn stats(state: State, cache: web::Data<StatsCache>, _caller: Caller) -> Answer {
+    Ok(routes::private_json(&stats::read(&state, &cache).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -663,18 +621,18 @@ pub struct Installed(Option<Arc<dyn Deliveries>>);
         (status = 422, description = "`validation_failed`: `status` is not `failed`, or `limit` is not valid"),
     ))]
 pub async fn failed_deliveries(
-    state: web::Data<AppState>,
+    state: State,
     installed: web::Data<Installed>,
     _caller: Caller,
     query: web::Query<DeliveriesQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let hooks = deliveries(&installed)?;
     if query.status != "failed" {
         return Err(invalid("status", ErrorCode::InvalidFormat));
     }
     let limit = page_size(query.limit)? as u32;
     let deliveries = hooks.failed(&state, limit).await?;
-    Ok(json(&WebhookDeliveryList { deliveries }))
+    Ok(routes::private_json(&WebhookDeliveryList { deliveries }))
 }
 
 /// Puts a failed delivery back in its endpoint's queue, due now (same `webhook-id`).
@@ -685,16 +643,16 @@ pub async fn failed_deliveries(
         (status = 404, description = "`not_found`: no failed delivery has this id, or this server has no webhooks"),
     ))]
 pub async fn retry_delivery(
-    state: web::Data<AppState>,
+    state: State,
     installed: web::Data<Installed>,
     caller: Caller,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let delivery = write(&state, &caller, "webhook_retry", &id, async {
         deliveries(&installed)?.retry(&state, &id).await
     })
     .await?;
-    Ok(json(&delivery))
+    Ok(routes::private_json(&delivery))
 }
 
 /// Every endpoint of the admin API, once.
@@ -744,7 +702,7 @@ struct AdminDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use crate::openapi::problems::{add_row, imply};
     let mut api = AdminDoc::openapi();
-    let mut schemas = crate::routes::Schemas::new();
+    let mut schemas = routes::Schemas::new();
     for endpoint in table() {
         let mut operation = (endpoint.operation)();
         // Every endpoint takes a key, and one under `/admin/api/users/{id}` an account.
@@ -816,7 +774,7 @@ async fn document() -> HttpResponse {
         .body(SERVED.as_str())
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
+async fn not_found() -> Answer {
     Err(ApiError::NotFound)
 }
 
@@ -825,21 +783,21 @@ struct ConsoleDir(std::path::PathBuf);
 
 /// `GET /admin` and `/admin/…` outside the API: the console's files, `index.html` for the
 /// rest. The page needs no key to load; everything it shows comes from the API, which does.
-async fn console(req: HttpRequest, dir: web::Data<ConsoleDir>) -> Result<HttpResponse, ApiError> {
+async fn console(req: HttpRequest, dir: web::Data<ConsoleDir>) -> Answer {
     let path = req.path();
     if path == "/admin/api" || path.starts_with("/admin/api/") {
         return Err(ApiError::NotFound);
     }
     let inside = path.strip_prefix("/admin").unwrap_or_default();
     let inside = if inside.is_empty() { "/" } else { inside };
-    crate::routes::spa::serve_dir(&req, &dir.0, inside).await
+    routes::spa::serve_dir(&req, &dir.0, inside).await
 }
 
 /// The admin listener: the routes of [`table`], the document and the console, nothing else.
 pub fn server(
     addr: std::net::SocketAddr,
     console_dir: std::path::PathBuf,
-    state: web::Data<AppState>,
+    state: State,
     grace: Duration,
 ) -> anyhow::Result<(Server, u16)> {
     std::sync::LazyLock::force(&SERVED);
@@ -856,7 +814,7 @@ pub fn server(
             .app_data(cache.clone())
             .app_data(installed.clone())
             .app_data(console_dir.clone())
-            .app_data(crate::routes::json_config())
+            .app_data(routes::json_config())
             .app_data(
                 web::QueryConfig::default()
                     .error_handler(|_err, _req| invalid("query", ErrorCode::InvalidFormat).into()),
@@ -872,9 +830,9 @@ pub fn server(
                     )),
             )
             .wrap(from_fn(crate::telemetry::log_requests))
-            .configure(|cfg| crate::routes::configure_endpoints(cfg, table()))
+            .configure(|cfg| routes::configure_endpoints(cfg, table()))
             .service(
-                crate::routes::resource("/admin/api/openapi.json", "GET".into())
+                routes::resource("/admin/api/openapi.json", "GET".into())
                     .route(web::get().to(document)),
             )
             .service(web::resource("/admin").route(web::get().to(console)))

@@ -1,7 +1,7 @@
 //! `GET /api/account/activity`: the signed-in person's own activity log
 //! (`events::activity`), newest first.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use mongodb::bson::{oid::ObjectId, Document};
 use serde::Deserialize;
 use shared::{ActivityEvent, ActivityKind, ActivityList, ErrorCode};
@@ -86,7 +86,7 @@ pub async fn list(state: State, auth: AuthUser, query: web::Query<ActivityQuery>
         .iter()
         .filter_map(|e| event_of(e, &auth.session.id))
         .collect();
-    Ok(super::no_store(HttpResponse::Ok()).json(ActivityList {
+    Ok(super::private_json(&ActivityList {
         events,
         next_before,
     }))

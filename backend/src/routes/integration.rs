@@ -188,7 +188,7 @@ pub async fn introspect(state: State, req: HttpRequest, body: web::Bytes) -> Ans
         return Err(ApiError::UnsupportedMediaType);
     };
     let answer = inspect(&state, request.token.trim()).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(answer))
+    Ok(super::private_json(&answer))
 }
 
 /// The introspection of `token`: the bearer check's verification and session read, then the

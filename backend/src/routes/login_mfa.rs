@@ -1,7 +1,7 @@
 //! The second step of a sign-in (`signin::second_step`): `POST /api/login/mfa`, and the start
 //! of its passkey method.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use shared::{LoginMfaRequest, LoginResponse, MfaTicket, WebauthnChallenge};
 
 use super::{Answer, State};
@@ -64,7 +64,7 @@ pub async fn login_mfa(state: State, client: Client, body: web::Json<LoginMfaReq
 pub async fn mfa_start(state: State, body: web::Json<MfaTicket>) -> Answer {
     let (challenge_id, options) =
         signin::second_step::passkey_options(&state, &body.mfa_token).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {
+    Ok(super::private_json(&WebauthnChallenge {
         challenge_id,
         options,
     }))

@@ -43,7 +43,7 @@ pub async fn setup(
 ) -> Answer {
     let body = body.into_inner().unwrap_or_default();
     let setup: TotpSetup = manage::setup(&state, &client, &signed, Proof::of(&body)).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(setup))
+    Ok(super::private_json(&setup))
 }
 
 /// Turns TOTP on with a current code from the secret this session set up, and answers the 10
@@ -67,7 +67,7 @@ pub async fn enable(
     body: web::Json<TotpEnableRequest>,
 ) -> Answer {
     let codes: RecoveryCodes = manage::enable(&state, &client, &signed, &body.code).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(codes))
+    Ok(super::private_json(&codes))
 }
 
 /// Turns TOTP off, proving the password and a current code or an unused recovery code. The
@@ -111,7 +111,7 @@ pub async fn regenerate_recovery_codes(
 ) -> Answer {
     let proof = Proof::with_password(&body.password, &body.code, &body.recovery_code);
     let codes = manage::replace_recovery_codes(&state, &client, &signed, proof).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(codes))
+    Ok(super::private_json(&codes))
 }
 
 /// The signed-in account's second factors.

@@ -145,6 +145,12 @@ pub fn no_store(mut answer: actix_web::HttpResponseBuilder) -> actix_web::HttpRe
     answer
 }
 
+/// `200` with `body` as JSON, never to be stored ([`no_store`]): the answer of every read of
+/// an account's data (the public API's and the admin API's).
+pub fn private_json(body: &impl serde::Serialize) -> actix_web::HttpResponse {
+    no_store(actix_web::HttpResponse::Ok()).json(body)
+}
+
 /// Every endpoint of the API, once.
 pub fn table() -> Vec<Endpoint> {
     // Behind the per-client-IP token bucket: everything that authenticates someone, sends a

@@ -1,4 +1,3 @@
-use actix_web::HttpResponse;
 use shared::UserProfile;
 
 use super::{Answer, State};
@@ -21,7 +20,7 @@ pub async fn nick(state: State, auth: AuthUser) -> Answer {
         .find_profile(auth.user_id)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    Ok(super::no_store(HttpResponse::Ok()).json(UserProfile {
+    Ok(super::private_json(&UserProfile {
         username: user.username,
         nickname: user.nickname,
         email: user.email,

@@ -22,7 +22,7 @@ pub type PasskeyLoginStart = shared::EmptyBody;
 
 fn challenge(challenge_id: String, options: impl serde::Serialize) -> Answer {
     let options = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {
+    Ok(super::private_json(&WebauthnChallenge {
         challenge_id,
         options,
     }))
@@ -96,7 +96,7 @@ pub async fn register_finish(
     ))]
 pub async fn list(state: State, auth: AuthUser) -> Answer {
     let list: PasskeyList = manage::list(&state, auth.user_id).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(list))
+    Ok(super::private_json(&list))
 }
 
 /// Deletes one of the signed-in account's passkeys, after a step-up (the body as for

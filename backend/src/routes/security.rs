@@ -1,7 +1,7 @@
 //! `POST /api/security/not-me`: the button behind a new-sign-in alert's link
 //! (`signin::alert`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use shared::{NotMeRequest, NotMeResponse};
 
 use super::{Answer, State};
@@ -21,5 +21,5 @@ use crate::signin::{alert, Client};
     ))]
 pub async fn not_me(state: State, client: Client, body: web::Json<NotMeRequest>) -> Answer {
     let sessions_ended = alert::not_me(&state, &client, &body.token).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(NotMeResponse { sessions_ended }))
+    Ok(super::private_json(&NotMeResponse { sessions_ended }))
 }

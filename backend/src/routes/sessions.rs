@@ -40,7 +40,7 @@ pub async fn list(state: State, auth: AuthUser) -> Answer {
             method: s.method,
         })
         .collect();
-    Ok(super::no_store(HttpResponse::Ok()).json(SessionList { sessions }))
+    Ok(super::private_json(&SessionList { sessions }))
 }
 
 /// Ends one session of the signed-in person (another device, or this one): its access and
