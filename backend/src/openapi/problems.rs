@@ -75,8 +75,8 @@ const DATABASE: Implied = row(503, "service_unavailable", "the database does not
 
 /// Adds to `operation` the rows its declaration in the table (`endpoint`) implies: a required
 /// JSON body (an optional one is read as absent when it does not parse), bearer security, the
-/// per-IP limit and the database. A row the handler wrote for the same status
-/// keeps its words; an implied code it does not name is added to it.
+/// per-IP limit and the database. A row the handler wrote for the same status keeps its words;
+/// an implied code it does not name is added to it.
 pub fn imply(operation: &mut Operation, endpoint: &Endpoint) {
     let json_body = operation
         .request_body
@@ -173,10 +173,10 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Makes each error response exact, so that handlers' `#[utoipa::path]` only say what is
 /// particular to them (the codes, in the description): every 4xx/5xx is served as
-/// `application/problem+json` with the `Problem` body, every 429 and 503 documents `Retry-After`, the `code`s it may
-/// carry are the ones its description names in backticks, so its schema becomes `Problem` with
-/// `code` limited to those and `status` to the response's own, and it gets one example per
-/// code, rendered by the same code that renders real answers.
+/// `application/problem+json` with the `Problem` body, every 429 and 503 documents
+/// `Retry-After`, the `code`s it may carry are the ones its description names in backticks, so
+/// its schema becomes `Problem` with `code` limited to those and `status` to the response's
+/// own, and it gets one example per code, rendered by the same code that renders real answers.
 pub struct ProblemCodes;
 
 /// Every error answer is problem+json (a row need not say `body = Problem`), and a 429 or 503

@@ -1,8 +1,8 @@
 //! Response rows that several endpoints share, each worded once here; a handler names the type
 //! in its `#[utoipa::path(responses(…))]`. The body of an error row is always `Problem`
-//! ([`super::problems::ProblemCodes`]); rows that follow from how an endpoint is declared
-//! (bearer security, the per-IP limit, the database) are not listed here
-//! either: [`super::problems::imply`] adds them.
+//! ([`super::problems::ProblemCodes`]), and the rows that follow from how an endpoint is
+//! declared (a JSON body, bearer security, the per-IP limit, the database) are not here either:
+//! [`super::problems::imply`] adds them.
 
 use std::collections::BTreeMap;
 

@@ -6,6 +6,10 @@
 //! token bucket guards it. Registering the routes ([`configure`]), the OpenAPI document
 //! (the `openapi` module, which also derives the response rows such a declaration implies) and the
 //! tests that list endpoints all read this one table.
+//!
+//! A handler's `#[utoipa::path]` says only what is its own: its request body comes from its
+//! `web::Json` argument, the rows several endpoints share are worded once in `openapi::rows`,
+//! and an error row's body is always `Problem`. Handlers take [`State`] and answer [`Answer`].
 
 pub mod account;
 pub mod activity;
