@@ -10,8 +10,8 @@
 //!
 //! The endpoints are declared once, in [`table`], which the listener and the OpenAPI document
 //! (`/admin/api/openapi.json`, committed as `openapi/admin.json`) both read. What every endpoint
-//! shares is added there, not by each `#[utoipa::path]`: the key's security and rows (`401`, and
-//! `403` on a write), and under `/admin/api/users/{id}` the `404` of a missing account.
+//! shares is added there, not by each `#[utoipa::path]`: the key's security and rows (`401`,
+//! `429`, and `403` on a write), and under `/admin/api/users/{id}` the `404` of a missing account.
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
