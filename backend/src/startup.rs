@@ -20,10 +20,9 @@ use anyhow::Context;
 use crate::{
     auth::{CodeMac, JwtKeys, PasswordHasher, RefreshKeys},
     config::{Environment, Settings},
-    error::json_error,
     mail::{Mailer, Templates},
     routes,
-    state::{AppState, MAX_BODY_BYTES},
+    state::AppState,
     store::Store,
     telemetry,
     throttle::{IpLimiter, TrustedProxies},
@@ -133,12 +132,7 @@ impl Application {
             HttpServer::new(move || {
                 App::new()
                     .app_data(state.clone())
-                    .app_data(
-                        web::JsonConfig::default()
-                            .limit(MAX_BODY_BYTES)
-                            .content_type_required(true)
-                            .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into()),
-                    )
+                    .app_data(routes::json_config())
                     .app_data(web::QueryConfig::default().error_handler(|_err, _req| {
                         crate::error::ApiError::Validation(vec![]).into()
                     }))

@@ -9,7 +9,9 @@
 //! call [`super::operator`] (the command line's implementation too), and answer.
 //!
 //! The endpoints are declared once, in [`table`], which the listener and the OpenAPI document
-//! (`/admin/api/openapi.json`, committed as `openapi/admin.json`) both read.
+//! (`/admin/api/openapi.json`, committed as `openapi/admin.json`) both read. What every endpoint
+//! shares is added there, not by each `#[utoipa::path]`: the key's security and rows (`401`,
+//! `429`, and `403` on a write), and under `/admin/api/users/{id}` the `404` of a missing account.
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
@@ -31,7 +33,7 @@ use shared::{
     ErrorCode,
 };
 use utoipa::{
-    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+    openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme},
     IntoParams, OpenApi,
 };
 
@@ -44,9 +46,9 @@ use super::{
 use crate::{
     account::Goodbye,
     domain::field_error,
-    error::{json_error, ApiError},
-    routes::{endpoint, Endpoint},
-    state::{AppState, MAX_BODY_BYTES},
+    error::ApiError,
+    routes::{self, endpoint, Answer, Endpoint, State},
+    state::AppState,
     store::{Admission, EventKind, Limit, SearchKeys, UserCursor, UserDoc},
     throttle::ClientIp,
 };
@@ -140,12 +142,6 @@ fn time(t: DateTime) -> String {
     t.try_to_rfc3339_string().unwrap_or_default()
 }
 
-fn json<T: serde::Serialize>(body: &T) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(body)
-}
-
 fn invalid(field: &str, code: ErrorCode) -> ApiError {
     ApiError::Validation(vec![field_error(field, code)])
 }
@@ -182,6 +178,22 @@ fn user_cursor_text(cursor: UserCursor) -> String {
     )
 }
 
+/// The `{id}` of `/admin/api/users/{id}…`: an account (`404 not_found` when no account has it).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AccountId {
+    /// The account id
+    id: String,
+}
+
+impl std::ops::Deref for AccountId {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.id
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
@@ -198,17 +210,12 @@ pub struct SearchQuery {
 /// prefix is one range read on its unique index (no collection scan): the work grows with the
 /// matches, not with the accounts.
 #[utoipa::path(get, path = "/admin/api/users", tag = "accounts", operation_id = "admin_search_users",
-    security(("admin_key" = [])),
     params(SearchQuery),
     responses(
         (status = 200, description = "A page of accounts", body = AdminUserPage),
-        (status = 422, description = "`validation_failed`: `q` is too long, or `limit` or `cursor` is not valid", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `q` is too long, or `limit` or `cursor` is not valid"),
     ))]
-pub async fn search(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    query: web::Query<SearchQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn search(state: State, _caller: Caller, query: web::Query<SearchQuery>) -> Answer {
     let limit = page_size(query.limit)?;
     let after = query.cursor.as_deref().map(user_cursor).transpose()?;
     let q = query.q.as_deref().map(str::trim).unwrap_or_default();
@@ -226,7 +233,7 @@ pub async fn search(
         .then(|| users.last().map(|u| user_cursor_text(UserCursor::of(u))))
         .flatten();
     let users = users.iter().map(row).collect();
-    Ok(json(&AdminUserPage { users, next_cursor }))
+    Ok(routes::private_json(&AdminUserPage { users, next_cursor }))
 }
 
 fn row(user: &UserDoc) -> AdminUserRow {
@@ -242,17 +249,11 @@ fn row(user: &UserDoc) -> AdminUserRow {
 
 /// One account: its profile, second factors, live sessions and last sign-in.
 #[utoipa::path(get, path = "/admin/api/users/{id}", tag = "accounts", operation_id = "admin_get_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The account", body = AdminUser),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
     ))]
-pub async fn user(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn user(state: State, _caller: Caller, id: web::Path<AccountId>) -> Answer {
     let user = operator::account(&state.store, &id).await?;
     let passkeys = state
         .store
@@ -272,7 +273,7 @@ pub async fn user(
         .last_email_change(user.id)
         .await?
         .unwrap_or(user.created_at);
-    Ok(json(&AdminUser {
+    Ok(routes::private_json(&AdminUser {
         id: user.id.to_hex(),
         username: user.username,
         nickname: user.nickname,
@@ -294,17 +295,11 @@ pub async fn user(
 
 /// The account's live sessions, most recently used first.
 #[utoipa::path(get, path = "/admin/api/users/{id}/sessions", tag = "accounts", operation_id = "admin_list_sessions",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The live sessions", body = AdminSessionList),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
     ))]
-pub async fn sessions(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn sessions(state: State, _caller: Caller, id: web::Path<AccountId>) -> Answer {
     let user = operator::account(&state.store, &id).await?;
     let sessions = operator::sessions(&state, &user)
         .await?
@@ -320,30 +315,24 @@ pub async fn sessions(
             method: s.method,
         })
         .collect();
-    Ok(json(&AdminSessionList { sessions }))
+    Ok(routes::private_json(&AdminSessionList { sessions }))
 }
 
 /// Ends every session of the account: its access and refresh tokens are refused from the next
 /// request on, on every instance.
 #[utoipa::path(delete, path = "/admin/api/users/{id}/sessions", tag = "accounts", operation_id = "admin_end_sessions",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The sessions are ended", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
     ))]
-pub async fn end_sessions(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn end_sessions(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let ended = write(&state, &caller, "end_sessions", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::end_sessions(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+    Ok(routes::private_json(&AdminOutcome {
+        user_id: id.into_inner().id,
         sessions_ended: Some(ended),
         ..Default::default()
     }))
@@ -351,18 +340,17 @@ pub async fn end_sessions(
 
 /// Ends one session of the account.
 #[utoipa::path(delete, path = "/admin/api/users/{id}/sessions/{sid}", tag = "accounts", operation_id = "admin_end_session",
-    security(("admin_key" = [])),
     params(("id" = String, Path, description = "The account id"),
            ("sid" = String, Path, description = "A session id from its sessions")),
     responses(
         (status = 204, description = "The session is ended"),
-        (status = 404, description = "`not_found`: no such account, or no live session of it has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no such account, or no live session of it has this id"),
     ))]
 pub async fn end_session(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let (id, sid) = path.into_inner();
     write(
         &state,
@@ -381,24 +369,18 @@ pub async fn end_session(
 /// Disables the account: login and refresh answer `403 account_disabled`, and its access
 /// tokens are refused from the next request on, on every instance.
 #[utoipa::path(post, path = "/admin/api/users/{id}/disable", tag = "accounts", operation_id = "admin_disable_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The account is disabled", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
     ))]
-pub async fn disable(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn disable(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let frozen = write(&state, &caller, "disable", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::disable(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+    Ok(routes::private_json(&AdminOutcome {
+        user_id: id.into_inner().id,
         disabled: Some(true),
         sessions_frozen: Some(frozen),
         ..Default::default()
@@ -407,24 +389,18 @@ pub async fn disable(
 
 /// Enables the account again; the sessions its disabling froze end (its owner signs in anew).
 #[utoipa::path(post, path = "/admin/api/users/{id}/enable", tag = "accounts", operation_id = "admin_enable_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "The account is enabled", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
     ))]
-pub async fn enable(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn enable(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let ended = write(&state, &caller, "enable", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::enable(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+    Ok(routes::private_json(&AdminOutcome {
+        user_id: id.into_inner().id,
         disabled: Some(false),
         sessions_ended: Some(ended),
         ..Default::default()
@@ -441,18 +417,16 @@ pub struct DeleteQuery {
 /// Deletes the account for good, as its owner's own deletion does: sessions, passkeys,
 /// codes, activity, limits, queued mail; then the goodbye mail unless `notify=false`.
 #[utoipa::path(delete, path = "/admin/api/users/{id}", tag = "accounts", operation_id = "admin_delete_user",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id"), DeleteQuery),
+    params(AccountId, DeleteQuery),
     responses(
         (status = 204, description = "The account is deleted"),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
     ))]
 pub async fn delete(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
     query: web::Query<DeleteQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let goodbye = match query.notify {
         Some(false) => Goodbye::Skip,
         _ => Goodbye::Send,
@@ -468,24 +442,18 @@ pub async fn delete(
 /// Removes every second factor (TOTP with its recovery codes, every passkey) and ends the
 /// account's sessions; the owner is mailed.
 #[utoipa::path(post, path = "/admin/api/users/{id}/mfa/reset", tag = "accounts", operation_id = "admin_reset_mfa",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id")),
+    params(AccountId),
     responses(
         (status = 200, description = "What was removed", body = AdminOutcome),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
     ))]
-pub async fn reset_mfa(
-    state: web::Data<AppState>,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn reset_mfa(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
     let removed = write(&state, &caller, "reset_mfa", &id, async {
         let user = operator::account(&state.store, &id).await?;
         operator::reset_second_factors(&state, &caller.operator, &user).await
     })
     .await?;
-    Ok(json(&AdminOutcome {
-        user_id: id.into_inner(),
+    Ok(routes::private_json(&AdminOutcome {
+        user_id: id.into_inner().id,
         totp_removed: Some(removed.totp),
         passkeys_removed: Some(removed.passkeys),
         ..Default::default()
@@ -494,18 +462,17 @@ pub async fn reset_mfa(
 
 /// Removes one passkey of the account (the owner is mailed, as when they remove it).
 #[utoipa::path(delete, path = "/admin/api/users/{id}/passkeys/{pid}", tag = "accounts", operation_id = "admin_delete_passkey",
-    security(("admin_key" = [])),
     params(("id" = String, Path, description = "The account id"),
            ("pid" = String, Path, description = "A passkey id from the account")),
     responses(
         (status = 204, description = "The passkey is removed"),
-        (status = 404, description = "`not_found`: no such account, or it has no passkey with this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no such account, or it has no passkey with this id"),
     ))]
 pub async fn delete_passkey(
-    state: web::Data<AppState>,
+    state: State,
     caller: Caller,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let (id, pid) = path.into_inner();
     write(
         &state,
@@ -530,19 +497,17 @@ pub struct LimitQuery {
 
 /// The account's activity log, newest first (what its owner sees, with the actor).
 #[utoipa::path(get, path = "/admin/api/users/{id}/activity", tag = "accounts", operation_id = "admin_user_activity",
-    security(("admin_key" = [])),
-    params(("id" = String, Path, description = "The account id"), LimitQuery),
+    params(AccountId, LimitQuery),
     responses(
         (status = 200, description = "The newest entries", body = AdminActivityList),
-        (status = 404, description = "`not_found`: no account has this id", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: `limit` is not valid", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `limit` is not valid"),
     ))]
 pub async fn activity(
-    state: web::Data<AppState>,
+    state: State,
     _caller: Caller,
-    id: web::Path<String>,
+    id: web::Path<AccountId>,
     query: web::Query<LimitQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let limit = page_size(query.limit)?;
     let user = operator::account(&state.store, &id).await?;
     let entries = state
@@ -552,7 +517,7 @@ pub async fn activity(
         .iter()
         .map(activity_entry)
         .collect();
-    Ok(json(&AdminActivityList { entries }))
+    Ok(routes::private_json(&AdminActivityList { entries }))
 }
 
 fn activity_entry(entry: &Document) -> AdminActivity {
@@ -588,17 +553,12 @@ pub struct AuditQuery {
 
 /// The audit trail: every write through this API or the command line, newest first.
 #[utoipa::path(get, path = "/admin/api/audit", tag = "audit", operation_id = "admin_audit",
-    security(("admin_key" = [])),
     params(AuditQuery),
     responses(
         (status = 200, description = "A page of the audit trail", body = AuditPage),
-        (status = 422, description = "`validation_failed`: `limit` or `cursor` is not valid", body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `limit` or `cursor` is not valid"),
     ))]
-pub async fn audit_trail(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn audit_trail(state: State, _caller: Caller, query: web::Query<AuditQuery>) -> Answer {
     let limit = page_size(query.limit)?;
     let after = query.cursor.as_deref().map(audit_cursor).transpose()?;
     let mut found = state.store.audit_page(after, limit + 1).await?;
@@ -623,7 +583,7 @@ pub async fn audit_trail(
             client: e.client,
         })
         .collect();
-    Ok(json(&AuditPage {
+    Ok(routes::private_json(&AuditPage {
         entries,
         next_cursor,
     }))
@@ -632,14 +592,9 @@ pub async fn audit_trail(
 /// Accounts, live sessions, and sign-ups and sign-ins per UTC day for the last 30 days: from
 /// maintained counts and indexed counts, cached for a minute.
 #[utoipa::path(get, path = "/admin/api/stats", tag = "stats", operation_id = "admin_stats",
-    security(("admin_key" = [])),
     responses((status = 200, description = "The numbers", body = AdminStats)))]
-pub async fn stats(
-    state: web::Data<AppState>,
-    cache: web::Data<StatsCache>,
-    _caller: Caller,
-) -> Result<HttpResponse, ApiError> {
-    Ok(json(&stats::read(&state, &cache).await?))
+pub async fn stats(state: State, cache: web::Data<StatsCache>, _caller: Caller) -> Answer {
+    Ok(routes::private_json(&stats::read(&state, &cache).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -661,47 +616,45 @@ pub struct Installed(Option<Arc<dyn Deliveries>>);
 
 /// Webhook deliveries given up after their retry period, newest first.
 #[utoipa::path(get, path = "/admin/api/webhooks/deliveries", tag = "webhooks", operation_id = "admin_failed_deliveries",
-    security(("admin_key" = [])),
     params(DeliveriesQuery),
     responses(
         (status = 200, description = "The failed deliveries", body = WebhookDeliveryList),
-        (status = 404, description = "`not_found`: this server has no webhooks", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: `status` is not `failed`, or `limit` is not valid", body = shared::Problem),
+        (status = 404, description = "`not_found`: this server has no webhooks"),
+        (status = 422, description = "`validation_failed`: `status` is not `failed`, or `limit` is not valid"),
     ))]
 pub async fn failed_deliveries(
-    state: web::Data<AppState>,
+    state: State,
     installed: web::Data<Installed>,
     _caller: Caller,
     query: web::Query<DeliveriesQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let hooks = deliveries(&installed)?;
     if query.status != "failed" {
         return Err(invalid("status", ErrorCode::InvalidFormat));
     }
     let limit = page_size(query.limit)? as u32;
     let deliveries = hooks.failed(&state, limit).await?;
-    Ok(json(&WebhookDeliveryList { deliveries }))
+    Ok(routes::private_json(&WebhookDeliveryList { deliveries }))
 }
 
 /// Puts a failed delivery back in its endpoint's queue, due now (same `webhook-id`).
 #[utoipa::path(post, path = "/admin/api/webhooks/deliveries/{id}/retry", tag = "webhooks", operation_id = "admin_retry_delivery",
-    security(("admin_key" = [])),
     params(("id" = String, Path, description = "A failed delivery's id")),
     responses(
         (status = 200, description = "The delivery, queued again", body = WebhookDelivery),
-        (status = 404, description = "`not_found`: no failed delivery has this id, or this server has no webhooks", body = shared::Problem),
+        (status = 404, description = "`not_found`: no failed delivery has this id, or this server has no webhooks"),
     ))]
 pub async fn retry_delivery(
-    state: web::Data<AppState>,
+    state: State,
     installed: web::Data<Installed>,
     caller: Caller,
     id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let delivery = write(&state, &caller, "webhook_retry", &id, async {
         deliveries(&installed)?.retry(&state, &id).await
     })
     .await?;
-    Ok(json(&delivery))
+    Ok(routes::private_json(&delivery))
 }
 
 /// Every endpoint of the admin API, once.
@@ -751,9 +704,14 @@ struct AdminDoc;
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use crate::openapi::problems::{add_row, imply};
     let mut api = AdminDoc::openapi();
-    let mut schemas = crate::routes::Schemas::new();
+    let mut schemas = routes::Schemas::new();
     for endpoint in table() {
         let mut operation = (endpoint.operation)();
+        // Every endpoint takes a key, and one under `/admin/api/users/{id}` an account.
+        operation.security = Some(vec![SecurityRequirement::new(
+            "admin_key",
+            Vec::<String>::new(),
+        )]);
         add_row(
             &mut operation,
             401,
@@ -761,6 +719,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "the admin API key is missing, wrong or revoked (with `WWW-Authenticate`)",
             true,
         );
+        if endpoint.path.starts_with("/admin/api/users/{id}") {
+            add_row(
+                &mut operation,
+                404,
+                "not_found",
+                "no account has this id",
+                false,
+            );
+        }
         if writes(&endpoint) {
             add_row(
                 &mut operation,
@@ -777,7 +744,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "too many wrong keys from this client address",
             false,
         );
-        imply(&mut operation, false, endpoint.database);
+        imply(&mut operation, &endpoint);
         api.paths
             .add_path_operation(&endpoint.path, vec![endpoint.method], operation);
         (endpoint.schemas)(&mut schemas);
@@ -809,7 +776,7 @@ async fn document() -> HttpResponse {
         .body(SERVED.as_str())
 }
 
-async fn not_found() -> Result<HttpResponse, ApiError> {
+async fn not_found() -> Answer {
     Err(ApiError::NotFound)
 }
 
@@ -818,21 +785,21 @@ struct ConsoleDir(std::path::PathBuf);
 
 /// `GET /admin` and `/admin/…` outside the API: the console's files, `index.html` for the
 /// rest. The page needs no key to load; everything it shows comes from the API, which does.
-async fn console(req: HttpRequest, dir: web::Data<ConsoleDir>) -> Result<HttpResponse, ApiError> {
+async fn console(req: HttpRequest, dir: web::Data<ConsoleDir>) -> Answer {
     let path = req.path();
     if path == "/admin/api" || path.starts_with("/admin/api/") {
         return Err(ApiError::NotFound);
     }
     let inside = path.strip_prefix("/admin").unwrap_or_default();
     let inside = if inside.is_empty() { "/" } else { inside };
-    crate::routes::spa::serve_dir(&req, &dir.0, inside).await
+    routes::spa::serve_dir(&req, &dir.0, inside).await
 }
 
 /// The admin listener: the routes of [`table`], the document and the console, nothing else.
 pub fn server(
     addr: std::net::SocketAddr,
     console_dir: std::path::PathBuf,
-    state: web::Data<AppState>,
+    state: State,
     grace: Duration,
 ) -> anyhow::Result<(Server, u16)> {
     std::sync::LazyLock::force(&SERVED);
@@ -849,12 +816,7 @@ pub fn server(
             .app_data(cache.clone())
             .app_data(installed.clone())
             .app_data(console_dir.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(MAX_BODY_BYTES)
-                    .content_type_required(true)
-                    .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into()),
-            )
+            .app_data(routes::json_config())
             .app_data(
                 web::QueryConfig::default()
                     .error_handler(|_err, _req| invalid("query", ErrorCode::InvalidFormat).into()),
@@ -870,9 +832,9 @@ pub fn server(
                     )),
             )
             .wrap(from_fn(crate::telemetry::log_requests))
-            .configure(|cfg| crate::routes::configure_endpoints(cfg, table()))
+            .configure(|cfg| routes::configure_endpoints(cfg, table()))
             .service(
-                crate::routes::resource("/admin/api/openapi.json", "GET".into())
+                routes::resource("/admin/api/openapi.json", "GET".into())
                     .route(web::get().to(document)),
             )
             .service(web::resource("/admin").route(web::get().to(console)))

@@ -97,24 +97,28 @@ pub async fn sessions(state: &AppState, user: &UserDoc) -> Result<Vec<SessionDoc
 /// Disables the account: login and refresh answer `403 account_disabled`, and its access
 /// tokens are refused from the next request on. How many sessions it froze.
 pub async fn disable(state: &AppState, op: &Operator, user: &UserDoc) -> Result<u64, ApiError> {
-    let frozen = state
-        .store
-        .disable_user(user.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    events::emit(state, &op.context(state, user.id), Event::UserDisabled).await;
-    Ok(frozen)
+    let frozen = state.store.disable_user(user.id).await?;
+    switched(state, op, user, frozen, Event::UserDisabled).await
 }
 
 /// Enables a disabled account again; its frozen sessions end (it signs in anew). How many.
 pub async fn enable(state: &AppState, op: &Operator, user: &UserDoc) -> Result<u64, ApiError> {
-    let ended = state
-        .store
-        .enable_user(user.id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    events::emit(state, &op.context(state, user.id), Event::UserEnabled).await;
-    Ok(ended)
+    let ended = state.store.enable_user(user.id).await?;
+    switched(state, op, user, ended, Event::UserEnabled).await
+}
+
+/// After the store disabled or enabled `user`: `Some(the sessions it froze or ended)`, or
+/// `None` when the account was gone (`not_found`). Emits `event` and answers the count.
+async fn switched(
+    state: &AppState,
+    op: &Operator,
+    user: &UserDoc,
+    sessions: Option<u64>,
+    event: Event,
+) -> Result<u64, ApiError> {
+    let sessions = sessions.ok_or(ApiError::NotFound)?;
+    events::emit(state, &op.context(state, user.id), event).await;
+    Ok(sessions)
 }
 
 /// Ends every session of the account (all its access and refresh tokens). How many.

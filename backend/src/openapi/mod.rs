@@ -6,6 +6,7 @@
 
 pub mod docs;
 pub mod problems;
+pub mod rows;
 
 use actix_web::{http::header, HttpResponse};
 use serde_json::Value;
@@ -59,7 +60,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut schemas = routes::Schemas::new();
     for endpoint in routes::table() {
         let mut operation = (endpoint.operation)();
-        problems::imply(&mut operation, endpoint.limited, endpoint.database);
+        problems::imply(&mut operation, &endpoint);
         api.paths
             .add_path_operation(&endpoint.path, vec![endpoint.method], operation);
         (endpoint.schemas)(&mut schemas);

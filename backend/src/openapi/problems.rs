@@ -16,7 +16,7 @@ use utoipa::openapi::{
 };
 use utoipa::Modify;
 
-use crate::error::ApiError;
+use crate::{error::ApiError, routes::Endpoint};
 
 /// A row implied by how an endpoint is declared: its status, the code and what it means.
 struct Implied {
@@ -73,11 +73,11 @@ const LIMITED: Implied = row(
 /// What every operation may answer.
 const DATABASE: Implied = row(503, "service_unavailable", "the database does not answer");
 
-/// Adds to `operation` the rows its declaration implies: a required JSON body (an optional one
-/// is read as absent when it does not parse), bearer security, the per-IP limit (`limited`),
-/// and the database (`database`). A row the handler wrote for the same status keeps its words;
+/// Adds to `operation` the rows its declaration in the table (`endpoint`) implies: a required
+/// JSON body (an optional one is read as absent when it does not parse), bearer security, the
+/// per-IP limit and the database. A row the handler wrote for the same status keeps its words;
 /// an implied code it does not name is added to it.
-pub fn imply(operation: &mut Operation, limited: bool, database: bool) {
+pub fn imply(operation: &mut Operation, endpoint: &Endpoint) {
     let json_body = operation
         .request_body
         .as_ref()
@@ -97,10 +97,10 @@ pub fn imply(operation: &mut Operation, limited: bool, database: bool) {
     if bearer {
         implied.extend(BEARER.iter());
     }
-    if limited {
+    if endpoint.limited {
         implied.push(&LIMITED);
     }
-    if database {
+    if endpoint.database {
         implied.push(&DATABASE);
     }
     for row in implied {
@@ -151,12 +151,8 @@ fn add(operation: &mut Operation, row: &Implied) {
         }
         Some(RefOr::Ref(_)) => {}
         None => {
-            let content = ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build();
-            let mut response = ResponseBuilder::new()
-                .description(sentence)
-                .content(PROBLEM_JSON, content);
+            // The body is every error row's (`ProblemCodes`).
+            let mut response = ResponseBuilder::new().description(sentence);
             if row.authenticate {
                 response = response.header(
                     "WWW-Authenticate",
@@ -176,21 +172,28 @@ fn add(operation: &mut Operation, row: &Implied) {
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Makes each error response exact, so that handlers' `#[utoipa::path]` only say what is
-/// particular to them (`body = Problem` and the codes): every 4xx/5xx is served as
-/// `application/problem+json`, every 429 and 503 documents `Retry-After`, the `code`s it may
-/// carry are the ones its description names in backticks, so its schema becomes `Problem` with
-/// `code` limited to those and `status` to the response's own, and it gets one example per
-/// code, rendered by the same code that renders real answers.
+/// particular to them (the codes, in the description): every 4xx/5xx is served as
+/// `application/problem+json` with the `Problem` body, every 429 and 503 documents
+/// `Retry-After`, the `code`s it may carry are the ones its description names in backticks, so
+/// its schema becomes `Problem` with `code` limited to those and `status` to the response's
+/// own, and it gets one example per code, rendered by the same code that renders real answers.
 pub struct ProblemCodes;
 
-/// Every error answer is problem+json, and a 429 or 503 says when to come back.
+/// Every error answer is problem+json (a row need not say `body = Problem`), and a 429 or 503
+/// says when to come back.
 fn problem_response(status: u16, response: &mut utoipa::openapi::Response) {
     if status < 400 {
         return;
     }
-    if let Some(content) = response.content.shift_remove("application/json") {
-        response.content.insert(PROBLEM_JSON.to_owned(), content);
-    }
+    let content = response
+        .content
+        .shift_remove("application/json")
+        .unwrap_or_else(|| {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        });
+    response.content.insert(PROBLEM_JSON.to_owned(), content);
     if matches!(status, 429 | 503) && !response.headers.contains_key("Retry-After") {
         use utoipa::PartialSchema;
         let header = utoipa::openapi::HeaderBuilder::new()

@@ -1,12 +1,13 @@
 //! `GET /api/account/activity`: the signed-in person's own activity log
 //! (`events::activity`), newest first.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use mongodb::bson::{oid::ObjectId, Document};
 use serde::Deserialize;
 use shared::{ActivityEvent, ActivityKind, ActivityList, ErrorCode};
 
-use crate::{auth::AuthUser, domain::field_error, error::ApiError, state::AppState};
+use super::{Answer, State};
+use crate::{auth::AuthUser, domain::field_error, error::ApiError};
 
 /// Entries per page unless `limit` says otherwise, and the most it may say.
 const DEFAULT_LIMIT: u32 = 50;
@@ -62,14 +63,9 @@ impl ActivityQuery {
     ),
     responses(
         (status = 200, description = "The entries, newest first", body = ActivityList),
-        (status = 422, description = "`validation_failed`: `limit` outside 1–100 or `before` not a cursor",
-         body = shared::Problem),
+        (status = 422, description = "`validation_failed`: `limit` outside 1–100 or `before` not a cursor"),
     ))]
-pub async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    query: web::Query<ActivityQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, auth: AuthUser, query: web::Query<ActivityQuery>) -> Answer {
     let (limit, before) = query.parse()?;
     // One more than asked: whether there is a next page.
     let mut entries = state
@@ -90,7 +86,7 @@ pub async fn list(
         .iter()
         .filter_map(|e| event_of(e, &auth.session.id))
         .collect();
-    Ok(super::no_store(HttpResponse::Ok()).json(ActivityList {
+    Ok(super::private_json(&ActivityList {
         events,
         next_before,
     }))

@@ -1,34 +1,33 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthRequest, EmailAuthResponse};
 
+use super::{Answer, State};
 use crate::verification::{self, Outgoing};
 use crate::{
     domain::{CodePurpose, NewSignup},
     error::ApiError,
-    state::AppState,
+    openapi::rows,
     throttle::ClientIp,
 };
 
 /// Mails a six-digit code to the address (or, when the address already has an account, a
 /// mail saying so, with the same answer here so that nobody can probe for accounts).
 #[utoipa::path(post, path = "/api/email_auth", tag = "signup",
-    request_body = EmailAuthRequest,
     responses(
         (status = 202, description = "A mail is on its way (the code is only in the mail)", body = EmailAuthResponse),
-        (status = 409, description = "`username_taken` or `nickname_taken`", body = shared::Problem),
-        (status = 422, description = "`validation_failed`, every bad field in `errors` (also when the mail server refuses the address)", body = shared::Problem),
+        (status = 409, description = "`username_taken` or `nickname_taken`"),
+        (status = 422, description = "`validation_failed`, every bad field in `errors` (also when the mail server refuses the address)"),
         (status = 429, description = "`resend_cooldown` (one code per address per cooldown), \
           `too_many_codes` (hourly cap per address or per client IP), `too_many_guesses` \
           (too many wrong codes for this address within 24 hours) or `rate_limited` (too many \
-          requests from this client address)", body = shared::Problem),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem),
+          requests from this client address)"),
+        rows::MailUnavailable,
     ))]
 pub async fn email_auth(
-    state: web::Data<AppState>,
+    state: State,
     ClientIp(ip): ClientIp,
     body: web::Json<EmailAuthRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let signup = NewSignup::try_from(body.into_inner())?;
     let taken = state
         .store

@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, EmailChangeConfirm, EmailChangeRequest, UserProfile};
 
+use super::{Answer, State};
 use crate::{
     auth::SignedInUser,
     domain::{CodePurpose, EmailAddress, EmailChange, EmailChangeCode},
@@ -8,8 +9,8 @@ use crate::{
     events::{self, Context, Event},
     mail::Notice,
     notices,
+    openapi::rows,
     signin::{step_up, Client},
-    state::AppState,
     verification::{self, Outgoing},
 };
 
@@ -20,30 +21,25 @@ use crate::{
 #[utoipa::path(post, path = "/api/email/change/request", tag = "account",
     operation_id = "email_change_request",
     security(("bearer" = [])),
-    request_body = EmailChangeRequest,
     responses(
         (status = 202, description = "A mail is on its way to the new address (whether or not it \
           already has an account)", body = EmailAuthResponse),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the password is wrong (counted as a failed login of the account)",
-         body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)",
-         body = shared::Problem),
+        rows::MailRefused,
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address \
           and per-IP limits as signup codes, counted together), `too_many_guesses` (too many wrong \
           codes for the new address within 24 hours), `too_many_attempts` (too many failed logins \
-          for this account; wrong passwords here count with them) or `rate_limited`",
-         body = shared::Problem),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem),
+          for this account; wrong passwords here count with them) or `rate_limited`"),
+        rows::MailUnavailable,
     ))]
 pub async fn request(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<EmailChangeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let change = EmailChange::try_from(body.into_inner())?;
     let user = signed.user;
     let ip = client.ip_text();
@@ -70,25 +66,23 @@ pub async fn request(
 #[utoipa::path(post, path = "/api/email/change/confirm", tag = "account",
     operation_id = "email_change_confirm",
     security(("bearer" = [])),
-    request_body = EmailChangeConfirm,
     responses(
         (status = 200, description = "The address is changed: the profile with the new address", body = UserProfile),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
           (expired, used, exhausted, replaced by a newer one or never sent; a signup or reset code \
-          never works here) or `malformed_body`", body = shared::Problem),
+          never works here) or `malformed_body`"),
         (status = 409, description = "`email_taken`: another account took the address meanwhile; \
-          nothing changed and the code keeps its attempt", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: the code is not six digits",
-         body = shared::Problem),
+          nothing changed and the code keeps its attempt"),
+        (status = 422, description = "`validation_failed`: the code is not six digits"),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for the new address \
-          within 24 hours; even the right code waits) or `rate_limited`", body = shared::Problem),
+          within 24 hours; even the right code waits) or `rate_limited`"),
     ))]
 pub async fn confirm(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<EmailChangeConfirm>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let confirmation = EmailChangeCode::try_from(body.into_inner())?;
     let user = signed.user;
     let store = &state.store;

@@ -1,10 +1,11 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use shared::HealthStatus;
 
-use crate::{error::ApiError, state::AppState};
+use super::{Answer, State};
+use crate::error::ApiError;
 
 /// Liveness: 200 while the process runs.
 #[utoipa::path(get, path = "/health/live", tag = "health",
@@ -19,9 +20,9 @@ pub async fn live() -> HttpResponse {
 #[utoipa::path(get, path = "/health/ready", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = HealthStatus),
-        (status = 503, description = "`service_unavailable`: the database does not answer or its indexes are not ready yet", body = shared::Problem),
+        (status = 503, description = "`service_unavailable`: the database does not answer or its indexes are not ready yet"),
     ))]
-pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn ready(state: State) -> Answer {
     let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;
     match ping {
         Ok(Ok(())) if state.indexes_ready.load(Ordering::Acquire) => {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use utoipa::ToSchema;
 
+use super::{Answer, State};
 use crate::{
     error::ApiError,
     state::{AppState, MAX_BODY_BYTES},
@@ -137,18 +138,13 @@ pub struct Introspection {
         )),
     responses(
         (status = 200, description = "Whether the token is active, and its claims if so", body = Introspection),
-        (status = 400, description = "`malformed_body`: no `token`", body = shared::Problem),
+        (status = 400, description = "`malformed_body`: no `token`"),
         (status = 401, description = "`invalid_token`: the introspection secret is missing or wrong",
-         body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
-        (status = 404, description = "`not_found`: introspection is not enabled (`APP_INTROSPECTION_SECRET` unset)", body = shared::Problem),
-        (status = 415, description = "`unsupported_media_type`: neither a form nor JSON", body = shared::Problem),
+        (status = 404, description = "`not_found`: introspection is not enabled (`APP_INTROSPECTION_SECRET` unset)"),
+        (status = 415, description = "`unsupported_media_type`: neither a form nor JSON"),
     ))]
-pub async fn introspect(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
+pub async fn introspect(state: State, req: HttpRequest, body: web::Bytes) -> Answer {
     let Some(secret) = &state.introspection_secret else {
         return Err(ApiError::NotFound);
     };
@@ -192,7 +188,7 @@ pub async fn introspect(
         return Err(ApiError::UnsupportedMediaType);
     };
     let answer = inspect(&state, request.token.trim()).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(answer))
+    Ok(super::private_json(&answer))
 }
 
 /// The introspection of `token`: the bearer check's verification and session read, then the

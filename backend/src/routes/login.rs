@@ -1,13 +1,13 @@
 //! `POST /api/login`: the password as the first factor (`signin::password`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use shared::{LoginAnswer, LoginRequest};
 
+use super::{Answer, State};
 use crate::{
     domain::Credentials,
-    error::ApiError,
+    openapi::rows,
     signin::{self, Client},
-    state::AppState,
 };
 
 /// Exchanges a username and password for a new session: a short-lived access token and a
@@ -19,7 +19,6 @@ use crate::{
 /// failed attempts from that device or network are counted apart from strangers', so nobody
 /// else can lock the owner out there.
 #[utoipa::path(post, path = "/api/login", tag = "account",
-    request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in: a new session (`LoginResponse`); or, when the \
           account has TOTP on, no session yet but an `MfaChallenge` (`mfa_required: true`, a \
@@ -37,22 +36,16 @@ use crate::{
            ("sessions" = (operation_id = "list_sessions",
             description = "List this account's sessions with the token",
             parameters(("header.Authorization" = "Bearer {$response.body#/access_token}")))))),
-        (status = 401, description = "`invalid_credentials`", body = shared::Problem),
+        (status = 401, description = "`invalid_credentials`"),
         (status = 403, description = "`account_disabled`: the password is right but an operator \
-          disabled the account", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: empty or over-long fields", body = shared::Problem),
+          disabled the account"),
+        (status = 422, description = "`validation_failed`: empty or over-long fields"),
         (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
           within the window, counted per known device (device cookie), per known network, and for all \
-          other clients together; or `rate_limited`: too many requests from this client address",
-         body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          other clients together; or `rate_limited`: too many requests from this client address"),
+        rows::PasswordHashing,
     ))]
-pub async fn login(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login(state: State, client: Client, body: web::Json<LoginRequest>) -> Answer {
     let credentials = Credentials::try_from(body.into_inner())?;
     let outcome = signin::password::sign_in(&state, &client, credentials).await?;
     signin::respond(&state, &client, outcome)

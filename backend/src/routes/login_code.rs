@@ -4,11 +4,11 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, LoginAnswer, LoginCodeConfirm, LoginCodeRequest};
 
+use super::{Answer, State};
 use crate::{
     domain::{CodeRequest, SignInCode},
-    error::ApiError,
+    openapi::rows,
     signin::{self, Client},
-    state::AppState,
 };
 
 /// Mails a six-digit sign-in code to the account with this address. The answer, its headers
@@ -18,26 +18,19 @@ use crate::{
 /// email change); it shares the resend cooldown and the hourly caps with every other code.
 #[utoipa::path(post, path = "/api/login/code/request", tag = "account",
     operation_id = "login_code_request",
-    request_body = LoginCodeRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)",
          body = EmailAuthResponse,
          links(("confirm" = (operation_id = "login_code_confirm",
             description = "Sign in with the mailed code",
             request_body = json!({"email": "$request.body#/email", "code": "<the six digits>"}))))),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)",
-         body = shared::Problem),
+        rows::MailRefused,
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the per-address and per-IP \
           limits every code shares), `too_many_guesses` (too many wrong codes for this address within \
-          24 hours, every purpose together), or `rate_limited`", body = shared::Problem),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem),
+          24 hours, every purpose together), or `rate_limited`"),
+        rows::MailUnavailable,
     ))]
-pub async fn request(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginCodeRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn request(state: State, client: Client, body: web::Json<LoginCodeRequest>) -> Answer {
     let request = CodeRequest::try_from(body.into_inner())?;
     let answer = signin::email_code::request(&state, &client, request).await?;
     Ok(HttpResponse::Accepted().json(answer))
@@ -50,7 +43,6 @@ pub async fn request(
 /// the address has an account; a disabled account is told so only after a right code.
 #[utoipa::path(post, path = "/api/login/code/confirm", tag = "account",
     operation_id = "login_code_confirm",
-    request_body = LoginCodeConfirm,
     responses(
         (status = 200, description = "Signed in (`LoginResponse`), or, when the account has TOTP \
           on, no session yet but an `MfaChallenge` (`mfa_required: true`, a ticket for \
@@ -59,19 +51,14 @@ pub async fn request(
            `X-Token-Transport: cookie` also the refresh cookie"))),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` (expired, \
           used, exhausted or never sent) or `malformed_body`; the same for addresses with and \
-          without an account", body = shared::Problem),
+          without an account"),
         (status = 403, description = "`account_disabled`: the code is right but an operator \
-          disabled the account", body = shared::Problem),
-        (status = 422, description = "`validation_failed`", body = shared::Problem),
+          disabled the account"),
+        (status = 422, description = "`validation_failed`"),
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
-          within 24 hours (every purpose together; even the right code waits), or `rate_limited`",
-         body = shared::Problem),
+          within 24 hours (every purpose together; even the right code waits), or `rate_limited`"),
     ))]
-pub async fn confirm(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginCodeConfirm>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn confirm(state: State, client: Client, body: web::Json<LoginCodeConfirm>) -> Answer {
     let attempt = SignInCode::try_from(body.into_inner())?;
     let outcome = signin::email_code::confirm(&state, &client, attempt).await?;
     signin::respond(&state, &client, outcome)

@@ -1,13 +1,13 @@
 //! The second step of a sign-in (`signin::second_step`): `POST /api/login/mfa`, and the start
 //! of its passkey method.
 
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use shared::{LoginMfaRequest, LoginResponse, MfaTicket, WebauthnChallenge};
 
+use super::{Answer, State};
 use crate::{
-    error::ApiError,
+    openapi::rows,
     signin::{self, second_step::Factor, Client},
-    state::AppState,
 };
 
 /// Finishes a password login with the second factor: a current TOTP code, an unused recovery
@@ -16,7 +16,6 @@ use crate::{
 /// is accepted once; ±1 step of clock skew is allowed.
 #[utoipa::path(post, path = "/api/login/mfa", tag = "account",
     operation_id = "login_mfa",
-    request_body = LoginMfaRequest,
     responses(
         (status = 200, description = "Signed in: a new session, as from `POST /api/login`", body = LoginResponse,
          headers(("Set-Cookie" = String, description = "The device cookie `emailauth_device`; with \
@@ -24,22 +23,18 @@ use crate::{
         (status = 400, description = "`invalid_code`: the code is wrong or already used, or \
           the passkey assertion does not answer this ticket's passkey start, is not one of the \
           account's passkeys or did not verify (with `attempts_left` of this ticket); or \
-          `malformed_body`", body = shared::Problem),
+          `malformed_body`"),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
-          exhausted by wrong codes, or the password was changed or reset since", body = shared::Problem),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
+          exhausted by wrong codes, or the password was changed or reset since"),
+        rows::AccountDisabled,
         (status = 422, description = "`validation_failed`: not exactly one of `code`, \
-          `recovery_code` and `passkey`", body = shared::Problem),
+          `recovery_code` and `passkey`"),
         (status = 429, description = "`too_many_attempts`: too many wrong second factors for \
           this account within the window, across every ticket, from this client's pool (its \
           device, its network, or every other client together); or `rate_limited`: too many \
-          requests from this client address", body = shared::Problem),
+          requests from this client address"),
     ))]
-pub async fn login_mfa(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<LoginMfaRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login_mfa(state: State, client: Client, body: web::Json<LoginMfaRequest>) -> Answer {
     let body = body.into_inner();
     let factor = Factor::one_of_three(
         body.code.as_deref(),
@@ -56,24 +51,20 @@ pub async fn login_mfa(
 /// ticket is); a new start replaces it. Then `POST /api/login/mfa {mfa_token, passkey}`.
 #[utoipa::path(post, path = "/api/login/mfa/passkey/start", tag = "account",
     operation_id = "login_mfa_passkey_start",
-    request_body = MfaTicket,
     responses(
         (status = 200, description = "Request options (`options.publicKey`, binary fields as \
           base64url) limited to the account's passkeys; `challenge_id` is informative only \
           (the ticket carries the state)", body = WebauthnChallenge),
         (status = 400, description = "`malformed_body`; `passkey_rejected`: the account has no \
-          passkey", body = shared::Problem),
+          passkey"),
         (status = 401, description = "`invalid_token`: the ticket is unknown, expired, used, \
-          exhausted, or the password changed since", body = shared::Problem),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
+          exhausted, or the password changed since"),
+        rows::AccountDisabled,
     ))]
-pub async fn mfa_start(
-    state: web::Data<AppState>,
-    body: web::Json<MfaTicket>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn mfa_start(state: State, body: web::Json<MfaTicket>) -> Answer {
     let (challenge_id, options) =
         signin::second_step::passkey_options(&state, &body.mfa_token).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {
+    Ok(super::private_json(&WebauthnChallenge {
         challenge_id,
         options,
     }))

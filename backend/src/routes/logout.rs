@@ -1,11 +1,10 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 
+use super::{Answer, State};
 use crate::{
     auth::AuthUser,
-    error::ApiError,
     session::{self, SignOut},
     signin::Client,
-    state::AppState,
 };
 
 /// Ends the session of the token used for this request, on every instance at once: its
@@ -17,11 +16,6 @@ use crate::{
         (status = 204, description = "This session is ended",
          headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),
     ))]
-pub async fn logout(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    client: Client,
-    auth: AuthUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: State, req: HttpRequest, client: Client, auth: AuthUser) -> Answer {
     session::sign_out(&state, &req, &client, &auth, SignOut::ThisSession).await
 }

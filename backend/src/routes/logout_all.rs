@@ -1,11 +1,10 @@
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::HttpRequest;
 
+use super::{Answer, State};
 use crate::{
     auth::AuthUser,
-    error::ApiError,
     session::{self, SignOut},
     signin::Client,
-    state::AppState,
 };
 
 /// Ends every session of the signed-in person, on every device and every instance, including
@@ -16,11 +15,6 @@ use crate::{
         (status = 204, description = "Every session is ended",
          headers(("Set-Cookie" = String, description = "Clears `emailauth_refresh`"))),
     ))]
-pub async fn logout_all(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    client: Client,
-    auth: AuthUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout_all(state: State, req: HttpRequest, client: Client, auth: AuthUser) -> Answer {
     session::sign_out(&state, &req, &client, &auth, SignOut::Everywhere).await
 }

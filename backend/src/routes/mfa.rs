@@ -7,12 +7,12 @@ use shared::{
     TotpEnableRequest, TotpSetup,
 };
 
+use super::{Answer, State};
 use crate::{
     auth::SignedInUser,
-    error::ApiError,
     mfa::manage,
+    openapi::rows,
     signin::{step_up::Proof, Client},
-    state::AppState,
 };
 
 /// Starts setting up TOTP, after a step-up (`{"password": …}`; no body or `{}` within
@@ -27,24 +27,23 @@ use crate::{
     responses(
         (status = 200, description = "A new pending secret (shown this once)", body = TotpSetup),
         (status = 400, description = "`malformed_body`: a body that is not the step-up proof \
-          (no body at all is allowed)", body = shared::Problem),
-        super::StepUpUnauthorized,
-        (status = 409, description = "`totp_already_enabled`: turn it off first", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: no `password` and no recent step-up", body = shared::Problem),
+          (no body at all is allowed)"),
+        rows::StepUpRefused,
+        (status = 409, description = "`totp_already_enabled`: turn it off first"),
+        (status = 422, description = "`validation_failed`: no `password` and no recent step-up"),
         (status = 429, description = "`too_many_attempts`: too many wrong passwords for this \
-          account from this client's pool; or `rate_limited`", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          account from this client's pool; or `rate_limited`"),
+        rows::PasswordHashing,
     ))]
 pub async fn setup(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: crate::extract::OptionalJson<StepUpRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let body = body.into_inner().unwrap_or_default();
     let setup: TotpSetup = manage::setup(&state, &client, &signed, Proof::of(&body)).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(setup))
+    Ok(super::private_json(&setup))
 }
 
 /// Turns TOTP on with a current code from the secret this session set up, and answers the 10
@@ -53,23 +52,22 @@ pub async fn setup(
 #[utoipa::path(post, path = "/api/mfa/totp/enable", tag = "mfa",
     operation_id = "totp_enable",
     security(("bearer" = [])),
-    request_body = TotpEnableRequest,
     responses(
         (status = 200, description = "TOTP is on; the recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: not a current code of the pending secret, \
-          or `malformed_body`", body = shared::Problem),
-        (status = 409, description = "`totp_already_enabled`, or `totp_not_set_up`: no setup by this session to confirm", body = shared::Problem),
+          or `malformed_body`"),
+        (status = 409, description = "`totp_already_enabled`, or `totp_not_set_up`: no setup by this session to confirm"),
         (status = 429, description = "`too_many_attempts`: too many wrong second-factor codes for \
-          this account within the window from this client's pool; or `rate_limited`", body = shared::Problem),
+          this account within the window from this client's pool; or `rate_limited`"),
     ))]
 pub async fn enable(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<TotpEnableRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let codes: RecoveryCodes = manage::enable(&state, &client, &signed, &body.code).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(codes))
+    Ok(super::private_json(&codes))
 }
 
 /// Turns TOTP off, proving the password and a current code or an unused recovery code. The
@@ -77,19 +75,18 @@ pub async fn enable(
 #[utoipa::path(post, path = "/api/mfa/totp/disable", tag = "mfa",
     operation_id = "totp_disable",
     security(("bearer" = [])),
-    request_body = TotpDisableRequest,
     responses(
         (status = 204, description = "TOTP is off; a notice was mailed"),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used, \
-          or `malformed_body`", body = shared::Problem),
-        ProvenByPasswordAndFactor,
+          or `malformed_body`"),
+        rows::ProvenByPasswordAndFactor,
     ))]
 pub async fn disable(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<TotpDisableRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let proof = Proof::with_password(&body.password, &body.code, &body.recovery_code);
     manage::disable(&state, &client, &signed, proof).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -100,22 +97,21 @@ pub async fn disable(
 #[utoipa::path(post, path = "/api/mfa/recovery_codes", tag = "mfa",
     operation_id = "recovery_codes",
     security(("bearer" = [])),
-    request_body = RecoveryCodesRequest,
     responses(
         (status = 200, description = "The new recovery codes, shown this once", body = RecoveryCodes),
         (status = 400, description = "`invalid_code`: the code or recovery code is wrong or used \
-          (with `attempts_left`), or `malformed_body`", body = shared::Problem),
-        ProvenByPasswordAndFactor,
+          (with `attempts_left`), or `malformed_body`"),
+        rows::ProvenByPasswordAndFactor,
     ))]
 pub async fn regenerate_recovery_codes(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<RecoveryCodesRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let proof = Proof::with_password(&body.password, &body.code, &body.recovery_code);
     let codes = manage::replace_recovery_codes(&state, &client, &signed, proof).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(codes))
+    Ok(super::private_json(&codes))
 }
 
 /// The signed-in account's second factors.
@@ -125,42 +121,7 @@ pub async fn regenerate_recovery_codes(
     responses(
         (status = 200, description = "What is on", body = MfaStatus),
     ))]
-pub async fn status(
-    state: web::Data<AppState>,
-    signed: SignedInUser,
-) -> Result<HttpResponse, ApiError> {
+pub async fn status(state: State, signed: SignedInUser) -> Answer {
     let status: MfaStatus = manage::status(&state, &signed.user).await?;
     Ok(HttpResponse::Ok().json(status))
-}
-
-/// The answers a change proven by the password and a second factor shares beyond its own
-/// (`totp_disable`, `recovery_codes`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // only its documentation is used
-enum ProvenByPasswordAndFactor {
-    #[response(status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the password is wrong (counted as a failed sign-in of the account)",
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)")))]
-    Unauthorized(shared::Problem),
-    #[response(status = 409, description = "`totp_not_enabled`")]
-    NotEnabled(shared::Problem),
-    #[response(
-        status = 422,
-        description = "`validation_failed`: no password, or not exactly one of \
-          `code` and `recovery_code`"
-    )]
-    Invalid(shared::Problem),
-    #[response(
-        status = 429,
-        description = "`too_many_attempts`: too many failed logins or wrong \
-          second-factor codes for this account within the window, or `rate_limited`: too many \
-          requests from this client address"
-    )]
-    Limited(shared::Problem),
-    #[response(
-        status = 503,
-        description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)"
-    )]
-    Unavailable(shared::Problem),
 }

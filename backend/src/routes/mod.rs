@@ -6,6 +6,10 @@
 //! token bucket guards it. Registering the routes ([`configure`]), the OpenAPI document
 //! (the `openapi` module, which also derives the response rows such a declaration implies) and the
 //! tests that list endpoints all read this one table.
+//!
+//! A handler's `#[utoipa::path]` says only what is its own: its request body comes from its
+//! `web::Json` argument, the rows several endpoints share are worded once in `openapi::rows`,
+//! and an error row's body is always `Problem`. Handlers take [`State`] and answer [`Answer`].
 
 pub mod account;
 pub mod activity;
@@ -39,7 +43,17 @@ use actix_web::{
 };
 use utoipa::openapi::{path::HttpMethod, path::Operation, schema::Schema, RefOr};
 
-use crate::{error::ApiError, throttle::limit_by_ip};
+use crate::{
+    error::{json_error, ApiError},
+    state::{AppState, MAX_BODY_BYTES},
+    throttle::limit_by_ip,
+};
+
+/// The application state, as a handler takes it.
+pub type State = web::Data<AppState>;
+
+/// What a handler answers: the response, or the one error type (`error.rs`).
+pub type Answer = Result<actix_web::HttpResponse, ApiError>;
 
 /// The schemas an endpoint's documentation refers to, to be added to the document's components.
 pub type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -119,6 +133,15 @@ macro_rules! endpoint {
 
 pub(crate) use endpoint;
 
+/// How every endpoint reads a JSON body (the public listener's and the admin one's): at most
+/// [`MAX_BODY_BYTES`], `Content-Type: application/json` required, refusals as problem+json.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_BODY_BYTES)
+        .content_type_required(true)
+        .error_handler(|err, _req| json_error(err, MAX_BODY_BYTES).into())
+}
+
 /// `answer` marked never to be stored (`Cache-Control: no-store`): every answer that carries
 /// an account's data, a token or a secret.
 pub fn no_store(mut answer: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
@@ -126,16 +149,10 @@ pub fn no_store(mut answer: actix_web::HttpResponseBuilder) -> actix_web::HttpRe
     answer
 }
 
-/// The 401 row of an endpoint behind a step-up: a bad token, or a wrong password in the
-/// step-up (`totp_setup`, `passkey_register_start`, `delete_passkey`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // only its documentation is used
-pub enum StepUpUnauthorized {
-    #[response(status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
-          `invalid_credentials`: the step-up's password is wrong (counted as a failed sign-in of \
-          the account)",
-         headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)")))]
-    Unauthorized(shared::Problem),
+/// `200` with `body` as JSON, never to be stored ([`no_store`]): the answer of every read of
+/// an account's data (the public API's and the admin API's).
+pub fn private_json(body: &impl serde::Serialize) -> actix_web::HttpResponse {
+    no_store(actix_web::HttpResponse::Ok()).json(body)
 }
 
 /// Every endpoint of the API, once.

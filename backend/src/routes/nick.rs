@@ -1,7 +1,7 @@
-use actix_web::{web, HttpResponse};
 use shared::UserProfile;
 
-use crate::{auth::AuthUser, error::ApiError, state::AppState};
+use super::{Answer, State};
+use crate::{auth::AuthUser, error::ApiError};
 
 /// The signed-in user's profile.
 #[utoipa::path(get, path = "/api/nick", tag = "account",
@@ -9,10 +9,10 @@ use crate::{auth::AuthUser, error::ApiError, state::AppState};
     responses(
         (status = 200, description = "The signed-in user", body = UserProfile),
         (status = 401, description = "`invalid_token`: missing, malformed, tampered, expired or \
-          foreign token, its session has ended, or the user no longer exists", body = shared::Problem,
+          foreign token, its session has ended, or the user no longer exists",
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"`"))),
     ))]
-pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn nick(state: State, auth: AuthUser) -> Answer {
     // The hot path: the session and the profile both come from the session cache when this
     // instance may trust it, so a request then reads nothing from the database.
     let user = state
@@ -20,7 +20,7 @@ pub async fn nick(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         .find_profile(auth.user_id)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    Ok(super::no_store(HttpResponse::Ok()).json(UserProfile {
+    Ok(super::private_json(&UserProfile {
         username: user.username,
         nickname: user.nickname,
         email: user.email,

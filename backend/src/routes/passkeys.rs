@@ -7,24 +7,22 @@ use shared::{
     WebauthnChallenge,
 };
 
+use super::{Answer, State};
 use crate::{
     auth::{AuthUser, SignedInUser},
     error::ApiError,
+    openapi::rows,
     passkeys::{keep_state, manage},
     signin::{self, step_up::Proof, Client},
-    state::AppState,
     store::ChallengePurpose,
 };
 
 /// `POST /api/passkeys/login/start`: an empty object.
 pub type PasskeyLoginStart = shared::EmptyBody;
 
-fn challenge(
-    challenge_id: String,
-    options: impl serde::Serialize,
-) -> Result<HttpResponse, ApiError> {
+fn challenge(challenge_id: String, options: impl serde::Serialize) -> Answer {
     let options = serde_json::to_value(options).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(super::no_store(HttpResponse::Ok()).json(WebauthnChallenge {
+    Ok(super::private_json(&WebauthnChallenge {
         challenge_id,
         options,
     }))
@@ -41,25 +39,24 @@ fn challenge(
 #[utoipa::path(post, path = "/api/passkeys/register/start", tag = "passkeys",
     operation_id = "passkey_register_start",
     security(("bearer" = [])),
-    request_body = PasskeyRegisterStart,
     responses(
         (status = 200, description = "Creation options (`options.publicKey`, binary fields as \
           base64url) and the challenge id", body = WebauthnChallenge),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
-          or used (with `attempts_left`); or `malformed_body`", body = shared::Problem),
-        super::StepUpUnauthorized,
+          or used (with `attempts_left`); or `malformed_body`"),
+        rows::StepUpRefused,
         (status = 409, description = "`too_many_passkeys`: the account has `APP_PASSKEYS_MAX` \
-          passkeys already", body = shared::Problem),
+          passkeys already"),
         (status = 422, description = "`validation_failed`: no step-up proof (`password`, then \
-          `code` when TOTP is on, `required`) and no recent step-up of this session", body = shared::Problem),
-        StepUpLimited,
+          `code` when TOTP is on, `required`) and no recent step-up of this session"),
+        rows::StepUpAttempts,
     ))]
 pub async fn register_start(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<PasskeyRegisterStart>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let (id, options) = manage::register_start(&state, &client, &signed, Proof::of(&body)).await?;
     challenge(id, options)
 }
@@ -70,23 +67,22 @@ pub async fn register_start(
 #[utoipa::path(post, path = "/api/passkeys/register/finish", tag = "passkeys",
     operation_id = "passkey_register_finish",
     security(("bearer" = [])),
-    request_body = PasskeyRegisterFinish,
     responses(
         (status = 201, description = "The passkey is registered", body = shared::PasskeyInfo),
         (status = 400, description = "`malformed_body`; `invalid_challenge`: unknown, expired \
           or used challenge, or another account's; `passkey_rejected`: the credential did not \
-          verify (wrong challenge, origin or relying party, no user verification)", body = shared::Problem),
+          verify (wrong challenge, origin or relying party, no user verification)"),
         (status = 409, description = "`passkey_taken`: this credential is registered already; \
-          `too_many_passkeys`: the account has `APP_PASSKEYS_MAX` passkeys", body = shared::Problem),
+          `too_many_passkeys`: the account has `APP_PASSKEYS_MAX` passkeys"),
         (status = 422, description = "`validation_failed`: `name` empty, over 64 characters or \
-          with control characters", body = shared::Problem),
+          with control characters"),
     ))]
 pub async fn register_finish(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<PasskeyRegisterFinish>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let info = manage::register_finish(&state, &client, &signed, body.into_inner()).await?;
     Ok(super::no_store(HttpResponse::Created()).json(info))
 }
@@ -98,9 +94,9 @@ pub async fn register_finish(
     responses(
         (status = 200, description = "The account's passkeys", body = PasskeyList),
     ))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, auth: AuthUser) -> Answer {
     let list: PasskeyList = manage::list(&state, auth.user_id).await?;
-    Ok(super::no_store(HttpResponse::Ok()).json(list))
+    Ok(super::private_json(&list))
 }
 
 /// Deletes one of the signed-in account's passkeys, after a step-up (the body as for
@@ -114,19 +110,19 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     responses(
         (status = 204, description = "The passkey is deleted"),
         (status = 400, description = "`invalid_code`: the second factor of the step-up is wrong \
-          or used (with `attempts_left`); or `malformed_body`", body = shared::Problem),
-        super::StepUpUnauthorized,
-        (status = 404, description = "`not_found`: no such passkey of this account", body = shared::Problem),
-        (status = 422, description = "`validation_failed`: no step-up proof and no recent step-up", body = shared::Problem),
-        StepUpLimited,
+          or used (with `attempts_left`); or `malformed_body`"),
+        rows::StepUpRefused,
+        (status = 404, description = "`not_found`: no such passkey of this account"),
+        (status = 422, description = "`validation_failed`: no step-up proof and no recent step-up"),
+        rows::StepUpAttempts,
     ))]
 pub async fn delete(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     path: web::Path<String>,
     body: crate::extract::OptionalJson<StepUpRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let body = body.into_inner().unwrap_or_default();
     manage::delete(&state, &client, &signed, &path, Proof::of(&body)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -137,15 +133,11 @@ pub async fn delete(
 /// authenticator offers the passkeys it holds for this site), and the challenge id.
 #[utoipa::path(post, path = "/api/passkeys/login/start", tag = "passkeys",
     operation_id = "passkey_login_start",
-    request_body = PasskeyLoginStart,
     responses(
         (status = 200, description = "Request options (`options.publicKey`, binary fields as \
           base64url) and the challenge id", body = WebauthnChallenge),
     ))]
-pub async fn login_start(
-    state: web::Data<AppState>,
-    _body: web::Json<PasskeyLoginStart>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn login_start(state: State, _body: web::Json<PasskeyLoginStart>) -> Answer {
     let (mut options, authentication) = state
         .webauthn
         .webauthn
@@ -165,37 +157,23 @@ pub async fn login_start(
 /// sign counter that did not grow) is `invalid_credentials`.
 #[utoipa::path(post, path = "/api/passkeys/login/finish", tag = "passkeys",
     operation_id = "passkey_login_finish",
-    request_body = PasskeyLoginFinish,
     responses(
         (status = 200, description = "Signed in: a new session", body = shared::LoginResponse,
          headers(("Set-Cookie" = String, description = "With `X-Token-Transport: cookie`: the \
            refresh cookie `emailauth_refresh` (`HttpOnly; SameSite=Strict; Path=/api/token`); the device cookie `emailauth_device`"))),
         (status = 400, description = "`malformed_body`; `invalid_challenge`: unknown, expired or \
-          used challenge", body = shared::Problem),
-        (status = 401, description = "`invalid_credentials`: the assertion did not verify", body = shared::Problem),
+          used challenge"),
+        (status = 401, description = "`invalid_credentials`: the assertion did not verify"),
         (status = 403, description = "`account_disabled`: the passkey is right but an operator \
-          disabled the account", body = shared::Problem),
+          disabled the account"),
     ))]
 pub async fn login_finish(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     body: web::Json<PasskeyLoginFinish>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let body = body.into_inner();
     let outcome =
         signin::passkey::sign_in(&state, &client, &body.challenge_id, body.credential).await?;
     signin::respond(&state, &client, outcome)
-}
-
-/// The 429 row of a passkey change behind a step-up (`passkey_register_start`,
-/// `delete_passkey`).
-#[derive(utoipa::IntoResponses)]
-#[allow(dead_code)] // only its documentation is used
-enum StepUpLimited {
-    #[response(
-        status = 429,
-        description = "`too_many_attempts`: too many wrong passwords or second \
-          factors for this account from this client's pool; or `rate_limited`"
-    )]
-    Limited(shared::Problem),
 }

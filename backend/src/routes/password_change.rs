@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use shared::PasswordChangeRequest;
 
+use super::{Answer, State};
 use crate::{
     auth::SignedInUser,
     domain::PasswordChange,
@@ -8,8 +9,8 @@ use crate::{
     events::{self, Context, EndReason, Event, PasswordReason},
     mail::Notice,
     notices,
+    openapi::rows,
     signin::{step_up, Client},
-    state::AppState,
 };
 
 /// Sets a new password, proving the current one. Every other session of the account ends
@@ -19,28 +20,21 @@ use crate::{
 #[utoipa::path(post, path = "/api/password/change", tag = "account",
     operation_id = "password_change",
     security(("bearer" = [])),
-    request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Password changed; every other session ended, a notice mailed"),
         (status = 401, description = "`invalid_token` (with `WWW-Authenticate`), or \
           `invalid_credentials`: the current password is wrong (counted as a failed login of the account)",
-         body = shared::Problem,
          headers(("WWW-Authenticate" = String, description = "`Bearer error=\"invalid_token\"` (with `invalid_token`)"))),
         (status = 422, description = "`validation_failed`: the new password breaks the signup policy \
-          (including `weak_password` and `common_password`), or the current one is empty or over-long",
-         body = shared::Problem),
-        (status = 429, description = "`too_many_attempts`: too many failed logins for this account \
-          within the window (wrong passwords here count with them), or `rate_limited`: too many \
-          requests from this client address", body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          (including `weak_password` and `common_password`), or the current one is empty or over-long"),
+        rows::ProvenByPassword,
     ))]
 pub async fn change(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     signed: SignedInUser,
     body: web::Json<PasswordChangeRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let change = PasswordChange::try_from(body.into_inner())?;
     let SignedInUser { auth, user } = signed;
     // The whole policy first: a refused new password costs no password attempt.

@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use shared::{EmailAuthResponse, PasswordResetConfirm, PasswordResetRequest};
 
+use super::{Answer, State};
 use crate::verification::{self, Outgoing};
 use crate::{
     account::{self, FactorReset},
@@ -9,8 +10,8 @@ use crate::{
     events::{self, Context, EndReason, Event, PasswordReason},
     mail::Notice,
     notices,
+    openapi::rows,
     signin::Client,
-    state::AppState,
     store::EventKind,
     throttle::ClientIp,
 };
@@ -19,21 +20,19 @@ use crate::{
 /// The answer is the same either way, so nobody can probe for accounts.
 #[utoipa::path(post, path = "/api/password_reset/request", tag = "account",
     operation_id = "password_reset_request",
-    request_body = PasswordResetRequest,
     responses(
         (status = 202, description = "A mail is on its way (whether or not the address has an account)", body = EmailAuthResponse),
-        (status = 422, description = "`validation_failed` (also when the mail server refuses the address)", body = shared::Problem),
+        rows::MailRefused,
         (status = 429, description = "`resend_cooldown` or `too_many_codes` (the same per-address limits as signup \
           codes, counted together), `too_many_guesses` (too many wrong codes for this address within \
-          24 hours), or `rate_limited`", body = shared::Problem),
-        (status = 503, description = "`mail_unavailable` (nothing was used up; retry) or `service_unavailable`",
-         body = shared::Problem),
+          24 hours), or `rate_limited`"),
+        rows::MailUnavailable,
     ))]
 pub async fn request(
-    state: web::Data<AppState>,
+    state: State,
     ClientIp(ip): ClientIp,
     body: web::Json<PasswordResetRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let request = CodeRequest::try_from(body.into_inner())?;
     let outgoing = if state
         .store
@@ -55,27 +54,22 @@ pub async fn request(
 /// mailed what went, and adds them again).
 #[utoipa::path(post, path = "/api/password_reset/confirm", tag = "account",
     operation_id = "password_reset_confirm",
-    request_body = PasswordResetConfirm,
     responses(
         (status = 204, description = "Password changed; every earlier token is revoked, the \
           second factors are removed unless `keep_second_factors`, and the owner is mailed a \
           notice of each"),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` or `malformed_body`. \
-          A wrong code gets the same answer whether or not the address has an account",
-         body = shared::Problem),
-        (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)",
-         body = shared::Problem),
+          A wrong code gets the same answer whether or not the address has an account"),
+        (status = 422, description = "`validation_failed` (including `weak_password` and `common_password`)"),
         (status = 429, description = "`too_many_guesses` (too many wrong codes for this address \
-          within 24 hours, signup and reset codes together; even the right code waits) or `rate_limited`",
-         body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          within 24 hours, signup and reset codes together; even the right code waits) or `rate_limited`"),
+        rows::PasswordHashing,
     ))]
 pub async fn confirm(
-    state: web::Data<AppState>,
+    state: State,
     client: Client,
     body: web::Json<PasswordResetConfirm>,
-) -> Result<HttpResponse, ApiError> {
+) -> Answer {
     let confirmation = ResetConfirmation::try_from(body.into_inner())?;
     let store = &state.store;
     let email_key = confirmation.email.key();

@@ -1,11 +1,13 @@
 use actix_web::{web, HttpResponse};
 use shared::{Locale, RegisterRequest, UserProfile};
 
+use super::{Answer, State};
 use crate::verification;
 use crate::{
     domain::{CodePurpose, Registration},
     error::ApiError,
     events::{self, Context, Event},
+    openapi::rows,
     signin::Client,
     state::AppState,
     store::{InsertError, NewUser, UniqueField, UserDoc},
@@ -14,7 +16,6 @@ use crate::{
 /// Creates the account when the mailed code matches. The code is checked only here, on the
 /// server, against its stored HMAC; it is consumed only when the account is created.
 #[utoipa::path(post, path = "/api/register", tag = "signup",
-    request_body = RegisterRequest,
     responses(
         (status = 201, description = "Account created", body = UserProfile,
          links(("login" = (operation_id = "login",
@@ -22,21 +23,15 @@ use crate::{
             request_body = json!({"username": "$request.body#/username", "password": "$request.body#/password"}))))),
         (status = 400, description = "`invalid_code` (with `attempts_left`), `code_expired` \
           (expired, used, exhausted or never sent) or `malformed_body`. A wrong code gets the \
-          same answer whether or not the address already has an account", body = shared::Problem),
-        (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`", body = shared::Problem),
-        (status = 422, description = "`validation_failed` (including `weak_password`)", body = shared::Problem),
+          same answer whether or not the address already has an account"),
+        (status = 409, description = "`username_taken`, `nickname_taken` or `email_taken`"),
+        (status = 422, description = "`validation_failed` (including `weak_password`)"),
         (status = 429, description = "`too_many_guesses`: too many wrong codes for this address \
           within 24 hours (signup and reset codes together; even the right code waits), or \
-          `rate_limited`: too many requests from this client address",
-         body = shared::Problem),
-        (status = 503, description = "`service_unavailable`: the database does not answer, \
-          or every password-hashing thread is busy and its queue is full (`Retry-After: 1`)", body = shared::Problem),
+          `rate_limited`: too many requests from this client address"),
+        rows::PasswordHashing,
     ))]
-pub async fn register(
-    state: web::Data<AppState>,
-    client: Client,
-    body: web::Json<RegisterRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn register(state: State, client: Client, body: web::Json<RegisterRequest>) -> Answer {
     let registration = Registration::try_from(body.into_inner())?;
     let (profile, _) = verification::redeem(
         &state,

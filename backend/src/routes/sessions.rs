@@ -2,12 +2,12 @@ use actix_web::{web, HttpResponse};
 use mongodb::bson::DateTime;
 use shared::{SessionInfo, SessionList};
 
+use super::{Answer, State};
 use crate::{
     auth::AuthUser,
     error::ApiError,
     events::{self, Context, EndReason, Event},
     signin::Client,
-    state::AppState,
 };
 
 fn rfc3339(t: DateTime) -> String {
@@ -24,7 +24,7 @@ fn rfc3339(t: DateTime) -> String {
             description = "End one of them",
             parameters(("id" = "$response.body#/sessions/0/id")))))),
     ))]
-pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: State, auth: AuthUser) -> Answer {
     let sessions = state
         .store
         .list_sessions(auth.user_id, state.clock.now())
@@ -40,7 +40,7 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
             method: s.method,
         })
         .collect();
-    Ok(super::no_store(HttpResponse::Ok()).json(SessionList { sessions }))
+    Ok(super::private_json(&SessionList { sessions }))
 }
 
 /// Ends one session of the signed-in person (another device, or this one): its access and
@@ -50,14 +50,9 @@ pub async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     params(("id" = String, Path, description = "A session id from `GET /api/sessions`")),
     responses(
         (status = 204, description = "The session is ended"),
-        (status = 404, description = "`not_found`: no live session of yours has this id", body = shared::Problem),
+        (status = 404, description = "`not_found`: no live session of yours has this id"),
     ))]
-pub async fn end(
-    state: web::Data<AppState>,
-    client: Client,
-    auth: AuthUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn end(state: State, client: Client, auth: AuthUser, id: web::Path<String>) -> Answer {
     let id = id.into_inner();
     if !state.store.delete_session(&id, auth.user_id).await? {
         return Err(ApiError::NotFound);

@@ -8,11 +8,12 @@ use std::path::{Component, Path, PathBuf};
 
 use actix_files::NamedFile;
 use actix_web::http::header::ContentEncoding;
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{http::header, HttpRequest, HttpResponse};
 
-use crate::{error::ApiError, state::AppState};
+use super::{Answer, State};
+use crate::error::ApiError;
 
-pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn serve(req: HttpRequest, state: State) -> Answer {
     let path = req.path();
     // The admin API and console live on the admin listener only.
     let admin = path == "/admin" || path.starts_with("/admin/");
@@ -29,11 +30,7 @@ pub async fn serve(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
 /// Serves `path` (absolute, as under the site root) from the built app in `root`: a file with
 /// its cache policy, `index.html` for client routes. The admin console is served this way
 /// too, from its own directory.
-pub async fn serve_dir(
-    req: &HttpRequest,
-    root: &Path,
-    path: &str,
-) -> Result<HttpResponse, ApiError> {
+pub async fn serve_dir(req: &HttpRequest, root: &Path, path: &str) -> Answer {
     let req = req.clone();
     if path == "/" || path == "/index.html" {
         return index(&req, root).await;
@@ -86,7 +83,7 @@ pub async fn serve_dir(
 
 /// The app shell, with a Content-Security-Policy that allows exactly its own inline loader
 /// script (by hash), the WASM module and same-origin requests — nothing else.
-async fn index(req: &HttpRequest, root: &Path) -> Result<HttpResponse, ApiError> {
+async fn index(req: &HttpRequest, root: &Path) -> Answer {
     let Ok(html) = tokio::fs::read_to_string(root.join("index.html")).await else {
         return Err(ApiError::NotFound);
     };

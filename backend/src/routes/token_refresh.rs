@@ -1,10 +1,11 @@
 use actix_web::{http::header, web, HttpRequest, HttpResponse, ResponseError};
 use shared::{LoginResponse, RefreshRequest};
 
+use super::State;
 use crate::{
     error::ApiError,
+    openapi::rows,
     session::{self, ClientInfo, Transport},
-    state::AppState,
 };
 
 /// Exchanges a refresh token for a new pair; the token presented is then spent. API clients
@@ -14,7 +15,6 @@ use crate::{
 /// refreshing at once) gets the session's current pair; after it, the whole session ends. A
 /// request carrying more than one refresh cookie is refused and the cookie cleared.
 #[utoipa::path(post, path = "/api/token/refresh", tag = "account", operation_id = "refresh",
-    request_body = RefreshRequest,
     params(("X-Token-Transport" = Option<String>, Header,
         description = "`cookie`: answer with the refresh token in the `HttpOnly` cookie only")),
     responses(
@@ -29,11 +29,11 @@ use crate::{
             request_body = json!({"refresh_token": "$response.body#/refresh_token"}))))),
         (status = 401, description = "`invalid_token`: the refresh token is missing, malformed, \
           not ours, expired, of an ended session, or was already used (then the session ends); \
-          or a cookie refresh from another origin, or with more than one refresh cookie", body = shared::Problem),
-        (status = 403, description = "`account_disabled`: an operator disabled the account", body = shared::Problem),
+          or a cookie refresh from another origin, or with more than one refresh cookie"),
+        rows::AccountDisabled,
     ))]
 pub async fn refresh(
-    state: web::Data<AppState>,
+    state: State,
     req: HttpRequest,
     body: web::Json<RefreshRequest>,
 ) -> HttpResponse {
