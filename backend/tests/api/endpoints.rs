@@ -373,6 +373,11 @@ impl TestApp {
             .await
     }
 
+    /// `GET /api/nick` with `token`: the profile (asserts 200).
+    pub async fn profile(&self, token: &str) -> Value {
+        ok_json(self.nick(token).await).await
+    }
+
     /// `GET /api/sessions` with `token`: the answer's body (asserts 200).
     pub async fn sessions_of(&self, token: &str) -> Value {
         ok_json(self.bearer_get(token, "/api/sessions").await).await

@@ -293,8 +293,8 @@ async fn ending_another_session_refuses_its_tokens_and_no_one_else_can_end_yours
     assert_eq!(app.nick(&phone).await.status(), 200);
 
     assert_eq!(app.end_session(&laptop, &phone_sid).await.status(), 204);
-    assert_problem(app.nick(&phone).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&phone_refresh).await, 401, "invalid_token").await;
+    app.assert_session_refused((&phone, &phone_refresh), 401, "invalid_token")
+        .await;
     assert_eq!(app.nick(&laptop).await.status(), 200);
     assert_eq!(app.sessions(&laptop).await.len(), 1);
     // Ending it twice: it is gone.
@@ -343,8 +343,8 @@ async fn a_password_reset_ends_every_session_refresh_tokens_included() {
     let (access, refresh) = app.registered_person().await.tokens();
     app.reset_password(GILDONG.email, "a brand new passphrase")
         .await;
-    assert_problem(app.nick(&access).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&refresh).await, 401, "invalid_token").await;
+    app.assert_session_refused((&access, &refresh), 401, "invalid_token")
+        .await;
     assert!(app.collection("sessions").await.is_empty());
 }
 
