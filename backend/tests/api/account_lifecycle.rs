@@ -9,6 +9,15 @@ use crate::helpers::*;
 const NEW_PASSWORD: &str = "a brand new passphrase";
 const NEW_EMAIL: &str = "new.home@example.com";
 
+/// The start of the email-change tests: an app that mails an address again at once (the
+/// change's code follows the signup's without a cooldown), and GILDONG signed in: the app and
+/// the access token.
+async fn signed_in_without_cooldown() -> (TestApp, String) {
+    let app = spawn_app_with(&[NO_COOLDOWN]).await;
+    let access = app.registered_person().await.access;
+    (app, access)
+}
+
 #[tokio::test]
 async fn a_password_change_keeps_this_session_ends_the_others_and_mails_a_notice_in_the_accounts_language(
 ) {
@@ -119,8 +128,7 @@ async fn wrong_passwords_are_failed_logins_counted_with_the_accounts_strangers()
 
 #[tokio::test]
 async fn an_email_change_mails_the_code_to_the_new_address_only_and_tells_the_old_one() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    let access = app.registered_person().await.access;
+    let (app, access) = signed_in_without_cooldown().await;
     let old_mails = app.mail.mails_to(GILDONG.email).len();
 
     let r = app.email_change_request(&access, NEW_EMAIL, PASSWORD).await;
@@ -169,8 +177,7 @@ async fn an_email_change_mails_the_code_to_the_new_address_only_and_tells_the_ol
 
 #[tokio::test]
 async fn a_taken_address_gets_a_notice_and_the_caller_the_same_answer() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    let access = app.registered_person().await.access;
+    let (app, access) = signed_in_without_cooldown().await;
     app.sign_up(&OTHER).await;
     let before = app.mail.mails_to(OTHER.email).len();
 
@@ -236,8 +243,7 @@ async fn email_change_codes_work_only_for_their_purpose_and_their_account() {
 
 #[tokio::test]
 async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes_nothing() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    let access = app.registered_person().await.access;
+    let (app, access) = signed_in_without_cooldown().await;
     let code = app.email_change_code(&access, NEW_EMAIL, PASSWORD).await;
     let before = app.mail.mails_to(GILDONG.email).len();
 
