@@ -79,8 +79,8 @@ async fn a_new_password_must_follow_the_signup_policy() {
 
 #[tokio::test]
 async fn wrong_passwords_are_failed_logins_counted_with_the_accounts_strangers() {
-    let app = spawn_app_with(&[("APP_LOGIN_MAX_FAILURES", "4"), TRUSTED_PROXY]).await;
-    app.sign_up(&GILDONG).await;
+    let app =
+        spawn_app_with_account(&GILDONG, &[("APP_LOGIN_MAX_FAILURES", "4"), TRUSTED_PROXY]).await;
     // The owner signs in from their network; the token is then used from elsewhere (this
     // test's own address, unknown to the account), as a thief would use a stolen one.
     const OWNER_NETWORK: &str = "198.51.100.1";
@@ -205,8 +205,7 @@ async fn a_taken_address_gets_a_notice_and_the_caller_the_same_answer() {
 
 #[tokio::test]
 async fn email_change_codes_work_only_for_their_purpose_and_their_account() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[NO_COOLDOWN]).await;
     app.sign_up(&OTHER).await;
     let gildong = app.token_for(GILDONG.username).await;
     let other = app.token_for(OTHER.username).await;
@@ -274,8 +273,7 @@ async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes
 #[tokio::test]
 async fn deleting_the_account_refuses_every_token_leaves_nothing_and_frees_the_names() {
     // No resend cooldown: the test mails the account's address several times in a row.
-    let app = spawn_app_with(&[TRUSTED_PROXY, NO_COOLDOWN]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[TRUSTED_PROXY, NO_COOLDOWN]).await;
     app.sign_up(&OTHER).await;
     let (access, refresh) = app.session_for(GILDONG.username).await;
     let user_id = app.users().await[0].get_object_id("_id").unwrap().to_hex();

@@ -104,8 +104,7 @@ async fn admin_help_lists_every_subcommand() {
 
 #[tokio::test]
 async fn find_and_sessions_show_the_account_without_secrets_and_audit_it() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     app.session_for(GILDONG.username).await;
     app.session_for(GILDONG.username).await;
 
@@ -190,8 +189,7 @@ const TIGHT_LIMITS: [(&str, &str); 3] = [
 
 #[tokio::test]
 async fn clear_throttles_lifts_an_accounts_login_lock_and_an_addresses_mail_limit() {
-    let app = spawn_app_with(&TIGHT_LIMITS).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &TIGHT_LIMITS).await;
     for _ in 0..2 {
         let r = app.login(GILDONG.username, "wrong password!!").await;
         assert_eq!(r.status(), 401);

@@ -288,8 +288,14 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_instance(&mongodb_uri(), &db_name, MailServer::start(), overrides).await
 }
 
-/// Two instances of the app on different ports, one database, one SMTP server: what runs
-/// behind a load balancer. Both start at once, so both create the indexes concurrently.
+/// An app with `overrides` (as for [`spawn_app_with`]) where `s` has an account: signed up by
+/// an emailed code with [`PASSWORD`], not signed in.
+pub async fn spawn_app_with_account(s: &Signup<'_>, overrides: &[(&str, &str)]) -> TestApp {
+    let app = spawn_app_with(overrides).await;
+    app.sign_up(s).await;
+    app
+}
+
 /// An app that believes `X-Forwarded-For` from the test (a trusted proxy on loopback), so a
 /// test can speak from any client address; `overrides` as for [`spawn_app_with`].
 pub async fn spawn_behind_proxy(overrides: &[(&str, &str)]) -> TestApp {
@@ -298,6 +304,8 @@ pub async fn spawn_behind_proxy(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_with(&all).await
 }
 
+/// Two instances of the app on different ports, one database, one SMTP server: what runs
+/// behind a load balancer. Both start at once, so both create the indexes concurrently.
 pub async fn spawn_pair(overrides: &[(&str, &str)]) -> (TestApp, TestApp) {
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let mail = MailServer::start();
@@ -539,13 +547,9 @@ pub async fn assert_problem_in(r: reqwest::Response, status: u16, codes: &[&str]
 /// `case`.
 async fn problem_of_case(case: &str, r: reqwest::Response, status: u16, codes: &[&str]) -> Problem {
     assert_eq!(r.status().as_u16(), status, "{case}status");
-    let content_type = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
     assert_eq!(
-        content_type, "application/problem+json",
+        content_type(&r),
+        "application/problem+json",
         "{case}content type"
     );
     let text = r.text().await.unwrap();

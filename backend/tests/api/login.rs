@@ -6,8 +6,7 @@ const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
 
 #[tokio::test]
 async fn login_returns_a_bearer_token() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     // Usernames are case-insensitive at login too.
     let r = app.login("hong_gildong", PASSWORD).await;
     assert_eq!(r.status(), 200);
@@ -23,8 +22,7 @@ async fn login_returns_a_bearer_token() {
 
 #[tokio::test]
 async fn unknown_user_and_wrong_password_are_indistinguishable() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let wrong = app.login("hong_gildong", "not the password").await;
     let unknown = app.login("nobody_here", "not the password").await;
     // Byte for byte: status, every header's value (a cookie or a hint set for one only would
@@ -130,9 +128,7 @@ fn stranger(i: usize) -> Client {
 }
 
 async fn throttled_app() -> TestApp {
-    let app = spawn_app_with(&[TRUSTED_PROXY]).await;
-    app.sign_up(&GILDONG).await;
-    app
+    spawn_app_with_account(&GILDONG, &[TRUSTED_PROXY]).await
 }
 
 /// `n` wrong passwords from `n` fresh addresses, one after the other: the first ten are
@@ -176,8 +172,7 @@ async fn every_login_sets_a_device_cookie_scoped_to_the_api() {
     assert!(!r.headers().contains_key("set-cookie"));
 
     // In production the cookie only travels over HTTPS.
-    let app = spawn_app_with(&[("APP_ENV", "production")]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[("APP_ENV", "production")]).await;
     let r = app.login(GILDONG.username, RIGHT).await;
     assert_eq!(r.status(), 200);
     assert!(r.headers()["set-cookie"]

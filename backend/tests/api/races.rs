@@ -31,8 +31,7 @@ async fn release_when_held(app: &TestApp, count: usize) {
 /// An app where GILDONG signed up and signed in once: the app and that session's refresh
 /// token, at generation 0.
 async fn one_session() -> (TestApp, String) {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let (_, refresh) = app.session_for(GILDONG.username).await;
     (app, refresh)
 }
@@ -54,8 +53,7 @@ fn sorted(statuses: [reqwest::StatusCode; 2]) -> [u16; 2] {
 /// records its use: only the conditional update (`sign_count < new`) can tell them apart.
 #[tokio::test]
 async fn of_two_assertions_with_one_counter_that_both_read_first_one_signs_in() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let token = app.token_for(GILDONG.username).await;
     let mut key = SoftPasskey::new();
     app.add_passkey(&token, &mut key, "key").await;

@@ -129,8 +129,7 @@ async fn a_taken_email_conflicts_at_register() {
 
 #[tokio::test]
 async fn a_conflict_gives_the_attempt_back() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let late = person("late", "늦은이", "late@example.com");
     let code = app.request_code(&late).await;
     let clash = Signup {
