@@ -410,10 +410,23 @@ async fn ours_user(c: &reqwest::Client, api: &str, maildev: &str) -> (String, St
     ours_sign_up(c, api, maildev, body, None, wait)
         .await
         .unwrap_or_else(|e| panic!("set-up sign-up: {e}"));
-    let login = json!({"username": name, "password": PASSWORD});
+    let token = ours_login(c, api, &name).await;
+    (name, token)
+}
+
+/// Logs `username` in on this API at `api` with [`PASSWORD`] (set-up): the access token.
+async fn ours_login(c: &reqwest::Client, api: &str, username: &str) -> String {
+    let login = json!({"username": username, "password": PASSWORD});
     let r = c.post(format!("{api}/api/login")).json(&login).send().await;
     let v: Value = r.expect("login").json().await.expect("login body");
-    (name, v["access_token"].as_str().expect("token").to_owned())
+    v["access_token"].as_str().expect("access token").to_owned()
+}
+
+/// Logs the session of `token` out on this API at `api` (set-up: asserts 204).
+async fn ours_logout(c: &reqwest::Client, api: &str, token: &str) {
+    let r = c.post(format!("{api}/api/logout")).bearer_auth(token);
+    let status = r.send().await.expect("logout").status().as_u16();
+    assert_eq!(status, 204, "logout on {api}");
 }
 
 async fn seed_user(c: &reqwest::Client, seed: &str) -> (String, String) {
@@ -917,46 +930,25 @@ impl Revocation {
 /// Logs in on A, has B answer the token twice (the second time from its session cache), logs
 /// out on A, then polls B every millisecond until it refuses the token.
 async fn revocation_latency(c: &reqwest::Client, o: &Options, t: &Targets) -> Revocation {
-    let login = json!({"username": t.ours.0, "password": PASSWORD});
     let (a, b) = (&o.api, &o.api2);
     let mut r = Revocation {
         ms: Vec::with_capacity(REVOCATIONS),
         never_refused: 0,
     };
+    // The status of `GET /api/nick` on B with `token`.
+    let nick_on_b = |token: &str| {
+        let request = c.get(format!("{b}/api/nick")).bearer_auth(token);
+        async move { request.send().await.expect("nick on B").status().as_u16() }
+    };
     for _ in 0..REVOCATIONS {
-        let v: Value = c
-            .post(format!("{a}/api/login"))
-            .json(&login)
-            .send()
-            .await
-            .expect("login on A")
-            .json()
-            .await
-            .expect("login body");
-        let token = v["access_token"].as_str().expect("access token").to_owned();
+        let token = ours_login(c, a, &t.ours.0).await;
         for _ in 0..2 {
-            let s = c
-                .get(format!("{b}/api/nick"))
-                .bearer_auth(&token)
-                .send()
-                .await;
-            assert_eq!(s.expect("nick on B").status().as_u16(), 200);
+            assert_eq!(nick_on_b(&token).await, 200);
         }
-        let out = c
-            .post(format!("{a}/api/logout"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("logout on A");
-        assert_eq!(out.status().as_u16(), 204);
+        ours_logout(c, a, &token).await;
         let ended = Instant::now();
         loop {
-            let s = c
-                .get(format!("{b}/api/nick"))
-                .bearer_auth(&token)
-                .send()
-                .await;
-            if s.expect("nick on B").status().as_u16() == 401 {
+            if nick_on_b(&token).await == 401 {
                 r.ms.push(ended.elapsed().as_secs_f64() * 1e3);
                 break;
             }

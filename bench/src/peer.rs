@@ -20,8 +20,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::{
-    extra_figures, hashing_so_far, ours_user, out_path, parse_args, required, round, run,
-    run_length, signup_body, tag, Check, Make, Procs, Stats, PASSWORD,
+    extra_figures, hashing_so_far, ours_login, ours_logout, ours_user, out_path, parse_args,
+    required, round, run, run_length, signup_body, tag, Check, Make, Procs, Stats, PASSWORD,
 };
 
 struct Opts {
@@ -127,16 +127,7 @@ async fn ba_session_alive(c: &reqwest::Client, base: &str, cookie: &str) -> bool
 /// them at once?
 async fn revokes_at_once(c: &reqwest::Client, o: &Opts, which: &str, user: &str) -> bool {
     if which == "ours" {
-        let v: Value = c
-            .post(format!("{}/api/login", o.api))
-            .json(&json!({"username": user, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login body");
-        let tok = v["access_token"].as_str().expect("token").to_owned();
+        let tok = ours_login(c, &o.api, user).await;
         let nick = |t: String| {
             let url = format!("{}/api/nick", o.api);
             async move {
@@ -150,13 +141,7 @@ async fn revokes_at_once(c: &reqwest::Client, o: &Opts, which: &str, user: &str)
         };
         assert_eq!(nick(tok.clone()).await, 200);
         assert_eq!(nick(tok.clone()).await, 200);
-        let out = c
-            .post(format!("{}/api/logout", o.api))
-            .bearer_auth(&tok)
-            .send()
-            .await
-            .expect("logout");
-        assert_eq!(out.status().as_u16(), 204);
+        ours_logout(c, &o.api, &tok).await;
         return nick(tok).await == 401;
     }
     let base = if which == "ba_cache" {
