@@ -154,25 +154,16 @@ async fn run(
     limit: u64,
     check: Check,
 ) -> Stats {
-    let next = Arc::new(AtomicU64::new(0));
-    let before = procs.ticks();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..clients {
-        let (make, next) = (make.clone(), next.clone());
-        set.spawn(async move {
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("HTTP client");
-            let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
-            while start.elapsed() < dur {
-                let n = next.fetch_add(1, Relaxed);
-                if n >= limit {
-                    break;
-                }
-                let t = Instant::now();
-                let good = match make(&client, n).send().await {
+    closed_loops(procs, clients, dur, limit, || {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("HTTP client");
+        let make = make.clone();
+        move |n| {
+            let (client, make) = (client.clone(), make.clone());
+            async move {
+                match make(&client, n).send().await {
                     Ok(resp) => {
                         let status = resp.status().as_u16();
                         let body = resp.bytes().await.unwrap_or_default();
@@ -185,7 +176,45 @@ async fn run(
                         }
                     }
                     Err(_) => false,
-                };
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// `clients` closed loops until `dur` has passed or `limit` requests have been started, each
+/// with the step `new_step` builds for it (once per client: its own connection). A step is
+/// called with the number of the request to send: what it does before it returns its future
+/// is set-up and not timed; the future is the request, timed, and answers whether the answer
+/// was the expected one (counted in `ok`, any other in `errors`).
+async fn closed_loops<S, F>(
+    procs: &Procs,
+    clients: usize,
+    dur: Duration,
+    limit: u64,
+    new_step: impl Fn() -> S,
+) -> Stats
+where
+    S: FnMut(u64) -> F + Send + 'static,
+    F: std::future::Future<Output = bool> + Send,
+{
+    let next = Arc::new(AtomicU64::new(0));
+    let before = procs.ticks();
+    let start = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let (next, mut step) = (next.clone(), new_step());
+        set.spawn(async move {
+            let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
+            while start.elapsed() < dur {
+                let n = next.fetch_add(1, Relaxed);
+                if n >= limit {
+                    break;
+                }
+                let request = step(n);
+                let t = Instant::now();
+                let good = request.await;
                 lat.push(t.elapsed().as_micros() as u64);
                 if good {
                     ok += 1
@@ -260,15 +289,29 @@ fn six_digits(text: &str) -> Option<String> {
     None
 }
 
+/// The newest six-digit code mailed to `addr` (set-up: polled every 100 ms, for up to 5 s).
 async fn mail_code(c: &reqwest::Client, maildev: &str, addr: &str) -> Option<String> {
-    for _ in 0..50 {
-        let resp = c
+    let (every, within) = (Duration::from_millis(100), Duration::from_secs(5));
+    poll_code(c, maildev, addr, every, within).await
+}
+
+/// The newest six-digit code mailed to `addr`, polled every `every`, for up to `within`.
+async fn poll_code(
+    c: &reqwest::Client,
+    maildev: &str,
+    addr: &str,
+    every: Duration,
+    within: Duration,
+) -> Option<String> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        if let Ok(r) = c
             .get(format!("{maildev}/api/email"))
             .query(&[("to.address", addr)])
             .send()
-            .await;
-        if let Ok(resp) = resp {
-            let v: Value = resp.json().await.unwrap_or(Value::Null);
+            .await
+        {
+            let v: Value = r.json().await.unwrap_or(Value::Null);
             let text = v
                 .as_array()
                 .and_then(|a| a.last())
@@ -277,7 +320,7 @@ async fn mail_code(c: &reqwest::Client, maildev: &str, addr: &str) -> Option<Str
                 return Some(code);
             }
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(every).await;
     }
     None
 }
@@ -324,40 +367,66 @@ fn seed_form(t: u64, n: u64, prefix: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Signs `body` (a [`signup_body`]) up on this API as a person would: `email_auth`, the code
+/// from maildev (polled every `every`, for up to `within`), `register` with [`PASSWORD`]; both
+/// requests from `xff` when given (the client address a trusted proxy names). Why not, when
+/// it did not: the status of the request that failed (0: not sent), or no code mailed.
+async fn ours_sign_up(
+    c: &reqwest::Client,
+    api: &str,
+    maildev: &str,
+    mut body: Value,
+    xff: Option<&str>,
+    (every, within): (Duration, Duration),
+) -> Result<(), String> {
+    let post = |path: &str, body: &Value| {
+        let mut r = c.post(format!("{api}{path}")).json(body);
+        if let Some(xff) = xff {
+            r = r.header("x-forwarded-for", xff);
+        }
+        async move { r.send().await.map_or(0, |r| r.status().as_u16()) }
+    };
+    match post("/api/email_auth", &body).await {
+        202 => {}
+        other => return Err(format!("email_auth {other}")),
+    }
+    let addr = body["email"].as_str().unwrap_or_default().to_owned();
+    let code = poll_code(c, maildev, &addr, every, within)
+        .await
+        .ok_or("no code mailed")?;
+    body["code"] = code.into();
+    body["password"] = PASSWORD.into();
+    match post("/api/register", &body).await {
+        201 => Ok(()),
+        other => Err(format!("register {other}")),
+    }
+}
+
 /// Signs a user up on this API through maildev and logs in: returns (username, token).
 async fn ours_user(c: &reqwest::Client, api: &str, maildev: &str) -> (String, String) {
-    let mut body = signup_body(tag(), 0, "u");
+    let body = signup_body(tag(), 0, "u");
     let name = body["username"].as_str().unwrap().to_owned();
-    let r = c
-        .post(format!("{api}/api/email_auth"))
-        .json(&body)
-        .send()
-        .await;
-    assert_eq!(
-        r.expect("email_auth").status().as_u16(),
-        202,
-        "set-up email_auth"
-    );
-    let addr = body["email"].as_str().unwrap().to_owned();
-    body["code"] = mail_code(c, maildev, &addr)
+    let wait = (Duration::from_millis(100), Duration::from_secs(5));
+    ours_sign_up(c, api, maildev, body, None, wait)
         .await
-        .expect("code in maildev")
-        .into();
-    body["password"] = PASSWORD.into();
-    let r = c
-        .post(format!("{api}/api/register"))
-        .json(&body)
-        .send()
-        .await;
-    assert_eq!(
-        r.expect("register").status().as_u16(),
-        201,
-        "set-up register"
-    );
-    let login = json!({"username": name, "password": PASSWORD});
+        .unwrap_or_else(|e| panic!("set-up sign-up: {e}"));
+    let token = ours_login(c, api, &name).await;
+    (name, token)
+}
+
+/// Logs `username` in on this API at `api` with [`PASSWORD`] (set-up): the access token.
+async fn ours_login(c: &reqwest::Client, api: &str, username: &str) -> String {
+    let login = json!({"username": username, "password": PASSWORD});
     let r = c.post(format!("{api}/api/login")).json(&login).send().await;
     let v: Value = r.expect("login").json().await.expect("login body");
-    (name, v["access_token"].as_str().expect("token").to_owned())
+    v["access_token"].as_str().expect("access token").to_owned()
+}
+
+/// Logs the session of `token` out on this API at `api` (set-up: asserts 204).
+async fn ours_logout(c: &reqwest::Client, api: &str, token: &str) {
+    let r = c.post(format!("{api}/api/logout")).bearer_auth(token);
+    let status = r.send().await.expect("logout").status().as_u16();
+    assert_eq!(status, 204, "logout on {api}");
 }
 
 async fn seed_user(c: &reqwest::Client, seed: &str) -> (String, String) {
@@ -442,7 +511,6 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// `--key value` pairs after the program name and an optional sub-command (`scale`, `peer`).
 /// The value of `--k`, which the invocation must give (bench.sh passes every one).
 fn required(args: &BTreeMap<String, String>, k: &str) -> String {
     args.get(k)
@@ -450,6 +518,25 @@ fn required(args: &BTreeMap<String, String>, k: &str) -> String {
         .unwrap_or_else(|| panic!("--{k} is required"))
 }
 
+/// `--secs`: the length of one timed run (default 4 s).
+fn run_length(args: &BTreeMap<String, String>) -> Duration {
+    Duration::from_secs_f64(args.get("secs").map_or(4.0, |s| s.parse().expect("--secs")))
+}
+
+/// `--out`: the results file the report is merged into (default `bench/results.json`).
+fn out_path(args: &BTreeMap<String, String>) -> String {
+    args.get("out")
+        .cloned()
+        .unwrap_or("bench/results.json".into())
+}
+
+/// `--extra`: figures measured by the script, as JSON, copied into the report (default `{}`).
+fn extra_figures(args: &BTreeMap<String, String>) -> Value {
+    args.get("extra")
+        .map_or(json!({}), |s| serde_json::from_str(s).expect("--extra"))
+}
+
+/// `--key value` pairs after the program name and an optional sub-command (`scale`, `peer`).
 fn parse_args() -> BTreeMap<String, String> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().is_some_and(|a| !a.starts_with("--")) {
@@ -497,15 +584,10 @@ impl Options {
             smtp_port: arg("smtp-port").parse().expect("--smtp-port"),
             seed: arg("seed"),
             maildev: arg("maildev"),
-            dur: Duration::from_secs_f64(args.get("secs").map_or(4.0, |s| s.parse().unwrap())),
+            dur: run_length(&args),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            out: args
-                .get("out")
-                .cloned()
-                .unwrap_or("bench/results.json".into()),
-            extra: args
-                .get("extra")
-                .map_or(json!({}), |s| serde_json::from_str(s).unwrap()),
+            out: out_path(&args),
+            extra: extra_figures(&args),
             only: args.get("only").filter(|s| !s.is_empty()).cloned(),
             procs,
         }
@@ -848,46 +930,25 @@ impl Revocation {
 /// Logs in on A, has B answer the token twice (the second time from its session cache), logs
 /// out on A, then polls B every millisecond until it refuses the token.
 async fn revocation_latency(c: &reqwest::Client, o: &Options, t: &Targets) -> Revocation {
-    let login = json!({"username": t.ours.0, "password": PASSWORD});
     let (a, b) = (&o.api, &o.api2);
     let mut r = Revocation {
         ms: Vec::with_capacity(REVOCATIONS),
         never_refused: 0,
     };
+    // The status of `GET /api/nick` on B with `token`.
+    let nick_on_b = |token: &str| {
+        let request = c.get(format!("{b}/api/nick")).bearer_auth(token);
+        async move { request.send().await.expect("nick on B").status().as_u16() }
+    };
     for _ in 0..REVOCATIONS {
-        let v: Value = c
-            .post(format!("{a}/api/login"))
-            .json(&login)
-            .send()
-            .await
-            .expect("login on A")
-            .json()
-            .await
-            .expect("login body");
-        let token = v["access_token"].as_str().expect("access token").to_owned();
+        let token = ours_login(c, a, &t.ours.0).await;
         for _ in 0..2 {
-            let s = c
-                .get(format!("{b}/api/nick"))
-                .bearer_auth(&token)
-                .send()
-                .await;
-            assert_eq!(s.expect("nick on B").status().as_u16(), 200);
+            assert_eq!(nick_on_b(&token).await, 200);
         }
-        let out = c
-            .post(format!("{a}/api/logout"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("logout on A");
-        assert_eq!(out.status().as_u16(), 204);
+        ours_logout(c, a, &token).await;
         let ended = Instant::now();
         loop {
-            let s = c
-                .get(format!("{b}/api/nick"))
-                .bearer_auth(&token)
-                .send()
-                .await;
-            if s.expect("nick on B").status().as_u16() == 401 {
+            if nick_on_b(&token).await == 401 {
                 r.ms.push(ended.elapsed().as_secs_f64() * 1e3);
                 break;
             }
@@ -917,33 +978,19 @@ async fn raw_mail_rate(c: &reqwest::Client, o: &Options, t: &Targets) -> Stats {
         .port(o.smtp_port)
         .build();
     let message = Arc::new(message);
-    let next = Arc::new(AtomicU64::new(0));
-    let before = o.procs.ticks();
-    let start = Instant::now();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..64 {
-        let (transport, message, next, dur) =
-            (transport.clone(), message.clone(), next.clone(), o.dur);
-        set.spawn(async move {
-            let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
-            while start.elapsed() < dur {
-                let n = next.fetch_add(1, Relaxed);
-                let envelope = Envelope::new(
-                    Some("no-reply@example.com".parse().expect("from")),
-                    vec![format!("raw{n}@example.com").parse().expect("to")],
-                )
-                .expect("envelope");
-                let t = Instant::now();
-                match transport.send_raw(&envelope, &message).await {
-                    Ok(_) => ok += 1,
-                    Err(_) => errors += 1,
-                }
-                lat.push(t.elapsed().as_micros() as u64);
-            }
-            (lat, ok, errors)
-        });
-    }
-    let stats = collect(&o.procs, &before, start, set).await;
+    let stats = closed_loops(&o.procs, 64, o.dur, u64::MAX, || {
+        let (transport, message) = (transport.clone(), message.clone());
+        move |n| {
+            let envelope = Envelope::new(
+                Some("no-reply@example.com".parse().expect("from")),
+                vec![format!("raw{n}@example.com").parse().expect("to")],
+            )
+            .expect("envelope");
+            let (transport, message) = (transport.clone(), message.clone());
+            async move { transport.send_raw(&envelope, &message).await.is_ok() }
+        }
+    })
+    .await;
     eprintln!(
         "raw lettre loop to maildev (64 senders): {:.1} sends/s, p99 {:.2} ms, errors {}",
         stats.rps(),
@@ -1359,4 +1406,34 @@ fn table(r: &Value) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn closed_loops_stop_at_the_limit_and_count_the_expected_answers() {
+        let procs = Procs::parse("");
+        let dur = Duration::from_secs(30);
+        let s = closed_loops(&procs, 3, dur, 10, || |n: u64| async move { n < 5 }).await;
+        assert_eq!((s.ok, s.errors, s.lat_us.len()), (5, 5, 10));
+    }
+
+    #[tokio::test]
+    async fn closed_loops_stop_when_the_time_is_up() {
+        let procs = Procs::parse("");
+        let dur = Duration::from_millis(100);
+        let s = closed_loops(&procs, 2, dur, u64::MAX, || {
+            |_| async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                true
+            }
+        })
+        .await;
+        assert!(s.ok > 0 && s.errors == 0, "{} ok", s.ok);
+        assert!(s.secs < 5.0, "ran {} s", s.secs);
+        // Each answer took the step's time at least.
+        assert!(s.lat_us.iter().all(|&us| us >= 5_000), "{:?}", s.lat_us);
+    }
 }

@@ -14,15 +14,14 @@
 //! `--ba` runs with its cookie cache off (every check reads the database), `--ba-cache` with it
 //! on (`COOKIE_CACHE=1`: checks answered from a signed cookie for up to 5 minutes).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::{
-    hashing_so_far, ours_user, parse_args, required, round, run, signup_body, six_digits, tag,
-    Check, Make, Procs, Stats, PASSWORD,
+    extra_figures, hashing_so_far, ours_login, ours_logout, ours_user, out_path, parse_args,
+    required, round, run, run_length, signup_body, tag, Check, Make, Procs, Stats, PASSWORD,
 };
 
 struct Opts {
@@ -38,33 +37,17 @@ struct Opts {
     procs: Procs,
 }
 
-/// The newest six-digit code mailed to `addr`, polled every `every`, for up to 15 s.
+/// How long a sign-up waits for its code mail.
+const CODE_WAIT: Duration = Duration::from_secs(15);
+
+/// The newest six-digit code mailed to `addr`, polled every `every`, for up to [`CODE_WAIT`].
 async fn poll_code(
     c: &reqwest::Client,
     maildev: &str,
     addr: &str,
     every: Duration,
 ) -> Option<String> {
-    let until = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < until {
-        if let Ok(r) = c
-            .get(format!("{maildev}/api/email"))
-            .query(&[("to.address", addr)])
-            .send()
-            .await
-        {
-            let v: Value = r.json().await.unwrap_or(Value::Null);
-            let text = v
-                .as_array()
-                .and_then(|a| a.last())
-                .and_then(|m| m["text"].as_str());
-            if let Some(code) = text.and_then(six_digits) {
-                return Some(code);
-            }
-        }
-        tokio::time::sleep(every).await;
-    }
-    None
+    crate::poll_code(c, maildev, addr, every, CODE_WAIT).await
 }
 
 /// `name=value` of every `Set-Cookie`, joined as a `Cookie` header.
@@ -81,7 +64,22 @@ fn ba_body(name: &str) -> Value {
     json!({"email": format!("{name}@example.com"), "password": PASSWORD, "name": name, "username": name})
 }
 
-/// Signs up on Better Auth and confirms the mailed code: the username, or why not.
+/// POSTs `body` to Better Auth's `path`: done once it answered 200 (its body read), or why not.
+async fn ba_post(c: &reqwest::Client, base: &str, path: &str, body: &Value) -> Result<(), String> {
+    let r = c
+        .post(format!("{base}{path}"))
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.status().as_u16() != 200 {
+        return Err(format!("{path} {}", r.status()));
+    }
+    let _ = r.bytes().await;
+    Ok(())
+}
+
+/// Signs up on Better Auth and confirms the mailed code: done, or why not.
 async fn ba_sign_up(
     c: &reqwest::Client,
     base: &str,
@@ -89,31 +87,13 @@ async fn ba_sign_up(
     name: &str,
     every: Duration,
 ) -> Result<(), String> {
-    let r = c
-        .post(format!("{base}/api/auth/sign-up/email"))
-        .json(&ba_body(name))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if r.status().as_u16() != 200 {
-        return Err(format!("sign-up {}", r.status()));
-    }
-    let _ = r.bytes().await;
+    ba_post(c, base, "/api/auth/sign-up/email", &ba_body(name)).await?;
     let email = format!("{name}@example.com");
     let otp = poll_code(c, maildev, &email, every)
         .await
         .ok_or("no code mailed")?;
-    let r = c
-        .post(format!("{base}/api/auth/email-otp/verify-email"))
-        .json(&json!({"email": email, "otp": otp}))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    if r.status().as_u16() != 200 {
-        return Err(format!("verify-email {}", r.status()));
-    }
-    let _ = r.bytes().await;
-    Ok(())
+    let verify = json!({"email": email, "otp": otp});
+    ba_post(c, base, "/api/auth/email-otp/verify-email", &verify).await
 }
 
 /// A Better Auth sign-in: the `Cookie` header of its answer.
@@ -147,16 +127,7 @@ async fn ba_session_alive(c: &reqwest::Client, base: &str, cookie: &str) -> bool
 /// them at once?
 async fn revokes_at_once(c: &reqwest::Client, o: &Opts, which: &str, user: &str) -> bool {
     if which == "ours" {
-        let v: Value = c
-            .post(format!("{}/api/login", o.api))
-            .json(&json!({"username": user, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("login")
-            .json()
-            .await
-            .expect("login body");
-        let tok = v["access_token"].as_str().expect("token").to_owned();
+        let tok = ours_login(c, &o.api, user).await;
         let nick = |t: String| {
             let url = format!("{}/api/nick", o.api);
             async move {
@@ -170,13 +141,7 @@ async fn revokes_at_once(c: &reqwest::Client, o: &Opts, which: &str, user: &str)
         };
         assert_eq!(nick(tok.clone()).await, 200);
         assert_eq!(nick(tok.clone()).await, 200);
-        let out = c
-            .post(format!("{}/api/logout", o.api))
-            .bearer_auth(&tok)
-            .send()
-            .await
-            .expect("logout");
-        assert_eq!(out.status().as_u16(), 204);
+        ours_logout(c, &o.api, &tok).await;
         return nick(tok).await == 401;
     }
     let base = if which == "ba_cache" {
@@ -208,44 +173,33 @@ fn cpu_per(s: &Stats, group: &str) -> f64 {
 
 /// Sign-ups confirmed end to end by `clients` closed loops: request, mail, confirm.
 async fn signup_run(o: &Opts, which: &'static str, clients: usize, dur: Duration) -> Stats {
-    let next = Arc::new(AtomicU64::new(0));
-    let before = o.procs.ticks();
-    let start = Instant::now();
     let tg = tag();
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..clients {
-        let (next, api, ba, maildev) =
-            (next.clone(), o.api.clone(), o.ba.clone(), o.maildev.clone());
-        set.spawn(async move {
-            let c = reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("client");
-            let (mut lat, mut ok, mut errors) = (Vec::new(), 0, 0);
-            let every = Duration::from_millis(25);
-            while start.elapsed() < dur {
-                let n = next.fetch_add(1, Relaxed);
-                let t = Instant::now();
-                let good = if which == "ours" {
-                    ours_signup(&c, &api, &maildev, tg, n, every).await
+    let every = Duration::from_millis(25);
+    crate::closed_loops(&o.procs, clients, dur, u64::MAX, || {
+        let c = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        let to = Arc::new((c, o.api.clone(), o.ba.clone(), o.maildev.clone()));
+        move |n| {
+            let to = to.clone();
+            async move {
+                let (c, api, ba, maildev) = &*to;
+                if which == "ours" {
+                    ours_signup(c, api, maildev, tg, n, every).await
                 } else {
-                    ba_sign_up(&c, &ba, &maildev, &format!("b{tg}x{n}"), every)
+                    ba_sign_up(c, ba, maildev, &format!("b{tg}x{n}"), every)
                         .await
                         .is_ok()
-                };
-                lat.push(t.elapsed().as_micros() as u64);
-                if good {
-                    ok += 1
-                } else {
-                    errors += 1
                 }
             }
-            (lat, ok, errors)
-        });
-    }
-    crate::collect(&o.procs, &before, start, set).await
+        }
+    })
+    .await
 }
 
+/// A sign-up on this API from its own client address, as [`crate::ours_sign_up`]: whether it
+/// went through.
 async fn ours_signup(
     c: &reqwest::Client,
     api: &str,
@@ -254,31 +208,13 @@ async fn ours_signup(
     n: u64,
     every: Duration,
 ) -> bool {
-    let mut body = signup_body(tg, n, "g");
     let [_, a, b, d] = (n as u32).to_be_bytes();
     let xff = format!("10.9{}.{b}.{d}", a % 10);
-    let r = c
-        .post(format!("{api}/api/email_auth"))
-        .header("x-forwarded-for", &xff)
-        .json(&body)
-        .send()
-        .await;
-    if !matches!(r, Ok(ref r) if r.status().as_u16() == 202) {
-        return false;
-    }
-    let addr = body["email"].as_str().unwrap_or_default().to_owned();
-    let Some(code) = poll_code(c, maildev, &addr, every).await else {
-        return false;
-    };
-    body["code"] = code.into();
-    body["password"] = PASSWORD.into();
-    let r = c
-        .post(format!("{api}/api/register"))
-        .header("x-forwarded-for", &xff)
-        .json(&body)
-        .send()
-        .await;
-    matches!(r, Ok(ref r) if r.status().as_u16() == 201)
+    let body = signup_body(tg, n, "g");
+    let wait = (every, CODE_WAIT);
+    crate::ours_sign_up(c, api, maildev, body, Some(&xff), wait)
+        .await
+        .is_ok()
 }
 
 /// The CPU cost of one scrypt hash at Better Auth's parameters, measured by node itself
@@ -315,15 +251,13 @@ pub async fn main() {
         ba: arg("ba"),
         ba_cache: arg("ba-cache"),
         maildev: arg("maildev"),
-        dur: Duration::from_secs_f64(a.get("secs").map_or(4.0, |s| s.parse().unwrap())),
+        dur: run_length(&a),
         scrypt_cost: a
             .get("scrypt-cost")
             .cloned()
             .unwrap_or("bench/scrypt-cost.mjs".into()),
-        extra: a
-            .get("extra")
-            .map_or(json!({}), |s| serde_json::from_str(s).unwrap()),
-        out: a.get("out").cloned().unwrap_or("bench/results.json".into()),
+        extra: extra_figures(&a),
+        out: out_path(&a),
         procs: Procs::parse(&arg("pids")),
     };
     let c = reqwest::Client::new();

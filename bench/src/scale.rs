@@ -150,7 +150,7 @@ pub async fn main() {
             .filter_map(|s| s.trim().parse().ok())
             .collect(),
         op_secs: Duration::from_secs_f64(a.get("op-secs").map_or(20.0, |s| s.parse().unwrap())),
-        out: a.get("out").cloned().unwrap_or("bench/results.json".into()),
+        out: crate::out_path(&a),
         procs: Procs::parse(a.get("pids").map_or("", String::as_str)),
         budget: a
             .get("budget-secs")
@@ -345,54 +345,79 @@ fn table(scale: &Value, headline: &Value) -> String {
         .flatten()
         .map(|s| s.to_string())
         .collect();
-    let mut s = String::from("| operation (1 client) |");
-    for z in &sizes {
-        s += &format!(" {z}: median / p99 ms |");
-    }
-    s += " growth (median, largest / smallest) |\n|---|";
-    s += &"---:|".repeat(sizes.len() + 1);
-    s += "\n";
+    let at = |z: &str| &scale["per_size"][z];
+    let mut s = header(
+        "operation (1 client)",
+        &sizes,
+        |z| format!("{z}: median / p99 ms"),
+        "growth (median, largest / smallest)",
+    );
     for op in OPS {
-        s += &format!("| {op} |");
-        for z in &sizes {
-            let v = &scale["per_size"][z]["ops"][op];
-            s += &format!(" {} / {} |", v["median_ms"], v["p99_ms"]);
-        }
-        s += &format!(" {} |\n", scale["growth_largest_over_smallest"][op]);
+        let v = |z: &str| &at(z)["ops"][op];
+        let growth = scale["growth_largest_over_smallest"][op].to_string();
+        s += &row(
+            op,
+            &sizes,
+            |z| format!("{} / {}", v(z)["median_ms"], v(z)["p99_ms"]),
+            &growth,
+        );
     }
-    s += "| sessions write during a refresh storm |";
-    for z in &sizes {
-        let v = &scale["per_size"][z]["refresh_storm"]["storm"];
-        s += &format!(" {} / {} |", v["median_ms"], v["p99_ms"]);
-    }
-    s += " |\n| seeding (s) |";
-    for z in &sizes {
-        s += &format!(" {} |", scale["per_size"][z]["seed_seconds"]);
-    }
+    let storm = |z: &str| &at(z)["refresh_storm"]["storm"];
+    s += &row(
+        "sessions write during a refresh storm",
+        &sizes,
+        |z| format!("{} / {}", storm(z)["median_ms"], storm(z)["p99_ms"]),
+        "",
+    );
+    s += &row(
+        "seeding (s)",
+        &sizes,
+        |z| at(z)["seed_seconds"].to_string(),
+        "",
+    );
     let g = &headline["scale_growth_max"];
     let w = &headline["scale_sessions_write_under_refresh_storm"];
     s += &format!(
-        " |\n\nscale_growth_max {} ({}; goal <= 1.5, met: {}); sessions write under a refresh storm: {}x idle median, {}x p99 (goal <= 2, met: {})\n",
+        "\nscale_growth_max {} ({}; goal <= 1.5, met: {}); sessions write under a refresh storm: {}x idle median, {}x p99 (goal <= 2, met: {})\n",
         g["value"], g["worst_op"], g["met"], w["value"], w["p99_ratio"], w["met"]
     );
-    let mut t = String::from("\n| database server CPU ms per call |");
-    for z in &sizes {
-        t += &format!(" {z} |");
-    }
-    t += " growth |\n|---|";
-    t += &"---:|".repeat(sizes.len() + 1);
-    t += "\n";
+    s += "\n";
+    s += &header(
+        "database server CPU ms per call",
+        &sizes,
+        str::to_owned,
+        "growth",
+    );
     for op in OPS {
-        t += &format!("| {op} |");
-        for z in &sizes {
-            t += &format!(
-                " {} |",
-                scale["per_size"][z]["ops"][op]["cpu_ms_per_call"]["db"]
-            );
-        }
-        t += &format!(" {} |\n", scale["db_cpu_growth_largest_over_smallest"][op]);
+        let growth = scale["db_cpu_growth_largest_over_smallest"][op].to_string();
+        let cpu = |z: &str| at(z)["ops"][op]["cpu_ms_per_call"]["db"].to_string();
+        s += &row(op, &sizes, cpu, &growth);
     }
-    s + &t
+    s
+}
+
+/// A table's header row (`first`, a column per size named by `name`, `last`) and the line
+/// under it (the size and last columns right-aligned).
+fn header(first: &str, sizes: &[String], name: impl Fn(&str) -> String, last: &str) -> String {
+    let mut s = row(first, sizes, name, last);
+    s += "|---|";
+    s += &"---:|".repeat(sizes.len() + 1);
+    s += "\n";
+    s
+}
+
+/// One table row: `label`, a cell per size, and `last` (an empty last cell when it is empty).
+fn row(label: &str, sizes: &[String], cell: impl Fn(&str) -> String, last: &str) -> String {
+    let mut s = format!("| {label} |");
+    for z in sizes {
+        s += &format!(" {} |", cell(z));
+    }
+    if last.is_empty() {
+        s += " |\n";
+    } else {
+        s += &format!(" {last} |\n");
+    }
+    s
 }
 
 /// Inserts copies of the template account and session until there are `to` of each.
@@ -589,6 +614,11 @@ async fn measure(
     let tg = tag();
     let t0 = Instant::now();
     let cpu0 = ticks(&o.procs);
+    // Each round from its own client address (a trusted proxy names it).
+    let post_from = |xff: &str, path: &str, body: &Value| {
+        let request = c.post(format!("{api}{path}")).json(body);
+        status(request.header("x-forwarded-for", xff))
+    };
     let mut n = 0;
     while more(ea.ms.len(), HASH_SAMPLES, t0, budget * 2) {
         n += 1;
@@ -596,22 +626,12 @@ async fn measure(
         let [_, a, b, d] = (n as u32).to_be_bytes();
         let xff = format!("10.{a}.{b}.{d}");
         let t = Instant::now();
-        let st = status(
-            c.post(format!("{api}/api/email_auth"))
-                .header("x-forwarded-for", &xff)
-                .json(&body),
-        )
-        .await;
+        let st = post_from(&xff, "/api/email_auth", &body).await;
         ea.push(t, st == 202);
         body["code"] = "000000".into();
         body["password"] = PASSWORD.into();
         let t = Instant::now();
-        let st = status(
-            c.post(format!("{api}/api/register"))
-                .header("x-forwarded-for", &xff)
-                .json(&body),
-        )
-        .await;
+        let st = post_from(&xff, "/api/register", &body).await;
         // A wrong code answers 400 invalid_code (a right guess of 000000 would be 201).
         wc.push(t, st == 400);
     }

@@ -58,6 +58,13 @@ fn stable_email(e: &EmailAddress) {
     );
 }
 
+/// The three names a sign-up carries (email_auth and register alike) parse again to themselves.
+fn stable_names(username: &Username, nickname: &Nickname, email: &EmailAddress) {
+    stable_username(username);
+    stable_nickname(nickname);
+    stable_email(email);
+}
+
 /// One fuzz input: panics (an assertion) on a broken property.
 pub fn check(data: &[u8]) {
     outcome(data);
@@ -69,36 +76,35 @@ pub fn outcome(data: &[u8]) -> Outcome {
         return Outcome::Unparsed;
     };
     match selector % 3 {
-        0 => match serde_json::from_slice::<EmailAuthRequest>(body) {
-            Err(_) => Outcome::Unparsed,
-            Ok(request) => match NewSignup::try_from(request) {
-                Ok(s) => {
-                    stable_username(&s.username);
-                    stable_nickname(&s.nickname);
-                    stable_email(&s.email);
-                    Outcome::Accepted
-                }
-                Err(e) => refused(e),
-            },
-        },
-        1 => match serde_json::from_slice::<RegisterRequest>(body) {
-            Err(_) => Outcome::Unparsed,
-            Ok(request) => match Registration::try_from(request) {
-                Ok(r) => {
-                    stable_username(&r.username);
-                    stable_nickname(&r.nickname);
-                    stable_email(&r.email);
-                    Outcome::Accepted
-                }
-                Err(e) => refused(e),
-            },
-        },
-        _ => match serde_json::from_slice::<LoginRequest>(body) {
-            Err(_) => Outcome::Unparsed,
-            Ok(request) => match Credentials::try_from(request) {
-                Ok(_) => Outcome::Accepted,
-                Err(e) => refused(e),
-            },
-        },
+        0 => converted(
+            serde_json::from_slice::<EmailAuthRequest>(body),
+            |s: &NewSignup| stable_names(&s.username, &s.nickname, &s.email),
+        ),
+        1 => converted(
+            serde_json::from_slice::<RegisterRequest>(body),
+            |r: &Registration| stable_names(&r.username, &r.nickname, &r.email),
+        ),
+        _ => converted(
+            serde_json::from_slice::<LoginRequest>(body),
+            |_: &Credentials| {},
+        ),
+    }
+}
+
+/// Where a body that serde `parsed` (or refused) ended: its domain conversion refused it (a 4xx
+/// naming fields) or accepted it, and then `accepted` checks the values it holds.
+fn converted<R, D>(parsed: serde_json::Result<R>, accepted: impl FnOnce(&D)) -> Outcome
+where
+    D: TryFrom<R, Error = ApiError>,
+{
+    let Ok(request) = parsed else {
+        return Outcome::Unparsed;
+    };
+    match D::try_from(request) {
+        Ok(value) => {
+            accepted(&value);
+            Outcome::Accepted
+        }
+        Err(e) => refused(e),
     }
 }

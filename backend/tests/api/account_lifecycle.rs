@@ -9,6 +9,15 @@ use crate::helpers::*;
 const NEW_PASSWORD: &str = "a brand new passphrase";
 const NEW_EMAIL: &str = "new.home@example.com";
 
+/// The start of the email-change tests: an app that mails an address again at once (the
+/// change's code follows the signup's without a cooldown), and GILDONG signed in: the app and
+/// the access token.
+async fn signed_in_without_cooldown() -> (TestApp, String) {
+    let app = spawn_app_with(&[NO_COOLDOWN]).await;
+    let access = app.registered_person().await.access;
+    (app, access)
+}
+
 #[tokio::test]
 async fn a_password_change_keeps_this_session_ends_the_others_and_mails_a_notice_in_the_accounts_language(
 ) {
@@ -28,8 +37,8 @@ async fn a_password_change_keeps_this_session_ends_the_others_and_mails_a_notice
 
     // The session that changed it stays, access and refresh alike; every other one is over.
     assert_eq!(app.nick(&here).await.status(), 200);
-    assert_problem(app.nick(&there).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&there_refresh).await, 401, "invalid_token").await;
+    app.assert_session_refused((&there, &there_refresh), 401, "invalid_token")
+        .await;
     assert_eq!(app.refresh(&here_refresh).await.status(), 200);
     // Only the new password logs in.
     let r = app.login(GILDONG.username, PASSWORD).await;
@@ -70,8 +79,8 @@ async fn a_new_password_must_follow_the_signup_policy() {
 
 #[tokio::test]
 async fn wrong_passwords_are_failed_logins_counted_with_the_accounts_strangers() {
-    let app = spawn_app_with(&[("APP_LOGIN_MAX_FAILURES", "4"), TRUSTED_PROXY]).await;
-    app.sign_up(&GILDONG).await;
+    let app =
+        spawn_app_with_account(&GILDONG, &[("APP_LOGIN_MAX_FAILURES", "4"), TRUSTED_PROXY]).await;
     // The owner signs in from their network; the token is then used from elsewhere (this
     // test's own address, unknown to the account), as a thief would use a stolen one.
     const OWNER_NETWORK: &str = "198.51.100.1";
@@ -119,8 +128,7 @@ async fn wrong_passwords_are_failed_logins_counted_with_the_accounts_strangers()
 
 #[tokio::test]
 async fn an_email_change_mails_the_code_to_the_new_address_only_and_tells_the_old_one() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    let access = app.registered_person().await.access;
+    let (app, access) = signed_in_without_cooldown().await;
     let old_mails = app.mail.mails_to(GILDONG.email).len();
 
     let r = app.email_change_request(&access, NEW_EMAIL, PASSWORD).await;
@@ -146,16 +154,12 @@ async fn an_email_change_mails_the_code_to_the_new_address_only_and_tells_the_ol
         GILDONG.email
     );
 
-    let r = app.email_change_confirm(&access, &code).await;
-    assert_eq!(r.status(), 200);
-    let profile: Value = r.json().await.unwrap();
+    let profile = ok_json(app.email_change_confirm(&access, &code).await).await;
     assert_eq!(
         profile,
         json!({"username": GILDONG.username, "nickname": GILDONG.nickname, "email": NEW_EMAIL})
     );
-    let r = app.nick(&access).await;
-    let profile: Value = r.json().await.unwrap();
-    assert_eq!(profile["email"], NEW_EMAIL);
+    assert_eq!(app.profile(&access).await["email"], NEW_EMAIL);
     let user = &app.users().await[0];
     assert_eq!(user.get_str("email_key").unwrap(), NEW_EMAIL);
 
@@ -173,8 +177,7 @@ async fn an_email_change_mails_the_code_to_the_new_address_only_and_tells_the_ol
 
 #[tokio::test]
 async fn a_taken_address_gets_a_notice_and_the_caller_the_same_answer() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    let access = app.registered_person().await.access;
+    let (app, access) = signed_in_without_cooldown().await;
     app.sign_up(&OTHER).await;
     let before = app.mail.mails_to(OTHER.email).len();
 
@@ -184,10 +187,8 @@ async fn a_taken_address_gets_a_notice_and_the_caller_the_same_answer() {
     let taken = app
         .email_change_request(&access, OTHER.email, PASSWORD)
         .await;
-    assert_eq!(free.status(), 202);
-    assert_eq!(taken.status(), 202);
     // Byte for byte: status, every header's value, body.
-    assert_eq!(seen_answer(free).await, seen_answer(taken).await);
+    assert_indistinguishable(free, taken, 202).await;
 
     // The holder of the address is told, and gets no code.
     let notice = mail_about(&app, OTHER.email, "이 주소로 옮기려").await;
@@ -197,17 +198,14 @@ async fn a_taken_address_gets_a_notice_and_the_caller_the_same_answer() {
     let free_code = app.mail.code_for("free@example.com").await;
     let r = app.email_change_confirm(&access, &free_code).await;
     assert_problem(r, 400, "invalid_code").await;
-    let profile: Value = app.nick(&access).await.json().await.unwrap();
-    assert_eq!(profile["email"], GILDONG.email);
+    assert_eq!(app.profile(&access).await["email"], GILDONG.email);
     let other = app.token_for(OTHER.username).await;
-    let profile: Value = app.nick(&other).await.json().await.unwrap();
-    assert_eq!(profile["email"], OTHER.email);
+    assert_eq!(app.profile(&other).await["email"], OTHER.email);
 }
 
 #[tokio::test]
 async fn email_change_codes_work_only_for_their_purpose_and_their_account() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[NO_COOLDOWN]).await;
     app.sign_up(&OTHER).await;
     let gildong = app.token_for(GILDONG.username).await;
     let other = app.token_for(OTHER.username).await;
@@ -244,8 +242,7 @@ async fn email_change_codes_work_only_for_their_purpose_and_their_account() {
 
 #[tokio::test]
 async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes_nothing() {
-    let app = spawn_app_with(&[NO_COOLDOWN]).await;
-    let access = app.registered_person().await.access;
+    let (app, access) = signed_in_without_cooldown().await;
     let code = app.email_change_code(&access, NEW_EMAIL, PASSWORD).await;
     let before = app.mail.mails_to(GILDONG.email).len();
 
@@ -254,8 +251,7 @@ async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes
 
     let r = app.email_change_confirm(&access, &code).await;
     assert_field_problem(r, 409, "email_taken", "email", "email_taken").await;
-    let profile: Value = app.nick(&access).await.json().await.unwrap();
-    assert_eq!(profile["email"], GILDONG.email);
+    assert_eq!(app.profile(&access).await["email"], GILDONG.email);
     let emails: Vec<String> = app
         .users()
         .await
@@ -277,8 +273,7 @@ async fn an_address_taken_between_request_and_confirm_is_a_conflict_that_changes
 #[tokio::test]
 async fn deleting_the_account_refuses_every_token_leaves_nothing_and_frees_the_names() {
     // No resend cooldown: the test mails the account's address several times in a row.
-    let app = spawn_app_with(&[TRUSTED_PROXY, NO_COOLDOWN]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[TRUSTED_PROXY, NO_COOLDOWN]).await;
     app.sign_up(&OTHER).await;
     let (access, refresh) = app.session_for(GILDONG.username).await;
     let user_id = app.users().await[0].get_object_id("_id").unwrap().to_hex();
@@ -322,10 +317,10 @@ async fn deleting_the_account_refuses_every_token_leaves_nothing_and_frees_the_n
     assert_eq!(r.status(), 204);
 
     // Every token is refused at once.
-    assert_problem(app.nick(&access).await, 401, "invalid_token").await;
-    assert_problem(app.nick(&other_access).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&refresh).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&other_refresh).await, 401, "invalid_token").await;
+    for session in [(&*access, &*refresh), (&other_access, &other_refresh)] {
+        app.assert_session_refused(session, 401, "invalid_token")
+            .await;
+    }
 
     let goodbye = mail_about(&app, GILDONG.email, "계정이 삭제").await;
     assert_eq!(extract_code(&goodbye.text), None);

@@ -65,6 +65,13 @@ pub(crate) async fn admin_env(app: &TestApp, args: &[&str], env: &[(&str, String
     }
 }
 
+/// [`admin`], asserting that the command succeeded.
+pub(crate) async fn admin_ok(app: &TestApp, args: &[&str]) -> Run {
+    let run = admin(app, args).await;
+    assert!(run.ok, "backend admin {}: {}", args.join(" "), run.stderr);
+    run
+}
+
 /// The audit line of a run, parsed.
 fn audit(run: &Run) -> Value {
     run.stderr
@@ -97,14 +104,12 @@ async fn admin_help_lists_every_subcommand() {
 
 #[tokio::test]
 async fn find_and_sessions_show_the_account_without_secrets_and_audit_it() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     app.session_for(GILDONG.username).await;
     app.session_for(GILDONG.username).await;
 
     for who in ["hong_gildong", "GILDONG@example.com"] {
-        let run = admin(&app, &["find", who]).await;
-        assert!(run.ok, "{}", run.stderr);
+        let run = admin_ok(&app, &["find", who]).await;
         assert_eq!(run.out["username"], "Hong_Gildong");
         assert_eq!(run.out["email"], "gildong@example.com");
         assert_eq!(run.out["disabled"], false);
@@ -120,8 +125,7 @@ async fn find_and_sessions_show_the_account_without_secrets_and_audit_it() {
         .to_owned();
     assert_eq!(admin(&app, &["find", &id]).await.out["id"], id.as_str());
 
-    let run = admin(&app, &["sessions", "hong_gildong"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(&app, &["sessions", "hong_gildong"]).await;
     assert_eq!(run.out["sessions"].as_array().unwrap().len(), 2);
     assert!(!run.out.to_string().contains("refresh_hash"));
 
@@ -141,26 +145,24 @@ async fn a_disabled_account_cannot_log_in_refresh_or_use_its_tokens_until_enable
     let (access, refresh) = app.registered(&GILDONG).await.tokens();
     assert_eq!(app.nick(&access).await.status(), 200);
 
-    let run = admin(&app, &["disable", "hong_gildong"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(&app, &["disable", "hong_gildong"]).await;
     assert_eq!(run.out["sessions_frozen"], 1);
     assert_eq!(audit(&run)["action"], "disable");
 
     // The very next request with the existing token is refused.
-    assert_problem(app.nick(&access).await, 403, "account_disabled").await;
-    assert_problem(app.refresh(&refresh).await, 403, "account_disabled").await;
+    app.assert_session_refused((&access, &refresh), 403, "account_disabled")
+        .await;
     let r = app.login(GILDONG.username, PASSWORD).await;
     assert_problem(r, 403, "account_disabled").await;
     // Without the password nobody learns that the account is disabled.
     let r = app.login(GILDONG.username, "wrong password!!").await;
     assert_problem(r, 401, "invalid_credentials").await;
 
-    let run = admin(&app, &["enable", "gildong@example.com"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(&app, &["enable", "gildong@example.com"]).await;
     assert_eq!(run.out["sessions_ended"], 1);
     // The frozen session is not revived; a new login works.
-    assert_problem(app.nick(&access).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&refresh).await, 401, "invalid_token").await;
+    app.assert_session_refused((&access, &refresh), 401, "invalid_token")
+        .await;
     let (access, _) = app.session_for(GILDONG.username).await;
     assert_eq!(app.nick(&access).await.status(), 200);
 }
@@ -170,13 +172,12 @@ async fn end_sessions_refuses_every_token_at_once() {
     let app = spawn_app().await;
     let (a, _) = app.registered(&GILDONG).await.tokens();
     let (b, refresh) = app.session_for(GILDONG.username).await;
-    let run = admin(&app, &["end-sessions", "hong_gildong"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(&app, &["end-sessions", "hong_gildong"]).await;
     assert_eq!(run.out["sessions_ended"], 2);
     assert_eq!(audit(&run)["action"], "end_sessions");
     assert_problem(app.nick(&a).await, 401, "invalid_token").await;
-    assert_problem(app.nick(&b).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&refresh).await, 401, "invalid_token").await;
+    app.assert_session_refused((&b, &refresh), 401, "invalid_token")
+        .await;
 }
 
 /// Two failed logins and one code mail per address, behind the trusted proxy.
@@ -188,16 +189,14 @@ const TIGHT_LIMITS: [(&str, &str); 3] = [
 
 #[tokio::test]
 async fn clear_throttles_lifts_an_accounts_login_lock_and_an_addresses_mail_limit() {
-    let app = spawn_app_with(&TIGHT_LIMITS).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &TIGHT_LIMITS).await;
     for _ in 0..2 {
         let r = app.login(GILDONG.username, "wrong password!!").await;
         assert_eq!(r.status(), 401);
     }
     let r = app.login(GILDONG.username, PASSWORD).await;
     assert_problem(r, 429, "too_many_attempts").await;
-    let run = admin(&app, &["clear-throttles", "--account", "hong_gildong"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(&app, &["clear-throttles", "--account", "hong_gildong"]).await;
     assert!(
         run.out["records_cleared"].as_u64().unwrap() >= 2,
         "{}",
@@ -216,8 +215,7 @@ async fn clear_throttles_lifts_an_accounts_login_lock_and_an_addresses_mail_limi
         .post_from(ip, "/api/email_auth", &ask("b@example.com"))
         .await;
     assert_problem(r, 429, "too_many_codes").await;
-    let run = admin(&app, &["clear-throttles", "--ip", ip]).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(&app, &["clear-throttles", "--ip", ip]).await;
     assert_eq!(audit(&run)["action"], "clear_throttles");
     let r = app
         .post_from(ip, "/api/email_auth", &ask("b@example.com"))
@@ -240,8 +238,7 @@ async fn delete_removes_the_account_like_its_owner_would_and_needs_yes() {
     assert!(run.stderr.contains("--yes"), "{}", run.stderr);
     assert_eq!(app.users().await.len(), 1);
 
-    let run = admin(&app, &["delete", "hong_gildong", "--yes"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(&app, &["delete", "hong_gildong", "--yes"]).await;
     assert_eq!(run.out["deleted"], true);
     assert_eq!(audit(&run)["action"], "delete");
     assert!(app.users().await.is_empty());

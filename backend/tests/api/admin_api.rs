@@ -6,7 +6,7 @@ use mongodb::bson::{doc, oid::ObjectId, DateTime, Document};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::admin::admin;
+use crate::admin::{admin, admin_ok};
 use crate::helpers::*;
 
 const ADMIN: [(&str, &str); 1] = [("APP_ADMIN_PORT", "0")];
@@ -21,8 +21,7 @@ async fn create_key(app: &TestApp, name: &str, read_only: bool) -> String {
     if read_only {
         args.push("--read-only");
     }
-    let run = admin(app, &args).await;
-    assert!(run.ok, "{}", run.stderr);
+    let run = admin_ok(app, &args).await;
     run.out["key"]
         .as_str()
         .expect("the key is printed")
@@ -69,6 +68,26 @@ async fn on_user(
     .await
 }
 
+/// [`on_user`] that must answer `status`: its body as JSON (`null` when it has none).
+async fn on_user_ok(
+    app: &TestApp,
+    key: &str,
+    method: Method,
+    id: &str,
+    rest: &str,
+    status: u16,
+) -> Value {
+    let action = format!("{method} /admin/api/users/{{id}}{rest}");
+    let r = on_user(app, key, method, id, rest).await;
+    let answered = r.status();
+    let text = r.text().await.unwrap_or_default();
+    assert_eq!(answered, status, "{action}: {text}");
+    if text.is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{action}: {e}: {text}"))
+}
+
 async fn get_json(app: &TestApp, key: &str, path: &str) -> Value {
     let r = call(app, Some(key), Method::GET, path).await;
     assert_eq!(
@@ -78,6 +97,21 @@ async fn get_json(app: &TestApp, key: &str, path: &str) -> Value {
         r.text().await.unwrap_or_default()
     );
     r.json().await.unwrap()
+}
+
+/// The `list` items of every page of `first` (a path with a query), following `next_cursor`
+/// to the end.
+async fn every_page(app: &TestApp, key: &str, first: &str, list: &str) -> Vec<Value> {
+    let mut items = vec![];
+    let mut path = first.to_owned();
+    loop {
+        let page = get_json(app, key, &path).await;
+        items.extend(page[list].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("{first}&cursor={cursor}"),
+            None => return items,
+        }
+    }
 }
 
 async fn id_of(app: &TestApp, username: &str) -> String {
@@ -118,22 +152,11 @@ async fn no_admin_listener_without_its_port_and_nothing_under_admin_on_the_publi
         "/admin/api/users",
         "/admin/api/openapi.json",
     ] {
-        let r = app
-            .client
-            .get(app.url(path))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap();
+        let r = app.bearer_get(&key, path).await;
         assert_problem(r, 404, "not_found").await;
     }
-    let r = app
-        .client
-        .post(app.url("/admin/api/users/0123456789abcdef01234567/disable"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let path = "/admin/api/users/0123456789abcdef01234567/disable";
+    let r = app.bearer(Method::POST, &key, path, None).await;
     assert_eq!(r.status(), 404);
     // The admin listener serves nothing of the public API.
     let r = call(&app, Some(&key), Method::GET, "/api/nick").await;
@@ -156,8 +179,7 @@ async fn a_key_is_shown_once_listed_without_its_secret_and_revoked_on_every_inst
     let stored = a.collection("admin_keys").await;
     assert_eq!(stored.len(), 1);
     assert!(!format!("{stored:?}").contains(&key[4..]), "{stored:?}");
-    let list = admin(&a, &["api-key", "list"]).await;
-    assert!(list.ok, "{}", list.stderr);
+    let list = admin_ok(&a, &["api-key", "list"]).await;
     assert_eq!(list.out["keys"][0]["name"], "ops-console");
     assert_eq!(list.out["keys"][0]["revoked"], false);
     let listed = list.out.to_string();
@@ -186,8 +208,7 @@ async fn a_key_is_shown_once_listed_without_its_secret_and_revoked_on_every_inst
         assert_problem(r, 401, "invalid_token").await;
     }
 
-    let run = admin(&a, &["api-key", "revoke", "ops-console"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    admin_ok(&a, &["api-key", "revoke", "ops-console"]).await;
     // The next request on either instance is refused: no cache of keys to wait for.
     for app in [&a, &b] {
         let r = call(app, Some(&key), Method::GET, "/admin/api/users").await;
@@ -302,8 +323,7 @@ async fn wrong_keys_are_throttled_per_client_address() {
     .await;
     assert_eq!(r.status(), 200);
     // The operator lifts it like the other per-address limits.
-    let run = admin(&app, &["clear-throttles", "--ip", "203.0.113.5"]).await;
-    assert!(run.ok, "{}", run.stderr);
+    admin_ok(&app, &["clear-throttles", "--ip", "203.0.113.5"]).await;
     let r = call_from(&app, Some(&key), Method::GET, "/admin/api/users", guesser).await;
     assert_eq!(r.status(), 200);
 }
@@ -359,25 +379,19 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
         .contains("refresh_hash"));
     let newest = sessions[0]["id"].as_str().unwrap().to_owned();
     let session = format!("/sessions/{newest}");
-    let r = on_user(&app, &key, Method::DELETE, &id, &session).await;
-    assert_eq!(r.status(), 204);
-    assert_problem(app.nick(&second).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&second_refresh).await, 401, "invalid_token").await;
+    on_user_ok(&app, &key, Method::DELETE, &id, &session, 204).await;
+    app.assert_session_refused((&second, &second_refresh), 401, "invalid_token")
+        .await;
     assert_eq!(app.nick(&first).await.status(), 200);
     let r = on_user(&app, &key, Method::DELETE, &id, &session).await;
     assert_problem(r, 404, "not_found").await;
-    let r = on_user(&app, &key, Method::DELETE, &id, "/sessions").await;
-    let body: Value = r.json().await.unwrap();
+    let body = on_user_ok(&app, &key, Method::DELETE, &id, "/sessions", 200).await;
     assert_eq!(body["sessions_ended"], 1);
     assert_problem(app.nick(&first).await, 401, "invalid_token").await;
 
     // Disable, then enable.
     let (access, _) = app.session_for(GILDONG.username).await;
-    let body: Value = on_user(&app, &key, Method::POST, &id, "/disable")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = on_user_ok(&app, &key, Method::POST, &id, "/disable", 200).await;
     assert_eq!(body["disabled"], true);
     assert_eq!(body["sessions_frozen"], 1);
     assert_problem(app.nick(&access).await, 403, "account_disabled").await;
@@ -387,11 +401,7 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
         get_json(&app, &key, &format!("/admin/api/users/{id}")).await["disabled"],
         true
     );
-    let body: Value = on_user(&app, &key, Method::POST, &id, "/enable")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body = on_user_ok(&app, &key, Method::POST, &id, "/enable", 200).await;
     assert_eq!(body["sessions_ended"], 1);
     assert_problem(app.nick(&access).await, 401, "invalid_token").await;
     let (access, _) = app.session_for(GILDONG.username).await;
@@ -407,13 +417,18 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
             .len(),
         2
     );
-    let r = on_user(&app, &key, Method::DELETE, &id, &format!("/passkeys/{one}")).await;
-    assert_eq!(r.status(), 204);
+    on_user_ok(
+        &app,
+        &key,
+        Method::DELETE,
+        &id,
+        &format!("/passkeys/{one}"),
+        204,
+    )
+    .await;
     let r = on_user(&app, &key, Method::DELETE, &id, &format!("/passkeys/{one}")).await;
     assert_problem(r, 404, "not_found").await;
-    let r = on_user(&app, &key, Method::POST, &id, "/mfa/reset").await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
+    let body = on_user_ok(&app, &key, Method::POST, &id, "/mfa/reset", 200).await;
     assert_eq!(body["passkeys_removed"], 1);
     assert_eq!(body["totp_removed"], false);
     assert!(app.collection("passkeys").await.is_empty());
@@ -491,8 +506,7 @@ async fn every_action_has_the_commands_effect_its_events_and_an_audit_row() {
     // Deletion, with the goodbye mail by default and without it on request.
     app.sign_up(&OTHER).await;
     let other_id = id_of(&app, OTHER.username).await;
-    let r = on_user(&app, &key, Method::DELETE, &id, "?notify=false").await;
-    assert_eq!(r.status(), 204);
+    on_user_ok(&app, &key, Method::DELETE, &id, "?notify=false", 204).await;
     let path = format!("/admin/api/users/{other_id}");
     let r = call(&app, Some(&key), Method::DELETE, &path).await;
     assert_eq!(r.status(), 204);
@@ -524,8 +538,7 @@ async fn the_command_line_and_the_api_share_one_audit_trail() {
     let id = id_of(&app, GILDONG.username).await;
     let key = create_key(&app, "ops", false).await;
     assert!(admin(&app, &["disable", "hong_gildong"]).await.ok);
-    let r = on_user(&app, &key, Method::POST, &id, "/enable").await;
-    assert_eq!(r.status(), 200);
+    on_user_ok(&app, &key, Method::POST, &id, "/enable", 200).await;
     let rows = audit_rows(&app, &key).await;
     assert_eq!(rows[0]["action"], "enable");
     assert_eq!(rows[0]["key_name"], "ops");
@@ -533,22 +546,11 @@ async fn the_command_line_and_the_api_share_one_audit_trail() {
     assert_eq!(rows[1]["key_name"], "cli:test-operator");
     assert_eq!(rows[1]["target"], id.as_str());
     // Paging: one entry a page, newest first, to the end.
-    let mut seen = vec![];
-    let mut path = "/admin/api/audit?limit=1".to_owned();
-    loop {
-        let page = get_json(&app, &key, &path).await;
-        seen.extend(
-            page["entries"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["id"].clone()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/admin/api/audit?limit=1&cursor={cursor}"),
-            None => break,
-        }
-    }
+    let seen: Vec<Value> = every_page(&app, &key, "/admin/api/audit?limit=1", "entries")
+        .await
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
     let all: Vec<Value> = rows.iter().map(|r| r["id"].clone()).collect();
     assert_eq!(seen, all);
 }
@@ -675,22 +677,11 @@ async fn pages_of_accounts_follow_the_cursor_newest_first_without_gaps_or_repeat
     insert_accounts(&app, "page", 25).await;
     insert_accounts(&app, "other", 3).await;
     let key = create_key(&app, "ops", true).await;
-    let mut seen: Vec<String> = vec![];
-    let mut path = "/admin/api/users?q=page&limit=10".to_owned();
-    loop {
-        let page = get_json(&app, &key, &path).await;
-        seen.extend(
-            page["users"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| u["username"].as_str().unwrap().to_owned()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/admin/api/users?q=page&limit=10&cursor={cursor}"),
-            None => break,
-        }
-    }
+    let seen: Vec<String> = every_page(&app, &key, "/admin/api/users?q=page&limit=10", "users")
+        .await
+        .iter()
+        .map(|u| u["username"].as_str().unwrap().to_owned())
+        .collect();
     let expected: Vec<String> = (0..25).rev().map(|i| format!("page{i:05}")).collect();
     assert_eq!(seen, expected);
     // Without `q`: every account, newest first.
@@ -714,19 +705,16 @@ async fn disabling_and_deleting_through_one_instance_reach_the_others_cache() {
     // `b` holds the session in its cache now.
     b.holds(&token).await;
 
-    let r = on_user(&a, &key, Method::POST, &id, "/disable").await;
-    assert_eq!(r.status(), 200);
+    on_user_ok(&a, &key, Method::POST, &id, "/disable", 200).await;
     b.caught_up().await;
     assert_problem(b.nick(&token).await, 403, "account_disabled").await;
     let r = b.login(GILDONG.username, PASSWORD).await;
     assert_problem(r, 403, "account_disabled").await;
 
-    let r = on_user(&b, &key, Method::POST, &id, "/enable").await;
-    assert_eq!(r.status(), 200);
+    on_user_ok(&b, &key, Method::POST, &id, "/enable", 200).await;
     let token = b.token_for(GILDONG.username).await;
     a.holds(&token).await;
-    let r = on_user(&b, &key, Method::DELETE, &id, "?notify=false").await;
-    assert_eq!(r.status(), 204);
+    on_user_ok(&b, &key, Method::DELETE, &id, "?notify=false", 204).await;
     a.caught_up().await;
     assert_problem(a.nick(&token).await, 401, "invalid_token").await;
 }

@@ -94,6 +94,14 @@ pub fn sid_of(access: &str) -> String {
         .to_owned()
 }
 
+/// The `Content-Type` of an answer (empty without one, or when it is not visible ASCII).
+pub fn content_type(r: &Response) -> String {
+    r.headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
 /// The whole `Set-Cookie` value of the cookie `name` a response set, attributes included.
 pub fn set_cookie(r: &Response, name: &str) -> Option<String> {
     let prefix = format!("{name}=");
@@ -371,6 +379,11 @@ impl TestApp {
     pub async fn logout_all(&self, token: &str) -> Response {
         self.bearer(Method::POST, token, "/api/logout_all", None)
             .await
+    }
+
+    /// `GET /api/nick` with `token`: the profile (asserts 200).
+    pub async fn profile(&self, token: &str) -> Value {
+        ok_json(self.nick(token).await).await
     }
 
     /// `GET /api/sessions` with `token`: the answer's body (asserts 200).

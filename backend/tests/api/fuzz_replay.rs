@@ -32,32 +32,32 @@ fn inputs(target: &str) -> Vec<PathBuf> {
     files
 }
 
-#[test]
-fn input_rules_hold_for_every_seed_and_corpus_entry() {
-    let files = inputs("input_rules");
+/// Hands `check` the bytes of every input of `target` (see [`inputs`]), after asserting that
+/// the committed seeds (at least three) are there.
+fn replay(target: &str, check: impl Fn(&[u8])) {
+    let files = inputs(target);
     assert!(
         files.len() >= 3,
-        "the committed seeds are missing: {files:?}"
+        "the committed seeds of {target} are missing: {files:?}"
     );
     for file in files {
-        let bytes = std::fs::read(&file).unwrap();
-        // libFuzzer hands a `&str` target only the inputs that are UTF-8.
-        if let Ok(text) = std::str::from_utf8(&bytes) {
-            input_rules::check(text);
-        }
+        check(&std::fs::read(&file).unwrap());
     }
 }
 
 #[test]
+fn input_rules_hold_for_every_seed_and_corpus_entry() {
+    replay("input_rules", |bytes| {
+        // libFuzzer hands a `&str` target only the inputs that are UTF-8.
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            input_rules::check(text);
+        }
+    });
+}
+
+#[test]
 fn request_bodies_hold_for_every_seed_and_corpus_entry() {
-    let files = inputs("request_bodies");
-    assert!(
-        files.len() >= 3,
-        "the committed seeds are missing: {files:?}"
-    );
-    for file in files {
-        request_bodies::check(&std::fs::read(&file).unwrap());
-    }
+    replay("request_bodies", request_bodies::check);
 }
 
 /// JSON-looking bodies for one of the three request types, so that random cases reach the
@@ -145,6 +145,14 @@ enum Break {
     WrongType(&'static str),
 }
 
+/// The fields with a rule of their own, in the order the value strategies below draw them.
+const RULED_FIELDS: [&str; 5] = ["username", "nickname", "email", "password", "code"];
+
+/// `values` (one per [`RULED_FIELDS`], in that order) by field name.
+fn by_field(values: [String; 5]) -> BTreeMap<&'static str, String> {
+    RULED_FIELDS.into_iter().zip(values).collect()
+}
+
 /// Values every rule accepts. The username holds a `_` and the address's local part a digit,
 /// and the password neither, so the password never contains either (weak_password); three
 /// random words are no common password.
@@ -162,14 +170,9 @@ fn valid_values() -> impl Strategy<Value = BTreeMap<&'static str, String>> {
         prop_oneof![Just("ko".to_owned()), Just("en".to_owned())],
     )
         .prop_map(|(username, nickname, email, password, code, locale)| {
-            BTreeMap::from([
-                ("username", username),
-                ("nickname", nickname),
-                ("email", email),
-                ("password", password),
-                ("code", code),
-                ("locale", locale),
-            ])
+            let mut values = by_field([username, nickname, email, password, code]);
+            values.insert("locale", locale);
+            values
         })
 }
 
@@ -216,13 +219,7 @@ fn broken_values(kind: Kind) -> impl Strategy<Value = BTreeMap<&'static str, Str
         prop_oneof!["[0-9]{0,5}", "[0-9]{7,9}", "[a-z]{6}", "[0-9]{5}[a-z ]",],
     )
         .prop_map(|(username, nickname, email, password, code)| {
-            BTreeMap::from([
-                ("username", username),
-                ("nickname", nickname),
-                ("email", email),
-                ("password", password),
-                ("code", code),
-            ])
+            by_field([username, nickname, email, password, code])
         })
 }
 

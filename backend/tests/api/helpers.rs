@@ -288,8 +288,14 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_instance(&mongodb_uri(), &db_name, MailServer::start(), overrides).await
 }
 
-/// Two instances of the app on different ports, one database, one SMTP server: what runs
-/// behind a load balancer. Both start at once, so both create the indexes concurrently.
+/// An app with `overrides` (as for [`spawn_app_with`]) where `s` has an account: signed up by
+/// an emailed code with [`PASSWORD`], not signed in.
+pub async fn spawn_app_with_account(s: &Signup<'_>, overrides: &[(&str, &str)]) -> TestApp {
+    let app = spawn_app_with(overrides).await;
+    app.sign_up(s).await;
+    app
+}
+
 /// An app that believes `X-Forwarded-For` from the test (a trusted proxy on loopback), so a
 /// test can speak from any client address; `overrides` as for [`spawn_app_with`].
 pub async fn spawn_behind_proxy(overrides: &[(&str, &str)]) -> TestApp {
@@ -298,6 +304,8 @@ pub async fn spawn_behind_proxy(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_with(&all).await
 }
 
+/// Two instances of the app on different ports, one database, one SMTP server: what runs
+/// behind a load balancer. Both start at once, so both create the indexes concurrently.
 pub async fn spawn_pair(overrides: &[(&str, &str)]) -> (TestApp, TestApp) {
     let db_name = format!("test_{}", uuid::Uuid::new_v4().simple());
     let mail = MailServer::start();
@@ -532,17 +540,26 @@ pub async fn assert_problem(r: reqwest::Response, status: u16, code: &str) -> Pr
 
 /// Asserts a problem+json answer with this status and one of these codes, and returns it.
 pub async fn assert_problem_in(r: reqwest::Response, status: u16, codes: &[&str]) -> Problem {
-    assert_eq!(r.status().as_u16(), status, "status");
-    let content_type = r
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    assert_eq!(content_type, "application/problem+json");
+    problem_of_case("", r, status, codes).await
+}
+
+/// [`assert_problem_in`] for one row of a table-driven test: every failure message starts with
+/// `case`.
+async fn problem_of_case(case: &str, r: reqwest::Response, status: u16, codes: &[&str]) -> Problem {
+    assert_eq!(r.status().as_u16(), status, "{case}status");
+    assert_eq!(
+        content_type(&r),
+        "application/problem+json",
+        "{case}content type"
+    );
     let text = r.text().await.unwrap();
-    let problem: Problem = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    assert!(codes.contains(&problem.code.as_str()), "{codes:?}: {text}");
-    assert_eq!(problem.status, status);
+    let problem: Problem =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{case}{e}: {text}"));
+    assert!(
+        codes.contains(&problem.code.as_str()),
+        "{case}{codes:?}: {text}"
+    );
+    assert_eq!(problem.status, status, "{case}status in the body");
     problem
 }
 
@@ -572,11 +589,57 @@ pub async fn assert_field_problem(
     field: &str,
     field_code: &str,
 ) {
-    let p = assert_problem(r, status, code).await;
+    assert_field_problem_of_case("", r, (status, code), field, field_code).await;
+}
+
+/// [`assert_field_problem`] for one row of a table-driven test: every failure message starts
+/// with `case`.
+async fn assert_field_problem_of_case(
+    case: &str,
+    r: reqwest::Response,
+    (status, code): (u16, &str),
+    field: &str,
+    field_code: &str,
+) {
+    let p = problem_of_case(case, r, status, &[code]).await;
     assert_eq!(
         field_codes(&p),
-        vec![(field.to_owned(), field_code.to_owned())]
+        vec![(field.to_owned(), field_code.to_owned())],
+        "{case}field errors"
     );
+}
+
+impl TestApp {
+    /// Asserts that the session of these tokens is refused with this status and code, both its
+    /// access token (`GET /api/nick`) and its refresh token (a refresh).
+    pub async fn assert_session_refused(
+        &self,
+        (access, refresh): (&str, &str),
+        status: u16,
+        code: &str,
+    ) {
+        let r = self.nick(access).await;
+        problem_of_case("the access token: ", r, status, &[code]).await;
+        let r = self.refresh(refresh).await;
+        problem_of_case("the refresh token: ", r, status, &[code]).await;
+    }
+
+    /// Registers `s` with `code` and each password of `cases`: each is refused with a `422
+    /// validation_failed` whose only field error is the paired code on `password` (a failure
+    /// names the password).
+    pub async fn assert_passwords_refused(
+        &self,
+        s: &Signup<'_>,
+        code: &str,
+        cases: &[(&str, &str)],
+    ) {
+        for (password, field_code) in cases {
+            let r = self.register(s, password, code).await;
+            let case = format!("password {password:?}: ");
+            let problem = (422, "validation_failed");
+            assert_field_problem_of_case(&case, r, problem, "password", field_code).await;
+        }
+    }
 }
 
 // Typed calls for the account lifecycle and the client-address tests (#33).
@@ -638,6 +701,20 @@ pub async fn seen_answer(r: reqwest::Response) -> (u16, Vec<(String, String)>, S
         .collect();
     headers.sort();
     (status, headers, r.text().await.unwrap())
+}
+
+/// Asserts that both answers have `status` and that a client could tell them apart by nothing
+/// (equal as [`seen_answer`]s); returns the answer.
+pub async fn assert_indistinguishable(
+    a: reqwest::Response,
+    b: reqwest::Response,
+    status: u16,
+) -> (u16, Vec<(String, String)>, String) {
+    assert_eq!(a.status(), status, "the first answer");
+    assert_eq!(b.status(), status, "the second answer");
+    let seen = seen_answer(a).await;
+    assert_eq!(seen, seen_answer(b).await);
+    seen
 }
 
 /// Every form `secret` could be stored in: the text itself in either case and, when the text

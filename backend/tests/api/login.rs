@@ -6,8 +6,7 @@ const GILDONG: Signup = person("Hong_Gildong", "길동", "gildong@example.com");
 
 #[tokio::test]
 async fn login_returns_a_bearer_token() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     // Usernames are case-insensitive at login too.
     let r = app.login("hong_gildong", PASSWORD).await;
     assert_eq!(r.status(), 200);
@@ -23,18 +22,13 @@ async fn login_returns_a_bearer_token() {
 
 #[tokio::test]
 async fn unknown_user_and_wrong_password_are_indistinguishable() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let wrong = app.login("hong_gildong", "not the password").await;
     let unknown = app.login("nobody_here", "not the password").await;
-    assert_eq!(wrong.status(), 401);
-    assert_eq!(unknown.status(), 401);
     // Byte for byte: status, every header's value (a cookie or a hint set for one only would
     // tell them apart), body.
-    let a = seen_answer(wrong).await;
-    let b = seen_answer(unknown).await;
-    assert_eq!(a, b);
-    assert!(a.2.contains("invalid_credentials"));
+    let (_, _, body) = assert_indistinguishable(wrong, unknown, 401).await;
+    assert!(body.contains("invalid_credentials"));
 }
 
 #[tokio::test]
@@ -115,6 +109,17 @@ impl Client {
             .status()
             .as_u16()
     }
+
+    /// This client's own cap, however trusted it is: ten wrong guesses are evaluated (401),
+    /// and then even the right password waits (429).
+    async fn spends_its_own_cap(&mut self, app: &TestApp) {
+        for guess in 0..10 {
+            let status = self.tries(app, WRONG).await;
+            assert_eq!(status, 401, "guess {guess} from {}", self.ip);
+        }
+        let r = self.login(app, GILDONG.username, RIGHT).await;
+        assert_problem(r, 429, "too_many_attempts").await;
+    }
 }
 
 /// A stranger's address for guess number `i`.
@@ -123,9 +128,7 @@ fn stranger(i: usize) -> Client {
 }
 
 async fn throttled_app() -> TestApp {
-    let app = spawn_app_with(&[TRUSTED_PROXY]).await;
-    app.sign_up(&GILDONG).await;
-    app
+    spawn_app_with_account(&GILDONG, &[TRUSTED_PROXY]).await
 }
 
 /// `n` wrong passwords from `n` fresh addresses, one after the other: the first ten are
@@ -169,8 +172,7 @@ async fn every_login_sets_a_device_cookie_scoped_to_the_api() {
     assert!(!r.headers().contains_key("set-cookie"));
 
     // In production the cookie only travels over HTTPS.
-    let app = spawn_app_with(&[("APP_ENV", "production")]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[("APP_ENV", "production")]).await;
     let r = app.login(GILDONG.username, RIGHT).await;
     assert_eq!(r.status(), 200);
     assert!(r.headers()["set-cookie"]
@@ -179,14 +181,20 @@ async fn every_login_sets_a_device_cookie_scoped_to_the_api() {
         .ends_with("; Secure"));
 }
 
+/// The owner logs in once from `owner`, then thirty strangers guess: a throttled app whose
+/// strangers' pool is spent (see [`guess_from_strangers`]), and the owner's client after its
+/// one login.
+async fn owner_then_thirty_strangers(mut owner: Client) -> (TestApp, Client) {
+    let app = throttled_app().await;
+    assert_eq!(owner.tries(&app, RIGHT).await, 200);
+    guess_from_strangers(&app, 0..30).await;
+    (app, owner)
+}
+
 #[tokio::test]
 async fn the_owner_logs_in_from_a_known_device_after_thirty_failures_from_elsewhere() {
-    let app = throttled_app().await;
-    let mut laptop = Client::with_jar("198.51.100.7");
-    assert_eq!(laptop.tries(&app, RIGHT).await, 200);
+    let (app, laptop) = owner_then_thirty_strangers(Client::with_jar("198.51.100.7")).await;
     assert!(laptop.device_cookie.is_some());
-
-    guess_from_strangers(&app, 0..30).await;
 
     // The owner's laptop, now on a network never seen before, is not locked out: it proves
     // with its cookie that it logged in here before.
@@ -194,36 +202,23 @@ async fn the_owner_logs_in_from_a_known_device_after_thirty_failures_from_elsewh
     assert_eq!(travelling.tries(&app, RIGHT).await, 200);
     // Its success cleared only its own pool: the 31st stranger is still refused, and so is
     // the right password from a stranger (no one learns it was right).
-    let r = stranger(30).login(&app, GILDONG.username, WRONG).await;
-    assert_problem(r, 429, "too_many_attempts").await;
+    guess_from_strangers(&app, 30..31).await;
     let r = stranger(31).login(&app, GILDONG.username, RIGHT).await;
     assert_problem(r, 429, "too_many_attempts").await;
     // The device has a cap of its own: a stolen cookie buys ten guesses, not more.
-    for _ in 0..10 {
-        assert_eq!(travelling.tries(&app, WRONG).await, 401);
-    }
-    let r = travelling.login(&app, GILDONG.username, RIGHT).await;
-    assert_problem(r, 429, "too_many_attempts").await;
+    travelling.spends_its_own_cap(&app).await;
 }
 
 #[tokio::test]
 async fn the_owner_logs_in_from_a_known_network_without_a_cookie() {
-    let app = throttled_app().await;
-    let mut home = Client::without_cookies("198.51.100.7");
-    assert_eq!(home.tries(&app, RIGHT).await, 200);
+    let (app, mut home) =
+        owner_then_thirty_strangers(Client::without_cookies("198.51.100.7")).await;
     assert!(home.device_cookie.is_none());
 
-    guess_from_strangers(&app, 0..30).await;
-
     assert_eq!(home.tries(&app, RIGHT).await, 200);
-    let r = stranger(30).login(&app, GILDONG.username, WRONG).await;
-    assert_problem(r, 429, "too_many_attempts").await;
+    guess_from_strangers(&app, 30..31).await;
     // The network has its own cap too, and another account knows nothing of it.
-    for _ in 0..10 {
-        assert_eq!(home.tries(&app, WRONG).await, 401);
-    }
-    let r = home.login(&app, GILDONG.username, RIGHT).await;
-    assert_problem(r, 429, "too_many_attempts").await;
+    home.spends_its_own_cap(&app).await;
     assert_eq!(app.collection("known_networks").await.len(), 1);
 }
 

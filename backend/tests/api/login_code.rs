@@ -78,8 +78,7 @@ async fn answer(r: reqwest::Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
 
 #[tokio::test]
 async fn a_mailed_code_signs_in_like_a_password_does() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     // The signup's code holds the address's cooldown, which sign-in codes share.
     let r = app.login_code_request(GILDONG.email).await;
     assert_problem(r, 429, "resend_cooldown").await;
@@ -140,8 +139,7 @@ async fn the_cookie_transport_puts_the_refresh_token_in_the_cookie_only() {
 
 #[tokio::test]
 async fn an_address_without_an_account_gets_the_same_answers_and_no_code() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     after_cooldown(&app);
     let known = answer(app.login_code_request(GILDONG.email).await).await;
     let unknown = answer(app.login_code_request(NOBODY).await).await;
@@ -210,8 +208,11 @@ async fn a_code_works_only_for_the_purpose_it_was_mailed_for() {
 
 #[tokio::test]
 async fn wrong_guesses_count_toward_one_daily_ceiling_across_resends_and_purposes() {
-    let app = spawn_app_with(&[NO_COOLDOWN, ("APP_CODE_MAX_FAILURES_PER_DAY", "6")]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(
+        &GILDONG,
+        &[NO_COOLDOWN, ("APP_CODE_MAX_FAILURES_PER_DAY", "6")],
+    )
+    .await;
     let wrong = not_the_code;
     // Three wrong sign-in codes, a resend, two more: five; then a wrong reset code: six.
     let first = app.sign_in_code(GILDONG.email).await;

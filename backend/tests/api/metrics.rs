@@ -99,13 +99,7 @@ async fn metrics_are_only_on_their_listener_and_move_with_traffic() {
     app.mail.refuse(false);
     // A path with an id (another account's or none: 404), sent here, not left to other tests.
     let raw = "/api/sessions/0123456789abcdef0123456789abcdef";
-    let r = app
-        .client
-        .delete(app.url(raw))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = app.bearer(reqwest::Method::DELETE, &token, raw, None).await;
     assert_eq!(r.status(), 404);
 
     let after = scrape(&app).await;
@@ -166,11 +160,7 @@ async fn invented_methods_do_not_make_new_series() {
     let app = spawn_app_with(&[("APP_METRICS_PORT", "0")]).await;
     for method in ["FOO1", "FOO2"] {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        app.client
-            .request(method, app.url("/api/nick"))
-            .send()
-            .await
-            .unwrap();
+        app.anonymous(method, "/api/nick").await;
     }
     let text = scrape(&app).await;
     assert!(!text.contains("FOO1") && !text.contains("FOO2"), "{text}");

@@ -14,13 +14,32 @@ use serde_json::Value;
 use crate::helpers::*;
 use crate::passkeys::{SoftPasskey, ORIGIN};
 
-/// Waits until `count` requests are held at the armed point, then lets them all go on. A
-/// request that never reaches the point fails the test here rather than hanging it.
-async fn release_when_held(app: &TestApp, count: usize) {
+/// Waits until `count` requests are held at the armed point. A request that never reaches
+/// the point fails the test here rather than hanging it.
+async fn until_held(app: &TestApp, count: usize) {
     tokio::time::timeout(Duration::from_secs(30), app.rendezvous.held(count))
         .await
         .unwrap_or_else(|_| panic!("{count} requests never reached the rendezvous"));
+}
+
+/// Waits until `count` requests are held at the armed point, then lets them all go on.
+async fn release_when_held(app: &TestApp, count: usize) {
+    until_held(app, count).await;
     app.rendezvous.release();
+}
+
+/// An app where GILDONG signed up and signed in once: the app and that session's refresh
+/// token, at generation 0.
+async fn one_session() -> (TestApp, String) {
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
+    let (_, refresh) = app.session_for(GILDONG.username).await;
+    (app, refresh)
+}
+
+/// The `i64` field `field` of the first document of `collection`.
+async fn stored_number(app: &TestApp, collection: &str, field: &str) -> i64 {
+    let stored = app.collection(collection).await;
+    stored[0].get_i64(field).unwrap()
 }
 
 fn sorted(statuses: [reqwest::StatusCode; 2]) -> [u16; 2] {
@@ -34,8 +53,7 @@ fn sorted(statuses: [reqwest::StatusCode; 2]) -> [u16; 2] {
 /// records its use: only the conditional update (`sign_count < new`) can tell them apart.
 #[tokio::test]
 async fn of_two_assertions_with_one_counter_that_both_read_first_one_signs_in() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let token = app.token_for(GILDONG.username).await;
     let mut key = SoftPasskey::new();
     app.add_passkey(&token, &mut key, "key").await;
@@ -52,8 +70,7 @@ async fn of_two_assertions_with_one_counter_that_both_read_first_one_signs_in() 
     );
     let (a, b) = (a.status(), b.status());
     assert_eq!(sorted([a, b]), [200, 401]);
-    let stored = app.collection("passkeys").await;
-    assert_eq!(stored[0].get_i64("sign_count").unwrap(), 1);
+    assert_eq!(stored_number(&app, "passkeys", "sign_count").await, 1);
 }
 
 /// Eight refreshes of one token, all past their read of generation 0 before any moves it:
@@ -61,9 +78,7 @@ async fn of_two_assertions_with_one_counter_that_both_read_first_one_signs_in() 
 /// (within the grace period: the current pair), so all eight get the one successor.
 #[tokio::test]
 async fn eight_refreshes_that_all_read_generation_0_first_yield_one_successor() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (_, refresh) = app.session_for(GILDONG.username).await;
+    let (app, refresh) = one_session().await;
 
     app.rendezvous.hold(Point::RotateSession, 8);
     let refreshes = futures_util::future::join_all((0..8).map(|_| app.refresh(&refresh)));
@@ -76,8 +91,7 @@ async fn eight_refreshes_that_all_read_generation_0_first_yield_one_successor() 
     }
     assert_eq!(successors.len(), 1, "{successors:?}");
     assert!(!successors.contains(&refresh));
-    let sessions = app.collection("sessions").await;
-    assert_eq!(sessions[0].get_i64("generation").unwrap(), 1);
+    assert_eq!(stored_number(&app, "sessions", "generation").await, 1);
 }
 
 /// A refresh that read generation 0 and writes only after two other rotations moved the
@@ -86,16 +100,13 @@ async fn eight_refreshes_that_all_read_generation_0_first_yield_one_successor() 
 /// token two generations old, which ends the session (a copy is in use).
 #[tokio::test]
 async fn a_refresh_whose_read_went_stale_during_two_rotations_writes_nothing() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
-    let (_, first) = app.session_for(GILDONG.username).await;
+    let (app, first) = one_session().await;
 
     app.rendezvous.hold(Point::RotateSession, 1);
     let stale = app.refresh(&first);
     let others = async {
-        tokio::time::timeout(Duration::from_secs(30), app.rendezvous.held(1))
-            .await
-            .expect("the first refresh reached the rendezvous");
+        // The first refresh reached the rendezvous.
+        until_held(&app, 1).await;
         // The hold took its one arrival: these two rotate at once.
         let second: Value = app.refresh(&first).await.json().await.unwrap();
         let second = second["refresh_token"].as_str().unwrap().to_owned();

@@ -92,14 +92,15 @@ async fn a_code_for_another_address_fails() {
 async fn field_rules_are_checked_first_and_consume_nothing() {
     let app = spawn_app().await;
     let code = app.request_code(&GILDONG).await;
-    let r = app.register(&GILDONG, "short", &code).await;
-    assert_invalid_field(r, "password", "too_short").await;
-    let r = app.register(&GILDONG, "hong_gildong", &code).await;
-    assert_invalid_field(r, "password", "weak_password").await;
-    let r = app.register(&GILDONG, "GilDong@Example.com", &code).await;
-    assert_invalid_field(r, "password", "weak_password").await;
-    let r = app.register(&GILDONG, &"가".repeat(129), &code).await;
-    assert_invalid_field(r, "password", "too_long").await;
+    let too_long = "가".repeat(129);
+    let refused = [
+        ("short", "too_short"),
+        ("hong_gildong", "weak_password"),
+        ("GilDong@Example.com", "weak_password"),
+        (too_long.as_str(), "too_long"),
+    ];
+    app.assert_passwords_refused(&GILDONG, &code, &refused)
+        .await;
     // Unicode characters, not bytes: eight Hangul syllables are enough.
     let r = app.register(&GILDONG, "가나다라마바사아", &code).await;
     assert_eq!(r.status(), 201, "no attempt was used up by the 422s");
@@ -128,8 +129,7 @@ async fn a_taken_email_conflicts_at_register() {
 
 #[tokio::test]
 async fn a_conflict_gives_the_attempt_back() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let late = person("late", "늦은이", "late@example.com");
     let code = app.request_code(&late).await;
     let clash = Signup {

@@ -17,12 +17,7 @@ async fn every_declared_endpoint_is_routed_and_other_methods_get_405_with_allow(
     for (path, methods) in paths {
         let concrete = path.replace("{id}", "000000000000000000000000");
         // A method no endpoint uses: always 405, naming exactly the declared methods.
-        let r = app
-            .client
-            .request(reqwest::Method::PUT, app.url(&concrete))
-            .send()
-            .await
-            .unwrap();
+        let r = app.anonymous(reqwest::Method::PUT, &concrete).await;
         assert_eq!(r.status(), 405, "PUT {path}");
         let allow = r.headers()["allow"].to_str().unwrap().to_owned();
         let mut allowed: Vec<&str> = allow.split(", ").collect();
@@ -33,18 +28,9 @@ async fn every_declared_endpoint_is_routed_and_other_methods_get_405_with_allow(
         assert_problem(r, 405, "method_not_allowed").await;
         // Each declared method reaches a handler (never the 405 or the SPA fallback).
         for method in &methods {
-            let r = app
-                .client
-                .request(method.parse().unwrap(), app.url(&concrete))
-                .send()
-                .await
-                .unwrap();
+            let r = app.anonymous(method.parse().unwrap(), &concrete).await;
             assert_ne!(r.status(), 405, "{method} {path}");
-            let content_type = r
-                .headers()
-                .get("content-type")
-                .map(|v| v.to_str().unwrap_or_default().to_owned())
-                .unwrap_or_default();
+            let content_type = content_type(&r);
             assert!(
                 !content_type.starts_with("text/html"),
                 "{method} {path}: {content_type}"

@@ -108,8 +108,7 @@ async fn an_email_change_on_one_instance_reaches_the_others_cached_profile() {
     )
     .await;
     b.caught_up().await;
-    let profile: Value = b.nick(&token).await.json().await.unwrap();
-    assert_eq!(profile["email"], "moved@example.com");
+    assert_eq!(b.profile(&token).await["email"], "moved@example.com");
 }
 
 #[tokio::test]

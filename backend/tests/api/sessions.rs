@@ -17,8 +17,7 @@ async fn body(r: reqwest::Response) -> Value {
 
 #[tokio::test]
 async fn login_answers_a_short_access_token_and_a_refresh_token_of_a_new_session() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let v = body(app.login(GILDONG.username, PASSWORD).await).await;
     assert_eq!(v["token_type"], "Bearer");
     assert_eq!(v["expires_in"], 900, "15 minutes by default");
@@ -94,8 +93,7 @@ async fn refreshing_rotates_the_pair_and_keeps_the_session() {
 
 #[tokio::test]
 async fn a_spent_refresh_token_within_the_grace_period_gets_the_current_pair() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let (_, first) = app.session_for(GILDONG.username).await;
     let winner = body(app.refresh(&first).await).await;
     app.clock.advance(Duration::from_secs(9));
@@ -113,8 +111,7 @@ async fn a_spent_refresh_token_within_the_grace_period_gets_the_current_pair() {
 
 #[tokio::test]
 async fn a_spent_refresh_token_after_the_grace_period_ends_the_whole_session() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     let (_, stolen) = app.session_for(GILDONG.username).await;
     let (_, elsewhere) = app.session_for(GILDONG.username).await;
     let owner = body(app.refresh(&stolen).await).await;
@@ -175,8 +172,7 @@ async fn malformed_foreign_tampered_and_unknown_refresh_tokens_are_refused() {
 
 #[tokio::test]
 async fn an_idle_session_ends_and_refreshing_keeps_it_alive_up_to_the_absolute_expiry() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
 
     // Idle for longer than 7 days: over.
     let (_, idle) = app.session_for(GILDONG.username).await;
@@ -211,8 +207,7 @@ async fn an_idle_session_ends_and_refreshing_keeps_it_alive_up_to_the_absolute_e
 
 #[tokio::test]
 async fn the_device_list_shows_the_callers_live_sessions_and_marks_the_current_one() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     app.sign_up(&OTHER).await;
     let login_as = |agent: String| {
         let app = &app;
@@ -293,8 +288,8 @@ async fn ending_another_session_refuses_its_tokens_and_no_one_else_can_end_yours
     assert_eq!(app.nick(&phone).await.status(), 200);
 
     assert_eq!(app.end_session(&laptop, &phone_sid).await.status(), 204);
-    assert_problem(app.nick(&phone).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&phone_refresh).await, 401, "invalid_token").await;
+    app.assert_session_refused((&phone, &phone_refresh), 401, "invalid_token")
+        .await;
     assert_eq!(app.nick(&laptop).await.status(), 200);
     assert_eq!(app.sessions(&laptop).await.len(), 1);
     // Ending it twice: it is gone.
@@ -343,8 +338,8 @@ async fn a_password_reset_ends_every_session_refresh_tokens_included() {
     let (access, refresh) = app.registered_person().await.tokens();
     app.reset_password(GILDONG.email, "a brand new passphrase")
         .await;
-    assert_problem(app.nick(&access).await, 401, "invalid_token").await;
-    assert_problem(app.refresh(&refresh).await, 401, "invalid_token").await;
+    app.assert_session_refused((&access, &refresh), 401, "invalid_token")
+        .await;
     assert!(app.collection("sessions").await.is_empty());
 }
 
@@ -386,8 +381,7 @@ mod cookie {
 
     #[tokio::test]
     async fn login_and_refresh_put_the_refresh_token_in_an_httponly_cookie_only() {
-        let app = spawn_app().await;
-        app.sign_up(&GILDONG).await;
+        let app = spawn_app_with_account(&GILDONG, &[]).await;
         let r = cookie_login(&app).await;
         assert_eq!(r.status(), 200);
         let cookie = refresh_cookie(&r).expect("refresh cookie");
@@ -419,8 +413,7 @@ mod cookie {
 
     #[tokio::test]
     async fn a_cookie_refresh_needs_the_apps_own_origin() {
-        let app = spawn_app().await;
-        app.sign_up(&GILDONG).await;
+        let app = spawn_app_with_account(&GILDONG, &[]).await;
         let first = value(&refresh_cookie(&cookie_login(&app).await).unwrap());
         for origin in [
             None,
@@ -446,8 +439,11 @@ mod cookie {
 
     #[tokio::test]
     async fn a_configured_public_origin_is_the_only_one_accepted() {
-        let app = spawn_app_with(&[("APP_PUBLIC_ORIGIN", "https://auth.example.com")]).await;
-        app.sign_up(&GILDONG).await;
+        let app = spawn_app_with_account(
+            &GILDONG,
+            &[("APP_PUBLIC_ORIGIN", "https://auth.example.com")],
+        )
+        .await;
         let first = value(&refresh_cookie(&cookie_login(&app).await).unwrap());
         let r = cookie_refresh(&app, &first, Some(&app.address)).await;
         assert_problem(r, 401, "invalid_token").await;
@@ -457,8 +453,7 @@ mod cookie {
 
     #[tokio::test]
     async fn a_dead_cookie_is_refused_and_cleared() {
-        let app = spawn_app().await;
-        app.sign_up(&GILDONG).await;
+        let app = spawn_app_with_account(&GILDONG, &[]).await;
         let first = value(&refresh_cookie(&cookie_login(&app).await).unwrap());
         assert_eq!(
             cookie_refresh(&app, &first, Some(&app.address))

@@ -74,8 +74,7 @@ fn trusted() -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test]
 async fn a_token_alone_adds_no_passkey_and_turns_on_no_totp() {
-    let app = spawn_app_with(&trusted()).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &trusted()).await;
     // A token straight from a sign-in: a sign-in is no step-up.
     let token = app.token_for(GILDONG.username).await;
     for (method, path) in [
@@ -401,8 +400,7 @@ async fn a_new_registration_replaces_the_pending_one() {
 
 #[tokio::test]
 async fn sessions_per_account_are_capped_least_recently_used_first() {
-    let app = spawn_app_with(&[("APP_SESSIONS_MAX", "3")]).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[("APP_SESSIONS_MAX", "3")]).await;
     let mut tokens = vec![];
     for _ in 0..4 {
         tokens.push(app.token_for(GILDONG.username).await);
@@ -418,8 +416,7 @@ async fn sessions_per_account_are_capped_least_recently_used_first() {
 
 #[tokio::test]
 async fn two_refresh_cookies_are_refused_and_the_cookie_cleared() {
-    let app = spawn_app().await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &[]).await;
     app.sign_up(&OTHER).await;
     let mut cookies = vec![];
     for who in [OTHER.username, GILDONG.username] {

@@ -478,8 +478,7 @@ async fn after_the_retry_period_a_delivery_is_failed_listed_by_the_admin_and_ret
     let hooks = hooks_to(&[receiver.url()]);
     let mut vars = pairs(&hooks);
     vars.push(("APP_WEBHOOK_EVENTS", "user.created"));
-    let app = spawn_app_with(&vars).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &vars).await;
     receiver.wait_for(1).await;
     // Its outcome recorded (not merely claimed) before the clock moves.
     deliveries_when(&app, "the first attempt", |d| {
@@ -568,8 +567,7 @@ async fn production_refuses_private_addresses_at_start_up_and_at_every_connectio
     let mut production = pairs(&owned);
     production.push(("APP_ENV", "production"));
     production.push(("APP_WEBHOOK_EVENTS", "user.created"));
-    let app = spawn_app_with(&production).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &production).await;
     let docs = deliveries_when(&app, "the attempt refused", |d| {
         d.first()
             .is_some_and(|d| d.get_i32("attempts") == Ok(1) && d.get_str("last_error").is_ok())
@@ -669,8 +667,7 @@ async fn a_receiver_that_never_answers_times_out_and_holds_up_no_other_endpoint(
     // Long enough that the other endpoint is served well within it, even on a busy machine.
     vars.push(("APP_WEBHOOK_TIMEOUT_MS", "5000"));
     vars.push(("APP_WEBHOOK_EVENTS", "user.created"));
-    let app = spawn_app_with(&vars).await;
-    app.sign_up(&GILDONG).await;
+    let app = spawn_app_with_account(&GILDONG, &vars).await;
     fine.wait_for(1).await;
     // Delivered to the other while the silent one's attempt is still open.
     let docs = deliveries(&app).await;
