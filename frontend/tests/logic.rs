@@ -153,32 +153,18 @@ fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
 #[wasm_bindgen_test]
 fn hints_and_length_messages_quote_the_shared_limits() {
     let hint = i18n::hint(Locale::En, Field::Username);
-    assert!(
-        hint.contains(&rules::USERNAME_MIN_LEN.to_string()),
-        "{hint}"
-    );
-    assert!(
-        hint.contains(&rules::USERNAME_MAX_LEN.to_string()),
-        "{hint}"
-    );
-    let short = i18n::issue_message(
-        Locale::Ko,
-        Field::Password,
-        &Issue::Rule(ErrorCode::TooShort),
-    );
-    assert_eq!(
-        short,
-        format!("{}자 이상 입력해 주세요.", rules::PASSWORD_MIN_LEN)
-    );
-    let long = i18n::issue_message(
-        Locale::En,
-        Field::Nickname,
-        &Issue::Rule(ErrorCode::TooLong),
-    );
-    assert_eq!(
-        long,
-        format!("Use at most {} characters.", rules::NICKNAME_MAX_LEN)
-    );
+    for limit in [rules::USERNAME_MIN_LEN, rules::USERNAME_MAX_LEN] {
+        assert!(hint.contains(&limit.to_string()), "{hint}");
+    }
+    let short = format!("{}자 이상 입력해 주세요.", rules::PASSWORD_MIN_LEN);
+    let long = format!("Use at most {} characters.", rules::NICKNAME_MAX_LEN);
+    for (lang, field, code, expected) in [
+        (Locale::Ko, Field::Password, ErrorCode::TooShort, short),
+        (Locale::En, Field::Nickname, ErrorCode::TooLong, long),
+    ] {
+        let message = i18n::issue_message(lang, field, &Issue::Rule(code));
+        assert_eq!(message, expected);
+    }
 }
 
 #[wasm_bindgen_test]
@@ -245,6 +231,17 @@ fn issue(errors: &FieldErrors, field: Field) -> Option<Issue> {
     errors.get(field).cloned()
 }
 
+/// Asserts that `found` (the checks of an empty form) says "required" at each of `fields`.
+fn assert_required(found: &FieldErrors, fields: &[Field]) {
+    for &field in fields {
+        assert_eq!(
+            issue(found, field),
+            Some(Issue::Rule(ErrorCode::Required)),
+            "{field:?}"
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 fn email_auth_checks_use_the_shared_rules() {
     let input = valid_input();
@@ -253,13 +250,7 @@ fn email_auth_checks_use_the_shared_rules() {
     assert_eq!(input.email(), "gildong@example.com");
 
     let empty = check_email_auth(&SignupInput::default());
-    for field in [Field::Username, Field::Nickname, Field::Email] {
-        assert_eq!(
-            issue(&empty, field),
-            Some(Issue::Rule(ErrorCode::Required)),
-            "{field:?}"
-        );
-    }
+    assert_required(&empty, &[Field::Username, Field::Nickname, Field::Email]);
     assert_eq!(
         issue(&empty, Field::Password),
         None,
@@ -612,60 +603,59 @@ fn reset_confirm_checks_code_new_password_and_confirmation() {
     assert_eq!(input.code(), "042917");
 
     let empty = check_reset_confirm(&ResetInput::default());
-    for field in [
+    let fields = [
         Field::Email,
         Field::Code,
         Field::NewPassword,
         Field::NewPasswordConfirm,
-    ] {
-        assert_eq!(
-            issue(&empty, field),
-            Some(Issue::Rule(ErrorCode::Required)),
-            "{field:?}"
-        );
-    }
+    ];
+    assert_required(&empty, &fields);
     assert_eq!(empty.first(), Some(Field::Email));
 
-    let short = check_reset_confirm(&ResetInput {
-        new_password: "short".into(),
-        new_password_confirm: "short".into(),
-        ..valid_reset()
-    });
-    assert_eq!(
-        issue(&short, Field::NewPassword),
-        Some(Issue::Rule(ErrorCode::TooShort))
-    );
-    assert_eq!(short.first(), Some(Field::NewPassword));
-
+    // One thing off at a time (the new password, its confirmation, the code): what the check
+    // says at `field`.
+    let with = |new_password: &str, confirm: &str, code: &str| {
+        check_reset_confirm(&ResetInput {
+            new_password: new_password.into(),
+            new_password_confirm: confirm.into(),
+            code: code.into(),
+            ..valid_reset()
+        })
+    };
+    let (pass, code) = ("a new long passphrase", " 042917 ");
     // The email's local part (case-insensitively) makes the password weak; the username is
     // unknown on this page and left to the server.
-    let weak = check_reset_confirm(&ResetInput {
-        new_password: "my GilDong password".into(),
-        new_password_confirm: "my GilDong password".into(),
-        ..valid_reset()
-    });
+    let weak = "my GilDong password";
+    let mismatch = with(pass, "a new long passphrasE", code);
+    let rule = |code| Some(Issue::Rule(code));
+    for (found, field, expected) in [
+        (
+            with("short", "short", code),
+            Field::NewPassword,
+            rule(ErrorCode::TooShort),
+        ),
+        (
+            with(weak, weak, code),
+            Field::NewPassword,
+            rule(ErrorCode::WeakPassword),
+        ),
+        (
+            mismatch.clone(),
+            Field::NewPasswordConfirm,
+            Some(Issue::PasswordMismatch),
+        ),
+        (mismatch, Field::NewPassword, None),
+        (
+            with(pass, pass, "12a456"),
+            Field::Code,
+            rule(ErrorCode::InvalidFormat),
+        ),
+    ] {
+        assert_eq!(issue(&found, field), expected, "{field:?}");
+    }
     assert_eq!(
-        issue(&weak, Field::NewPassword),
-        Some(Issue::Rule(ErrorCode::WeakPassword))
-    );
-
-    let mismatch = check_reset_confirm(&ResetInput {
-        new_password_confirm: "a new long passphrasE".into(),
-        ..valid_reset()
-    });
-    assert_eq!(
-        issue(&mismatch, Field::NewPasswordConfirm),
-        Some(Issue::PasswordMismatch)
-    );
-    assert_eq!(issue(&mismatch, Field::NewPassword), None);
-
-    let bad_code = check_reset_confirm(&ResetInput {
-        code: "12a456".into(),
-        ..valid_reset()
-    });
-    assert_eq!(
-        issue(&bad_code, Field::Code),
-        Some(Issue::Rule(ErrorCode::InvalidFormat))
+        with("short", "short", code).first(),
+        Some(Field::NewPassword)
     );
 }
 
