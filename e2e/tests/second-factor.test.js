@@ -69,7 +69,7 @@ async function stepUp(page, shot, person, codes) {
  * The proof that new recovery codes and turning TOTP off ask for: the password, the switch
  * (`switchId`) to a recovery code instead of a code, `recoveryCode`, then `submitId`.
  */
-async function proveWithRecoveryCode(page, person, { switchId, recoveryCode, submitId }) {
+async function proveWithRecoveryCode(page, person, switchId, recoveryCode, submitId) {
   await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
   await page.locator(switchId).click();
   await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCode);
@@ -198,11 +198,7 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     // of them.
     await page.locator('#new-recovery-codes').click();
     await expectPath(page, '/settings/security/recovery');
-    await proveWithRecoveryCode(page, person, {
-      switchId: '#recovery-switch',
-      recoveryCode: recoveryCodes[2],
-      submitId: '#recovery-codes-submit',
-    });
+    await proveWithRecoveryCode(page, person, '#recovery-switch', recoveryCodes[2], '#recovery-codes-submit');
     const items = page.locator('#recovery-codes li');
     await items.first().waitFor();
     const fresh = (await items.allTextContents()).map((c) => c.trim());
@@ -215,11 +211,7 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     await page.locator('#disable-totp').click();
     await expectPath(page, '/settings/security/disable');
     // An old code died with the regeneration.
-    await proveWithRecoveryCode(page, person, {
-      switchId: '#disable-switch',
-      recoveryCode: recoveryCodes[1],
-      submitId: '#totp-disable',
-    });
+    await proveWithRecoveryCode(page, person, '#disable-switch', recoveryCodes[1], '#totp-disable');
     await expectText(fieldError(page, 'recovery_code'), '인증 코드가 일치하지 않습니다');
     await page.getByLabel('복구 코드', { exact: true }).fill(fresh[0]);
     await shot('disable totp filled');

@@ -46,16 +46,20 @@ dto! {
         pub user_agent: String,
         /// How a sign-in was made (`password`, `email_code`, `passkey`, `password+totp`, …), or
         /// which factor a refused attempt tried.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub method: Option<String>,
         /// The session the request came from (a sign-in: the session it started).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub session_id: Option<String>,
         /// Whether `session_id` is the session of the token that asked.
         pub current_session: bool,
         /// Why a session ended (`session_ended` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
         /// Who acted: `owner`, `operator` or `system`.
         pub actor: String,
         /// A passkey's name (`passkey_added`, `passkey_removed`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub passkey_name: Option<String>,
     }
 
@@ -63,6 +67,7 @@ dto! {
     pub struct ActivityList {
         pub events: Vec<ActivityEvent>,
         /// Pass as `before` for the next (older) page; absent on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_before: Option<String>,
     }
 }

@@ -17,6 +17,7 @@ dto! {
     pub struct AdminUserPage {
         pub users: Vec<AdminUserRow>,
         /// Pass as `cursor` for the next page; absent on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_cursor: Option<String>,
     }
 
@@ -33,6 +34,7 @@ dto! {
         pub id: String,
         pub name: String,
         pub created_at: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_used_at: Option<String>,
     }
 
@@ -52,6 +54,7 @@ dto! {
         pub totp: bool,
         pub passkeys: Vec<AdminPasskey>,
         pub live_sessions: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_sign_in: Option<AdminSignIn>,
     }
 
@@ -65,6 +68,7 @@ dto! {
         pub user_agent: String,
         /// Frozen by a disabling of the account.
         pub disabled: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub method: Option<String>,
     }
 
@@ -78,14 +82,19 @@ dto! {
     pub struct AdminOutcome {
         pub user_id: String,
         /// After `disable` / `enable`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub disabled: Option<bool>,
         /// Sessions frozen by `disable`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sessions_frozen: Option<u64>,
         /// Sessions ended by `enable`, by ending all sessions, or by a second-factor reset.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub sessions_ended: Option<u64>,
         /// After a second-factor reset: whether TOTP was on and went.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub totp_removed: Option<bool>,
         /// After a second-factor reset: how many passkeys went.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub passkeys_removed: Option<u64>,
     }
 
@@ -99,11 +108,15 @@ dto! {
         pub user_agent: String,
         /// `owner`, `operator:<name>` or `system`.
         pub actor: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub session_id: Option<String>,
         /// The sign-in method or factor, for sign-ins and refusals.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub method: Option<String>,
         /// Why a session ended.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub passkey_name: Option<String>,
     }
 
@@ -132,6 +145,7 @@ dto! {
     /// `200` answer of `GET /admin/api/audit`: newest first.
     pub struct AuditPage {
         pub entries: Vec<AuditEntry>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_cursor: Option<String>,
     }
 
@@ -169,10 +183,14 @@ dto! {
         pub status: String,
         pub attempts: i32,
         pub created_at: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub next_at: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub finished_at: Option<String>,
         /// The receiver's last HTTP status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_status: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_error: Option<String>,
     }
 

@@ -65,6 +65,7 @@ dto! {
         #[email]
         pub email: String,
         /// Language of the mail (`ko` when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub locale: Option<Locale>,
     }
 
@@ -148,6 +149,7 @@ dto! {
         pub expires_in: u64,
         /// Single-use: exchange it at `POST /api/token/refresh` for a new pair before it expires.
         /// Absent with the cookie transport.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refresh_token: Option<String>,
         /// Seconds until the refresh token expires unused (the session's idle expiry, capped by
         /// its absolute expiry).
@@ -163,6 +165,7 @@ dto! {
     pub struct RefreshRequest {
         /// The refresh token from the last login or refresh. Omit it (send `{}`) when it travels in
         /// the `emailauth_refresh` cookie.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub refresh_token: Option<String>,
     }
 
@@ -183,6 +186,7 @@ dto! {
         /// How the session was signed in to: `password`, `passkey`, `email_code`, or the first
         /// factor and the second step (`password+totp`, `password+recovery_code`,
         /// `password+passkey`, `email_code+totp`, …). Absent for sessions older than this field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub method: Option<String>,
     }
 
@@ -206,6 +210,7 @@ dto! {
         #[email]
         pub email: String,
         /// Language of the mail (`ko` when absent).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub locale: Option<Locale>,
     }
 

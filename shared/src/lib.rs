@@ -4,11 +4,9 @@
 //! No I/O and no runtime: this crate builds for `wasm32-unknown-unknown` as well as the server.
 //! With the `openapi` feature every type also derives `utoipa::ToSchema`.
 
-/// Declares bodies of the API, the way every one of them is declared: the derives (`Debug,
-/// Clone, PartialEq, Eq, Serialize, Deserialize`, and `utoipa::ToSchema` with the `openapi`
-/// feature; more with a `#[derive]` of their own), and the rule that an `Option` field is left
-/// out of the JSON when `None` and is `None` when left out (`#[serde(default,
-/// skip_serializing_if = "Option::is_none")]`): the API never sends or needs `null`.
+/// Declares bodies of the API with the derives every one of them has (`Debug, Clone,
+/// PartialEq, Eq, Serialize, Deserialize`, and `utoipa::ToSchema` with the `openapi` feature;
+/// more with a `#[derive]` of their own).
 ///
 /// A field may carry one of the input rules' schemas (with the `openapi` feature):
 /// `#[username]` (3–20 ASCII letters, digits or `_`), `#[email]` (at most 254 bytes, one `@`,
@@ -50,13 +48,6 @@ macro_rules! dto {
     };
     (@field $head:tt $done:tt [$($attrs:tt)*] #[$attr:meta] $($rest:tt)*) => {
         dto!(@field $head $done [$($attrs)* #[$attr]] $($rest)*);
-    };
-    (@field $head:tt [$($done:tt)*] [$($attrs:tt)*]
-        pub $field:ident: Option<$ty:ty>, $($rest:tt)*) => {
-        dto!(@field $head [$($done)* $($attrs)*
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub $field: Option<$ty>,
-        ] [] $($rest)*);
     };
     (@field $head:tt [$($done:tt)*] [$($attrs:tt)*] pub $field:ident: $ty:ty, $($rest:tt)*) => {
         dto!(@field $head [$($done)* $($attrs)* pub $field: $ty,] [] $($rest)*);

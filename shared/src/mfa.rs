@@ -106,7 +106,9 @@ dto! {
         /// The account's password. At most 128 characters.
         #[password]
         pub password: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recovery_code: Option<String>,
     }
 
@@ -121,8 +123,10 @@ dto! {
         #[password]
         pub password: String,
         /// A current TOTP code (6 digits).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
         /// An unused recovery code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recovery_code: Option<String>,
     }
 
@@ -138,10 +142,13 @@ dto! {
     pub struct StepUpRequest {
         /// The account's password. At most 128 characters.
         #[password]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub password: Option<String>,
         /// A current TOTP code (6 digits), when TOTP is on.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub code: Option<String>,
         /// An unused recovery code, when TOTP is on (instead of `code`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recovery_code: Option<String>,
     }
 
@@ -237,6 +244,7 @@ dto! {
         /// Unix seconds.
         pub created_at: i64,
         /// Unix seconds of the last sign-in with it, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub last_used_at: Option<i64>,
     }
 

@@ -132,10 +132,13 @@ dto! {
         /// Stable machine code.
         pub code: ErrorCode,
         /// Per-field problems, for `validation_failed` and field-specific conflicts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub errors: Option<Vec<FieldError>>,
         /// For `invalid_code`: wrong guesses still allowed before the code dies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub attempts_left: Option<u32>,
         /// For `429` answers: seconds to wait (also sent as `Retry-After`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub retry_after: Option<u64>,
     }
 }

@@ -13,6 +13,7 @@ dto! {
         pub email: String,
         /// Language of the mail when the address has no account (an account's mail is in its own
         /// language). `ko` when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub locale: Option<Locale>,
     }
 
