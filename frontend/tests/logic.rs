@@ -231,15 +231,23 @@ fn issue(errors: &FieldErrors, field: Field) -> Option<Issue> {
     errors.get(field).cloned()
 }
 
-/// Asserts that `found` (the checks of an empty form) says "required" at each of `fields`.
-fn assert_required(found: &FieldErrors, fields: &[Field]) {
-    for &field in fields {
+/// Asserts that `found` says `issue` at each of its fields.
+fn assert_issues(found: &FieldErrors, expected: &[(Field, Issue)]) {
+    for (field, issue_there) in expected {
         assert_eq!(
-            issue(found, field),
-            Some(Issue::Rule(ErrorCode::Required)),
+            issue(found, *field).as_ref(),
+            Some(issue_there),
             "{field:?}"
         );
     }
+}
+
+/// Asserts that `found` (the checks of an empty form) says "required" at each of `fields`.
+fn assert_required(found: &FieldErrors, fields: &[Field]) {
+    let required = fields
+        .iter()
+        .map(|&f| (f, Issue::Rule(ErrorCode::Required)));
+    assert_issues(found, &required.collect::<Vec<_>>());
 }
 
 #[wasm_bindgen_test]
@@ -264,17 +272,13 @@ fn email_auth_checks_use_the_shared_rules() {
         ..valid_input()
     };
     let found = check_email_auth(&bad);
-    assert_eq!(
-        issue(&found, Field::Username),
-        Some(Issue::Rule(ErrorCode::TooShort))
-    );
-    assert_eq!(
-        issue(&found, Field::Nickname),
-        Some(Issue::Rule(ErrorCode::InvalidCharacters))
-    );
-    assert_eq!(
-        issue(&found, Field::Email),
-        Some(Issue::Rule(ErrorCode::InvalidFormat))
+    assert_issues(
+        &found,
+        &[
+            (Field::Username, Issue::Rule(ErrorCode::TooShort)),
+            (Field::Nickname, Issue::Rule(ErrorCode::InvalidCharacters)),
+            (Field::Email, Issue::Rule(ErrorCode::InvalidFormat)),
+        ],
     );
     assert_eq!(found.first(), Some(Field::Username));
 }
@@ -290,37 +294,31 @@ fn register_checks_password_confirmation_and_code() {
     );
     assert_eq!(issue(&not_requested, Field::Code), None);
 
-    let mismatch = SignupInput {
-        password_confirm: "something else".into(),
-        ..valid_input()
+    // One thing off at a time (the password, its confirmation, the code).
+    let with = |password: &str, confirm: &str, code: &str| {
+        let input = SignupInput {
+            password: password.into(),
+            password_confirm: confirm.into(),
+            code: code.into(),
+            ..valid_input()
+        };
+        check_register(&input, true)
     };
-    let found = check_register(&mismatch, true);
-    assert_eq!(
-        issue(&found, Field::PasswordConfirm),
-        Some(Issue::PasswordMismatch)
+    let (pass, code) = ("correct horse battery", "042917");
+    let mismatch = with(pass, "something else", code);
+    assert_issues(
+        &mismatch,
+        &[(Field::PasswordConfirm, Issue::PasswordMismatch)],
     );
-    assert_eq!(found.first(), Some(Field::PasswordConfirm));
-
-    let same_as_username = SignupInput {
-        password: "Hong_Gildong".into(),
-        password_confirm: "Hong_Gildong".into(),
-        ..valid_input()
-    };
-    let found = check_register(&same_as_username, true);
-    assert_eq!(
-        issue(&found, Field::Password),
-        Some(Issue::Rule(ErrorCode::WeakPassword))
-    );
-
-    let short_code = SignupInput {
-        code: " 12345 ".into(),
-        ..valid_input()
-    };
-    let found = check_register(&short_code, true);
-    assert_eq!(
-        issue(&found, Field::Code),
-        Some(Issue::Rule(ErrorCode::InvalidFormat))
-    );
+    assert_eq!(mismatch.first(), Some(Field::PasswordConfirm));
+    let same_as_username = with("Hong_Gildong", "Hong_Gildong", code);
+    let short_code = with(pass, pass, " 12345 ");
+    for (found, field, rule) in [
+        (same_as_username, Field::Password, ErrorCode::WeakPassword),
+        (short_code, Field::Code, ErrorCode::InvalidFormat),
+    ] {
+        assert_issues(&found, &[(field, Issue::Rule(rule))]);
+    }
     assert_eq!(
         SignupInput {
             code: " 042917\n".into(),
@@ -338,14 +336,7 @@ fn login_checks_only_presence() {
         "login must not apply signup rules"
     );
     let found = check_login("  ", "");
-    assert_eq!(
-        issue(&found, Field::Username),
-        Some(Issue::Rule(ErrorCode::Required))
-    );
-    assert_eq!(
-        issue(&found, Field::Password),
-        Some(Issue::Rule(ErrorCode::Required))
-    );
+    assert_required(&found, &[Field::Username, Field::Password]);
 }
 
 fn problem(status: u16, code: ErrorCode) -> Problem {
@@ -796,12 +787,20 @@ fn reset_and_logout_everywhere_texts() {
 fn refreshes_are_scheduled_before_expiry() {
     use frontend::session::refresh_delay;
     use std::time::Duration;
-    // A minute early for the 15-minute default…
-    assert_eq!(refresh_delay(900), Duration::from_secs(840));
-    // …a fifth early for short tokens, never sooner than a second.
-    assert_eq!(refresh_delay(5), Duration::from_secs(4));
-    assert_eq!(refresh_delay(1), Duration::from_secs(1));
-    assert_eq!(refresh_delay(0), Duration::from_secs(1));
+    for (expires_in, delay) in [
+        // A minute early for the 15-minute default…
+        (900, 840),
+        // …a fifth early for short tokens, never sooner than a second.
+        (5, 4),
+        (1, 1),
+        (0, 1),
+    ] {
+        assert_eq!(
+            refresh_delay(expires_in),
+            Duration::from_secs(delay),
+            "{expires_in}"
+        );
+    }
     // A timer cannot wait longer than 2^31 - 1 ms.
     assert_eq!(
         refresh_delay(u64::MAX / 2),
