@@ -65,6 +65,17 @@ async function stepUp(page, shot, person, codes) {
   await page.locator('#step-up-submit').click();
 }
 
+/**
+ * The proof that new recovery codes and turning TOTP off ask for: the password, the switch
+ * (`switchId`) to a recovery code instead of a code, `recoveryCode`, then `submitId`.
+ */
+async function proveWithRecoveryCode(page, person, switchId, recoveryCode, submitId) {
+  await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
+  await page.locator(switchId).click();
+  await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCode);
+  await page.locator(submitId).click();
+}
+
 test('TOTP: set up in settings from the shown secret, recovery codes shown once, then login asks for the code', async (t) => {
   const person = await registeredPerson('totp');
   await withPage(t, async ({ context, page, shot }) => {
@@ -187,10 +198,7 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     // of them.
     await page.locator('#new-recovery-codes').click();
     await expectPath(page, '/settings/security/recovery');
-    await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
-    await page.locator('#recovery-switch').click();
-    await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCodes[2]);
-    await page.locator('#recovery-codes-submit').click();
+    await proveWithRecoveryCode(page, person, '#recovery-switch', recoveryCodes[2], '#recovery-codes-submit');
     const items = page.locator('#recovery-codes li');
     await items.first().waitFor();
     const fresh = (await items.allTextContents()).map((c) => c.trim());
@@ -202,11 +210,8 @@ test('passkeys: register one with the virtual authenticator, sign in with it alo
     await page.locator('#settings-security').click();
     await page.locator('#disable-totp').click();
     await expectPath(page, '/settings/security/disable');
-    await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
-    await page.locator('#disable-switch').click();
     // An old code died with the regeneration.
-    await page.getByLabel('복구 코드', { exact: true }).fill(recoveryCodes[1]);
-    await page.locator('#totp-disable').click();
+    await proveWithRecoveryCode(page, person, '#disable-switch', recoveryCodes[1], '#totp-disable');
     await expectText(fieldError(page, 'recovery_code'), '인증 코드가 일치하지 않습니다');
     await page.getByLabel('복구 코드', { exact: true }).fill(fresh[0]);
     await shot('disable totp filled');

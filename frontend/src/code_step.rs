@@ -2,10 +2,11 @@
 //! resend cooldown, and the code field with its expiry countdown.
 
 use crate::api::ApiError;
-use crate::components::{focus_field, TextField};
+use crate::components::{focus_field, unless_pending, TextField};
 use crate::form::{seconds_left, Field, FieldErrors};
 use crate::form_state::{is_code, FormState};
 use crate::i18n::{self, use_i18n, T};
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use shared::{EmailAuthResponse, ErrorCode, Locale};
 use std::future::Future;
@@ -144,16 +145,25 @@ impl CodeStep {
         true
     }
 
-    /// A submit before a code was asked for (Enter in the address field) asks for one, unless
-    /// the cooldown runs; `true` when the submit was taken for that.
-    pub fn submit_asks_for_code(self, request_code: impl Fn()) -> bool {
-        if self.requested_untracked() {
-            return false;
+    /// The submit handler of a form with a code step (the browser's own submit prevented).
+    /// Before a code was asked for, a submit (Enter in the address field) asks for one with
+    /// `request_code`, unless the cooldown runs; after, `confirm` sends the form, unless
+    /// `pending`.
+    pub fn on_submit(
+        self,
+        request_code: impl Fn() + Copy + 'static,
+        pending: Memo<bool>,
+        confirm: impl Fn() + Copy + 'static,
+    ) -> impl Fn(SubmitEvent) + Copy {
+        let confirm = unless_pending(pending, confirm);
+        move |ev| {
+            ev.prevent_default();
+            if self.requested_untracked() {
+                confirm();
+            } else if self.cooldown_left() == 0 {
+                request_code();
+            }
         }
-        if self.cooldown_left() == 0 {
-            request_code();
-        }
-        true
     }
 
     /// Shows a failed final submit on the form; an expired code also stops the countdown.

@@ -5,6 +5,7 @@ use crate::api::{self, ApiError};
 use crate::form::{self, Alert, Field, FieldErrors};
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -101,21 +102,66 @@ pub fn focus_if_lost(id: &'static str) {
     attempt(id, 120);
 }
 
-/// Leaves the session: token dropped, back to the login page with `notice`.
-pub fn end_session(notice: Notice) -> impl Fn() + Clone {
+/// Goes to `path` (in place of this page in the history when `replace`) with `notice` for
+/// the page there.
+pub fn go_with(notice: Notice, path: &'static str, replace: bool) -> impl Fn() + Clone {
     let navigate = use_navigate();
     let flash = use_flash();
     move || {
-        session::clear();
         flash.set(notice.clone());
         navigate(
-            "/login",
+            path,
             NavigateOptions {
-                replace: true,
+                replace,
                 ..Default::default()
             },
         );
     }
+}
+
+/// Leaves the session: token dropped, back to the login page with `notice`.
+pub fn end_session(notice: Notice) -> impl Fn() + Clone {
+    let to_login = go_with(notice, "/login", true);
+    move || {
+        session::clear();
+        to_login();
+    }
+}
+
+/// `run`, unless `pending` (the request it would make is under way already).
+pub fn unless_pending(pending: Memo<bool>, run: impl Fn() + Copy) -> impl Fn() + Copy {
+    move || {
+        if !pending.get_untracked() {
+            run();
+        }
+    }
+}
+
+/// A form's submit handler: the browser's own submit is prevented, and `send` runs unless
+/// `pending` (the form's request is under way).
+pub fn submit_unless(
+    pending: Memo<bool>,
+    send: impl Fn() + Copy + 'static,
+) -> impl Fn(SubmitEvent) + Copy {
+    move |ev| {
+        ev.prevent_default();
+        if !pending.get_untracked() {
+            send();
+        }
+    }
+}
+
+/// "Loading…", muted: what a page or a section shows while its data is on the way.
+pub fn loading() -> impl IntoView {
+    let i18n = use_i18n();
+    view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }
+}
+
+/// A failed load, in words.
+pub fn error_banner(err: ApiError) -> impl IntoView {
+    let i18n = use_i18n();
+    let alert = Alert::from(err);
+    view! { <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p> }
 }
 
 /// Calls `leave` once `resource` was refused for want of a session (401 `invalid_token`).
@@ -134,11 +180,9 @@ pub fn leave_when_refused<T: 'static>(
 pub fn signed_in<V: IntoView + 'static>(
     form: impl Fn(UserProfile) -> V + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
-    let i18n = use_i18n();
     let profile =
         LocalResource::new(|| session::authed(|token| async move { api::nick(&token).await }));
     leave_when_refused(profile, end_session(Notice::SessionExpired));
-    let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <Suspense fallback=loading>
             {move || {
@@ -368,35 +412,37 @@ pub fn PendingButton(
     }
 }
 
+/// A live region that is always in the page (`role` `alert`: assertive, `status`: polite),
+/// with `text` as a banner (`class`) when there is any.
+fn live_banner(
+    role: &'static str,
+    class: &'static str,
+    text: impl Fn() -> Option<String> + Send + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="live" role=role>
+            {move || text().map(|text| view! { <p class=class>{text}</p> })}
+        </div>
+    }
+}
+
 /// The form-wide error, in an assertive live region that is always in the page.
 #[component]
 pub fn AlertRegion(alert: RwSignal<Option<Alert>>) -> impl IntoView {
     let i18n = use_i18n();
-    view! {
-        <div class="live" role="alert">
-            {move || {
-                let lang = i18n.get();
-                alert
-                    .with(|a| a.as_ref().map(|a| i18n::alert_message(lang, a)))
-                    .map(|text| view! { <p class="banner error">{text}</p> })
-            }}
-        </div>
-    }
+    live_banner("alert", "banner error", move || {
+        let lang = i18n.get();
+        alert.with(|a| a.as_ref().map(|a| i18n::alert_message(lang, a)))
+    })
 }
 
 /// The one-time notice (`Flash`) a page was opened with, in a polite live region.
 #[component]
 pub fn NoticeRegion(notice: RwSignal<Option<Notice>>) -> impl IntoView {
     let i18n = use_i18n();
-    view! {
-        <div class="live" role="status">
-            {move || {
-                notice
-                    .get()
-                    .map(|n| view! { <p class="banner success">{i18n::notice(i18n.get(), &n)}</p> })
-            }}
-        </div>
-    }
+    live_banner("status", "banner success", move || {
+        notice.with(|n| n.as_ref().map(|n| i18n::notice(i18n.get(), n)))
+    })
 }
 
 /// Language buttons; the choice is remembered in `localStorage`.

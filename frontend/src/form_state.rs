@@ -81,6 +81,11 @@ impl FormState {
         }
     }
 
+    /// Shows a failed call of an action without fields: in the alert region.
+    pub fn alert_only(self) -> impl Fn(ApiError) + Copy + 'static {
+        move |err| self.alert.set(Some(Alert::from(err)))
+    }
+
     /// `show`, except that a wrong password is about `password`, not the session.
     pub fn show_with_password(self, err: &ApiError, password: Field) {
         if is_code(err, ErrorCode::InvalidCredentials) {

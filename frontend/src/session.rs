@@ -202,7 +202,14 @@ pub fn describe_user_agent(ua: &str) -> Option<String> {
 
 /// The browser and the system a `User-Agent` names, each when recognised.
 pub fn user_agent_parts(ua: &str) -> (Option<&'static str>, Option<&'static str>) {
-    let browser = [
+    // The name of the first marker `ua` contains (the order matters: Edge says Chrome too).
+    let named = |names: [(&str, &'static str); 8]| {
+        names
+            .into_iter()
+            .find(|(marker, _)| ua.contains(marker))
+            .map(|(_, name)| name)
+    };
+    let browser = named([
         ("Edg/", "Edge"),
         ("OPR/", "Opera"),
         ("SamsungBrowser/", "Samsung Internet"),
@@ -211,11 +218,8 @@ pub fn user_agent_parts(ua: &str) -> (Option<&'static str>, Option<&'static str>
         ("Chrome/", "Chrome"),
         ("Safari/", "Safari"),
         ("curl/", "curl"),
-    ]
-    .into_iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map(|(_, name)| name);
-    let system = [
+    ]);
+    let system = named([
         ("Android", "Android"),
         ("iPhone", "iOS"),
         ("iPad", "iPadOS"),
@@ -224,10 +228,7 @@ pub fn user_agent_parts(ua: &str) -> (Option<&'static str>, Option<&'static str>
         ("Mac OS X", "macOS"),
         ("Macintosh", "macOS"),
         ("Linux", "Linux"),
-    ]
-    .into_iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map(|(_, name)| name);
+    ]);
     (browser, system)
 }
 

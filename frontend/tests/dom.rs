@@ -27,23 +27,54 @@ async fn tick() {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
-/// A fresh container in `<body>`, removed with everything in it when dropped.
-struct Host(HtmlElement);
+/// A fresh container in `<body>` with what was mounted in it, unmounted and removed when
+/// dropped.
+struct Host {
+    el: HtmlElement,
+    app: Option<Box<dyn std::any::Any>>,
+}
 
 impl Host {
-    fn new() -> Self {
+    /// `app` mounted into a fresh container, once Leptos has rendered it.
+    async fn mount<V: IntoView + 'static>(app: impl FnOnce() -> V + 'static) -> Self {
         let doc = document();
         let el: HtmlElement = doc.create_element("div").unwrap().unchecked_into();
         doc.body().unwrap().append_child(&el).unwrap();
-        Host(el)
+        let app = leptos::mount::mount_to(el.clone(), app);
+        tick().await;
+        Host {
+            el,
+            app: Some(Box::new(app)),
+        }
     }
 
-    fn el(&self) -> HtmlElement {
-        self.0.clone()
+    /// `page` with the app's contexts (in `lang`) and a router, rendered.
+    async fn page<V: IntoView + 'static>(
+        lang: Locale,
+        page: impl Fn() -> V + Clone + Send + Sync + 'static,
+    ) -> Self {
+        Self::mount(move || {
+            provide_context(I18n::new(lang));
+            provide_context(Flash(RwSignal::new(None)));
+            view! { <Router>{page()}</Router> }
+        })
+        .await
     }
 
     fn query(&self, selector: &str) -> Option<web_sys::Element> {
-        self.0.query_selector(selector).unwrap()
+        self.el.query_selector(selector).unwrap()
+    }
+
+    /// The attribute `name` of the element `selector` names.
+    fn attr(&self, selector: &str, name: &str) -> Option<String> {
+        self.query(selector)
+            .unwrap_or_else(|| panic!("nothing matches {selector}"))
+            .get_attribute(name)
+    }
+
+    /// The attribute `attr` of the input named `name`.
+    fn input_attr(&self, name: &str, attr: &str) -> Option<String> {
+        self.input(name).get_attribute(attr)
     }
 
     fn input(&self, name: &str) -> HtmlInputElement {
@@ -76,30 +107,14 @@ impl Host {
 
 impl Drop for Host {
     fn drop(&mut self) {
-        self.0.remove();
-    }
-}
-
-fn with_contexts<V: IntoView + 'static>(
-    lang: Locale,
-    page: impl Fn() -> V + Clone + Send + Sync + 'static,
-) -> impl Fn() -> AnyView + 'static {
-    move || {
-        provide_context(I18n::new(lang));
-        provide_context(Flash(RwSignal::new(None)));
-        let page = page.clone();
-        view! { <Router>{page()}</Router> }.into_any()
+        self.app.take();
+        self.el.remove();
     }
 }
 
 #[wasm_bindgen_test]
 async fn signup_inputs_are_labelled_and_named_after_the_dto_fields() {
-    let host = Host::new();
-    let _app = leptos::mount::mount_to(
-        host.el(),
-        with_contexts(Locale::En, || view! { <SignupPage /> }),
-    );
-    tick().await;
+    let host = Host::page(Locale::En, || view! { <SignupPage /> }).await;
 
     for (name, autocomplete, kind) in [
         ("username", "username", "text"),
@@ -145,12 +160,7 @@ async fn signup_inputs_are_labelled_and_named_after_the_dto_fields() {
 
 #[wasm_bindgen_test]
 async fn verify_email_with_empty_fields_shows_errors_without_calling_the_api() {
-    let host = Host::new();
-    let _app = leptos::mount::mount_to(
-        host.el(),
-        with_contexts(Locale::Ko, || view! { <SignupPage /> }),
-    );
-    tick().await;
+    let host = Host::page(Locale::Ko, || view! { <SignupPage /> }).await;
 
     host.click("#verify-email");
     tick().await;
@@ -162,7 +172,7 @@ async fn verify_email_with_empty_fields_shows_errors_without_calling_the_api() {
     for name in ["username", "nickname", "email"] {
         assert_eq!(host.text(&format!("#{name}-error")), required, "{name}");
         assert_eq!(
-            host.input(name).get_attribute("aria-invalid").as_deref(),
+            host.input_attr(name, "aria-invalid").as_deref(),
             Some("true")
         );
     }
@@ -176,9 +186,7 @@ async fn verify_email_with_empty_fields_shows_errors_without_calling_the_api() {
         i18n::error_message(Locale::Ko, ErrorCode::ValidationFailed)
     );
     assert_eq!(
-        host.query("#verify-email")
-            .unwrap()
-            .get_attribute("disabled"),
+        host.attr("#verify-email", "disabled"),
         None,
         "nothing in flight, so the button stays usable"
     );
@@ -188,21 +196,14 @@ async fn verify_email_with_empty_fields_shows_errors_without_calling_the_api() {
     tick().await;
     assert_eq!(host.text("#username-error"), "");
     assert_eq!(
-        host.input("username")
-            .get_attribute("aria-invalid")
-            .as_deref(),
+        host.input_attr("username", "aria-invalid").as_deref(),
         Some("false")
     );
 }
 
 #[wasm_bindgen_test]
 async fn sign_up_before_verifying_asks_for_the_code_and_checks_the_confirmation() {
-    let host = Host::new();
-    let _app = leptos::mount::mount_to(
-        host.el(),
-        with_contexts(Locale::En, || view! { <SignupPage /> }),
-    );
-    tick().await;
+    let host = Host::page(Locale::En, || view! { <SignupPage /> }).await;
 
     host.type_into("username", "hong_gildong");
     host.type_into("password", "correct horse battery");
@@ -236,18 +237,11 @@ async fn sign_up_before_verifying_asks_for_the_code_and_checks_the_confirmation(
 
 #[wasm_bindgen_test]
 async fn login_uses_current_password_and_requires_both_fields() {
-    let host = Host::new();
-    let _app = leptos::mount::mount_to(
-        host.el(),
-        with_contexts(Locale::En, || view! { <LoginPage /> }),
-    );
-    tick().await;
+    let host = Host::page(Locale::En, || view! { <LoginPage /> }).await;
 
     // `webauthn`: the browser offers passkeys in the field's autofill.
     assert_eq!(
-        host.input("username")
-            .get_attribute("autocomplete")
-            .as_deref(),
+        host.input_attr("username", "autocomplete").as_deref(),
         Some("username webauthn")
     );
     let password = host.input("password");
@@ -267,35 +261,23 @@ async fn login_uses_current_password_and_requires_both_fields() {
 #[wasm_bindgen_test]
 async fn the_language_switch_retranslates_and_is_remembered() {
     frontend::session::save_lang("ko");
-    let host = Host::new();
-    let _app = leptos::mount::mount_to(host.el(), || {
+    let host = Host::mount(|| {
         provide_context(I18n::new(Locale::Ko));
         let i18n = use_i18n();
         view! {
             <LangSwitch />
             <p id="probe">{move || i18n.t(T::SignUp)}</p>
         }
-    });
-    tick().await;
+    })
+    .await;
     assert_eq!(host.text("#probe"), "회원가입");
-    assert_eq!(
-        host.query("button[lang=\"ko\"]")
-            .unwrap()
-            .get_attribute("aria-pressed")
-            .as_deref(),
-        Some("true")
-    );
+    let pressed = |lang| host.attr(&format!("button[lang=\"{lang}\"]"), "aria-pressed");
+    assert_eq!(pressed("ko").as_deref(), Some("true"));
 
     host.click("button[lang=\"en\"]");
     tick().await;
     assert_eq!(host.text("#probe"), "Sign up");
-    assert_eq!(
-        host.query("button[lang=\"en\"]")
-            .unwrap()
-            .get_attribute("aria-pressed")
-            .as_deref(),
-        Some("true")
-    );
+    assert_eq!(pressed("en").as_deref(), Some("true"));
     assert_eq!(frontend::session::saved_lang().as_deref(), Some("en"));
     assert_eq!(frontend::app::initial_lang(), Locale::En);
 }
@@ -330,12 +312,7 @@ fn the_access_token_lives_in_memory_only() {
 
 #[wasm_bindgen_test]
 async fn login_links_to_the_password_reset() {
-    let host = Host::new();
-    let _app = leptos::mount::mount_to(
-        host.el(),
-        with_contexts(Locale::Ko, || view! { <LoginPage /> }),
-    );
-    tick().await;
+    let host = Host::page(Locale::Ko, || view! { <LoginPage /> }).await;
     let link = host
         .query("a#forgot-password")
         .expect("a forgot-password link");
@@ -348,12 +325,7 @@ async fn login_links_to_the_password_reset() {
 
 #[wasm_bindgen_test]
 async fn reset_asks_for_a_valid_email_before_sending_and_hides_the_code_step() {
-    let host = Host::new();
-    let _app = leptos::mount::mount_to(
-        host.el(),
-        with_contexts(Locale::En, || view! { <ResetPage /> }),
-    );
-    tick().await;
+    let host = Host::page(Locale::En, || view! { <ResetPage /> }).await;
 
     assert_eq!(host.text("h1"), "Reset your password");
     let email = host.input("email");

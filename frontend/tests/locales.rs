@@ -187,25 +187,20 @@ fn spot_checks_against_the_former_tables() {
         i18n::hint(Ko, Field::Password)
     );
     assert_eq!(i18n::hint(Ko, Field::PasswordConfirm), "");
-    let wrong =
-        |lang, n| i18n::issue_message(lang, Field::Code, &Issue::WrongCode { attempts_left: n });
-    assert_eq!(
-        wrong(En, Some(1)),
-        "That code is not correct. 1 attempt left."
-    );
-    assert_eq!(
-        wrong(En, Some(3)),
-        "That code is not correct. 3 attempts left."
-    );
-    assert_eq!(
-        wrong(En, Some(0)),
-        "That code is not correct and no attempts are left. Please request a new code."
-    );
-    assert_eq!(
-        wrong(Ko, Some(1)),
-        "인증 코드가 일치하지 않습니다. 남은 시도: 1회"
-    );
-    assert_eq!(wrong(Ko, None), "인증 코드가 일치하지 않습니다.");
+    for (lang, attempts_left, text) in [
+        (En, Some(1), "That code is not correct. 1 attempt left."),
+        (En, Some(3), "That code is not correct. 3 attempts left."),
+        (
+            En,
+            Some(0),
+            "That code is not correct and no attempts are left. Please request a new code.",
+        ),
+        (Ko, Some(1), "인증 코드가 일치하지 않습니다. 남은 시도: 1회"),
+        (Ko, None, "인증 코드가 일치하지 않습니다."),
+    ] {
+        let wrong = Issue::WrongCode { attempts_left };
+        assert_eq!(i18n::issue_message(lang, Field::Code, &wrong), text);
+    }
     assert_eq!(i18n::duration(Ko, 125), "2분 5초");
     assert_eq!(i18n::duration(En, 120), "2 min");
     let limited = Alert::Api {

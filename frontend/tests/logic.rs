@@ -153,32 +153,18 @@ fn every_static_text_notice_label_and_hint_exists_in_both_languages() {
 #[wasm_bindgen_test]
 fn hints_and_length_messages_quote_the_shared_limits() {
     let hint = i18n::hint(Locale::En, Field::Username);
-    assert!(
-        hint.contains(&rules::USERNAME_MIN_LEN.to_string()),
-        "{hint}"
-    );
-    assert!(
-        hint.contains(&rules::USERNAME_MAX_LEN.to_string()),
-        "{hint}"
-    );
-    let short = i18n::issue_message(
-        Locale::Ko,
-        Field::Password,
-        &Issue::Rule(ErrorCode::TooShort),
-    );
-    assert_eq!(
-        short,
-        format!("{}자 이상 입력해 주세요.", rules::PASSWORD_MIN_LEN)
-    );
-    let long = i18n::issue_message(
-        Locale::En,
-        Field::Nickname,
-        &Issue::Rule(ErrorCode::TooLong),
-    );
-    assert_eq!(
-        long,
-        format!("Use at most {} characters.", rules::NICKNAME_MAX_LEN)
-    );
+    for limit in [rules::USERNAME_MIN_LEN, rules::USERNAME_MAX_LEN] {
+        assert!(hint.contains(&limit.to_string()), "{hint}");
+    }
+    let short = format!("{}자 이상 입력해 주세요.", rules::PASSWORD_MIN_LEN);
+    let long = format!("Use at most {} characters.", rules::NICKNAME_MAX_LEN);
+    for (lang, field, code, expected) in [
+        (Locale::Ko, Field::Password, ErrorCode::TooShort, short),
+        (Locale::En, Field::Nickname, ErrorCode::TooLong, long),
+    ] {
+        let message = i18n::issue_message(lang, field, &Issue::Rule(code));
+        assert_eq!(message, expected);
+    }
 }
 
 #[wasm_bindgen_test]
@@ -245,6 +231,25 @@ fn issue(errors: &FieldErrors, field: Field) -> Option<Issue> {
     errors.get(field).cloned()
 }
 
+/// Asserts that `found` says `issue` at each of its fields.
+fn assert_issues(found: &FieldErrors, expected: &[(Field, Issue)]) {
+    for (field, issue_there) in expected {
+        assert_eq!(
+            issue(found, *field).as_ref(),
+            Some(issue_there),
+            "{field:?}"
+        );
+    }
+}
+
+/// Asserts that `found` (the checks of an empty form) says "required" at each of `fields`.
+fn assert_required(found: &FieldErrors, fields: &[Field]) {
+    let required = fields
+        .iter()
+        .map(|&f| (f, Issue::Rule(ErrorCode::Required)));
+    assert_issues(found, &required.collect::<Vec<_>>());
+}
+
 #[wasm_bindgen_test]
 fn email_auth_checks_use_the_shared_rules() {
     let input = valid_input();
@@ -253,13 +258,7 @@ fn email_auth_checks_use_the_shared_rules() {
     assert_eq!(input.email(), "gildong@example.com");
 
     let empty = check_email_auth(&SignupInput::default());
-    for field in [Field::Username, Field::Nickname, Field::Email] {
-        assert_eq!(
-            issue(&empty, field),
-            Some(Issue::Rule(ErrorCode::Required)),
-            "{field:?}"
-        );
-    }
+    assert_required(&empty, &[Field::Username, Field::Nickname, Field::Email]);
     assert_eq!(
         issue(&empty, Field::Password),
         None,
@@ -273,17 +272,13 @@ fn email_auth_checks_use_the_shared_rules() {
         ..valid_input()
     };
     let found = check_email_auth(&bad);
-    assert_eq!(
-        issue(&found, Field::Username),
-        Some(Issue::Rule(ErrorCode::TooShort))
-    );
-    assert_eq!(
-        issue(&found, Field::Nickname),
-        Some(Issue::Rule(ErrorCode::InvalidCharacters))
-    );
-    assert_eq!(
-        issue(&found, Field::Email),
-        Some(Issue::Rule(ErrorCode::InvalidFormat))
+    assert_issues(
+        &found,
+        &[
+            (Field::Username, Issue::Rule(ErrorCode::TooShort)),
+            (Field::Nickname, Issue::Rule(ErrorCode::InvalidCharacters)),
+            (Field::Email, Issue::Rule(ErrorCode::InvalidFormat)),
+        ],
     );
     assert_eq!(found.first(), Some(Field::Username));
 }
@@ -299,37 +294,31 @@ fn register_checks_password_confirmation_and_code() {
     );
     assert_eq!(issue(&not_requested, Field::Code), None);
 
-    let mismatch = SignupInput {
-        password_confirm: "something else".into(),
-        ..valid_input()
+    // One thing off at a time (the password, its confirmation, the code).
+    let with = |password: &str, confirm: &str, code: &str| {
+        let input = SignupInput {
+            password: password.into(),
+            password_confirm: confirm.into(),
+            code: code.into(),
+            ..valid_input()
+        };
+        check_register(&input, true)
     };
-    let found = check_register(&mismatch, true);
-    assert_eq!(
-        issue(&found, Field::PasswordConfirm),
-        Some(Issue::PasswordMismatch)
+    let (pass, code) = ("correct horse battery", "042917");
+    let mismatch = with(pass, "something else", code);
+    assert_issues(
+        &mismatch,
+        &[(Field::PasswordConfirm, Issue::PasswordMismatch)],
     );
-    assert_eq!(found.first(), Some(Field::PasswordConfirm));
-
-    let same_as_username = SignupInput {
-        password: "Hong_Gildong".into(),
-        password_confirm: "Hong_Gildong".into(),
-        ..valid_input()
-    };
-    let found = check_register(&same_as_username, true);
-    assert_eq!(
-        issue(&found, Field::Password),
-        Some(Issue::Rule(ErrorCode::WeakPassword))
-    );
-
-    let short_code = SignupInput {
-        code: " 12345 ".into(),
-        ..valid_input()
-    };
-    let found = check_register(&short_code, true);
-    assert_eq!(
-        issue(&found, Field::Code),
-        Some(Issue::Rule(ErrorCode::InvalidFormat))
-    );
+    assert_eq!(mismatch.first(), Some(Field::PasswordConfirm));
+    let same_as_username = with("Hong_Gildong", "Hong_Gildong", code);
+    let short_code = with(pass, pass, " 12345 ");
+    for (found, field, rule) in [
+        (same_as_username, Field::Password, ErrorCode::WeakPassword),
+        (short_code, Field::Code, ErrorCode::InvalidFormat),
+    ] {
+        assert_issues(&found, &[(field, Issue::Rule(rule))]);
+    }
     assert_eq!(
         SignupInput {
             code: " 042917\n".into(),
@@ -347,14 +336,7 @@ fn login_checks_only_presence() {
         "login must not apply signup rules"
     );
     let found = check_login("  ", "");
-    assert_eq!(
-        issue(&found, Field::Username),
-        Some(Issue::Rule(ErrorCode::Required))
-    );
-    assert_eq!(
-        issue(&found, Field::Password),
-        Some(Issue::Rule(ErrorCode::Required))
-    );
+    assert_required(&found, &[Field::Username, Field::Password]);
 }
 
 fn problem(status: u16, code: ErrorCode) -> Problem {
@@ -612,60 +594,59 @@ fn reset_confirm_checks_code_new_password_and_confirmation() {
     assert_eq!(input.code(), "042917");
 
     let empty = check_reset_confirm(&ResetInput::default());
-    for field in [
+    let fields = [
         Field::Email,
         Field::Code,
         Field::NewPassword,
         Field::NewPasswordConfirm,
-    ] {
-        assert_eq!(
-            issue(&empty, field),
-            Some(Issue::Rule(ErrorCode::Required)),
-            "{field:?}"
-        );
-    }
+    ];
+    assert_required(&empty, &fields);
     assert_eq!(empty.first(), Some(Field::Email));
 
-    let short = check_reset_confirm(&ResetInput {
-        new_password: "short".into(),
-        new_password_confirm: "short".into(),
-        ..valid_reset()
-    });
-    assert_eq!(
-        issue(&short, Field::NewPassword),
-        Some(Issue::Rule(ErrorCode::TooShort))
-    );
-    assert_eq!(short.first(), Some(Field::NewPassword));
-
+    // One thing off at a time (the new password, its confirmation, the code): what the check
+    // says at `field`.
+    let with = |new_password: &str, confirm: &str, code: &str| {
+        check_reset_confirm(&ResetInput {
+            new_password: new_password.into(),
+            new_password_confirm: confirm.into(),
+            code: code.into(),
+            ..valid_reset()
+        })
+    };
+    let (pass, code) = ("a new long passphrase", " 042917 ");
     // The email's local part (case-insensitively) makes the password weak; the username is
     // unknown on this page and left to the server.
-    let weak = check_reset_confirm(&ResetInput {
-        new_password: "my GilDong password".into(),
-        new_password_confirm: "my GilDong password".into(),
-        ..valid_reset()
-    });
+    let weak = "my GilDong password";
+    let mismatch = with(pass, "a new long passphrasE", code);
+    let rule = |code| Some(Issue::Rule(code));
+    for (found, field, expected) in [
+        (
+            with("short", "short", code),
+            Field::NewPassword,
+            rule(ErrorCode::TooShort),
+        ),
+        (
+            with(weak, weak, code),
+            Field::NewPassword,
+            rule(ErrorCode::WeakPassword),
+        ),
+        (
+            mismatch.clone(),
+            Field::NewPasswordConfirm,
+            Some(Issue::PasswordMismatch),
+        ),
+        (mismatch, Field::NewPassword, None),
+        (
+            with(pass, pass, "12a456"),
+            Field::Code,
+            rule(ErrorCode::InvalidFormat),
+        ),
+    ] {
+        assert_eq!(issue(&found, field), expected, "{field:?}");
+    }
     assert_eq!(
-        issue(&weak, Field::NewPassword),
-        Some(Issue::Rule(ErrorCode::WeakPassword))
-    );
-
-    let mismatch = check_reset_confirm(&ResetInput {
-        new_password_confirm: "a new long passphrasE".into(),
-        ..valid_reset()
-    });
-    assert_eq!(
-        issue(&mismatch, Field::NewPasswordConfirm),
-        Some(Issue::PasswordMismatch)
-    );
-    assert_eq!(issue(&mismatch, Field::NewPassword), None);
-
-    let bad_code = check_reset_confirm(&ResetInput {
-        code: "12a456".into(),
-        ..valid_reset()
-    });
-    assert_eq!(
-        issue(&bad_code, Field::Code),
-        Some(Issue::Rule(ErrorCode::InvalidFormat))
+        with("short", "short", code).first(),
+        Some(Field::NewPassword)
     );
 }
 
@@ -806,12 +787,20 @@ fn reset_and_logout_everywhere_texts() {
 fn refreshes_are_scheduled_before_expiry() {
     use frontend::session::refresh_delay;
     use std::time::Duration;
-    // A minute early for the 15-minute default…
-    assert_eq!(refresh_delay(900), Duration::from_secs(840));
-    // …a fifth early for short tokens, never sooner than a second.
-    assert_eq!(refresh_delay(5), Duration::from_secs(4));
-    assert_eq!(refresh_delay(1), Duration::from_secs(1));
-    assert_eq!(refresh_delay(0), Duration::from_secs(1));
+    for (expires_in, delay) in [
+        // A minute early for the 15-minute default…
+        (900, 840),
+        // …a fifth early for short tokens, never sooner than a second.
+        (5, 4),
+        (1, 1),
+        (0, 1),
+    ] {
+        assert_eq!(
+            refresh_delay(expires_in),
+            Duration::from_secs(delay),
+            "{expires_in}"
+        );
+    }
     // A timer cannot wait longer than 2^31 - 1 ms.
     assert_eq!(
         refresh_delay(u64::MAX / 2),

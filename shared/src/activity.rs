@@ -32,44 +32,42 @@ pub enum ActivityKind {
     AccountEnabled,
 }
 
-/// One entry of the activity log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ActivityEvent {
-    /// The entry's id.
-    pub id: String,
-    pub kind: ActivityKind,
-    /// When, RFC 3339 UTC.
-    pub at: String,
-    /// The client address of the request (empty when the server or an operator acted).
-    pub ip: String,
-    /// The client's `User-Agent` (at most 256 characters; may be empty).
-    pub user_agent: String,
-    /// How a sign-in was made (`password`, `email_code`, `passkey`, `password+totp`, …), or
-    /// which factor a refused attempt tried.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
-    /// The session the request came from (a sign-in: the session it started).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
-    /// Whether `session_id` is the session of the token that asked.
-    pub current_session: bool,
-    /// Why a session ended (`session_ended` only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Who acted: `owner`, `operator` or `system`.
-    pub actor: String,
-    /// A passkey's name (`passkey_added`, `passkey_removed`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub passkey_name: Option<String>,
-}
+dto! {
+    /// One entry of the activity log.
+    pub struct ActivityEvent {
+        /// The entry's id.
+        pub id: String,
+        pub kind: ActivityKind,
+        /// When, RFC 3339 UTC.
+        pub at: String,
+        /// The client address of the request (empty when the server or an operator acted).
+        pub ip: String,
+        /// The client's `User-Agent` (at most 256 characters; may be empty).
+        pub user_agent: String,
+        /// How a sign-in was made (`password`, `email_code`, `passkey`, `password+totp`, …), or
+        /// which factor a refused attempt tried.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub method: Option<String>,
+        /// The session the request came from (a sign-in: the session it started).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub session_id: Option<String>,
+        /// Whether `session_id` is the session of the token that asked.
+        pub current_session: bool,
+        /// Why a session ended (`session_ended` only).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub reason: Option<String>,
+        /// Who acted: `owner`, `operator` or `system`.
+        pub actor: String,
+        /// A passkey's name (`passkey_added`, `passkey_removed`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub passkey_name: Option<String>,
+    }
 
-/// `200` answer of `GET /api/account/activity`: newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ActivityList {
-    pub events: Vec<ActivityEvent>,
-    /// Pass as `before` for the next (older) page; absent on the last page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_before: Option<String>,
+    /// `200` answer of `GET /api/account/activity`: newest first.
+    pub struct ActivityList {
+        pub events: Vec<ActivityEvent>,
+        /// Pass as `before` for the next (older) page; absent on the last page.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub next_before: Option<String>,
+    }
 }

@@ -101,48 +101,46 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
-/// One problem with one input field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct FieldError {
-    /// The request field, named as in the request body (`username`, `code`, …).
-    pub field: String,
-    /// Machine code of the rule that failed (`too_short`, `invalid_code`, …).
-    pub code: ErrorCode,
-    /// English explanation.
-    pub message: String,
-}
+dto! {
+    /// One problem with one input field.
+    pub struct FieldError {
+        /// The request field, named as in the request body (`username`, `code`, …).
+        pub field: String,
+        /// Machine code of the rule that failed (`too_short`, `invalid_code`, …).
+        pub code: ErrorCode,
+        /// English explanation.
+        pub message: String,
+    }
 
-/// An RFC 9457 problem details body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(example = json!({
-    "type": "about:blank", "title": "Invalid verification code", "status": 400,
-    "detail": "The code does not match. 4 attempts left.", "code": "invalid_code",
-    "errors": [{"field": "code", "code": "invalid_code", "message": "The code does not match."}],
-    "attempts_left": 4
-})))]
-pub struct Problem {
-    /// A URI reference identifying the problem type.
-    #[serde(rename = "type")]
-    pub type_: String,
-    /// Short, human-readable summary (English).
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// Human-readable explanation of this occurrence (English).
-    pub detail: String,
-    /// Stable machine code.
-    pub code: ErrorCode,
-    /// Per-field problems, for `validation_failed` and field-specific conflicts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
-    /// For `invalid_code`: wrong guesses still allowed before the code dies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attempts_left: Option<u32>,
-    /// For `429` answers: seconds to wait (also sent as `Retry-After`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
+    /// An RFC 9457 problem details body.
+    #[cfg_attr(feature = "openapi", schema(example = json!({
+        "type": "about:blank", "title": "Invalid verification code", "status": 400,
+        "detail": "The code does not match. 4 attempts left.", "code": "invalid_code",
+        "errors": [{"field": "code", "code": "invalid_code", "message": "The code does not match."}],
+        "attempts_left": 4
+    })))]
+    pub struct Problem {
+        /// A URI reference identifying the problem type.
+        #[serde(rename = "type")]
+        pub type_: String,
+        /// Short, human-readable summary (English).
+        pub title: String,
+        /// The HTTP status code.
+        pub status: u16,
+        /// Human-readable explanation of this occurrence (English).
+        pub detail: String,
+        /// Stable machine code.
+        pub code: ErrorCode,
+        /// Per-field problems, for `validation_failed` and field-specific conflicts.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub errors: Option<Vec<FieldError>>,
+        /// For `invalid_code`: wrong guesses still allowed before the code dies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub attempts_left: Option<u32>,
+        /// For `429` answers: seconds to wait (also sent as `Retry-After`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub retry_after: Option<u64>,
+    }
 }
 
 #[cfg(test)]

@@ -5,43 +5,40 @@
 
 use crate::problem::ErrorCode;
 
-/// Unicode NFC. Without the `unicode-tables` feature (the WASM client) the text is taken as
-/// it comes: the caller has normalized it already (with the browser's `normalize("NFC")`).
+/// Unicode normalization: NFC, NFKC, and whether a text is in NFKC already. Without the
+/// `unicode-tables` feature (the WASM client) the text is taken as it comes and counts as NFKC:
+/// the caller has normalized it already and checked the NFKC rule itself (with the browser's
+/// `normalize`), and the server, which has the tables, catches a fullwidth address literal the
+/// client let through.
 #[cfg(feature = "unicode-tables")]
-fn nfc(s: &str) -> String {
+mod normalize {
     use unicode_normalization::UnicodeNormalization;
-    s.nfc().collect()
+
+    pub fn nfc(s: &str) -> String {
+        s.nfc().collect()
+    }
+
+    pub fn nfkc(s: &str) -> String {
+        s.nfkc().collect()
+    }
+
+    pub use unicode_normalization::is_nfkc;
 }
 
 #[cfg(not(feature = "unicode-tables"))]
-fn nfc(s: &str) -> String {
-    s.to_owned()
+mod normalize {
+    pub fn nfc(s: &str) -> String {
+        s.to_owned()
+    }
+
+    pub use nfc as nfkc;
+
+    pub fn is_nfkc(_: &str) -> bool {
+        true
+    }
 }
 
-/// Unicode NFKC; without the `unicode-tables` feature the text as it comes (the server, which
-/// has them, catches a fullwidth address literal the client let through).
-#[cfg(feature = "unicode-tables")]
-fn nfkc(s: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    s.nfkc().collect()
-}
-
-#[cfg(not(feature = "unicode-tables"))]
-fn nfkc(s: &str) -> String {
-    s.to_owned()
-}
-
-/// Whether `s` is in NFKC. Without the `unicode-tables` feature, `true`: the WASM client checks
-/// this with the browser's `normalize("NFKC")` itself.
-#[cfg(feature = "unicode-tables")]
-fn is_nfkc(s: &str) -> bool {
-    unicode_normalization::is_nfkc(s)
-}
-
-#[cfg(not(feature = "unicode-tables"))]
-fn is_nfkc(_: &str) -> bool {
-    true
-}
+use normalize::{is_nfkc, nfc, nfkc};
 
 /// Username length in ASCII characters.
 pub const USERNAME_MIN_LEN: usize = 3;
@@ -273,49 +270,53 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(check_username("abc"), Ok(()));
-        assert_eq!(check_username("Hong_Gildong_2024"), Ok(()));
-        assert_eq!(check_username(""), Err(ErrorCode::Required));
-        assert_eq!(check_username("ab"), Err(ErrorCode::TooShort));
-        assert_eq!(check_username(&"a".repeat(21)), Err(ErrorCode::TooLong));
-        assert_eq!(check_username("홍길동"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(check_username("a b c"), Err(ErrorCode::InvalidCharacters));
-        // Cyrillic 'а' looks like Latin 'a'.
-        assert_eq!(
-            check_username("\u{430}dmin"),
-            Err(ErrorCode::InvalidCharacters)
-        );
+        let too_long = "a".repeat(21);
+        for (raw, expected) in [
+            ("abc", Ok(())),
+            ("Hong_Gildong_2024", Ok(())),
+            ("", Err(ErrorCode::Required)),
+            ("ab", Err(ErrorCode::TooShort)),
+            (&too_long, Err(ErrorCode::TooLong)),
+            ("홍길동", Err(ErrorCode::InvalidCharacters)),
+            ("a b c", Err(ErrorCode::InvalidCharacters)),
+            // Cyrillic 'а' looks like Latin 'a'.
+            ("\u{430}dmin", Err(ErrorCode::InvalidCharacters)),
+        ] {
+            assert_eq!(check_username(raw), expected, "{raw:?}");
+        }
     }
 
     #[test]
     fn nicknames() {
-        let ok = |s: &str| check_nickname(&normalize_nickname(s));
-        assert_eq!(ok("길동"), Ok(()));
-        assert_eq!(ok("  홍 길동  "), Ok(()));
-        assert_eq!(ok("Kim 2"), Ok(()));
-        assert_eq!(ok("가"), Err(ErrorCode::TooShort));
-        assert_eq!(ok("   "), Err(ErrorCode::Required));
-        assert_eq!(ok(&"가".repeat(21)), Err(ErrorCode::TooLong));
-        assert_eq!(ok("a  b"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("ab\u{200B}c"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("ab\u{200D}c"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("ab\u{FEFF}"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("ab\ncd"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("\u{3164}\u{3164}"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(ok("a<b>"), Err(ErrorCode::InvalidCharacters));
-        // Look-alikes: mixed Latin/Cyrillic, fullwidth, mathematical bold.
-        assert_eq!(ok("p\u{430}ypal"), Err(ErrorCode::InvalidCharacters));
-        assert_eq!(
-            ok("\u{FF50}\u{FF41}ypal"),
-            Err(ErrorCode::InvalidCharacters)
-        );
-        assert_eq!(
-            ok("\u{1D429}\u{1D41A}ypal"),
-            Err(ErrorCode::InvalidCharacters)
-        );
-        // One script at a time is fine, and so is Hangul next to Latin.
-        assert_eq!(ok("Иван"), Ok(()));
-        assert_eq!(ok("길동 Kim"), Ok(()));
+        let too_long = "가".repeat(21);
+        for (raw, expected) in [
+            ("길동", Ok(())),
+            ("  홍 길동  ", Ok(())),
+            ("Kim 2", Ok(())),
+            ("가", Err(ErrorCode::TooShort)),
+            ("   ", Err(ErrorCode::Required)),
+            (&too_long, Err(ErrorCode::TooLong)),
+            ("a  b", Err(ErrorCode::InvalidCharacters)),
+            ("ab\u{200B}c", Err(ErrorCode::InvalidCharacters)),
+            ("ab\u{200D}c", Err(ErrorCode::InvalidCharacters)),
+            ("ab\u{FEFF}", Err(ErrorCode::InvalidCharacters)),
+            ("ab\ncd", Err(ErrorCode::InvalidCharacters)),
+            ("\u{3164}\u{3164}", Err(ErrorCode::InvalidCharacters)),
+            ("a<b>", Err(ErrorCode::InvalidCharacters)),
+            // Look-alikes: mixed Latin/Cyrillic, fullwidth, mathematical bold.
+            ("p\u{430}ypal", Err(ErrorCode::InvalidCharacters)),
+            ("\u{FF50}\u{FF41}ypal", Err(ErrorCode::InvalidCharacters)),
+            ("\u{1D429}\u{1D41A}ypal", Err(ErrorCode::InvalidCharacters)),
+            // One script at a time is fine, and so is Hangul next to Latin.
+            ("Иван", Ok(())),
+            ("길동 Kim", Ok(())),
+        ] {
+            assert_eq!(
+                check_nickname(&normalize_nickname(raw)),
+                expected,
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]
@@ -335,35 +336,27 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(check_email("a@example.com"), Ok(()));
-        assert_eq!(check_email(""), Err(ErrorCode::Required));
-        assert_eq!(
-            check_email("no-at.example.com"),
-            Err(ErrorCode::InvalidFormat)
-        );
-        assert_eq!(
-            check_email("a@b@example.com"),
-            Err(ErrorCode::InvalidFormat)
-        );
-        assert_eq!(check_email("a@localhost"), Err(ErrorCode::InvalidFormat));
-        assert_eq!(check_email("a@ex..com"), Err(ErrorCode::InvalidFormat));
-        assert_eq!(
-            check_email("a..b@example.com"),
-            Err(ErrorCode::InvalidFormat)
-        );
-        assert_eq!(check_email(".a@example.com"), Err(ErrorCode::InvalidFormat));
-        assert_eq!(
-            check_email("a@example.com\r\nBcc: victim@example.com"),
-            Err(ErrorCode::InvalidCharacters)
-        );
-        assert_eq!(
-            check_email(" a@example.com"),
-            Err(ErrorCode::InvalidCharacters)
-        );
         let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(200));
-        assert_eq!(check_email(&long), Err(ErrorCode::TooLong));
         let long_local = format!("{}@example.com", "a".repeat(65));
-        assert_eq!(check_email(&long_local), Err(ErrorCode::InvalidFormat));
+        for (raw, expected) in [
+            ("a@example.com", Ok(())),
+            ("", Err(ErrorCode::Required)),
+            ("no-at.example.com", Err(ErrorCode::InvalidFormat)),
+            ("a@b@example.com", Err(ErrorCode::InvalidFormat)),
+            ("a@localhost", Err(ErrorCode::InvalidFormat)),
+            ("a@ex..com", Err(ErrorCode::InvalidFormat)),
+            ("a..b@example.com", Err(ErrorCode::InvalidFormat)),
+            (".a@example.com", Err(ErrorCode::InvalidFormat)),
+            (
+                "a@example.com\r\nBcc: victim@example.com",
+                Err(ErrorCode::InvalidCharacters),
+            ),
+            (" a@example.com", Err(ErrorCode::InvalidCharacters)),
+            (&long, Err(ErrorCode::TooLong)),
+            (&long_local, Err(ErrorCode::InvalidFormat)),
+        ] {
+            assert_eq!(check_email(raw), expected, "{raw:?}");
+        }
         for specials in [
             "a<b@example.com",
             "<a@example.com>",
@@ -431,44 +424,41 @@ mod tests {
 
     #[test]
     fn passwords() {
-        assert_eq!(
-            check_password("correct horse", "user", "u@example.com"),
-            Ok(())
-        );
-        assert_eq!(
-            check_password("", "user", "u@example.com"),
-            Err(ErrorCode::Required)
-        );
-        assert_eq!(
-            check_password("short", "user", "u@example.com"),
-            Err(ErrorCode::TooShort)
-        );
-        // Eight Hangul syllables are 24 bytes but 8 characters: long enough.
-        assert_eq!(
-            check_password("가나다라마바사아", "user", "u@x.com"),
-            Ok(())
-        );
-        assert_eq!(
-            check_password(&"가".repeat(129), "u", "u@x.com"),
-            Err(ErrorCode::TooLong)
-        );
-        assert_eq!(
-            check_password("Hong_Gildong", "hong_gildong", "u@x.com"),
-            Err(ErrorCode::WeakPassword)
-        );
-        assert_eq!(
-            check_password("my-Hong_Gildong-2024", "hong_gildong", "u@x.com"),
-            Err(ErrorCode::WeakPassword)
-        );
-        assert_eq!(
-            check_password("GilDong@Example.com", "someone", "gildong@example.com"),
-            Err(ErrorCode::WeakPassword)
-        );
-        // One- and two-letter local parts are too short to forbid anything.
-        assert_eq!(
-            check_password("u and me forever", "someone", "u@example.com"),
-            Ok(())
-        );
+        let too_long = "가".repeat(129);
+        for (password, username, email, expected) in [
+            ("correct horse", "user", "u@example.com", Ok(())),
+            ("", "user", "u@example.com", Err(ErrorCode::Required)),
+            ("short", "user", "u@example.com", Err(ErrorCode::TooShort)),
+            // Eight Hangul syllables are 24 bytes but 8 characters: long enough.
+            ("가나다라마바사아", "user", "u@x.com", Ok(())),
+            (&too_long, "u", "u@x.com", Err(ErrorCode::TooLong)),
+            (
+                "Hong_Gildong",
+                "hong_gildong",
+                "u@x.com",
+                Err(ErrorCode::WeakPassword),
+            ),
+            (
+                "my-Hong_Gildong-2024",
+                "hong_gildong",
+                "u@x.com",
+                Err(ErrorCode::WeakPassword),
+            ),
+            (
+                "GilDong@Example.com",
+                "someone",
+                "gildong@example.com",
+                Err(ErrorCode::WeakPassword),
+            ),
+            // One- and two-letter local parts are too short to forbid anything.
+            ("u and me forever", "someone", "u@example.com", Ok(())),
+        ] {
+            assert_eq!(
+                check_password(password, username, email),
+                expected,
+                "{password}"
+            );
+        }
     }
 
     #[test]

@@ -6,8 +6,7 @@
 
 use crate::activity::{self, Entry};
 use crate::api;
-use crate::components::{signed_in, AlertRegion, Card, PendingButton, TimeAgo};
-use crate::form::Alert;
+use crate::components::{loading, signed_in, AlertRegion, Card, PendingButton, TimeAgo};
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, T};
 use crate::session;
@@ -43,10 +42,10 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 next.set(page.next_before);
                 loaded.set(true);
             },
-            move |err| alert.set(Some(Alert::from(err))),
+            form.alert_only(),
         );
     load.dispatch(None);
-    let loading = load.pending();
+    let fetching = load.pending();
 
     // "This wasn't me": every session ends, then the reset form for this account's address.
     let navigate = use_navigate();
@@ -67,7 +66,7 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 },
             );
         },
-        move |err| alert.set(Some(Alert::from(err))),
+        form.alert_only(),
     );
     let ending = not_me.pending();
 
@@ -114,7 +113,7 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
         <AlertRegion alert />
         <Show
             when=move || loaded.get()
-            fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }
+            fallback=loading
         >
             <Show
                 when=move || events.with(|e| !e.is_empty())
@@ -128,7 +127,7 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 <PendingButton
                     id="activity-older"
                     class="secondary"
-                    pending=loading
+                    pending=fetching
                     idle=T::ShowOlder
                     busy=T::Loading
                     on_click=move || {

@@ -7,10 +7,9 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    end_session, leave_when_refused, use_flash, use_title, AlertRegion, NoticeRegion,
-    PendingButton, TimeAgo,
+    end_session, error_banner, leave_when_refused, loading, use_flash, use_title, AlertRegion,
+    NoticeRegion, PendingButton, TimeAgo,
 };
-use crate::form::Alert;
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
@@ -23,7 +22,6 @@ use shared::{SessionInfo, UserProfile};
 /// Shows `page` once a session is there (refreshing first after a reload); without one, a
 /// browser that had a session is told it ended, anyone else just sees the login.
 fn with_session<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
-    let i18n = use_i18n();
     let signed_in = LocalResource::new(session::access);
     // No session: a browser that had one is told it ended; anyone else just sees the login.
     let expired = end_session(Notice::SessionExpired);
@@ -43,7 +41,6 @@ fn with_session<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
             }
         }
     });
-    let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <Suspense fallback=loading>
             {move || signed_in.get().flatten().map(|_| page())}
@@ -71,7 +68,6 @@ pub fn DevicesPage() -> impl IntoView {
 
 #[component]
 fn Profile() -> impl IntoView {
-    let i18n = use_i18n();
     // What the page before said happened (a password or email changed in the settings).
     let notice = RwSignal::new(use_flash().take());
     let profile =
@@ -100,11 +96,10 @@ fn Profile() -> impl IntoView {
     let logout_all = form.authed(
         |token, ()| async move { api::logout_all(&token).await },
         move |()| everywhere(),
-        move |err| alert.set(Some(Alert::from(err))),
+        form.alert_only(),
     );
     let logging_out = logout_all.pending();
 
-    let loading = move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> };
     view! {
         <section class="card" aria-busy=move || profile.with(|p| p.is_none()).to_string()>
             <NoticeRegion notice />
@@ -173,7 +168,7 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
             }
         },
         move |()| list.refetch(),
-        move |err| alert.set(Some(Alert::from(err))),
+        form.alert_only(),
     );
     let ending = end.pending();
     leave_when_refused(list, on_expired.clone());
@@ -220,7 +215,7 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
         <section id="devices" class="devices" aria-labelledby="devices-title">
             <h1 id="devices-title">{move || i18n.t(T::Devices)}</h1>
             <p class="muted">{move || i18n.t(T::DevicesLead)}</p>
-            <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
+            <Suspense fallback=loading>
                 {move || {
                     list.get()
                         .map(|result| match result {
@@ -276,11 +271,8 @@ fn ProfileView(profile: UserProfile) -> impl IntoView {
 #[component]
 fn LoadError(err: ApiError, on_retry: impl Fn() + 'static) -> impl IntoView {
     let i18n = use_i18n();
-    let alert = Alert::from(err);
     view! {
-        <div role="alert">
-            <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p>
-        </div>
+        <div role="alert">{error_banner(err)}</div>
         <button type="button" class="primary" on:click=move |_| on_retry()>
             {move || i18n.t(T::Retry)}
         </button>

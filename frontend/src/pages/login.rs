@@ -8,15 +8,14 @@
 use crate::api::{self, ApiError, LoginAnswer};
 use crate::code_step::{CodeField, CodeStep, EmailCodeRequest};
 use crate::components::{
-    focus_field, use_clock, use_flash, use_title, AlertRegion, NoticeRegion, PendingButton,
-    SubmitButton, TextField,
+    focus_field, submit_unless, unless_pending, use_clock, use_flash, use_title, AlertRegion,
+    NoticeRegion, PendingButton, SubmitButton, TextField,
 };
 use crate::form::{self, Field};
 use crate::form_state::{is_code, FormState, SecondFactor, SecondFactorField, SecondFactorSwitch};
 use crate::i18n::{self, use_i18n, T};
 use crate::session;
 use crate::webauthn;
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
@@ -221,10 +220,7 @@ pub fn LoginPage() -> impl IntoView {
         move |err| step.failed(&err),
     );
     let confirming = confirm_code.pending();
-    let request_code = move || {
-        if sending.get_untracked() {
-            return;
-        }
+    let request_code = unless_pending(sending, move || {
         notice.set(None);
         let typed = email.get_untracked().trim().to_owned();
         if step.accept_request_checks(&[Field::Email], form::check_login_code_request(&typed)) {
@@ -233,12 +229,8 @@ pub fn LoginPage() -> impl IntoView {
                 locale: Some(i18n.lang.get_untracked()),
             });
         }
-    };
-    let on_code_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
-            return;
-        }
+    });
+    let on_code_submit = step.on_submit(request_code, confirming, move || {
         let (address, typed) = (
             email.get_untracked().trim().to_owned(),
             login_code.get_untracked().trim().to_owned(),
@@ -249,7 +241,7 @@ pub fn LoginPage() -> impl IntoView {
                 code: typed,
             });
         }
-    };
+    });
     let switch_mode = move |code: bool| {
         notice.set(None);
         form.clear();
@@ -269,11 +261,7 @@ pub fn LoginPage() -> impl IntoView {
     let (code_pending, key_pending) = (second.pending(), second_passkey.pending());
     let second_pending = Memo::new(move |_| code_pending.get() || key_pending.get());
 
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    let on_submit = submit_unless(pending, move || {
         notice.set(None);
         let (user, pass) = (username.get_untracked(), password.get_untracked());
         if form.accept(form::check_login(&user, &pass)) {
@@ -282,15 +270,11 @@ pub fn LoginPage() -> impl IntoView {
                 password: pass,
             });
         }
-    };
-    let on_second = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    });
+    let on_second = submit_unless(second_pending, move || {
         let Some(challenge) = ticket.get_untracked() else {
             return;
         };
-        if second_pending.get_untracked() {
-            return;
-        }
         let (found, code, recovery_code) = factor.checked();
         if form.accept(found) {
             second.dispatch(LoginMfaRequest {
@@ -300,7 +284,7 @@ pub fn LoginPage() -> impl IntoView {
                 passkey: None,
             });
         }
-    };
+    });
     let has_passkey = move || {
         ticket.with(|t| {
             t.as_ref()

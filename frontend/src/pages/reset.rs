@@ -6,23 +6,22 @@
 
 use crate::api;
 use crate::code_step::{CodeField, CodeStep, EmailCodeRequest};
-use crate::components::{use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton};
+use crate::components::{
+    go_with, unless_pending, use_clock, use_title, AlertRegion, PasswordPair, SubmitButton,
+};
 use crate::form::{self, Field, ResetInput};
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 use shared::{PasswordResetConfirm, PasswordResetRequest};
 
 #[component]
 pub fn ResetPage() -> impl IntoView {
     let i18n = use_i18n();
     use_title(T::ResetTitle);
-    let navigate = use_navigate();
-    let flash = use_flash();
+    let changed = go_with(Notice::PasswordChanged, "/login", true);
     let now = use_clock();
 
     let query = use_query_map();
@@ -55,24 +54,12 @@ pub fn ResetPage() -> impl IntoView {
 
     let confirm = form.send(
         |req: PasswordResetConfirm| async move { api::password_reset_confirm(&req).await },
-        move |()| {
-            flash.set(Notice::PasswordChanged);
-            navigate(
-                "/login",
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
-        },
+        move |()| changed(),
         move |err| step.failed(&err),
     );
     let confirming = confirm.pending();
 
-    let request_code = move || {
-        if sending.get_untracked() {
-            return;
-        }
+    let request_code = unless_pending(sending, move || {
         let input = input();
         if step.accept_request_checks(&[Field::Email], form::check_reset_request(&input)) {
             send_code.dispatch(PasswordResetRequest {
@@ -80,13 +67,9 @@ pub fn ResetPage() -> impl IntoView {
                 locale: Some(i18n.lang.get_untracked()),
             });
         }
-    };
+    });
 
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
-            return;
-        }
+    let on_submit = step.on_submit(request_code, confirming, move || {
         let input = input();
         if form.accept(form::check_reset_confirm(&input)) {
             confirm.dispatch(PasswordResetConfirm {
@@ -96,7 +79,7 @@ pub fn ResetPage() -> impl IntoView {
                 keep_second_factors: false,
             });
         }
-    };
+    });
 
     view! {
         <section class="card" aria-labelledby="reset-title">

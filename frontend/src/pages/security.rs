@@ -11,19 +11,17 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    back_link, focus_field, settings_page, signed_in, use_flash, AlertRegion, Card, NoticeRegion,
-    PendingButton, SubmitButton, TextField,
+    back_link, error_banner, focus_field, go_with, loading, settings_page, signed_in,
+    submit_unless, use_flash, AlertRegion, Card, NoticeRegion, PendingButton, SubmitButton,
+    TextField,
 };
-use crate::form::{self, Alert, Field, FieldErrors, Issue};
+use crate::form::{self, Field, FieldErrors, Issue};
 use crate::form_state::{FormState, SecondFactor, SecondFactorField, SecondFactorSwitch};
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use crate::webauthn;
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use shared::{
     ErrorCode, PasskeyInfo, PasskeyRegisterFinish, RecoveryCodesRequest, StepUpRequest,
     TotpDisableRequest, TotpEnableRequest, TotpSetup,
@@ -106,14 +104,10 @@ fn StepUpForm(
         form,
     } = step_up;
     let FormState { errors, alert } = form;
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let on_submit = submit_unless(pending, move || {
         let Some(change) = waiting.get_untracked() else {
             return;
         };
-        if pending.get_untracked() {
-            return;
-        }
         let (pass, typed, totp) = (
             password.get_untracked(),
             code.get_untracked(),
@@ -129,7 +123,7 @@ fn StepUpForm(
                 },
             );
         }
-    };
+    });
     view! {
         <Show when=move || waiting.with(|w| w.as_ref().is_some_and(which))>
             <form class="step-up" on:submit=on_submit novalidate aria-labelledby="step-up-title">
@@ -268,18 +262,14 @@ fn TotpSection() -> impl IntoView {
     );
     let starting = start.pending();
     let enabling = enable.pending();
-    let on_enable = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if enabling.get_untracked() {
-            return;
-        }
+    let on_enable = submit_unless(enabling, move || {
         let typed = code.get_untracked();
         if form.accept(form::check_second_factor(Field::Code, &typed)) {
             enable.dispatch(TotpEnableRequest {
                 code: typed.trim().to_owned(),
             });
         }
-    };
+    });
     let state = move || {
         status.get().map(|result| match result {
             Ok(s) if s.totp_enabled => view! {
@@ -309,11 +299,7 @@ fn TotpSection() -> impl IntoView {
                 </Show>
             }
             .into_any(),
-            Err(err) => {
-                let alert = Alert::from(err);
-                view! { <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p> }
-                    .into_any()
-            }
+            Err(err) => error_banner(err).into_any(),
         })
     };
     let setup_form = move || {
@@ -339,7 +325,7 @@ fn TotpSection() -> impl IntoView {
         <section class="security-part" aria-labelledby="totp-title">
             <h2 id="totp-title">{move || i18n.t(T::TotpTitle)}</h2>
             <AlertRegion alert />
-            <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
+            <Suspense fallback=loading>
                 {state}
             </Suspense>
             <StepUpForm
@@ -421,11 +407,7 @@ fn PasskeySection() -> impl IntoView {
         }),
     );
     let adding = change.pending();
-    let on_add = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if adding.get_untracked() {
-            return;
-        }
+    let on_add = submit_unless(adding, move || {
         let typed = name.get_untracked();
         if form.accept(form::check_passkey_name(&typed)) {
             change.dispatch((
@@ -433,7 +415,7 @@ fn PasskeySection() -> impl IntoView {
                 StepUpRequest::default(),
             ));
         }
-    };
+    });
     let item = move |p: PasskeyInfo| {
         let added = day(p.created_at);
         let id = p.id.clone();
@@ -467,11 +449,7 @@ fn PasskeySection() -> impl IntoView {
                 </ul>
             }
             .into_any(),
-            Err(err) => {
-                let alert = Alert::from(err);
-                view! { <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p> }
-                    .into_any()
-            }
+            Err(err) => error_banner(err).into_any(),
         })
     };
     view! {
@@ -479,7 +457,7 @@ fn PasskeySection() -> impl IntoView {
             <h2 id="passkeys-title">{move || i18n.t(T::PasskeysTitle)}</h2>
             <p class="lead">{move || i18n.t(T::PasskeysLead)}</p>
             <AlertRegion alert />
-            <Suspense fallback=move || view! { <p class="muted">{move || i18n.t(T::Loading)}</p> }>
+            <Suspense fallback=loading>
                 {listing}
             </Suspense>
             <form on:submit=on_add novalidate>
@@ -557,26 +535,18 @@ fn proof_refused(form: FormState, factor: SecondFactor, err: &ApiError) {
 
 #[component]
 fn DisableForm() -> impl IntoView {
-    let flash = use_flash();
-    let navigate = use_navigate();
+    let disabled = go_with(Notice::TotpDisabled, "/settings/security", false);
     let password = RwSignal::new(String::new());
     let factor = SecondFactor::new();
     let form = FormState::new();
     let FormState { errors, alert } = form;
     let disable = form.authed(
         |token, req: TotpDisableRequest| async move { api::totp_disable(&token, &req).await },
-        move |()| {
-            flash.set(Notice::TotpDisabled);
-            navigate("/settings/security", NavigateOptions::default());
-        },
+        move |()| disabled(),
         move |err| proof_refused(form, factor, &err),
     );
     let pending = disable.pending();
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    let on_submit = submit_unless(pending, move || {
         if let Some((password, code, recovery_code)) = checked_proof(form, password, factor) {
             disable.dispatch(TotpDisableRequest {
                 password,
@@ -584,7 +554,7 @@ fn DisableForm() -> impl IntoView {
                 recovery_code,
             });
         }
-    };
+    });
     view! {
         <AlertRegion alert />
         <form on:submit=on_submit novalidate>
@@ -617,11 +587,7 @@ fn RecoveryForm() -> impl IntoView {
         move |err| proof_refused(form, factor, &err),
     );
     let pending = make.pending();
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    let on_submit = submit_unless(pending, move || {
         if let Some((password, code, recovery_code)) = checked_proof(form, password, factor) {
             make.dispatch(RecoveryCodesRequest {
                 password,
@@ -629,7 +595,7 @@ fn RecoveryForm() -> impl IntoView {
                 recovery_code,
             });
         }
-    };
+    });
     view! {
         <AlertRegion alert />
         <Show

@@ -6,17 +6,15 @@
 use crate::api;
 use crate::code_step::{CodeField, CodeSentStatus, CodeStep, SendCodeButton};
 use crate::components::{
-    settings_page, use_clock, use_flash, AlertRegion, Card, SubmitButton, TextField,
+    end_session, go_with, settings_page, submit_unless, unless_pending, use_clock, AlertRegion,
+    Card, SubmitButton, TextField,
 };
 use crate::form::{self, Field, FieldErrors, Issue};
 use crate::form_state::{is_code, FormState};
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use shared::{
     AccountDeleteRequest, EmailChangeConfirm, EmailChangeRequest, ErrorCode, PasswordChangeRequest,
     UserProfile,
@@ -54,8 +52,8 @@ pub fn PasswordSettingsPage() -> impl IntoView {
 
 #[component]
 fn PasswordForm(profile: UserProfile) -> impl IntoView {
-    let flash = use_flash();
-    let navigate = use_navigate();
+    let changed = go_with(Notice::PasswordChangedHere, "/", false);
+    let profile = StoredValue::new(profile);
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
@@ -63,31 +61,25 @@ fn PasswordForm(profile: UserProfile) -> impl IntoView {
     let FormState { errors, alert } = form;
     let change = form.authed(
         |token, req: PasswordChangeRequest| async move { api::password_change(&token, &req).await },
-        move |()| {
-            flash.set(Notice::PasswordChangedHere);
-            navigate("/", NavigateOptions::default());
-        },
+        move |()| changed(),
         move |err| form.show_with_password(&err, Field::CurrentPassword),
     );
     let pending = change.pending();
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    let on_submit = submit_unless(pending, move || {
         let (c, n, k) = (
             current.get_untracked(),
             new.get_untracked(),
             confirm.get_untracked(),
         );
-        let found = form::check_password_change(&c, &n, &k, &profile.username, &profile.email);
+        let found =
+            profile.with_value(|p| form::check_password_change(&c, &n, &k, &p.username, &p.email));
         if form.accept(found) {
             change.dispatch(PasswordChangeRequest {
                 current_password: c,
                 new_password: n,
             });
         }
-    };
+    });
     view! {
         <AlertRegion alert />
         <form on:submit=on_submit novalidate>
@@ -108,8 +100,7 @@ pub fn EmailSettingsPage() -> impl IntoView {
 
 #[component]
 fn EmailForm(profile: UserProfile) -> impl IntoView {
-    let flash = use_flash();
-    let navigate = use_navigate();
+    let changed = go_with(Notice::EmailChanged, "/", false);
     let now = use_clock();
     let new_email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -145,17 +136,11 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
             |token, req: EmailChangeConfirm| async move {
                 api::email_change_confirm(&token, &req).await
             },
-            move |_| {
-                flash.set(Notice::EmailChanged);
-                navigate("/", NavigateOptions::default());
-            },
+            move |_| changed(),
             move |err| step.failed(&err),
         );
     let confirming = confirm.pending();
-    let request_code = move || {
-        if sending.get_untracked() {
-            return;
-        }
+    let request_code = unless_pending(sending, move || {
         let (email, pass) = (new_email.get_untracked(), password.get_untracked());
         if form.accept(form::check_email_change(&email, &pass)) {
             send_code.dispatch(EmailChangeRequest {
@@ -163,12 +148,8 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
                 password: pass,
             });
         }
-    };
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if step.submit_asks_for_code(request_code) || confirming.get_untracked() {
-            return;
-        }
+    });
+    let on_submit = step.on_submit(request_code, confirming, move || {
         let typed = code.get_untracked().trim().to_owned();
         let mut found = FieldErrors::default();
         if let Err(c) = shared::rules::check_code(&typed) {
@@ -177,7 +158,7 @@ fn EmailForm(profile: UserProfile) -> impl IntoView {
         if form.accept(found) {
             confirm.dispatch(EmailChangeConfirm { code: typed });
         }
-    };
+    });
     view! {
         <p class="muted" id="current-email">{profile.email.clone()}</p>
         <AlertRegion alert />
@@ -208,39 +189,25 @@ pub fn DeleteAccountPage() -> impl IntoView {
 #[component]
 fn DeleteForm(profile: UserProfile) -> impl IntoView {
     let i18n = use_i18n();
-    let flash = use_flash();
-    let navigate = use_navigate();
+    let deleted = end_session(Notice::AccountDeleted);
     let typed = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let form = FormState::new();
     let FormState { errors, alert } = form;
     let delete = form.authed(
         |token, req: AccountDeleteRequest| async move { api::delete_account(&token, &req).await },
-        move |()| {
-            session::clear();
-            flash.set(Notice::AccountDeleted);
-            navigate(
-                "/login",
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            );
-        },
+        move |()| deleted(),
         move |err| form.show_with_password(&err, Field::Password),
     );
     let pending = delete.pending();
-    let username = profile.username.clone();
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
+    let username = StoredValue::new(profile.username.clone());
+    let on_submit = submit_unless(pending, move || {
         let pass = password.get_untracked();
-        if form.accept(form::check_delete(&typed.get_untracked(), &username, &pass)) {
+        let found = username.with_value(|u| form::check_delete(&typed.get_untracked(), u, &pass));
+        if form.accept(found) {
             delete.dispatch(AccountDeleteRequest { password: pass });
         }
-    };
+    });
     let name = profile.username.clone();
     view! {
         <p class="lead" id="delete-warning">{move || i18n::delete_warning(i18n.get(), &name)}</p>

@@ -6,23 +6,21 @@
 use crate::api;
 use crate::code_step::{CodeField, CodeStep, EmailCodeRequest};
 use crate::components::{
-    use_clock, use_flash, use_title, AlertRegion, PasswordPair, SubmitButton, TextField,
+    go_with, submit_unless, unless_pending, use_clock, use_title, AlertRegion, PasswordPair,
+    SubmitButton, TextField,
 };
 use crate::form::{self, Field, SignupInput};
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
-use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 use shared::{EmailAuthRequest, RegisterRequest};
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let i18n = use_i18n();
     use_title(T::SignupTitle);
-    let navigate = use_navigate();
-    let flash = use_flash();
+    let registered = go_with(Notice::Registered, "/login", false);
     let now = use_clock();
 
     let username = RwSignal::new(String::new());
@@ -54,18 +52,12 @@ pub fn SignupPage() -> impl IntoView {
 
     let register = form.send(
         |req: RegisterRequest| async move { api::register(&req).await },
-        move |_profile| {
-            flash.set(Notice::Registered);
-            navigate("/login", Default::default());
-        },
+        move |_profile| registered(),
         move |err| step.failed(&err),
     );
     let registering = register.pending();
 
-    let request_code = move || {
-        if sending.get_untracked() {
-            return;
-        }
+    let request_code = unless_pending(sending, move || {
         let input = input();
         let fields = [Field::Username, Field::Nickname, Field::Email];
         if step.accept_request_checks(&fields, form::check_email_auth(&input)) {
@@ -76,13 +68,9 @@ pub fn SignupPage() -> impl IntoView {
                 locale: Some(i18n.lang.get_untracked()),
             });
         }
-    };
+    });
 
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if registering.get_untracked() {
-            return;
-        }
+    let on_submit = submit_unless(registering, move || {
         let input = input();
         let requested = step.requested_untracked();
         if form.accept(form::check_register(&input, requested)) {
@@ -94,7 +82,7 @@ pub fn SignupPage() -> impl IntoView {
                 code: input.code(),
             });
         }
-    };
+    });
 
     view! {
         <section class="card" aria-labelledby="signup-title">
