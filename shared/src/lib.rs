@@ -61,6 +61,8 @@ pub mod mfa;
 pub mod problem;
 pub mod rules;
 pub mod signin;
+#[cfg(any(test, feature = "strategies"))]
+pub mod strategies;
 
 pub use activity::*;
 pub use dto::*;

@@ -265,6 +265,7 @@ fn length(len: usize, min: usize, max: usize) -> Result<(), ErrorCode> {
 #[cfg(all(test, feature = "unicode-tables"))]
 mod tests {
     use super::*;
+    use crate::strategies::{address, two_sided, with_breakers};
     use proptest::prelude::*;
     use unicode_normalization::UnicodeNormalization;
 
@@ -483,46 +484,6 @@ mod tests {
         }
     }
 
-    /// Addresses of the ordinary shape: local parts with dots and the usual symbols, host names
-    /// of one to three labels (digits and hyphens inside), an alphabetic top-level domain.
-    fn address() -> impl Strategy<Value = String> {
-        (
-            "[a-z0-9]([a-z0-9_+-]{0,8}[a-z0-9])?(\\.[a-z0-9]{1,8}){0,2}",
-            "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?){0,2}",
-            "[a-z]{2,6}",
-        )
-            .prop_map(|(local, domain, tld)| format!("{local}@{domain}.{tld}"))
-    }
-
-    /// Characters that end a header line, split or close an address in one, or make it a
-    /// literal: CR, LF and every other line or space separator, NUL, `<`, `>`, `,`, `;`,
-    /// quotes, backslash, parentheses, brackets, colon and a second `@`.
-    const BREAKERS: [char; 21] = [
-        '\r', '\n', '<', '>', '\t', ' ', '\0', '\u{85}', '\u{A0}', '\u{2028}', '\u{2029}', ',',
-        ';', '"', '\\', '(', ')', '[', ']', ':', '@',
-    ];
-
-    /// An [`address`] with one to three [`BREAKERS`] inserted anywhere (ends included).
-    fn with_breakers() -> impl Strategy<Value = String> {
-        (
-            address(),
-            prop::collection::vec(
-                (
-                    any::<prop::sample::Index>(),
-                    prop::sample::select(&BREAKERS[..]),
-                ),
-                1..=3,
-            ),
-        )
-            .prop_map(|(address, injections)| {
-                let mut chars: Vec<char> = address.chars().collect();
-                for (at, c) in injections {
-                    chars.insert(at.index(chars.len() + 1), c);
-                }
-                chars.into_iter().collect()
-            })
-    }
-
     /// Nickname candidates: mostly plausible (Hangul, Latin and digits, a space inside,
     /// spaces around), some with one character the rule refuses or too long, some anything at
     /// all; so that both sides of the rule are reached often.
@@ -541,31 +502,20 @@ mod tests {
     /// of the rule (a property guarded by `if accepted` proves nothing when nothing is).
     #[test]
     fn accepted_nicknames_are_normalised_and_clean() {
-        let (accepted, refused) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
-        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-            cases: 1_000,
-            failure_persistence: None,
-            ..ProptestConfig::default()
+        let (accepted, refused) = two_sided(nickname_candidates(), |s| {
+            let n = normalize_nickname(&s);
+            if check_nickname(&n).is_err() {
+                return Ok(false);
+            }
+            prop_assert_eq!(n.trim(), n.as_str());
+            prop_assert!(n
+                .chars()
+                .all(|c| c == ' ' || (c.is_alphanumeric() && !c.is_control())));
+            prop_assert!((NICKNAME_MIN_LEN..=NICKNAME_MAX_LEN).contains(&n.chars().count()));
+            prop_assert_eq!(normalize_nickname(&n), n.clone());
+            Ok(true)
         });
-        runner
-            .run(&nickname_candidates(), |s| {
-                let n = normalize_nickname(&s);
-                if check_nickname(&n).is_err() {
-                    refused.set(refused.get() + 1);
-                    return Ok(());
-                }
-                accepted.set(accepted.get() + 1);
-                prop_assert_eq!(n.trim(), n.as_str());
-                prop_assert!(n
-                    .chars()
-                    .all(|c| c == ' ' || (c.is_alphanumeric() && !c.is_control())));
-                prop_assert!((NICKNAME_MIN_LEN..=NICKNAME_MAX_LEN).contains(&n.chars().count()));
-                prop_assert_eq!(normalize_nickname(&n), n.clone());
-                Ok(())
-            })
-            .unwrap();
         // Expected about 55 % accepted and 40 % refused; the floors are half that.
-        let (accepted, refused) = (accepted.get(), refused.get());
         assert!(
             accepted >= 275 && refused >= 200,
             "accepted {accepted}, refused {refused}"

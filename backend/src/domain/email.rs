@@ -32,6 +32,7 @@ impl EmailAddress {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use shared::strategies::{address, with_breakers};
 
     #[test]
     fn valid_and_invalid() {
@@ -80,25 +81,6 @@ mod tests {
         assert_eq!(a.as_str(), "GilDong@Example.COM");
     }
 
-    /// Addresses of the ordinary shape: local parts with dots and the usual symbols, host names
-    /// of one to three labels (digits and hyphens inside), an alphabetic top-level domain.
-    fn address() -> impl Strategy<Value = String> {
-        (
-            "[a-zA-Z0-9]([a-zA-Z0-9_+-]{0,8}[a-zA-Z0-9])?(\\.[a-z0-9]{1,8}){0,2}",
-            "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?){0,2}",
-            "[a-z]{2,6}",
-        )
-            .prop_map(|(local, domain, tld)| format!("{local}@{domain}.{tld}"))
-    }
-
-    /// Characters that end a header line (CR, LF and every other line or space separator,
-    /// NUL), split or close an address in one (`<`, `>`, `,`, `;`, quotes, backslash,
-    /// parentheses), or make it a literal (brackets, colon, a second `@`).
-    const BREAKERS: [char; 21] = [
-        '\r', '\n', '<', '>', '\t', ' ', '\0', '\u{85}', '\u{A0}', '\u{2028}', '\u{2029}', ',',
-        ';', '"', '\\', '(', ')', '[', ']', ':', '@',
-    ];
-
     proptest! {
         #[test]
         fn ordinary_addresses_parse(raw in address()) {
@@ -109,18 +91,7 @@ mod tests {
         /// Every header-breaking character, anywhere in an otherwise valid address, is refused:
         /// nothing that could end or split a `To:` header ever reaches the mailer.
         #[test]
-        fn addresses_with_header_breaking_characters_never_parse(
-            raw in address(),
-            injections in prop::collection::vec(
-                (any::<prop::sample::Index>(), prop::sample::select(&BREAKERS[..])),
-                1..=3,
-            ),
-        ) {
-            let mut chars: Vec<char> = raw.chars().collect();
-            for (at, c) in injections {
-                chars.insert(at.index(chars.len() + 1), c);
-            }
-            let broken: String = chars.into_iter().collect();
+        fn addresses_with_header_breaking_characters_never_parse(broken in with_breakers()) {
             prop_assert!(
                 EmailAddress::parse(broken.clone()).is_err(),
                 "{:?} parsed",

@@ -47,6 +47,7 @@ impl Nickname {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use shared::strategies::two_sided;
     use unicode_normalization::UnicodeNormalization;
 
     #[test]
@@ -132,29 +133,18 @@ mod tests {
     /// proves nothing when nothing parses).
     #[test]
     fn parsed_nicknames_are_stable_under_reparsing() {
-        let (parsed, refused) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
-        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-            cases: 1_000,
-            failure_persistence: None,
-            ..ProptestConfig::default()
+        let (parsed, refused) = two_sided(typed_nicknames(), |s| {
+            let Ok(n) = Nickname::parse(&s) else {
+                return Ok(false);
+            };
+            prop_assert_eq!(Nickname::parse(n.as_str()), Ok(n.clone()));
+            // Stored normalised: NFC, nothing around it.
+            prop_assert_eq!(n.as_str().nfc().collect::<String>(), n.as_str());
+            prop_assert_eq!(n.as_str().trim(), n.as_str());
+            prop_assert!(n.as_str().chars().all(|c| !c.is_control()));
+            Ok(true)
         });
-        runner
-            .run(&typed_nicknames(), |s| {
-                let Ok(n) = Nickname::parse(&s) else {
-                    refused.set(refused.get() + 1);
-                    return Ok(());
-                };
-                parsed.set(parsed.get() + 1);
-                prop_assert_eq!(Nickname::parse(n.as_str()), Ok(n.clone()));
-                // Stored normalised: NFC, nothing around it.
-                prop_assert_eq!(n.as_str().nfc().collect::<String>(), n.as_str());
-                prop_assert_eq!(n.as_str().trim(), n.as_str());
-                prop_assert!(n.as_str().chars().all(|c| !c.is_control()));
-                Ok(())
-            })
-            .unwrap();
         // Expected about 50 % each way; the floors are half that.
-        let (parsed, refused) = (parsed.get(), refused.get());
         assert!(
             parsed >= 250 && refused >= 250,
             "parsed {parsed}, refused {refused}"
