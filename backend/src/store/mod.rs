@@ -81,6 +81,8 @@ pub struct Store {
     rendezvous: crate::rendezvous::Rendezvous,
     /// The last count of live sessions ([`Store::run_sessions_upkeep`]), for the gauge.
     live_sessions: std::sync::Arc<sessions::LiveSessions>,
+    /// Rotations of this process in flight at the database ([`sessions::ROTATIONS_IN_FLIGHT`]).
+    rotations: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -129,6 +131,9 @@ impl Store {
             mfa_tickets: db.collection("mfa_tickets"),
             webhook_deliveries: db.collection("webhook_deliveries"),
             live_sessions: Default::default(),
+            rotations: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                sessions::ROTATIONS_IN_FLIGHT,
+            )),
             rendezvous: Default::default(),
             db,
         }
