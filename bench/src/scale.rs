@@ -4,8 +4,10 @@
 //! account and one real session (documents read back from the database after a real
 //! `email_auth` + `register` + `login` through the API, so their shape is the backend's own and
 //! the argon2 hash is a real one, for the password every seeded account then shares). At each
-//! size one client measures the median and p99 of each hot path, with nothing else running;
-//! then a refresh storm is run while a probe writes to `sessions`, against the same probe idle.
+//! size, once the database server and the backends are quiet after the seeding ([`settle`]), one
+//! client measures the median and p99 of each hot path, with nothing else running; then a
+//! refresh storm is run while a probe writes to `sessions` (and a control probe to a collection
+//! nothing else writes to), against the same probes idle.
 //!
 //! Usage: bench scale --api URL --api-nocache URL --maildev URL --mongodb URI --db NAME
 //!                    --sizes 1000,100000,1000000 [--op-secs 20] [--out bench/results.json]
