@@ -4,8 +4,10 @@
 //! account and one real session (documents read back from the database after a real
 //! `email_auth` + `register` + `login` through the API, so their shape is the backend's own and
 //! the argon2 hash is a real one, for the password every seeded account then shares). At each
-//! size one client measures the median and p99 of each hot path, with nothing else running;
-//! then a refresh storm is run while a probe writes to `sessions`, against the same probe idle.
+//! size, once the database server and the backends are quiet after the seeding ([`settle`]), one
+//! client measures the median and p99 of each hot path, with nothing else running; then a
+//! refresh storm is run while a probe writes to `sessions` (and a control probe to a collection
+//! nothing else writes to), against the same probes idle.
 //!
 //! Usage: bench scale --api URL --api-nocache URL --maildev URL --mongodb URI --db NAME
 //!                    --sizes 1000,100000,1000000 [--op-secs 20] [--out bench/results.json]
@@ -53,6 +55,11 @@ const STORM_CLIENTS: usize = 16;
 /// at once: two collections, two write locks on the local server). Large batches: one round
 /// trip and one commit per 5,000 documents.
 const BATCH: usize = 5000;
+/// [`settle`]: CPU ticks a second (100 are a core) below which a process group is quiet, quiet
+/// seconds in a row wanted, and the longest wait.
+const SETTLE_CPU: u64 = 15;
+const SETTLE_QUIET: usize = 5;
+const SETTLE_MAX: Duration = Duration::from_secs(180);
 const SEEDERS: usize = 2;
 
 struct Opts {
@@ -224,10 +231,14 @@ pub async fn main() {
             "scale: {size} seeded in {seed_secs:.1} s (users {}, sessions {})",
             counts.0, counts.1
         );
+        let (settle_secs, settled) = settle(&o.procs).await;
+        eprintln!("scale: {size} settled: {settled} after {settle_secs:.1} s");
         let t = Instant::now();
         let mut m = measure(&c, &o, &sessions, size).await;
         if let Some(obj) = m.as_object_mut() {
             obj.insert("seed_seconds".into(), round(seed_secs, 1).into());
+            obj.insert("settle_seconds".into(), round(settle_secs, 1).into());
+            obj.insert("settled".into(), settled.into());
             // Accounts and sessions written per second while reaching this size.
             let added = size.saturating_sub(before) as f64 * 2.0;
             obj.insert(
@@ -418,6 +429,35 @@ fn row(label: &str, sizes: &[String], cell: impl Fn(&str) -> String, last: &str)
         s += &format!(" {last} |\n");
     }
     s
+}
+
+/// Waits until the database server and the backends are quiet after seeding: [`SETTLE_QUIET`]
+/// seconds in a row in which each group took at most [`SETTLE_CPU`] of a core (ticks are 100 a
+/// second), for [`SETTLE_MAX`] at most; how long it waited and whether they were quiet. Right
+/// after a bulk insert the server writes the new data out (its checkpoint) and the backends'
+/// change streams still deliver the inserts: measured then, a login at a million accounts took
+/// 90-300 ms and 71 ms of the server's CPU, a minute later 55-130 ms and 20 ms, as at a
+/// thousand. That is the seeding's cost, not the size's. Without `--pids` nothing is waited for.
+async fn settle(procs: &Procs) -> (f64, bool) {
+    let t = Instant::now();
+    if procs.pids("db").is_empty() {
+        return (0.0, false);
+    }
+    let mut quiet = 0;
+    let mut before = procs.ticks();
+    while t.elapsed() < SETTLE_MAX {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = procs.ticks();
+        let busy = ["db", "backend"].iter().any(|g| {
+            now.get(*g).copied().unwrap_or(0) - before.get(*g).copied().unwrap_or(0) > SETTLE_CPU
+        });
+        before = now;
+        quiet = if busy { 0 } else { quiet + 1 };
+        if quiet == SETTLE_QUIET {
+            return (t.elapsed().as_secs_f64(), true);
+        }
+    }
+    (t.elapsed().as_secs_f64(), false)
 }
 
 /// Inserts copies of the template account and session until there are `to` of each.
@@ -660,9 +700,35 @@ async fn measure(
             s
         }
     };
+    // The control: the same write to a collection nothing else writes to. What the storm adds
+    // to both is the machine's CPU; what it adds to the `sessions` probe alone is waiting for
+    // that collection.
+    let control_coll = sessions
+        .client()
+        .database(&sessions.namespace().db)
+        .collection::<Document>("scale_probe");
+    let control = |n: usize| {
+        let coll = control_coll.clone();
+        async move {
+            let mut s = Samples::default();
+            for k in 0..n {
+                let t = Instant::now();
+                let r = coll
+                    .update_one(
+                        doc! {"_id": (k % 100) as i64},
+                        doc! {"$set": {"at": DateTime::now()}},
+                    )
+                    .upsert(true)
+                    .await;
+                s.push(t, r.is_ok());
+            }
+            s
+        }
+    };
     let cpu0 = ticks(&o.procs);
     let mut idle = probe(SAMPLES).await;
     idle.cpu_ms_per_call = charge(&o.procs, &cpu0, idle.ms.len());
+    let control_idle = control(SAMPLES).await;
 
     // The storm: clients each with its own session, rotating as fast as answers come, while the
     // probe runs again.
@@ -708,6 +774,7 @@ async fn measure(
     tokio::time::sleep(Duration::from_millis(200)).await;
     let t_storm = Instant::now();
     let under = probe(SAMPLES).await;
+    let control_under = control(SAMPLES).await;
     let storm_secs = t_storm.elapsed().as_secs_f64();
     stop.store(true, Relaxed);
     let (mut rot, mut rot_bad) = (0, 0);
@@ -722,6 +789,11 @@ async fn measure(
         "storm": under.json(),
         "median_ratio": round(under.pct(50.0) / idle.pct(50.0), 2),
         "p99_ratio": round(under.pct(99.0) / idle.pct(99.0), 2),
+        "control": {
+            "idle": control_idle.json(), "storm": control_under.json(),
+            "median_ratio": round(control_under.pct(50.0) / control_idle.pct(50.0), 2),
+            "probe": "update_one {_id} $set at, upsert, on scale_probe (a collection nothing else writes to)",
+        },
         "rotations": rot, "rotation_failures": rot_bad,
         "rotations_per_s_approx": round(rot as f64 / storm_secs.max(0.001), 1),
         "probe": "update_one {_id: a seeded session} $set last_used_at, one client, through the driver",

@@ -88,6 +88,8 @@ pub struct Store {
     rendezvous: crate::rendezvous::Rendezvous,
     /// The last count of live sessions ([`Store::run_sessions_upkeep`]), for the gauge.
     live_sessions: std::sync::Arc<sessions::LiveSessions>,
+    /// Rotations of this process in flight at the database ([`sessions::ROTATIONS_IN_FLIGHT`]).
+    rotations: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 pub const USERNAME_INDEX: &str = "username_key_unique";
@@ -143,6 +145,9 @@ impl Store {
             admin_audit: db.collection("admin_audit"),
             daily_counts: db.collection("daily_counts"),
             live_sessions: Default::default(),
+            rotations: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                sessions::ROTATIONS_IN_FLIGHT,
+            )),
             rendezvous: Default::default(),
             db,
         }

@@ -62,6 +62,21 @@ pub struct SessionDoc {
 pub const SWEEP_BATCH: usize = 200;
 pub const SWEEP_PAUSE: Duration = Duration::from_millis(20);
 
+/// Rotations one process has in flight at the database; the rest wait in the process. The
+/// local server runs the writes to one collection one at a time and holds it through the
+/// commit (with `--sync-on-commit`, through the log's fsync): with sixteen rotations queued at
+/// `sessions`, every other write to it (a login, a logout, another instance's) waits behind
+/// all of them. Measured on the server alone (16 rotating clients, `--sync-on-commit`): a
+/// probe's `update_one {_id}` on `sessions` took 22-26 ms against 2.5-3 ms idle, while the same
+/// write to another collection took 2.2-2.6 ms; with two rotations in flight, 2.8-3.1 ms, and
+/// the rotations went through as fast (493-581 a second uncapped, 626 capped): the collection
+/// was the bottleneck either way. docs/benchmarks.md, "Scale".
+pub(super) const ROTATIONS_IN_FLIGHT: usize = 2;
+
+/// The sessions' upkeep takes at most one part in this many of the time (its count over every
+/// live session grows with them).
+const UPKEEP_SHARE: u32 = 20;
+
 /// The gauge's last reading: `u64::MAX` until the first count.
 pub(super) struct LiveSessions(AtomicU64);
 
@@ -168,6 +183,8 @@ impl Store {
             return Ok(None);
         }
         self.rendezvous.pass(Point::RotateSession).await;
+        // Never closed, so a permit always comes.
+        let _permit = self.rotations.acquire().await;
         let moved = self
             .sessions
             .update_one(
@@ -383,15 +400,18 @@ impl Store {
     }
 
     /// The sessions' upkeep every `every`, off the request path, for as long as the process
-    /// runs; a round that fails is logged and the next one tries again.
+    /// runs; a round that fails is logged and the next one tries again. A round starts no
+    /// sooner than [`UPKEEP_SHARE`] times the length of the one before after it: the count
+    /// grows with the live sessions (5-7 s on the local server at a million), and it must
+    /// not take a growing share of the database from the requests.
     pub async fn run_sessions_upkeep(self, clock: crate::clock::Clock, every: Duration) {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            let started = tokio::time::Instant::now();
             if let Err(e) = self.sessions_upkeep(clock.now()).await {
                 tracing::warn!(error = %e, "sessions upkeep failed; the gauge keeps its last reading");
             }
+            let took = started.elapsed();
+            tokio::time::sleep_until(started + every.max(took.saturating_mul(UPKEEP_SHARE))).await;
         }
     }
 

@@ -1,6 +1,6 @@
 //! Every hot store operation stays flat in the size of its collection (issue 32): each one runs
-//! against collections of 20,000 documents shaped like the backend's own, and every command it
-//! sends, watched through the driver's command events, must
+//! against collections of 20,000 documents shaped like the backend's own (the login path's
+//! among them), and every command it sends, watched through the driver's command events, must
 //! - never be a `findAndModify` (the local server writes it through a collection scan under the
 //!   collection's write lock, whatever its filter);
 //! - have a filter whose first key is `_id` or the leading field of one of the collection's
@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use backend::{
     domain::CodePurpose,
-    store::{ChallengePurpose, Rotation, Store},
+    store::{Admission, ChallengePurpose, EventKind, Limit, Rotation, Store},
 };
 use mongodb::{
     bson::{doc, oid::ObjectId, spec::BinarySubtype, Binary, Bson, DateTime, Document},
@@ -50,6 +50,13 @@ fn at(now: DateTime, secs: i64) -> DateTime {
 
 fn sid(i: usize) -> String {
     format!("{i:032x}")
+}
+
+/// The id of seeded account `i`.
+fn user_id(i: usize) -> ObjectId {
+    let mut bytes = [0x5c; 12];
+    bytes[4..].copy_from_slice(&(i as u64).to_be_bytes());
+    ObjectId::from_bytes(bytes)
 }
 
 async fn seed(coll: Collection<Document>, make: impl Fn(usize) -> Document) {
@@ -112,6 +119,19 @@ async fn watched() -> Watched {
         }),
         seed(raw("webauthn_challenges"), |i| doc! {
             "_id": format!("c{i}"), "purpose": "login", "state": "{}", "expires_at": later,
+        }),
+        // The login path's collections: accounts (only their unique keys: nothing here reads
+        // one back whole), failed-login events, and the networks accounts signed in from.
+        seed(raw("users"), |i| doc! {
+            "_id": user_id(i), "username_key": format!("user{i}"),
+            "nickname_key": format!("nick{i}"), "email_key": format!("user{i}@example.com"),
+        }),
+        seed(raw("throttle_events"), |i| doc! {
+            "_id": ObjectId::new(), "kind": "login_failure", "key": format!("user{i}"),
+            "at": now, "expires_at": later,
+        }),
+        seed(raw("known_networks"), |i| doc! {
+            "_id": format!("{} 203.0.113.0", user_id(i).to_hex()), "expires_at": later,
         }),
         // The outbox: everything backed off but the last 5, which are due.
         seed(raw("mail_outbox"), |i| {
@@ -400,6 +420,51 @@ async fn every_hot_store_operation_examines_a_bounded_number_of_documents() {
         vec![sid(9)]
     );
     w.assert_bounded("end_sessions_of").await;
+
+    // The login path (issue 32): the account by its name, the pools' failure counts, the
+    // known networks, the sign-in record, the outbox's delete after a notice is sent.
+    assert!(w
+        .store
+        .find_user_by_username_key("nobody")
+        .await
+        .unwrap()
+        .is_none());
+    w.assert_bounded("find_user_by_username_key").await;
+    let (account, network) = (user_id(7), "203.0.113.0");
+    assert!(w
+        .store
+        .is_known_network(account, network, now)
+        .await
+        .unwrap());
+    w.assert_bounded("is_known_network").await;
+    let limit = Limit {
+        kind: EventKind::LoginFailure,
+        window: std::time::Duration::from_secs(900),
+        max: 5,
+    };
+    let Admission::Admitted(attempt) = w.store.admit(limit, "user7", now).await.unwrap() else {
+        panic!("two failures of user7 are under the cap of 5");
+    };
+    w.assert_bounded("admit").await;
+    w.store.forget_event(attempt).await.unwrap();
+    w.assert_bounded("forget_event").await;
+    w.store
+        .clear_events(EventKind::LoginFailure, "user7")
+        .await
+        .unwrap();
+    w.assert_bounded("clear_events").await;
+    w.store
+        .remember_network(account, network, now, std::time::Duration::from_secs(3_600))
+        .await
+        .unwrap();
+    w.assert_bounded("remember_network").await;
+    w.store
+        .record_sign_in(account, now, "password", "203.0.113.7")
+        .await
+        .unwrap();
+    w.assert_bounded("record_sign_in").await;
+    w.store.delete_outbox(ObjectId::new()).await.unwrap();
+    w.assert_bounded("delete_outbox").await;
 
     // Codes.
     let code = w
