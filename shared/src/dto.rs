@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::object::ObjectOnly;
+
 /// Language of the verification mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -161,7 +163,7 @@ dto! {
     #[cfg_attr(feature = "openapi", schema(example = json!({
         "refresh_token": "rt1_3q2-7wAAAAAAAAABhJ3v0k9yqgQ4b6c0YbWm3Jd0uVnq8x2cXg1Zt5Hk7FqLrE"
     })))]
-    #[serde(deny_unknown_fields)]
+    #[serde(deny_unknown_fields, from = "ObjectOnly<RefreshFields>")]
     pub struct RefreshRequest {
         /// The refresh token from the last login or refresh. Omit it (send `{}`) when it travels in
         /// the `emailauth_refresh` cookie.
@@ -287,6 +289,22 @@ dto! {
         /// The account's password. At most 128 characters.
         #[password]
         pub password: String,
+    }
+}
+
+/// [`RefreshRequest`]'s fields as read from the wire (an object only: [`ObjectOnly`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshFields {
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+impl From<ObjectOnly<RefreshFields>> for RefreshRequest {
+    fn from(ObjectOnly(f): ObjectOnly<RefreshFields>) -> Self {
+        RefreshRequest {
+            refresh_token: f.refresh_token,
+        }
     }
 }
 

@@ -58,6 +58,7 @@ pub mod activity;
 pub mod admin;
 pub mod dto;
 pub mod mfa;
+pub mod object;
 pub mod problem;
 pub mod rules;
 pub mod signin;

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::object::ObjectOnly;
+
 /// A way to pass the second step of a password login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -138,7 +140,7 @@ dto! {
     #[cfg_attr(feature = "openapi", schema(example = json!({
         "password": "my current passphrase", "code": "123456"
     })))]
-    #[serde(deny_unknown_fields)]
+    #[serde(deny_unknown_fields, from = "ObjectOnly<StepUpFields>")]
     pub struct StepUpRequest {
         /// The account's password. At most 128 characters.
         #[password]
@@ -159,6 +161,28 @@ dto! {
         pub recovery_codes_remaining: u32,
         /// Registered passkeys.
         pub passkeys: u32,
+    }
+}
+
+/// [`StepUpRequest`]'s fields as read from the wire (an object only: [`ObjectOnly`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepUpFields {
+    #[serde(default)]
+    password: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    recovery_code: Option<String>,
+}
+
+impl From<ObjectOnly<StepUpFields>> for StepUpRequest {
+    fn from(ObjectOnly(f): ObjectOnly<StepUpFields>) -> Self {
+        StepUpRequest {
+            password: f.password,
+            code: f.code,
+            recovery_code: f.recovery_code,
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Request-level problems: bodies, content types, routes, health.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::*;
 
@@ -120,4 +120,46 @@ async fn spawn_unready(overrides: &[(&str, &str)]) -> String {
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     url
+}
+
+/// Every request body is a JSON object: an array is `400 malformed_body` at every endpoint that
+/// takes a body, signed in (so the body is what is judged), also where every field has a
+/// default (a derived `Deserialize` reads `[]` as `{}` there).
+#[tokio::test]
+async fn an_array_is_a_malformed_body_at_every_endpoint_that_takes_one() {
+    const INTROSPECTION_SECRET: &str = "introspection-secret-0123456789abcdefghij";
+    let overrides = [
+        ("APP_RATE_LIMIT_BURST", "1000"),
+        ("APP_INTROSPECTION_SECRET", INTROSPECTION_SECRET),
+    ];
+    let app = spawn_app_with_account(&GILDONG, &overrides).await;
+    let access = app.token_for(GILDONG.username).await;
+    let mut checked = vec![];
+    for endpoint in backend::routes::table() {
+        if (endpoint.operation)().request_body.is_none() {
+            continue;
+        }
+        let path = endpoint.path.replace("{id}", "000000000000000000000000");
+        let method: reqwest::Method = endpoint.http_method().as_str().parse().unwrap();
+        // Introspection is the resource servers' call, with their secret as the bearer.
+        let token = match path.as_str() {
+            "/api/token/introspect" => INTROSPECTION_SECRET,
+            _ => access.as_str(),
+        };
+        for array in [json!([]), json!([null, null, null])] {
+            let r = app.bearer(method.clone(), token, &path, Some(&array)).await;
+            assert_eq!(r.status(), 400, "{method} {path} {array}");
+            let p = assert_problem(r, 400, "malformed_body").await;
+            assert!(!p.detail.is_empty(), "{path} {array}");
+        }
+        checked.push(endpoint.path.clone());
+    }
+    // The two whose fields all have defaults, and enough of the rest to mean "every".
+    for path in ["/api/token/refresh", "/api/passkeys/register/start"] {
+        assert!(
+            checked.iter().any(|p| p == path),
+            "{path} not checked: {checked:?}"
+        );
+    }
+    assert!(checked.len() >= 20, "{checked:?}");
 }
