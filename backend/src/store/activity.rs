@@ -8,7 +8,7 @@ use mongodb::{
     error::Error,
 };
 
-use super::Store;
+use super::{sorted, Store};
 
 impl Store {
     /// The indexes of the activity log (part of [`Store::ensure_indexes`]).
@@ -41,17 +41,8 @@ impl Store {
             Some(before) => doc! { "user_id": user_id, "_id": { "$lt": before } },
             None => doc! { "user_id": user_id },
         };
-        let mut found = self
-            .activity
-            .find(filter)
-            .sort(doc! { "_id": -1 })
-            .limit(i64::from(limit))
-            .await?;
-        let mut entries = vec![];
-        while found.advance().await? {
-            entries.push(found.deserialize_current()?);
-        }
-        Ok(entries)
+        let newest_first = doc! { "_id": -1 };
+        sorted(&self.activity, filter, newest_first, Some(i64::from(limit))).await
     }
 
     /// Every entry of a deleted account.

@@ -14,7 +14,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{duplicate_key_index, Store, UserDoc};
+use super::{duplicate_key_index, sorted, Store, UserDoc};
 
 /// `admin_keys`: one document per admin API key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -154,12 +154,7 @@ impl Store {
     /// Every key, oldest first.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "list_api_keys"))]
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyDoc>, Error> {
-        self.admin_keys
-            .find(doc! {})
-            .sort(doc! { "created_at": 1 })
-            .await?
-            .try_collect()
-            .await
+        sorted(&self.admin_keys, doc! {}, doc! { "created_at": 1 }, None).await
     }
 
     /// Revokes the live key named `name`; whether there was one.

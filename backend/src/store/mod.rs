@@ -372,6 +372,25 @@ async fn count_of_user<T: Send + Sync>(
     coll.count_documents(doc! { "user_id": user_id }).await
 }
 
+/// `find(filter).sort(sort)`, at most `limit` documents if given, read whole: the store's
+/// lists (an account's sessions or passkeys, a page of its activity, a webhook queue).
+async fn sorted<T>(
+    coll: &Collection<T>,
+    filter: Document,
+    sort: Document,
+    limit: Option<i64>,
+) -> Result<Vec<T>, Error>
+where
+    T: serde::de::DeserializeOwned + Send + Sync,
+{
+    use futures_util::TryStreamExt;
+    let mut find = coll.find(filter).sort(sort);
+    if let Some(limit) = limit {
+        find = find.limit(limit);
+    }
+    find.await?.try_collect().await
+}
+
 /// A compare-and-set lost more rounds in a row than any real contention explains (its
 /// document was replaced or changed each time it was read). Surfaces as a database error.
 #[derive(Debug, Clone, Copy, thiserror::Error)]

@@ -8,14 +8,13 @@
 //! `delete_one` whose count says which request removed it, so each challenge is used at most
 //! once, by one instance.
 
-use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{duplicate_key_index, Store};
+use super::{duplicate_key_index, sorted, Store};
 use crate::rendezvous::Point;
 
 /// Index name of the unique credential id.
@@ -159,12 +158,14 @@ impl Store {
     /// The account's passkeys, newest first.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "passkeys_of"))]
     pub async fn passkeys_of(&self, user_id: ObjectId) -> Result<Vec<PasskeyDoc>, Error> {
-        self.passkeys
-            .find(doc! { "user_id": user_id })
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .await?
-            .try_collect()
-            .await
+        let newest_first = doc! { "created_at": -1, "_id": -1 };
+        sorted(
+            &self.passkeys,
+            doc! { "user_id": user_id },
+            newest_first,
+            None,
+        )
+        .await
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "count_passkeys"))]

@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use super::Store;
+use super::{sorted, Store};
 use crate::rendezvous::Point;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -422,13 +422,8 @@ impl Store {
         user_id: ObjectId,
         now: DateTime,
     ) -> Result<Vec<SessionDoc>, Error> {
-        use futures_util::TryStreamExt;
-        self.sessions
-            .find(doc! { "user_id": user_id, "expires_at": { "$gt": now } })
-            .sort(doc! { "last_used_at": -1 })
-            .await?
-            .try_collect()
-            .await
+        let live = doc! { "user_id": user_id, "expires_at": { "$gt": now } };
+        sorted(&self.sessions, live, doc! { "last_used_at": -1 }, None).await
     }
 
     /// This instance's own session writes reach its cache before they are answered (even a

@@ -5,14 +5,13 @@
 //! (compare-and-set): no `findAndModify`, which the local database server runs as a scan of
 //! the collection under its write lock.
 
-use futures_util::TryStreamExt;
 use mongodb::{
     bson::{doc, oid::ObjectId, DateTime},
     error::Error,
 };
 use serde::{Deserialize, Serialize};
 
-use super::{updated_one, Landed, Store};
+use super::{sorted, updated_one, Landed, Store};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -99,13 +98,11 @@ impl Store {
         endpoint: &str,
         limit: i64,
     ) -> Result<Vec<WebhookDelivery>, Error> {
-        self.webhook_deliveries
-            .find(doc! { "queue": endpoint })
-            .sort(doc! { "created_at": 1, "_id": 1 })
-            .limit(limit)
-            .await?
-            .try_collect()
-            .await
+        let (filter, sort) = (
+            doc! { "queue": endpoint },
+            doc! { "created_at": 1, "_id": 1 },
+        );
+        sorted(&self.webhook_deliveries, filter, sort, Some(limit)).await
     }
 
     /// Takes the next attempt of `d` (as read) until `lease_until`: `true` for exactly one
@@ -204,13 +201,9 @@ impl Store {
         status: DeliveryStatus,
         limit: i64,
     ) -> Result<Vec<WebhookDelivery>, Error> {
-        self.webhook_deliveries
-            .find(doc! { "status": status.as_str() })
-            .sort(doc! { "created_at": -1, "_id": -1 })
-            .limit(limit)
-            .await?
-            .try_collect()
-            .await
+        let filter = doc! { "status": status.as_str() };
+        let sort = doc! { "created_at": -1, "_id": -1 };
+        sorted(&self.webhook_deliveries, filter, sort, Some(limit)).await
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "find_webhook_delivery"))]
