@@ -11,17 +11,6 @@ use mongodb::{
 use super::{sorted, Store};
 
 impl Store {
-    /// The indexes of the activity log (part of [`Store::ensure_indexes`]).
-    pub(super) async fn ensure_activity_indexes(&self) -> Result<(), Error> {
-        self.activity
-            .create_indexes([
-                super::index(doc! { "user_id": 1, "_id": -1 }, "user_id_id"),
-                super::expiry(),
-            ])
-            .await
-            .map(|_| ())
-    }
-
     /// Writes `entry` (with its `expires_at` already set).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_activity"))]
     pub async fn insert_activity(&self, entry: Document) -> Result<(), Error> {

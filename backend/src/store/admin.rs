@@ -117,23 +117,6 @@ pub fn search_filters(keys: Option<&SearchKeys>, after: Option<UserCursor>) -> V
 pub const CREATED_INDEX: &str = "created_at_id";
 
 impl Store {
-    /// The indexes of the admin surface (part of [`Store::ensure_indexes`]).
-    pub(super) async fn ensure_admin_indexes(&self) -> Result<(), Error> {
-        self.admin_keys
-            .create_index(super::unique(doc! { "name": 1 }, "name_unique"))
-            .await?;
-        self.admin_audit
-            .create_index(super::index(doc! { "at": -1, "_id": -1 }, "at_id"))
-            .await?;
-        self.users
-            .create_index(super::index(
-                doc! { "created_at": -1, "_id": -1 },
-                CREATED_INDEX,
-            ))
-            .await?;
-        Ok(())
-    }
-
     /// Stores a new key; `false` when its name is taken (the unique index decides).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_api_key"))]
     pub async fn insert_api_key(&self, key: &ApiKeyDoc) -> Result<bool, Error> {

@@ -190,61 +190,109 @@ impl Store {
         self.db.run_command(doc! { "ping": 1 }).await.map(|_| ())
     }
 
-    /// Creates the collections' indexes, then brings keys stored under an older scheme up to
-    /// date ([`Store::migrate_nickname_keys`]). Idempotent: creating an index that already
-    /// exists with the same definition is a no-op and a migrated key is not touched again, so
-    /// every instance may run this at start-up.
+    /// Every index the store asks the database for, one row per collection: the queries of
+    /// each file are served by the rows of its collections (the `_id` index comes with each).
+    fn index_table(&self) -> [(&str, Vec<IndexModel>); 19] {
+        [
+            (
+                self.users.name(),
+                vec![
+                    unique(doc! { "username_key": 1 }, USERNAME_INDEX),
+                    unique(doc! { "nickname_key": 1 }, NICKNAME_INDEX),
+                    unique(doc! { "email_key": 1 }, EMAIL_INDEX),
+                    // The admin search's newest-first paging.
+                    index(doc! { "created_at": -1, "_id": -1 }, admin::CREATED_INDEX),
+                ],
+            ),
+            (self.signup_codes.name(), vec![expiry()]),
+            (self.reset_codes.name(), vec![expiry()]),
+            (
+                self.email_change_codes.name(),
+                // An account deletion removes the pending email changes naming its address.
+                vec![expiry(), index(doc! { "address_key": 1 }, "address_key")],
+            ),
+            (self.sign_in_codes.name(), vec![expiry()]),
+            (self.send_locks.name(), vec![expiry()]),
+            (
+                self.events.name(),
+                vec![
+                    expiry(),
+                    index(doc! { "kind": 1, "key": 1, "at": 1 }, "kind_key_at"),
+                ],
+            ),
+            (self.known_networks.name(), vec![expiry()]),
+            (self.heartbeats.name(), vec![expiry()]),
+            (
+                self.sessions.name(),
+                vec![
+                    expiry(),
+                    index(doc! { "user_id": 1, "last_used_at": -1 }, "user_last_used"),
+                ],
+            ),
+            (
+                self.outbox.name(),
+                vec![expiry(), index(doc! { "next_at": 1 }, "next_at")],
+            ),
+            (
+                self.passkeys.name(),
+                vec![
+                    unique(doc! { "credential_id": 1 }, passkeys::CREDENTIAL_INDEX),
+                    index(doc! { "user_id": 1, "created_at": -1 }, "user_created"),
+                ],
+            ),
+            (self.challenges.name(), vec![expiry()]),
+            (
+                self.activity.name(),
+                vec![
+                    index(doc! { "user_id": 1, "_id": -1 }, "user_id_id"),
+                    expiry(),
+                ],
+            ),
+            (
+                self.not_me_links.name(),
+                vec![expiry(), index(doc! { "user_id": 1 }, "user_id")],
+            ),
+            (
+                self.webhook_deliveries.name(),
+                vec![
+                    index(doc! { "queue": 1, "created_at": 1 }, "queue_created"),
+                    index(doc! { "status": 1, "created_at": -1 }, "status_created"),
+                    expiry(),
+                ],
+            ),
+            (
+                self.admin_keys.name(),
+                vec![unique(doc! { "name": 1 }, "name_unique")],
+            ),
+            (
+                self.admin_audit.name(),
+                vec![index(doc! { "at": -1, "_id": -1 }, "at_id")],
+            ),
+            (
+                self.mfa_tickets.name(),
+                vec![expiry(), index(doc! { "user_id": 1 }, "user_id")],
+            ),
+        ]
+    }
+
+    /// Creates the indexes of [`Store::index_table`], then brings documents stored under an
+    /// older scheme up to date ([`Store::migrate_send_locks`], [`Store::migrate_nickname_keys`]).
+    /// Idempotent: creating an index that already exists with the same definition is a no-op
+    /// and a migrated document is not touched again, so every instance may run this at
+    /// start-up.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "ensure_indexes"))]
     pub async fn ensure_indexes(&self) -> Result<(), Error> {
-        self.users
-            .create_indexes([
-                unique(doc! { "username_key": 1 }, USERNAME_INDEX),
-                unique(doc! { "nickname_key": 1 }, NICKNAME_INDEX),
-                unique(doc! { "email_key": 1 }, EMAIL_INDEX),
-            ])
-            .await?;
-        for codes in [
-            &self.signup_codes,
-            &self.reset_codes,
-            &self.email_change_codes,
-            &self.sign_in_codes,
-        ] {
-            codes.create_index(expiry()).await?;
+        for (collection, indexes) in self.index_table() {
+            self.db
+                .collection::<mongodb::bson::Document>(collection)
+                .create_indexes(indexes)
+                .await?;
         }
-        // An account deletion removes the pending email changes naming its address.
-        self.email_change_codes
-            .create_index(index(doc! { "address_key": 1 }, "address_key"))
-            .await?;
-        // First, so that the collection exists when the migration lists its indexes.
-        self.send_locks.create_index(expiry()).await?;
+        // After the table: the send locks' migration lists that collection's indexes (so it
+        // must exist), and a look-alike collision in the nickname migration is refused by the
+        // unique index.
         self.migrate_send_locks().await?;
-        self.events
-            .create_indexes([
-                expiry(),
-                index(doc! { "kind": 1, "key": 1, "at": 1 }, "kind_key_at"),
-            ])
-            .await?;
-        // After the unique index exists, so that a look-alike collision is refused by it.
         self.migrate_nickname_keys().await?;
-        self.known_networks.create_index(expiry()).await?;
-        self.heartbeats.create_index(expiry()).await?;
-        self.sessions
-            .create_indexes([
-                expiry(),
-                index(doc! { "user_id": 1, "last_used_at": -1 }, "user_last_used"),
-            ])
-            .await?;
-        self.outbox
-            .create_indexes([expiry(), index(doc! { "next_at": 1 }, "next_at")])
-            .await?;
-        self.ensure_passkey_indexes().await?;
-        self.ensure_activity_indexes().await?;
-        self.ensure_not_me_indexes().await?;
-        self.ensure_webhook_indexes().await?;
-        self.ensure_admin_indexes().await?;
-        self.mfa_tickets
-            .create_indexes([expiry(), index(doc! { "user_id": 1 }, "user_id")])
-            .await?;
         Ok(())
     }
 }

@@ -17,16 +17,6 @@ pub struct NotMeLink {
 }
 
 impl Store {
-    pub(super) async fn ensure_not_me_indexes(&self) -> Result<(), Error> {
-        self.not_me_links
-            .create_indexes([
-                super::expiry(),
-                super::index(doc! { "user_id": 1 }, "user_id"),
-            ])
-            .await
-            .map(|_| ())
-    }
-
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_not_me_link"))]
     pub async fn insert_not_me_link(
         &self,

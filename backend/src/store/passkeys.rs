@@ -82,18 +82,6 @@ pub fn registration_slot(user_id: ObjectId) -> String {
 }
 
 impl Store {
-    /// The indexes of both collections (part of [`Store::ensure_indexes`]).
-    pub(super) async fn ensure_passkey_indexes(&self) -> Result<(), Error> {
-        self.passkeys
-            .create_indexes([
-                super::unique(doc! { "credential_id": 1 }, CREDENTIAL_INDEX),
-                super::index(doc! { "user_id": 1, "created_at": -1 }, "user_created"),
-            ])
-            .await?;
-        self.challenges.create_index(super::expiry()).await?;
-        Ok(())
-    }
-
     /// The account's WebAuthn user handle, set now if it has none yet. Conditional on it
     /// being unset, so two first registrations at once agree on one handle. `None` when the
     /// account is gone.

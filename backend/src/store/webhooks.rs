@@ -72,17 +72,6 @@ pub struct WebhookDelivery {
 }
 
 impl Store {
-    pub(super) async fn ensure_webhook_indexes(&self) -> Result<(), Error> {
-        self.webhook_deliveries
-            .create_indexes([
-                super::index(doc! { "queue": 1, "created_at": 1 }, "queue_created"),
-                super::index(doc! { "status": 1, "created_at": -1 }, "status_created"),
-                super::expiry(),
-            ])
-            .await
-            .map(|_| ())
-    }
-
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_webhook_deliveries"))]
     pub async fn insert_webhook_deliveries(&self, docs: &[WebhookDelivery]) -> Result<(), Error> {
         if docs.is_empty() {
