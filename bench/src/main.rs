@@ -267,10 +267,12 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A fresh tag per call, so that generated usernames and addresses never repeat.
+/// A fresh tag per call, so that generated usernames and addresses never repeat: also across
+/// the driver processes of one `just bench` (one per part, all on one database), so each
+/// process counts from its own process id (usernames stay within 20 characters).
 fn tag() -> u64 {
     static TAG: AtomicU64 = AtomicU64::new(0);
-    TAG.fetch_add(1, Relaxed)
+    u64::from(std::process::id()) * 1_000 + TAG.fetch_add(1, Relaxed)
 }
 
 /// The first run of exactly six digits in a mail's text.
