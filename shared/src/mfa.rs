@@ -200,30 +200,19 @@ pub struct WebauthnChallenge {
 
 /// `{}`: the body of the WebAuthn `start` endpoints that need nothing. Only an empty object is
 /// accepted (a derived `Deserialize` would also take `[]`, which the schema refuses).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, from = "ObjectOnly<NoFields>")]
 pub struct EmptyBody {}
 
-impl<'de> Deserialize<'de> for EmptyBody {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Empty;
-        impl<'de> serde::de::Visitor<'de> for Empty {
-            type Value = EmptyBody;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an empty object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EmptyBody, A::Error> {
-                match map.next_key::<String>()? {
-                    Some(key) => Err(serde::de::Error::unknown_field(&key, &[])),
-                    None => Ok(EmptyBody {}),
-                }
-            }
-        }
-        deserializer.deserialize_map(Empty)
+/// [`EmptyBody`] as read from the wire (an object only: [`ObjectOnly`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
+impl From<ObjectOnly<NoFields>> for EmptyBody {
+    fn from(_: ObjectOnly<NoFields>) -> Self {
+        EmptyBody {}
     }
 }
 
