@@ -4,7 +4,8 @@ use crate::components::{AccountShell, Flash, LangSwitch};
 use crate::i18n::{use_i18n, I18n, T};
 use crate::pages::{
     activity::ActivityPage,
-    home::{DevicesPage, HomePage},
+    devices::DevicesPage,
+    home::HomePage,
     login::LoginPage,
     not_found::NotFoundPage,
     not_me::NotMePage,

@@ -1,5 +1,5 @@
 //! Small building blocks shared by the pages, and the guards of the signed-in pages
-//! (`signed_in`, `leave_when_refused`, `end_session`).
+//! (`signed_in`, `with_session`, `leave_when_refused`, `end_session`).
 
 use crate::api::{self, ApiError};
 use crate::form::{self, Alert, Field, FieldErrors};
@@ -164,6 +164,18 @@ pub fn error_banner(err: ApiError) -> impl IntoView {
     view! { <p class="banner error">{move || i18n::alert_message(i18n.get(), &alert)}</p> }
 }
 
+/// A failed load in words, and a button to try again (`on_retry`).
+#[component]
+pub fn LoadError(err: ApiError, on_retry: impl Fn() + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div role="alert">{error_banner(err)}</div>
+        <button type="button" class="primary" on:click=move |_| on_retry()>
+            {move || i18n.t(T::Retry)}
+        </button>
+    }
+}
+
 /// Calls `leave` once `resource` was refused for want of a session (401 `invalid_token`).
 pub fn leave_when_refused<T: 'static>(
     resource: LocalResource<Result<T, ApiError>>,
@@ -194,6 +206,35 @@ pub fn signed_in<V: IntoView + 'static>(
                         Err(_) => ().into_any(),
                     })
             }}
+        </Suspense>
+    }
+}
+
+/// Shows `page` once a session is there (refreshing first after a reload); without one, a
+/// browser that had a session is told it ended, anyone else just sees the login.
+pub fn with_session<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
+    let signed_in = LocalResource::new(session::access);
+    // No session: a browser that had one is told it ended; anyone else just sees the login.
+    let expired = end_session(Notice::SessionExpired);
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if signed_in.with(|s| matches!(s, Some(None))) {
+            if session::forget_signed_in() {
+                expired();
+            } else {
+                navigate(
+                    "/login",
+                    NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    },
+                );
+            }
+        }
+    });
+    view! {
+        <Suspense fallback=loading>
+            {move || signed_in.get().flatten().map(|_| page())}
         </Suspense>
     }
 }

@@ -1,69 +1,25 @@
 //! `/`: the signed-in person's profile from `/api/nick`, and after a sign-in by password or
 //! code on an account without a passkey, the offer to add one (once; "not now" is remembered
-//! per account). `/devices`: their sessions from `/api/sessions`. Without a session, off to
-//! `/login`. A reload or a new tab has no access token in memory: it refreshes first (the
-//! cookie brings the session back). Log out (`/api/logout`: this session), end another
-//! device's session, and log out everywhere (`/api/logout_all`: every session of the account).
+//! per account). Without a session, off to `/login`. A reload or a new tab has no access token
+//! in memory: it refreshes first (the cookie brings the session back). Log out (`/api/logout`:
+//! this session), and log out everywhere (`/api/logout_all`: every session of the account).
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::{
-    end_session, error_banner, leave_when_refused, loading, use_flash, use_title, AlertRegion,
-    NoticeRegion, PendingButton, TimeAgo,
+    end_session, leave_when_refused, loading, use_flash, use_title, with_session, AlertRegion,
+    LoadError, NoticeRegion, PendingButton,
 };
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
 use crate::session;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
-use shared::{SessionInfo, UserProfile};
-
-/// Shows `page` once a session is there (refreshing first after a reload); without one, a
-/// browser that had a session is told it ended, anyone else just sees the login.
-fn with_session<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
-    let signed_in = LocalResource::new(session::access);
-    // No session: a browser that had one is told it ended; anyone else just sees the login.
-    let expired = end_session(Notice::SessionExpired);
-    let navigate = use_navigate();
-    Effect::new(move || {
-        if signed_in.with(|s| matches!(s, Some(None))) {
-            if session::forget_signed_in() {
-                expired();
-            } else {
-                navigate(
-                    "/login",
-                    NavigateOptions {
-                        replace: true,
-                        ..Default::default()
-                    },
-                );
-            }
-        }
-    });
-    view! {
-        <Suspense fallback=loading>
-            {move || signed_in.get().flatten().map(|_| page())}
-        </Suspense>
-    }
-}
+use shared::UserProfile;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     use_title(T::HomeTitle);
     with_session(|| view! { <Profile /> })
-}
-
-#[component]
-pub fn DevicesPage() -> impl IntoView {
-    use_title(T::Devices);
-    with_session(|| {
-        view! {
-            <section class="card">
-                <Devices on_expired=end_session(Notice::SessionExpired) />
-            </section>
-        }
-    })
 }
 
 #[component]
@@ -151,90 +107,6 @@ fn Profile() -> impl IntoView {
     }
 }
 
-/// The account's sessions, newest use first: this one marked, any other one can be ended.
-#[component]
-fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
-    let i18n = use_i18n();
-    let list =
-        LocalResource::new(|| session::authed(|token| async move { api::sessions(&token).await }));
-    let form = FormState::new();
-    let alert = form.alert;
-    let end = form.authed(
-        |token, id: String| async move {
-            match api::end_session(&token, &id).await {
-                // Gone already (ended elsewhere) is what was asked for.
-                Err(ApiError::Problem(shared::Problem { status: 404, .. })) => Ok(()),
-                ended => ended,
-            }
-        },
-        move |()| list.refetch(),
-        form.alert_only(),
-    );
-    let ending = end.pending();
-    leave_when_refused(list, on_expired.clone());
-    let row = move |s: SessionInfo| {
-        let (browser, system) = session::user_agent_parts(&s.user_agent);
-        let id = s.id.clone();
-        view! {
-            <li class="device" data-current=s.current.to_string() data-session=s.id.clone()>
-                <p class="device-line">
-                    <span class="device-name">
-                        {move || i18n::browser_on_system(i18n.get(), browser, system)}
-                    </span>
-                    {s.current
-                        .then(|| {
-                            view! { " " <strong class="badge this-device">{move || i18n.t(T::ThisDevice)}</strong> }
-                        })}
-                </p>
-                <p class="device-meta muted">
-                    <span class="device-ip">{s.ip.clone()}</span>
-                    " · "
-                    <span class="device-last">
-                        {move || i18n.t(T::LastUsed)} " " <TimeAgo at=s.last_used_at.clone() />
-                    </span>
-                </p>
-                {(!s.current)
-                    .then(|| {
-                        view! {
-                            <PendingButton
-                                class="ghost end-session"
-                                pending=ending
-                                idle=T::EndSession
-                                busy=T::EndingSession
-                                on_click=move || {
-                                    alert.set(None);
-                                    end.dispatch(id.clone());
-                                }
-                            />
-                        }
-                    })}
-            </li>
-        }
-    };
-    view! {
-        <section id="devices" class="devices" aria-labelledby="devices-title">
-            <h1 id="devices-title">{move || i18n.t(T::Devices)}</h1>
-            <p class="muted">{move || i18n.t(T::DevicesLead)}</p>
-            <Suspense fallback=loading>
-                {move || {
-                    list.get()
-                        .map(|result| match result {
-                            Ok(l) => {
-                                view! { <ul class="device-list rows">{l.sessions.into_iter().map(row).collect_view()}</ul> }
-                                    .into_any()
-                            }
-                            Err(err) if err.is_unauthorized() => ().into_any(),
-                            Err(err) => {
-                                view! { <LoadError err on_retry=move || list.refetch() /> }.into_any()
-                            }
-                        })
-                }}
-            </Suspense>
-            <AlertRegion alert />
-        </section>
-    }
-}
-
 #[component]
 fn ProfileView(profile: UserProfile) -> impl IntoView {
     let i18n = use_i18n();
@@ -265,17 +137,6 @@ fn ProfileView(profile: UserProfile) -> impl IntoView {
                 <dd id="profile-email">{email}</dd>
             </div>
         </dl>
-    }
-}
-
-#[component]
-fn LoadError(err: ApiError, on_retry: impl Fn() + 'static) -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <div role="alert">{error_banner(err)}</div>
-        <button type="button" class="primary" on:click=move |_| on_retry()>
-            {move || i18n.t(T::Retry)}
-        </button>
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod activity;
+pub mod devices;
 pub mod home;
 pub mod login;
 pub mod not_found;
