@@ -11,7 +11,10 @@ use crate::pages::{
     not_me::NotMePage,
     reset::ResetPage,
     security::{RecoveryCodesPage, SecurityPage, TotpDisablePage},
-    settings::{DeleteAccountPage, EmailSettingsPage, PasswordSettingsPage, SettingsPage},
+    settings::{
+        delete::DeleteAccountPage, email::EmailSettingsPage, password::PasswordSettingsPage,
+        SettingsPage,
+    },
     signup::SignupPage,
 };
 use crate::session;
