@@ -10,7 +10,7 @@ use crate::pages::{
     not_found::NotFoundPage,
     not_me::NotMePage,
     reset::ResetPage,
-    security::{RecoveryCodesPage, SecurityPage, TotpDisablePage},
+    security::{disable::TotpDisablePage, recovery::RecoveryCodesPage, SecurityPage},
     settings::{
         delete::DeleteAccountPage, email::EmailSettingsPage, password::PasswordSettingsPage,
         SettingsPage,

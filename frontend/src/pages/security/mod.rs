@@ -1,151 +1,37 @@
 //! `/settings/security`: two-step login with an authenticator app (set it up: QR code and
 //! setup key, confirm a code, then the recovery codes shown once) and the passkeys (list, add,
-//! delete). Turning TOTP off and new recovery codes each have their own route
-//! (`/settings/security/disable`, `/settings/security/recovery`): both ask for the password and a code,
-//! and every form's fields keep their own ids.
+//! delete). Turning TOTP off and new recovery codes each have their own route and module
+//! (`/settings/security/disable` in `disable.rs`, `/settings/security/recovery` in
+//! `recovery.rs`): both ask for the password and a code, and every form's fields keep their
+//! own ids. The other modules here are no route: they hold what the routes share (`proof.rs`,
+//! `codes.rs`) and this page's step-up (`step_up.rs`); no route module imports another.
 //!
 //! Changing the factors (TOTP setup, adding or deleting a passkey) is behind the server's
 //! step-up: each is tried without proof first (a step-up of this session in the last minutes
 //! stands in); when the server asks for it, a "confirm it's you" form takes the password (and
 //! a TOTP code when TOTP is on) and the change is sent again with them.
 
+mod codes;
+pub mod disable;
+mod proof;
+pub mod recovery;
+mod step_up;
+
 use crate::api::{self, ApiError};
 use crate::components::{
-    back_link, error_banner, focus_field, go_with, loading, settings_page, signed_in,
-    submit_unless, use_flash, AlertRegion, Card, NoticeRegion, PendingButton, SubmitButton,
-    TextField,
+    back_link, error_banner, focus_field, loading, signed_in, submit_unless, use_flash,
+    AlertRegion, Card, NoticeRegion, PendingButton, SubmitButton, TextField,
 };
-use crate::form::{self, Field, FieldErrors, Issue};
-use crate::form_state::{FormState, SecondFactor, SecondFactorField, SecondFactorSwitch};
-use crate::i18n::{self, use_i18n, Notice, T};
+use crate::form::{self, Field};
+use crate::form_state::FormState;
+use crate::i18n::{self, use_i18n, T};
 use crate::session;
 use crate::webauthn;
+use codes::RecoveryCodesView;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use shared::{
-    ErrorCode, PasskeyInfo, PasskeyRegisterFinish, RecoveryCodesRequest, StepUpRequest,
-    TotpDisableRequest, TotpEnableRequest, TotpSetup,
-};
-
-/// A change to the factors the server guards with a step-up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Guarded {
-    TotpSetup,
-    /// Under this name.
-    AddPasskey(String),
-    /// The passkey with this id.
-    DeletePasskey(String),
-}
-
-/// The page's one step-up form: which change waits for the proof, and the form's state.
-#[derive(Debug, Clone, Copy)]
-struct StepUp {
-    waiting: RwSignal<Option<Guarded>>,
-    totp_on: RwSignal<bool>,
-    password: RwSignal<String>,
-    code: RwSignal<String>,
-    form: FormState,
-}
-
-impl StepUp {
-    fn new() -> Self {
-        Self {
-            waiting: RwSignal::new(None),
-            totp_on: RwSignal::new(false),
-            password: RwSignal::new(String::new()),
-            code: RwSignal::new(String::new()),
-            form: FormState::new(),
-        }
-    }
-
-    /// The change went through: the form goes away.
-    fn done(self) {
-        self.waiting.set(None);
-        self.password.set(String::new());
-        self.code.set(String::new());
-        self.form.clear();
-    }
-
-    /// Takes a refusal of `change`; `true` when it was about the proof (the form shows it),
-    /// `false` when the caller should show it.
-    fn refused(self, change: Guarded, err: &ApiError) -> bool {
-        let ApiError::Problem(p) = err else {
-            return false;
-        };
-        if form::asks_for_step_up(p) && self.waiting.with_untracked(Option::is_none) {
-            self.form.clear();
-            self.waiting.set(Some(change));
-            focus_field(Field::Password);
-            return true;
-        }
-        if self.waiting.with_untracked(Option::is_none) {
-            return false;
-        }
-        self.form.show_with_password(err, Field::Password);
-        true
-    }
-}
-
-/// The "confirm it's you" form, shown while a change of `which` kind waits for the proof;
-/// `send` gets the proof.
-#[component]
-fn StepUpForm(
-    step_up: StepUp,
-    which: fn(&Guarded) -> bool,
-    pending: Memo<bool>,
-    send: impl Fn(Guarded, StepUpRequest) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let i18n = use_i18n();
-    let StepUp {
-        waiting,
-        totp_on,
-        password,
-        code,
-        form,
-    } = step_up;
-    let FormState { errors, alert } = form;
-    let on_submit = submit_unless(pending, move || {
-        let Some(change) = waiting.get_untracked() else {
-            return;
-        };
-        let (pass, typed, totp) = (
-            password.get_untracked(),
-            code.get_untracked(),
-            totp_on.get_untracked(),
-        );
-        if form.accept(form::check_step_up(&pass, totp, &typed)) {
-            send(
-                change,
-                StepUpRequest {
-                    password: Some(pass),
-                    code: totp.then(|| typed.trim().to_owned()),
-                    recovery_code: None,
-                },
-            );
-        }
-    });
-    view! {
-        <Show when=move || waiting.with(|w| w.as_ref().is_some_and(which))>
-            <form class="step-up" on:submit=on_submit novalidate aria-labelledby="step-up-title">
-                <h3 id="step-up-title">{move || i18n.t(T::StepUpTitle)}</h3>
-                <p class="lead">
-                    {move || i18n.t(if totp_on.get() { T::StepUpLeadTotp } else { T::StepUpLead })}
-                </p>
-                <AlertRegion alert />
-                <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
-                <Show when=move || totp_on.get()>
-                    <TextField field=Field::Code value=code errors autocomplete="one-time-code" inputmode="numeric" maxlength=6 />
-                </Show>
-                <div class="actions">
-                    <SubmitButton id="step-up-submit" pending idle=T::Confirm busy=T::Verifying />
-                    <button type="button" id="step-up-cancel" class="ghost" on:click=move |_| step_up.done()>
-                        {move || i18n.t(T::Cancel)}
-                    </button>
-                </div>
-            </form>
-        </Show>
-    }
-}
+use shared::{PasskeyInfo, PasskeyRegisterFinish, StepUpRequest, TotpEnableRequest, TotpSetup};
+use step_up::{Guarded, StepUp, StepUpForm};
 
 /// The `otpauth://` URI as an SVG QR code, drawn here: the secret never leaves the page for
 /// an image service. Empty when the URI does not fit a QR code (it always does).
@@ -179,41 +65,6 @@ pub fn SecurityPage() -> impl IntoView {
             {signed_in(|_| view! { <TotpSection /> <PasskeySection /> })}
             {back_link()}
         </Card>
-    }
-}
-
-/// The ten codes, shown once, with a copy button.
-#[component]
-fn RecoveryCodesView(codes: Vec<String>) -> impl IntoView {
-    let i18n = use_i18n();
-    let copied = RwSignal::new(false);
-    let text = codes.join("\n");
-    let copy = move |_| {
-        let text = text.clone();
-        leptos::task::spawn_local(async move {
-            let Some(window) = web_sys::window() else {
-                return;
-            };
-            let promise = window.navigator().clipboard().write_text(&text);
-            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
-                copied.set(true);
-            }
-        });
-    };
-    view! {
-        <div class="recovery-codes" aria-labelledby="recovery-codes-title">
-            <h3 id="recovery-codes-title">{move || i18n.t(T::RecoveryCodesTitle)}</h3>
-            <p class="lead">{move || i18n.t(T::RecoveryCodesLead)}</p>
-            <ul id="recovery-codes" class="codes">
-                {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
-            </ul>
-            <button id="copy-recovery-codes" type="button" class="secondary" on:click=copy>
-                {move || i18n.t(T::CopyCodes)}
-            </button>
-            <p class="muted" role="status">
-                {move || copied.get().then(|| i18n.t(T::CodesCopied))}
-            </p>
-        </div>
     }
 }
 
@@ -473,141 +324,5 @@ fn PasskeySection() -> impl IntoView {
                 }
             />
         </section>
-    }
-}
-
-#[component]
-pub fn TotpDisablePage() -> impl IntoView {
-    let lead = Some(T::DisableTotpLead);
-    let form = |_| view! { <DisableForm /> };
-    settings_page(("card", "disable-totp-title"), T::DisableTotp, lead, form)
-}
-
-/// The password and a second factor, which turning TOTP off and new recovery codes ask for:
-/// the password field, the code (or recovery code) field, and the switch between the two.
-#[component]
-fn ProofFields(
-    switch_id: &'static str,
-    password: RwSignal<String>,
-    factor: SecondFactor,
-    errors: RwSignal<FieldErrors>,
-) -> impl IntoView {
-    view! {
-        <TextField field=Field::Password value=password errors autocomplete="current-password" input_type="password" />
-        <SecondFactorField factor errors />
-        <p class="alt-login">
-            <SecondFactorSwitch
-                id=switch_id
-                factor
-                before=move || {
-                    errors.update(|e| {
-                        e.remove(Field::Code);
-                        e.remove(Field::RecoveryCode);
-                    })
-                }
-            />
-        </p>
-    }
-}
-
-/// The checks of `ProofFields`, and when they pass, the request's password, code and
-/// recovery code.
-fn checked_proof(
-    form: FormState,
-    password: RwSignal<String>,
-    factor: SecondFactor,
-) -> Option<(String, Option<String>, Option<String>)> {
-    let pass = password.get_untracked();
-    let (second, code, recovery_code) = factor.checked();
-    let mut found = FieldErrors::default();
-    if pass.is_empty() {
-        found.insert(Field::Password, Issue::Rule(ErrorCode::Required));
-    }
-    found.merge(second);
-    form.accept(found).then_some((pass, code, recovery_code))
-}
-
-/// A refused proof: a wrong password is the password field's, a wrong code the field in use.
-fn proof_refused(form: FormState, factor: SecondFactor, err: &ApiError) {
-    form.show_with_password(err, Field::Password);
-    factor.move_issue(form.errors);
-}
-
-#[component]
-fn DisableForm() -> impl IntoView {
-    let disabled = go_with(Notice::TotpDisabled, "/settings/security", false);
-    let password = RwSignal::new(String::new());
-    let factor = SecondFactor::new();
-    let form = FormState::new();
-    let FormState { errors, alert } = form;
-    let disable = form.authed(
-        |token, req: TotpDisableRequest| async move { api::totp_disable(&token, &req).await },
-        move |()| disabled(),
-        move |err| proof_refused(form, factor, &err),
-    );
-    let pending = disable.pending();
-    let on_submit = submit_unless(pending, move || {
-        if let Some((password, code, recovery_code)) = checked_proof(form, password, factor) {
-            disable.dispatch(TotpDisableRequest {
-                password,
-                code,
-                recovery_code,
-            });
-        }
-    });
-    view! {
-        <AlertRegion alert />
-        <form on:submit=on_submit novalidate>
-            <ProofFields switch_id="disable-switch" password factor errors />
-            <SubmitButton id="totp-disable" class="primary danger" pending idle=T::DisableTotp busy=T::DisablingTotp />
-        </form>
-    }
-}
-
-#[component]
-pub fn RecoveryCodesPage() -> impl IntoView {
-    let lead = Some(T::NewRecoveryCodesLead);
-    let form = |_| view! { <RecoveryForm /> };
-    settings_page(("card", "recovery-title"), T::NewRecoveryCodes, lead, form)
-}
-
-#[component]
-fn RecoveryForm() -> impl IntoView {
-    let password = RwSignal::new(String::new());
-    let factor = SecondFactor::new();
-    let codes = RwSignal::new(None::<Vec<String>>);
-    let form = FormState::new();
-    let FormState { errors, alert } = form;
-    let make = form.authed(
-        |token, req: RecoveryCodesRequest| async move { api::recovery_codes(&token, &req).await },
-        move |answer| {
-            password.set(String::new());
-            codes.set(Some(answer.recovery_codes));
-        },
-        move |err| proof_refused(form, factor, &err),
-    );
-    let pending = make.pending();
-    let on_submit = submit_unless(pending, move || {
-        if let Some((password, code, recovery_code)) = checked_proof(form, password, factor) {
-            make.dispatch(RecoveryCodesRequest {
-                password,
-                code,
-                recovery_code,
-            });
-        }
-    });
-    view! {
-        <AlertRegion alert />
-        <Show
-            when=move || codes.with(Option::is_some)
-            fallback=move || view! {
-                <form on:submit=on_submit novalidate>
-                    <ProofFields switch_id="recovery-switch" password factor errors />
-                    <SubmitButton id="recovery-codes-submit" pending idle=T::NewRecoveryCodes busy=T::MakingRecoveryCodes />
-                </form>
-            }
-        >
-            {move || codes.get().map(|codes| view! { <RecoveryCodesView codes /> })}
-        </Show>
     }
 }
