@@ -14,7 +14,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{duplicate_key_index, sorted, Store, UserDoc};
+use super::{duplicate_key_index, sorted, updated_one, Landed, Store, UserDoc};
 
 /// `admin_keys`: one document per admin API key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,14 +143,13 @@ impl Store {
     /// Revokes the live key named `name`; whether there was one.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "revoke_api_key"))]
     pub async fn revoke_api_key(&self, name: &str, now: DateTime) -> Result<bool, Error> {
-        let updated = self
-            .admin_keys
-            .update_one(
-                doc! { "name": name, "revoked": false },
-                doc! { "$set": { "revoked": true, "revoked_at": now } },
-            )
-            .await?;
-        Ok(updated.modified_count == 1)
+        updated_one(
+            &self.admin_keys,
+            doc! { "name": name, "revoked": false },
+            doc! { "$set": { "revoked": true, "revoked_at": now } },
+            Landed::Modified,
+        )
+        .await
     }
 
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "insert_audit"))]

@@ -10,7 +10,9 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{compare_and_set, delete_of_user, take_attempt, updated_one, Landed, Store};
+use super::{
+    compare_and_set, delete_of_user, deleted_one, take_attempt, updated_one, Landed, Store,
+};
 
 /// `users.totp`: present exactly while TOTP is on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,11 +205,7 @@ impl Store {
             "consume_mfa_ticket",
             async || self.find_live_mfa_ticket(id, now, max_attempts).await,
             async |ticket: &mut MfaTicketDoc| {
-                let deleted = self
-                    .mfa_tickets
-                    .delete_one(read_ticket(ticket, now))
-                    .await?;
-                Ok(deleted.deleted_count == 1)
+                deleted_one(&self.mfa_tickets, read_ticket(ticket, now)).await
             },
         )
         .await

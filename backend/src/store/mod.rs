@@ -386,6 +386,15 @@ async fn updated_one<T: Send + Sync>(
     Ok(count == 1)
 }
 
+/// `delete_one(filter)` on `coll`: whether this call deleted the document (of concurrent
+/// deletes of one document, exactly one gets `true`).
+async fn deleted_one<T: Send + Sync>(
+    coll: &Collection<T>,
+    filter: Document,
+) -> Result<bool, Error> {
+    Ok(coll.delete_one(filter).await?.deleted_count == 1)
+}
+
 /// `update_one(pinned, {$inc: {attempts: 1}})` on `coll`: whether the document as read
 /// (`pinned`) took the attempt; if it did, `attempts` (the count read) counts it too.
 async fn take_attempt<T: Send + Sync, N: AddAssign + From<u8>>(

@@ -7,7 +7,7 @@ use mongodb::{
     error::Error,
 };
 
-use super::Store;
+use super::{deleted_one, Store};
 
 /// What a redeemed link was about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl Store {
         let Some(found) = links.find_one(doc! { "_id": hash }).await? else {
             return Ok(None);
         };
-        if links.delete_one(doc! { "_id": hash }).await?.deleted_count != 1 {
+        if !deleted_one(links, doc! { "_id": hash }).await? {
             return Ok(None);
         }
         let live = found

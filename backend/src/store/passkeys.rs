@@ -14,7 +14,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{duplicate_key_index, sorted, Store};
+use super::{deleted_one, duplicate_key_index, sorted, updated_one, Landed, Store};
 use crate::rendezvous::Point;
 
 /// Index name of the unique credential id.
@@ -171,11 +171,7 @@ impl Store {
     /// Deletes one passkey of `user_id`; whether there was one (another account's is not).
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_passkey"))]
     pub async fn delete_passkey(&self, user_id: ObjectId, id: ObjectId) -> Result<bool, Error> {
-        let deleted = self
-            .passkeys
-            .delete_one(doc! { "_id": id, "user_id": user_id })
-            .await?;
-        Ok(deleted.deleted_count == 1)
+        deleted_one(&self.passkeys, doc! { "_id": id, "user_id": user_id }).await
     }
 
     /// Every passkey of a deleted account.
@@ -202,18 +198,12 @@ impl Store {
             filter.insert("sign_count", doc! { "$lt": i64::from(sign_count) });
         }
         // `{_id, sign_count}`: a conditional update on the `_id` index.
-        let updated = self
-            .passkeys
-            .update_one(
-                filter,
-                doc! { "$set": {
-                    "sign_count": i64::from(sign_count),
-                    "passkey": passkey,
-                    "last_used_at": now,
-                } },
-            )
-            .await?;
-        Ok(updated.matched_count == 1)
+        let update = doc! { "$set": {
+            "sign_count": i64::from(sign_count),
+            "passkey": passkey,
+            "last_used_at": now,
+        } };
+        updated_one(&self.passkeys, filter, update, Landed::Matched).await
     }
 
     /// Keeps a ceremony's state: a registration's in its account's slot (replacing a pending
@@ -280,7 +270,8 @@ impl Store {
         let Some(challenge) = self.challenges.find_one(filter.clone()).await? else {
             return Ok(None);
         };
-        let taken = self.challenges.delete_one(filter).await?;
-        Ok((taken.deleted_count == 1).then_some(challenge))
+        Ok(deleted_one(&self.challenges, filter)
+            .await?
+            .then_some(challenge))
     }
 }

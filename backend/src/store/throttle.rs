@@ -10,7 +10,7 @@ use mongodb::{
     error::Error,
 };
 
-use super::{duplicate_key_index, Store};
+use super::{deleted_one, duplicate_key_index, Store};
 use crate::clock::{after as add, before as sub};
 
 /// What an event-log entry counts against.
@@ -184,7 +184,7 @@ impl Store {
             // If nothing else counted since, the document goes as it came.
             let mut alone = ours.clone();
             alone.insert("sent", doc! { "$size": 1 });
-            if self.send_locks.delete_one(alone).await?.deleted_count == 1 {
+            if deleted_one(&self.send_locks, alone).await? {
                 return Ok(());
             }
         }

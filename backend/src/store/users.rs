@@ -4,7 +4,7 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{duplicate_key_index, Store, EMAIL_INDEX, NICKNAME_INDEX, USERNAME_INDEX};
+use super::{deleted_one, duplicate_key_index, Store, EMAIL_INDEX, NICKNAME_INDEX, USERNAME_INDEX};
 use crate::domain::{nickname_key, NICKNAME_KEY_VERSION};
 
 /// What `/api/nick` shows of an account: the only account data the cache holds (nothing a
@@ -294,9 +294,9 @@ impl Store {
     /// Deletes the account document; whether there was one.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_user"))]
     pub async fn delete_user(&self, id: ObjectId) -> Result<bool, Error> {
-        let deleted = self.users.delete_one(doc! { "_id": id }).await;
+        let deleted = deleted_one(&self.users, doc! { "_id": id }).await;
         self.forget_profile(id);
-        Ok(deleted?.deleted_count == 1)
+        deleted
     }
 
     /// What `GET /api/nick` shows of account `id`: through the session cache when this
