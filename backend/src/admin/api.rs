@@ -138,6 +138,22 @@ async fn write<T>(
     audit::audited(state, &caller.operator, action, target, work).await
 }
 
+/// [`write`] on the account `id`: `work` gets the account, or the write is `404 not_found`
+/// (audited as such) when there is none. `target` names what is written in the audit trail.
+async fn write_on<T>(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    id: &str,
+    target: &str,
+    work: impl AsyncFnOnce(UserDoc) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    write(state, caller, action, target, async {
+        work(operator::account(&state.store, id).await?).await
+    })
+    .await
+}
+
 fn time(t: DateTime) -> String {
     t.try_to_rfc3339_string().unwrap_or_default()
 }
@@ -326,8 +342,7 @@ pub async fn sessions(state: State, _caller: Caller, id: web::Path<AccountId>) -
         (status = 200, description = "The sessions are ended", body = AdminOutcome),
     ))]
 pub async fn end_sessions(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
-    let ended = write(&state, &caller, "end_sessions", &id, async {
-        let user = operator::account(&state.store, &id).await?;
+    let ended = write_on(&state, &caller, "end_sessions", &id, &id, async |user| {
         operator::end_sessions(&state, &caller.operator, &user).await
     })
     .await?;
@@ -352,16 +367,10 @@ pub async fn end_session(
     path: web::Path<(String, String)>,
 ) -> Answer {
     let (id, sid) = path.into_inner();
-    write(
-        &state,
-        &caller,
-        "end_session",
-        &format!("{id} {sid}"),
-        async {
-            let user = operator::account(&state.store, &id).await?;
-            operator::end_session(&state, &caller.operator, &user, &sid).await
-        },
-    )
+    let target = format!("{id} {sid}");
+    write_on(&state, &caller, "end_session", &id, &target, async |user| {
+        operator::end_session(&state, &caller.operator, &user, &sid).await
+    })
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -374,8 +383,7 @@ pub async fn end_session(
         (status = 200, description = "The account is disabled", body = AdminOutcome),
     ))]
 pub async fn disable(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
-    let frozen = write(&state, &caller, "disable", &id, async {
-        let user = operator::account(&state.store, &id).await?;
+    let frozen = write_on(&state, &caller, "disable", &id, &id, async |user| {
         operator::disable(&state, &caller.operator, &user).await
     })
     .await?;
@@ -394,8 +402,7 @@ pub async fn disable(state: State, caller: Caller, id: web::Path<AccountId>) -> 
         (status = 200, description = "The account is enabled", body = AdminOutcome),
     ))]
 pub async fn enable(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
-    let ended = write(&state, &caller, "enable", &id, async {
-        let user = operator::account(&state.store, &id).await?;
+    let ended = write_on(&state, &caller, "enable", &id, &id, async |user| {
         operator::enable(&state, &caller.operator, &user).await
     })
     .await?;
@@ -431,8 +438,7 @@ pub async fn delete(
         Some(false) => Goodbye::Skip,
         _ => Goodbye::Send,
     };
-    write(&state, &caller, "delete", &id, async {
-        let user = operator::account(&state.store, &id).await?;
+    write_on(&state, &caller, "delete", &id, &id, async |user| {
         operator::delete(&state, &caller.operator, &user, goodbye).await
     })
     .await?;
@@ -447,8 +453,7 @@ pub async fn delete(
         (status = 200, description = "What was removed", body = AdminOutcome),
     ))]
 pub async fn reset_mfa(state: State, caller: Caller, id: web::Path<AccountId>) -> Answer {
-    let removed = write(&state, &caller, "reset_mfa", &id, async {
-        let user = operator::account(&state.store, &id).await?;
+    let removed = write_on(&state, &caller, "reset_mfa", &id, &id, async |user| {
         operator::reset_second_factors(&state, &caller.operator, &user).await
     })
     .await?;
@@ -474,15 +479,14 @@ pub async fn delete_passkey(
     path: web::Path<(String, String)>,
 ) -> Answer {
     let (id, pid) = path.into_inner();
-    write(
+    let target = format!("{id} {pid}");
+    write_on(
         &state,
         &caller,
         "delete_passkey",
-        &format!("{id} {pid}"),
-        async {
-            let user = operator::account(&state.store, &id).await?;
-            operator::delete_passkey(&state, &caller.operator, &user, &pid).await
-        },
+        &id,
+        &target,
+        async |user| operator::delete_passkey(&state, &caller.operator, &user, &pid).await,
     )
     .await?;
     Ok(HttpResponse::NoContent().finish())
