@@ -142,10 +142,12 @@ async fn shapes(uri: &str, size: usize, calls: usize) {
     let s = time(calls, |i| {
         let (store, sid) = (&store, &sid);
         async move {
+            // A refresh: the session read by `_id`, then rotated from what was read.
+            let read = store.find_session(sid).await.unwrap().expect("seeded");
+            assert_eq!(read.generation, i as i64);
             let rotated = store
                 .rotate_session(
-                    sid,
-                    i as i64,
+                    read,
                     Rotation {
                         refresh_hash: "ab",
                         now,
@@ -181,7 +183,6 @@ async fn shapes(uri: &str, size: usize, calls: usize) {
         let (store, stop) = (store.clone(), stop.clone());
         let other = format!("{:032x}", 8_u128 * 0x9e37_79b9_7f4a_7c15 + 1);
         tokio::spawn(async move {
-            let mut generation = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let rotation = Rotation {
                     refresh_hash: "cd",
@@ -190,8 +191,8 @@ async fn shapes(uri: &str, size: usize, calls: usize) {
                     ip: "203.0.113.9",
                     user_agent: "bench",
                 };
-                if let Ok(Some(_)) = store.rotate_session(&other, generation, rotation).await {
-                    generation += 1;
+                if let Ok(Some(read)) = store.find_session(&other).await {
+                    let _ = store.rotate_session(read, rotation).await;
                 }
             }
         })

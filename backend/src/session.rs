@@ -196,8 +196,7 @@ pub async fn refresh(
             .ok_or(ApiError::InvalidRefreshToken)?;
         let rotated = store
             .rotate_session(
-                &session.id,
-                generation,
+                session.clone(),
                 Rotation {
                     refresh_hash: &token_hash(&next),
                     now,

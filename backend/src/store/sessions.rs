@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use super::{sorted, Store};
+use super::{deleted_one, sorted, updated_one, Landed, Store};
 use crate::rendezvous::Point;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,10 +68,11 @@ pub const SWEEP_PAUSE: Duration = Duration::from_millis(20);
 /// `sessions`, every other write to it (a login, a logout, another instance's) waits behind
 /// all of them. Measured on the server alone (16 rotating clients, `--sync-on-commit`): a
 /// probe's `update_one {_id}` on `sessions` took 22-26 ms against 2.5-3 ms idle, while the same
-/// write to another collection took 2.2-2.6 ms; with two rotations in flight, 2.8-3.1 ms, and
-/// the rotations went through as fast (493-581 a second uncapped, 626 capped): the collection
-/// was the bottleneck either way. docs/benchmarks.md, "Scale".
-pub(super) const ROTATIONS_IN_FLIGHT: usize = 2;
+/// write to another collection took 2.2-2.6 ms. With a release backend the rotations come fast
+/// enough to keep the collection busy however few are in flight, so a write waits behind all
+/// of those: with two, 3.6-3.9 times its idle time in `bench scale`; with one, behind one at
+/// most. docs/benchmarks.md, "Scale".
+pub(super) const ROTATIONS_IN_FLIGHT: usize = 1;
 
 /// The sessions' upkeep takes at most one part in this many of the time (its count over every
 /// live session grows with them).
@@ -150,36 +151,35 @@ impl Store {
         self.sessions.find_one(doc! { "_id": sid }).await
     }
 
-    /// Moves session `sid` from generation `from` to `from + 1`, if it is still at `from` and
-    /// live at `rotation.now`. Of concurrent rotations from one generation exactly one gets
-    /// the updated session; the others get `None`.
+    /// Moves `session`, as the refresh read it, from its generation to the next, if the
+    /// database still has it at that generation, live at `rotation.now` and not disabled. Of
+    /// concurrent rotations from one generation exactly one gets the updated session; the
+    /// others get `None`.
     ///
-    /// The session is read by `_id`, then moved by a compare-and-set on `generation: from`
-    /// (served by the `_id` index at any size, where a find-and-modify is not on the local
-    /// server): the one update that matches is the rotation, and what it returns is the
-    /// session as read with the rotation's changes.
+    /// A compare-and-set on `generation` (served by the `_id` index at any size, where a
+    /// find-and-modify is not on the local server), on the session the refresh already read:
+    /// the one update that matches is the rotation, and what it returns is that session with
+    /// the rotation's changes. No second read: the fields the answer is made of (the account,
+    /// the expiry, the generation) are the ones the update either pins or sets.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "rotate_session"))]
     pub async fn rotate_session(
         &self,
-        sid: &str,
-        from: i64,
+        session: SessionDoc,
         rotation: Rotation<'_>,
     ) -> Result<Option<SessionDoc>, Error> {
-        let rotated = self.rotate_read_session(sid, from, rotation).await;
-        self.forget_session(sid);
+        let sid = session.id.clone();
+        let rotated = self.rotate_read_session(session, rotation).await;
+        self.forget_session(&sid);
         rotated
     }
 
     async fn rotate_read_session(
         &self,
-        sid: &str,
-        from: i64,
+        mut session: SessionDoc,
         rotation: Rotation<'_>,
     ) -> Result<Option<SessionDoc>, Error> {
-        let Some(mut session) = self.sessions.find_one(doc! { "_id": sid }).await? else {
-            return Ok(None);
-        };
-        if session.generation != from || session.expires_at <= rotation.now || session.disabled {
+        let from = session.generation;
+        if session.expires_at <= rotation.now || session.disabled {
             return Ok(None);
         }
         self.rendezvous.pass(Point::RotateSession).await;
@@ -189,7 +189,7 @@ impl Store {
             .sessions
             .update_one(
                 doc! {
-                    "_id": sid, "generation": from, "expires_at": { "$gt": rotation.now },
+                    "_id": &session.id, "generation": from, "expires_at": { "$gt": rotation.now },
                     "disabled": { "$ne": true },
                 },
                 doc! { "$set": {
@@ -219,15 +219,11 @@ impl Store {
     /// Records a step-up of session `sid` at `now`; `false` when the session is gone.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "record_step_up"))]
     pub async fn record_step_up(&self, sid: &str, now: DateTime) -> Result<bool, Error> {
-        let updated = self
-            .sessions
-            .update_one(
-                doc! { "_id": sid },
-                doc! { "$set": { "stepped_up_at": now } },
-            )
-            .await;
+        let update = doc! { "$set": { "stepped_up_at": now } };
+        let updated =
+            updated_one(&self.sessions, doc! { "_id": sid }, update, Landed::Matched).await;
         self.forget_session(sid);
-        Ok(updated?.matched_count == 1)
+        updated
     }
 
     /// Ends the least recently used sessions of `user_id` beyond the newest `keep`; how many.
@@ -261,12 +257,9 @@ impl Store {
     /// Ends session `sid` if it belongs to `user_id`; whether there was one.
     #[tracing::instrument(name = "db", skip_all, fields(db.system = "mongodb", db.operation = "delete_session"))]
     pub async fn delete_session(&self, sid: &str, user_id: ObjectId) -> Result<bool, Error> {
-        let deleted = self
-            .sessions
-            .delete_one(doc! { "_id": sid, "user_id": user_id })
-            .await;
+        let deleted = deleted_one(&self.sessions, doc! { "_id": sid, "user_id": user_id }).await;
         self.forget_session(sid);
-        Ok(deleted?.deleted_count == 1)
+        deleted
     }
 
     /// Ends session `sid` whoever it belongs to (a reused refresh token).

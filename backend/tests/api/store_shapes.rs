@@ -373,14 +373,14 @@ async fn every_hot_store_operation_examines_a_bounded_number_of_documents() {
     };
     let rotated = w
         .store
-        .rotate_session(&sid(7), 0, rotation())
+        .rotate_session(session.clone(), rotation())
         .await
         .unwrap();
     assert_eq!(rotated.map(|s| s.generation), Some(1));
     w.assert_bounded("rotate_session").await;
     assert!(w
         .store
-        .rotate_session(&sid(7), 0, rotation())
+        .rotate_session(session.clone(), rotation())
         .await
         .unwrap()
         .is_none());
