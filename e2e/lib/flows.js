@@ -2,7 +2,7 @@
 // by a screenshot.
 
 import assert from 'node:assert/strict';
-import { expectPath, expectText, mailCount, readCode } from './harness.js';
+import { expectPath, expectText, watchMail } from './harness.js';
 
 /** The signup form's controls, found the way a person finds them: by their labels. */
 export function signupForm(page) {
@@ -47,7 +47,7 @@ export async function fillSignup(page, shot, person) {
  */
 export async function requestCode(page, shot, person) {
   const form = signupForm(page);
-  const before = await mailCount(person.email);
+  const mail = await watchMail(person.email);
   await form.verify.click();
   await form.code.waitFor({ state: 'visible' });
   assert.equal(await form.code.getAttribute('name'), 'code');
@@ -59,7 +59,7 @@ export async function requestCode(page, shot, person) {
   await expectText(resend, /다시 보내기 \(\d+초\)/);
   assert.equal(await resend.isDisabled(), true, 'resend button is disabled during the cooldown');
   await shot('code requested');
-  return readCode(person.email, { after: before });
+  return mail.code();
 }
 
 /** Types `code` and presses "회원가입". */

@@ -200,8 +200,22 @@ async function mailsTo(address) {
   return res.json();
 }
 
+/**
+ * The mail to `address` from now on (open it before the step that sends): `code()` waits for
+ * the next mail and reads its six-digit code, `next(subject)` waits for one whose subject
+ * matches, `count()` says how many came.
+ */
+export async function watchMail(address) {
+  const after = await mailCount(address);
+  return {
+    code: () => readCode(address, { after }),
+    next: (subject) => waitForMail(address, subject, { after }),
+    count: async () => (await mailCount(address)) - after,
+  };
+}
+
 /** How many mails `address` has received so far. */
-export async function mailCount(address) {
+async function mailCount(address) {
   return (await mailsTo(address)).length;
 }
 
@@ -209,7 +223,7 @@ export async function mailCount(address) {
  * Waits for mail number `after + 1` to `address` and reads the six-digit code from its
  * decoded plain-text body, the way a person reads it.
  */
-export async function readCode(address, { after = 0 } = {}) {
+async function readCode(address, { after = 0 } = {}) {
   const deadline = Date.now() + MAIL_TIMEOUT;
   for (;;) {
     const mails = await mailsTo(address);
@@ -227,7 +241,7 @@ export async function readCode(address, { after = 0 } = {}) {
 }
 
 /** Waits for a mail to `address` after the first `after` whose subject matches `subject`. */
-export async function waitForMail(address, subject, { after = 0 } = {}) {
+async function waitForMail(address, subject, { after = 0 } = {}) {
   const deadline = Date.now() + MAIL_TIMEOUT;
   for (;;) {
     const mails = (await mailsTo(address)).slice(after);
@@ -256,10 +270,10 @@ async function postJson(pathname, body) {
 
 /** Creates `person`'s account through the API, reading the code from the mail. */
 export async function registerViaApi(person) {
-  const before = await mailCount(person.email);
+  const mail = await watchMail(person.email);
   const { username, nickname, email, password } = person;
   await postJson('/api/email_auth', { username, nickname, email, locale: 'ko' });
-  const code = await readCode(email, { after: before });
+  const code = await mail.code();
   await postJson('/api/register', { username, password, nickname, email, code });
 }
 

@@ -2,7 +2,7 @@
 // /login, a recorder of the page's WebAuthn calls and Chromium's virtual authenticator.
 
 import assert from 'node:assert/strict';
-import { expectText, mailCount, readCode } from './harness.js';
+import { expectText, watchMail } from './harness.js';
 
 export const TEXT = {
   ko: {
@@ -49,7 +49,7 @@ export async function codeStep(page, shot, person, lang, { wrongFirst = false } 
   assert.equal(await page.locator('#email').getAttribute('autocomplete'), 'email');
   await shot('code sign-in form');
   await expectText(page.locator('#login-code-send'), text.send);
-  const before = await mailCount(person.email);
+  const mail = await watchMail(person.email);
   await page.locator('#login-code-send').click();
   // The signup mail moments ago started the address's resend cooldown: the page says how long
   // to wait and counts it down on the button; then the code goes.
@@ -66,7 +66,7 @@ export async function codeStep(page, shot, person, lang, { wrongFirst = false } 
   await expectText(page.getByRole('timer'), text.timer);
   assert.equal(await page.locator('#login-code-send').isDisabled(), true, 'resend waits');
   await shot('code sent');
-  const code = await readCode(person.email, { after: before });
+  const code = await mail.code();
   if (wrongFirst) {
     const wrong = code === '000000' ? '111111' : '000000';
     await page.locator('#code').fill(wrong);

@@ -11,11 +11,10 @@ import {
   UI_TIMEOUT,
   expectPath,
   expectText,
-  mailCount,
   newPerson,
   nickStatus,
-  readCode,
   waitUntil,
+  watchMail,
 } from '../lib/harness.js';
 import { registeredPerson, useBrowser } from '../lib/fixtures.js';
 import { expectMainPage, fieldError, logIn, signIn } from '../lib/flows.js';
@@ -83,7 +82,7 @@ test('forgot password: mailed code, new password, notice, old password refused',
       polling: 250,
     });
     await expectText(form.send, '다시 보내기');
-    const before = await mailCount(person.email);
+    const mail = await watchMail(person.email);
     await form.send.click();
     await expectText(
       page.getByRole('status'),
@@ -98,7 +97,7 @@ test('forgot password: mailed code, new password, notice, old password refused',
     assert.equal(await form.newPassword.getAttribute('type'), 'password');
     await shot('reset code requested');
     // The last mail to the address is the reset mail, with its code.
-    const code = await readCode(person.email, { after: before });
+    const code = await mail.code();
     const inbox = `${MAILDEV_URL}/api/email?to.address=${encodeURIComponent(person.email)}`;
     const mails = await (await fetch(inbox)).json();
     assert.match(mails[mails.length - 1].subject, /비밀번호 재설정/);

@@ -3,14 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  expectPath,
-  expectText,
-  mailCount,
-  readCode,
-  waitForMail,
-  waitUntil,
-} from '../lib/harness.js';
+import { expectPath, expectText, waitUntil, watchMail } from '../lib/harness.js';
 import { registeredPerson, useBrowser } from '../lib/fixtures.js';
 import { signIn } from '../lib/flows.js';
 import { LOCALE, TEXT } from '../lib/signin.js';
@@ -81,9 +74,9 @@ test('"this wasn\'t me" journey: a sign-in from a new network mails an alert; it
   );
   try {
     await signIn(owner.page, owner.shot, person);
-    const before = await mailCount(person.email);
+    const mail = await watchMail(person.email);
     await signIn(stranger.page, stranger.shot, person);
-    const alert = await waitForMail(person.email, /새 기기에서 로그인/, { after: before });
+    const alert = await mail.next(/새 기기에서 로그인/);
     const link = /https?:\/\/\S+\/security\/not-me#token=[\w-]+/.exec(alert.text ?? '');
     assert.ok(link, `a not-me link in the alert: ${alert.text}`);
 
@@ -93,7 +86,7 @@ test('"this wasn\'t me" journey: a sign-in from a new network mails an alert; it
     await expectText(page.getByRole('heading', { level: 1 }), '내가 로그인하지 않았습니다');
     await waitUntil(async () => !new URL(page.url()).hash, 'the token taken out of the address');
     await shot('not-me page');
-    const mailsBefore = await mailCount(person.email);
+    const resetMail = await watchMail(person.email);
     await page.locator('#not-me-submit').click();
     await expectText(page.locator('#not-me-done'), /\d+개 기기에서 로그아웃시켰습니다/);
     await shot('every session ended');
@@ -109,7 +102,7 @@ test('"this wasn\'t me" journey: a sign-in from a new network mails an alert; it
     // The reset code went out unless the signup mail's cooldown still ran (a test is quicker
     // than a person): "resend" then gets one, as the page offers.
     await page.locator('#email').fill(person.email);
-    if ((await mailCount(person.email)) === mailsBefore) {
+    if ((await resetMail.count()) === 0) {
       await page.locator('#reset-send').click();
       await page.getByRole('timer').or(page.getByRole('alert').locator('.banner')).first().waitFor();
       if (await page.getByRole('alert').locator('.banner').count()) {
@@ -120,7 +113,7 @@ test('"this wasn\'t me" journey: a sign-in from a new network mails an alert; it
         await page.locator('#reset-send').click();
       }
     }
-    const code = await readCode(person.email, { after: mailsBefore });
+    const code = await resetMail.code();
     await page.locator('#code').fill(code);
     const fresh = `${person.password} new`;
     await page.locator('#new_password').fill(fresh);

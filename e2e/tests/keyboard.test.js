@@ -5,14 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  expectPath,
-  expectText,
-  mailCount,
-  newPerson,
-  readCode,
-  waitUntil,
-} from '../lib/harness.js';
+import { expectPath, expectText, newPerson, waitUntil, watchMail } from '../lib/harness.js';
 import { useBrowser } from '../lib/fixtures.js';
 import { expectMainPage } from '../lib/flows.js';
 
@@ -79,11 +72,11 @@ test('the whole journey with the keyboard only: sign up, mailed code, log in, ma
     await shot('verify email focused');
 
     // Space presses the button; the focus moves on to the code field that appears.
-    const before = await mailCount(person.email);
+    const mail = await watchMail(person.email);
     await page.keyboard.press('Space');
     await expectText(page.getByRole('status'), `${person.email}(으)로 인증 코드를 보냈습니다`);
     await expectFocus(page, '#code');
-    const code = await readCode(person.email, { after: before });
+    const code = await mail.code();
     await page.keyboard.type(code);
     await shot('code typed');
     await press(page, 'Tab', '#signup-submit');

@@ -4,15 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  BASE_URL,
-  expectPath,
-  expectText,
-  mailCount,
-  readCode,
-  waitForMail,
-  waitUntil,
-} from '../lib/harness.js';
+import { BASE_URL, expectPath, expectText, waitUntil, watchMail } from '../lib/harness.js';
 import { registeredPerson, useBrowser } from '../lib/fixtures.js';
 import { expectMainPage, fieldError, signIn } from '../lib/flows.js';
 
@@ -51,7 +43,7 @@ test('change password: a wrong current one is refused; then other devices are lo
     await expectText(fieldError(page, 'current_password'), '올바르지 않습니다');
     await a.shot('wrong current password');
 
-    const before = await mailCount(person.email);
+    const mail = await watchMail(person.email);
     await page.getByLabel('현재 비밀번호', { exact: true }).fill(person.password);
     await page.locator('#password-change-submit').click();
     await expectPath(page, '/');
@@ -63,7 +55,7 @@ test('change password: a wrong current one is refused; then other devices are lo
     await b.page.reload();
     await expectPath(b.page, '/login');
     await b.shot('other device logged out');
-    await waitForMail(person.email, /비밀번호/, { after: before });
+    await mail.next(/비밀번호/);
     assert.equal(await loginAnswer(person.username, person.password), 401);
     assert.equal(await loginAnswer(person.username, newPassword), 200);
   });
@@ -74,22 +66,22 @@ test('change email: the code goes to the new address, the old one is told', asyn
     const newEmail = `new.${person.email}`;
     await openSettings(page, shot, 'email', '이메일 변경');
     await expectText(page.locator('#current-email'), person.email);
-    const oldBefore = await mailCount(person.email);
-    const newBefore = await mailCount(newEmail);
+    const oldMail = await watchMail(person.email);
+    const newMail = await watchMail(newEmail);
     await page.getByLabel('새 이메일', { exact: true }).fill(newEmail);
     await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
     await page.locator('#email-change-send').click();
     await expectText(page.getByRole('status'), `${newEmail}(으)로 인증 코드를 보냈습니다`);
     await shot('code sent to the new address');
-    const code = await readCode(newEmail, { after: newBefore });
-    assert.equal(await mailCount(person.email), oldBefore, 'no code went to the old address');
+    const code = await newMail.code();
+    assert.equal(await oldMail.count(), 0, 'no code went to the old address');
     await page.getByLabel('인증 코드', { exact: true }).fill(code);
     await page.locator('#email-change-submit').click();
     await expectPath(page, '/');
     await expectText(page.getByRole('status'), '이메일 주소를 바꿨습니다');
     await expectMainPage(page, { ...person, email: newEmail });
     await shot('email changed');
-    const notice = await waitForMail(person.email, /이메일/, { after: oldBefore });
+    const notice = await oldMail.next(/이메일/);
     assert.ok(notice.text.includes('***@'), `the new address is masked: ${notice.text}`);
   });
 });
@@ -112,13 +104,13 @@ test('delete account: named, confirmed by username and password; the names are f
     await expectText(fieldError(page, 'password'), '올바르지 않습니다');
     await shot('refusals');
 
-    const before = await mailCount(person.email);
+    const mail = await watchMail(person.email);
     await page.getByLabel('비밀번호', { exact: true }).fill(person.password);
     await page.locator('#delete-submit').click();
     await expectPath(page, '/login');
     await expectText(page.getByRole('status'), '계정을 삭제했습니다');
     await shot('deleted');
-    await waitForMail(person.email, /계정/, { after: before });
+    await mail.next(/계정/);
     assert.equal(await loginAnswer(person.username, person.password), 401);
     // The main page no longer has a session.
     await page.goto('/');
@@ -127,7 +119,7 @@ test('delete account: named, confirmed by username and password; the names are f
   // Username, nickname and email can sign up again (once the address's resend cooldown from
   // the first signup, 15 s on the e2e server, is over: wait for the server to accept).
   const { username, nickname, email, password } = person;
-  const before = await mailCount(email);
+  const mail = await watchMail(email);
   let status = 0;
   await waitUntil(
     async () => {
@@ -143,7 +135,7 @@ test('delete account: named, confirmed by username and password; the names are f
     { timeout: 30_000, every: 1_000 },
   );
   assert.equal(status, 202, 'the freed names and address can sign up');
-  const code = await readCode(email, { after: before });
+  const code = await mail.code();
   const res = await fetch(`${BASE_URL}/api/register`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -8,10 +8,9 @@ import {
   assertNoTokenReadable,
   expectPath,
   expectText,
-  mailCount,
   newPerson,
-  readCode,
   trackTokens,
+  watchMail,
 } from '../lib/harness.js';
 import { registeredPerson, useBrowser } from '../lib/fixtures.js';
 import {
@@ -197,10 +196,10 @@ test('English browser at 360 px: the whole journey in English, no sideways scrol
       await noOverflow('signup');
       await shot('signup filled');
 
-      const before = await mailCount(person.email);
+      const mail = await watchMail(person.email);
       await page.getByRole('button', { name: 'Verify email', exact: true }).click();
       await expectText(page.getByRole('status'), `We sent a code to ${person.email}`);
-      const code = await readCode(person.email, { after: before });
+      const code = await mail.code();
       await page.getByLabel('Verification code', { exact: true }).fill(code);
       await noOverflow('code step');
       await shot('code entered');
