@@ -431,6 +431,38 @@ pub fn PendingButton(
     #[prop(optional)] busy: Option<T>,
     on_click: impl Fn() + Send + 'static,
 ) -> impl IntoView {
+    pending_button(id, class, pending, (idle, busy), on_click)
+}
+
+/// A [`PendingButton`] for `action`: pending while the action runs, a click dispatches
+/// `input()`. With `clears`, that alert goes first (a new attempt starts without the last
+/// one's error).
+#[component]
+pub fn ActionButton<I: Send + Sync + 'static>(
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(default = "secondary")] class: &'static str,
+    action: Action<I, ()>,
+    input: impl Fn() -> I + Send + 'static,
+    #[prop(optional)] clears: Option<RwSignal<Option<Alert>>>,
+    idle: T,
+    #[prop(optional)] busy: Option<T>,
+) -> impl IntoView {
+    let on_click = move || {
+        if let Some(alert) = clears {
+            alert.set(None);
+        }
+        action.dispatch(input());
+    };
+    pending_button(id, class, action.pending(), (idle, busy), on_click)
+}
+
+fn pending_button(
+    id: Option<&'static str>,
+    class: &'static str,
+    pending: Memo<bool>,
+    (idle, busy): (T, Option<T>),
+    on_click: impl Fn() + Send + 'static,
+) -> impl IntoView {
     let i18n = use_i18n();
     let label = move || match busy {
         Some(busy) if pending.get() => busy,

@@ -6,7 +6,7 @@
 
 use crate::activity::{self, Entry};
 use crate::api;
-use crate::components::{loading, signed_in, AlertRegion, Card, PendingButton, TimeAgo};
+use crate::components::{loading, signed_in, ActionButton, AlertRegion, Card, TimeAgo};
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, T};
 use crate::session;
@@ -45,7 +45,6 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
             form.alert_only(),
         );
     load.dispatch(None);
-    let fetching = load.pending();
 
     // "This wasn't me": every session ends, then the reset form for this account's address.
     let navigate = use_navigate();
@@ -68,7 +67,6 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
         },
         form.alert_only(),
     );
-    let ending = not_me.pending();
 
     let row = move |Entry { event, count }: Entry| {
         let what = {
@@ -96,14 +94,7 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 {offer
                     .then(|| {
                         view! {
-                            <PendingButton
-                                class="ghost danger-text not-me"
-                                pending=ending
-                                idle=T::ThisWasntMe
-                                on_click=move || {
-                                    not_me.dispatch(());
-                                }
-                            />
+                            <ActionButton class="ghost danger-text not-me" action=not_me input=|| () idle=T::ThisWasntMe />
                         }
                     })}
             </li>
@@ -124,16 +115,7 @@ fn ActivityLog(profile: UserProfile) -> impl IntoView {
                 </ul>
             </Show>
             <Show when=move || next.with(Option::is_some)>
-                <PendingButton
-                    id="activity-older"
-                    class="secondary"
-                    pending=fetching
-                    idle=T::ShowOlder
-                    busy=T::Loading
-                    on_click=move || {
-                        load.dispatch(next.get_untracked());
-                    }
-                />
+                <ActionButton id="activity-older" action=load input=move || next.get_untracked() idle=T::ShowOlder busy=T::Loading />
             </Show>
         </Show>
     }

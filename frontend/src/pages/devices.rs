@@ -4,8 +4,8 @@
 
 use crate::api::{self, ApiError};
 use crate::components::{
-    end_session, leave_when_refused, loading, use_title, with_session, AlertRegion, LoadError,
-    PendingButton, TimeAgo,
+    end_session, leave_when_refused, loading, use_title, with_session, ActionButton, AlertRegion,
+    LoadError, TimeAgo,
 };
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
@@ -44,7 +44,6 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
         move |()| list.refetch(),
         form.alert_only(),
     );
-    let ending = end.pending();
     leave_when_refused(list, on_expired.clone());
     let row = move |s: SessionInfo| {
         let (browser, system) = session::user_agent_parts(&s.user_agent);
@@ -70,16 +69,7 @@ fn Devices(on_expired: impl Fn() + Clone + 'static) -> impl IntoView {
                 {(!s.current)
                     .then(|| {
                         view! {
-                            <PendingButton
-                                class="ghost end-session"
-                                pending=ending
-                                idle=T::EndSession
-                                busy=T::EndingSession
-                                on_click=move || {
-                                    alert.set(None);
-                                    end.dispatch(id.clone());
-                                }
-                            />
+                            <ActionButton class="ghost end-session" action=end input=move || id.clone() clears=alert idle=T::EndSession busy=T::EndingSession />
                         }
                     })}
             </li>

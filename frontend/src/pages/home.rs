@@ -6,8 +6,8 @@
 
 use crate::api;
 use crate::components::{
-    end_session, leave_when_refused, loading, use_flash, use_title, with_session, AlertRegion,
-    LoadError, NoticeRegion, PendingButton,
+    end_session, leave_when_refused, loading, use_flash, use_title, with_session, ActionButton,
+    AlertRegion, LoadError, NoticeRegion,
 };
 use crate::form_state::FormState;
 use crate::i18n::{self, use_i18n, Notice, T};
@@ -43,7 +43,6 @@ fn Profile() -> impl IntoView {
             }
         })
     };
-    let leaving = log_out.pending();
 
     let form = FormState::new();
     let alert = form.alert;
@@ -54,7 +53,6 @@ fn Profile() -> impl IntoView {
         move |()| everywhere(),
         form.alert_only(),
     );
-    let logging_out = logout_all.pending();
 
     view! {
         <section class="card" aria-busy=move || profile.with(|p| p.is_none()).to_string()>
@@ -82,26 +80,8 @@ fn Profile() -> impl IntoView {
             </Suspense>
             <AlertRegion alert />
             <div class="actions">
-                <PendingButton
-                    id="logout"
-                    class="secondary"
-                    pending=leaving
-                    idle=T::LogOut
-                    on_click=move || {
-                        log_out.dispatch(());
-                    }
-                />
-                <PendingButton
-                    id="logout-all"
-                    class="ghost"
-                    pending=logging_out
-                    idle=T::LogOutEverywhere
-                    busy=T::LoggingOutEverywhere
-                    on_click=move || {
-                        alert.set(None);
-                        logout_all.dispatch(());
-                    }
-                />
+                <ActionButton id="logout" action=log_out input=|| () idle=T::LogOut />
+                <ActionButton id="logout-all" class="ghost" action=logout_all input=|| () clears=alert idle=T::LogOutEverywhere busy=T::LoggingOutEverywhere />
             </div>
         </section>
     }

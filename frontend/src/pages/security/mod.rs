@@ -20,7 +20,7 @@ mod step_up;
 use crate::api::{self, ApiError};
 use crate::components::{
     back_link, error_banner, focus_field, loading, signed_in, submit_unless, use_flash,
-    AlertRegion, Card, NoticeRegion, PendingButton, SubmitButton, TextField,
+    ActionButton, AlertRegion, Card, NoticeRegion, SubmitButton, TextField,
 };
 use crate::form::{self, Field};
 use crate::form_state::FormState;
@@ -137,16 +137,7 @@ fn TotpSection() -> impl IntoView {
             Ok(_) => view! {
                 <p id="totp-status" class="status off">{move || i18n.t(T::TotpOff)}</p>
                 <Show when=move || setup.with(Option::is_none)>
-                    <PendingButton
-                        id="totp-setup"
-                        class="secondary"
-                        pending=starting
-                        idle=T::SetUpTotp
-                        busy=T::SettingUpTotp
-                        on_click=move || {
-                            start.dispatch((Guarded::TotpSetup, StepUpRequest::default()));
-                        }
-                    />
+                    <ActionButton id="totp-setup" action=start input=|| (Guarded::TotpSetup, StepUpRequest::default()) idle=T::SetUpTotp busy=T::SettingUpTotp />
                 </Show>
             }
             .into_any(),
