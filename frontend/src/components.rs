@@ -431,7 +431,7 @@ pub fn PendingButton(
     #[prop(optional)] busy: Option<T>,
     on_click: impl Fn() + Send + 'static,
 ) -> impl IntoView {
-    pending_button(id, class, pending, (idle, busy), on_click)
+    pending_button(id, class, pending, idle, busy, on_click)
 }
 
 /// A [`PendingButton`] for `action`: pending while the action runs, a click dispatches
@@ -453,14 +453,15 @@ pub fn ActionButton<I: Send + Sync + 'static>(
         }
         action.dispatch(input());
     };
-    pending_button(id, class, action.pending(), (idle, busy), on_click)
+    pending_button(id, class, action.pending(), idle, busy, on_click)
 }
 
 fn pending_button(
     id: Option<&'static str>,
     class: &'static str,
     pending: Memo<bool>,
-    (idle, busy): (T, Option<T>),
+    idle: T,
+    busy: Option<T>,
     on_click: impl Fn() + Send + 'static,
 ) -> impl IntoView {
     let i18n = use_i18n();

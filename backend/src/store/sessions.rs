@@ -168,12 +168,12 @@ impl Store {
         rotation: Rotation<'_>,
     ) -> Result<Option<SessionDoc>, Error> {
         let sid = session.id.clone();
-        let rotated = self.rotate_read_session(session, rotation).await;
+        let rotated = self.compare_and_rotate(session, rotation).await;
         self.forget_session(&sid);
         rotated
     }
 
-    async fn rotate_read_session(
+    async fn compare_and_rotate(
         &self,
         mut session: SessionDoc,
         rotation: Rotation<'_>,
